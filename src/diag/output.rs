@@ -1,0 +1,406 @@
+//! Owns printing diagnostics: human (miette), JSON (versioned envelope),
+//! SARIF 2.1.0 and GitHub workflow annotations. Each format is a pure function
+//! of the reports, so output is deterministic and testable.
+
+use crate::FileReport;
+use crate::diag::{Diagnostic, Severity, codes};
+use crate::lint::registry;
+use crate::source::SourceFile;
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+    Github,
+}
+
+/// Version of the `--format json` envelope. Bump on incompatible changes.
+pub const JSON_FORMAT_VERSION: u32 = 1;
+
+pub fn render(format: Format, reports: &[FileReport], color: bool) -> String {
+    match format {
+        Format::Human => human(reports, color),
+        Format::Json => {
+            let mut s =
+                serde_json::to_string_pretty(&json_envelope(reports)).expect("JSON serializes");
+            s.push('\n');
+            s
+        }
+        Format::Sarif => {
+            let mut s = serde_json::to_string_pretty(&sarif(reports)).expect("SARIF serializes");
+            s.push('\n');
+            s
+        }
+        Format::Github => github(reports),
+    }
+}
+
+struct Miette<'a> {
+    diag: &'a Diagnostic,
+    source: miette::NamedSource<String>,
+    /// Related spans close enough to the primary one to share its snippet.
+    near: Vec<(crate::source::Span, String)>,
+    /// Help text plus notes for related spans too far away to draw.
+    help: Option<String>,
+}
+
+/// Related spans further than this many lines from the primary span are
+/// listed as notes instead of drawn, or the snippet would show every line between.
+const MAX_SNIPPET_GAP: usize = 6;
+
+impl std::fmt::Debug for Miette<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.diag.message)
+    }
+}
+
+impl std::fmt::Display for Miette<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.diag.message)
+    }
+}
+
+impl std::error::Error for Miette<'_> {}
+
+impl miette::Diagnostic for Miette<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        Some(Box::new(format!(
+            "{}({})",
+            self.diag.code.code, self.diag.code.name
+        )))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.diag.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.diag
+            .span
+            .map(|_| &self.source as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        let span = self.diag.span?;
+        let mut labels = vec![miette::LabeledSpan::new_primary_with_span(
+            self.diag.label.clone(),
+            (span.start, span.len()),
+        )];
+        labels.extend(
+            self.near.iter().map(|(s, l)| {
+                miette::LabeledSpan::new_with_span(Some(l.clone()), (s.start, s.len()))
+            }),
+        );
+        Some(Box::new(labels.into_iter()))
+    }
+}
+
+fn human(reports: &[FileReport], color: bool) -> String {
+    let theme = if color {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
+    let handler = miette::GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false);
+    let mut out = String::new();
+    let (mut errors, mut warnings) = (0, 0);
+    for report in reports {
+        let source =
+            miette::NamedSource::new(report.source.name(), report.source.text().to_owned());
+        for diag in &report.diagnostics {
+            match diag.severity {
+                Severity::Error => errors += 1,
+                Severity::Warning => warnings += 1,
+            }
+            let primary_line = diag.span.map(|s| report.source.line_col(s.start).0);
+            let mut near = Vec::new();
+            let mut notes = Vec::new();
+            for (span, label) in &diag.related {
+                let (line, col) = report.source.line_col(span.start);
+                match primary_line {
+                    Some(p) if p.abs_diff(line) <= MAX_SNIPPET_GAP => {
+                        near.push((*span, label.clone()))
+                    }
+                    _ => notes.push(format!(
+                        "note: {label} ({}:{line}:{col})",
+                        report.source.name()
+                    )),
+                }
+            }
+            let help = match (&diag.help, notes.is_empty()) {
+                (Some(h), true) => Some(h.clone()),
+                (None, true) => None,
+                (Some(h), false) => Some(format!("{h}\n{}", notes.join("\n"))),
+                (None, false) => Some(notes.join("\n")),
+            };
+            if diag.span.is_none() {
+                out.push_str(&format!("{}: ", report.source.name()));
+            }
+            let m = Miette {
+                diag,
+                source: source.clone(),
+                near,
+                help,
+            };
+            let _ = handler.render_report(&mut out, &m);
+            out.push('\n');
+        }
+    }
+    let files = reports.len();
+    let plural = |n: usize, w: &str| {
+        if n == 1 {
+            format!("{n} {w}")
+        } else {
+            format!("{n} {w}s")
+        }
+    };
+    if errors + warnings == 0 {
+        out.push_str(
+            &format!(
+                "cachegen: {} checked, no problems\n",
+                plural(files, "policy")
+            )
+            .replace("policys", "policies"),
+        );
+    } else {
+        out.push_str(
+            &format!(
+                "cachegen: {} checked: {}, {}\n",
+                plural(files, "policy"),
+                plural(errors, "error"),
+                plural(warnings, "warning")
+            )
+            .replace("policys", "policies"),
+        );
+    }
+    out
+}
+
+fn location(source: &SourceFile, diag: &Diagnostic) -> Value {
+    match diag.span {
+        Some(span) => {
+            let (line, column) = source.line_col(span.start);
+            let (end_line, end_column) = source.line_col(span.end);
+            json!({
+                "line": line, "column": column, "end_line": end_line, "end_column": end_column,
+                "span": { "start": span.start, "end": span.end },
+            })
+        }
+        None => {
+            json!({ "line": null, "column": null, "end_line": null, "end_column": null, "span": null })
+        }
+    }
+}
+
+pub fn json_envelope(reports: &[FileReport]) -> Value {
+    let mut diagnostics = Vec::new();
+    for report in reports {
+        for d in &report.diagnostics {
+            let mut entry = json!({
+                "code": d.code.code,
+                "name": d.code.name,
+                "severity": d.severity.as_str(),
+                "message": d.message,
+                "file": report.source.name(),
+            });
+            let loc = location(&report.source, d);
+            let obj = entry.as_object_mut().expect("object");
+            for (k, v) in loc.as_object().expect("object") {
+                obj.insert(k.clone(), v.clone());
+            }
+            obj.insert("label".into(), json!(d.label));
+            obj.insert("help".into(), json!(d.help));
+            let related: Vec<Value> = d
+                .related
+                .iter()
+                .map(|(span, label)| {
+                    let (line, column) = report.source.line_col(span.start);
+                    json!({ "message": label, "line": line, "column": column, "span": { "start": span.start, "end": span.end } })
+                })
+                .collect();
+            obj.insert("related".into(), Value::Array(related));
+            diagnostics.push(entry);
+        }
+    }
+    let errors = reports
+        .iter()
+        .map(|r| r.count(Severity::Error))
+        .sum::<usize>();
+    let warnings = reports
+        .iter()
+        .map(|r| r.count(Severity::Warning))
+        .sum::<usize>();
+    json!({
+        "version": JSON_FORMAT_VERSION,
+        "tool": "cachegen",
+        "summary": { "files": reports.len(), "errors": errors, "warnings": warnings },
+        "diagnostics": diagnostics,
+    })
+}
+
+fn sarif_level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+fn sarif_region(source: &SourceFile, span: crate::source::Span) -> Value {
+    let (start_line, start_column) = source.line_col(span.start);
+    let (end_line, end_column) = source.line_col(span.end);
+    json!({
+        "startLine": start_line,
+        "startColumn": start_column,
+        "endLine": end_line,
+        "endColumn": end_column,
+        "byteOffset": span.start,
+        "byteLength": span.len(),
+    })
+}
+
+/// SARIF 2.1.0, one run, every known code listed as a rule so code-scanning
+/// UIs can show the docs.
+pub fn sarif(reports: &[FileReport]) -> Value {
+    let all: Vec<&crate::diag::Code> = codes::ALL
+        .iter()
+        .chain(registry::RULES.iter().map(|r| &r.code))
+        .collect();
+    let rules: Vec<Value> = all
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.code,
+                "name": c.name,
+                "shortDescription": { "text": c.summary },
+                "fullDescription": { "text": c.docs.trim() },
+                "help": { "text": c.docs.trim(), "markdown": c.docs.trim() },
+                "defaultConfiguration": { "level": sarif_level(c.default_severity()) },
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for report in reports {
+        for d in &report.diagnostics {
+            let rule_index = all.iter().position(|c| c.code == d.code.code).unwrap_or(0);
+            let mut message = d.message.clone();
+            if let Some(help) = &d.help {
+                message.push_str(&format!("\nhelp: {help}"));
+            }
+            let mut physical = json!({ "artifactLocation": { "uri": uri(report.source.name()) } });
+            if let Some(span) = d.span {
+                physical["region"] = sarif_region(&report.source, span);
+            }
+            let related: Vec<Value> = d
+                .related
+                .iter()
+                .enumerate()
+                .map(|(i, (span, label))| {
+                    json!({
+                        "id": i,
+                        "message": { "text": label },
+                        "physicalLocation": { "artifactLocation": { "uri": uri(report.source.name()) }, "region": sarif_region(&report.source, *span) },
+                    })
+                })
+                .collect();
+            let mut result = json!({
+                "ruleId": d.code.code,
+                "ruleIndex": rule_index,
+                "level": sarif_level(d.severity),
+                "message": { "text": message },
+                "locations": [ { "physicalLocation": physical } ],
+            });
+            if !related.is_empty() {
+                result["relatedLocations"] = Value::Array(related);
+            }
+            results.push(result);
+        }
+    }
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": { "name": "cachegen", "informationUri": "https://github.com/quizmentor/cachegen", "rules": rules } },
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    })
+}
+
+/// A relative path as a SARIF URI: forward slashes, spaces and `%` escaped.
+fn uri(path: &str) -> String {
+    let path = path.strip_prefix("./").unwrap_or(path).replace('\\', "/");
+    let mut out = String::new();
+    for c in path.chars() {
+        match c {
+            'A'..='Z' | 'a'..='z' | '0'..='9' | '-' | '_' | '.' | '~' | '/' => out.push(c),
+            c => {
+                let mut buf = [0; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// GitHub Actions workflow commands (`::error file=…,line=…::message`).
+fn github(reports: &[FileReport]) -> String {
+    let mut out = String::new();
+    for report in reports {
+        for d in &report.diagnostics {
+            let command = match d.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            };
+            let mut props = vec![format!("file={}", escape_property(report.source.name()))];
+            if let Some(span) = d.span {
+                let (line, col) = report.source.line_col(span.start);
+                let (end_line, end_col) = report.source.line_col(span.end);
+                props.push(format!("line={line}"));
+                props.push(format!("col={col}"));
+                props.push(format!("endLine={end_line}"));
+                if end_line == line {
+                    props.push(format!("endColumn={end_col}"));
+                }
+            }
+            props.push(format!(
+                "title={}",
+                escape_property(&format!("{} {}", d.code.code, d.code.name))
+            ));
+            let mut message = d.message.clone();
+            if let Some(help) = &d.help {
+                message.push_str(&format!("\nhelp: {help}"));
+            }
+            out.push_str(&format!(
+                "::{command} {}::{}\n",
+                props.join(","),
+                escape_data(&message)
+            ));
+        }
+    }
+    out
+}
+
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}

@@ -1,0 +1,138 @@
+//! Owns the check that two key patterns cannot match the same concrete key.
+//!
+//! Patterns go into a trie of segments; each pattern then walks the trie along
+//! every edge its own segments are compatible with. Literal edges are hashed and
+//! placeholder edges are grouped by type, so the walk for a typical policy touches
+//! a handful of nodes per pattern instead of comparing every pair (a quadratic
+//! check took seconds at 10,000 patterns).
+
+use super::{Segment, type_accepts, types_intersect};
+use crate::policy::raw::PlaceholderType;
+use std::collections::HashMap;
+
+#[derive(Default)]
+struct Node {
+    literals: HashMap<String, usize>,
+    placeholders: Vec<(PlaceholderType, usize)>,
+    /// Patterns that end at this node.
+    terminal: Vec<usize>,
+}
+
+/// Returns pairs `(earlier, later)` of pattern indexes that can match the same
+/// key. Each pattern is reported with at most one earlier partner, which keeps
+/// the output linear when many patterns collide.
+pub fn find_ambiguous(patterns: &[&[Segment]]) -> Vec<(usize, usize)> {
+    let mut nodes = vec![Node::default()];
+    for (index, segments) in patterns.iter().enumerate() {
+        let mut at = 0;
+        for segment in segments.iter() {
+            at = match segment {
+                Segment::Literal(text) => match nodes[at].literals.get(text) {
+                    Some(&next) => next,
+                    None => {
+                        nodes.push(Node::default());
+                        let next = nodes.len() - 1;
+                        nodes[at].literals.insert(text.clone(), next);
+                        next
+                    }
+                },
+                Segment::Placeholder { ty, .. } => {
+                    match nodes[at].placeholders.iter().find(|(t, _)| t == ty) {
+                        Some(&(_, next)) => next,
+                        None => {
+                            nodes.push(Node::default());
+                            let next = nodes.len() - 1;
+                            nodes[at].placeholders.push((*ty, next));
+                            next
+                        }
+                    }
+                }
+            };
+        }
+        nodes[at].terminal.push(index);
+    }
+
+    let mut pairs = Vec::new();
+    let mut stack = Vec::new();
+    for (index, segments) in patterns.iter().enumerate() {
+        stack.clear();
+        stack.push((0usize, 0usize));
+        let mut partner = None;
+        while let Some((node, depth)) = stack.pop() {
+            if depth == segments.len() {
+                if let Some(&other) = nodes[node].terminal.iter().find(|&&o| o < index) {
+                    partner = Some(partner.map_or(other, |p: usize| p.min(other)));
+                }
+                continue;
+            }
+            let n = &nodes[node];
+            match &segments[depth] {
+                Segment::Literal(text) => {
+                    if let Some(&next) = n.literals.get(text) {
+                        stack.push((next, depth + 1));
+                    }
+                    for &(ty, next) in &n.placeholders {
+                        if type_accepts(ty, text) {
+                            stack.push((next, depth + 1));
+                        }
+                    }
+                }
+                Segment::Placeholder { ty, .. } => {
+                    for &(other, next) in &n.placeholders {
+                        if types_intersect(*ty, other) {
+                            stack.push((next, depth + 1));
+                        }
+                    }
+                    for (text, &next) in &n.literals {
+                        if type_accepts(*ty, text) {
+                            stack.push((next, depth + 1));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(other) = partner {
+            pairs.push((other, index));
+        }
+    }
+    pairs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use PlaceholderType::*;
+
+    fn lit(s: &str) -> Segment {
+        Segment::Literal(s.into())
+    }
+    fn ph(ty: PlaceholderType) -> Segment {
+        Segment::Placeholder {
+            name: "x".into(),
+            ty,
+        }
+    }
+
+    #[test]
+    fn literal_inside_a_slug_placeholder_is_ambiguous() {
+        let a = [lit("leaderboard"), lit("global")];
+        let b = [lit("leaderboard"), ph(Slug)];
+        assert_eq!(find_ambiguous(&[&a, &b]), vec![(0, 1)]);
+    }
+
+    #[test]
+    fn disjoint_types_and_lengths_are_not() {
+        let a = [lit("user"), ph(Int)];
+        let b = [lit("user"), ph(Uuid)];
+        let c = [lit("user"), ph(Int), lit("profile")];
+        let d = [lit("user"), lit("me")];
+        assert!(find_ambiguous(&[&a, &b, &c, &d]).is_empty());
+    }
+
+    #[test]
+    fn identical_patterns_collide() {
+        let a = [lit("session"), ph(Token)];
+        let b = [lit("session"), ph(Slug)];
+        assert_eq!(find_ambiguous(&[&a, &b]), vec![(0, 1)]);
+    }
+}

@@ -1,0 +1,257 @@
+//! Owns the key-pattern language: `user:<user_id>:profile` parsed into typed
+//! segments, the value space of each placeholder type, and the check that no
+//! two patterns can match the same concrete key.
+//!
+//! Placeholders use `<name>` because `{...}` inside a real Redis key is a hash
+//! tag; a pattern language built on braces cannot say where a tag is.
+
+pub mod ambiguity;
+
+use crate::policy::raw::PlaceholderType;
+
+/// One `:`-separated segment of a key pattern.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Segment {
+    Literal(String),
+    Placeholder { name: String, ty: PlaceholderType },
+}
+
+/// A parse error inside a pattern string: byte range within the string and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatternError {
+    pub start: usize,
+    pub end: usize,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+/// A placeholder that the pattern uses but the policy does not declare.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undeclared {
+    pub name: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Literal characters allowed in key segments. Excludes `{` `}` (hash tags),
+/// glob characters `* ? [ ]` (they break SCAN MATCH), whitespace, quotes and
+/// control characters (they break redis-cli, redis.conf and Rust literals).
+pub fn is_literal_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | '@' | '=' | '+' | ',')
+}
+
+pub fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some('a'..='z'))
+        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
+        && name.len() <= 64
+}
+
+/// Parses a key pattern. `lookup` gives each placeholder's declared type.
+/// Returns the segments, or every syntax error found; undeclared placeholders
+/// are returned separately so the caller can report them as references.
+pub fn parse_pattern(
+    text: &str,
+    lookup: &dyn Fn(&str) -> Option<PlaceholderType>,
+) -> Result<(Vec<Segment>, Vec<Undeclared>), Vec<PatternError>> {
+    let mut segments = Vec::new();
+    let mut errors = Vec::new();
+    let mut undeclared = Vec::new();
+    if text.is_empty() {
+        return Err(vec![PatternError {
+            start: 0,
+            end: 0,
+            message: "key pattern is empty".into(),
+            help: None,
+        }]);
+    }
+    let mut offset = 0;
+    for raw in text.split(':') {
+        let start = offset;
+        let end = start + raw.len();
+        offset = end + 1;
+        if raw.is_empty() {
+            errors.push(PatternError {
+                start,
+                end: (start + 1).min(text.len()),
+                message: "key pattern has an empty segment".into(),
+                help: Some("segments are separated by a single `:`".into()),
+            });
+            continue;
+        }
+        if let Some(inner) = raw.strip_prefix('<').and_then(|r| r.strip_suffix('>')) {
+            if !is_identifier(inner) {
+                errors.push(PatternError {
+                    start,
+                    end,
+                    message: format!("`{raw}` is not a valid placeholder"),
+                    help: Some(
+                        "placeholder names are lowercase identifiers, e.g. `<user_id>`".into(),
+                    ),
+                });
+                continue;
+            }
+            if segments
+                .iter()
+                .any(|s| matches!(s, Segment::Placeholder { name, .. } if name == inner))
+            {
+                errors.push(PatternError {
+                    start,
+                    end,
+                    message: format!("placeholder `<{inner}>` appears twice"),
+                    help: Some("each placeholder may appear once per pattern".into()),
+                });
+                continue;
+            }
+            match lookup(inner) {
+                Some(ty) => segments.push(Segment::Placeholder {
+                    name: inner.to_owned(),
+                    ty,
+                }),
+                None => {
+                    undeclared.push(Undeclared {
+                        name: inner.to_owned(),
+                        start,
+                        end,
+                    });
+                    // Keep going with a permissive type so later checks still run.
+                    segments.push(Segment::Placeholder {
+                        name: inner.to_owned(),
+                        ty: PlaceholderType::Token,
+                    });
+                }
+            }
+            continue;
+        }
+        if raw.contains(['<', '>']) {
+            errors.push(PatternError {
+                start,
+                end,
+                message: format!("`{raw}` mixes a placeholder with literal text"),
+                help: Some("a placeholder must fill a whole segment: write `user:<user_id>`, not `user<user_id>`".into()),
+            });
+            continue;
+        }
+        if let Some((i, c)) = raw.char_indices().find(|&(_, c)| !is_literal_char(c)) {
+            let why = match c {
+                '{' | '}' => "braces make a Redis hash tag; use `hash_tag` to choose one",
+                '*' | '?' | '[' | ']' => "glob characters would make SCAN MATCH patterns ambiguous",
+                _ if c.is_whitespace() || c.is_control() => {
+                    "whitespace and control characters break redis-cli and redis.conf"
+                }
+                _ => "allowed: letters, digits and _ - . / @ = + ,",
+            };
+            errors.push(PatternError {
+                start: start + i,
+                end: start + i + c.len_utf8(),
+                message: format!("character {c:?} is not allowed in a key pattern"),
+                help: Some(why.into()),
+            });
+            continue;
+        }
+        segments.push(Segment::Literal(raw.to_owned()));
+    }
+    if errors.is_empty() {
+        Ok((segments, undeclared))
+    } else {
+        Err(errors)
+    }
+}
+
+/// Whether a literal segment could be a value of the placeholder type.
+pub fn type_accepts(ty: PlaceholderType, literal: &str) -> bool {
+    let is_hex_lower = |c: char| c.is_ascii_digit() || matches!(c, 'a'..='f');
+    match ty {
+        PlaceholderType::Int => !literal.is_empty() && literal.bytes().all(|b| b.is_ascii_digit()),
+        PlaceholderType::Slug => {
+            !literal.is_empty()
+                && literal
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        }
+        PlaceholderType::Token => {
+            !literal.is_empty()
+                && literal
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        }
+        PlaceholderType::Md5 => literal.len() == 32 && literal.chars().all(is_hex_lower),
+        PlaceholderType::Uuid => {
+            let groups: Vec<&str> = literal.split('-').collect();
+            groups.len() == 5
+                && groups
+                    .iter()
+                    .zip([8, 4, 4, 4, 12])
+                    .all(|(g, n)| g.len() == n && g.chars().all(is_hex_lower))
+        }
+    }
+}
+
+/// Whether two placeholder types share at least one value.
+pub fn types_intersect(a: PlaceholderType, b: PlaceholderType) -> bool {
+    use PlaceholderType::*;
+    !matches!(
+        (a, b),
+        (Int, Uuid) | (Uuid, Int) | (Uuid, Md5) | (Md5, Uuid)
+    )
+}
+
+/// The regular expression a placeholder type matches (used by the generated
+/// classifier and by verify).
+pub fn type_regex(ty: PlaceholderType) -> &'static str {
+    match ty {
+        PlaceholderType::Int => "[0-9]+",
+        PlaceholderType::Uuid => "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+        PlaceholderType::Slug => "[a-z0-9_-]+",
+        PlaceholderType::Token => "[A-Za-z0-9_-]+",
+        PlaceholderType::Md5 => "[0-9a-f]{32}",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use PlaceholderType::*;
+
+    fn types(name: &str) -> Option<PlaceholderType> {
+        match name {
+            "user_id" => Some(Int),
+            "topic" => Some(Slug),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn parses_segments_and_reports_undeclared() {
+        let (segs, undeclared) = parse_pattern("user:<user_id>:<mystery>", &types).unwrap();
+        assert_eq!(segs[0], Segment::Literal("user".into()));
+        assert_eq!(
+            segs[1],
+            Segment::Placeholder {
+                name: "user_id".into(),
+                ty: Int
+            }
+        );
+        assert_eq!(undeclared[0].name, "mystery");
+        assert_eq!(undeclared[0].start, 15);
+    }
+
+    #[test]
+    fn rejects_braces_globs_and_mixed_segments() {
+        let errs = parse_pattern("user:{<user_id>}", &types).unwrap_err();
+        assert!(errs[0].message.contains("mixes") || errs[0].message.contains("not allowed"));
+        let errs = parse_pattern("user:*", &types).unwrap_err();
+        assert_eq!(errs[0].start, 5);
+        assert!(parse_pattern("a::b", &types).is_err());
+        assert!(parse_pattern("a:b\nc", &types).is_err());
+    }
+
+    #[test]
+    fn type_spaces() {
+        assert!(type_accepts(Slug, "global"));
+        assert!(!type_accepts(Int, "global"));
+        assert!(type_accepts(Uuid, "123e4567-e89b-12d3-a456-426614174000"));
+        assert!(!types_intersect(Int, Uuid));
+        assert!(types_intersect(Int, Md5));
+    }
+}

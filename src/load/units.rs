@@ -1,0 +1,331 @@
+//! Owns the policy's unit grammars: durations (`10s`, `5m`, `30d`), Redis memory
+//! sizes (`2gb`, `512mb`) and percentages (`10%`, `99.9%`), each parsed exactly
+//! the way the consumer of the value will read it.
+
+use std::fmt;
+
+/// A length of time, held in microseconds so that `slowlog` thresholds
+/// (`10ms` = 10000 µs) and day-long TTLs share one exact integer type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Duration {
+    micros: u64,
+}
+
+const MICROS_PER_SECOND: u64 = 1_000_000;
+
+impl Duration {
+    pub const ZERO: Duration = Duration { micros: 0 };
+
+    pub fn from_secs(secs: u64) -> Self {
+        Duration {
+            micros: secs.saturating_mul(MICROS_PER_SECOND),
+        }
+    }
+
+    pub fn from_micros(micros: u64) -> Self {
+        Duration { micros }
+    }
+
+    pub fn as_micros(self) -> u64 {
+        self.micros
+    }
+
+    pub fn as_millis(self) -> u64 {
+        self.micros / 1000
+    }
+
+    /// Whole seconds, rounded down.
+    pub fn as_secs(self) -> u64 {
+        self.micros / MICROS_PER_SECOND
+    }
+
+    pub fn is_whole_seconds(self) -> bool {
+        self.micros % MICROS_PER_SECOND == 0
+    }
+
+    pub fn is_zero(self) -> bool {
+        self.micros == 0
+    }
+}
+
+impl fmt::Display for Duration {
+    /// The shortest exact humane spelling: `1h30m`, `10ms`, `0s`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.micros == 0 {
+            return f.write_str("0s");
+        }
+        let mut rest = self.micros;
+        for (unit, size) in DURATION_UNITS_DESC {
+            if rest >= *size {
+                write!(f, "{}{}", rest / size, unit)?;
+                rest %= size;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Units from largest to smallest. No months or years: their length varies,
+/// and a TTL that silently means 30.44 days is a bug waiting to happen.
+const DURATION_UNITS_DESC: &[(&str, u64)] = &[
+    ("w", 7 * 86_400 * MICROS_PER_SECOND),
+    ("d", 86_400 * MICROS_PER_SECOND),
+    ("h", 3_600 * MICROS_PER_SECOND),
+    ("m", 60 * MICROS_PER_SECOND),
+    ("s", MICROS_PER_SECOND),
+    ("ms", 1_000),
+    ("us", 1),
+];
+
+/// Parses `90s`, `5m`, `1h30m`, `10ms`, `250us`, `30d`, `2w`.
+///
+/// A bare number is rejected on purpose: the runbook mixes seconds
+/// (`tcp-keepalive 300`) and milliseconds (`keepAlive: 10000`), and a unit is
+/// the only thing that stops that mix-up from reaching production.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("empty duration; write a number with a unit, e.g. `300s`".into());
+    }
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "`{text}` has no unit; write `{text}s` for seconds or `{text}ms` for milliseconds"
+        ));
+    }
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let mut total: u64 = 0;
+    let mut last_unit_size = u64::MAX;
+    while i < bytes.len() {
+        let digits_start = i;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == digits_start {
+            return Err(format!(
+                "`{text}` is not a duration; expected a number followed by one of us, ms, s, m, h, d, w (e.g. `5m`, `1h30m`)"
+            ));
+        }
+        let number: u64 = text[digits_start..i]
+            .parse()
+            .map_err(|_| format!("`{text}` is too large to be a duration"))?;
+        let unit_start = i;
+        while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
+            i += 1;
+        }
+        let unit = &text[unit_start..i];
+        let Some(&(_, size)) = DURATION_UNITS_DESC.iter().find(|(u, _)| *u == unit) else {
+            let hint = match unit.to_ascii_lowercase().as_str() {
+                "mo" | "mon" | "month" | "months" | "y" | "yr" | "year" | "years" => {
+                    " (months and years vary in length; use days, e.g. `30d` or `365d`)"
+                }
+                "" => " (the number has no unit)",
+                _ => "",
+            };
+            return Err(format!(
+                "`{text}` has unknown unit `{unit}`; expected us, ms, s, m, h, d or w{hint}"
+            ));
+        };
+        if size >= last_unit_size {
+            return Err(format!(
+                "`{text}` repeats or reorders units; write them largest first, e.g. `1h30m`"
+            ));
+        }
+        last_unit_size = size;
+        total = number
+            .checked_mul(size)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(|| format!("`{text}` is too large to be a duration"))?;
+    }
+    Ok(Duration { micros: total })
+}
+
+/// A memory size in bytes, read with Redis's own rules (`src/util.c:memtoull`):
+/// `k`/`m`/`g` are powers of 1000, `kb`/`mb`/`gb` powers of 1024, any case, and
+/// only whole numbers. So `2gb` is 2147483648 but `2g` is 2000000000.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct MemorySize {
+    bytes: u64,
+}
+
+impl MemorySize {
+    pub fn from_bytes(bytes: u64) -> Self {
+        MemorySize { bytes }
+    }
+
+    pub fn bytes(self) -> u64 {
+        self.bytes
+    }
+}
+
+impl fmt::Display for MemorySize {
+    /// The shortest spelling that Redis reads back as the same byte count.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let b = self.bytes;
+        for (unit, size) in [("gb", 1u64 << 30), ("mb", 1 << 20), ("kb", 1 << 10)] {
+            if b != 0 && b % size == 0 {
+                return write!(f, "{}{}", b / size, unit);
+            }
+        }
+        write!(f, "{b}")
+    }
+}
+
+const MEMORY_UNITS: &[(&str, u64)] = &[
+    ("b", 1),
+    ("k", 1_000),
+    ("kb", 1 << 10),
+    ("m", 1_000_000),
+    ("mb", 1 << 20),
+    ("g", 1_000_000_000),
+    ("gb", 1 << 30),
+];
+
+pub fn parse_memory(text: &str) -> Result<MemorySize, String> {
+    let trimmed = text.trim();
+    let digits_end = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(trimmed.len());
+    if digits_end == 0 {
+        return Err(format!(
+            "`{text}` is not a memory size; expected a whole number with an optional unit, e.g. `2gb` or `512mb`"
+        ));
+    }
+    let unit = trimmed[digits_end..].to_ascii_lowercase();
+    if unit.starts_with('.') {
+        return Err(format!(
+            "`{text}`: Redis accepts only whole numbers here; write e.g. `1536mb` instead of `1.5gb`"
+        ));
+    }
+    let Some(&(_, size)) = MEMORY_UNITS.iter().find(|(u, _)| *u == unit) else {
+        return Err(format!(
+            "`{text}` has unknown unit `{unit}`; Redis reads k/m/g as powers of 1000 and kb/mb/gb as powers of 1024"
+        ));
+    };
+    let number: u64 = trimmed[..digits_end]
+        .parse()
+        .map_err(|_| format!("`{text}` is too large"))?;
+    number
+        .checked_mul(size)
+        .map(MemorySize::from_bytes)
+        .ok_or_else(|| format!("`{text}` is too large"))
+}
+
+/// A percentage, held in hundredths of a percent so `99.9%` stays exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Percent {
+    basis_points: u32,
+}
+
+impl Percent {
+    pub fn from_basis_points(basis_points: u32) -> Self {
+        Percent { basis_points }
+    }
+
+    pub fn basis_points(self) -> u32 {
+        self.basis_points
+    }
+
+    pub fn as_fraction(self) -> f64 {
+        f64::from(self.basis_points) / 10_000.0
+    }
+
+    pub fn is_zero(self) -> bool {
+        self.basis_points == 0
+    }
+}
+
+impl fmt::Display for Percent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let whole = self.basis_points / 100;
+        let frac = self.basis_points % 100;
+        match frac {
+            0 => write!(f, "{whole}%"),
+            f2 if f2 % 10 == 0 => write!(f, "{whole}.{}%", f2 / 10),
+            f2 => write!(f, "{whole}.{f2:02}%"),
+        }
+    }
+}
+
+/// Parses `10%`, `99.9%`, `0.05%` (at most two decimals, at most 100%).
+pub fn parse_percent(text: &str) -> Result<Percent, String> {
+    let trimmed = text.trim();
+    let Some(number) = trimmed.strip_suffix('%') else {
+        return Err(format!(
+            "`{text}` is not a percentage; write it with a `%`, e.g. `10%`"
+        ));
+    };
+    let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !all_digits(whole) || !all_digits(frac) || frac.len() > 2 {
+        return Err(format!(
+            "`{text}` is not a percentage; expected e.g. `10%` or `99.9%` (at most two decimals)"
+        ));
+    }
+    let whole: u32 = whole
+        .parse()
+        .map_err(|_| format!("`{text}` is more than 100%"))?;
+    let frac: u32 = format!("{frac:0<2}").parse().unwrap_or(0);
+    let basis_points = whole.saturating_mul(100).saturating_add(frac);
+    if basis_points > 10_000 {
+        return Err(format!("`{text}` is more than 100%"));
+    }
+    Ok(Percent { basis_points })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redis_memory_units_follow_memtoull() {
+        assert_eq!(parse_memory("2gb").unwrap().bytes(), 2 * 1024 * 1024 * 1024);
+        assert_eq!(parse_memory("2g").unwrap().bytes(), 2_000_000_000);
+        assert_eq!(parse_memory("2GB").unwrap().bytes(), 2_147_483_648);
+        assert_eq!(parse_memory("1k").unwrap().bytes(), 1000);
+        assert_eq!(parse_memory("1kb").unwrap().bytes(), 1024);
+        assert_eq!(parse_memory("100").unwrap().bytes(), 100);
+        assert!(parse_memory("1.5gb").unwrap_err().contains("whole numbers"));
+        assert!(parse_memory("2tb").is_err());
+        assert!(parse_memory("gb").is_err());
+        assert!(parse_memory("99999999999999999999gb").is_err());
+        assert_eq!(MemorySize::from_bytes(2 << 30).to_string(), "2gb");
+        assert_eq!(
+            MemorySize::from_bytes(2_000_000_000).to_string(),
+            "2000000000"
+        );
+    }
+
+    #[test]
+    fn durations_need_units_and_stay_exact() {
+        assert_eq!(parse_duration("10s").unwrap(), Duration::from_secs(10));
+        assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
+        assert_eq!(
+            parse_duration("30d").unwrap(),
+            Duration::from_secs(2_592_000)
+        );
+        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse_duration("10ms").unwrap().as_micros(), 10_000);
+        assert!(parse_duration("300").unwrap_err().contains("no unit"));
+        assert!(parse_duration("1month").unwrap_err().contains("use days"));
+        assert!(parse_duration("5x").is_err());
+        assert!(
+            parse_duration("30m1h")
+                .unwrap_err()
+                .contains("largest first")
+        );
+        assert!(parse_duration("99999999999999999999w").is_err());
+        assert_eq!(Duration::from_secs(5400).to_string(), "1h30m");
+        assert_eq!(Duration::from_micros(10_000).to_string(), "10ms");
+    }
+
+    #[test]
+    fn percentages_are_exact() {
+        assert_eq!(parse_percent("10%").unwrap().basis_points(), 1000);
+        assert_eq!(parse_percent("99.9%").unwrap().basis_points(), 9990);
+        assert_eq!(parse_percent("99.9%").unwrap().to_string(), "99.9%");
+        assert!(parse_percent("101%").is_err());
+        assert!(parse_percent("0.1").is_err());
+        assert!(parse_percent("1.234%").is_err());
+    }
+}

@@ -1,0 +1,213 @@
+//! The `cachegen` binary: parses arguments, calls the library, prints, and maps
+//! the outcome to an exit code (0 clean, 1 error-level findings, 2 unreadable
+//! policy or bad command line).
+
+use cachegen::diag::output::{self, Format};
+use cachegen::diag::{Severity, codes};
+use cachegen::lint::{LevelOverrides, registry};
+use cachegen::policy::model::LintLevel;
+use cachegen::{CheckOptions, FileReport};
+use clap::{Parser, Subcommand};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "cachegen", version, about = "Policy-as-code compiler for cache configuration", long_about = None)]
+struct Cli {
+    /// Output format for diagnostics.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Colour in human output.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate and lint policies (default: every policies/*.yaml).
+    Check {
+        /// Policy files to check.
+        policies: Vec<PathBuf>,
+        /// Report this rule (code or name) as an error. Repeatable.
+        #[arg(long, value_name = "RULE")]
+        deny: Vec<String>,
+        /// Report this rule as a warning. Repeatable.
+        #[arg(long, value_name = "RULE")]
+        warn: Vec<String>,
+        /// Do not report this rule. Repeatable.
+        #[arg(long, value_name = "RULE")]
+        allow: Vec<String>,
+    },
+    /// Print the policy format's JSON Schema.
+    Schema,
+    /// Explain a diagnostic code or lint rule, or list them all.
+    Rule {
+        /// A code (`CG101`) or name (`durable-keys-under-allkeys-eviction`).
+        rule: Option<String>,
+        /// List every code and rule.
+        #[arg(long, conflicts_with = "rule")]
+        all: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(message) => {
+            eprintln!("cachegen: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<u8, String> {
+    match cli.command {
+        Command::Check {
+            policies,
+            deny,
+            warn,
+            allow,
+        } => {
+            let mut overrides = LevelOverrides::default();
+            // Command-line order: allow, then warn, then deny, so the strictest
+            // wins when one rule is named twice.
+            for (names, level) in [
+                (&allow, LintLevel::Allow),
+                (&warn, LintLevel::Warn),
+                (&deny, LintLevel::Deny),
+            ] {
+                for name in names {
+                    let rule = registry::find(name).ok_or_else(|| {
+                        format!("unknown lint rule `{name}` (see `cachegen rule --all`)")
+                    })?;
+                    overrides.entries.push((rule.code.code, level));
+                }
+            }
+            let paths = if policies.is_empty() {
+                default_policies()?
+            } else {
+                policies
+            };
+            let options = CheckOptions { overrides };
+            let reports: Vec<FileReport> = paths
+                .iter()
+                .map(|p| cachegen::check_path(p, &options))
+                .collect();
+            let color = match cli.color {
+                Color::Always => true,
+                Color::Never => false,
+                Color::Auto => {
+                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+                }
+            };
+            print(&output::render(cli.format, &reports, color))?;
+            Ok(if reports.iter().any(|r| r.unreadable) {
+                2
+            } else if reports.iter().any(|r| r.count(Severity::Error) > 0) {
+                1
+            } else {
+                0
+            })
+        }
+        Command::Schema => {
+            print(&cachegen::schema::policy_schema_text())?;
+            Ok(0)
+        }
+        Command::Rule { rule, all } => {
+            let every = codes::ALL
+                .iter()
+                .chain(registry::RULES.iter().map(|r| &r.code));
+            if all || rule.is_none() {
+                let mut out = String::new();
+                for c in every {
+                    let level = match c.lint_default {
+                        Some(Severity::Error) => "deny",
+                        Some(Severity::Warning) => "warn",
+                        None => "error (fixed)",
+                    };
+                    out.push_str(&format!(
+                        "{:<7} {:<40} {:<14} {}\n",
+                        c.code, c.name, level, c.summary
+                    ));
+                }
+                print(&out)?;
+                return Ok(0);
+            }
+            let name = rule.unwrap_or_default();
+            let found = codes::ALL
+                .iter()
+                .chain(registry::RULES.iter().map(|r| &r.code))
+                .find(|c| c.code.eq_ignore_ascii_case(&name) || c.name == name)
+                .ok_or_else(|| format!("no rule or code `{name}` (see `cachegen rule --all`)"))?;
+            let level = match found.lint_default {
+                Some(Severity::Error) => "lint rule, default level: deny (error)",
+                Some(Severity::Warning) => "lint rule, default level: warn",
+                None => "always an error; cannot be allowed or suppressed",
+            };
+            print(&format!(
+                "# {} {}\n\n{}\n\n{level}\n\n{}",
+                found.code,
+                found.name,
+                found.summary,
+                strip_doc_indent(found.docs)
+            ))?;
+            Ok(0)
+        }
+    }
+}
+
+/// Doc comments arrive with a leading space on each line.
+fn strip_doc_indent(docs: &str) -> String {
+    docs.lines()
+        .map(|l| l.strip_prefix(' ').unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim_end()
+        .to_owned()
+        + "\n"
+}
+
+fn default_policies() -> Result<Vec<PathBuf>, String> {
+    let dir = std::path::Path::new("policies");
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| format!("no policy given and cannot read `policies/`: {e}"))?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        return Err("no policy given and `policies/` has no .yaml files".into());
+    }
+    Ok(paths)
+}
+
+fn print(text: &str) -> Result<(), String> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        // A closed pipe (`cachegen check | head`) is not an error worth reporting.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(format!("cannot write output: {e}")),
+    }
+}

@@ -1,0 +1,293 @@
+//! Owns the validated policy model: every reference resolved, every unit
+//! converted, defaults filled in. It is built only by `lower` and is the single
+//! input of lint, render and verify.
+//!
+//! Entities keep the JSON pointer they came from; `Policy::span` turns a pointer
+//! (plus an optional field) into the YAML span, so diagnostics from any later
+//! stage point into the user's file without the model carrying a span per field.
+
+use crate::keys::Segment;
+use crate::load::SpanIndex;
+use crate::load::units::{Duration, MemorySize, Percent};
+use crate::policy::raw;
+use crate::source::Span;
+use indexmap::IndexMap;
+
+pub use raw::{
+    Appendfsync, CacheLevel, Client, EdgeProvider, EvictionPolicy, PlaceholderType, Strategy,
+    Targets, ValueType, Visibility,
+};
+
+#[derive(Debug)]
+pub struct Policy {
+    pub name: String,
+    pub ttl: TtlRules,
+    pub keys: Keys,
+    pub tags: IndexMap<String, Tag>,
+    /// Cascade dependencies: pattern name → dependent pattern names.
+    pub cascade: IndexMap<String, Vec<String>>,
+    pub events: IndexMap<String, Event>,
+    pub edge: Option<Edge>,
+    pub redis: Redis,
+    pub cluster: Option<Cluster>,
+    pub client: Option<Client>,
+    pub targets: Option<Targets>,
+    pub warming: IndexMap<String, WarmTask>,
+    /// Lint levels from the policy, by rule code.
+    pub lint_levels: IndexMap<&'static str, LintLevel>,
+    pub(crate) spans: SpanIndex,
+}
+
+impl Policy {
+    /// Span of `pointer` + `/field` (or of the nearest thing that exists).
+    pub fn span(&self, pointer: &str, field: &str) -> Span {
+        let full = if field.is_empty() {
+            pointer.to_owned()
+        } else {
+            format!("{pointer}/{field}")
+        };
+        self.spans.value(&full).unwrap_or_default()
+    }
+
+    /// Span of the mapping key that names the entity at `pointer`.
+    pub fn key_span(&self, pointer: &str) -> Span {
+        self.spans
+            .key(pointer)
+            .or_else(|| self.spans.value(pointer))
+            .unwrap_or_default()
+    }
+
+    pub fn pattern(&self, name: &str) -> Option<&KeyPattern> {
+        self.keys.patterns.get(name)
+    }
+
+    /// Whether the policy deploys a Redis Cluster (hash slots matter).
+    pub fn is_cluster(&self) -> bool {
+        self.cluster.is_some()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LintLevel {
+    Allow,
+    Warn,
+    Deny,
+}
+
+#[derive(Debug)]
+pub struct TtlRules {
+    pub default: Duration,
+    pub jitter: Percent,
+    pub authenticated_cap: Option<Duration>,
+    pub classes: IndexMap<String, Duration>,
+}
+
+#[derive(Debug)]
+pub struct Keys {
+    pub version_prefix: Option<String>,
+    pub previous_prefixes: Vec<String>,
+    pub max_value_size: Option<MemorySize>,
+    pub placeholders: IndexMap<String, PlaceholderType>,
+    pub patterns: IndexMap<String, KeyPattern>,
+}
+
+/// How long a key lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ttl {
+    /// Expires: `base` is the TTL before jitter (after the authenticated cap);
+    /// `max` is the largest TTL a client may set (jitter included, capped).
+    Expires { base: Duration, max: Duration },
+    /// Never expires (`ttl: none`).
+    Never,
+}
+
+impl Ttl {
+    pub fn max(self) -> Option<Duration> {
+        match self {
+            Ttl::Expires { max, .. } => Some(max),
+            Ttl::Never => None,
+        }
+    }
+
+    pub fn base(self) -> Option<Duration> {
+        match self {
+            Ttl::Expires { base, .. } => Some(base),
+            Ttl::Never => None,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct KeyPattern {
+    pub name: String,
+    /// `/keys/patterns/<name>`.
+    pub pointer: String,
+    pub text: String,
+    pub description: Option<String>,
+    pub segments: Vec<Segment>,
+    pub ttl: Ttl,
+    /// The TTL class the TTL came from, if any.
+    pub ttl_class: Option<String>,
+    pub jitter: Percent,
+    pub value_type: ValueType,
+    pub strategy: Strategy,
+    pub queue: Option<String>,
+    pub refresh_when_remaining: Option<Percent>,
+    pub authenticated: bool,
+    pub durable: bool,
+    /// Segment index range `[start, end)` that forms the hash tag.
+    pub hash_tag: Option<(usize, usize)>,
+    pub tags: Vec<String>,
+    pub compress_above: Option<MemorySize>,
+    pub stampede_lock: Option<StampedeLock>,
+}
+
+impl KeyPattern {
+    /// Names of the placeholders, in order.
+    pub fn placeholders(&self) -> impl Iterator<Item = &str> {
+        self.segments.iter().filter_map(|s| match s {
+            Segment::Placeholder { name, .. } => Some(name.as_str()),
+            Segment::Literal(_) => None,
+        })
+    }
+
+    /// The hash tag as written in the pattern (`user:<user_id>`), if any.
+    pub fn hash_tag_text(&self) -> Option<String> {
+        let (start, end) = self.hash_tag?;
+        Some(segments_text(&self.segments[start..end]))
+    }
+}
+
+/// Writes segments back in pattern syntax.
+pub fn segments_text(segments: &[Segment]) -> String {
+    segments
+        .iter()
+        .map(|s| match s {
+            Segment::Literal(t) => t.clone(),
+            Segment::Placeholder { name, .. } => format!("<{name}>"),
+        })
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+#[derive(Debug, Clone)]
+pub struct StampedeLock {
+    pub prefix: String,
+    pub ttl: Duration,
+}
+
+#[derive(Debug)]
+pub struct Tag {
+    pub name: String,
+    pub pointer: String,
+    pub key_text: String,
+    pub key: Vec<Segment>,
+    pub ttl: Ttl,
+    /// Patterns that list this tag.
+    pub members: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct Event {
+    pub name: String,
+    pub pointer: String,
+    pub params: Vec<String>,
+    pub invalidate: Vec<String>,
+    pub invalidate_tags: Vec<String>,
+    pub when_changed: IndexMap<String, Vec<String>>,
+}
+
+#[derive(Debug)]
+pub struct Edge {
+    pub provider: EdgeProvider,
+    pub zone: Option<String>,
+    pub routes: IndexMap<String, Route>,
+}
+
+#[derive(Debug)]
+pub struct Route {
+    pub name: String,
+    pub pointer: String,
+    pub path: Option<String>,
+    pub extensions: Vec<String>,
+    pub cache: CacheLevel,
+    pub edge_ttl: Option<Duration>,
+    pub browser_ttl: Option<Duration>,
+    pub stale_while_revalidate: Option<Duration>,
+    pub stale_if_error: Option<Duration>,
+    pub vary: Vec<String>,
+    pub authenticated: bool,
+    /// Explicit `visibility`, if given.
+    pub visibility_set: Option<Visibility>,
+    /// Effective visibility (defaulted from `authenticated`).
+    pub visibility: Visibility,
+    pub immutable: bool,
+    pub headers: IndexMap<String, String>,
+}
+
+/// A Redis version as `(major, minor)`.
+pub type Version = (u32, u32);
+
+#[derive(Debug)]
+pub struct Redis {
+    pub version: Version,
+    pub maxmemory: MemorySize,
+    pub maxmemory_policy: EvictionPolicy,
+    pub maxmemory_samples: Option<u32>,
+    pub save: Vec<(Duration, u64)>,
+    pub appendonly: bool,
+    pub appendfsync: Option<Appendfsync>,
+    pub tcp_backlog: Option<u32>,
+    pub timeout: Option<Duration>,
+    pub tcp_keepalive: Option<Duration>,
+    pub slowlog_log_slower_than: Option<Duration>,
+    pub slowlog_max_len: Option<u32>,
+    pub maxclients: Option<u32>,
+    pub io_threads: Option<u32>,
+    pub io_threads_do_reads: Option<bool>,
+    pub cores: Option<u32>,
+    pub lazyfree_lazy_eviction: Option<bool>,
+    pub lazyfree_lazy_expire: Option<bool>,
+    pub lazyfree_lazy_server_del: Option<bool>,
+    pub lazyfree_lazy_user_del: Option<bool>,
+    pub replica_lazy_flush: Option<bool>,
+    pub replica_read_only: Option<bool>,
+}
+
+impl Redis {
+    /// Whether anything survives a restart.
+    pub fn persists(&self) -> bool {
+        self.appendonly || !self.save.is_empty()
+    }
+}
+
+#[derive(Debug)]
+pub struct Cluster {
+    pub masters: u32,
+    pub replicas_per_master: u32,
+    pub node_timeout: Duration,
+    pub require_full_coverage: Option<bool>,
+    pub kubernetes: Option<Kubernetes>,
+}
+
+#[derive(Debug)]
+pub struct Kubernetes {
+    pub namespace: String,
+    pub name: String,
+    pub image: String,
+    pub memory_limit: String,
+    pub cpu: Option<String>,
+    pub storage: String,
+    pub storage_class: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct WarmTask {
+    pub name: String,
+    pub pointer: String,
+    pub keys: Vec<String>,
+    pub on_startup: bool,
+    pub schedule: Option<String>,
+    pub limit: Option<u32>,
+    pub description: Option<String>,
+}

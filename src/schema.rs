@@ -1,0 +1,396 @@
+//! Owns the JSON Schema of the policy format: generating it from `policy::raw`
+//! with schemars, and validating a loaded policy against it with jsonschema,
+//! turning every error (not just the first) into a diagnostic at its YAML span.
+
+use crate::diag::{Diagnostic, codes};
+use crate::load::{SpanIndex, escape_pointer_token, units};
+use crate::policy::raw;
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use serde_json::Value;
+use std::sync::OnceLock;
+
+/// The policy schema (draft 2020-12), as committed in `schema/policy.schema.json`.
+pub fn policy_schema() -> &'static Value {
+    static SCHEMA: OnceLock<Value> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        let schema = schemars::generate::SchemaSettings::draft2020_12()
+            .into_generator()
+            .into_root_schema_for::<raw::Policy>();
+        serde_json::to_value(schema).expect("a generated schema is valid JSON")
+    })
+}
+
+/// The schema as pretty JSON with a trailing newline, exactly as committed.
+pub fn policy_schema_text() -> String {
+    let mut text = serde_json::to_string_pretty(policy_schema()).expect("schema serializes");
+    text.push('\n');
+    text
+}
+
+fn validator() -> &'static jsonschema::Validator {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .should_validate_formats(true)
+            .with_format("duration", |s| units::parse_duration(s).is_ok())
+            .with_format("redis-memory", |s| units::parse_memory(s).is_ok())
+            .with_format("percent", |s| units::parse_percent(s).is_ok())
+            .build(policy_schema())
+            .expect("the generated policy schema compiles")
+    })
+}
+
+/// Validates `instance` and returns one diagnostic per schema error, plus the
+/// JSON pointers of unknown keys (so `lower` can drop them and carry on).
+pub fn validate(instance: &Value, index: &SpanIndex) -> (Vec<Diagnostic>, Vec<String>) {
+    let mut diagnostics = Vec::new();
+    let mut unknown = Vec::new();
+    for error in validator().iter_errors(instance) {
+        let pointer = error.instance_path().as_str().to_owned();
+        let value_span = index.value(&pointer).unwrap_or_default();
+        let diag = match error.kind() {
+            ValidationErrorKind::AdditionalProperties { unexpected } => {
+                let known = known_properties(&pointer);
+                for key in unexpected {
+                    let key_pointer = format!("{pointer}/{}", escape_pointer_token(key));
+                    let span = index.key(&key_pointer).unwrap_or(value_span);
+                    let mut d = Diagnostic::new(
+                        codes::UNKNOWN_FIELD,
+                        format!("unknown field `{key}`{}", location_phrase(&pointer)),
+                    )
+                    .with_span(span, "not a field here");
+                    d = match did_you_mean(key, &known) {
+                        Some(best) => d.with_help(format!("did you mean `{best}`?")),
+                        None if !known.is_empty() => {
+                            d.with_help(format!("known fields here: {}", known.join(", ")))
+                        }
+                        None => d,
+                    };
+                    if let Some(why) = explain_foreign_key(key) {
+                        d = d.with_help(why);
+                    }
+                    diagnostics.push(d);
+                    unknown.push(key_pointer);
+                }
+                continue;
+            }
+            ValidationErrorKind::Required { property } => {
+                let name = property.as_str().unwrap_or_default();
+                let span = index.key(&pointer).unwrap_or(value_span);
+                let what = if pointer.is_empty() {
+                    "the policy".to_string()
+                } else {
+                    format!("`{}`", display_pointer(&pointer))
+                };
+                Diagnostic::new(
+                    codes::SCHEMA,
+                    format!("{what} is missing required field `{name}`"),
+                )
+                .with_span(span, format!("`{name}` missing"))
+                .with_help(field_help(&pointer, name))
+            }
+            ValidationErrorKind::Format { format } => {
+                let text = error.instance().as_str().unwrap_or_default();
+                let reason = match format.as_str() {
+                    "duration" => units::parse_duration(text).err(),
+                    "redis-memory" => units::parse_memory(text).err(),
+                    "percent" => units::parse_percent(text).err(),
+                    _ => None,
+                }
+                .unwrap_or_else(|| format!("`{text}` is not a valid {format}"));
+                Diagnostic::new(codes::INVALID_UNIT, reason)
+                    .with_span(value_span, format!("invalid {}", format.replace('-', " ")))
+            }
+            ValidationErrorKind::Type { kind } => {
+                // `Option<T>` fields allow null, but "expected null" helps nobody.
+                let expected = match kind {
+                    TypeKind::Single(t) => t.to_string(),
+                    TypeKind::Multiple(set) => set
+                        .iter()
+                        .map(|t| t.to_string())
+                        .filter(|t| t != "null")
+                        .collect::<Vec<_>>()
+                        .join(" or "),
+                };
+                let found = json_type_name(error.instance());
+                let mut d = Diagnostic::new(
+                    codes::SCHEMA,
+                    format!(
+                        "`{}` must be {}, found {found}",
+                        display_pointer(&pointer),
+                        article(&expected)
+                    ),
+                )
+                .with_span(value_span, format!("expected {expected}"));
+                if expected.contains("string")
+                    && !expected.contains("integer")
+                    && matches!(error.instance().as_ref(), Value::Number(_))
+                {
+                    d = d.with_help(
+                        "durations and percentages need a unit: write e.g. `300s` or `10%`",
+                    );
+                }
+                d
+            }
+            ValidationErrorKind::Enum { options } => {
+                let choices: Vec<String> = options
+                    .as_array()
+                    .map(|a| a.iter().map(render_choice).collect())
+                    .unwrap_or_default();
+                let found = render_choice(error.instance());
+                let mut d = Diagnostic::new(
+                    codes::SCHEMA,
+                    format!(
+                        "`{}` must be one of {}; found {found}",
+                        display_pointer(&pointer),
+                        choices.join(", ")
+                    ),
+                )
+                .with_span(value_span, "not an allowed value");
+                let plain: Vec<&str> = options
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                if let Some(best) = error
+                    .instance()
+                    .as_str()
+                    .and_then(|s| did_you_mean(s, &plain))
+                {
+                    d = d.with_help(format!("did you mean `{best}`?"));
+                }
+                d
+            }
+            ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
+                // schemars writes `Option<Struct>` as anyOf[struct, null]: the only
+                // way to fail it is the wrong type for the struct.
+                Diagnostic::new(
+                    codes::SCHEMA,
+                    format!(
+                        "`{}` has the wrong shape: found {}",
+                        display_pointer(&pointer),
+                        json_type_name(error.instance())
+                    ),
+                )
+                .with_span(value_span, "unexpected value")
+                .with_help(field_help_for(&pointer))
+            }
+            ValidationErrorKind::Minimum { .. }
+            | ValidationErrorKind::Maximum { .. }
+            | ValidationErrorKind::ExclusiveMinimum { .. }
+            | ValidationErrorKind::ExclusiveMaximum { .. } => Diagnostic::new(
+                codes::OUT_OF_RANGE,
+                format!("`{}`: {}", display_pointer(&pointer), error.masked()),
+            )
+            .with_span(value_span, "out of range"),
+            _ => Diagnostic::new(
+                codes::SCHEMA,
+                format!("`{}`: {}", display_pointer(&pointer), error.masked()),
+            )
+            .with_span(value_span, "does not fit the schema"),
+        };
+        diagnostics.push(diag);
+    }
+    (diagnostics, unknown)
+}
+
+fn article(t: &str) -> String {
+    let vowel = t.starts_with(['a', 'e', 'i', 'o', 'u']);
+    format!("{} {t}", if vowel { "an" } else { "a" })
+}
+
+fn render_choice(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("`{s}`"),
+        other => format!("`{other}`"),
+    }
+}
+
+fn json_type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "nothing (null)",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "an integer",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+/// `/keys/patterns/user_profile/ttl` → `keys.patterns.user_profile.ttl`.
+pub fn display_pointer(pointer: &str) -> String {
+    if pointer.is_empty() {
+        return "(top level)".into();
+    }
+    pointer
+        .trim_start_matches('/')
+        .split('/')
+        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+        .map(|t| {
+            if t.bytes().all(|b| b.is_ascii_digit()) {
+                format!("[{t}]")
+            } else {
+                t
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+        .replace(".[", "[")
+}
+
+fn location_phrase(pointer: &str) -> String {
+    if pointer.is_empty() {
+        " at the top level".into()
+    } else {
+        format!(" in `{}`", display_pointer(pointer))
+    }
+}
+
+fn field_help(pointer: &str, name: &str) -> String {
+    match subschema(pointer).and_then(|s| {
+        s.get("properties")?
+            .get(name)?
+            .get("description")?
+            .as_str()
+            .map(str::to_owned)
+    }) {
+        Some(desc) => format!("`{name}`: {}", first_sentence(&desc)),
+        None => format!("add `{name}`"),
+    }
+}
+
+fn field_help_for(pointer: &str) -> String {
+    let (parent, name) = pointer.rsplit_once('/').unwrap_or(("", pointer));
+    match subschema(parent).and_then(|s| {
+        s.get("properties")?
+            .get(name)?
+            .get("description")?
+            .as_str()
+            .map(str::to_owned)
+    }) {
+        Some(desc) => first_sentence(&desc),
+        None => "see `cachegen schema` for the expected shape".into(),
+    }
+}
+
+fn first_sentence(text: &str) -> String {
+    let line = text.replace('\n', " ");
+    match line.find(". ") {
+        Some(i) => line[..=i].to_owned(),
+        None => line,
+    }
+}
+
+/// Names of the properties the schema allows at `pointer`.
+fn known_properties(pointer: &str) -> Vec<&'static str> {
+    subschema(pointer)
+        .and_then(|s| s.get("properties")?.as_object())
+        .map(|props| props.keys().map(String::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// Walks the schema along an instance pointer, through `$ref`, `anyOf`,
+/// `properties`, `additionalProperties` (maps) and `items` (lists).
+fn subschema(pointer: &str) -> Option<&'static Value> {
+    let root = policy_schema();
+    let mut node = resolve(root, root)?;
+    for token in pointer.split('/').skip(1) {
+        let token = token.replace("~1", "/").replace("~0", "~");
+        node = object_branch(root, node)?;
+        node = if let Some(p) = node.get("properties").and_then(|p| p.get(&token)) {
+            p
+        } else if let Some(items) = node.get("items") {
+            items
+        } else if let Some(ap) = node.get("additionalProperties").filter(|v| v.is_object()) {
+            ap
+        } else {
+            return None;
+        };
+        node = resolve(root, node)?;
+    }
+    object_branch(root, node)
+}
+
+fn resolve<'a>(root: &'a Value, node: &'a Value) -> Option<&'a Value> {
+    match node.get("$ref").and_then(Value::as_str) {
+        Some(r) => {
+            let path = r.strip_prefix("#")?;
+            root.pointer(path)
+        }
+        None => Some(node),
+    }
+}
+
+/// For `anyOf: [X, null]`, the non-null branch.
+fn object_branch<'a>(root: &'a Value, node: &'a Value) -> Option<&'a Value> {
+    if let Some(branches) = node
+        .get("anyOf")
+        .or_else(|| node.get("oneOf"))
+        .and_then(Value::as_array)
+    {
+        for b in branches {
+            let b = resolve(root, b)?;
+            if b.get("type").and_then(Value::as_str) != Some("null") {
+                return Some(b);
+            }
+        }
+    }
+    Some(node)
+}
+
+/// The closest candidate by edit distance, if it is close enough to be a typo.
+pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let lower = word.to_ascii_lowercase().replace('-', "_");
+    candidates
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(&lower, c), *c))
+        .filter(|(d, c)| {
+            *d <= (c.len().max(3) / 3).max(1) || c.starts_with(&lower) && lower.len() >= 3
+        })
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Keys from the runbook or other tools that users carry over, and where
+/// their meaning lives instead.
+fn explain_foreign_key(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "polish" | "webp" => {
+            "image optimisation (Polish, WebP) is a Cloudflare Configuration Rule, not a cache setting; cachegen does not manage it"
+        }
+        "respect_origin" => "omit `edge_ttl` to respect the origin's Cache-Control",
+        "cache_level" => "the field is `cache` (standard, aggressive or bypass)",
+        "edge_cache_ttl" => "the field is `edge_ttl`",
+        "browser_cache_ttl" => "the field is `browser_ttl`",
+        "pattern" => "routes match with `path` (a wildcard) or `extensions`",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn did_you_mean_catches_typos_only() {
+        let known = ["maxmemory", "maxmemory_policy", "maxclients", "version"];
+        assert_eq!(did_you_mean("maxmemroy", &known), Some("maxmemory"));
+        assert_eq!(
+            did_you_mean("maxmemory-policy", &known),
+            Some("maxmemory_policy")
+        );
+        assert_eq!(did_you_mean("completely_different", &known), None);
+    }
+
+    #[test]
+    fn schema_walk_finds_nested_properties() {
+        let props = known_properties("/keys/patterns/user_profile");
+        assert!(props.contains(&"pattern"));
+        assert!(props.contains(&"hash_tag"));
+        let props = known_properties("/redis/threads");
+        assert!(props.contains(&"io_threads"));
+    }
+}
