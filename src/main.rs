@@ -137,10 +137,11 @@ fn run(cli: Cli) -> Result<u8, String> {
             if all || rule.is_none() {
                 let mut out = String::new();
                 for c in every {
-                    let level = match c.lint_default {
-                        Some(Severity::Error) => "deny",
-                        Some(Severity::Warning) => "warn",
-                        None => "error (fixed)",
+                    let level = match (c.lint, c.severity) {
+                        (true, Severity::Error) => "deny",
+                        (true, Severity::Warning) => "warn",
+                        (false, Severity::Error) => "error (fixed)",
+                        (false, Severity::Warning) => "warn (fixed)",
                     };
                     out.push_str(&format!(
                         "{:<7} {:<40} {:<14} {}\n",
@@ -156,10 +157,11 @@ fn run(cli: Cli) -> Result<u8, String> {
                 .chain(registry::RULES.iter().map(|r| &r.code))
                 .find(|c| c.code.eq_ignore_ascii_case(&name) || c.name == name)
                 .ok_or_else(|| format!("no rule or code `{name}` (see `cachegen rule --all`)"))?;
-            let level = match found.lint_default {
-                Some(Severity::Error) => "lint rule, default level: deny (error)",
-                Some(Severity::Warning) => "lint rule, default level: warn",
-                None => "always an error; cannot be allowed or suppressed",
+            let level = match (found.lint, found.severity) {
+                (true, Severity::Error) => "lint rule, default level: deny (error)",
+                (true, Severity::Warning) => "lint rule, default level: warn",
+                (false, Severity::Error) => "always an error; cannot be allowed or suppressed",
+                (false, Severity::Warning) => "always a warning; cannot be allowed or suppressed",
             };
             print(&format!(
                 "# {} {}\n\n{}\n\n{level}\n\n{}",

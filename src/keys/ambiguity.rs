@@ -10,9 +10,28 @@ use super::{Segment, type_accepts, types_intersect};
 use crate::policy::raw::PlaceholderType;
 use std::collections::HashMap;
 
+const TYPES: [PlaceholderType; 5] = [
+    PlaceholderType::Int,
+    PlaceholderType::Uuid,
+    PlaceholderType::Slug,
+    PlaceholderType::Token,
+    PlaceholderType::Md5,
+];
+
+fn type_index(ty: PlaceholderType) -> usize {
+    TYPES
+        .iter()
+        .position(|t| *t == ty)
+        .expect("every type is listed")
+}
+
 #[derive(Default)]
 struct Node {
     literals: HashMap<String, usize>,
+    /// For each placeholder type, the literal children it accepts. A
+    /// placeholder segment walks only these, not every literal child: without
+    /// this, `<id>:x` against thousands of `svcN:...` patterns is quadratic.
+    literals_by_type: [Vec<usize>; TYPES.len()],
     placeholders: Vec<(PlaceholderType, usize)>,
     /// Patterns that end at this node.
     terminal: Vec<usize>,
@@ -33,6 +52,11 @@ pub fn find_ambiguous(patterns: &[&[Segment]]) -> Vec<(usize, usize)> {
                         nodes.push(Node::default());
                         let next = nodes.len() - 1;
                         nodes[at].literals.insert(text.clone(), next);
+                        for ty in TYPES {
+                            if type_accepts(ty, text) {
+                                nodes[at].literals_by_type[type_index(ty)].push(next);
+                            }
+                        }
                         next
                     }
                 },
@@ -83,11 +107,11 @@ pub fn find_ambiguous(patterns: &[&[Segment]]) -> Vec<(usize, usize)> {
                             stack.push((next, depth + 1));
                         }
                     }
-                    for (text, &next) in &n.literals {
-                        if type_accepts(*ty, text) {
-                            stack.push((next, depth + 1));
-                        }
-                    }
+                    stack.extend(
+                        n.literals_by_type[type_index(*ty)]
+                            .iter()
+                            .map(|&next| (next, depth + 1)),
+                    );
                 }
             }
         }

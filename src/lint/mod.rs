@@ -62,7 +62,8 @@ macro_rules! declare_rule {
             name: $name,
             summary: $summary,
             docs: concat!($($doc, "\n"),*),
-            lint_default: Some($crate::diag::Severity::$level),
+            severity: $crate::diag::Severity::$level,
+            lint: true,
         };
     };
 }

@@ -1,13 +1,52 @@
-//! Owns the list of lint rules. Adding a rule: one file in `rules/`, one line
+//! Owns the list of lint rules. Adding a rule: one file in `rules/`, one entry
 //! here, one fixture directory under `tests/fixtures/lint/`.
 
 use super::Rule;
 use super::rules::*;
 
-pub const RULES: &[Rule] = &[Rule {
-    code: durable_keys_under_allkeys_eviction::CODE,
-    check: durable_keys_under_allkeys_eviction::check,
-}];
+/// Every rule, in code order.
+pub const RULES: &[Rule] = &[
+    Rule {
+        code: durable_keys_under_allkeys_eviction::CODE,
+        check: durable_keys_under_allkeys_eviction::check,
+    },
+    Rule {
+        code: durable_data_without_persistence::CODE,
+        check: durable_data_without_persistence::check,
+    },
+    Rule {
+        code: volatile_eviction_with_immortal_keys::CODE,
+        check: volatile_eviction_with_immortal_keys::check,
+    },
+    Rule {
+        code: io_threads_without_effect::CODE,
+        check: io_threads_without_effect::check,
+    },
+    Rule {
+        code: authenticated_route_publicly_cached::CODE,
+        check: authenticated_route_publicly_cached::check,
+    },
+    Rule {
+        code: browser_ttl_exceeds_edge_ttl::CODE,
+        check: browser_ttl_exceeds_edge_ttl::check,
+    },
+    Rule {
+        code: stale_directive_as_header::CODE,
+        check: stale_directive_as_header::check,
+    },
+    Rule {
+        code: cross_slot_invalidation::CODE,
+        check: cross_slot_invalidation::check,
+    },
+    Rule {
+        code: tag_set_expires_before_members::CODE,
+        check: tag_set_expires_before_members::check,
+    },
+    Rule {
+        code: long_ttl_without_jitter::CODE,
+        check: long_ttl_without_jitter::check,
+    },
+];
 
 /// Finds a rule by code (`CG101`, any case) or kebab-case name.
 pub fn find(name: &str) -> Option<&'static Rule> {

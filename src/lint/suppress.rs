@@ -5,7 +5,7 @@
 //! reason after `--` is required, and a suppression that covers nothing is
 //! reported, so stale suppressions do not pile up and hide future findings.
 
-use crate::diag::{Diagnostic, Severity, codes};
+use crate::diag::{Diagnostic, codes};
 use crate::lint::registry;
 use crate::load::Comment;
 use crate::source::{SourceFile, Span};
@@ -127,8 +127,7 @@ pub fn apply(src: &SourceFile, comments: &[Comment], diagnostics: &mut Vec<Diagn
         problems.push(
             Diagnostic::new(codes::UNUSED_SUPPRESSION, format!("suppression of {} matches no finding", s.codes.join(", ")))
                 .with_span(s.span, "suppresses nothing")
-                .with_help("remove it; if the finding moved, put the comment on the line the finding points at")
-                .with_severity(Severity::Warning),
+                .with_help("remove it; if the finding moved, put the comment on the line the finding points at"),
         );
     }
     diagnostics.extend(problems);

@@ -116,7 +116,8 @@ enum Frame {
         start: usize,
         anchor: usize,
         entries: Vec<(Key, Node)>,
-        pending_key: Option<Key>,
+        /// The key waiting for its value, and whether it repeats an earlier key.
+        pending_key: Option<(Key, bool)>,
         seen: HashMap<String, Span>,
     },
 }
@@ -423,6 +424,7 @@ impl<'s> Builder<'s> {
                             return;
                         }
                     };
+                    let duplicate = seen.contains_key(&text);
                     if let Some(first) = seen.get(&text) {
                         let first = *first;
                         self.diagnostics.push(
@@ -439,14 +441,17 @@ impl<'s> Builder<'s> {
                     } else {
                         seen.insert(text.clone(), node.span);
                     }
-                    *pending_key = Some(Key {
+                    let key = Key {
                         text,
                         span: node.span,
-                    });
+                    };
+                    *pending_key = Some((key, duplicate));
                 }
-                Some(key) => {
-                    // A duplicate keeps its first value so the rest of the check stays stable.
-                    if !entries.iter().any(|(k, _)| k.text == key.text) {
+                Some((key, duplicate)) => {
+                    // A duplicate keeps its first value so the rest of the check
+                    // stays stable. (The `seen` map decides: scanning `entries`
+                    // here was quadratic in the size of the mapping.)
+                    if !duplicate {
                         entries.push((key, node));
                     }
                 }
@@ -529,8 +534,10 @@ fn looks_like_float(s: &str) -> bool {
 /// Where each JSON pointer of the converted tree came from in the YAML.
 #[derive(Debug, Default)]
 pub struct SpanIndex {
-    values: HashMap<String, Span>,
-    keys: HashMap<String, Span>,
+    /// Pointer → (span of the value, span of the key naming it, for map
+    /// entries). One map, one allocation per node: this index is built for
+    /// every node of every policy and dominated the loading profile.
+    spans: HashMap<String, (Span, Option<Span>)>,
 }
 
 impl SpanIndex {
@@ -538,7 +545,7 @@ impl SpanIndex {
     pub fn value(&self, pointer: &str) -> Option<Span> {
         let mut p = pointer;
         loop {
-            if let Some(span) = self.values.get(p) {
+            if let Some((span, _)) = self.spans.get(p) {
                 return Some(*span);
             }
             let cut = p.rfind('/')?;
@@ -548,7 +555,7 @@ impl SpanIndex {
 
     /// Span of the mapping key that introduces `pointer`, if it is a map entry.
     pub fn key(&self, pointer: &str) -> Option<Span> {
-        self.keys.get(pointer).copied()
+        self.spans.get(pointer).and_then(|(_, key)| *key)
     }
 }
 
@@ -562,12 +569,12 @@ pub fn escape_pointer_token(token: &str) -> String {
 pub fn to_json(root: &Node) -> (Value, SpanIndex) {
     let mut index = SpanIndex::default();
     let mut pointer = String::new();
-    let value = convert(root, &mut pointer, &mut index);
+    let value = convert(root, &mut pointer, None, &mut index);
     (value, index)
 }
 
-fn convert(node: &Node, pointer: &mut String, index: &mut SpanIndex) -> Value {
-    index.values.insert(pointer.clone(), node.span);
+fn convert(node: &Node, pointer: &mut String, key: Option<Span>, index: &mut SpanIndex) -> Value {
+    index.spans.insert(pointer.clone(), (node.span, key));
     match &node.kind {
         NodeKind::Null => Value::Null,
         NodeKind::Bool(b) => Value::Bool(*b),
@@ -582,7 +589,7 @@ fn convert(node: &Node, pointer: &mut String, index: &mut SpanIndex) -> Value {
                 let len = pointer.len();
                 pointer.push('/');
                 pointer.push_str(&i.to_string());
-                out.push(convert(item, pointer, index));
+                out.push(convert(item, pointer, None, index));
                 pointer.truncate(len);
             }
             Value::Array(out)
@@ -593,8 +600,10 @@ fn convert(node: &Node, pointer: &mut String, index: &mut SpanIndex) -> Value {
                 let len = pointer.len();
                 pointer.push('/');
                 pointer.push_str(&escape_pointer_token(&key.text));
-                index.keys.insert(pointer.clone(), key.span);
-                out.insert(key.text.clone(), convert(value, pointer, index));
+                out.insert(
+                    key.text.clone(),
+                    convert(value, pointer, Some(key.span), index),
+                );
                 pointer.truncate(len);
             }
             Value::Object(out)

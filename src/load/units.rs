@@ -159,19 +159,31 @@ impl MemorySize {
 }
 
 impl fmt::Display for MemorySize {
-    /// The shortest spelling that Redis reads back as the same byte count.
+    /// The shortest exact spelling Redis reads back as the same byte count
+    /// (`2gb` for 2·1024³, `2g` for 2·10⁹); binary units win ties.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let b = self.bytes;
-        for (unit, size) in [("gb", 1u64 << 30), ("mb", 1 << 20), ("kb", 1 << 10)] {
-            if b != 0 && b % size == 0 {
-                return write!(f, "{}{}", b / size, unit);
-            }
+        let best = [
+            ("gb", 1u64 << 30),
+            ("g", 1_000_000_000),
+            ("mb", 1 << 20),
+            ("m", 1_000_000),
+            ("kb", 1 << 10),
+            ("k", 1_000),
+        ]
+        .into_iter()
+        .filter(|(_, size)| b != 0 && b % size == 0)
+        .map(|(unit, size)| format!("{}{unit}", b / size))
+        .min_by_key(String::len);
+        match best {
+            Some(text) => f.write_str(&text),
+            None => write!(f, "{b}"),
         }
-        write!(f, "{b}")
     }
 }
 
 const MEMORY_UNITS: &[(&str, u64)] = &[
+    ("", 1),
     ("b", 1),
     ("k", 1_000),
     ("kb", 1 << 10),
@@ -290,10 +302,8 @@ mod tests {
         assert!(parse_memory("gb").is_err());
         assert!(parse_memory("99999999999999999999gb").is_err());
         assert_eq!(MemorySize::from_bytes(2 << 30).to_string(), "2gb");
-        assert_eq!(
-            MemorySize::from_bytes(2_000_000_000).to_string(),
-            "2000000000"
-        );
+        assert_eq!(MemorySize::from_bytes(2_000_000_000).to_string(), "2g");
+        assert_eq!(MemorySize::from_bytes(1536).to_string(), "1536");
     }
 
     #[test]

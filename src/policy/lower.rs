@@ -220,7 +220,8 @@ impl Cx<'_> {
         let written = self.src.slice(whole);
         let offset = if written == text {
             Some(0)
-        } else if written.len() == text.len() + 2 && &written[1..written.len() - 1] == text {
+        } else if written.len() == text.len() + 2 && written.get(1..written.len() - 1) == Some(text)
+        {
             Some(1)
         } else {
             None

@@ -49,6 +49,15 @@ impl Policy {
         self.spans.value(&full).unwrap_or_default()
     }
 
+    /// Span of `pointer/field` only if the field is written in the file (no
+    /// fallback to an ancestor), for rules that point at "the field if set,
+    /// else something else".
+    pub fn written_span(&self, pointer: &str, field: &str) -> Option<Span> {
+        let full = format!("{pointer}/{field}");
+        self.spans.key(&full)?;
+        self.spans.value(&full)
+    }
+
     /// Span of the mapping key that names the entity at `pointer`.
     pub fn key_span(&self, pointer: &str) -> Span {
         self.spans

@@ -1,4 +1,39 @@
 //! One lint rule per file. The file, its `CODE` and its `check` share a name;
-//! `registry::RULES` lists them all.
+//! `registry::RULES` lists them all. Both lists are in code order (the blank
+//! lines keep rustfmt from sorting them by name).
 
+// Redis server (CG1xx).
 pub mod durable_keys_under_allkeys_eviction;
+
+pub mod durable_data_without_persistence;
+
+pub mod volatile_eviction_with_immortal_keys;
+
+pub mod io_threads_without_effect;
+
+// Edge / HTTP (CG2xx).
+pub mod authenticated_route_publicly_cached;
+
+pub mod browser_ttl_exceeds_edge_ttl;
+
+pub mod stale_directive_as_header;
+
+// Keys, tags and invalidation (CG3xx).
+pub mod cross_slot_invalidation;
+
+pub mod tag_set_expires_before_members;
+
+pub mod long_ttl_without_jitter;
+
+use crate::policy::model::Policy;
+use crate::source::Span;
+
+/// Span of `pointer/field` if the field is written in the file.
+pub(crate) fn written_span(policy: &Policy, pointer: &str, field: &str) -> Option<Span> {
+    policy.written_span(pointer, field)
+}
+
+/// `major.minor`, as the policy writes a Redis version.
+pub(crate) fn version_text((major, minor): (u32, u32)) -> String {
+    format!("{major}.{minor}")
+}

@@ -1,0 +1,139 @@
+//! Benchmark of `check`: the bundled policy, and synthetic policies of 5,000
+//! key patterns + 1,000 routes and of twice that, to show the pipeline (and
+//! the ambiguity check in particular) scales linearly.
+//!
+//! Run: `cargo bench --bench check`. Prints the median of several runs of the
+//! whole library pipeline (read bytes → diagnostics), plus input sizes.
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+/// A valid policy with `patterns` key patterns and `routes` routes. Shapes vary
+/// (literal-first, placeholder-first, deep) so the ambiguity trie sees both
+/// wide literal fan-out and placeholder edges.
+fn synthetic_policy(patterns: usize, routes: usize) -> String {
+    let mut y = String::with_capacity(patterns * 200 + routes * 150);
+    y.push_str("version: 1\nname: synthetic\nttl:\n  default: 5m\n  jitter: 10%\n  authenticated_cap: 30m\n  classes:\n");
+    for c in 0..20 {
+        let _ = writeln!(y, "    class_{c}: {}m", c + 1);
+    }
+    y.push_str("keys:\n  version_prefix: v2\n  placeholders:\n    user_id: int\n    item_id: uuid\n    slug: slug\n    digest: md5\n  patterns:\n");
+    for i in 0..patterns {
+        let pattern = match i % 4 {
+            0 => format!("svc{i}:user:<user_id>:field{}", i % 7),
+            1 => format!("<user_id>:svc{i}"),
+            2 => format!("svc{i}:item:<item_id>:<slug>"),
+            _ => format!("cache:svc{i}:<digest>"),
+        };
+        let _ = writeln!(
+            y,
+            "    p{i}:\n      pattern: \"{pattern}\"\n      ttl: class_{}\n      hash_tag: \"{}\"",
+            i % 20,
+            if i % 4 == 3 {
+                "digest"
+            } else if i % 4 == 2 {
+                "item_id"
+            } else {
+                "user_id"
+            }
+        );
+    }
+    y.push_str("invalidation:\n  cascade:\n");
+    for i in (0..patterns).step_by(8) {
+        let _ = writeln!(y, "    p{i}: [p{}]", i + 4);
+    }
+    y.push_str("  events:\n");
+    for i in (0..patterns).step_by(16) {
+        let _ = writeln!(
+            y,
+            "    e{i}.updated:\n      params: [user_id]\n      invalidate: [p{i}, p{}]",
+            i + 1
+        );
+    }
+    y.push_str("edge:\n  routes:\n");
+    for i in 0..routes {
+        let _ = writeln!(
+            y,
+            "    r{i}:\n      path: \"/api/r{i}/*\"\n      edge_ttl: 5m\n      browser_ttl: 1m\n      stale_while_revalidate: 1m\n      vary: [Accept-Encoding]"
+        );
+    }
+    y.push_str("redis:\n  version: \"7.0\"\n  maxmemory: 2gb\n  maxmemory_policy: volatile-lru\n  persistence:\n    appendonly: true\n");
+    y
+}
+
+/// (min, median, findings) of `runs` checks. The minimum is the least noisy
+/// figure on a shared 2-core machine; the median shows the typical run.
+fn time_check(name: &str, bytes: &[u8], runs: usize) -> (Duration, Duration, usize) {
+    let options = cachegen::CheckOptions::default();
+    let mut times = Vec::with_capacity(runs);
+    let mut findings = 0;
+    for _ in 0..runs {
+        let start = Instant::now();
+        let report = cachegen::check_bytes(name, bytes, &options);
+        times.push(start.elapsed());
+        findings = report.diagnostics.len();
+        std::hint::black_box(report);
+    }
+    times.sort();
+    (times[0], times[runs / 2], findings)
+}
+
+/// Wall time of the real binary (process start to exit), as a user sees it.
+fn median_process(args: &[&str], runs: usize) -> Duration {
+    let exe = env!("CARGO_BIN_EXE_cachegen");
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let start = Instant::now();
+        let status = std::process::Command::new(exe)
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("run cachegen");
+        times.push(start.elapsed());
+        assert!(status.success(), "cachegen {args:?} failed");
+    }
+    times.sort();
+    times[runs / 2]
+}
+
+fn main() {
+    let wall = median_process(&["check", "policies/quizmentor.yaml"], 51);
+    println!(
+        "`cachegen check policies/quizmentor.yaml` process wall time: median {:.2} ms",
+        wall.as_secs_f64() * 1e3
+    );
+
+    let quizmentor = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/policies/quizmentor.yaml"
+    ))
+    .expect("bundled policy");
+    let (min, median, n) = time_check("quizmentor.yaml", &quizmentor, 51);
+    println!(
+        "quizmentor.yaml ({} bytes), library pipeline: min {:.2} ms, median {:.2} ms, {n} findings",
+        quizmentor.len(),
+        min.as_secs_f64() * 1e3,
+        median.as_secs_f64() * 1e3
+    );
+
+    let mut previous: Option<(f64, f64)> = None;
+    for (patterns, routes) in [(5_000, 1_000), (10_000, 2_000)] {
+        let policy = synthetic_policy(patterns, routes);
+        let (min, median, n) = time_check("synthetic.yaml", policy.as_bytes(), 15);
+        let (min, median) = (min.as_secs_f64() * 1e3, median.as_secs_f64() * 1e3);
+        print!(
+            "synthetic {patterns} patterns + {routes} routes ({} KiB): min {min:.1} ms, median {median:.1} ms, {n} findings",
+            policy.len() / 1024
+        );
+        if let Some((pmin, pmed)) = previous {
+            print!(
+                "; {:.2}x (min) / {:.2}x (median) the half-size input",
+                min / pmin,
+                median / pmed
+            );
+        }
+        println!();
+        previous = Some((min, median));
+    }
+}

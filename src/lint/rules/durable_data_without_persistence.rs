@@ -1,0 +1,82 @@
+//! CG102 durable-data-without-persistence: durable data in a Redis that keeps
+//! nothing over a restart.
+
+use crate::lint::Findings;
+use crate::lint::rules::written_span;
+use crate::policy::model::Policy;
+
+crate::declare_rule! {
+    /// ## What it does
+    /// Reports a policy that has key patterns marked `durable: true` while
+    /// `redis.persistence` neither takes RDB snapshots (`save` is empty) nor
+    /// keeps an append-only file (`appendonly: false`), or is left out.
+    ///
+    /// ## Why is this bad?
+    /// Without persistence Redis starts empty after every restart, crash,
+    /// upgrade or pod reschedule. For a cache that is only a cold start, but
+    /// durable data has no other copy: sessions are dropped (everyone is
+    /// logged out) and a write-behind queue loses every pending database write.
+    /// This was reproduced with `save ""` + `appendonly no`: everything was
+    /// gone after a restart.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// keys:
+    ///   patterns:
+    ///     answer_write_queue: { pattern: answer_write_queue, type: list, durable: true, ttl: none }
+    /// redis:
+    ///   persistence:        # CG102
+    ///     save: []
+    ///     appendonly: false
+    /// ```
+    /// Use instead:
+    /// ```yaml
+    /// redis:
+    ///   persistence:
+    ///     appendonly: true
+    ///     appendfsync: everysec   # loses at most about 1 s of writes on a crash
+    /// ```
+    /// Or keep durable data in a Redis of its own that persists.
+    "CG102", "durable-data-without-persistence", Error, "durable keys live in a Redis that keeps nothing over a restart"
+}
+
+pub fn check(policy: &Policy, out: &mut Findings) {
+    if policy.redis.persists() {
+        return;
+    }
+    let durable: Vec<_> = policy
+        .keys
+        .patterns
+        .values()
+        .filter(|p| p.durable)
+        .collect();
+    if durable.is_empty() {
+        return;
+    }
+    let names: Vec<&str> = durable.iter().map(|p| p.name.as_str()).collect();
+    let (span, label) = match written_span(policy, "/redis", "persistence") {
+        Some(_) => (
+            policy.key_span("/redis/persistence"),
+            "no `save` points and `appendonly: false`",
+        ),
+        None => (
+            policy.key_span("/redis"),
+            "no `persistence`: Redis starts empty after a restart",
+        ),
+    };
+    let d = out.report(
+        format!(
+            "durable keys are lost on restart, because Redis persists nothing: {}",
+            names.join(", ")
+        ),
+        span,
+        label,
+    );
+    d.add_help("set `persistence: {appendonly: true, appendfsync: everysec}` (or add `save` points), or move durable data to a Redis that persists");
+    for p in durable {
+        d.add_related(
+            policy.span(&p.pointer, "durable"),
+            format!("`{}` is durable", p.name),
+        );
+    }
+}

@@ -1,0 +1,397 @@
+//! Lint rules end to end: every rule in the registry has a fixture that makes
+//! it fire (its rendered output is a snapshot, so wording and spans are
+//! reviewed together) and a fixed version that does not; the real policy stays
+//! clean, the literal runbook transcription reports every hazard, and levels
+//! and suppressions behave.
+
+use cachegen::diag::Severity;
+use cachegen::diag::output::{Format, render};
+use cachegen::lint::LevelOverrides;
+use cachegen::lint::registry::RULES;
+use cachegen::policy::model::LintLevel;
+use cachegen::{CheckOptions, FileReport, check_bytes};
+use std::path::PathBuf;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Checks a file given relative to the crate root (the name stays relative,
+/// so snapshots do not depend on where the repository lives).
+fn check_file(relative: &str, options: &CheckOptions) -> FileReport {
+    let bytes = std::fs::read(root().join(relative))
+        .unwrap_or_else(|e| panic!("cannot read {relative}: {e}"));
+    check_bytes(relative, &bytes, options)
+}
+
+fn check_yaml(yaml: &str, options: &CheckOptions) -> FileReport {
+    check_bytes("inline.yaml", yaml.as_bytes(), options)
+}
+
+fn codes(report: &FileReport) -> Vec<&'static str> {
+    report.diagnostics.iter().map(|d| d.code.code).collect()
+}
+
+fn rendered(report: FileReport) -> String {
+    render(Format::Human, &[report], false)
+}
+
+fn fixture_dir(rule_name: &str) -> PathBuf {
+    root().join("tests/fixtures/lint").join(rule_name)
+}
+
+/// Fixtures must reach lint: no reading, schema or semantic (CG0xx) problems.
+fn assert_only_lint(report: &FileReport, what: &str) {
+    let fixed: Vec<String> = report
+        .diagnostics
+        .iter()
+        .filter(|d| !d.code.is_lint())
+        .map(|d| format!("{} {}", d.code.code, d.message))
+        .collect();
+    assert!(
+        fixed.is_empty(),
+        "{what} must be a valid policy, got: {fixed:?}"
+    );
+    assert!(report.policy.is_some(), "{what} did not lower to a policy");
+}
+
+#[test]
+fn every_rule_has_fixtures() {
+    let missing: Vec<String> = RULES
+        .iter()
+        .flat_map(|rule| {
+            let dir = fixture_dir(rule.code.name);
+            ["fires.yaml", "passes.yaml"]
+                .into_iter()
+                .filter(move |f| !dir.join(f).is_file())
+                .map(move |f| format!("tests/fixtures/lint/{}/{f}", rule.code.name))
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "every lint rule needs a fixture that fires and one that passes; missing: {missing:?}"
+    );
+}
+
+#[test]
+fn no_fixture_directory_without_a_rule() {
+    let dir = root().join("tests/fixtures/lint");
+    for entry in std::fs::read_dir(&dir).expect("fixture directory") {
+        let name = entry.expect("entry").file_name();
+        let name = name.to_string_lossy();
+        assert!(
+            RULES.iter().any(|r| r.code.name == name),
+            "tests/fixtures/lint/{name} belongs to no rule (renamed?)"
+        );
+    }
+}
+
+#[test]
+fn fires() {
+    for rule in RULES {
+        let name = rule.code.name;
+        let relative = format!("tests/fixtures/lint/{name}/fires.yaml");
+        let report = check_file(&relative, &CheckOptions::default());
+        assert_only_lint(&report, &relative);
+        assert!(
+            codes(&report).contains(&rule.code.code),
+            "{relative} must make {} fire, got {:?}",
+            rule.code.code,
+            codes(&report)
+        );
+        insta::assert_snapshot!(format!("{name}-fires"), rendered(report));
+    }
+}
+
+#[test]
+fn passes() {
+    for rule in RULES {
+        let relative = format!("tests/fixtures/lint/{}/passes.yaml", rule.code.name);
+        let report = check_file(&relative, &CheckOptions::default());
+        assert_only_lint(&report, &relative);
+        assert!(
+            !codes(&report).contains(&rule.code.code),
+            "{relative} must not make {} fire:\n{}",
+            rule.code.code,
+            rendered(report)
+        );
+    }
+}
+
+#[test]
+fn rule_messages_follow_the_style() {
+    for rule in RULES {
+        let relative = format!("tests/fixtures/lint/{}/fires.yaml", rule.code.name);
+        let report = check_file(&relative, &CheckOptions::default());
+        for d in &report.diagnostics {
+            let first = d.message.chars().next().expect("non-empty message");
+            assert!(
+                !first.is_uppercase(),
+                "{}: message starts uppercase: {}",
+                d.code.code,
+                d.message
+            );
+            assert!(
+                !d.message.ends_with('.'),
+                "{}: message ends with a period: {}",
+                d.code.code,
+                d.message
+            );
+            assert!(d.span.is_some(), "{}: finding has no span", d.code.code);
+            assert!(d.help.is_some(), "{}: finding has no help", d.code.code);
+        }
+    }
+}
+
+#[test]
+fn rule_docs_explain_what_why_and_show_an_example() {
+    for rule in RULES {
+        let docs = rule.code.docs;
+        for section in [
+            "## What it does",
+            "## Why is this bad?",
+            "## Example",
+            "```yaml",
+        ] {
+            assert!(
+                docs.contains(section),
+                "{} docs lack `{section}`",
+                rule.code.code
+            );
+        }
+        assert!(
+            docs.contains(rule.code.code),
+            "{} docs: the example should mark where the rule fires",
+            rule.code.code
+        );
+    }
+}
+
+#[test]
+fn registry_is_in_code_order_without_duplicates() {
+    let codes: Vec<&str> = RULES.iter().map(|r| r.code.code).collect();
+    let mut sorted = codes.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(codes, sorted);
+    for rule in RULES {
+        assert!(
+            rule.code.is_lint(),
+            "{} has no default level",
+            rule.code.code
+        );
+        let file = rule.code.name.replace('-', "_");
+        assert!(
+            root()
+                .join("src/lint/rules")
+                .join(format!("{file}.rs"))
+                .is_file(),
+            "{} lives in src/lint/rules/{file}.rs",
+            rule.code.code
+        );
+    }
+}
+
+#[test]
+fn quizmentor_policy_is_clean() {
+    let report = check_file("policies/quizmentor.yaml", &CheckOptions::default());
+    assert!(
+        report.diagnostics.is_empty(),
+        "policies/quizmentor.yaml must have no findings:\n{}",
+        rendered(report)
+    );
+}
+
+#[test]
+fn runbook_literal_reports_every_hazard() {
+    let report = check_file(
+        "tests/fixtures/runbook-literal.yaml",
+        &CheckOptions::default(),
+    );
+    assert_only_lint(&report, "tests/fixtures/runbook-literal.yaml");
+    let found = codes(&report);
+    let missing: Vec<&str> = [
+        "CG101", "CG102", "CG104", "CG201", "CG202", "CG203", "CG301", "CG302", "CG303",
+    ]
+    .into_iter()
+    .filter(|c| !found.contains(c))
+    .collect();
+    assert!(
+        missing.is_empty(),
+        "runbook-literal.yaml must report {missing:?}:\n{}",
+        rendered(report)
+    );
+}
+
+// --- Cases the fixtures do not cover --------------------------------------
+
+const BASE: &str = r#"version: 1
+ttl:
+  default: 5m
+  jitter: 10%
+keys:
+  placeholders:
+    quiz_id: int
+  patterns:
+    quiz_data:
+      pattern: "quiz:<quiz_id>:data"
+"#;
+
+#[test]
+fn io_threads_before_redis_6() {
+    let yaml = format!(
+        "{BASE}redis:\n  version: \"5.0\"\n  maxmemory: 1gb\n  maxmemory_policy: allkeys-lru\n  threads:\n    io_threads: 4\n"
+    );
+    let report = check_yaml(&yaml, &CheckOptions::default());
+    assert_only_lint(&report, "inline");
+    let d = report
+        .diagnostics
+        .iter()
+        .find(|d| d.code.code == "CG104")
+        .expect("CG104 on Redis 5.0");
+    assert!(d.message.contains("Redis 5.0"), "{}", d.message);
+}
+
+#[test]
+fn durable_data_without_a_persistence_section() {
+    let yaml = r#"version: 1
+ttl:
+  default: 5m
+keys:
+  patterns:
+    answer_write_queue: {pattern: answer_write_queue, type: list, strategy: primary, ttl: none, durable: true}
+redis:
+  version: "7.0"
+  maxmemory: 1gb
+  maxmemory_policy: volatile-lru
+"#;
+    let report = check_yaml(yaml, &CheckOptions::default());
+    assert_only_lint(&report, "inline");
+    assert_eq!(codes(&report), ["CG102"]);
+    let d = &report.diagnostics[0];
+    let span = d.span.expect("span");
+    assert_eq!(&yaml[span.start..span.end], "redis");
+}
+
+#[test]
+fn cross_slot_needs_a_cluster() {
+    let yaml = std::fs::read_to_string(fixture_dir("cross-slot-invalidation").join("fires.yaml"))
+        .expect("fixture");
+    let cluster = yaml.find("\ncluster:").expect("fixture has a cluster");
+    let single_node = &yaml[..cluster];
+    let report = check_yaml(single_node, &CheckOptions::default());
+    assert_only_lint(&report, "inline");
+    assert!(!codes(&report).contains(&"CG301"));
+}
+
+// --- Levels and suppressions ---------------------------------------------
+
+/// Fires CG101 (an error, at `maxmemory_policy`) and CG303 (a warning, at
+/// `quiz_data`'s `ttl`).
+const LEVELS: &str = r#"version: 1
+ttl:
+  default: 5m
+keys:
+  placeholders:
+    quiz_id: int
+  patterns:
+    quiz_data:
+      pattern: "quiz:<quiz_id>:data"
+      ttl: 30m
+    session: {pattern: "session", strategy: primary, ttl: none, durable: true}
+redis:
+  version: "7.0"
+  maxmemory: 1gb
+  maxmemory_policy: allkeys-lru
+  persistence: {appendonly: true}
+"#;
+
+fn severity_of(report: &FileReport, code: &str) -> Option<Severity> {
+    report
+        .diagnostics
+        .iter()
+        .find(|d| d.code.code == code)
+        .map(|d| d.severity)
+}
+
+fn with_overrides(entries: Vec<(&'static str, LintLevel)>) -> CheckOptions {
+    CheckOptions {
+        overrides: LevelOverrides { entries },
+    }
+}
+
+#[test]
+fn default_levels() {
+    let report = check_yaml(LEVELS, &CheckOptions::default());
+    assert_only_lint(&report, "inline");
+    assert_eq!(severity_of(&report, "CG101"), Some(Severity::Error));
+    assert_eq!(severity_of(&report, "CG303"), Some(Severity::Warning));
+}
+
+#[test]
+fn command_line_allow_removes_findings() {
+    let report = check_yaml(LEVELS, &with_overrides(vec![("CG303", LintLevel::Allow)]));
+    assert_eq!(severity_of(&report, "CG303"), None);
+    assert_eq!(severity_of(&report, "CG101"), Some(Severity::Error));
+}
+
+#[test]
+fn command_line_deny_turns_a_warning_into_an_error() {
+    let report = check_yaml(LEVELS, &with_overrides(vec![("CG303", LintLevel::Deny)]));
+    assert_eq!(severity_of(&report, "CG303"), Some(Severity::Error));
+}
+
+#[test]
+fn policy_lint_section_downgrades_and_command_line_wins() {
+    let yaml = format!("{LEVELS}lint:\n  warn: [CG101]\n  allow: [long-ttl-without-jitter]\n");
+    let report = check_yaml(&yaml, &CheckOptions::default());
+    assert_only_lint(&report, "inline");
+    assert_eq!(severity_of(&report, "CG101"), Some(Severity::Warning));
+    assert_eq!(severity_of(&report, "CG303"), None);
+
+    let report = check_yaml(&yaml, &with_overrides(vec![("CG101", LintLevel::Deny)]));
+    assert_eq!(severity_of(&report, "CG101"), Some(Severity::Error));
+}
+
+#[test]
+fn inline_suppression_with_reason_suppresses() {
+    let yaml = LEVELS.replace(
+        "      ttl: 30m\n",
+        "      ttl: 30m  # cachegen: allow CG303 -- rebuilt on every write, never warmed\n",
+    );
+    let report = check_yaml(&yaml, &CheckOptions::default());
+    assert_eq!(codes(&report), ["CG101"], "{}", rendered(report));
+}
+
+#[test]
+fn suppression_on_its_own_line_covers_the_next_line() {
+    let yaml = LEVELS.replace(
+        "      ttl: 30m\n",
+        "      # cachegen: allow long-ttl-without-jitter -- rebuilt on every write\n      ttl: 30m\n",
+    );
+    let report = check_yaml(&yaml, &CheckOptions::default());
+    assert_eq!(codes(&report), ["CG101"], "{}", rendered(report));
+}
+
+#[test]
+fn suppression_without_reason_is_invalid_and_suppresses_nothing() {
+    let yaml = LEVELS.replace(
+        "      ttl: 30m\n",
+        "      ttl: 30m  # cachegen: allow CG303\n",
+    );
+    let report = check_yaml(&yaml, &CheckOptions::default());
+    let found = codes(&report);
+    assert!(found.contains(&"CG091"), "{found:?}");
+    assert!(found.contains(&"CG303"), "{found:?}");
+}
+
+#[test]
+fn suppression_that_matches_nothing_is_reported() {
+    let yaml = LEVELS.replace(
+        "      pattern: \"quiz:<quiz_id>:data\"\n",
+        "      pattern: \"quiz:<quiz_id>:data\"  # cachegen: allow CG303 -- wrong line\n",
+    );
+    let report = check_yaml(&yaml, &CheckOptions::default());
+    assert_eq!(severity_of(&report, "CG090"), Some(Severity::Warning));
+    assert!(codes(&report).contains(&"CG303"));
+}
