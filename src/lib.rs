@@ -95,7 +95,8 @@ fn default_policy_name(file_name: &str) -> String {
 pub fn check_bytes(name: &str, bytes: &[u8], options: &CheckOptions) -> FileReport {
     let source = match load::decode(name, bytes) {
         Ok(source) => source,
-        Err((source, diag)) => {
+        Err(failed) => {
+            let (source, diag) = *failed;
             return FileReport {
                 source,
                 diagnostics: vec![diag],

@@ -304,11 +304,7 @@ fn subschema(pointer: &str) -> Option<&'static Value> {
             p
         } else if let Some(items) = node.get("items") {
             items
-        } else if let Some(ap) = node.get("additionalProperties").filter(|v| v.is_object()) {
-            ap
-        } else {
-            return None;
-        };
+        } else { node.get("additionalProperties").filter(|v| v.is_object())? };
         node = resolve(root, node)?;
     }
     object_branch(root, node)

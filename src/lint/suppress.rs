@@ -88,7 +88,7 @@ pub fn apply(src: &SourceFile, comments: &[Comment], diagnostics: &mut Vec<Diagn
             continue;
         }
         let (line, _) = src.line_col(comment.span.start);
-        let before = &src.line_text(line)[..];
+        let before = src.line_text(line);
         let (_, col) = src.line_col(comment.span.start);
         let own_line = before.chars().take(col - 1).all(char::is_whitespace);
         let target_line = if own_line {

@@ -61,7 +61,8 @@ pub struct Loaded {
 
 /// Reads raw bytes into a `SourceFile`, refusing oversize or non-UTF-8 input
 /// with a diagnostic that points at the offending byte.
-pub fn decode(name: &str, bytes: &[u8]) -> Result<SourceFile, (SourceFile, Diagnostic)> {
+/// The error carries the (partial) source so the diagnostic can show where it broke.
+pub fn decode(name: &str, bytes: &[u8]) -> Result<SourceFile, Box<(SourceFile, Diagnostic)>> {
     if bytes.len() > MAX_POLICY_BYTES {
         let src = SourceFile::new(name, "");
         let diag = Diagnostic::new(
@@ -73,7 +74,7 @@ pub fn decode(name: &str, bytes: &[u8]) -> Result<SourceFile, (SourceFile, Diagn
             ),
         )
         .with_help("a policy this large is almost certainly not hand-written; split it or check what generated it");
-        return Err((src, diag));
+        return Err(Box::new((src, diag)));
     }
     match std::str::from_utf8(bytes) {
         Ok(text) => Ok(SourceFile::new(name, text)),
@@ -91,7 +92,7 @@ pub fn decode(name: &str, bytes: &[u8]) -> Result<SourceFile, (SourceFile, Diagn
             )
             .with_span(Span::new(valid, valid), "invalid UTF-8 starts here")
             .with_help("save the file as UTF-8");
-            Err((src, diag))
+            Err(Box::new((src, diag)))
         }
     }
 }
@@ -275,17 +276,16 @@ impl<'s> Builder<'s> {
                     }
                     self.push_node(node);
                 }
-                Event::SequenceStart(_, anchor, _) => {
-                    if self.enter(span) {
+                Event::SequenceStart(_, anchor, _)
+                    if self.enter(span) => {
                         self.stack.push(Frame::Seq {
                             start: span.start,
                             anchor,
                             items: Vec::new(),
                         });
                     }
-                }
-                Event::MappingStart(_, anchor, _) => {
-                    if self.enter(span) {
+                Event::MappingStart(_, anchor, _)
+                    if self.enter(span) => {
                         self.stack.push(Frame::Map {
                             start: span.start,
                             anchor,
@@ -294,7 +294,6 @@ impl<'s> Builder<'s> {
                             seen: HashMap::new(),
                         });
                     }
-                }
                 Event::SequenceEnd | Event::MappingEnd => {
                     let Some(frame) = self.stack.pop() else {
                         continue;

@@ -40,7 +40,7 @@ impl Duration {
     }
 
     pub fn is_whole_seconds(self) -> bool {
-        self.micros % MICROS_PER_SECOND == 0
+        self.micros.is_multiple_of(MICROS_PER_SECOND)
     }
 
     pub fn is_zero(self) -> bool {
@@ -172,7 +172,7 @@ impl fmt::Display for MemorySize {
             ("k", 1_000),
         ]
         .into_iter()
-        .filter(|(_, size)| b != 0 && b % size == 0)
+        .filter(|(_, size)| b != 0 && b.is_multiple_of(*size))
         .map(|(unit, size)| format!("{}{unit}", b / size))
         .min_by_key(String::len);
         match best {

@@ -1341,7 +1341,7 @@ impl Cx<'_> {
                 ),
             );
         }
-        if raw.node_timeout.is_zero() || raw.node_timeout.as_micros() % 1000 != 0 {
+        if raw.node_timeout.is_zero() || !raw.node_timeout.as_micros().is_multiple_of(1000) {
             self.report(
                 codes::OUT_OF_RANGE,
                 "`node_timeout` must be a positive whole number of milliseconds".into(),
@@ -1506,14 +1506,13 @@ fn placeholder_name(s: &Segment) -> Option<&str> {
 }
 
 fn find_hash_tag(segments: &[Segment], tag: &str) -> Option<(usize, usize)> {
-    if keys::is_identifier(tag) {
-        if let Some(i) = segments
+    if keys::is_identifier(tag)
+        && let Some(i) = segments
             .iter()
             .position(|s| placeholder_name(s) == Some(tag))
         {
             return Some((i, i + 1));
         }
-    }
     let wanted: Vec<&str> = tag.split(':').collect();
     let texts: Vec<String> = segments
         .iter()
