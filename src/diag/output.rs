@@ -39,6 +39,9 @@ pub fn render(format: Format, reports: &[FileReport], color: bool) -> String {
 
 struct Miette<'a> {
     diag: &'a Diagnostic,
+    /// `diag.message` and `diag.label` with control characters escaped.
+    message: String,
+    label: Option<String>,
     source: miette::NamedSource<String>,
     /// Related spans close enough to the primary one to share its snippet.
     near: Vec<(crate::source::Span, String)>,
@@ -52,13 +55,13 @@ const MAX_SNIPPET_GAP: usize = 6;
 
 impl std::fmt::Debug for Miette<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.diag.message)
+        f.write_str(&self.message)
     }
 }
 
 impl std::fmt::Display for Miette<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.diag.message)
+        f.write_str(&self.message)
     }
 }
 
@@ -94,7 +97,7 @@ impl miette::Diagnostic for Miette<'_> {
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
         let span = self.diag.span?;
         let mut labels = vec![miette::LabeledSpan::new_primary_with_span(
-            self.diag.label.clone(),
+            self.label.clone(),
             (span.start, span.len()),
         )];
         labels.extend(
@@ -118,8 +121,8 @@ fn human(reports: &[FileReport], color: bool) -> String {
     let mut out = String::new();
     let (mut errors, mut warnings) = (0, 0);
     for report in reports {
-        let source =
-            miette::NamedSource::new(report.source.name(), report.source.text().to_owned());
+        let name = neutralize(report.source.name());
+        let source = miette::NamedSource::new(name.clone(), report.source.text().to_owned());
         for diag in &report.diagnostics {
             match diag.severity {
                 Severity::Error => errors += 1,
@@ -130,27 +133,25 @@ fn human(reports: &[FileReport], color: bool) -> String {
             let mut notes = Vec::new();
             for (span, label) in &diag.related {
                 let (line, col) = report.source.line_col(span.start);
+                let label = neutralize(label);
                 match primary_line {
-                    Some(p) if p.abs_diff(line) <= MAX_SNIPPET_GAP => {
-                        near.push((*span, label.clone()))
-                    }
-                    _ => notes.push(format!(
-                        "note: {label} ({}:{line}:{col})",
-                        report.source.name()
-                    )),
+                    Some(p) if p.abs_diff(line) <= MAX_SNIPPET_GAP => near.push((*span, label)),
+                    _ => notes.push(format!("note: {label} ({name}:{line}:{col})")),
                 }
             }
-            let help = match (&diag.help, notes.is_empty()) {
+            let help = match (&diag.help.as_deref().map(neutralize), notes.is_empty()) {
                 (Some(h), true) => Some(h.clone()),
                 (None, true) => None,
                 (Some(h), false) => Some(format!("{h}\n{}", notes.join("\n"))),
                 (None, false) => Some(notes.join("\n")),
             };
             if diag.span.is_none() {
-                out.push_str(&format!("{}: ", report.source.name()));
+                out.push_str(&format!("{name}: "));
             }
             let m = Miette {
                 diag,
+                message: neutralize(&diag.message),
+                label: diag.label.as_deref().map(neutralize),
                 source: source.clone(),
                 near,
                 help,
@@ -396,9 +397,36 @@ fn github(reports: &[FileReport]) -> String {
 }
 
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
+    let s = s
+        .replace('%', "%25")
         .replace('\r', "%0D")
-        .replace('\n', "%0A")
+        .replace('\n', "%0A");
+    // The Actions log interprets ANSI escapes; other controls have no `%` form.
+    neutralize(&s)
+}
+
+/// Escapes characters that let text from a policy take over the reader's
+/// terminal or reorder what they see: control characters (ESC, BEL, CR, LF,
+/// ...) and Unicode bidirectional overrides. Messages quote names and values
+/// from the policy, and YAML escapes (`"\e[2J"`) can put any of these there.
+/// JSON and SARIF need nothing: serde_json escapes control characters.
+fn neutralize(s: &str) -> String {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+    };
+    if !s.contains(unsafe_char) {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn escape_property(s: &str) -> String {

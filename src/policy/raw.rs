@@ -278,6 +278,7 @@ pub struct Edge {
     pub routes: IndexMap<String, Route>,
 }
 
+/// The CDN the edge rules are rendered for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum EdgeProvider {
@@ -331,6 +332,7 @@ pub struct Route {
     pub headers: IndexMap<String, String>,
 }
 
+/// Whether and how the edge caches a route.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CacheLevel {
@@ -340,6 +342,7 @@ pub enum CacheLevel {
     Bypass,
 }
 
+/// Which caches may store a response (`Cache-Control: public` or `private`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Visibility {
@@ -365,22 +368,30 @@ pub struct RedisServer {
     /// RDB snapshots and the append-only file.
     #[serde(default)]
     pub persistence: Persistence,
+    /// Connection handling (`tcp-backlog`, `timeout`, `tcp-keepalive`).
     #[serde(default)]
     pub network: Option<Network>,
+    /// The slow log (`slowlog-log-slower-than`, `slowlog-max-len`).
     #[serde(default)]
     pub slowlog: Option<Slowlog>,
     /// `maxclients`.
     #[serde(default)]
     #[schemars(range(min = 1))]
     pub maxclients: Option<u32>,
+    /// I/O threading (`io-threads`, `io-threads-do-reads`) and the cores it may use.
     #[serde(default)]
     pub threads: Option<Threads>,
+    /// Background freeing of memory (`lazyfree-*`).
     #[serde(default)]
     pub lazyfree: Option<Lazyfree>,
+    /// Replica behaviour (`replica-*`).
     #[serde(default)]
     pub replication: Option<Replication>,
 }
 
+/// A `maxmemory-policy`. `allkeys-*` may evict any key; `volatile-*` only keys
+/// with a TTL (and behave like `noeviction` when none is left); `noeviction`
+/// rejects writes when memory is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
 pub enum EvictionPolicy {
     #[serde(rename = "noeviction")]
@@ -420,11 +431,14 @@ pub struct Persistence {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SavePoint {
+    /// The window (`3600s` in `save 3600 1`).
     pub after: Duration,
+    /// Writes needed within the window (`1` in `save 3600 1`).
     #[schemars(range(min = 1))]
     pub changes: u64,
 }
 
+/// How often the append-only file is flushed to disk (`appendfsync`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Appendfsync {
@@ -433,6 +447,7 @@ pub enum Appendfsync {
     No,
 }
 
+/// Connection handling.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Network {
@@ -448,6 +463,7 @@ pub struct Network {
     pub tcp_keepalive: Option<Duration>,
 }
 
+/// The slow log.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Slowlog {
@@ -458,6 +474,7 @@ pub struct Slowlog {
     pub max_len: u32,
 }
 
+/// I/O threading.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Threads {
@@ -473,6 +490,7 @@ pub struct Threads {
     pub cores: Option<u32>,
 }
 
+/// Background (lazy) freeing of memory.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Lazyfree {
@@ -490,6 +508,7 @@ pub struct Lazyfree {
     pub lazy_user_del: Option<bool>,
 }
 
+/// Replica behaviour.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Replication {
@@ -521,6 +540,7 @@ pub struct Cluster {
     pub kubernetes: Option<Kubernetes>,
 }
 
+/// What a Kubernetes deployment of the cluster needs.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Kubernetes {
@@ -557,8 +577,10 @@ pub struct Client {
     /// Cluster reconnect delay: `step` × attempt, at most `max`.
     #[serde(default)]
     pub cluster_retry_backoff: Option<Backoff>,
+    /// Give up connecting after this long.
     #[serde(default)]
     pub connect_timeout: Option<Duration>,
+    /// Fail a command that has no reply after this long.
     #[serde(default)]
     pub command_timeout: Option<Duration>,
     /// TCP keepalive interval.
@@ -575,10 +597,13 @@ pub struct Client {
     pub reconnect_on_errors: Vec<String>,
 }
 
+/// A linear reconnect backoff: attempt × `step`, at most `max`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Backoff {
+    /// Delay added per attempt (`50ms`).
     pub step: Duration,
+    /// Longest delay (`2s`).
     pub max: Duration,
 }
 
@@ -586,15 +611,19 @@ pub struct Backoff {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Targets {
+    /// Share of reads served by any cache layer (`> 70%`).
     #[serde(default)]
     pub overall_hit_ratio: Option<Percent>,
+    /// Share of edge requests served without reaching the origin.
     #[serde(default)]
     pub cdn_hit_ratio: Option<Percent>,
+    /// Redis `keyspace_hits / (keyspace_hits + keyspace_misses)`.
     #[serde(default)]
     pub redis_hit_ratio: Option<Percent>,
     /// Response time of a cached request.
     #[serde(default)]
     pub cached_latency: Option<Duration>,
+    /// Share of time the cache answers (`99.9%`).
     #[serde(default)]
     pub availability: Option<Percent>,
 }
@@ -607,6 +636,7 @@ pub struct Warming {
     pub tasks: IndexMap<String, WarmTask>,
 }
 
+/// One warming task.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WarmTask {
@@ -622,6 +652,7 @@ pub struct WarmTask {
     #[serde(default)]
     #[schemars(range(min = 1))]
     pub limit: Option<u32>,
+    /// Free text for humans.
     #[serde(default)]
     pub description: Option<String>,
 }
