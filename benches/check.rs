@@ -1,9 +1,10 @@
-//! Benchmark of `check`: the bundled policy, and synthetic policies of 5,000
-//! key patterns + 1,000 routes and of twice that, to show the pipeline (and
-//! the ambiguity check in particular) scales linearly.
+//! Benchmark of `check` and `build`: the bundled policy, and synthetic
+//! policies of 5,000 key patterns + 1,000 routes and of twice that, to show the
+//! pipeline (and the ambiguity check in particular) scales linearly.
 //!
-//! Run: `cargo bench --bench check`. Prints the median of several runs of the
-//! whole library pipeline (read bytes → diagnostics), plus input sizes.
+//! Run: `cargo bench --bench check`. Prints min and median of several runs of
+//! the library pipeline (bytes → diagnostics → rendered files), and the wall
+//! time of the real binary on the bundled policy.
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
@@ -61,18 +62,21 @@ fn synthetic_policy(patterns: usize, routes: usize) -> String {
     y
 }
 
-/// (min, median, findings) of `runs` checks. The minimum is the least noisy
-/// figure on a shared 2-core machine; the median shows the typical run.
-fn time_check(name: &str, bytes: &[u8], runs: usize) -> (Duration, Duration, usize) {
+/// (min, median, findings) of `runs` check + render passes. The minimum is
+/// the least noisy figure on a shared 2-core machine; the median is typical.
+fn time_pipeline(name: &str, bytes: &[u8], runs: usize) -> (Duration, Duration, usize) {
     let options = cachegen::CheckOptions::default();
+    let templates = cachegen::render::Templates::default();
     let mut times = Vec::with_capacity(runs);
     let mut findings = 0;
     for _ in 0..runs {
         let start = Instant::now();
         let report = cachegen::check_bytes(name, bytes, &options);
+        let files = cachegen::render_report(&report, &templates);
         times.push(start.elapsed());
+        assert!(matches!(files, Some(Ok(_))), "{name} must build");
         findings = report.diagnostics.len();
-        std::hint::black_box(report);
+        std::hint::black_box((report, files));
     }
     times.sort();
     (times[0], times[runs / 2], findings)
@@ -88,6 +92,7 @@ fn median_process(args: &[&str], runs: usize) -> Duration {
             .args(args)
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
             .status()
             .expect("run cachegen");
         times.push(start.elapsed());
@@ -97,33 +102,48 @@ fn median_process(args: &[&str], runs: usize) -> Duration {
     times[runs / 2]
 }
 
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
 fn main() {
     let wall = median_process(&["check", "policies/quizmentor.yaml"], 51);
     println!(
-        "`cachegen check policies/quizmentor.yaml` process wall time: median {:.2} ms",
-        wall.as_secs_f64() * 1e3
+        "`cachegen check policies/quizmentor.yaml`: process wall time median {:.2} ms",
+        ms(wall)
     );
+    let out = std::env::temp_dir().join(format!("cachegen-bench-{}", std::process::id()));
+    let out_arg = out.to_str().expect("utf-8 temp dir").to_owned();
+    let wall = median_process(
+        &["build", "policies/quizmentor.yaml", "--out", &out_arg],
+        51,
+    );
+    println!(
+        "`cachegen build policies/quizmentor.yaml` (writes files): process wall time median {:.2} ms",
+        ms(wall)
+    );
+    let _ = std::fs::remove_dir_all(&out);
 
     let quizmentor = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/policies/quizmentor.yaml"
     ))
     .expect("bundled policy");
-    let (min, median, n) = time_check("quizmentor.yaml", &quizmentor, 51);
+    let (min, median, n) = time_pipeline("quizmentor.yaml", &quizmentor, 51);
     println!(
-        "quizmentor.yaml ({} bytes), library pipeline: min {:.2} ms, median {:.2} ms, {n} findings",
+        "quizmentor.yaml ({} bytes), check + render in-process: min {:.2} ms, median {:.2} ms, {n} findings",
         quizmentor.len(),
-        min.as_secs_f64() * 1e3,
-        median.as_secs_f64() * 1e3
+        ms(min),
+        ms(median)
     );
 
     let mut previous: Option<(f64, f64)> = None;
     for (patterns, routes) in [(5_000, 1_000), (10_000, 2_000)] {
         let policy = synthetic_policy(patterns, routes);
-        let (min, median, n) = time_check("synthetic.yaml", policy.as_bytes(), 15);
-        let (min, median) = (min.as_secs_f64() * 1e3, median.as_secs_f64() * 1e3);
+        let (min, median, n) = time_pipeline("synthetic.yaml", policy.as_bytes(), 15);
+        let (min, median) = (ms(min), ms(median));
         print!(
-            "synthetic {patterns} patterns + {routes} routes ({} KiB): min {min:.1} ms, median {median:.1} ms, {n} findings",
+            "synthetic {patterns} patterns + {routes} routes ({} KiB), check + render: min {min:.1} ms, median {median:.1} ms, {n} findings",
             policy.len() / 1024
         );
         if let Some((pmin, pmed)) = previous {

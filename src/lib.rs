@@ -2,15 +2,18 @@
 //!
 //! One pipeline, one module per stage:
 //! `load` (YAML → spanned tree) → `schema` (JSON Schema) → `policy::lower`
-//! (validated `model::Policy`) → `lint`. The library's surface is `check_path`
-//! / `check_source` and the diagnostic types; the binary only parses arguments,
-//! calls these and maps the result to an exit code.
+//! (validated `model::Policy`) → `lint` → `render` (files in memory) →
+//! `build` (atomic write or `--check`). The library's surface is `check_path`
+//! / `check_bytes`, `render_report` and the diagnostic types; the binary only
+//! parses arguments, calls these and maps the result to an exit code.
 
+pub mod build;
 pub mod diag;
 pub mod keys;
 pub mod lint;
 pub mod load;
 pub mod policy;
+pub mod render;
 pub mod schema;
 pub mod source;
 
@@ -62,6 +65,20 @@ pub fn check_path(path: &Path, options: &CheckOptions) -> FileReport {
             policy: None,
         },
     }
+}
+
+/// Renders a checked policy. `None` when the report has error-level findings
+/// or no model: a policy with errors builds nothing.
+pub fn render_report(
+    report: &FileReport,
+    templates: &render::Templates,
+) -> Option<Result<Vec<render::OutputFile>, render::RenderError>> {
+    if report.unreadable || report.count(Severity::Error) > 0 {
+        return None;
+    }
+    let policy = report.policy.as_ref()?;
+    let origin = render::Origin::new(policy, report.source.name(), report.source.text());
+    Some(render::render_all(policy, &origin, templates))
 }
 
 /// The default policy name: the file stem, made into a DNS label.

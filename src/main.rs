@@ -1,6 +1,6 @@
 //! The `cachegen` binary: parses arguments, calls the library, prints, and maps
-//! the outcome to an exit code (0 clean, 1 error-level findings, 2 unreadable
-//! policy or bad command line).
+//! the outcome to an exit code (0 clean, 1 error-level findings or stale
+//! output, 2 unreadable policy, bad command line or I/O failure).
 
 use cachegen::diag::output::{self, Format};
 use cachegen::diag::{Severity, codes};
@@ -32,21 +32,64 @@ enum Color {
     Never,
 }
 
+/// Lint level overrides, shared by `check` and `build`.
+#[derive(clap::Args)]
+struct LevelArgs {
+    /// Report this rule (code or name) as an error. Repeatable.
+    #[arg(long, value_name = "RULE")]
+    deny: Vec<String>,
+    /// Report this rule as a warning. Repeatable.
+    #[arg(long, value_name = "RULE")]
+    warn: Vec<String>,
+    /// Do not report this rule. Repeatable.
+    #[arg(long, value_name = "RULE")]
+    allow: Vec<String>,
+}
+
+impl LevelArgs {
+    fn overrides(&self) -> Result<LevelOverrides, String> {
+        let mut overrides = LevelOverrides::default();
+        // Applied in this order, so the strictest wins when a rule is named twice.
+        for (names, level) in [
+            (&self.allow, LintLevel::Allow),
+            (&self.warn, LintLevel::Warn),
+            (&self.deny, LintLevel::Deny),
+        ] {
+            for name in names {
+                let rule = registry::find(name).ok_or_else(|| {
+                    format!("unknown lint rule `{name}` (see `cachegen rule --all`)")
+                })?;
+                overrides.entries.push((rule.code.code, level));
+            }
+        }
+        Ok(overrides)
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Validate and lint policies (default: every policies/*.yaml).
     Check {
         /// Policy files to check.
         policies: Vec<PathBuf>,
-        /// Report this rule (code or name) as an error. Repeatable.
-        #[arg(long, value_name = "RULE")]
-        deny: Vec<String>,
-        /// Report this rule as a warning. Repeatable.
-        #[arg(long, value_name = "RULE")]
-        warn: Vec<String>,
-        /// Do not report this rule. Repeatable.
-        #[arg(long, value_name = "RULE")]
-        allow: Vec<String>,
+        #[command(flatten)]
+        levels: LevelArgs,
+    },
+    /// Render policies into OUT/<policy name>/ (default: every policies/*.yaml into generated/).
+    Build {
+        /// Policy files to build.
+        policies: Vec<PathBuf>,
+        /// Output root; each policy goes to OUT/<policy name>/.
+        #[arg(long, value_name = "DIR", default_value = "generated")]
+        out: PathBuf,
+        /// Write nothing; exit 1 with a unified diff if the output is stale.
+        #[arg(long)]
+        check: bool,
+        /// Use templates from DIR (same layout as templates/) instead of the embedded ones.
+        #[arg(long, value_name = "DIR")]
+        templates: Option<PathBuf>,
+        #[command(flatten)]
+        levels: LevelArgs,
     },
     /// Print the policy format's JSON Schema.
     Schema,
@@ -79,99 +122,195 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<u8, String> {
     match cli.command {
-        Command::Check {
+        Command::Check { policies, levels } => {
+            let options = CheckOptions {
+                overrides: levels.overrides()?,
+            };
+            let reports = check_all(policies, &options)?;
+            print(&output::render(cli.format, &reports, use_color(cli.color)))?;
+            Ok(check_exit_code(&reports))
+        }
+        Command::Build {
             policies,
-            deny,
-            warn,
-            allow,
+            out,
+            check,
+            templates,
+            levels,
         } => {
-            let mut overrides = LevelOverrides::default();
-            // Command-line order: allow, then warn, then deny, so the strictest
-            // wins when one rule is named twice.
-            for (names, level) in [
-                (&allow, LintLevel::Allow),
-                (&warn, LintLevel::Warn),
-                (&deny, LintLevel::Deny),
-            ] {
-                for name in names {
-                    let rule = registry::find(name).ok_or_else(|| {
-                        format!("unknown lint rule `{name}` (see `cachegen rule --all`)")
-                    })?;
-                    overrides.entries.push((rule.code.code, level));
-                }
+            let options = CheckOptions {
+                overrides: levels.overrides()?,
+            };
+            let every_policy = policies.is_empty();
+            let reports = check_all(policies, &options)?;
+            // Diagnostics go to stdout in the chosen format; status lines go to
+            // stderr, so `--format json` stays one JSON document.
+            if cli.format != Format::Human || reports.iter().any(|r| !r.diagnostics.is_empty()) {
+                print(&output::render(cli.format, &reports, use_color(cli.color)))?;
             }
-            let paths = if policies.is_empty() {
-                default_policies()?
-            } else {
-                policies
+            let templates = cachegen::render::Templates {
+                override_dir: templates,
             };
-            let options = CheckOptions { overrides };
-            let reports: Vec<FileReport> = paths
-                .iter()
-                .map(|p| cachegen::check_path(p, &options))
-                .collect();
-            let color = match cli.color {
-                Color::Always => true,
-                Color::Never => false,
-                Color::Auto => {
-                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-                }
-            };
-            print(&output::render(cli.format, &reports, color))?;
-            Ok(if reports.iter().any(|r| r.unreadable) {
-                2
-            } else if reports.iter().any(|r| r.count(Severity::Error) > 0) {
-                1
-            } else {
-                0
-            })
+            build(&reports, &out, check, every_policy, &templates)
+                .map(|exit| exit.max(check_exit_code(&reports)))
         }
         Command::Schema => {
             print(&cachegen::schema::policy_schema_text())?;
             Ok(0)
         }
-        Command::Rule { rule, all } => {
-            let every = codes::ALL
-                .iter()
-                .chain(registry::RULES.iter().map(|r| &r.code));
-            if all || rule.is_none() {
-                let mut out = String::new();
-                for c in every {
-                    let level = match (c.lint, c.severity) {
-                        (true, Severity::Error) => "deny",
-                        (true, Severity::Warning) => "warn",
-                        (false, Severity::Error) => "error (fixed)",
-                        (false, Severity::Warning) => "warn (fixed)",
-                    };
-                    out.push_str(&format!(
-                        "{:<7} {:<40} {:<14} {}\n",
-                        c.code, c.name, level, c.summary
-                    ));
-                }
-                print(&out)?;
-                return Ok(0);
-            }
-            let name = rule.unwrap_or_default();
-            let found = codes::ALL
-                .iter()
-                .chain(registry::RULES.iter().map(|r| &r.code))
-                .find(|c| c.code.eq_ignore_ascii_case(&name) || c.name == name)
-                .ok_or_else(|| format!("no rule or code `{name}` (see `cachegen rule --all`)"))?;
-            let level = match (found.lint, found.severity) {
-                (true, Severity::Error) => "lint rule, default level: deny (error)",
-                (true, Severity::Warning) => "lint rule, default level: warn",
-                (false, Severity::Error) => "always an error; cannot be allowed or suppressed",
-                (false, Severity::Warning) => "always a warning; cannot be allowed or suppressed",
-            };
-            print(&format!(
-                "# {} {}\n\n{}\n\n{level}\n\n{}",
-                found.code,
-                found.name,
-                found.summary,
-                strip_doc_indent(found.docs)
-            ))?;
-            Ok(0)
+        Command::Rule { rule, all } => explain_rule(rule, all),
+    }
+}
+
+/// Renders and writes (or compares) every policy without error-level findings.
+fn build(
+    reports: &[FileReport],
+    out: &std::path::Path,
+    check: bool,
+    every_policy: bool,
+    templates: &cachegen::render::Templates,
+) -> Result<u8, String> {
+    let mut exit = 0;
+    let mut built: Vec<String> = Vec::new();
+    // Render everything before writing anything: a template error in the
+    // second policy must not leave the first half-updated.
+    let mut rendered = Vec::new();
+    for report in reports {
+        let Some(result) = cachegen::render_report(report, templates) else {
+            eprintln!(
+                "cachegen: {} has errors; nothing built for it",
+                report.source.name()
+            );
+            continue;
+        };
+        let files = result.map_err(|e| e.to_string())?;
+        let name = report
+            .policy
+            .as_ref()
+            .map(|p| p.name.clone())
+            .unwrap_or_default();
+        if built.contains(&name) {
+            return Err(format!(
+                "two policies are named `{name}`; each needs its own output directory"
+            ));
         }
+        built.push(name.clone());
+        rendered.push((out.join(&name), files));
+    }
+    for (dir, files) in &rendered {
+        if check {
+            let stale = cachegen::build::check(dir, files);
+            if stale.is_empty() {
+                eprintln!("cachegen: {} is up to date", dir.display());
+            } else {
+                print(&stale.iter().map(|s| s.diff.as_str()).collect::<String>())?;
+                eprintln!(
+                    "cachegen: {} is stale ({} files differ); run `cachegen build`",
+                    dir.display(),
+                    stale.len()
+                );
+                exit = 1;
+            }
+        } else {
+            cachegen::build::write(dir, files)
+                .map_err(|e| format!("cannot write {}: {e}", dir.display()))?;
+            eprintln!(
+                "cachegen: wrote {} ({} generated files)",
+                dir.display(),
+                files.len()
+            );
+        }
+    }
+    if every_policy {
+        for orphan in cachegen::build::orphans(out, &built) {
+            if check {
+                eprintln!(
+                    "cachegen: {} was generated from a policy that no longer exists",
+                    orphan.display()
+                );
+                exit = 1;
+            } else {
+                cachegen::build::remove_generated(&orphan)
+                    .map_err(|e| format!("cannot clean {}: {e}", orphan.display()))?;
+                eprintln!(
+                    "cachegen: removed the generated files in {} (its policy no longer exists)",
+                    orphan.display()
+                );
+            }
+        }
+    }
+    Ok(exit)
+}
+
+fn explain_rule(rule: Option<String>, all: bool) -> Result<u8, String> {
+    let every = || {
+        codes::ALL
+            .iter()
+            .chain(registry::RULES.iter().map(|r| &r.code))
+    };
+    if all || rule.is_none() {
+        let mut out = String::new();
+        for c in every() {
+            let level = match (c.lint, c.severity) {
+                (true, Severity::Error) => "deny",
+                (true, Severity::Warning) => "warn",
+                (false, Severity::Error) => "error (fixed)",
+                (false, Severity::Warning) => "warn (fixed)",
+            };
+            out.push_str(&format!(
+                "{:<7} {:<40} {:<14} {}\n",
+                c.code, c.name, level, c.summary
+            ));
+        }
+        print(&out)?;
+        return Ok(0);
+    }
+    let name = rule.unwrap_or_default();
+    let found = every()
+        .find(|c| c.code.eq_ignore_ascii_case(&name) || c.name == name)
+        .ok_or_else(|| format!("no rule or code `{name}` (see `cachegen rule --all`)"))?;
+    let level = match (found.lint, found.severity) {
+        (true, Severity::Error) => "lint rule, default level: deny (error)",
+        (true, Severity::Warning) => "lint rule, default level: warn",
+        (false, Severity::Error) => "always an error; cannot be allowed or suppressed",
+        (false, Severity::Warning) => "always a warning; cannot be allowed or suppressed",
+    };
+    print(&format!(
+        "# {} {}\n\n{}\n\n{level}\n\n{}",
+        found.code,
+        found.name,
+        found.summary,
+        strip_doc_indent(found.docs)
+    ))?;
+    Ok(0)
+}
+
+fn check_all(policies: Vec<PathBuf>, options: &CheckOptions) -> Result<Vec<FileReport>, String> {
+    let paths = if policies.is_empty() {
+        default_policies()?
+    } else {
+        policies
+    };
+    Ok(paths
+        .iter()
+        .map(|p| cachegen::check_path(p, options))
+        .collect())
+}
+
+fn use_color(color: Color) -> bool {
+    match color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    }
+}
+
+fn check_exit_code(reports: &[FileReport]) -> u8 {
+    if reports.iter().any(|r| r.unreadable) {
+        2
+    } else if reports.iter().any(|r| r.count(Severity::Error) > 0) {
+        1
+    } else {
+        0
     }
 }
 

@@ -1,0 +1,390 @@
+//! `cachegen build`: generated files proven by their real consumers, written
+//! atomically, deterministic, and checked for staleness.
+
+mod support;
+
+use cachegen::policy::model::{Appendfsync, EvictionPolicy, Policy};
+use cachegen::render::{OutputFile, Templates};
+use std::path::Path;
+use std::process::Command;
+
+const QUIZMENTOR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/policies/quizmentor.yaml");
+const SHOP: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/build-shop.yaml"
+);
+
+fn checked(path: &str) -> cachegen::FileReport {
+    let report = cachegen::check_path(Path::new(path), &cachegen::CheckOptions::default());
+    assert_eq!(
+        report.count(cachegen::diag::Severity::Error),
+        0,
+        "{path} must be clean: {:?}",
+        report.diagnostics
+    );
+    report
+}
+
+fn render(path: &str) -> (cachegen::FileReport, Vec<OutputFile>) {
+    let report = checked(path);
+    let files = cachegen::render_report(&report, &Templates::default())
+        .expect("renders")
+        .expect("templates render");
+    (report, files)
+}
+
+fn file<'a>(files: &'a [OutputFile], path: &str) -> &'a str {
+    &files
+        .iter()
+        .find(|f| f.path == path)
+        .unwrap_or_else(|| panic!("{path} not generated"))
+        .contents
+}
+
+fn yes_no(b: bool) -> String {
+    if b { "yes" } else { "no" }.into()
+}
+
+/// What `CONFIG GET` must return for each directive, derived from the policy
+/// model here (independently of the renderer) so the test can disagree with it.
+fn expected_config(p: &Policy) -> Vec<(&'static str, String)> {
+    let r = &p.redis;
+    let mut e = vec![
+        ("maxmemory", r.maxmemory.bytes().to_string()),
+        (
+            "maxmemory-policy",
+            match r.maxmemory_policy {
+                EvictionPolicy::Noeviction => "noeviction",
+                EvictionPolicy::AllkeysLru => "allkeys-lru",
+                EvictionPolicy::AllkeysLfu => "allkeys-lfu",
+                EvictionPolicy::AllkeysRandom => "allkeys-random",
+                EvictionPolicy::VolatileLru => "volatile-lru",
+                EvictionPolicy::VolatileLfu => "volatile-lfu",
+                EvictionPolicy::VolatileRandom => "volatile-random",
+                EvictionPolicy::VolatileTtl => "volatile-ttl",
+            }
+            .into(),
+        ),
+        (
+            "save",
+            r.save
+                .iter()
+                .map(|(a, c)| format!("{} {c}", a.as_secs()))
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        ("appendonly", yes_no(r.appendonly)),
+    ];
+    if let Some(n) = r.maxmemory_samples {
+        e.push(("maxmemory-samples", n.to_string()));
+    }
+    if let Some(f) = r.appendfsync {
+        e.push((
+            "appendfsync",
+            match f {
+                Appendfsync::Always => "always",
+                Appendfsync::Everysec => "everysec",
+                Appendfsync::No => "no",
+            }
+            .into(),
+        ));
+    }
+    let opt = |v: Option<u64>| v.map(|n| n.to_string());
+    for (name, value) in [
+        ("tcp-backlog", opt(r.tcp_backlog.map(u64::from))),
+        ("timeout", opt(r.timeout.map(|d| d.as_secs()))),
+        ("tcp-keepalive", opt(r.tcp_keepalive.map(|d| d.as_secs()))),
+        (
+            "slowlog-log-slower-than",
+            opt(r.slowlog_log_slower_than.map(|d| d.as_micros())),
+        ),
+        ("slowlog-max-len", opt(r.slowlog_max_len.map(u64::from))),
+        ("maxclients", opt(r.maxclients.map(u64::from))),
+        ("io-threads", opt(r.io_threads.map(u64::from))),
+    ] {
+        if let Some(v) = value {
+            e.push((name, v));
+        }
+    }
+    for (name, value) in [
+        ("io-threads-do-reads", r.io_threads_do_reads),
+        ("lazyfree-lazy-eviction", r.lazyfree_lazy_eviction),
+        ("lazyfree-lazy-expire", r.lazyfree_lazy_expire),
+        ("lazyfree-lazy-server-del", r.lazyfree_lazy_server_del),
+        ("lazyfree-lazy-user-del", r.lazyfree_lazy_user_del),
+        ("replica-lazy-flush", r.replica_lazy_flush),
+        ("replica-read-only", r.replica_read_only),
+    ] {
+        if let Some(b) = value {
+            e.push((name, yes_no(b)));
+        }
+    }
+    if let Some(c) = &p.cluster {
+        e.push(("cluster-enabled", "yes".into()));
+        e.push(("cluster-config-file", "nodes.conf".into()));
+        e.push((
+            "cluster-node-timeout",
+            c.node_timeout.as_millis().to_string(),
+        ));
+        if let Some(b) = c.require_full_coverage {
+            e.push(("cluster-require-full-coverage", yes_no(b)));
+        }
+    }
+    e
+}
+
+fn assert_redis_runs_generated_conf(policy_path: &str) {
+    let (report, files) = render(policy_path);
+    let policy = report.policy.as_ref().expect("model");
+    let conf_text = file(&files, "redis/redis.conf");
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("redis.conf");
+    std::fs::write(&conf, conf_text).unwrap();
+
+    // Only the port, bind address and data dir are overridden; in cluster mode
+    // the bus port too, explicitly, because port+10000 may be taken here.
+    let bus_port = support::free_port().to_string();
+    let extra: Vec<&str> = if policy.cluster.is_some() {
+        vec!["--cluster-port", &bus_port]
+    } else {
+        vec![]
+    };
+    let server = support::RedisServer::start(Some(&conf), &extra);
+    let mut client = server.client();
+
+    let expected = expected_config(policy);
+    for (name, want) in &expected {
+        let got = client
+            .config_get(name)
+            .unwrap_or_else(|| panic!("CONFIG GET {name} returned nothing"));
+        assert_eq!(&got, want, "{policy_path}: CONFIG GET {name}");
+    }
+    // Every directive in the file is one this test checks: a new directive
+    // cannot ship without its readback being verified.
+    for line in conf_text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let name = line.split_whitespace().next().unwrap();
+        assert!(
+            expected.iter().any(|(n, _)| *n == name),
+            "directive `{name}` is rendered but not verified by this test"
+        );
+    }
+}
+
+#[test]
+fn redis_server_loads_quizmentor_conf_with_policy_values() {
+    assert_redis_runs_generated_conf(QUIZMENTOR);
+}
+
+#[test]
+fn redis_server_loads_shop_conf_with_policy_values() {
+    assert_redis_runs_generated_conf(SHOP);
+}
+
+#[test]
+fn directives_the_target_version_lacks_are_not_emitted() {
+    let text = std::fs::read_to_string(SHOP)
+        .unwrap()
+        .replace("version: \"6.2\"", "version: \"5.0\"");
+    let report = cachegen::check_bytes(
+        "old.yaml",
+        text.as_bytes(),
+        &cachegen::CheckOptions::default(),
+    );
+    let files = cachegen::render_report(&report, &Templates::default())
+        .unwrap()
+        .unwrap();
+    let conf = file(&files, "redis/redis.conf");
+    assert!(
+        !conf
+            .lines()
+            .any(|l| l.starts_with("lazyfree-lazy-user-del")),
+        "5.0 has no lazyfree-lazy-user-del:\n{conf}"
+    );
+    assert!(conf.contains("#   lazyfree-lazy-user-del: added in Redis 6.0"));
+    assert!(conf.lines().any(|l| l == "lazyfree-lazy-eviction yes"));
+}
+
+#[test]
+fn output_is_deterministic_and_headed() {
+    let (_, a) = render(QUIZMENTOR);
+    let (_, b) = render(QUIZMENTOR);
+    assert_eq!(a, b);
+    for f in &a {
+        assert!(
+            f.contents
+                .starts_with("# Generated by cachegen from policy `quizmentor`"),
+            "{} has no header",
+            f.path
+        );
+        assert!(
+            f.contents.contains("policy sha256: "),
+            "{} has no content hash",
+            f.path
+        );
+    }
+    // Written twice, byte-identical on disk too.
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    cachegen::build::write(&d1.path().join("q"), &a).unwrap();
+    cachegen::build::write(&d2.path().join("q"), &b).unwrap();
+    for f in &a {
+        assert_eq!(
+            std::fs::read(d1.path().join("q").join(&f.path)).unwrap(),
+            std::fs::read(d2.path().join("q").join(&f.path)).unwrap()
+        );
+    }
+}
+
+#[test]
+fn check_reports_changed_missing_and_no_longer_generated_files() {
+    let (_, files) = render(SHOP);
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("shop");
+    assert!(
+        !cachegen::build::check(&dir, &files).is_empty(),
+        "nothing written yet: stale"
+    );
+    cachegen::build::write(&dir, &files).unwrap();
+    assert!(
+        cachegen::build::check(&dir, &files).is_empty(),
+        "fresh build is up to date"
+    );
+
+    std::fs::write(dir.join("redis/redis.conf"), "maxmemory 1\n").unwrap();
+    let stale = cachegen::build::check(&dir, &files);
+    assert_eq!(stale.len(), 1);
+    assert!(
+        stale[0].diff.contains("-maxmemory 1") && stale[0].diff.contains("+maxmemory 536870912"),
+        "{}",
+        stale[0].diff
+    );
+
+    // A file the manifest says cachegen generated, which it no longer generates.
+    cachegen::build::write(&dir, &files).unwrap();
+    std::fs::write(dir.join("old-target.txt"), "x").unwrap();
+    let manifest = dir.join(cachegen::build::MANIFEST);
+    let text = std::fs::read_to_string(&manifest).unwrap() + "old-target.txt\n";
+    std::fs::write(&manifest, text).unwrap();
+    let stale = cachegen::build::check(&dir, &files);
+    assert!(
+        stale
+            .iter()
+            .any(|s| s.path.ends_with("old-target.txt") && s.diff.contains("no longer generated")),
+        "{stale:?}"
+    );
+    // And a real build removes it.
+    cachegen::build::write(&dir, &files).unwrap();
+    assert!(!dir.join("old-target.txt").exists());
+}
+
+#[test]
+fn hand_placed_files_survive_builds() {
+    let (_, files) = render(SHOP);
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("shop");
+    cachegen::build::write(&dir, &files).unwrap();
+    std::fs::create_dir_all(dir.join("notes")).unwrap();
+    std::fs::write(dir.join("notes/README.md"), "ours").unwrap();
+    cachegen::build::write(&dir, &files).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.join("notes/README.md")).unwrap(),
+        "ours"
+    );
+    // Removing the policy's output removes only what cachegen generated.
+    cachegen::build::remove_generated(&dir).unwrap();
+    assert!(dir.join("notes/README.md").exists());
+    assert!(!dir.join("redis/redis.conf").exists());
+}
+
+fn cachegen(args: &[&str], cwd: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_cachegen"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run cachegen")
+}
+
+#[test]
+fn a_failing_build_leaves_previous_output_intact() {
+    let root = tempfile::tempdir().unwrap();
+    let out = root.path().join("gen");
+    let out_s = out.to_str().unwrap();
+    let ok = cachegen(&["build", SHOP, "--out", out_s], root.path());
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let before = std::fs::read(out.join("shop-catalogue/redis/redis.conf")).unwrap();
+
+    // A customised template with an undefined variable: strict mode refuses it.
+    let templates = root.path().join("templates/redis");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        templates.join("redis.conf.j2"),
+        "{{ header }}\n{{ no_such_variable }}\n",
+    )
+    .unwrap();
+    let failed = cachegen(
+        &[
+            "build",
+            SHOP,
+            "--out",
+            out_s,
+            "--templates",
+            root.path().join("templates").to_str().unwrap(),
+        ],
+        root.path(),
+    );
+    assert_eq!(failed.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&failed.stderr).contains("no_such_variable")
+            || String::from_utf8_lossy(&failed.stderr).contains("undefined")
+    );
+    assert_eq!(
+        std::fs::read(out.join("shop-catalogue/redis/redis.conf")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn a_policy_with_errors_builds_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let policy = root.path().join("broken.yaml");
+    std::fs::write(
+        &policy,
+        std::fs::read_to_string(SHOP)
+            .unwrap()
+            .replace("maxmemory: 512mb", "maxmemory: lots"),
+    )
+    .unwrap();
+    let out = root.path().join("gen");
+    let run = cachegen(
+        &[
+            "build",
+            policy.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        root.path(),
+    );
+    assert_eq!(run.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&run.stdout).contains("CG012"));
+    assert!(
+        !out.exists(),
+        "nothing may be written for a policy with errors"
+    );
+}
+
+#[test]
+fn repository_generated_output_is_current() {
+    let run = cachegen(&["build", "--check"], Path::new(env!("CARGO_MANIFEST_DIR")));
+    assert!(
+        run.status.success(),
+        "generated/ is stale; run `cargo run -- build` and commit it\n{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+}

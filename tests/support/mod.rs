@@ -1,0 +1,193 @@
+//! Test support: a real `redis-server` on a free loopback port, started by the
+//! test and stopped when dropped, and a minimal RESP client to talk to it.
+//! Never touches a Redis on 6379.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A port the OS says is free right now on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("bind an ephemeral port")
+}
+
+pub fn redis_server_binary() -> PathBuf {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("redis-server"))
+            .find(|p| p.is_file())
+    });
+    found.unwrap_or_else(|| {
+        panic!(
+            "redis-server is not on PATH; this test starts its own Redis.\n\
+             Install it with `sudo apt-get install -y redis-server` (Debian/Ubuntu), \
+             or run `scripts/test`, which installs it when it can."
+        )
+    })
+}
+
+pub struct RedisServer {
+    child: Child,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    log: PathBuf,
+}
+
+impl RedisServer {
+    /// Starts `redis-server [config] --port P --dir TMP [extra...]` and waits
+    /// until it answers PING (it does not accept connections when spawn returns).
+    pub fn start(config: Option<&Path>, extra: &[&str]) -> RedisServer {
+        let binary = redis_server_binary();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = free_port();
+        let log = dir.path().join("redis.log");
+        let mut cmd = Command::new(binary);
+        if let Some(config) = config {
+            cmd.arg(config);
+        }
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--daemonize",
+            "no",
+        ])
+        .arg("--dir")
+        .arg(dir.path())
+        .arg("--logfile")
+        .arg(&log)
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+        let child = cmd.spawn().expect("spawn redis-server");
+        let mut server = RedisServer {
+            child,
+            port,
+            dir,
+            log,
+        };
+        server.wait_ready();
+        server
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                let mut stderr = String::new();
+                if let Some(mut e) = self.child.stderr.take() {
+                    let _ = e.read_to_string(&mut stderr);
+                }
+                let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+                panic!(
+                    "redis-server exited with {status} before answering PING\nstderr:\n{stderr}\nlog:\n{log}"
+                );
+            }
+            if let Ok(mut c) = Client::connect(self.port)
+                && c.command(&["PING"]).ok() == Some(Reply::Simple("PONG".into()))
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!(
+            "redis-server on port {} did not answer PING within 10 s",
+            self.port
+        );
+    }
+
+    pub fn client(&self) -> Client {
+        Client::connect(self.port).expect("connect to test redis")
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    Simple(String),
+    Error(String),
+    Int(i64),
+    Bulk(Option<String>),
+    Array(Vec<Reply>),
+}
+
+/// Just enough RESP2 for tests.
+pub struct Client {
+    reader: BufReader<TcpStream>,
+}
+
+impl Client {
+    pub fn connect(port: u16) -> std::io::Result<Client> {
+        let stream = TcpStream::connect(("127.0.0.1", port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+        Ok(Client {
+            reader: BufReader::new(stream),
+        })
+    }
+
+    pub fn command(&mut self, args: &[&str]) -> std::io::Result<Reply> {
+        let mut out = format!("*{}\r\n", args.len());
+        for a in args {
+            out.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+        }
+        self.reader.get_mut().write_all(out.as_bytes())?;
+        self.read_reply()
+    }
+
+    fn read_reply(&mut self) -> std::io::Result<Reply> {
+        let mut line = String::new();
+        self.reader.read_line(&mut line)?;
+        let line = line.trim_end_matches("\r\n");
+        let (kind, rest) = line.split_at(1.min(line.len()));
+        Ok(match kind {
+            "+" => Reply::Simple(rest.into()),
+            "-" => Reply::Error(rest.into()),
+            ":" => Reply::Int(rest.parse().unwrap_or_default()),
+            "$" => {
+                let len: i64 = rest.parse().unwrap_or(-1);
+                if len < 0 {
+                    Reply::Bulk(None)
+                } else {
+                    let mut buf = vec![0; len as usize + 2];
+                    self.reader.read_exact(&mut buf)?;
+                    buf.truncate(len as usize);
+                    Reply::Bulk(Some(String::from_utf8_lossy(&buf).into_owned()))
+                }
+            }
+            "*" => {
+                let n: i64 = rest.parse().unwrap_or(-1);
+                let mut items = Vec::new();
+                for _ in 0..n.max(0) {
+                    items.push(self.read_reply()?);
+                }
+                Reply::Array(items)
+            }
+            other => Reply::Error(format!("unexpected reply type {other:?}")),
+        })
+    }
+
+    /// `CONFIG GET name` → the value, or None if the server does not know it.
+    pub fn config_get(&mut self, name: &str) -> Option<String> {
+        match self.command(&["CONFIG", "GET", name]).ok()? {
+            Reply::Array(items) if items.len() == 2 => match &items[1] {
+                Reply::Bulk(v) => v.clone(),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
