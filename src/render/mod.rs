@@ -20,12 +20,26 @@ pub struct OutputFile {
     pub contents: String,
 }
 
-/// The embedded templates, by name. `--templates DIR` replaces any of them
-/// with `DIR/<name>`.
-const TEMPLATES: &[(&str, &str)] = &[(
-    "redis/redis.conf.j2",
-    include_str!("../../templates/redis/redis.conf.j2"),
-)];
+/// The embedded templates of every target, by name (`<target>/<file>.j2`).
+/// `--templates DIR` replaces any of them with `DIR/<name>`.
+fn embedded_templates() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
+    TARGETS.iter().flat_map(|t| t.templates.iter())
+}
+
+/// One output target: its templates and the function that renders it.
+pub struct Target {
+    pub name: &'static str,
+    pub templates: &'static [(&'static str, &'static str)],
+    pub render: fn(&Policy, &Renderer<'_>) -> Result<Vec<OutputFile>, RenderError>,
+}
+
+/// Every target, in output order. Adding one: a module here, its templates
+/// under `templates/<target>/`, one line in this list.
+pub const TARGETS: &[Target] = &[Target {
+    name: "redis",
+    templates: redis_conf::TEMPLATES,
+    render: redis_conf::render,
+}];
 
 /// Where templates come from.
 #[derive(Debug, Clone, Default)]
@@ -56,7 +70,7 @@ fn environment(templates: &Templates) -> Result<Environment<'static>, RenderErro
     env.set_syntax(syntax);
     // No HTML escaping: none of the targets is HTML, and escaping would corrupt them.
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-    for (name, embedded) in TEMPLATES {
+    for (name, embedded) in embedded_templates() {
         let source = match &templates.override_dir {
             Some(dir) if dir.join(name).is_file() => std::fs::read_to_string(dir.join(name))
                 .map_err(|e| {
@@ -115,20 +129,35 @@ struct WithHeader<'a, C: Serialize> {
     context: &'a C,
 }
 
-fn render_one<C: Serialize>(
-    env: &Environment<'_>,
-    template: &str,
-    header: String,
-    context: C,
-) -> Result<String, RenderError> {
-    let tmpl = env
-        .get_template(template)
-        .map_err(|e| RenderError(format!("{e:#}")))?;
-    tmpl.render(minijinja::value::Serde(WithHeader {
-        header,
-        context: &context,
-    }))
-    .map_err(|e| RenderError(format!("rendering {template}: {e:#}")))
+/// What a target renders with: the template environment and the origin
+/// header. Targets call `render` once per file.
+pub struct Renderer<'a> {
+    env: Environment<'static>,
+    origin: &'a Origin,
+}
+
+impl Renderer<'_> {
+    /// Renders `template` with `context` plus a `header` variable: the origin
+    /// header as comment lines starting with `comment` (`#`, `//`), or empty
+    /// for formats without comments (JSON).
+    pub fn render<C: Serialize>(
+        &self,
+        template: &str,
+        comment: Option<&str>,
+        context: &C,
+    ) -> Result<String, RenderError> {
+        let tmpl = self
+            .env
+            .get_template(template)
+            .map_err(|e| RenderError(format!("{e:#}")))?;
+        let header = comment.map(|c| self.origin.header(c)).unwrap_or_default();
+        tmpl.render(minijinja::value::Serde(WithHeader { header, context }))
+            .map_err(|e| RenderError(format!("rendering {template}: {e:#}")))
+    }
+
+    pub fn origin(&self) -> &Origin {
+        self.origin
+    }
 }
 
 /// Renders every target for one policy.
@@ -137,16 +166,14 @@ pub fn render_all(
     origin: &Origin,
     templates: &Templates,
 ) -> Result<Vec<OutputFile>, RenderError> {
-    let env = environment(templates)?;
-    let mut files = vec![OutputFile {
-        path: "redis/redis.conf".into(),
-        contents: render_one(
-            &env,
-            "redis/redis.conf.j2",
-            origin.header("#"),
-            redis_conf::context(policy),
-        )?,
-    }];
+    let renderer = Renderer {
+        env: environment(templates)?,
+        origin,
+    };
+    let mut files = Vec::new();
+    for target in TARGETS {
+        files.extend((target.render)(policy, &renderer)?);
+    }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
 }

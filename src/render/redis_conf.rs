@@ -4,8 +4,21 @@
 //! Values are rendered from typed model values (bytes, seconds, enums), never
 //! from user text, so nothing a policy says can inject a directive.
 
+use super::{OutputFile, RenderError, Renderer};
 use crate::policy::model::{Appendfsync, EvictionPolicy, Policy, Version};
 use serde::Serialize;
+
+pub const TEMPLATES: &[(&str, &str)] = &[(
+    "redis/redis.conf.j2",
+    include_str!("../../templates/redis/redis.conf.j2"),
+)];
+
+pub fn render(policy: &Policy, r: &Renderer<'_>) -> Result<Vec<OutputFile>, RenderError> {
+    Ok(vec![OutputFile {
+        path: "redis/redis.conf".into(),
+        contents: r.render("redis/redis.conf.j2", Some("#"), &context(policy))?,
+    }])
+}
 
 #[derive(Debug, Serialize)]
 pub struct Directive {
