@@ -304,7 +304,9 @@ fn subschema(pointer: &str) -> Option<&'static Value> {
             p
         } else if let Some(items) = node.get("items") {
             items
-        } else { node.get("additionalProperties").filter(|v| v.is_object())? };
+        } else {
+            node.get("additionalProperties").filter(|v| v.is_object())?
+        };
         node = resolve(root, node)?;
     }
     object_branch(root, node)

@@ -276,24 +276,22 @@ impl<'s> Builder<'s> {
                     }
                     self.push_node(node);
                 }
-                Event::SequenceStart(_, anchor, _)
-                    if self.enter(span) => {
-                        self.stack.push(Frame::Seq {
-                            start: span.start,
-                            anchor,
-                            items: Vec::new(),
-                        });
-                    }
-                Event::MappingStart(_, anchor, _)
-                    if self.enter(span) => {
-                        self.stack.push(Frame::Map {
-                            start: span.start,
-                            anchor,
-                            entries: Vec::new(),
-                            pending_key: None,
-                            seen: HashMap::new(),
-                        });
-                    }
+                Event::SequenceStart(_, anchor, _) if self.enter(span) => {
+                    self.stack.push(Frame::Seq {
+                        start: span.start,
+                        anchor,
+                        items: Vec::new(),
+                    });
+                }
+                Event::MappingStart(_, anchor, _) if self.enter(span) => {
+                    self.stack.push(Frame::Map {
+                        start: span.start,
+                        anchor,
+                        entries: Vec::new(),
+                        pending_key: None,
+                        seen: HashMap::new(),
+                    });
+                }
                 Event::SequenceEnd | Event::MappingEnd => {
                     let Some(frame) = self.stack.pop() else {
                         continue;

@@ -1510,9 +1510,9 @@ fn find_hash_tag(segments: &[Segment], tag: &str) -> Option<(usize, usize)> {
         && let Some(i) = segments
             .iter()
             .position(|s| placeholder_name(s) == Some(tag))
-        {
-            return Some((i, i + 1));
-        }
+    {
+        return Some((i, i + 1));
+    }
     let wanted: Vec<&str> = tag.split(':').collect();
     let texts: Vec<String> = segments
         .iter()

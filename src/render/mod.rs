@@ -4,6 +4,8 @@
 //! it out. Templates run in strict mode, make no policy decisions and do no
 //! arithmetic. Rendering writes nothing: `build` does that.
 
+pub mod acl;
+pub mod lock;
 pub mod redis_conf;
 
 use crate::policy::model::Policy;
@@ -35,11 +37,12 @@ pub struct Target {
 
 /// Every target, in output order. Adding one: a module here, its templates
 /// under `templates/<target>/`, one line in this list.
-pub const TARGETS: &[Target] = &[Target {
-    name: "redis",
-    templates: redis_conf::TEMPLATES,
-    render: redis_conf::render,
-}];
+#[rustfmt::skip]
+pub const TARGETS: &[Target] = &[
+    Target { name: "redis", templates: redis_conf::TEMPLATES, render: redis_conf::render },
+    Target { name: "acl", templates: acl::TEMPLATES, render: acl::render },
+    Target { name: "lock", templates: lock::TEMPLATES, render: lock::render },
+];
 
 /// Where templates come from.
 #[derive(Debug, Clone, Default)]

@@ -23,7 +23,10 @@ pub fn render(policy: &Policy, r: &Renderer<'_>) -> Result<Vec<OutputFile>, Rend
 #[derive(Debug, Serialize)]
 pub struct Directive {
     pub name: &'static str,
+    /// The value as written in redis.conf.
     pub value: String,
+    /// The value `CONFIG GET` reports once loaded (differs for `save ""`).
+    pub config_get: String,
     /// The policy field the value comes from, with its value as written.
     pub comment: String,
 }
@@ -76,8 +79,14 @@ pub fn managed_directives(policy: &Policy) -> Vec<Directive> {
     let r = &policy.redis;
     let mut out = Vec::new();
     let mut push = |name: &'static str, value: String, comment: String| {
+        let config_get = if value == "\"\"" {
+            String::new()
+        } else {
+            value.clone()
+        };
         out.push(Directive {
             name,
+            config_get,
             value,
             comment,
         })
