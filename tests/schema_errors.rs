@@ -1,0 +1,206 @@
+//! Schema and semantic errors as a user sees them. Every file in
+//! `tests/fixtures/invalid/` makes one mistake (its first comment says which);
+//! its human-readable report is snapshotted, so wording and spans are reviewed
+//! like code. `five_mistakes.yaml` also pins the exact diagnostics: five
+//! independent mistakes give five diagnostics, each at its own place.
+
+use cachegen::diag::output::{self, Format};
+use cachegen::{CheckOptions, FileReport};
+use std::path::{Path, PathBuf};
+
+const DIR: &str = "tests/fixtures/invalid";
+
+/// Fixture paths relative to the package root, so the file names printed in
+/// the reports (and so the snapshots) do not depend on where the repo lives.
+fn fixtures() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(root.join(DIR))
+        .expect("tests/fixtures/invalid exists")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .map(|p| Path::new(DIR).join(p.file_name().unwrap()))
+        .collect();
+    paths.sort();
+    paths
+}
+
+fn check(path: &Path) -> FileReport {
+    let absolute = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    let mut report = cachegen::check_path(&absolute, &CheckOptions::default());
+    // Report under the relative name, as `cachegen check tests/fixtures/...` would.
+    report.source =
+        cachegen::source::SourceFile::new(path.to_str().unwrap(), report.source.text().to_owned());
+    report
+}
+
+#[test]
+fn every_invalid_fixture_is_reported_and_snapshotted() {
+    let paths = fixtures();
+    assert!(paths.len() >= 17, "fixtures missing: {paths:?}");
+    for path in paths {
+        let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
+        let report = check(&path);
+        assert!(!report.unreadable, "{name}: fixtures are readable YAML");
+        assert!(
+            report.count(cachegen::diag::Severity::Error) > 0,
+            "{name}: an invalid fixture must have an error"
+        );
+        assert!(
+            report.source.text().starts_with("# "),
+            "{name}: start with a comment saying what the mistake is"
+        );
+        let out = output::render(Format::Human, std::slice::from_ref(&report), false);
+        insta::assert_snapshot!(name, out);
+    }
+}
+
+/// (code, line, column) of every diagnostic, in output order.
+fn positions(report: &FileReport) -> Vec<(&'static str, usize, usize)> {
+    report
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let span = d
+                .span
+                .unwrap_or_else(|| panic!("{} has no span", d.code.code));
+            let (line, col) = report.source.line_col(span.start);
+            (d.code.code, line, col)
+        })
+        .collect()
+}
+
+#[test]
+fn five_independent_mistakes_give_exactly_five_diagnostics() {
+    let report = check(&Path::new(DIR).join("five_mistakes.yaml"));
+    assert_eq!(
+        positions(&report),
+        [
+            ("CG012", 8, 14),  // ttl.classes.profile: `1 hour`
+            ("CG010", 12, 3),  // keys.max_value_sise
+            ("CG020", 28, 12), // ttl: leaderbord
+            ("CG101", 35, 21), // allkeys-lru with a durable pattern
+            ("CG011", 37, 15), // maxclients: lots
+        ],
+        "{:#?}",
+        report.diagnostics
+    );
+    let text = report.source.text();
+    let slices: Vec<&str> = report
+        .diagnostics
+        .iter()
+        .map(|d| report.source.slice(d.span.unwrap()))
+        .collect();
+    assert_eq!(
+        slices,
+        [
+            "1 hour",
+            "max_value_sise",
+            "leaderbord",
+            "allkeys-lru",
+            "lots"
+        ],
+        "spans cover exactly the offending text in\n{text}"
+    );
+    let unknown = &report.diagnostics[1];
+    assert_eq!(
+        unknown.help.as_deref(),
+        Some("did you mean `max_value_size`?")
+    );
+    let dangling = &report.diagnostics[2];
+    assert_eq!(
+        dangling.help.as_deref(),
+        Some("did you mean `leaderboard`?")
+    );
+    let hazard = &report.diagnostics[3];
+    assert_eq!(hazard.related.len(), 1, "points at the durable pattern too");
+    assert_eq!(report.source.slice(hazard.related[0].0), "true");
+}
+
+/// The headline of each fixture: its first diagnostic's code, and the did-you-mean
+/// where the fixture is a typo. Guards against a snapshot being accepted with
+/// the wrong diagnostic in it.
+#[test]
+fn each_fixture_reports_its_own_mistake_first() {
+    let expect: &[(&str, &str, Option<&str>)] = &[
+        ("ambiguous_patterns", "CG022", None),
+        ("bad_duration_in_ttl_reference", "CG012", None),
+        ("bad_duration_no_unit", "CG011", None),
+        (
+            "bad_enum_value",
+            "CG011",
+            Some("did you mean `allkeys-lru`?"),
+        ),
+        ("bad_memory", "CG012", None),
+        ("bad_percent", "CG011", None),
+        ("bad_percent_no_sign", "CG011", None),
+        ("cascade_cycle", "CG021", None),
+        (
+            "dangling_cascade_pattern",
+            "CG020",
+            Some("did you mean `user_stats`?"),
+        ),
+        (
+            "dangling_ttl_class",
+            "CG020",
+            Some("did you mean `profile`?"),
+        ),
+        ("hash_tag_not_in_pattern", "CG024", None),
+        ("missing_required_field", "CG011", None),
+        (
+            "undeclared_placeholder",
+            "CG020",
+            Some("did you mean `topic`?"),
+        ),
+        (
+            "undeclared_placeholder_follow_on",
+            "CG020",
+            Some("did you mean `user_id`?"),
+        ),
+        (
+            "unknown_nested_key",
+            "CG010",
+            Some("did you mean `strategy`?"),
+        ),
+        (
+            "unknown_top_level_key",
+            "CG010",
+            Some("did you mean `invalidation`?"),
+        ),
+        ("write_behind_without_queue", "CG025", None),
+        ("wrong_shape", "CG011", None),
+        ("wrong_type", "CG011", None),
+    ];
+    for (name, code, help) in expect {
+        let report = check(&Path::new(DIR).join(format!("{name}.yaml")));
+        let first = report
+            .diagnostics
+            .iter()
+            .find(|d| d.severity == cachegen::diag::Severity::Error)
+            .unwrap_or_else(|| panic!("{name}: no error"));
+        assert_eq!(first.code.code, *code, "{name}: {:#?}", report.diagnostics);
+        if let Some(help) = help {
+            assert_eq!(first.help.as_deref(), Some(*help), "{name}");
+        }
+    }
+}
+
+#[test]
+fn no_snapshot_outlives_its_fixture() {
+    let fixtures: Vec<String> = fixtures()
+        .iter()
+        .map(|p| p.file_stem().unwrap().to_str().unwrap().to_owned())
+        .collect();
+    let snapshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    for entry in std::fs::read_dir(snapshots).expect("tests/snapshots") {
+        let file = entry.unwrap().file_name().into_string().unwrap();
+        if let Some(name) = file
+            .strip_prefix("schema_errors__")
+            .and_then(|f| f.strip_suffix(".snap"))
+        {
+            assert!(
+                fixtures.iter().any(|f| f == name),
+                "tests/snapshots/{file} has no fixture in {DIR}; delete it"
+            );
+        }
+    }
+}
