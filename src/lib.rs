@@ -125,6 +125,14 @@ pub fn check_bytes(name: &str, bytes: &[u8], options: &CheckOptions) -> FileRepo
     let loaded = load::parse(&source);
     let mut diagnostics = loaded.diagnostics;
     let Some(root) = loaded.root else {
+        if diagnostics.is_empty() {
+            // Valid YAML with no document at all: empty, or only comments.
+            diagnostics.push(
+                Diagnostic::new(codes::SCHEMA, "the policy is empty")
+                    .with_help("a policy needs at least `version: 1`, `ttl`, `keys` and `redis`; start from policies/quizmentor.yaml"),
+            );
+            return finish(source, diagnostics, false, None);
+        }
         return finish(source, diagnostics, true, None);
     };
     if !matches!(root.kind, load::NodeKind::Map(_)) {
@@ -149,6 +157,11 @@ pub fn check_bytes(name: &str, bytes: &[u8], options: &CheckOptions) -> FileRepo
     finish(source, diagnostics, false, lowered.policy)
 }
 
+/// Most diagnostics reported per file. Past this a file is not a policy with
+/// mistakes but something else (generated junk, the wrong file), and printing
+/// tens of thousands of snippets only hides the first, useful ones.
+pub const MAX_DIAGNOSTICS_PER_FILE: usize = 500;
+
 fn finish(
     source: SourceFile,
     mut diagnostics: Vec<Diagnostic>,
@@ -156,6 +169,14 @@ fn finish(
     policy: Option<Policy>,
 ) -> FileReport {
     diag::sort(&mut diagnostics);
+    if diagnostics.len() > MAX_DIAGNOSTICS_PER_FILE {
+        let hidden = diagnostics.len() - MAX_DIAGNOSTICS_PER_FILE;
+        diagnostics.truncate(MAX_DIAGNOSTICS_PER_FILE);
+        diagnostics.push(
+            Diagnostic::new(codes::INPUT_LIMIT, format!("{hidden} more problems not shown; cachegen reports at most {MAX_DIAGNOSTICS_PER_FILE} per file"))
+                .with_help("fix the ones above first; is this the right file?"),
+        );
+    }
     FileReport {
         source,
         diagnostics,

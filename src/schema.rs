@@ -47,6 +47,25 @@ pub fn validate(instance: &Value, index: &SpanIndex) -> (Vec<Diagnostic>, Vec<St
     let mut diagnostics = Vec::new();
     let mut unknown = Vec::new();
     for error in validator().iter_errors(instance) {
+        map_error(&error, index, &mut diagnostics, &mut unknown);
+    }
+    (diagnostics, unknown)
+}
+
+/// Whether an error only says "this is not null": the losing branch of the
+/// `anyOf: [T, null]` that schemars writes for `Option<T>`.
+fn is_null_branch(errors: &[jsonschema::ValidationError<'_>]) -> bool {
+    errors.len() == 1
+        && matches!(errors[0].kind(), ValidationErrorKind::Type { kind: TypeKind::Single(t) } if t.to_string() == "null")
+}
+
+fn map_error(
+    error: &jsonschema::ValidationError<'_>,
+    index: &SpanIndex,
+    diagnostics: &mut Vec<Diagnostic>,
+    unknown: &mut Vec<String>,
+) {
+    {
         let pointer = error.instance_path().as_str().to_owned();
         let value_span = index.value(&pointer).unwrap_or_default();
         let diag = match error.kind() {
@@ -60,6 +79,13 @@ pub fn validate(instance: &Value, index: &SpanIndex) -> (Vec<Diagnostic>, Vec<St
                         format!("unknown field `{key}`{}", location_phrase(&pointer)),
                     )
                     .with_span(span, "not a field here");
+                    // Past the report cap the diagnostic is only counted, so
+                    // skip the edit-distance search (hostile files have 100k+ keys).
+                    if diagnostics.len() >= crate::MAX_DIAGNOSTICS_PER_FILE {
+                        diagnostics.push(d);
+                        unknown.push(key_pointer);
+                        continue;
+                    }
                     d = match did_you_mean(key, &known) {
                         Some(best) => d.with_help(format!("did you mean `{best}`?")),
                         None if !known.is_empty() => {
@@ -73,7 +99,7 @@ pub fn validate(instance: &Value, index: &SpanIndex) -> (Vec<Diagnostic>, Vec<St
                     diagnostics.push(d);
                     unknown.push(key_pointer);
                 }
-                continue;
+                return;
             }
             ValidationErrorKind::Required { property } => {
                 let name = property.as_str().unwrap_or_default();
@@ -102,13 +128,21 @@ pub fn validate(instance: &Value, index: &SpanIndex) -> (Vec<Diagnostic>, Vec<St
                 Diagnostic::new(codes::INVALID_UNIT, reason)
                     .with_span(value_span, format!("invalid {}", format.replace('-', " ")))
             }
+            // A bare number where a duration or percentage belongs: the unit
+            // parser says exactly what to write (`300` → `300s`).
+            ValidationErrorKind::Type { .. }
+                if error.instance().is_number()
+                    && let Some(reason) = unit_reason(&pointer, &error.instance().to_string()) =>
+            {
+                Diagnostic::new(codes::INVALID_UNIT, reason).with_span(value_span, "needs a unit")
+            }
             ValidationErrorKind::Type { kind } => {
                 // `Option<T>` fields allow null, but "expected null" helps nobody.
                 let expected = match kind {
-                    TypeKind::Single(t) => t.to_string(),
+                    TypeKind::Single(t) => yaml_type_name(&t.to_string()).to_owned(),
                     TypeKind::Multiple(set) => set
                         .iter()
-                        .map(|t| t.to_string())
+                        .map(|t| yaml_type_name(&t.to_string()).to_owned())
                         .filter(|t| t != "null")
                         .collect::<Vec<_>>()
                         .join(" or "),
@@ -163,6 +197,15 @@ pub fn validate(instance: &Value, index: &SpanIndex) -> (Vec<Diagnostic>, Vec<St
                 }
                 d
             }
+            ValidationErrorKind::AnyOf { context } if context.iter().any(|b| is_null_branch(b)) => {
+                // `Option<T>`: report what is wrong against T, precisely.
+                for branch in context.iter().filter(|b| !is_null_branch(b)) {
+                    for inner in branch {
+                        map_error(inner, index, diagnostics, unknown);
+                    }
+                }
+                return;
+            }
             ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
                 // schemars writes `Option<Struct>` as anyOf[struct, null]: the only
                 // way to fail it is the wrong type for the struct.
@@ -176,6 +219,21 @@ pub fn validate(instance: &Value, index: &SpanIndex) -> (Vec<Diagnostic>, Vec<St
                 )
                 .with_span(value_span, "unexpected value")
                 .with_help(field_help_for(&pointer))
+            }
+            ValidationErrorKind::Minimum { .. } | ValidationErrorKind::Maximum { .. }
+                if pointer == "/version" =>
+            {
+                Diagnostic::new(
+                    codes::SCHEMA,
+                    format!(
+                        "policy format version {} is not supported; this cachegen reads version 1",
+                        error.instance()
+                    ),
+                )
+                .with_span(value_span, "unsupported version")
+                .with_help(
+                    "write `version: 1`, or use the cachegen release that reads this version",
+                )
             }
             ValidationErrorKind::Minimum { .. }
             | ValidationErrorKind::Maximum { .. }
@@ -193,7 +251,15 @@ pub fn validate(instance: &Value, index: &SpanIndex) -> (Vec<Diagnostic>, Vec<St
         };
         diagnostics.push(diag);
     }
-    (diagnostics, unknown)
+}
+
+/// JSON Schema type names in the words of YAML users.
+fn yaml_type_name(json_type: &str) -> &str {
+    match json_type {
+        "object" => "mapping",
+        "array" => "list",
+        other => other,
+    }
 }
 
 fn article(t: &str) -> String {
@@ -276,11 +342,26 @@ fn field_help_for(pointer: &str) -> String {
     }
 }
 
+/// Text up to the first sentence end: a `. ` followed by a capital letter, so
+/// "e.g. `user:<user_id>`" does not end a sentence.
 fn first_sentence(text: &str) -> String {
     let line = text.replace('\n', " ");
-    match line.find(". ") {
+    let end = line
+        .match_indices(". ")
+        .map(|(i, _)| i)
+        .find(|&i| line[i + 2..].starts_with(|c: char| c.is_uppercase()));
+    match end {
         Some(i) => line[..=i].to_owned(),
         None => line,
+    }
+}
+
+/// For a duration or percentage field, the unit parser's complaint about `text`.
+fn unit_reason(pointer: &str, text: &str) -> Option<String> {
+    match subschema(pointer)?.get("format")?.as_str()? {
+        "duration" => units::parse_duration(text).err(),
+        "percent" => units::parse_percent(text).err(),
+        _ => None,
     }
 }
 

@@ -124,15 +124,15 @@ fn each_fixture_reports_its_own_mistake_first() {
     let expect: &[(&str, &str, Option<&str>)] = &[
         ("ambiguous_patterns", "CG022", None),
         ("bad_duration_in_ttl_reference", "CG012", None),
-        ("bad_duration_no_unit", "CG011", None),
+        ("bad_duration_no_unit", "CG012", None),
         (
             "bad_enum_value",
             "CG011",
             Some("did you mean `allkeys-lru`?"),
         ),
         ("bad_memory", "CG012", None),
-        ("bad_percent", "CG011", None),
-        ("bad_percent_no_sign", "CG011", None),
+        ("bad_percent", "CG012", None),
+        ("bad_percent_no_sign", "CG012", None),
         ("cascade_cycle", "CG021", None),
         (
             "dangling_cascade_pattern",

@@ -42,7 +42,7 @@ struct Miette<'a> {
     /// `diag.message` and `diag.label` with control characters escaped.
     message: String,
     label: Option<String>,
-    source: miette::NamedSource<String>,
+    source: WindowedSource,
     /// Related spans close enough to the primary one to share its snippet.
     near: Vec<(crate::source::Span, String)>,
     /// Help text plus notes for related spans too far away to draw.
@@ -122,7 +122,10 @@ fn human(reports: &[FileReport], color: bool) -> String {
     let (mut errors, mut warnings) = (0, 0);
     for report in reports {
         let name = neutralize(report.source.name());
-        let source = miette::NamedSource::new(name.clone(), report.source.text().to_owned());
+        let source = WindowedSource {
+            name: name.clone(),
+            file: report.source.clone(),
+        };
         for diag in &report.diagnostics {
             match diag.severity {
                 Severity::Error => errors += 1,
@@ -431,4 +434,84 @@ fn neutralize(s: &str) -> String {
 
 fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// The policy source as miette reads it, one window of lines at a time.
+///
+/// miette's own `SourceCode` for strings scans from the start of the file for
+/// every snippet, which is quadratic when a large file has many diagnostics.
+/// This cuts the lines around the span out with our line index first and
+/// shifts miette's answer back.
+#[derive(Clone)]
+struct WindowedSource {
+    name: String,
+    file: SourceFile,
+}
+
+impl miette::SourceCode for WindowedSource {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let text = self.file.text();
+        let (first_line, _) = self.file.line_col(span.offset());
+        let (last_line, _) = self.file.line_col(span.offset() + span.len());
+        let window_first = first_line.saturating_sub(context_lines_before).max(1);
+        let window_start = self.file.line_start(window_first).unwrap_or(0);
+        let window_end = self
+            .file
+            .line_start(last_line + context_lines_after + 1)
+            .unwrap_or(text.len());
+        let window = &text.as_bytes()[window_start..window_end.max(window_start)];
+        let local = miette::SourceSpan::new(
+            (span.offset().saturating_sub(window_start)).into(),
+            span.len(),
+        );
+        let inner = window.read_span(&local, context_lines_before, context_lines_after)?;
+        let data_start = inner.data().as_ptr() as usize - window.as_ptr() as usize + window_start;
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            miette::SourceSpan::new(data_start.into(), inner.data().len()),
+            inner.line() + window_first - 1,
+            inner.column(),
+            // miette's `line_count` is absolute (lines scanned from the file
+            // start), so it shifts like `line`.
+            inner.line_count() + window_first - 1,
+        )))
+    }
+}
+
+#[cfg(test)]
+mod windowed_tests {
+    use super::*;
+    use miette::SourceCode;
+
+    #[test]
+    fn windowed_source_answers_like_miette() {
+        let text: String = (1..=40).map(|i| format!("line {i}: value{i}\n")).collect();
+        let file = SourceFile::new("t.yaml", text.clone());
+        let ours = WindowedSource {
+            name: "t.yaml".into(),
+            file,
+        };
+        for (start, len, before, after) in [
+            (100, 5, 0, 0),
+            (100, 5, 2, 3),
+            (0, 4, 3, 3),
+            (300, 200, 1, 1),
+            (text.len() - 3, 2, 2, 2),
+        ] {
+            let span = miette::SourceSpan::new(start.into(), len);
+            let a = ours.read_span(&span, before, after).unwrap();
+            let b = text.as_str().read_span(&span, before, after).unwrap();
+            assert_eq!(
+                (a.data(), a.span(), a.line(), a.column(), a.line_count()),
+                (b.data(), b.span(), b.line(), b.column(), b.line_count()),
+                "span {start}+{len} ctx {before}/{after}"
+            );
+        }
+    }
 }

@@ -114,6 +114,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             i += 1;
         }
         let unit = &text[unit_start..i];
+        if unit.is_empty() && i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            return Err(format!(
+                "`{text}` has a space; write durations without spaces, e.g. `1h` or `1h30m`"
+            ));
+        }
         let Some(&(_, size)) = DURATION_UNITS_DESC.iter().find(|(u, _)| *u == unit) else {
             let hint = match unit.to_ascii_lowercase().as_str() {
                 "mo" | "mon" | "month" | "months" | "y" | "yr" | "year" | "years" => {

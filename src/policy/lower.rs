@@ -35,9 +35,7 @@ pub fn lower(
     unknown: &[String],
     spans: SpanIndex,
 ) -> Lowered {
-    for pointer in unknown {
-        remove_pointer(&mut value, pointer);
-    }
+    remove_unknown(&mut value, unknown);
     let declared = Declared::collect(&value);
     let Some(raw) = deserialize_pruning(&mut value) else {
         return Lowered {
@@ -157,6 +155,25 @@ fn is_user_map(pointer: &str) -> bool {
     USER_MAPS.contains(&pointer)
         || (pointer.starts_with("/invalidation/events/") && pointer.ends_with("/when_changed"))
         || (pointer.starts_with("/edge/routes/") && pointer.ends_with("/headers"))
+}
+
+/// Drops every unknown key, one `retain` per parent mapping: removing them one
+/// by one shifts the map each time, which is quadratic in hostile input.
+fn remove_unknown(value: &mut Value, unknown: &[String]) {
+    let mut by_parent: HashMap<&str, HashSet<String>> = HashMap::new();
+    for pointer in unknown {
+        if let Some((parent, last)) = pointer.rsplit_once('/') {
+            by_parent
+                .entry(parent)
+                .or_default()
+                .insert(last.replace("~1", "/").replace("~0", "~"));
+        }
+    }
+    for (parent, keys) in by_parent {
+        if let Some(Value::Object(map)) = value.pointer_mut(parent) {
+            map.retain(|k, _| !keys.contains(k));
+        }
+    }
 }
 
 fn remove_pointer(value: &mut Value, pointer: &str) {
@@ -1576,7 +1593,10 @@ fn is_k8s_quantity(s: &str) -> bool {
 }
 
 fn check_cron(s: &str) -> Result<(), String> {
-    let fields: Vec<&str> = s.split_whitespace().collect();
+    if s.chars().any(|c| c.is_control()) {
+        return Err("contains a line break or control character".into());
+    }
+    let fields: Vec<&str> = s.split(' ').filter(|f| !f.is_empty()).collect();
     if fields.len() != 5 {
         return Err(format!("has {} fields, expected 5", fields.len()));
     }
