@@ -69,6 +69,8 @@ fixed_codes! {
     /// The file is too large (over 8 MiB), nested deeper than 32 levels, or
     /// expands through aliases to more than 500,000 nodes (a "billion laughs"
     /// alias bomb). cachegen refuses such input quickly instead of hanging.
+    /// Also reported, once, when a file has more than 500 problems: the rest
+    /// are counted but not shown.
     INPUT_LIMIT = "CG005", "input-limit", Error, "the file exceeds a safety limit";
     /// A key that the policy format does not know. Usually a typo; the
     /// diagnostic suggests the closest known key.
