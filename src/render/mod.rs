@@ -5,8 +5,11 @@
 //! arithmetic. Rendering writes nothing: `build` does that.
 
 pub mod acl;
+pub mod cloudflare;
+pub mod cluster;
 pub mod lock;
 pub mod redis_conf;
+pub mod rust;
 
 use crate::policy::model::Policy;
 use minijinja::{Environment, UndefinedBehavior};
@@ -42,6 +45,9 @@ pub const TARGETS: &[Target] = &[
     Target { name: "redis", templates: redis_conf::TEMPLATES, render: redis_conf::render },
     Target { name: "acl", templates: acl::TEMPLATES, render: acl::render },
     Target { name: "lock", templates: lock::TEMPLATES, render: lock::render },
+    Target { name: "cluster", templates: cluster::TEMPLATES, render: cluster::render },
+    Target { name: "cloudflare", templates: cloudflare::TEMPLATES, render: cloudflare::render },
+    Target { name: "rust", templates: rust::TEMPLATES, render: rust::render },
 ];
 
 /// Where templates come from.

@@ -191,3 +191,62 @@ impl Client {
         }
     }
 }
+
+/// `name` on PATH, or a panic that says how to install Redis.
+pub fn redis_binary(name: &str) -> PathBuf {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    });
+    found.unwrap_or_else(|| {
+        panic!(
+            "{name} is not on PATH; this test starts its own Redis.\n\
+             Install it with `sudo apt-get install -y redis-server` (Debian/Ubuntu, \
+             brings redis-cli too), or run `scripts/test`, which installs it when it can."
+        )
+    })
+}
+
+pub fn redis_cli_binary() -> PathBuf {
+    redis_binary("redis-cli")
+}
+
+/// `n` distinct ports that are free right now on 127.0.0.1: all bound at
+/// once (so the OS hands out different ones), then released. Never 6379.
+pub fn free_ports(n: usize) -> Vec<u16> {
+    let mut listeners = Vec::new();
+    while listeners.len() < n {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+        let port = l.local_addr().expect("local addr").port();
+        if port != 6379 {
+            listeners.push((l, port));
+        }
+    }
+    listeners.into_iter().map(|(_, port)| port).collect()
+}
+
+/// A flat RESP `[key, value, key, value, ...]` array (CLUSTER SHARDS
+/// entries) as pairs; non-string keys are skipped.
+pub fn reply_pairs(reply: &Reply) -> Vec<(String, Reply)> {
+    match reply {
+        Reply::Array(items) => items
+            .chunks(2)
+            .filter_map(|kv| match kv {
+                [Reply::Bulk(Some(k)) | Reply::Simple(k), v] => Some((k.clone(), v.clone())),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The value of `field` in an INFO reply (`field:value` lines).
+pub fn info_field(info: &str, field: &str) -> Option<String> {
+    info.lines().find_map(|l| {
+        l.trim_end_matches('\r')
+            .strip_prefix(field)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .map(str::to_owned)
+    })
+}

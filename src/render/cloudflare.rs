@@ -1,0 +1,659 @@
+//! Owns the Cloudflare target: the policy's edge routes as Cache Rules (the
+//! zone's entry-point ruleset for phase `http_request_cache_settings`), once as
+//! the Rulesets API request body and once as a Terraform `cloudflare_ruleset`
+//! (provider v5 attribute syntax), plus the response headers the origin must
+//! send on each route. Nothing is rendered for a policy without `edge`.
+//!
+//! The JSON is built here with serde and placed through a `{{ json }}`
+//! template (so `--templates` can still replace it); the Terraform file is laid
+//! out by its template from HCL literals escaped here. Both come from the same
+//! `Ruleset` value, so they cannot disagree.
+//!
+//! Facts about Cloudflare (field names, enum values, ranges, expression syntax,
+//! last-match-wins) are in `shared/notes/edge-and-http.md`; this module maps
+//! the model onto them and decides nothing else. A value the API would reject
+//! (a TTL override of 0 s, an expression over 4,096 characters) is a
+//! `RenderError`, never silently clamped: the policy should have been refused
+//! by `check`.
+
+use super::{OutputFile, RenderError, Renderer};
+use crate::policy::model::{CacheLevel, Edge, Policy, Route, Visibility};
+use serde::Serialize;
+use serde_json::Value;
+
+pub const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "cloudflare/cache-ruleset.json.j2",
+        include_str!("../../templates/cloudflare/cache-ruleset.json.j2"),
+    ),
+    (
+        "cloudflare/cache-ruleset.tf.j2",
+        include_str!("../../templates/cloudflare/cache-ruleset.tf.j2"),
+    ),
+    (
+        "cloudflare/origin-headers.json.j2",
+        include_str!("../../templates/cloudflare/origin-headers.json.j2"),
+    ),
+];
+
+/// The Cache Rules phase: one entry-point ruleset per zone.
+pub const PHASE: &str = "http_request_cache_settings";
+/// The only action a Cache Rule takes.
+pub const ACTION: &str = "set_cache_settings";
+/// Longest rule expression the Rulesets API accepts, in characters.
+pub const MAX_EXPRESSION_LEN: usize = 4096;
+/// Smallest `default` of an `override_origin` edge or browser TTL, in seconds.
+pub const MIN_TTL_OVERRIDE_SECS: u64 = 1;
+
+/// The Rulesets API request body that replaces the zone's Cache Rules
+/// (`PUT .../rulesets/phases/http_request_cache_settings/entrypoint`).
+#[derive(Debug, Serialize)]
+pub struct Ruleset {
+    pub name: String,
+    pub kind: &'static str,
+    pub phase: &'static str,
+    pub description: String,
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Rule {
+    /// Stable across edits (`cachegen_<route>`), so Cloudflare keeps the rule's
+    /// identity and analytics when the ruleset is replaced.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub description: String,
+    pub expression: String,
+    pub action: &'static str,
+    pub action_parameters: ActionParameters,
+}
+
+/// `set_cache_settings` parameters, in the API's field names.
+#[derive(Debug, Serialize)]
+pub struct ActionParameters {
+    /// `false` bypasses the cache.
+    pub cache: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edge_ttl: Option<TtlSetting>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub browser_ttl: Option<TtlSetting>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serve_stale: Option<ServeStale>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_key: Option<CacheKey>,
+}
+
+/// `edge_ttl` / `browser_ttl`: `{"mode": "respect_origin"}` or
+/// `{"mode": "override_origin", "default": N}`.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum TtlSetting {
+    RespectOrigin,
+    OverrideOrigin { default: u64 },
+}
+
+#[derive(Debug, Serialize)]
+pub struct ServeStale {
+    pub disable_stale_while_updating: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CacheKey {
+    pub ignore_query_strings_order: bool,
+    pub custom_key: CustomKey,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CustomKey {
+    pub query_string: QueryString,
+}
+
+#[derive(Debug, Serialize)]
+pub struct QueryString {
+    pub exclude: QueryStringAll,
+}
+
+#[derive(Debug, Serialize)]
+pub struct QueryStringAll {
+    pub all: bool,
+}
+
+/// What the origin must send on each route (`origin-headers.json`).
+#[derive(Debug, Serialize)]
+pub struct OriginHeaders {
+    pub description: String,
+    pub routes: Vec<RouteHeaders>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RouteHeaders {
+    pub route: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extensions: Vec<String>,
+    /// Header fields in sending order. A list, not a map: HTTP allows a field
+    /// more than once, and a map would silently drop a repeated one.
+    pub headers: Vec<Header>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Header {
+    pub name: String,
+    pub value: String,
+}
+
+/// Context of `cloudflare/cache-ruleset.tf.j2`: every value already an HCL
+/// literal (quoted and escaped), so the template only lays them out.
+#[derive(Debug, Serialize)]
+struct TerraformContext {
+    zone_id_description: String,
+    name: String,
+    description: String,
+    kind: String,
+    phase: String,
+    rules: Vec<TerraformRule>,
+}
+
+#[derive(Debug, Serialize)]
+struct TerraformRule {
+    #[serde(rename = "ref")]
+    reference: String,
+    description: String,
+    expression: String,
+    action: String,
+    /// A multi-line HCL object, indented from column 0; the template indents it.
+    action_parameters: String,
+}
+
+#[derive(Serialize)]
+struct JsonContext {
+    json: String,
+}
+
+pub fn render(policy: &Policy, r: &Renderer<'_>) -> Result<Vec<OutputFile>, RenderError> {
+    let Some(edge) = &policy.edge else {
+        return Ok(Vec::new());
+    };
+    let origin = r.origin();
+    let generated_by = format!(
+        "generated by cachegen from policy `{}` ({}, sha256 {}); do not edit: change the policy and run `cachegen build`",
+        origin.policy_name, origin.file_name, origin.content_hash
+    );
+    let ruleset = ruleset(policy, edge, &generated_by)?;
+    let headers = origin_headers(edge, &generated_by);
+    Ok(vec![
+        OutputFile {
+            path: "cloudflare/cache-ruleset.json".into(),
+            contents: r.render(
+                "cloudflare/cache-ruleset.json.j2",
+                None,
+                &JsonContext {
+                    json: pretty_json(&ruleset)?,
+                },
+            )?,
+        },
+        OutputFile {
+            path: "cloudflare/cache-ruleset.tf".into(),
+            contents: r.render(
+                "cloudflare/cache-ruleset.tf.j2",
+                Some("#"),
+                &terraform_context(edge, &ruleset)?,
+            )?,
+        },
+        OutputFile {
+            path: "cloudflare/origin-headers.json".into(),
+            contents: r.render(
+                "cloudflare/origin-headers.json.j2",
+                None,
+                &JsonContext {
+                    json: pretty_json(&headers)?,
+                },
+            )?,
+        },
+    ])
+}
+
+/// serde_json's pretty form: two-space indent, no trailing newline (the
+/// template adds it).
+fn pretty_json<T: Serialize>(value: &T) -> Result<String, RenderError> {
+    serde_json::to_string_pretty(value).map_err(|e| RenderError(format!("JSON: {e}")))
+}
+
+/// A route whose responses must never be stored by a shared cache: bypassed at
+/// the edge, or per-user.
+fn is_no_store(route: &Route) -> bool {
+    route.cache == CacheLevel::Bypass || route.authenticated
+}
+
+/// Rule order. Cloudflare applies every matching rule and the last match wins,
+/// so the routes stay in policy order (listed general first) except that the
+/// bypasses of authenticated routes move to the end, where nothing after them
+/// can re-enable caching for per-user responses.
+pub fn rule_order(edge: &Edge) -> Vec<&Route> {
+    let last = |r: &Route| r.cache == CacheLevel::Bypass && r.authenticated;
+    let (tail, mut head): (Vec<&Route>, Vec<&Route>) = edge.routes.values().partition(|r| last(r));
+    head.extend(tail);
+    head
+}
+
+pub fn ruleset(policy: &Policy, edge: &Edge, generated_by: &str) -> Result<Ruleset, RenderError> {
+    let rules = rule_order(edge)
+        .into_iter()
+        .map(rule)
+        .collect::<Result<Vec<_>, _>>()?;
+    let zone = edge
+        .zone
+        .as_deref()
+        .map(|z| format!(" for {z}"))
+        .unwrap_or_default();
+    Ok(Ruleset {
+        name: format!("cachegen {}", policy.name),
+        kind: "zone",
+        phase: PHASE,
+        description: format!("Cache Rules{zone} {generated_by}"),
+        rules,
+    })
+}
+
+fn ttl_setting(route: &Route, field: &str, secs: Option<u64>) -> Result<TtlSetting, RenderError> {
+    match secs {
+        None => Ok(TtlSetting::RespectOrigin),
+        Some(s) if s < MIN_TTL_OVERRIDE_SECS => Err(RenderError(format!(
+            "route `{}`: `{field}` is {s}s, but Cloudflare accepts an override of at least {MIN_TTL_OVERRIDE_SECS}s; `check` should have refused it",
+            route.name
+        ))),
+        Some(s) => Ok(TtlSetting::OverrideOrigin { default: s }),
+    }
+}
+
+fn rule(route: &Route) -> Result<Rule, RenderError> {
+    let expression = expression(route)?;
+    let cached = route.cache != CacheLevel::Bypass;
+    let action_parameters = if cached {
+        ActionParameters {
+            cache: true,
+            edge_ttl: Some(ttl_setting(
+                route,
+                "edge_ttl",
+                route.edge_ttl.map(|d| d.as_secs()),
+            )?),
+            browser_ttl: Some(ttl_setting(
+                route,
+                "browser_ttl",
+                route.browser_ttl.map(|d| d.as_secs()),
+            )?),
+            // Only a route that asks for stale-while-revalidate says anything
+            // about it; otherwise Cloudflare's own default stands.
+            serve_stale: route.stale_while_revalidate.map(|_| ServeStale {
+                disable_stale_while_updating: false,
+            }),
+            cache_key: (route.cache == CacheLevel::Aggressive).then_some(CacheKey {
+                ignore_query_strings_order: true,
+                custom_key: CustomKey {
+                    query_string: QueryString {
+                        exclude: QueryStringAll { all: true },
+                    },
+                },
+            }),
+        }
+    } else {
+        ActionParameters {
+            cache: false,
+            edge_ttl: None,
+            browser_ttl: None,
+            serve_stale: None,
+            cache_key: None,
+        }
+    };
+    Ok(Rule {
+        reference: format!("cachegen_{}", route.name),
+        description: rule_description(route),
+        expression,
+        action: ACTION,
+        action_parameters,
+    })
+}
+
+fn rule_description(route: &Route) -> String {
+    let mut parts = Vec::new();
+    match route.cache {
+        CacheLevel::Bypass => parts.push("bypass cache".to_owned()),
+        level => {
+            if level == CacheLevel::Aggressive {
+                parts.push("cache ignoring the query string".to_owned());
+            }
+            parts.push(match route.edge_ttl {
+                Some(d) => format!("edge TTL {}s", d.as_secs()),
+                None => "edge TTL from origin".to_owned(),
+            });
+            parts.push(match route.browser_ttl {
+                Some(d) => format!("browser TTL {}s", d.as_secs()),
+                None => "browser TTL from origin".to_owned(),
+            });
+        }
+    }
+    if route.authenticated {
+        parts.push("authenticated".to_owned());
+    }
+    format!("cachegen route {}: {}", route.name, parts.join(", "))
+}
+
+/// The rule expression for a route's `path` and/or `extensions`.
+pub fn expression(route: &Route) -> Result<String, RenderError> {
+    let mut parts = Vec::new();
+    if let Some(path) = &route.path {
+        // A bypass must also catch `/API/User/x`: `starts_with` compares case
+        // by case, `wildcard` does not, and an origin that routes paths
+        // case-insensitively would otherwise serve per-user data from cache.
+        let case_insensitive = route.cache == CacheLevel::Bypass || route.authenticated;
+        parts.push(path_condition(path, case_insensitive)?);
+    }
+    if !route.extensions.is_empty() {
+        let set = route
+            .extensions
+            .iter()
+            .map(|e| string_literal(e))
+            .collect::<Result<Vec<_>, _>>()?;
+        parts.push(format!(
+            "http.request.uri.path.extension in {{{}}}",
+            set.join(" ")
+        ));
+    }
+    let expression = match parts.len() {
+        0 => {
+            return Err(RenderError(format!(
+                "route `{}` has neither `path` nor `extensions`; `check` should have refused it",
+                route.name
+            )));
+        }
+        1 => parts.remove(0),
+        _ => format!("({})", parts.join(" and ")),
+    };
+    let len = expression.chars().count();
+    if len > MAX_EXPRESSION_LEN {
+        return Err(RenderError(format!(
+            "route `{}`: the rule expression is {len} characters, over Cloudflare's limit of {MAX_EXPRESSION_LEN}; `check` should have refused it",
+            route.name
+        )));
+    }
+    Ok(expression)
+}
+
+/// A trailing-`/*` prefix (`/api/public/*`, no other `*`) becomes the
+/// `starts_with` function; any other pattern, or any path that must match
+/// case-insensitively, the `wildcard` operator.
+fn path_condition(path: &str, case_insensitive: bool) -> Result<String, RenderError> {
+    if !case_insensitive
+        && let Some(prefix) = path.strip_suffix('*')
+        && prefix.ends_with('/')
+        && !prefix.contains('*')
+    {
+        return Ok(format!(
+            "starts_with(http.request.uri.path, {})",
+            string_literal(prefix)?
+        ));
+    }
+    Ok(format!(
+        "http.request.uri.path wildcard {}",
+        string_literal(&wildcard_pattern(path))?
+    ))
+}
+
+/// A policy path as a `wildcard` pattern. Every `*` in a policy path is a
+/// wildcard (the format has no literal `*`), so only `\`, the pattern escape
+/// character, is escaped (`\\`). The result still needs [`string_literal`].
+pub fn wildcard_pattern(path: &str) -> String {
+    path.replace('\\', "\\\\")
+}
+
+/// A Cloudflare Rules language string literal: `"…"` with `\"` and `\\`
+/// escaped. Control characters have no escape there, so they are refused
+/// (`lower` already refuses them in paths and extensions: defence in depth).
+pub fn string_literal(s: &str) -> Result<String, RenderError> {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => {
+                return Err(RenderError(format!(
+                    "{} cannot be written in a Cloudflare expression string (control character)",
+                    s.escape_debug()
+                )));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    Ok(out)
+}
+
+/// An HCL quoted string literal: `\\`, `\"`, `\n`, `\r`, `\t`, other control
+/// characters as `\uXXXX`, and the template introducers `${` and `%{` doubled
+/// (`$${`, `%%{`) so Terraform does not interpolate them.
+pub fn hcl_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '$' | '%' => {
+                out.push(c);
+                if chars.peek() == Some(&'{') {
+                    out.push(c);
+                }
+            }
+            c if c.is_control() => {
+                let mut buf = [0u16; 2];
+                for unit in c.encode_utf16(&mut buf) {
+                    out.push_str(&format!("\\u{unit:04X}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn hcl_key(key: &str) -> String {
+    let mut chars = key.chars();
+    let identifier = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if identifier {
+        key.to_owned()
+    } else {
+        hcl_string(key)
+    }
+}
+
+/// A JSON value as an HCL expression, formatted the way `terraform fmt` leaves
+/// it: two-space indentation, the `=` of consecutive one-line attributes
+/// aligned, nested objects on their own lines.
+pub fn hcl_value(value: &Value, indent: usize) -> String {
+    match value {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => hcl_string(s),
+        Value::Array(items) if items.is_empty() => "[]".into(),
+        Value::Array(items) if items.iter().all(|v| !v.is_object() && !v.is_array()) => {
+            let items: Vec<String> = items.iter().map(|v| hcl_value(v, indent)).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Value::Array(items) => {
+            let pad = "  ".repeat(indent + 1);
+            let mut out = String::from("[\n");
+            for v in items {
+                out.push_str(&format!("{pad}{},\n", hcl_value(v, indent + 1)));
+            }
+            out.push_str(&"  ".repeat(indent));
+            out.push(']');
+            out
+        }
+        Value::Object(map) if map.is_empty() => "{}".into(),
+        Value::Object(map) => {
+            let pad = "  ".repeat(indent + 1);
+            let items: Vec<(String, String)> = map
+                .iter()
+                .map(|(k, v)| (hcl_key(k), hcl_value(v, indent + 1)))
+                .collect();
+            let mut out = String::from("{\n");
+            let mut i = 0;
+            while i < items.len() {
+                // A run of one-line attributes is aligned on `=`; a multi-line
+                // one stands alone.
+                let mut end = i;
+                while end < items.len() && !items[end].1.contains('\n') {
+                    end += 1;
+                }
+                if end == i {
+                    let (k, v) = &items[i];
+                    out.push_str(&format!("{pad}{k} = {v}\n"));
+                    i += 1;
+                    continue;
+                }
+                let width = items[i..end]
+                    .iter()
+                    .map(|(k, _)| k.len())
+                    .max()
+                    .unwrap_or(0);
+                for (k, v) in &items[i..end] {
+                    out.push_str(&format!("{pad}{k:<width$} = {v}\n"));
+                }
+                i = end;
+            }
+            out.push_str(&"  ".repeat(indent));
+            out.push('}');
+            out
+        }
+    }
+}
+
+fn terraform_context(edge: &Edge, ruleset: &Ruleset) -> Result<TerraformContext, RenderError> {
+    let rules = ruleset
+        .rules
+        .iter()
+        .map(|rule| {
+            let params = serde_json::to_value(&rule.action_parameters)
+                .map_err(|e| RenderError(format!("JSON: {e}")))?;
+            Ok(TerraformRule {
+                reference: hcl_string(&rule.reference),
+                description: hcl_string(&rule.description),
+                expression: hcl_string(&rule.expression),
+                action: hcl_string(rule.action),
+                action_parameters: hcl_value(&params, 0),
+            })
+        })
+        .collect::<Result<Vec<_>, RenderError>>()?;
+    let zone_id_description = match &edge.zone {
+        Some(zone) => format!("Cloudflare zone ID of {zone}"),
+        None => "Cloudflare zone ID".to_owned(),
+    };
+    Ok(TerraformContext {
+        zone_id_description: hcl_string(&zone_id_description),
+        name: hcl_string(&ruleset.name),
+        description: hcl_string(&ruleset.description),
+        kind: hcl_string(ruleset.kind),
+        phase: hcl_string(ruleset.phase),
+        rules,
+    })
+}
+
+/// `Cache-Control` as the origin sends it (RFC 9111, RFC 5861 directives).
+pub fn cache_control(route: &Route) -> String {
+    if is_no_store(route) {
+        return "private, no-store".into();
+    }
+    let mut d = vec![match route.visibility {
+        Visibility::Public => "public".to_owned(),
+        Visibility::Private => "private".to_owned(),
+    }];
+    if let Some(t) = route.browser_ttl {
+        d.push(format!("max-age={}", t.as_secs()));
+    }
+    if route.visibility == Visibility::Public
+        && let Some(t) = route.edge_ttl
+    {
+        d.push(format!("s-maxage={}", t.as_secs()));
+    }
+    if route.immutable {
+        d.push("immutable".into());
+    }
+    d.extend(stale_directives(route));
+    d.join(", ")
+}
+
+/// `CDN-Cache-Control` (RFC 9213) for public, edge-cached routes with an edge
+/// TTL. A CDN that reads it ignores `Cache-Control`, so the stale directives
+/// are repeated. Without an edge TTL the CDN follows `Cache-Control`.
+pub fn cdn_cache_control(route: &Route) -> Option<String> {
+    if is_no_store(route) || route.visibility != Visibility::Public {
+        return None;
+    }
+    let edge = route.edge_ttl?;
+    let mut d = vec![format!("max-age={}", edge.as_secs())];
+    d.extend(stale_directives(route));
+    Some(d.join(", "))
+}
+
+fn stale_directives(route: &Route) -> Vec<String> {
+    let mut d = Vec::new();
+    if let Some(t) = route.stale_while_revalidate {
+        d.push(format!("stale-while-revalidate={}", t.as_secs()));
+    }
+    if let Some(t) = route.stale_if_error {
+        d.push(format!("stale-if-error={}", t.as_secs()));
+    }
+    d
+}
+
+pub fn origin_headers(edge: &Edge, generated_by: &str) -> OriginHeaders {
+    let routes = edge
+        .routes
+        .values()
+        .map(|route| {
+            let mut headers = vec![Header {
+                name: "Cache-Control".into(),
+                value: cache_control(route),
+            }];
+            if let Some(value) = cdn_cache_control(route) {
+                headers.push(Header {
+                    name: "CDN-Cache-Control".into(),
+                    value,
+                });
+            }
+            if !route.vary.is_empty() {
+                headers.push(Header {
+                    name: "Vary".into(),
+                    value: route.vary.join(", "),
+                });
+            }
+            headers.extend(route.headers.iter().map(|(name, value)| Header {
+                name: name.clone(),
+                value: value.clone(),
+            }));
+            RouteHeaders {
+                route: route.name.clone(),
+                path: route.path.clone(),
+                extensions: route.extensions.clone(),
+                headers,
+            }
+        })
+        .collect();
+    OriginHeaders {
+        description: format!(
+            "Response headers the origin sends on each edge route, {generated_by}"
+        ),
+        routes,
+    }
+}

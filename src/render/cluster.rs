@@ -1,0 +1,84 @@
+//! Owns the local cluster target (`cluster/`, only for policies with
+//! `cluster`): one node config plus the POSIX sh scripts that start the
+//! policy's Redis Cluster on one machine (VMs, CI, tests) and stop it.
+//!
+//! The node config carries the same directives as `redis/redis.conf`, taken
+//! from `redis_conf::context` (one mapping, not two); what differs per node
+//! (ports, data dir, pid and log file) is passed on the command line by
+//! `bootstrap.sh`. The cluster's shape (masters, replicas, node count) is
+//! computed here; the scripts only add port numbers at run time.
+
+use super::{OutputFile, RenderError, Renderer, redis_conf};
+use crate::policy::model::{Cluster, Policy, Version};
+use serde::Serialize;
+
+pub const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "cluster/redis-node.conf.j2",
+        include_str!("../../templates/cluster/redis-node.conf.j2"),
+    ),
+    (
+        "cluster/bootstrap.sh.j2",
+        include_str!("../../templates/cluster/bootstrap.sh.j2"),
+    ),
+    (
+        "cluster/stop.sh.j2",
+        include_str!("../../templates/cluster/stop.sh.j2"),
+    ),
+];
+
+/// Redis version that added `cluster-port` and `cluster-announce-hostname`.
+/// Before it, the bus port is always the client port + 10000. A fact about
+/// Redis, not a policy decision.
+const CLUSTER_PORT_SINCE: Version = (7, 0);
+
+#[derive(Debug, Serialize)]
+struct Context {
+    /// `version`, `directives`, `skipped`: exactly what redis.conf gets.
+    #[serde(flatten)]
+    redis: redis_conf::Context,
+    masters: u64,
+    replicas_per_master: u64,
+    /// Replicas in the whole cluster.
+    replicas: u64,
+    /// Nodes in the whole cluster: masters × (1 + replicas per master).
+    nodes: u64,
+    /// Whether the target Redis takes an explicit bus port.
+    cluster_port: bool,
+}
+
+impl Context {
+    fn new(policy: &Policy, cluster: &Cluster) -> Context {
+        let masters = u64::from(cluster.masters);
+        let replicas_per_master = u64::from(cluster.replicas_per_master);
+        // u32 × (u32 + 1) fits in u64: no overflow whatever the policy says.
+        let replicas = masters * replicas_per_master;
+        Context {
+            redis: redis_conf::context(policy),
+            masters,
+            replicas_per_master,
+            replicas,
+            nodes: masters + replicas,
+            cluster_port: policy.redis.version >= CLUSTER_PORT_SINCE,
+        }
+    }
+}
+
+pub fn render(policy: &Policy, r: &Renderer<'_>) -> Result<Vec<OutputFile>, RenderError> {
+    let Some(cluster) = &policy.cluster else {
+        return Ok(Vec::new());
+    };
+    let context = Context::new(policy, cluster);
+    let mut files = Vec::new();
+    for (path, template) in [
+        ("cluster/redis-node.conf", "cluster/redis-node.conf.j2"),
+        ("cluster/bootstrap.sh", "cluster/bootstrap.sh.j2"),
+        ("cluster/stop.sh", "cluster/stop.sh.j2"),
+    ] {
+        files.push(OutputFile {
+            path: path.into(),
+            contents: r.render(template, Some("#"), &context)?,
+        });
+    }
+    Ok(files)
+}

@@ -1,0 +1,947 @@
+//! Owns the Rust target: `rust/<policy>_cache.rs`, one self-contained module
+//! (std only) that application code adds as a module (`#[path] mod`, or a
+//! copy). It holds typed key builders, a classifier from raw keys back to
+//! patterns, TTL constants with caller-supplied jitter, invalidation plans
+//! grouped by hash slot, and the response headers of each edge route.
+//!
+//! Every decision is made here: identifiers (keywords escaped, names checked
+//! for collisions), format strings, cascade closures (expanded now, so the
+//! generated code does no graph work), TTL numbers and doc lines. The
+//! template only lays the context out. Route header values come from
+//! `cloudflare::origin_headers`, the same function that writes
+//! `cloudflare/origin-headers.json`, so the two cannot disagree.
+//!
+//! Identifiers derived from policy names can collide (`a.b_c` and `a_b.c` both
+//! give `on_a_b_c`; a pattern named `key_slot` meets a fixed helper). Such a
+//! policy is refused with a `RenderError` naming both sources, never rendered
+//! into code that does not compile.
+
+use super::{OutputFile, RenderError, Renderer, cloudflare};
+use crate::keys::{self, Segment};
+use crate::policy::model::{KeyPattern, PlaceholderType, Policy, Ttl};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+
+pub const TEMPLATES: &[(&str, &str)] = &[(
+    "rust/cache.rs.j2",
+    include_str!("../../templates/rust/cache.rs.j2"),
+)];
+
+/// Keywords of every edition (strict and reserved), written as raw
+/// identifiers (`r#type`).
+const KEYWORDS: &[&str] = &[
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "do", "dyn",
+    "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let",
+    "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return",
+    "static", "struct", "trait", "true", "try", "type", "typeof", "unsafe", "unsized", "use",
+    "virtual", "where", "while", "yield",
+];
+
+/// Keywords that cannot be raw identifiers: they get a trailing `_`.
+const NOT_RAW: &[&str] = &["self", "super", "crate"];
+
+/// Module-level value names the template defines itself (functions and
+/// constants); a policy-derived name equal to one of them is a collision.
+const FIXED_VALUES: &[&str] = &[
+    "VERSION_PREFIX",
+    "PREVIOUS_PREFIXES",
+    "KEY_PREFIX",
+    "CLUSTER",
+    "classify",
+    "classify_any",
+    "key_slot",
+    "group_by_slot",
+    "unlink_groups",
+    "jittered_ttl",
+    "crc16",
+    "match_segments",
+];
+
+/// The output path: `rust/<policy name, `-` → `_`>_cache.rs`.
+pub fn output_path(policy: &Policy) -> String {
+    format!("rust/{}.rs", file_stem(policy))
+}
+
+fn file_stem(policy: &Policy) -> String {
+    let name: String = policy
+        .name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    format!("{name}_cache")
+}
+
+pub fn render(policy: &Policy, r: &Renderer<'_>) -> Result<Vec<OutputFile>, RenderError> {
+    let context = context(policy)?;
+    Ok(vec![OutputFile {
+        path: output_path(policy),
+        contents: r.render("rust/cache.rs.j2", Some("//"), &context)?,
+    }])
+}
+
+/// One function parameter.
+#[derive(Debug, Clone, Serialize)]
+pub struct Param {
+    /// The placeholder's name in the policy.
+    pub name: String,
+    /// The Rust identifier (`user_id`, `r#type`).
+    pub ident: String,
+    /// `u64` for `int`, `&str` otherwise.
+    pub rust_type: &'static str,
+    /// The `PlaceholderType` variant (`Int`).
+    pub kind: &'static str,
+    /// One doc line: the type and, for strings, the value space.
+    pub doc: String,
+}
+
+/// One segment of a key, for the classifier's tables.
+#[derive(Debug, Serialize)]
+pub struct SegmentItem {
+    /// Rust string literal of a literal segment.
+    pub literal: Option<String>,
+    /// Rust string literal of a placeholder's name.
+    pub placeholder: Option<String>,
+    /// `PlaceholderType` variant of a placeholder.
+    pub kind: Option<&'static str>,
+}
+
+/// How a builder makes its key.
+#[derive(Debug, Serialize)]
+pub struct KeyExpr {
+    /// `true`: `format!(literal, args..)`; `false`: `String::from(literal)`.
+    pub format: bool,
+    /// The key is this one parameter and nothing else: `param.to_string()`
+    /// (clippy calls `format!("{x}")` useless).
+    pub single: Option<String>,
+    /// A Rust string literal: a format string, or the constant key.
+    pub literal: String,
+    /// Positional format arguments (raw identifiers cannot be inlined).
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TtlItem {
+    pub base_const: String,
+    pub max_const: String,
+    pub base_secs: u64,
+    pub max_secs: u64,
+    pub jitter_basis_points: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LockItem {
+    pub ident: String,
+    pub prefix: String,
+    pub ttl_const: String,
+    pub ttl_secs: u64,
+    pub key: KeyExpr,
+    pub shape: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PatternItem {
+    pub name: String,
+    pub name_literal: String,
+    pub ident: String,
+    pub variant: String,
+    /// The key as stored, with `<placeholder>` markers (for docs).
+    pub shape: String,
+    pub doc_lines: Vec<String>,
+    pub params: Vec<Param>,
+    /// Whether some parameter is a string with a restricted value space.
+    pub unchecked_params: bool,
+    pub key: KeyExpr,
+    pub segments: Vec<SegmentItem>,
+    /// Braced segment range `[start, end)`, cluster policies only.
+    pub hash_tag: Option<(usize, usize)>,
+    pub ttl_ident: String,
+    pub ttl: Option<TtlItem>,
+    pub ttl_doc: String,
+    pub lock: Option<LockItem>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TagItem {
+    pub name: String,
+    pub name_literal: String,
+    pub ident: String,
+    pub variant: String,
+    pub shape: String,
+    pub params: Vec<Param>,
+    pub unchecked_params: bool,
+    pub key: KeyExpr,
+    pub segments: Vec<SegmentItem>,
+    pub ttl_const: Option<String>,
+    pub ttl_secs: Option<u64>,
+    pub members: Vec<String>,
+}
+
+/// One key (or tag-set key) of a plan: the builder and its arguments.
+#[derive(Debug, Serialize)]
+pub struct PlanKey {
+    pub builder: String,
+    pub args: Vec<String>,
+    pub doc: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PlanItem {
+    pub ident: String,
+    /// First doc line: when the plan applies.
+    pub summary: String,
+    pub params: Vec<Param>,
+    /// Parameters the plan's keys do not use (bound to `_`).
+    pub unused: Vec<String>,
+    pub keys: Vec<PlanKey>,
+    /// `true`: returns tag-set keys (`Vec<String>`), not `UNLINK` groups.
+    pub tag_sets: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HeaderItem {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RouteItem {
+    pub name: String,
+    pub matches: String,
+    pub cache_control_const: String,
+    pub cache_control: String,
+    pub cdn_cache_control_const: String,
+    pub cdn_cache_control: Option<String>,
+    pub headers_const: String,
+    pub headers: Vec<HeaderItem>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Context {
+    pub policy_name: String,
+    pub file_name: String,
+    pub cluster: bool,
+    /// Rust string literal of the version prefix, if any.
+    pub version_prefix: Option<String>,
+    /// Rust string literal of what precedes every key (`"v2:"` or `""`).
+    pub key_prefix: String,
+    pub previous_prefixes: Vec<String>,
+    pub patterns: Vec<PatternItem>,
+    pub tags: Vec<TagItem>,
+    pub plans: Vec<PlanItem>,
+    pub routes: Option<Vec<RouteItem>>,
+}
+
+/// A Rust string literal with the same contents (`Debug` of `str` is valid
+/// Rust literal syntax, escapes included).
+fn rust_str(s: &str) -> String {
+    format!("{s:?}")
+}
+
+/// Name parts: `a.b_c` → `[a, b, c]`; empty parts dropped so the joined
+/// identifier never has `__` (rustc's snake-case lint rejects it).
+fn parts(name: &str) -> Vec<&str> {
+    name.split(['_', '.']).filter(|p| !p.is_empty()).collect()
+}
+
+fn snake(name: &str) -> String {
+    parts(name).join("_")
+}
+
+/// A snake-case identifier that may be a keyword.
+fn ident(name: &str) -> String {
+    let s = snake(name);
+    if KEYWORDS.contains(&s.as_str()) {
+        format!("r#{s}")
+    } else if NOT_RAW.contains(&s.as_str()) {
+        format!("{s}_")
+    } else {
+        s
+    }
+}
+
+fn upper(name: &str) -> String {
+    snake(name).to_ascii_uppercase()
+}
+
+fn camel(name: &str) -> String {
+    let s: String = parts(name)
+        .iter()
+        .map(|p| {
+            let mut c = p.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect();
+    if s == "Self" { "Self_".into() } else { s }
+}
+
+/// Policy text on one line, without control characters or tabs (a `///`
+/// comment ends at a line break; clippy refuses tabs in docs).
+fn one_line(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect()
+}
+
+/// Policy prose for a doc comment: one line, no raw HTML for rustdoc.
+fn doc_text(s: &str) -> String {
+    one_line(s)
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Inline code for a doc comment (code spans show HTML as written).
+fn code(s: &str) -> String {
+    format!("`{}`", one_line(s).replace('`', "'"))
+}
+
+fn type_name(ty: PlaceholderType) -> &'static str {
+    match ty {
+        PlaceholderType::Int => "int",
+        PlaceholderType::Uuid => "uuid",
+        PlaceholderType::Slug => "slug",
+        PlaceholderType::Token => "token",
+        PlaceholderType::Md5 => "md5",
+    }
+}
+
+fn kind_variant(ty: PlaceholderType) -> &'static str {
+    match ty {
+        PlaceholderType::Int => "Int",
+        PlaceholderType::Uuid => "Uuid",
+        PlaceholderType::Slug => "Slug",
+        PlaceholderType::Token => "Token",
+        PlaceholderType::Md5 => "Md5",
+    }
+}
+
+fn param(name: &str, ty: PlaceholderType) -> Param {
+    let doc = match ty {
+        PlaceholderType::Int => format!("{}: int.", code(name)),
+        _ => format!(
+            "{}: {}, must match {}.",
+            code(name),
+            type_name(ty),
+            code(keys::type_regex(ty))
+        ),
+    };
+    Param {
+        name: name.to_owned(),
+        ident: ident(name),
+        rust_type: if ty == PlaceholderType::Int {
+            "u64"
+        } else {
+            "&str"
+        },
+        kind: kind_variant(ty),
+        doc,
+    }
+}
+
+fn segment_params(segments: &[Segment]) -> Vec<Param> {
+    segments
+        .iter()
+        .filter_map(|s| match s {
+            Segment::Placeholder { name, ty } => Some(param(name, *ty)),
+            Segment::Literal(_) => None,
+        })
+        .collect()
+}
+
+fn segment_items(segments: &[Segment]) -> Vec<SegmentItem> {
+    segments
+        .iter()
+        .map(|s| match s {
+            Segment::Literal(t) => SegmentItem {
+                literal: Some(rust_str(t)),
+                placeholder: None,
+                kind: None,
+            },
+            Segment::Placeholder { name, ty } => SegmentItem {
+                literal: None,
+                placeholder: Some(rust_str(name)),
+                kind: Some(kind_variant(*ty)),
+            },
+        })
+        .collect()
+}
+
+/// The key text in three forms: a doc shape (`v2:{user:<user_id>}:profile`),
+/// a format string with its positional arguments, and whether it has any
+/// placeholder. `before` precedes the version prefix (a lock prefix).
+fn key_forms(
+    policy: &Policy,
+    before: &str,
+    segments: &[Segment],
+    hash_tag: Option<(usize, usize)>,
+) -> (String, KeyExpr) {
+    let esc = |s: &str| s.replace('{', "{{").replace('}', "}}");
+    let mut shape_parts = Vec::new();
+    let mut fmt_parts = Vec::new();
+    let mut plain_parts = Vec::new();
+    let mut args = Vec::new();
+    for s in segments {
+        match s {
+            Segment::Literal(t) => {
+                shape_parts.push(t.clone());
+                fmt_parts.push(esc(t));
+                plain_parts.push(t.clone());
+            }
+            Segment::Placeholder { name, .. } => {
+                shape_parts.push(format!("<{name}>"));
+                let id = ident(name);
+                if id.starts_with("r#") {
+                    fmt_parts.push("{}".to_owned());
+                    args.push(id);
+                } else {
+                    fmt_parts.push(format!("{{{id}}}"));
+                }
+                plain_parts.push(String::new());
+            }
+        }
+    }
+    if policy.is_cluster()
+        && let Some((start, end)) = hash_tag
+        && start < end
+        && end <= segments.len()
+    {
+        shape_parts[start].insert(0, '{');
+        shape_parts[end - 1].push('}');
+        fmt_parts[start].insert_str(0, "{{");
+        fmt_parts[end - 1].push_str("}}");
+        plain_parts[start].insert(0, '{');
+        plain_parts[end - 1].push('}');
+    }
+    let prefix = match &policy.keys.version_prefix {
+        Some(p) => format!("{p}:"),
+        None => String::new(),
+    };
+    let has_placeholder = segments
+        .iter()
+        .any(|s| matches!(s, Segment::Placeholder { .. }));
+    let shape = format!("{before}{prefix}{}", shape_parts.join(":"));
+    let only = match segments {
+        [Segment::Placeholder { name, .. }] if before.is_empty() && prefix.is_empty() => {
+            Some(ident(name))
+        }
+        _ => None,
+    };
+    let key = if has_placeholder {
+        KeyExpr {
+            format: true,
+            single: only,
+            literal: rust_str(&format!(
+                "{}{}{}",
+                esc(before),
+                esc(&prefix),
+                fmt_parts.join(":")
+            )),
+            args,
+        }
+    } else {
+        KeyExpr {
+            format: false,
+            single: None,
+            literal: rust_str(&format!("{before}{prefix}{}", plain_parts.join(":"))),
+            args: Vec::new(),
+        }
+    };
+    (shape, key)
+}
+
+/// The hash tag as rendered: only cluster policies put braces in keys.
+fn effective_hash_tag(policy: &Policy, p: &KeyPattern) -> Option<(usize, usize)> {
+    p.hash_tag
+        .filter(|&(s, e)| policy.is_cluster() && s < e && e <= p.segments.len())
+}
+
+fn pattern_item(policy: &Policy, p: &KeyPattern) -> PatternItem {
+    let params = segment_params(&p.segments);
+    let (shape, key) = key_forms(policy, "", &p.segments, p.hash_tag);
+    let up = upper(&p.name);
+    let ttl_ident = format!("{}_ttl", snake(&p.name));
+    let (ttl, ttl_doc) = match p.ttl {
+        Ttl::Expires { base, max } => {
+            let item = TtlItem {
+                base_const: format!("{up}_TTL_SECS"),
+                max_const: format!("{up}_MAX_TTL_SECS"),
+                base_secs: base.as_secs(),
+                max_secs: max.as_secs(),
+                jitter_basis_points: p.jitter.basis_points(),
+            };
+            let mut doc = format!(
+                "TTL {} s ({base}), at most {} s with {} jitter",
+                item.base_secs, item.max_secs, p.jitter
+            );
+            if p.authenticated
+                && let Some(cap) = policy.ttl.authenticated_cap
+            {
+                doc.push_str(&format!(" (authenticated: capped at {cap})"));
+            }
+            doc.push_str(&format!(": draw one with `{ttl_ident}`."));
+            (Some(item), doc)
+        }
+        Ttl::Never => (None, "No TTL: the key never expires.".to_owned()),
+    };
+    let mut doc_lines = vec![format!(
+        "Key of pattern {}: {}.",
+        code(&p.name),
+        code(&shape)
+    )];
+    if let Some(d) = &p.description {
+        doc_lines.push(String::new());
+        doc_lines.push(format!("Policy description: {}", doc_text(d)));
+    }
+    doc_lines.push(String::new());
+    doc_lines.push(ttl_doc.clone());
+    if !p.tags.is_empty() {
+        let tags: Vec<String> = p.tags.iter().map(|t| code(t)).collect();
+        doc_lines.push(format!("Member of tag sets {}.", tags.join(", ")));
+    }
+    let lock = p.stampede_lock.as_ref().map(|l| {
+        let (lock_shape, lock_key) = key_forms(policy, &l.prefix, &p.segments, p.hash_tag);
+        LockItem {
+            ident: format!("{}_lock_key", snake(&p.name)),
+            prefix: rust_str(&l.prefix),
+            ttl_const: format!("{up}_LOCK_TTL_SECS"),
+            ttl_secs: l.ttl.as_secs(),
+            key: lock_key,
+            shape: lock_shape,
+        }
+    });
+    PatternItem {
+        name: p.name.clone(),
+        name_literal: rust_str(&p.name),
+        ident: ident(&p.name),
+        variant: camel(&p.name),
+        shape,
+        doc_lines,
+        unchecked_params: params.iter().any(|x| x.rust_type != "u64"),
+        params,
+        key,
+        segments: segment_items(&p.segments),
+        hash_tag: effective_hash_tag(policy, p),
+        ttl_ident,
+        ttl,
+        ttl_doc,
+        lock,
+    }
+}
+
+/// Every pattern an invalidation of `list` reaches, in order: each listed
+/// pattern followed by its cascade (depth first), each once. The source of a
+/// cascaded pattern comes with it.
+fn closure<'a>(policy: &'a Policy, list: &'a [String]) -> Vec<(&'a str, Option<&'a str>)> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    // Iterative pre-order walk; cycles were refused by `check`, `seen` keeps
+    // this finite regardless.
+    let mut stack: Vec<(&str, Option<&str>)> =
+        list.iter().rev().map(|n| (n.as_str(), None)).collect();
+    while let Some((name, via)) = stack.pop() {
+        if !seen.insert(name) {
+            continue;
+        }
+        out.push((name, via));
+        if let Some(deps) = policy.cascade.get(name) {
+            stack.extend(deps.iter().rev().map(|d| (d.as_str(), Some(name))));
+        }
+    }
+    out
+}
+
+fn event_params(policy: &Policy, event: &str, names: &[String]) -> Result<Vec<Param>, RenderError> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for n in names {
+        if !seen.insert(n.as_str()) {
+            continue;
+        }
+        let ty = policy.keys.placeholders.get(n).ok_or_else(|| {
+            RenderError(format!(
+                "event `{event}`: parameter `{n}` is not a declared placeholder"
+            ))
+        })?;
+        out.push(param(n, *ty));
+    }
+    Ok(out)
+}
+
+/// Arguments for a builder whose placeholders are `needed`, from `params`.
+fn builder_args(
+    params: &[Param],
+    needed: &[Param],
+    event: &str,
+    target: &str,
+) -> Result<Vec<String>, RenderError> {
+    needed
+        .iter()
+        .map(|n| {
+            params
+                .iter()
+                .find(|p| p.name == n.name)
+                .map(|p| p.ident.clone())
+                .ok_or_else(|| {
+                    RenderError(format!(
+                        "event `{event}` invalidates `{target}`, which needs `{}`, but the event does not carry it",
+                        n.name
+                    ))
+                })
+        })
+        .collect()
+}
+
+fn unused(params: &[Param], keys: &[PlanKey]) -> Vec<String> {
+    params
+        .iter()
+        .filter(|p| !keys.iter().any(|k| k.args.contains(&p.ident)))
+        .map(|p| p.ident.clone())
+        .collect()
+}
+
+fn plan(
+    policy: &Policy,
+    event: &str,
+    plan_ident: String,
+    summary: String,
+    params: &[Param],
+    list: &[String],
+) -> Result<PlanItem, RenderError> {
+    let mut keys = Vec::new();
+    for (name, via) in closure(policy, list) {
+        let p = policy.pattern(name).ok_or_else(|| {
+            RenderError(format!(
+                "event `{event}` invalidates unknown pattern `{name}`"
+            ))
+        })?;
+        let needed = segment_params(&p.segments);
+        let (shape, _) = key_forms(policy, "", &p.segments, p.hash_tag);
+        let mut doc = format!("{}: {}", code(name), code(&shape));
+        if let Some(src) = via {
+            doc.push_str(&format!(" (cascade from {})", code(src)));
+        }
+        keys.push(PlanKey {
+            builder: ident(name),
+            args: builder_args(params, &needed, event, name)?,
+            doc,
+        });
+    }
+    Ok(PlanItem {
+        ident: plan_ident,
+        summary,
+        unused: unused(params, &keys),
+        params: params.to_vec(),
+        keys,
+        tag_sets: false,
+    })
+}
+
+fn plans(policy: &Policy) -> Result<Vec<PlanItem>, RenderError> {
+    let mut out = Vec::new();
+    for e in policy.events.values() {
+        let params = event_params(policy, &e.name, &e.params)?;
+        let base = format!("on_{}", snake(&e.name));
+        out.push(plan(
+            policy,
+            &e.name,
+            base.clone(),
+            format!(
+                "Keys to `UNLINK` when {} happens, cascades included.",
+                code(&e.name)
+            ),
+            &params,
+            &e.invalidate,
+        )?);
+        for (field, list) in &e.when_changed {
+            out.push(plan(
+                policy,
+                &e.name,
+                format!("{base}_{}_changed", snake(field)),
+                format!(
+                    "Keys to `UNLINK` when {} changes {}, cascades included.",
+                    code(&e.name),
+                    code(field)
+                ),
+                &params,
+                list,
+            )?);
+        }
+        if !e.invalidate_tags.is_empty() {
+            let mut keys = Vec::new();
+            for t in &e.invalidate_tags {
+                let tag = policy.tags.get(t).ok_or_else(|| {
+                    RenderError(format!("event `{}` invalidates unknown tag `{t}`", e.name))
+                })?;
+                let (shape, _) = key_forms(policy, "", &tag.key, None);
+                keys.push(PlanKey {
+                    builder: format!("tag_key_{}", snake(t)),
+                    args: builder_args(&params, &segment_params(&tag.key), &e.name, t)?,
+                    doc: format!("{}: {}", code(t), code(&shape)),
+                });
+            }
+            out.push(PlanItem {
+                ident: format!("{base}_tag_sets"),
+                summary: format!(
+                    "Tag-set keys whose members to invalidate when {} happens.",
+                    code(&e.name)
+                ),
+                unused: unused(&params, &keys),
+                params: params.clone(),
+                keys,
+                tag_sets: true,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn tag_items(policy: &Policy) -> Vec<TagItem> {
+    policy
+        .tags
+        .values()
+        .map(|t| {
+            let params = segment_params(&t.key);
+            let (shape, key) = key_forms(policy, "", &t.key, None);
+            TagItem {
+                name: t.name.clone(),
+                name_literal: rust_str(&t.name),
+                ident: format!("tag_key_{}", snake(&t.name)),
+                variant: camel(&t.name),
+                shape,
+                unchecked_params: params.iter().any(|x| x.rust_type != "u64"),
+                params,
+                key,
+                segments: segment_items(&t.key),
+                ttl_const: t
+                    .ttl
+                    .base()
+                    .map(|_| format!("TAG_{}_TTL_SECS", upper(&t.name))),
+                ttl_secs: t.ttl.max().map(|d| d.as_secs()),
+                members: t.members.clone(),
+            }
+        })
+        .collect()
+}
+
+fn route_items(policy: &Policy) -> Option<Vec<RouteItem>> {
+    let edge = policy.edge.as_ref()?;
+    // The same computation as `cloudflare/origin-headers.json`.
+    let headers = cloudflare::origin_headers(edge, "");
+    Some(
+        edge.routes
+            .values()
+            .zip(headers.routes)
+            .map(|(route, h)| {
+                let up = upper(&route.name);
+                let find = |name: &str| {
+                    h.headers
+                        .iter()
+                        .find(|x| x.name.eq_ignore_ascii_case(name))
+                        .map(|x| rust_str(&x.value))
+                };
+                let mut matches = Vec::new();
+                if let Some(p) = &route.path {
+                    matches.push(format!("path {}", code(p)));
+                }
+                if !route.extensions.is_empty() {
+                    let ext: Vec<String> = route.extensions.iter().map(|e| code(e)).collect();
+                    matches.push(format!("extensions {}", ext.join(", ")));
+                }
+                RouteItem {
+                    name: route.name.clone(),
+                    matches: if matches.is_empty() {
+                        "every request".into()
+                    } else {
+                        matches.join("; ")
+                    },
+                    cache_control_const: format!("{up}_CACHE_CONTROL"),
+                    cache_control: find("Cache-Control").unwrap_or_else(|| rust_str("")),
+                    cdn_cache_control_const: format!("{up}_CDN_CACHE_CONTROL"),
+                    cdn_cache_control: find("CDN-Cache-Control"),
+                    headers_const: format!("{up}_HEADERS"),
+                    headers: h
+                        .headers
+                        .iter()
+                        .map(|x| HeaderItem {
+                            name: rust_str(&x.name),
+                            value: rust_str(&x.value),
+                        })
+                        .collect(),
+                }
+            })
+            .collect(),
+    )
+}
+
+/// Names that must be distinct within one Rust namespace, with where each
+/// comes from; duplicates become one error listing every collision.
+#[derive(Default)]
+struct Names {
+    spaces: BTreeMap<&'static str, Vec<(String, String)>>,
+}
+
+impl Names {
+    fn add(&mut self, space: &'static str, ident: &str, source: String) {
+        let bare = ident.trim_start_matches("r#").to_owned();
+        self.spaces.entry(space).or_default().push((bare, source));
+    }
+
+    fn collisions(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (space, names) in &self.spaces {
+            let mut by_name: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+            for (n, src) in names {
+                by_name.entry(n.as_str()).or_default().push(src.as_str());
+            }
+            for (n, sources) in by_name {
+                if sources.len() > 1 {
+                    out.push(format!("`{n}` ({space}) from {}", sources.join(" and ")));
+                }
+            }
+        }
+        out
+    }
+}
+
+fn check_names(ctx: &Context) -> Result<(), RenderError> {
+    let mut names = Names::default();
+    let mut params = Vec::new();
+    for f in FIXED_VALUES {
+        names.add("module", f, "the module itself".into());
+    }
+    for p in &ctx.patterns {
+        let src = format!("pattern `{}`", p.name);
+        names.add("module", &p.ident, src.clone());
+        names.add("module", &p.ttl_ident, format!("{src} (TTL function)"));
+        if let Some(t) = &p.ttl {
+            names.add("module", &t.base_const, format!("{src} (TTL)"));
+            names.add("module", &t.max_const, format!("{src} (max TTL)"));
+        }
+        if let Some(l) = &p.lock {
+            names.add("module", &l.ident, format!("{src} (lock key)"));
+            names.add("module", &l.ttl_const, format!("{src} (lock TTL)"));
+        }
+        names.add("enum Pattern", &p.variant, src.clone());
+        param_collisions(&p.params, &src, &mut params);
+    }
+    for t in &ctx.tags {
+        let src = format!("tag `{}`", t.name);
+        names.add("module", &t.ident, src.clone());
+        if let Some(c) = &t.ttl_const {
+            names.add("module", c, format!("{src} (TTL)"));
+        }
+        names.add("enum TagSet", &t.variant, src.clone());
+        param_collisions(&t.params, &src, &mut params);
+    }
+    for plan in &ctx.plans {
+        let src = format!("invalidation plan `{}`", plan.ident);
+        names.add("module", &plan.ident, src.clone());
+        param_collisions(&plan.params, &src, &mut params);
+    }
+    if let Some(routes) = &ctx.routes {
+        for r in routes {
+            let src = format!("route `{}`", r.name);
+            names.add("mod routes", &r.cache_control_const, src.clone());
+            names.add("mod routes", &r.cdn_cache_control_const, src.clone());
+            names.add("mod routes", &r.headers_const, src);
+        }
+    }
+    let mut collisions = names.collisions();
+    collisions.extend(params);
+    if collisions.is_empty() {
+        Ok(())
+    } else {
+        Err(RenderError(format!(
+            "rust target: policy names give colliding Rust identifiers: {}; rename one of each",
+            collisions.join("; ")
+        )))
+    }
+}
+
+/// Parameters of one function must have distinct identifiers: two names
+/// can meet after `__` folding or keyword escaping (`self` → `self_`).
+fn param_collisions(params: &[Param], function: &str, out: &mut Vec<String>) {
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    for p in params {
+        let bare = p.ident.trim_start_matches("r#");
+        match seen.get(bare) {
+            Some(first) => out.push(format!(
+                "parameter `{bare}` of {function} from placeholders `{first}` and `{}`",
+                p.name
+            )),
+            None => {
+                seen.insert(bare, p.name.as_str());
+            }
+        }
+    }
+}
+
+/// Builds the module's context; fails if policy names collide as Rust
+/// identifiers.
+pub fn context(policy: &Policy) -> Result<Context, RenderError> {
+    let ctx = Context {
+        policy_name: one_line(&policy.name).replace('`', "'"),
+        file_name: format!("{}.rs", file_stem(policy)),
+        cluster: policy.is_cluster(),
+        version_prefix: policy.keys.version_prefix.as_deref().map(rust_str),
+        key_prefix: rust_str(
+            &policy
+                .keys
+                .version_prefix
+                .as_ref()
+                .map(|p| format!("{p}:"))
+                .unwrap_or_default(),
+        ),
+        previous_prefixes: policy
+            .keys
+            .previous_prefixes
+            .iter()
+            .map(|p| rust_str(p))
+            .collect(),
+        patterns: policy
+            .keys
+            .patterns
+            .values()
+            .map(|p| pattern_item(policy, p))
+            .collect(),
+        tags: tag_items(policy),
+        plans: plans(policy)?,
+        routes: route_items(policy),
+    };
+    check_names(&ctx)?;
+    Ok(ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers() {
+        assert_eq!(ident("user_id"), "user_id");
+        assert_eq!(ident("type"), "r#type");
+        assert_eq!(ident("gen"), "r#gen");
+        assert_eq!(ident("self"), "self_");
+        assert_eq!(ident("a__b_"), "a_b");
+        assert_eq!(snake("user.updated"), "user_updated");
+        assert_eq!(camel("user_profile2"), "UserProfile2");
+        assert_eq!(camel("self"), "Self_");
+        assert_eq!(upper("quiz_data"), "QUIZ_DATA");
+    }
+
+    #[test]
+    fn doc_text_is_one_safe_line() {
+        assert_eq!(doc_text("a\r\n\tb <i> & c"), "a b &lt;i&gt; &amp; c");
+        assert_eq!(code("a`b\n<c>"), "`a'b <c>`");
+    }
+
+    #[test]
+    fn rust_literals_escape() {
+        assert_eq!(rust_str("a\"b\\c"), r#""a\"b\\c""#);
+    }
+}
