@@ -525,3 +525,24 @@ mod sha2_check {
             .collect()
     }
 }
+
+/// Every output of the core targets, snapshotted for both policies so a
+/// change to any of them is reviewed as a diff. (Cloudflare, cluster, Rust and
+/// Kubernetes snapshot their own files in their test files.) The policy hash
+/// is masked so editing a comment in a policy does not churn every snapshot.
+#[test]
+fn core_outputs_snapshots() {
+    for (label, path) in [("quizmentor", QUIZMENTOR), ("shop", SHOP)] {
+        let (report, files) = render(path);
+        let hash = cachegen::render::Origin::new(
+            report.policy.as_ref().unwrap(),
+            report.source.name(),
+            report.source.text(),
+        )
+        .content_hash;
+        for name in ["redis/redis.conf", "redis/verifier.acl", "policy.lock.json"] {
+            let masked = file(&files, name).replace(&hash, "<policy sha256>");
+            insta::assert_snapshot!(format!("{label}__{}", name.replace('/', "__")), masked);
+        }
+    }
+}
