@@ -13,6 +13,7 @@ pub mod keys;
 pub mod lint;
 pub mod load;
 pub mod policy;
+pub mod redis_directives;
 pub mod render;
 pub mod schema;
 pub mod source;

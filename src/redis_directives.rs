@@ -1,0 +1,321 @@
+//! Owns how the policy's Redis settings become redis.conf directives, and the
+//! facts about those directives: since which version each exists, since which
+//! it is ignored, which cannot change at runtime. Render (redis.conf, node
+//! configs, the lock file), lint and verify all read this one table.
+
+use crate::policy::model::{Appendfsync, EvictionPolicy, Policy, Version};
+use serde::Serialize;
+
+/// One directive the policy manages.
+#[derive(Debug, Clone, Serialize)]
+pub struct Directive {
+    pub name: &'static str,
+    /// The value as written in redis.conf.
+    pub value: String,
+    /// The value `CONFIG GET` reports once loaded (differs for `save ""`).
+    pub config_get: String,
+    /// The policy field it comes from, dotted (`redis.threads.io_threads`).
+    #[serde(skip)]
+    pub field: &'static str,
+    /// The policy field with its value as written, for generated comments.
+    pub comment: String,
+}
+
+impl Directive {
+    /// The JSON pointer of the policy field (`/redis/threads/io_threads`),
+    /// for diagnostics that point at it.
+    pub fn pointer(&self) -> String {
+        format!("/{}", self.field.replace('.', "/"))
+    }
+}
+
+/// Whether a directive means anything to a given server version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Availability {
+    Supported,
+    /// Added in this version; older servers refuse the line.
+    Since(Version),
+    /// Deprecated in this version: accepted and ignored.
+    IgnoredSince(Version),
+}
+
+/// A fact table about Redis, not a policy decision.
+pub fn availability(name: &str, version: Version) -> Availability {
+    let (since, ignored_since): (Version, Option<Version>) = match name {
+        "io-threads" | "lazyfree-lazy-user-del" => ((6, 0), None),
+        "io-threads-do-reads" => ((6, 0), Some((8, 0))),
+        _ => ((5, 0), None),
+    };
+    if version < since {
+        Availability::Since(since)
+    } else if let Some(v) = ignored_since.filter(|v| version >= *v) {
+        Availability::IgnoredSince(v)
+    } else {
+        Availability::Supported
+    }
+}
+
+/// Directives `CONFIG SET` refuses: a change needs a restart (measured on
+/// Redis 7.0). `verify` reports drift in these as "restart required".
+pub const IMMUTABLE_AT_RUNTIME: &[&str] = &[
+    "io-threads",
+    "io-threads-do-reads",
+    "cluster-enabled",
+    "cluster-config-file",
+    "cluster-port",
+];
+
+fn yes_no(b: bool) -> String {
+    if b { "yes".into() } else { "no".into() }
+}
+
+pub fn eviction_policy_name(p: EvictionPolicy) -> &'static str {
+    match p {
+        EvictionPolicy::Noeviction => "noeviction",
+        EvictionPolicy::AllkeysLru => "allkeys-lru",
+        EvictionPolicy::AllkeysLfu => "allkeys-lfu",
+        EvictionPolicy::AllkeysRandom => "allkeys-random",
+        EvictionPolicy::VolatileLru => "volatile-lru",
+        EvictionPolicy::VolatileLfu => "volatile-lfu",
+        EvictionPolicy::VolatileRandom => "volatile-random",
+        EvictionPolicy::VolatileTtl => "volatile-ttl",
+    }
+}
+
+/// Every directive the policy manages, in redis.conf section order, whatever
+/// the target version (callers filter with `availability`).
+pub fn managed_directives(policy: &Policy) -> Vec<Directive> {
+    let r = &policy.redis;
+    let mut out = Vec::new();
+    let mut push = |name: &'static str, field: &'static str, value: String, shown: String| {
+        // `save ""` reads back as an empty string.
+        let config_get = if value == "\"\"" {
+            String::new()
+        } else {
+            value.clone()
+        };
+        out.push(Directive {
+            name,
+            config_get,
+            value,
+            field,
+            comment: format!("{field}: {shown}"),
+        });
+    };
+
+    push(
+        "maxmemory",
+        "redis.maxmemory",
+        r.maxmemory.bytes().to_string(),
+        r.maxmemory.to_string(),
+    );
+    let eviction = eviction_policy_name(r.maxmemory_policy);
+    push(
+        "maxmemory-policy",
+        "redis.maxmemory_policy",
+        eviction.into(),
+        eviction.into(),
+    );
+    if let Some(n) = r.maxmemory_samples {
+        push(
+            "maxmemory-samples",
+            "redis.maxmemory_samples",
+            n.to_string(),
+            n.to_string(),
+        );
+    }
+
+    // An empty `save` must be written as `save ""`: leaving it out would keep
+    // Redis's default snapshot schedule.
+    if r.save.is_empty() {
+        push(
+            "save",
+            "redis.persistence.save",
+            "\"\"".into(),
+            "[] (no snapshots)".into(),
+        );
+    } else {
+        let value = r
+            .save
+            .iter()
+            .map(|(after, changes)| format!("{} {changes}", after.as_secs()))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let shown = r
+            .save
+            .iter()
+            .map(|(a, c)| format!("{c} changes in {a}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        push("save", "redis.persistence.save", value, shown);
+    }
+    push(
+        "appendonly",
+        "redis.persistence.appendonly",
+        yes_no(r.appendonly),
+        r.appendonly.to_string(),
+    );
+    if let Some(fsync) = r.appendfsync {
+        let v = match fsync {
+            Appendfsync::Always => "always",
+            Appendfsync::Everysec => "everysec",
+            Appendfsync::No => "no",
+        };
+        push(
+            "appendfsync",
+            "redis.persistence.appendfsync",
+            v.into(),
+            v.into(),
+        );
+    }
+    if let Some(n) = r.tcp_backlog {
+        push(
+            "tcp-backlog",
+            "redis.network.tcp_backlog",
+            n.to_string(),
+            n.to_string(),
+        );
+    }
+    if let Some(d) = r.timeout {
+        push(
+            "timeout",
+            "redis.network.timeout",
+            d.as_secs().to_string(),
+            d.to_string(),
+        );
+    }
+    if let Some(d) = r.tcp_keepalive {
+        push(
+            "tcp-keepalive",
+            "redis.network.tcp_keepalive",
+            d.as_secs().to_string(),
+            d.to_string(),
+        );
+    }
+    if let Some(d) = r.slowlog_log_slower_than {
+        push(
+            "slowlog-log-slower-than",
+            "redis.slowlog.log_slower_than",
+            d.as_micros().to_string(),
+            format!("{d} (microseconds)"),
+        );
+    }
+    if let Some(n) = r.slowlog_max_len {
+        push(
+            "slowlog-max-len",
+            "redis.slowlog.max_len",
+            n.to_string(),
+            n.to_string(),
+        );
+    }
+    if let Some(n) = r.maxclients {
+        push(
+            "maxclients",
+            "redis.maxclients",
+            n.to_string(),
+            n.to_string(),
+        );
+    }
+    if let Some(n) = r.io_threads {
+        push(
+            "io-threads",
+            "redis.threads.io_threads",
+            n.to_string(),
+            n.to_string(),
+        );
+    }
+    if let Some(b) = r.io_threads_do_reads {
+        push(
+            "io-threads-do-reads",
+            "redis.threads.io_threads_do_reads",
+            yes_no(b),
+            b.to_string(),
+        );
+    }
+    for (name, field, value) in [
+        (
+            "lazyfree-lazy-eviction",
+            "redis.lazyfree.lazy_eviction",
+            r.lazyfree_lazy_eviction,
+        ),
+        (
+            "lazyfree-lazy-expire",
+            "redis.lazyfree.lazy_expire",
+            r.lazyfree_lazy_expire,
+        ),
+        (
+            "lazyfree-lazy-server-del",
+            "redis.lazyfree.lazy_server_del",
+            r.lazyfree_lazy_server_del,
+        ),
+        (
+            "lazyfree-lazy-user-del",
+            "redis.lazyfree.lazy_user_del",
+            r.lazyfree_lazy_user_del,
+        ),
+        (
+            "replica-lazy-flush",
+            "redis.replication.replica_lazy_flush",
+            r.replica_lazy_flush,
+        ),
+        (
+            "replica-read-only",
+            "redis.replication.replica_read_only",
+            r.replica_read_only,
+        ),
+    ] {
+        if let Some(b) = value {
+            push(name, field, yes_no(b), b.to_string());
+        }
+    }
+    if let Some(c) = &policy.cluster {
+        push("cluster-enabled", "cluster", "yes".into(), "present".into());
+        push(
+            "cluster-config-file",
+            "cluster",
+            "nodes.conf".into(),
+            "present (node state file, kept beside the data)".into(),
+        );
+        push(
+            "cluster-node-timeout",
+            "cluster.node_timeout",
+            c.node_timeout.as_millis().to_string(),
+            format!("{} (milliseconds)", c.node_timeout),
+        );
+        if let Some(b) = c.require_full_coverage {
+            push(
+                "cluster-require-full-coverage",
+                "cluster.require_full_coverage",
+                yes_no(b),
+                b.to_string(),
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn availability_by_version() {
+        assert_eq!(
+            availability("lazyfree-lazy-user-del", (5, 0)),
+            Availability::Since((6, 0))
+        );
+        assert_eq!(
+            availability("lazyfree-lazy-user-del", (6, 2)),
+            Availability::Supported
+        );
+        assert_eq!(
+            availability("io-threads-do-reads", (7, 0)),
+            Availability::Supported
+        );
+        assert_eq!(
+            availability("io-threads-do-reads", (8, 0)),
+            Availability::IgnoredSince((8, 0))
+        );
+        assert_eq!(availability("maxmemory", (5, 0)), Availability::Supported);
+    }
+}
