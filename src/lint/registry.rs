@@ -23,6 +23,14 @@ pub const RULES: &[Rule] = &[
         check: io_threads_without_effect::check,
     },
     Rule {
+        code: maxmemory_exceeds_container_memory::CODE,
+        check: maxmemory_exceeds_container_memory::check,
+    },
+    Rule {
+        code: directive_not_in_target_version::CODE,
+        check: directive_not_in_target_version::check,
+    },
+    Rule {
         code: authenticated_route_publicly_cached::CODE,
         check: authenticated_route_publicly_cached::check,
     },

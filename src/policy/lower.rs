@@ -1372,9 +1372,10 @@ impl Cx<'_> {
             if !is_dns_label(&k.namespace) {
                 self.report(codes::INVALID_SYNTAX, format!("namespace `{}` is not a DNS-1123 label", k.namespace.escape_debug()), self.span("/cluster/kubernetes/namespace"), "invalid namespace", Some("lowercase letters, digits and `-`, at most 63 characters".into()));
             }
-            if !is_dns_label(&name) || name.len() > 52 {
+            // Services need a DNS-1035 label: it must also start with a letter.
+            if !is_dns_label(&name) || name.len() > 52 || !name.starts_with(|c: char| c.is_ascii_lowercase()) {
                 let pointer = if k.name.is_some() { "/cluster/kubernetes/name" } else { "/name" };
-                self.report(codes::INVALID_SYNTAX, format!("Kubernetes name `{}` is not a DNS-1123 label of at most 52 characters", name.escape_debug()), self.span(pointer), "invalid name", Some("StatefulSet pod names append `-N`; 52 leaves room for that and the controller hash".into()));
+                self.report(codes::INVALID_SYNTAX, format!("Kubernetes name `{}` is not a DNS-1035 label of at most 52 characters", name.escape_debug()), self.span(pointer), "invalid name", Some("lowercase letters, digits and `-`, starting with a letter (Service names); StatefulSet pod names append `-N`, so 52 leaves room for that and the controller hash".into()));
             }
             if k.image.is_empty() || k.image.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\'') {
                 self.report(codes::INVALID_SYNTAX, format!("image `{}` is not a container image reference", k.image.escape_debug()), self.span("/cluster/kubernetes/image"), "invalid image", None);

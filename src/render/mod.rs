@@ -7,6 +7,7 @@
 pub mod acl;
 pub mod cloudflare;
 pub mod cluster;
+pub mod kubernetes;
 pub mod lock;
 pub mod redis_conf;
 pub mod rust;
@@ -46,6 +47,7 @@ pub const TARGETS: &[Target] = &[
     Target { name: "acl", templates: acl::TEMPLATES, render: acl::render },
     Target { name: "lock", templates: lock::TEMPLATES, render: lock::render },
     Target { name: "cluster", templates: cluster::TEMPLATES, render: cluster::render },
+    Target { name: "kubernetes", templates: kubernetes::TEMPLATES, render: kubernetes::render },
     Target { name: "cloudflare", templates: cloudflare::TEMPLATES, render: cloudflare::render },
     Target { name: "rust", templates: rust::TEMPLATES, render: rust::render },
 ];

@@ -11,6 +11,10 @@ pub mod volatile_eviction_with_immortal_keys;
 
 pub mod io_threads_without_effect;
 
+pub mod maxmemory_exceeds_container_memory;
+
+pub mod directive_not_in_target_version;
+
 // Edge / HTTP (CG2xx).
 pub mod authenticated_route_publicly_cached;
 

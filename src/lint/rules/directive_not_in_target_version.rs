@@ -1,0 +1,67 @@
+//! CG106 directive-not-in-target-version: a Redis setting the target server
+//! version does not have, or ignores, so it is left out of redis.conf.
+
+use crate::lint::Findings;
+use crate::lint::rules::version_text;
+use crate::policy::model::Policy;
+use crate::redis_directives::{Availability, availability, managed_directives};
+
+crate::declare_rule! {
+    /// ## What it does
+    /// Reports policy settings whose redis.conf directive does not exist in
+    /// the policy's `redis.version`, or is accepted and ignored there.
+    /// `cachegen build` leaves such directives out of redis.conf (and lists
+    /// them in a comment at its end); this rule says so where the setting is.
+    /// The I/O thread settings are left to CG104, which also knows about cores.
+    ///
+    /// ## Why is this bad?
+    /// The policy promises a behaviour the server will not have. An older
+    /// Redis refuses to start on an unknown directive, so cachegen cannot
+    /// emit it; a newer one that deprecated a directive ignores it silently.
+    /// Either way the reviewer reading the policy is misled.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// redis:
+    ///   version: "5.0"
+    ///   lazyfree:
+    ///     lazy_user_del: true   # CG106: lazyfree-lazy-user-del exists from Redis 6.0
+    /// ```
+    /// Remove the setting, or raise `redis.version` to the version you run.
+    "CG106", "directive-not-in-target-version", Warning, "a setting the target Redis version does not have or ignores"
+}
+
+/// Directives CG104 reports with its own advice.
+const LEFT_TO_CG104: &[&str] = &["io-threads", "io-threads-do-reads"];
+
+pub fn check(policy: &Policy, out: &mut Findings) {
+    let version = policy.redis.version;
+    for d in managed_directives(policy) {
+        if LEFT_TO_CG104.contains(&d.name) {
+            continue;
+        }
+        let (message, label) = match availability(d.name, version) {
+            Availability::Supported => continue,
+            Availability::Since(since) => (
+                format!(
+                    "`{}` exists from Redis {}; the target is Redis {}, so it is left out of redis.conf",
+                    d.name,
+                    version_text(since),
+                    version_text(version)
+                ),
+                "not in this version",
+            ),
+            Availability::IgnoredSince(since) => (
+                format!(
+                    "Redis {} ignores `{}` (since {}); it is left out of redis.conf",
+                    version_text(version),
+                    d.name,
+                    version_text(since)
+                ),
+                "ignored by this version",
+            ),
+        };
+        out.report(message, policy.span(&d.pointer(), ""), label)
+            .add_help("remove the setting, or set `redis.version` to the version you run");
+    }
+}

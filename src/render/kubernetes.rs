@@ -1,0 +1,584 @@
+//! Owns the Kubernetes target (`kubernetes/redis-cluster.yaml`, only for
+//! policies with `cluster.kubernetes`): one multi-document manifest with the
+//! node config (ConfigMap), the nodes (StatefulSet), their Services, a
+//! PodDisruptionBudget and the Job that forms the cluster once.
+//!
+//! The node config carries the same directives as `redis/redis.conf`, taken
+//! from `redis_conf::context` (one mapping, not two), plus what a pod needs
+//! (port, bus port, data directory, how a node announces itself). Its sha256
+//! is computed here and set on the pod template, so a config change rolls the
+//! pods. The shell the pods and the Job run (probes, cluster creation) lives
+//! in templates of its own and is embedded as YAML literal blocks.
+//!
+//! Every value that reaches the YAML is a quoted scalar built here
+//! (`yaml_quote`), or a number, or a literal block checked by `literal_block`;
+//! the manifest template only lays them out.
+
+use super::{OutputFile, RenderError, Renderer, redis_conf};
+use crate::policy::model::{Cluster, Kubernetes, Policy, Version};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+pub const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "kubernetes/redis-cluster.yaml.j2",
+        include_str!("../../templates/kubernetes/redis-cluster.yaml.j2"),
+    ),
+    (
+        "kubernetes/redis.conf.j2",
+        include_str!("../../templates/kubernetes/redis.conf.j2"),
+    ),
+    (
+        "kubernetes/readiness.sh.j2",
+        include_str!("../../templates/kubernetes/readiness.sh.j2"),
+    ),
+    (
+        "kubernetes/liveness.sh.j2",
+        include_str!("../../templates/kubernetes/liveness.sh.j2"),
+    ),
+    (
+        "kubernetes/create-cluster.sh.j2",
+        include_str!("../../templates/kubernetes/create-cluster.sh.j2"),
+    ),
+];
+
+/// The output file.
+pub const MANIFEST_PATH: &str = "kubernetes/redis-cluster.yaml";
+
+/// Client port of every node, in the pod.
+pub const PORT: u16 = 6379;
+/// Cluster bus port of every node. Before Redis 7.0 it is always the client
+/// port + 10000; from 7.0 it is set explicitly (`cluster-port`) to the same.
+pub const BUS_PORT: u16 = 16379;
+/// Where the data volume is mounted: AOF, RDB and `nodes.conf`.
+pub const DATA_DIR: &str = "/data";
+/// Where the ConfigMap is mounted.
+pub const CONFIG_DIR: &str = "/etc/redis";
+/// The ConfigMap key and file name of the node config.
+pub const CONFIG_FILE: &str = "redis.conf";
+/// The cluster DNS domain pod names resolve under. `cluster.local` is the
+/// Kubernetes default; the policy has no field for another.
+pub const CLUSTER_DOMAIN: &str = "cluster.local";
+/// uid and gid of the `redis` user in the official image (and Valkey's).
+pub const REDIS_UID: u32 = 999;
+
+/// Redis version that added `cluster-announce-hostname`,
+/// `cluster-preferred-endpoint-type` and `cluster-port`, and whose redis-cli
+/// resolves host names for `--cluster create`. A fact about Redis.
+const HOSTNAMES_SINCE: Version = (7, 0);
+
+/// How long the create Job waits for every pod to answer, and then for the
+/// new cluster to become healthy, in seconds.
+const START_TIMEOUT_SECS: u32 = 600;
+const HEALTH_TIMEOUT_SECS: u32 = 120;
+
+/// Names of the objects, all derived from `cluster.kubernetes.name` (a
+/// DNS-1123 label of at most 52 characters, checked by `lower`).
+#[derive(Debug, Clone)]
+pub struct Names {
+    pub statefulset: String,
+    pub headless_service: String,
+    pub client_service: String,
+    pub config_map: String,
+    pub pdb: String,
+    pub job: String,
+}
+
+impl Names {
+    pub fn new(name: &str) -> Names {
+        Names {
+            statefulset: name.to_owned(),
+            // ≤ 52 + 9 = 61 characters: a Service name is at most 63.
+            headless_service: format!("{name}-headless"),
+            client_service: name.to_owned(),
+            config_map: format!("{name}-config"),
+            pdb: name.to_owned(),
+            // ≤ 52 + 7 = 59: the Job's name is also a label value on its
+            // pods (`job-name`), at most 63 characters.
+            job: format!("{name}-create"),
+        }
+    }
+}
+
+/// The stable DNS name of every node pod, in ordinal order:
+/// `<statefulset>-<i>.<headless service>.<namespace>.svc.cluster.local`.
+pub fn pod_dns_names(k8s: &Kubernetes, cluster: &Cluster) -> Vec<String> {
+    let names = Names::new(&k8s.name);
+    (0..node_count(cluster))
+        .map(|i| {
+            format!(
+                "{}-{i}.{}.{}.svc.{CLUSTER_DOMAIN}",
+                names.statefulset, names.headless_service, k8s.namespace
+            )
+        })
+        .collect()
+}
+
+/// Nodes in the whole cluster: masters × (1 + replicas per master). u32 ×
+/// (u32 + 1) fits in u64 whatever the policy says.
+fn node_count(cluster: &Cluster) -> u64 {
+    u64::from(cluster.masters) * (1 + u64::from(cluster.replicas_per_master))
+}
+
+/// A string as a YAML double-quoted scalar. Printable ASCII stays as it is;
+/// everything else is escaped (`\n`, `\t`, `\uXXXX`, `\UXXXXXXXX`), so the
+/// result is one line of ASCII that every YAML parser reads back as the
+/// same string, whatever the input holds.
+pub fn yaml_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            ' '..='~' => out.push(c),
+            c if u32::from(c) <= 0xFFFF => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => out.push_str(&format!("\\U{:08X}", u32::from(c))),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Checks that `text` can be written as a YAML literal block (`|`) and
+/// returns it ending in exactly one newline (what `|` keeps). The template
+/// indents it. Literal blocks keep every character as written, except that a
+/// block cannot start with a space (the indentation would be misread) and
+/// must not contain line breaks other than `\n` or non-printable characters.
+/// Our own templates never produce those; a customised one might.
+fn literal_block(text: &str, what: &str) -> Result<String, RenderError> {
+    let body = text.trim_end_matches('\n');
+    if body.is_empty() {
+        return Err(RenderError(format!("{what} is empty")));
+    }
+    if body.starts_with([' ', '\t']) {
+        return Err(RenderError(format!(
+            "{what} starts with whitespace, which a YAML literal block cannot hold"
+        )));
+    }
+    if let Some(c) = body.chars().find(|&c| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}')
+    }) {
+        return Err(RenderError(format!(
+            "{what} contains {c:?}, which a YAML literal block cannot hold"
+        )));
+    }
+    Ok(format!("{body}\n"))
+}
+
+/// Text for a YAML comment: one line, no control characters.
+fn comment_text(s: &str) -> String {
+    if s.chars().any(char::is_control) {
+        s.escape_debug().to_string()
+    } else {
+        s.to_owned()
+    }
+}
+
+fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+// --- The node config -------------------------------------------------------
+
+#[derive(Debug, Serialize)]
+struct PodDirective {
+    name: &'static str,
+    value: String,
+    comment: String,
+}
+
+#[derive(Debug, Serialize)]
+struct ConfContext<'a> {
+    /// `version`, `directives`, `skipped`: exactly what redis.conf gets.
+    #[serde(flatten)]
+    redis: &'a redis_conf::Context,
+    name: String,
+    masters: u64,
+    replicas_per_master: u64,
+    nodes: u64,
+    config_path: String,
+    /// What each pod adds on the command line.
+    per_pod: String,
+    /// What every pod needs, before the policy's directives.
+    pod: Vec<PodDirective>,
+}
+
+fn pod_directives(hostnames: bool) -> Vec<PodDirective> {
+    let mut pod = vec![PodDirective {
+        name: "port",
+        value: PORT.to_string(),
+        comment: "client port: the Services, the probes and the create Job use it".into(),
+    }];
+    if hostnames {
+        pod.push(PodDirective {
+            name: "cluster-port",
+            value: BUS_PORT.to_string(),
+            comment: "cluster bus port, explicit rather than implied by port + 10000".into(),
+        });
+    }
+    pod.push(PodDirective {
+        name: "dir",
+        value: DATA_DIR.into(),
+        comment: "the pod's volume (volumeClaimTemplate `data`): the AOF and nodes.conf (cluster-config-file is relative to it), kept across restarts and rescheduling".into(),
+    });
+    if hostnames {
+        pod.push(PodDirective {
+            name: "cluster-preferred-endpoint-type",
+            value: "hostname".into(),
+            comment: "redirects and CLUSTER SLOTS/SHARDS name nodes by their stable DNS name (cluster-announce-hostname), not by pod IP, which changes on every restart".into(),
+        });
+    }
+    pod.push(PodDirective {
+        name: "protected-mode",
+        value: "no".into(),
+        comment: "nodes must accept clients and cluster peers from other pods, which protected mode refuses while the default user has no password (the official image is built with it off); limit who can connect with a NetworkPolicy".into(),
+    });
+    pod
+}
+
+// --- The manifest ----------------------------------------------------------
+
+/// A label: the key is written plain (one of ours), the value quoted.
+#[derive(Debug, Serialize)]
+struct Label {
+    key: &'static str,
+    value: String,
+}
+
+#[derive(Debug, Serialize)]
+struct EnvVar {
+    name: String,
+    field_path: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Manifest {
+    // For comments: plain text, one line each.
+    name_text: String,
+    namespace_text: String,
+    version_text: String,
+    memory_limit_text: String,
+    maxmemory_text: String,
+    headless_text: String,
+    job_text: String,
+    masters: u64,
+    replicas_per_master: u64,
+    nodes: u64,
+    hostnames: bool,
+    pod_dns_example: String,
+
+    // Quoted YAML scalars.
+    namespace: String,
+    statefulset: String,
+    headless_service: String,
+    client_service: String,
+    config_map: String,
+    pdb: String,
+    job: String,
+    image: String,
+    checksum: String,
+    memory: String,
+    cpu: Option<String>,
+    storage: String,
+    storage_class: Option<String>,
+    data_dir: String,
+    config_dir: String,
+    command: Vec<String>,
+    env: Vec<EnvVar>,
+    probe_command: Vec<String>,
+    create_command: Vec<String>,
+
+    /// On every object.
+    labels: Vec<Label>,
+    /// On the node pods (and their selector): `labels` + component.
+    node_labels: Vec<Label>,
+    /// The StatefulSet's, Services', PDB's and anti-affinity's selector.
+    selector: Vec<Label>,
+    /// On the Job's pod.
+    job_labels: Vec<Label>,
+
+    // Numbers.
+    port: u16,
+    bus_port: u16,
+    uid: u32,
+
+    // Literal blocks, each ending in one newline.
+    redis_conf: String,
+    readiness: String,
+    liveness: String,
+    create_script: String,
+}
+
+pub fn render(policy: &Policy, r: &Renderer<'_>) -> Result<Vec<OutputFile>, RenderError> {
+    let Some(cluster) = &policy.cluster else {
+        return Ok(Vec::new());
+    };
+    let Some(k8s) = &cluster.kubernetes else {
+        return Ok(Vec::new());
+    };
+    let hostnames = policy.redis.version >= HOSTNAMES_SINCE;
+    let names = Names::new(&k8s.name);
+    let masters = u64::from(cluster.masters);
+    let replicas_per_master = u64::from(cluster.replicas_per_master);
+    let nodes = node_count(cluster);
+    let dns_names = pod_dns_names(k8s, cluster);
+    let addrs: Vec<String> = dns_names.iter().map(|h| format!("{h}:{PORT}")).collect();
+    let config_path = format!("{CONFIG_DIR}/{CONFIG_FILE}");
+    let announce_suffix = format!(
+        ".{}.{}.svc.{CLUSTER_DOMAIN}",
+        names.headless_service, k8s.namespace
+    );
+
+    // The pod's command line: the node config plus how it announces itself.
+    let (command, env, per_pod) = if hostnames {
+        (
+            vec![
+                "redis-server".to_owned(),
+                config_path.clone(),
+                "--cluster-announce-hostname".to_owned(),
+                format!("$(POD_NAME){announce_suffix}"),
+            ],
+            vec![("POD_NAME", "metadata.name")],
+            format!(
+                "--cluster-announce-hostname <pod name>{announce_suffix} (its stable DNS name)"
+            ),
+        )
+    } else {
+        (
+            vec![
+                "redis-server".to_owned(),
+                config_path.clone(),
+                "--cluster-announce-ip".to_owned(),
+                "$(POD_IP)".to_owned(),
+            ],
+            vec![("POD_IP", "status.podIP")],
+            format!(
+                "--cluster-announce-ip <pod IP> (Redis {}.{} has no cluster-announce-hostname)",
+                policy.redis.version.0, policy.redis.version.1
+            ),
+        )
+    };
+
+    let redis = redis_conf::context(policy);
+    let conf = r.render(
+        "kubernetes/redis.conf.j2",
+        None,
+        &ConfContext {
+            redis: &redis,
+            name: k8s.name.clone(),
+            masters,
+            replicas_per_master,
+            nodes,
+            config_path: config_path.clone(),
+            per_pod,
+            pod: pod_directives(hostnames),
+        },
+    )?;
+    let redis_conf = literal_block(&conf, "the node config (kubernetes/redis.conf.j2)")?;
+    let checksum = sha256_hex(&redis_conf);
+
+    #[derive(Serialize)]
+    struct Probe {
+        port: u16,
+    }
+    let readiness = literal_block(
+        &r.render("kubernetes/readiness.sh.j2", None, &Probe { port: PORT })?,
+        "the readiness probe (kubernetes/readiness.sh.j2)",
+    )?;
+    let liveness = literal_block(
+        &r.render("kubernetes/liveness.sh.j2", None, &Probe { port: PORT })?,
+        "the liveness probe (kubernetes/liveness.sh.j2)",
+    )?;
+
+    #[derive(Serialize)]
+    struct Create<'a> {
+        masters: u64,
+        replicas_per_master: u64,
+        replicas: u64,
+        nodes: u64,
+        addrs: &'a [String],
+        resolve: bool,
+        start_timeout: u32,
+        health_timeout: u32,
+    }
+    let create_script = literal_block(
+        &r.render(
+            "kubernetes/create-cluster.sh.j2",
+            None,
+            &Create {
+                masters,
+                replicas_per_master,
+                replicas: masters * replicas_per_master,
+                nodes,
+                addrs: &addrs,
+                resolve: !hostnames,
+                start_timeout: START_TIMEOUT_SECS,
+                health_timeout: HEALTH_TIMEOUT_SECS,
+            },
+        )?,
+        "the create script (kubernetes/create-cluster.sh.j2)",
+    )?;
+
+    let label = |key: &'static str, value: &str| Label {
+        key,
+        value: yaml_quote(value),
+    };
+    let labels = || {
+        vec![
+            label("app.kubernetes.io/name", "redis"),
+            label("app.kubernetes.io/instance", &k8s.name),
+            label("app.kubernetes.io/managed-by", "cachegen"),
+        ]
+    };
+    let with_component = |component: &str| {
+        let mut l = labels();
+        l.push(label("app.kubernetes.io/component", component));
+        l
+    };
+    let quote_all = |v: &[String]| v.iter().map(|s| yaml_quote(s)).collect::<Vec<_>>();
+
+    let manifest = Manifest {
+        name_text: comment_text(&k8s.name),
+        namespace_text: comment_text(&k8s.namespace),
+        version_text: format!("{}.{}", policy.redis.version.0, policy.redis.version.1),
+        memory_limit_text: comment_text(&k8s.memory_limit),
+        maxmemory_text: format!(
+            "{} bytes (redis.maxmemory: {})",
+            policy.redis.maxmemory.bytes(),
+            policy.redis.maxmemory
+        ),
+        headless_text: comment_text(&names.headless_service),
+        job_text: comment_text(&names.job),
+        masters,
+        replicas_per_master,
+        nodes,
+        hostnames,
+        pod_dns_example: comment_text(&dns_names[0]),
+
+        namespace: yaml_quote(&k8s.namespace),
+        statefulset: yaml_quote(&names.statefulset),
+        headless_service: yaml_quote(&names.headless_service),
+        client_service: yaml_quote(&names.client_service),
+        config_map: yaml_quote(&names.config_map),
+        pdb: yaml_quote(&names.pdb),
+        job: yaml_quote(&names.job),
+        image: yaml_quote(&k8s.image),
+        checksum: yaml_quote(&checksum),
+        memory: yaml_quote(&k8s.memory_limit),
+        cpu: k8s.cpu.as_deref().map(yaml_quote),
+        storage: yaml_quote(&k8s.storage),
+        storage_class: k8s.storage_class.as_deref().map(yaml_quote),
+        data_dir: yaml_quote(DATA_DIR),
+        config_dir: yaml_quote(CONFIG_DIR),
+        command: quote_all(&command),
+        env: env
+            .into_iter()
+            .map(|(name, field_path)| EnvVar {
+                name: yaml_quote(name),
+                field_path: yaml_quote(field_path),
+            })
+            .collect(),
+        probe_command: quote_all(&["sh".to_owned(), "-c".to_owned()]),
+        create_command: quote_all(&["sh".to_owned(), "-c".to_owned()]),
+
+        labels: labels(),
+        node_labels: with_component("cluster-node"),
+        selector: vec![
+            label("app.kubernetes.io/instance", &k8s.name),
+            label("app.kubernetes.io/component", "cluster-node"),
+        ],
+        job_labels: with_component("cluster-create"),
+
+        port: PORT,
+        bus_port: BUS_PORT,
+        uid: REDIS_UID,
+
+        redis_conf,
+        readiness,
+        liveness,
+        create_script,
+    };
+    Ok(vec![OutputFile {
+        path: MANIFEST_PATH.into(),
+        contents: r.render("kubernetes/redis-cluster.yaml.j2", Some("#"), &manifest)?,
+    }])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{literal_block, yaml_quote};
+    use crate::load;
+    use crate::source::SourceFile;
+
+    /// Reads `key: <value>` back with cachegen's own YAML loader.
+    fn read_back(value: &str) -> serde_json::Value {
+        let src = SourceFile::new("t.yaml", format!("key: {value}\n"));
+        let loaded = load::parse(&src);
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        let (json, _) = load::to_json(loaded.root.as_ref().expect("a document"));
+        json["key"].clone()
+    }
+
+    #[test]
+    fn quoted_scalars_read_back_unchanged() {
+        for s in [
+            "",
+            "plain",
+            "yes",
+            "null",
+            "010",
+            "3Gi",
+            "8",
+            "a: b",
+            "# not a comment",
+            "- item",
+            "\"quoted\" and 'single'",
+            "back\\slash",
+            "line\nbreak\r\n",
+            "tab\there",
+            "\u{7}\u{0}\u{1b}[31m",
+            "\u{85}\u{2028}\u{2029}\u{feff}",
+            "é ✓ 😀",
+            "$(POD_NAME).x.y.svc.cluster.local",
+            "{a: [b]}",
+            "*alias &anchor !tag",
+        ] {
+            let quoted = yaml_quote(s);
+            assert!(!quoted.contains('\n') && quoted.is_ascii(), "{quoted}");
+            assert_eq!(
+                read_back(&quoted),
+                serde_json::Value::String(s.into()),
+                "{quoted}"
+            );
+        }
+    }
+
+    #[test]
+    fn literal_blocks_are_checked_and_end_in_one_newline() {
+        assert_eq!(literal_block("a\nb", "x").unwrap(), "a\nb\n");
+        assert_eq!(literal_block("a\n\n\n", "x").unwrap(), "a\n");
+        assert_eq!(
+            literal_block("a\n  indented\n\n# c\n", "x").unwrap(),
+            "a\n  indented\n\n# c\n"
+        );
+        for bad in [
+            "",
+            "\n",
+            " a",
+            "\ta",
+            "a\r\nb",
+            "a\u{0}",
+            "a\u{2028}b",
+            "a\u{85}",
+        ] {
+            assert!(literal_block(bad, "x").is_err(), "{bad:?}");
+        }
+    }
+}

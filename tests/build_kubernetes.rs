@@ -1,0 +1,1072 @@
+//! The `kubernetes/` target: one manifest, parsed document by document into
+//! the typed Kubernetes objects (k8s-openapi) and checked against the policy
+//! model. There is no Kubernetes API server here, so what a pod runs is
+//! proven on a real local Redis instead: nodes started with the ConfigMap's
+//! redis.conf and the StatefulSet's command line, formed into the policy's
+//! cluster by the Job's script, and judged by the pods' probe scripts.
+
+mod support;
+
+use cachegen::load;
+use cachegen::render::{OutputFile, Templates};
+use cachegen::source::SourceFile;
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{ConfigMap, Container, Service};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+use support::{Client, Reply};
+
+const QUIZMENTOR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/policies/quizmentor.yaml");
+const SHOP: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/build-shop.yaml"
+);
+const MANIFEST: &str = "kubernetes/redis-cluster.yaml";
+
+fn quizmentor_text() -> String {
+    std::fs::read_to_string(QUIZMENTOR).unwrap()
+}
+
+/// `text` with `from` replaced by `to`, which must occur exactly once.
+fn edit(text: &str, from: &str, to: &str) -> String {
+    assert_eq!(text.matches(from).count(), 1, "`{from}` once in the policy");
+    text.replacen(from, to, 1)
+}
+
+fn check(name: &str, text: &str) -> cachegen::FileReport {
+    cachegen::check_bytes(name, text.as_bytes(), &cachegen::CheckOptions::default())
+}
+
+/// Checks and renders a policy that must be free of errors.
+fn render_text(name: &str, text: &str) -> (cachegen::FileReport, Vec<OutputFile>) {
+    let report = check(name, text);
+    assert_eq!(
+        report.count(cachegen::diag::Severity::Error),
+        0,
+        "{name} must be clean: {:?}",
+        report.diagnostics
+    );
+    let files = cachegen::render_report(&report, &Templates::default())
+        .expect("renders")
+        .expect("templates render");
+    (report, files)
+}
+
+fn render_path(path: &str) -> (cachegen::FileReport, Vec<OutputFile>) {
+    render_text(path, &std::fs::read_to_string(path).unwrap())
+}
+
+fn manifest_text(files: &[OutputFile]) -> &str {
+    &files
+        .iter()
+        .find(|f| f.path == MANIFEST)
+        .unwrap_or_else(|| panic!("{MANIFEST} not generated"))
+        .contents
+}
+
+fn kubernetes_paths(files: &[OutputFile]) -> Vec<&str> {
+    files
+        .iter()
+        .map(|f| f.path.as_str())
+        .filter(|p| p.starts_with("kubernetes/"))
+        .collect()
+}
+
+/// The policy's hash changes with every edit of the policy, even of a
+/// comment; the snapshot is about the manifest, so it is masked.
+fn without_policy_hash(text: &str) -> String {
+    text.lines()
+        .map(|l| match l.split_once("policy sha256: ") {
+            Some((prefix, _)) => format!("{prefix}policy sha256: [policy hash]"),
+            None => l.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The YAML documents of a `---`-separated stream, each read with cachegen's
+/// own strict YAML 1.2 loader (it reads one document, hence the split).
+/// Comment-only parts (the header) have no document and are left out.
+fn yaml_documents(text: &str) -> Vec<Value> {
+    let mut parts = vec![String::new()];
+    for line in text.split_inclusive('\n') {
+        if line.trim_end_matches('\n') == "---" {
+            parts.push(String::new());
+        } else {
+            parts.last_mut().unwrap().push_str(line);
+        }
+    }
+    assert!(
+        parts[0].lines().all(|l| l.starts_with('#')),
+        "the header comes first, before any document:\n{}",
+        parts[0]
+    );
+    parts
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, part)| {
+            let src = SourceFile::new(format!("document {i}"), part.as_str());
+            let loaded = load::parse(&src);
+            assert!(
+                loaded.diagnostics.is_empty(),
+                "document {i} is not valid YAML: {:?}\n{part}",
+                loaded.diagnostics
+            );
+            Some(load::to_json(&loaded.root?).0)
+        })
+        .collect()
+}
+
+/// Every key of `written` must survive deserialization into the typed object
+/// (k8s-openapi ignores unknown fields, so a misspelt optional field would
+/// otherwise pass unnoticed), with the same value. The typed side may add
+/// keys (it writes `apiVersion`/`kind` into volumeClaimTemplates).
+fn assert_known_fields(written: &Value, typed: &Value, path: &str) {
+    match (written, typed) {
+        (Value::Object(w), Value::Object(t)) => {
+            for (k, v) in w {
+                let tv = t.get(k).unwrap_or_else(|| {
+                    panic!("{path}/{k} is not a field of the Kubernetes type (dropped when parsed)")
+                });
+                assert_known_fields(v, tv, &format!("{path}/{k}"));
+            }
+        }
+        (Value::Array(w), Value::Array(t)) => {
+            assert_eq!(w.len(), t.len(), "{path}");
+            for (i, (w, t)) in w.iter().zip(t).enumerate() {
+                assert_known_fields(w, t, &format!("{path}/{i}"));
+            }
+        }
+        _ => assert_eq!(written, typed, "{path}"),
+    }
+}
+
+fn typed<T: serde::de::DeserializeOwned + serde::Serialize>(doc: &Value, what: &str) -> T {
+    let object: T = serde_json::from_value(doc.clone())
+        .unwrap_or_else(|e| panic!("{what} does not parse as its Kubernetes type: {e}"));
+    assert_known_fields(doc, &serde_json::to_value(&object).unwrap(), what);
+    object
+}
+
+/// The manifest's objects, in the order they are written.
+struct Objects {
+    docs: Vec<Value>,
+    config_map: ConfigMap,
+    headless: Service,
+    client: Service,
+    statefulset: StatefulSet,
+    pdb: PodDisruptionBudget,
+    job: Job,
+}
+
+fn objects(text: &str) -> Objects {
+    let docs = yaml_documents(text);
+    let kinds: Vec<(&str, &str)> = docs
+        .iter()
+        .map(|d| {
+            (
+                d["apiVersion"].as_str().unwrap_or("?"),
+                d["kind"].as_str().unwrap_or("?"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("v1", "ConfigMap"),
+            ("v1", "Service"),
+            ("v1", "Service"),
+            ("apps/v1", "StatefulSet"),
+            ("policy/v1", "PodDisruptionBudget"),
+            ("batch/v1", "Job"),
+        ]
+    );
+    Objects {
+        config_map: typed(&docs[0], "ConfigMap"),
+        headless: typed(&docs[1], "headless Service"),
+        client: typed(&docs[2], "client Service"),
+        statefulset: typed(&docs[3], "StatefulSet"),
+        pdb: typed(&docs[4], "PodDisruptionBudget"),
+        job: typed(&docs[5], "Job"),
+        docs,
+    }
+}
+
+impl Objects {
+    fn redis_conf(&self) -> &str {
+        &self.config_map.data.as_ref().expect("data")["redis.conf"]
+    }
+
+    fn node_container(&self) -> &Container {
+        let spec = self.statefulset.spec.as_ref().unwrap();
+        let containers = &spec.template.spec.as_ref().unwrap().containers;
+        assert_eq!(containers.len(), 1);
+        &containers[0]
+    }
+
+    fn job_container(&self) -> &Container {
+        let spec = self
+            .job
+            .spec
+            .as_ref()
+            .unwrap()
+            .template
+            .spec
+            .as_ref()
+            .unwrap();
+        assert_eq!(spec.containers.len(), 1);
+        &spec.containers[0]
+    }
+
+    /// The shell script of an `sh -c SCRIPT` exec command.
+    fn script(command: &[String]) -> &str {
+        assert_eq!(&command[..2], ["sh", "-c"], "{command:?}");
+        assert_eq!(command.len(), 3, "{command:?}");
+        &command[2]
+    }
+
+    fn readiness(&self) -> &str {
+        let probe = self.node_container().readiness_probe.as_ref().unwrap();
+        Self::script(probe.exec.as_ref().unwrap().command.as_ref().unwrap())
+    }
+
+    fn liveness(&self) -> &str {
+        let probe = self.node_container().liveness_probe.as_ref().unwrap();
+        Self::script(probe.exec.as_ref().unwrap().command.as_ref().unwrap())
+    }
+
+    fn create_script(&self) -> &str {
+        Self::script(self.job_container().command.as_ref().unwrap())
+    }
+
+    fn checksum(&self) -> &str {
+        let spec = self.statefulset.spec.as_ref().unwrap();
+        let annotations = spec
+            .template
+            .metadata
+            .as_ref()
+            .unwrap()
+            .annotations
+            .as_ref();
+        &annotations.expect("pod template annotations")["checksum/config"]
+    }
+
+    fn selector(&self) -> &BTreeMap<String, String> {
+        let spec = self.statefulset.spec.as_ref().unwrap();
+        spec.selector.match_labels.as_ref().expect("matchLabels")
+    }
+
+    /// Every pod's stable DNS name, from the StatefulSet and its Service:
+    /// `<statefulset>-<ordinal>.<service>.<namespace>.svc.cluster.local`.
+    fn pod_dns_names(&self) -> Vec<String> {
+        let meta = &self.statefulset.metadata;
+        let spec = self.statefulset.spec.as_ref().unwrap();
+        (0..spec.replicas.unwrap())
+            .map(|i| {
+                format!(
+                    "{}-{i}.{}.{}.svc.cluster.local",
+                    meta.name.as_ref().unwrap(),
+                    spec.service_name.as_ref().unwrap(),
+                    meta.namespace.as_ref().unwrap()
+                )
+            })
+            .collect()
+    }
+
+    /// The arguments of the script's `redis-cli --cluster create` command
+    /// (backslash-continued lines).
+    fn create_command(&self) -> Vec<String> {
+        let lines: Vec<&str> = self.create_script().lines().collect();
+        let start = lines
+            .iter()
+            .position(|l| l.trim_start().starts_with("redis-cli --cluster create"))
+            .expect("a create command");
+        let mut words = Vec::new();
+        for line in &lines[start..] {
+            let line = line.trim();
+            let continued = line.ends_with('\\');
+            words.extend(
+                line.trim_end_matches('\\')
+                    .split_whitespace()
+                    .map(str::to_owned),
+            );
+            if !continued {
+                break;
+            }
+        }
+        words
+    }
+}
+
+fn policy_of(report: &cachegen::FileReport) -> &cachegen::policy::model::Policy {
+    report.policy.as_ref().unwrap()
+}
+
+#[test]
+fn quizmentor_manifest_snapshot() {
+    let (_, files) = render_path(QUIZMENTOR);
+    assert_eq!(kubernetes_paths(&files), [MANIFEST]);
+    let text = manifest_text(&files);
+    assert!(
+        text.starts_with("# Generated by cachegen from policy `quizmentor`"),
+        "the header comes first"
+    );
+    insta::assert_snapshot!("quizmentor", without_policy_hash(text));
+}
+
+#[test]
+fn every_document_is_its_typed_object_and_matches_the_policy() {
+    let (report, files) = render_path(QUIZMENTOR);
+    let policy = policy_of(&report);
+    let cluster = policy.cluster.as_ref().unwrap();
+    let k8s = cluster.kubernetes.as_ref().unwrap();
+    let o = objects(manifest_text(&files));
+    let nodes = cluster.masters * (1 + cluster.replicas_per_master);
+    assert_eq!(
+        (cluster.masters, cluster.replicas_per_master, nodes),
+        (3, 2, 9)
+    );
+
+    // Every object lives in the policy's namespace and carries the names the
+    // others refer to.
+    for doc in &o.docs {
+        assert_eq!(doc["metadata"]["namespace"], k8s.namespace.as_str());
+        let name = doc["metadata"]["name"].as_str().unwrap();
+        assert!(name.len() <= 63 && name.starts_with(&k8s.name), "{name}");
+    }
+    let sts_spec = o.statefulset.spec.as_ref().unwrap();
+    assert_eq!(
+        o.statefulset.metadata.name.as_deref(),
+        Some(k8s.name.as_str())
+    );
+    assert_eq!(sts_spec.replicas, Some(i32::try_from(nodes).unwrap()));
+    assert_eq!(sts_spec.pod_management_policy.as_deref(), Some("Parallel"));
+    assert_eq!(sts_spec.service_name, o.headless.metadata.name);
+
+    // The pods carry the selector's labels; the Services, the PDB and the
+    // anti-affinity select exactly them.
+    let selector = o.selector();
+    let pod_labels = sts_spec
+        .template
+        .metadata
+        .as_ref()
+        .unwrap()
+        .labels
+        .as_ref()
+        .unwrap();
+    for (k, v) in selector {
+        assert_eq!(pod_labels.get(k), Some(v), "pod label {k}");
+    }
+    for service in [&o.headless, &o.client] {
+        assert_eq!(
+            service.spec.as_ref().unwrap().selector.as_ref(),
+            Some(selector)
+        );
+    }
+    let headless = o.headless.spec.as_ref().unwrap();
+    assert_eq!(headless.cluster_ip.as_deref(), Some("None"));
+    assert_eq!(headless.publish_not_ready_addresses, Some(true));
+    let client = o.client.spec.as_ref().unwrap();
+    assert_ne!(client.cluster_ip.as_deref(), Some("None"));
+    assert_eq!(
+        client.ports.as_ref().unwrap()[0].target_port,
+        Some(IntOrString::String("redis".into()))
+    );
+
+    // The node config: the policy's directives, a data dir on the volume.
+    let conf = o.redis_conf();
+    let lines: Vec<&str> = conf.lines().filter(|l| !l.starts_with('#')).collect();
+    for want in [
+        format!("maxmemory {}", policy.redis.maxmemory.bytes()),
+        "cluster-enabled yes".into(),
+        "cluster-config-file nodes.conf".into(),
+        format!("cluster-node-timeout {}", cluster.node_timeout.as_millis()),
+        "dir /data".into(),
+        "port 6379".into(),
+        "cluster-port 16379".into(),
+        "cluster-preferred-endpoint-type hostname".into(),
+    ] {
+        assert!(
+            lines.contains(&want.as_str()),
+            "redis.conf lacks `{want}`:\n{conf}"
+        );
+    }
+    // The rest of redis.conf's directives, unchanged.
+    let redis_conf = files.iter().find(|f| f.path == "redis/redis.conf").unwrap();
+    for line in redis_conf
+        .contents
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        assert!(lines.contains(&line), "redis.conf lacks `{line}`");
+    }
+
+    // The checksum that rolls the pods is the sha256 of that redis.conf.
+    assert_eq!(o.checksum(), sha256_hex(conf));
+
+    // The node container: the ConfigMap mounted where the command reads it,
+    // the volume where redis.conf's `dir` points (nodes.conf is relative to it).
+    let c = o.node_container();
+    let command = c.command.as_ref().unwrap();
+    assert_eq!(command[..2], ["redis-server", "/etc/redis/redis.conf"]);
+    let announce = command
+        .iter()
+        .position(|a| a == "--cluster-announce-hostname")
+        .unwrap();
+    let dns = o.pod_dns_names();
+    assert_eq!(
+        command[announce + 1],
+        dns[0].replacen(&format!("{}-0", k8s.name), "$(POD_NAME)", 1)
+    );
+    let env = c.env.as_ref().unwrap();
+    assert_eq!(env[0].name, "POD_NAME");
+    assert_eq!(
+        env[0]
+            .value_from
+            .as_ref()
+            .unwrap()
+            .field_ref
+            .as_ref()
+            .unwrap()
+            .field_path,
+        "metadata.name"
+    );
+    let mounts: BTreeMap<&str, &str> = c
+        .volume_mounts
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|m| (m.name.as_str(), m.mount_path.as_str()))
+        .collect();
+    assert_eq!(mounts["data"], "/data");
+    assert_eq!(mounts["config"], "/etc/redis");
+    let volumes = sts_spec
+        .template
+        .spec
+        .as_ref()
+        .unwrap()
+        .volumes
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        volumes[0].config_map.as_ref().unwrap().name,
+        o.config_map.metadata.name.clone().unwrap()
+    );
+    let ports: BTreeMap<&str, i32> = c
+        .ports
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|p| (p.name.as_deref().unwrap(), p.container_port))
+        .collect();
+    assert_eq!(
+        ports,
+        BTreeMap::from([("cluster-bus", 16379), ("redis", 6379)])
+    );
+
+    // Resources: requests = limits = the policy's memory limit and cpu.
+    let resources = c.resources.as_ref().unwrap();
+    let limits = resources.limits.as_ref().unwrap();
+    assert_eq!(limits["memory"], Quantity(k8s.memory_limit.clone()));
+    assert_eq!(limits["cpu"], Quantity(k8s.cpu.clone().unwrap()));
+    assert_eq!(resources.requests.as_ref(), Some(limits));
+
+    // The volume: the policy's size, holding /data.
+    let claims = sts_spec.volume_claim_templates.as_ref().unwrap();
+    assert_eq!(claims.len(), 1);
+    assert_eq!(claims[0].metadata.name.as_deref(), Some("data"));
+    let claim = claims[0].spec.as_ref().unwrap();
+    assert_eq!(
+        claim.resources.as_ref().unwrap().requests.as_ref().unwrap()["storage"],
+        Quantity(k8s.storage.clone())
+    );
+    assert_eq!(claim.storage_class_name, k8s.storage_class);
+
+    // Anti-affinity over every node pod, one per Kubernetes node.
+    let pod_spec = sts_spec.template.spec.as_ref().unwrap();
+    let anti = pod_spec
+        .affinity
+        .as_ref()
+        .unwrap()
+        .pod_anti_affinity
+        .as_ref()
+        .unwrap();
+    let required = anti
+        .required_during_scheduling_ignored_during_execution
+        .as_ref()
+        .unwrap();
+    assert_eq!(required.len(), 1);
+    assert_eq!(required[0].topology_key, "kubernetes.io/hostname");
+    assert_eq!(
+        required[0]
+            .label_selector
+            .as_ref()
+            .unwrap()
+            .match_labels
+            .as_ref(),
+        Some(selector)
+    );
+
+    // Non-root as the official image's redis user.
+    let security = pod_spec.security_context.as_ref().unwrap();
+    assert_eq!(security.run_as_user, Some(999));
+    assert_eq!(security.fs_group, Some(999));
+    assert_eq!(security.run_as_non_root, Some(true));
+
+    // Probes: readiness is cluster health, liveness is PING.
+    assert!(o.readiness().contains("cluster info"), "{}", o.readiness());
+    assert!(o.readiness().contains("cluster_state:ok"));
+    assert!(o.readiness().contains(" ping"));
+    assert!(o.liveness().contains(" ping"));
+
+    // At most one node pod down through voluntary disruptions.
+    let pdb = o.pdb.spec.as_ref().unwrap();
+    assert_eq!(pdb.max_unavailable, Some(IntOrString::Int(1)));
+    assert_eq!(
+        pdb.selector.as_ref().unwrap().match_labels.as_ref(),
+        Some(selector)
+    );
+
+    // The Job creates the cluster from every pod's DNS name, with the policy's
+    // replicas; its pods are not node pods.
+    let words = o.create_command();
+    let mut want: Vec<String> = vec!["redis-cli".into(), "--cluster".into(), "create".into()];
+    want.extend(dns.iter().map(|h| format!("{h}:6379")));
+    want.extend([
+        "--cluster-replicas".into(),
+        cluster.replicas_per_master.to_string(),
+        "--cluster-yes".into(),
+        "||".into(),
+    ]);
+    assert_eq!(words, want);
+    assert_eq!(o.job_container().image.as_deref(), Some(k8s.image.as_str()));
+    assert_eq!(
+        o.node_container().image.as_deref(),
+        Some(k8s.image.as_str())
+    );
+    let job_pod = o
+        .job
+        .spec
+        .as_ref()
+        .unwrap()
+        .template
+        .metadata
+        .as_ref()
+        .unwrap();
+    let job_labels = job_pod.labels.as_ref().unwrap();
+    assert!(
+        selector.iter().any(|(k, v)| job_labels.get(k) != Some(v)),
+        "the Job's pod must not match the node selector"
+    );
+}
+
+#[test]
+fn scripts_are_valid_posix_sh() {
+    for version in ["7.0", "6.2", "5.0"] {
+        let text = edit(
+            &quizmentor_text(),
+            "  version: \"7.0\"",
+            &format!("  version: \"{version}\""),
+        );
+        let (_, files) = render_text("quizmentor.yaml", &text);
+        let o = objects(manifest_text(&files));
+        for (what, script) in [
+            ("readiness", o.readiness()),
+            ("liveness", o.liveness()),
+            ("create", o.create_script()),
+        ] {
+            let status = Command::new("sh")
+                .args(["-n", "-c", script])
+                .output()
+                .unwrap();
+            assert!(
+                status.status.success(),
+                "{version} {what}: {}",
+                String::from_utf8_lossy(&status.stderr)
+            );
+        }
+    }
+}
+
+#[test]
+fn before_redis_7_nodes_announce_their_pod_ip() {
+    let text = edit(
+        &quizmentor_text(),
+        "  version: \"7.0\"",
+        "  version: \"6.2\"",
+    );
+    let (_, files) = render_text("quizmentor.yaml", &text);
+    let o = objects(manifest_text(&files));
+    let c = o.node_container();
+    let command = c.command.as_ref().unwrap();
+    assert_eq!(
+        command[2..],
+        ["--cluster-announce-ip".to_owned(), "$(POD_IP)".to_owned()]
+    );
+    let env = &c.env.as_ref().unwrap()[0];
+    assert_eq!(env.name, "POD_IP");
+    assert_eq!(
+        env.value_from
+            .as_ref()
+            .unwrap()
+            .field_ref
+            .as_ref()
+            .unwrap()
+            .field_path,
+        "status.podIP"
+    );
+    // Redis 6.2 refuses these directives.
+    for absent in [
+        "cluster-port",
+        "cluster-preferred-endpoint-type",
+        "cluster-announce-hostname",
+    ] {
+        assert!(
+            !o.redis_conf().lines().any(|l| l.starts_with(absent)),
+            "{absent} in a 6.2 config"
+        );
+    }
+    // redis-cli 6.2 cannot create from host names: the Job resolves them.
+    let script = o.create_script();
+    assert!(script.contains("getent hosts"), "{script}");
+    for name in o.pod_dns_names() {
+        assert!(script.contains(&format!("{name}:6379")), "{name}");
+    }
+    assert!(script.contains("--cluster-replicas 2 --cluster-yes"));
+}
+
+#[test]
+fn optional_cpu_and_storage_class() {
+    let text = edit(
+        &quizmentor_text(),
+        "    cpu: \"8\"",
+        "    storage_class: fast-ssd\n    # cpu: \"8\"",
+    );
+    let (_, files) = render_text("quizmentor.yaml", &text);
+    let o = objects(manifest_text(&files));
+    let resources = o.node_container().resources.as_ref().unwrap();
+    for list in [&resources.limits, &resources.requests] {
+        let list = list.as_ref().unwrap();
+        assert_eq!(list.keys().collect::<Vec<_>>(), ["memory"]);
+    }
+    let claims = o
+        .statefulset
+        .spec
+        .as_ref()
+        .unwrap()
+        .volume_claim_templates
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        claims[0]
+            .spec
+            .as_ref()
+            .unwrap()
+            .storage_class_name
+            .as_deref(),
+        Some("fast-ssd")
+    );
+}
+
+#[test]
+fn the_longest_name_fits_every_kubernetes_limit() {
+    let name = format!("a{}", "b".repeat(51));
+    assert_eq!(name.len(), 52);
+    let text = edit(
+        &quizmentor_text(),
+        "    namespace: quizmentor\n",
+        &format!("    namespace: quizmentor\n    name: {name}\n"),
+    );
+    let (_, files) = render_text("quizmentor.yaml", &text);
+    let o = objects(manifest_text(&files));
+    for doc in &o.docs {
+        let object = doc["metadata"]["name"].as_str().unwrap();
+        assert!(object.len() <= 63, "{object}");
+    }
+    // Pod names get `-<ordinal>`, the controller's revision label adds a
+    // hash of 10 characters: both stay label-sized.
+    assert!(name.len() + 1 + 10 <= 63);
+    for host in o.pod_dns_names() {
+        assert!(host.len() <= 253, "{host}");
+        assert!(host.split('.').all(|label| label.len() <= 63), "{host}");
+    }
+    let job = o.job.metadata.name.as_ref().unwrap();
+    assert!(
+        job.len() <= 63,
+        "the Job's name is a label value on its pods: {job}"
+    );
+}
+
+#[test]
+fn a_policy_without_kubernetes_renders_no_kubernetes_file() {
+    let (report, files) = render_path(SHOP);
+    assert!(policy_of(&report).cluster.is_none());
+    assert_eq!(kubernetes_paths(&files), Vec::<&str>::new());
+
+    // A cluster without a `kubernetes` section: VM files only.
+    let text = quizmentor_text();
+    let start = text
+        .find("  # Not in the runbook (it names hosts only)")
+        .unwrap();
+    let end = start + text[start..].find("\n\n").unwrap() + 1;
+    let text = format!("{}{}", &text[..start], &text[end..]);
+    let (report, files) = render_text("quizmentor.yaml", &text);
+    let cluster = policy_of(&report).cluster.as_ref().unwrap();
+    assert!(cluster.kubernetes.is_none());
+    assert_eq!(kubernetes_paths(&files), Vec::<&str>::new());
+    assert!(files.iter().any(|f| f.path == "cluster/bootstrap.sh"));
+}
+
+#[test]
+fn deterministic_and_the_checksum_follows_the_config() {
+    let text = quizmentor_text();
+    let (_, a) = render_text("quizmentor.yaml", &text);
+    let (_, b) = render_text("quizmentor.yaml", &text);
+    assert_eq!(manifest_text(&a), manifest_text(&b), "byte-identical");
+    let base = objects(manifest_text(&a));
+
+    // A comment edit changes the policy hash in the header, not the node
+    // config: the pods do not roll.
+    let (_, files) = render_text("quizmentor.yaml", &format!("{text}# a new comment\n"));
+    let commented = manifest_text(&files);
+    assert_ne!(commented, manifest_text(&a));
+    assert_eq!(
+        without_policy_hash(commented),
+        without_policy_hash(manifest_text(&a))
+    );
+    assert_eq!(objects(commented).checksum(), base.checksum());
+
+    // A different maxmemory changes redis.conf, and with it the checksum.
+    let text = edit(&text, "  maxmemory: 2gb ", "  maxmemory: 2000mb ");
+    let (_, files) = render_text("quizmentor.yaml", &text);
+    let changed = objects(manifest_text(&files));
+    assert!(changed.redis_conf().contains("\nmaxmemory 2097152000\n"));
+    assert_ne!(changed.checksum(), base.checksum());
+    assert_eq!(changed.checksum(), sha256_hex(changed.redis_conf()));
+}
+
+#[test]
+fn maxmemory_above_the_memory_limit_is_never_fixed_by_the_renderer() {
+    let text = edit(&quizmentor_text(), "  maxmemory: 2gb ", "  maxmemory: 3gb ");
+    // CG105 is an error: nothing is rendered.
+    let report = check("quizmentor.yaml", &text);
+    assert!(report.diagnostics.iter().any(|d| d.code.code == "CG105"));
+    assert!(cachegen::render_report(&report, &Templates::default()).is_none());
+
+    // Downgraded on purpose, it renders both values exactly as written.
+    let text = format!("{text}lint:\n  warn: [CG105]\n");
+    let (_, files) = render_text("quizmentor.yaml", &text);
+    let o = objects(manifest_text(&files));
+    assert!(o.redis_conf().contains("\nmaxmemory 3221225472\n"));
+    let limits = o
+        .node_container()
+        .resources
+        .as_ref()
+        .unwrap()
+        .limits
+        .as_ref()
+        .unwrap();
+    assert_eq!(limits["memory"], Quantity("3Gi".into()));
+}
+
+// --- A real Redis -----------------------------------------------------------
+
+/// A redis-server started the way the StatefulSet starts it, on loopback
+/// ports. Killed when dropped.
+struct Node {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Node {
+    /// Starts `command` (the container's command line) with the ConfigMap's
+    /// redis.conf. What differs from a pod, and only that: the client and
+    /// bus ports (every node shares one machine here), the data directory
+    /// (a temp dir instead of the `/data` volume) and the announced host
+    /// name or IP (`$(POD_NAME)...` does not resolve here).
+    fn start(conf: &str, command: &[String], port: u16, bus: u16) -> Node {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = conf.replace("\ndir /data\n", "\n");
+        let conf_path = dir.path().join("redis.conf");
+        std::fs::write(&conf_path, conf).unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        assert_eq!(command[..2], ["redis-server", "/etc/redis/redis.conf"]);
+        let args: Vec<String> = command[2..]
+            .iter()
+            .map(|a| {
+                if a.starts_with("$(POD_NAME)") || a == "$(POD_IP)" {
+                    "127.0.0.1".to_owned()
+                } else {
+                    a.clone()
+                }
+            })
+            .collect();
+        let child = Command::new(support::redis_server_binary())
+            .arg(&conf_path)
+            .args(&args)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--cluster-port",
+                &bus.to_string(),
+            ])
+            .args(["--bind", "127.0.0.1", "--daemonize", "no"])
+            .arg("--dir")
+            .arg(&data)
+            .arg("--logfile")
+            .arg(dir.path().join("redis.log"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn redis-server");
+        let mut node = Node { child, port, dir };
+        node.wait_ready();
+        node
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("redis-server exited with {status}:\n{}", self.log());
+            }
+            if let Ok(mut c) = Client::connect(self.port)
+                && c.command(&["PING"]).ok() == Some(Reply::Simple("PONG".into()))
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!(
+            "redis-server on {} did not answer:\n{}",
+            self.port,
+            self.log()
+        );
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("redis.log")).unwrap_or_default()
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `sh -c SCRIPT` (as the pod does), killed after `timeout`; the exit
+/// status (None when it timed out) and its output.
+fn run_sh(script: &str, timeout: Duration) -> (Option<ExitStatus>, String) {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out_path = out_dir.path().join("out");
+    let out = std::fs::File::create(&out_path).unwrap();
+    let mut child = Command::new("sh")
+        .args(["-c", script])
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    (
+        status,
+        std::fs::read_to_string(&out_path).unwrap_or_default(),
+    )
+}
+
+fn succeeds(script: &str) -> bool {
+    run_sh(script, Duration::from_secs(20))
+        .0
+        .is_some_and(|s| s.success())
+}
+
+/// A probe script aimed at a node on `port` instead of the pod's 6379.
+fn probe_on(script: &str, port: u16) -> String {
+    assert!(script.contains("-p 6379 "), "{script}");
+    script.replace("-p 6379 ", &format!("-p {port} "))
+}
+
+/// The Job's script aimed at the nodes on loopback instead of the pods'
+/// DNS names.
+/// Each address is in ADDRS and, when redis-cli takes host names, in the
+/// create command too (before 7.0 the script resolves ADDRS itself).
+fn create_script_on(script: &str, dns: &[String], ports: &[u16]) -> String {
+    let mut script = script.to_owned();
+    let resolves = script.contains("getent hosts");
+    for (host, port) in dns.iter().zip(ports) {
+        let from = format!("{host}:6379");
+        let want = if resolves { 1 } else { 2 };
+        assert_eq!(script.matches(&from).count(), want, "{from}");
+        script = script.replace(&from, &format!("127.0.0.1:{port}"));
+    }
+    assert!(
+        !script.contains("6379"),
+        "every address replaced:\n{script}"
+    );
+    script
+}
+
+#[test]
+fn the_pods_config_the_jobs_script_and_the_probes_on_a_real_redis() {
+    on_a_real_redis(&quizmentor_text());
+}
+
+/// The Redis 6.2 manifest (nodes announce their IP, the Job resolves host
+/// names itself) on the local Redis (7.0 here: the config and scripts are
+/// what is tested, and they use nothing 7.0 adds).
+#[test]
+fn the_redis_6_variant_on_a_real_redis() {
+    let text = edit(
+        &quizmentor_text(),
+        "  version: \"7.0\"",
+        "  version: \"6.2\"",
+    );
+    on_a_real_redis(&text);
+}
+
+fn on_a_real_redis(policy_text: &str) {
+    support::redis_cli_binary(); // a clear message when it is missing
+    let (report, files) = render_text("quizmentor.yaml", policy_text);
+    let hostnames = policy_of(&report).redis.version >= (7, 0);
+    let policy = policy_of(&report);
+    let o = objects(manifest_text(&files));
+    let nodes = o.statefulset.spec.as_ref().unwrap().replicas.unwrap() as usize;
+    let command = o.node_container().command.clone().unwrap();
+    // One client and one bus port per node, plus one pair for a spare node.
+    let ports = support::free_ports(2 * (nodes + 1));
+    let (client_ports, bus_ports) = ports.split_at(nodes + 1);
+    let (client_ports, spare) = (&client_ports[..nodes], client_ports[nodes]);
+    let spare_bus = bus_ports[nodes];
+    let started: Vec<Node> = (0..nodes)
+        .map(|i| Node::start(o.redis_conf(), &command, client_ports[i], bus_ports[i]))
+        .collect();
+
+    // The ConfigMap's redis.conf, as Redis reads it.
+    let mut c = Client::connect(started[0].port).unwrap();
+    assert_eq!(
+        c.config_get("maxmemory"),
+        Some(policy.redis.maxmemory.bytes().to_string())
+    );
+    if hostnames {
+        assert_eq!(
+            c.config_get("cluster-preferred-endpoint-type").as_deref(),
+            Some("hostname")
+        );
+        assert_eq!(
+            c.config_get("cluster-announce-hostname").as_deref(),
+            Some("127.0.0.1")
+        );
+    } else {
+        assert_eq!(
+            c.config_get("cluster-preferred-endpoint-type").as_deref(),
+            Some("ip")
+        );
+        assert_eq!(
+            c.config_get("cluster-announce-ip").as_deref(),
+            Some("127.0.0.1")
+        );
+    }
+    assert_eq!(c.config_get("appendonly").as_deref(), Some("yes"));
+    assert!(
+        started[0].data_dir().join("nodes.conf").is_file(),
+        "nodes.conf lives in `dir`, on the volume"
+    );
+
+    // Before the cluster exists: alive, not ready.
+    let readiness: Vec<String> = started
+        .iter()
+        .map(|n| probe_on(o.readiness(), n.port))
+        .collect();
+    let liveness = probe_on(o.liveness(), started[0].port);
+    assert!(succeeds(&liveness), "liveness before the cluster exists");
+    assert!(!succeeds(&readiness[0]), "ready before the cluster exists");
+    // Nothing answering: not alive.
+    assert!(!succeeds(&probe_on(o.liveness(), spare)));
+
+    // The Job forms the cluster and waits until it is healthy.
+    let dns = o.pod_dns_names();
+    let script = create_script_on(o.create_script(), &dns, client_ports);
+    let started_at = Instant::now();
+    let (status, out) = run_sh(&script, Duration::from_secs(120));
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "the create script failed ({status:?}) after {:?}:\n{out}",
+        started_at.elapsed()
+    );
+    assert!(
+        out.contains("create-cluster: healthy: 3 masters x 2 replicas"),
+        "{out}"
+    );
+    eprintln!("create script: healthy in {:.1?}", started_at.elapsed());
+
+    // Every pod is ready now, and the cluster has the policy's shape.
+    for (i, probe) in readiness.iter().enumerate() {
+        assert!(succeeds(probe), "node {i} not ready after the Job");
+    }
+    let info = match c.command(&["CLUSTER", "INFO"]).unwrap() {
+        Reply::Bulk(Some(s)) => s,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        support::info_field(&info, "cluster_known_nodes").as_deref(),
+        Some("9")
+    );
+    assert_eq!(
+        support::info_field(&info, "cluster_size").as_deref(),
+        Some("3")
+    );
+
+    // Run again (a re-applied Job): it leaves the cluster alone.
+    let (status, out) = run_sh(&script, Duration::from_secs(60));
+    assert!(status.is_some_and(|s| s.success()), "{out}");
+    assert!(out.contains("the cluster exists"), "{out}");
+    assert!(!out.contains("creating"), "{out}");
+
+    // A pod that lost its volume comes back empty: a partly formed cluster is
+    // an error, never created over.
+    let _empty = Node::start(o.redis_conf(), &command, spare, spare_bus);
+    let mut partial_ports = client_ports.to_vec();
+    partial_ports[nodes - 1] = spare;
+    let script = create_script_on(o.create_script(), &dns, &partial_ports);
+    let (status, out) = run_sh(&script, Duration::from_secs(60));
+    assert!(status.is_some_and(|s| !s.success()), "{out}");
+    assert!(
+        out.contains("partly formed (8 of 9 nodes know all 9 nodes, 1 are empty)"),
+        "{out}"
+    );
+}
