@@ -3,6 +3,8 @@
 
 mod support;
 
+use support::render::file;
+
 use cachegen::policy::model::{Appendfsync, EvictionPolicy, Policy};
 use cachegen::render::{OutputFile, Templates};
 use std::path::Path;
@@ -31,14 +33,6 @@ fn render(path: &str) -> (cachegen::FileReport, Vec<OutputFile>) {
         .expect("renders")
         .expect("templates render");
     (report, files)
-}
-
-fn file<'a>(files: &'a [OutputFile], path: &str) -> &'a str {
-    &files
-        .iter()
-        .find(|f| f.path == path)
-        .unwrap_or_else(|| panic!("{path} not generated"))
-        .contents
 }
 
 fn yes_no(b: bool) -> String {

@@ -4,6 +4,8 @@
 
 mod support;
 
+use support::render::{file, paths_under, without_policy_hash};
+
 use cachegen::render::{OutputFile, Templates};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -33,35 +35,6 @@ fn render(path: &str) -> (cachegen::FileReport, Vec<OutputFile>) {
     (report, files)
 }
 
-fn file<'a>(files: &'a [OutputFile], path: &str) -> &'a str {
-    &files
-        .iter()
-        .find(|f| f.path == path)
-        .unwrap_or_else(|| panic!("{path} not generated"))
-        .contents
-}
-
-fn cluster_paths(files: &[OutputFile]) -> Vec<&str> {
-    files
-        .iter()
-        .map(|f| f.path.as_str())
-        .filter(|p| p.starts_with("cluster/"))
-        .collect()
-}
-
-/// The policy's hash changes with every edit of the policy, even of a
-/// comment; the snapshots are about the layout, so it is masked.
-fn without_policy_hash(text: &str) -> String {
-    text.lines()
-        .map(|l| match l.split_once("policy sha256: ") {
-            Some((prefix, _)) => format!("{prefix}policy sha256: [policy hash]"),
-            None => l.to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-        + "\n"
-}
-
 fn directive_lines(conf: &str) -> Vec<&str> {
     conf.lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
@@ -72,7 +45,7 @@ fn directive_lines(conf: &str) -> Vec<&str> {
 fn quizmentor_cluster_files_snapshot() {
     let (_, files) = render(QUIZMENTOR);
     assert_eq!(
-        cluster_paths(&files),
+        paths_under(&files, "cluster"),
         [
             "cluster/bootstrap.sh",
             "cluster/redis-node.conf",
@@ -114,7 +87,7 @@ fn quizmentor_cluster_files_snapshot() {
 fn policy_without_cluster_renders_no_cluster_files() {
     let (report, files) = render(SHOP);
     assert!(report.policy.as_ref().unwrap().cluster.is_none());
-    assert_eq!(cluster_paths(&files), Vec::<&str>::new());
+    assert_eq!(paths_under(&files, "cluster"), Vec::<&str>::new());
 }
 
 #[test]
