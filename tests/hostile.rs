@@ -762,3 +762,20 @@ fn crlf_line_endings_report_the_same_lines_as_lf() {
     };
     assert_eq!(pos(&a), pos(&b));
 }
+
+#[test]
+fn values_cloudflare_refuses_are_refused_by_check_not_by_build() {
+    // A zero TTL override, and more extensions than fit an expression.
+    let zero =
+        format!("{BASE}edge:\n  routes:\n    api:\n      path: \"/api/*\"\n      edge_ttl: 0s\n");
+    let outcome = reject(&zero);
+    assert_eq!(outcome.code, 1);
+    assert!(outcome.codes().contains(&"CG023"), "{:#}", outcome.json);
+    let many: Vec<String> = (0..65).map(|i| format!("e{i}")).collect();
+    let wide = format!(
+        "{BASE}edge:\n  routes:\n    files:\n      extensions: [{}]\n",
+        many.join(", ")
+    );
+    let outcome = reject(&wide);
+    assert!(outcome.codes().contains(&"CG023"), "{:#}", outcome.json);
+}

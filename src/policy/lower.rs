@@ -21,6 +21,10 @@ use std::collections::{HashMap, HashSet};
 /// model. Beyond this the file is not a policy with mistakes but something else.
 const MAX_PRUNES: usize = 64;
 
+/// Most file extensions one route may list: 64 × (16 + 3) characters keeps a
+/// Cloudflare rule expression far below its 4,096-character limit.
+const MAX_ROUTE_EXTENSIONS: usize = 64;
+
 pub struct Lowered {
     pub policy: Option<Policy>,
     pub diagnostics: Vec<Diagnostic>,
@@ -1159,6 +1163,32 @@ impl Cx<'_> {
                         None,
                     );
                 }
+            }
+            // Cloudflare accepts TTL overrides of at least one second; "do not
+            // cache" is `cache: bypass`, and "let the origin decide" is no TTL.
+            for (field, value) in [("edge_ttl", r.edge_ttl), ("browser_ttl", r.browser_ttl)] {
+                if value.is_some_and(|d| d.is_zero()) {
+                    self.report(
+                        codes::OUT_OF_RANGE,
+                        format!("`{field}` of route `{name}` is zero"),
+                        self.span(&format!("{pointer}/{field}")),
+                        "at least 1s",
+                        Some("omit it to respect the origin's Cache-Control, or use `cache: bypass` to not cache".into()),
+                    );
+                }
+            }
+            // Bounded so a rule expression stays under Cloudflare's 4,096 characters.
+            if r.extensions.len() > MAX_ROUTE_EXTENSIONS {
+                self.report(
+                    codes::OUT_OF_RANGE,
+                    format!(
+                        "route `{name}` lists {} extensions; at most {MAX_ROUTE_EXTENSIONS}",
+                        r.extensions.len()
+                    ),
+                    self.span(&format!("{pointer}/extensions")),
+                    "too many",
+                    Some("split the route, or match a path instead".into()),
+                );
             }
             for (field, value) in [
                 ("edge_ttl", r.edge_ttl),

@@ -238,9 +238,21 @@ pub fn rule_order(edge: &Edge) -> Vec<&Route> {
 }
 
 pub fn ruleset(policy: &Policy, edge: &Edge, generated_by: &str) -> Result<Ruleset, RenderError> {
+    // Cache Rules stack: each setting keeps the value of the last matching
+    // rule that sets it, and a bypass rule can set nothing but `cache: false`.
+    // So a bypass alone is not enough: `/api/user/x.js` would still get the
+    // `js` rule's browser-TTL override, and browsers would keep per-user
+    // responses. Every cacheable rule therefore excludes the authenticated
+    // bypasses' paths, and no cache setting ever reaches them.
+    let excluded = edge
+        .routes
+        .values()
+        .filter(|r| r.cache == CacheLevel::Bypass && r.authenticated)
+        .map(expression)
+        .collect::<Result<Vec<_>, _>>()?;
     let rules = rule_order(edge)
         .into_iter()
-        .map(rule)
+        .map(|route| rule(route, &excluded))
         .collect::<Result<Vec<_>, _>>()?;
     let zone = edge
         .zone
@@ -267,9 +279,25 @@ fn ttl_setting(route: &Route, field: &str, secs: Option<u64>) -> Result<TtlSetti
     }
 }
 
-fn rule(route: &Route) -> Result<Rule, RenderError> {
-    let expression = expression(route)?;
+fn rule(route: &Route, excluded: &[String]) -> Result<Rule, RenderError> {
     let cached = route.cache != CacheLevel::Bypass;
+    let mut expression = expression(route)?;
+    if cached && !excluded.is_empty() {
+        // `expression` is one condition, or several already in parentheses.
+        let own = if expression.starts_with('(') {
+            expression
+        } else {
+            format!("({expression})")
+        };
+        expression = format!("{own} and not ({})", excluded.join(" or "));
+        let len = expression.chars().count();
+        if len > MAX_EXPRESSION_LEN {
+            return Err(RenderError(format!(
+                "route `{}`: with the authenticated paths excluded, the rule expression is {len} characters, over Cloudflare's limit of {MAX_EXPRESSION_LEN}",
+                route.name
+            )));
+        }
+    }
     let action_parameters = if cached {
         ActionParameters {
             cache: true,
