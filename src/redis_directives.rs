@@ -44,6 +44,12 @@ pub fn availability(name: &str, version: Version) -> Availability {
     let (since, ignored_since): (Version, Option<Version>) = match name {
         "io-threads" | "lazyfree-lazy-user-del" => ((6, 0), None),
         "io-threads-do-reads" => ((6, 0), Some((8, 0))),
+        // From 7.0 the bus port is configurable and nodes can announce host
+        // names (and redis-cli creates clusters from them); before, the bus
+        // port is always port + 10000 and nodes announce IPs.
+        "cluster-port" | "cluster-announce-hostname" | "cluster-preferred-endpoint-type" => {
+            ((7, 0), None)
+        }
         _ => ((5, 0), None),
     };
     if version < since {
@@ -317,5 +323,7 @@ mod tests {
             Availability::IgnoredSince((8, 0))
         );
         assert_eq!(availability("maxmemory", (5, 0)), Availability::Supported);
+        assert_eq!(availability("cluster-port", (6, 2)), Availability::Since((7, 0)));
+        assert_eq!(availability("cluster-announce-hostname", (7, 0)), Availability::Supported);
     }
 }

@@ -290,6 +290,53 @@ pub fn parse_percent(text: &str) -> Result<Percent, String> {
     Ok(Percent { basis_points })
 }
 
+/// A Kubernetes resource quantity (`3Gi`, `1.5Gi`, `512M`, `2`, `500m`) in
+/// bytes, rounded up to a whole byte as Kubernetes does for memory. Suffixes:
+/// none, `m` (milli), `k`/`M`/`G`/`T`/`P`/`E` (powers of 1000) and
+/// `Ki`/`Mi`/`Gi`/`Ti`/`Pi`/`Ei` (powers of 1024); the number may have a
+/// fractional part. `None` for anything else (signs and exponents such as
+/// `1e3`, which `lower` does not accept either) or for values too large to
+/// compute with.
+pub fn quantity_bytes(text: &str) -> Option<u128> {
+    let number_end = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, suffix) = text.split_at(number_end);
+    // (multiplier numerator, multiplier denominator)
+    let (mul, div): (u128, u128) = match suffix {
+        "" => (1, 1),
+        "m" => (1, 1000),
+        "k" => (1000, 1),
+        "M" => (1000u128.pow(2), 1),
+        "G" => (1000u128.pow(3), 1),
+        "T" => (1000u128.pow(4), 1),
+        "P" => (1000u128.pow(5), 1),
+        "E" => (1000u128.pow(6), 1),
+        "Ki" => (1 << 10, 1),
+        "Mi" => (1 << 20, 1),
+        "Gi" => (1 << 30, 1),
+        "Ti" => (1 << 40, 1),
+        "Pi" => (1 << 50, 1),
+        "Ei" => (1 << 60, 1),
+        _ => return None,
+    };
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    if (whole.is_empty() && fraction.is_empty()) || fraction.contains('.') {
+        return None;
+    }
+    // The number as an integer mantissa over 10^(fraction digits).
+    let mut mantissa: u128 = 0;
+    for b in whole.bytes().chain(fraction.bytes()) {
+        mantissa = mantissa
+            .checked_mul(10)?
+            .checked_add(u128::from(b - b'0'))?;
+    }
+    let scale = 10u128.checked_pow(u32::try_from(fraction.len()).ok()?)?;
+    let numerator = mantissa.checked_mul(mul)?;
+    let denominator = scale.checked_mul(div)?;
+    Some(numerator.div_ceil(denominator))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,5 +389,58 @@ mod tests {
         assert!(parse_percent("101%").is_err());
         assert!(parse_percent("0.1").is_err());
         assert!(parse_percent("1.234%").is_err());
+    }
+
+    #[test]
+    fn quantity_plain_and_milli() {
+        assert_eq!(quantity_bytes("0"), Some(0));
+        assert_eq!(quantity_bytes("1024"), Some(1024));
+        assert_eq!(quantity_bytes("1500m"), Some(2), "1.5 bytes round up");
+        assert_eq!(quantity_bytes("1000m"), Some(1));
+        assert_eq!(quantity_bytes("1m"), Some(1));
+    }
+
+    #[test]
+    fn quantity_decimal_suffixes() {
+        assert_eq!(quantity_bytes("1k"), Some(1_000));
+        assert_eq!(quantity_bytes("512M"), Some(512_000_000));
+        assert_eq!(quantity_bytes("3G"), Some(3_000_000_000));
+        assert_eq!(quantity_bytes("1T"), Some(1_000_000_000_000));
+        assert_eq!(quantity_bytes("1P"), Some(10u128.pow(15)));
+        assert_eq!(quantity_bytes("2E"), Some(2 * 10u128.pow(18)));
+    }
+
+    #[test]
+    fn quantity_binary_suffixes() {
+        assert_eq!(quantity_bytes("1Ki"), Some(1024));
+        assert_eq!(quantity_bytes("512Mi"), Some(512 << 20));
+        assert_eq!(quantity_bytes("3Gi"), Some(3 << 30));
+        assert_eq!(quantity_bytes("1Ti"), Some(1 << 40));
+        assert_eq!(quantity_bytes("1Pi"), Some(1 << 50));
+        assert_eq!(quantity_bytes("16Ei"), Some(16u128 << 60), "beyond u64");
+    }
+
+    #[test]
+    fn quantity_fractions() {
+        assert_eq!(quantity_bytes("1.5Gi"), Some(3 << 29));
+        assert_eq!(quantity_bytes("0.5Ki"), Some(512));
+        assert_eq!(quantity_bytes(".5Ki"), Some(512));
+        assert_eq!(quantity_bytes("2."), Some(2));
+        assert_eq!(quantity_bytes("2.5"), Some(3), "rounded up to a whole byte");
+        assert_eq!(quantity_bytes("1.001k"), Some(1001));
+        assert_eq!(quantity_bytes("0.1Ki"), Some(103), "102.4 rounds up");
+    }
+
+    #[test]
+    fn quantity_rejected() {
+        for text in [
+            "", ".", "Gi", "3GB", "3gi", "3g", "3 Gi", " 3Gi", "-1Gi", "+1Gi", "1e3", "1.2.3Gi",
+            "3Gi ", "0x10", "1Zi",
+        ] {
+            assert_eq!(quantity_bytes(text), None, "{text:?}");
+        }
+        // Too large to compute with, not a panic.
+        assert_eq!(quantity_bytes(&"9".repeat(60)), None);
+        assert_eq!(quantity_bytes(&format!("1.{}", "0".repeat(60))), None);
     }
 }

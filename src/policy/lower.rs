@@ -1412,7 +1412,7 @@ impl Cx<'_> {
             }
             for (field, value) in [("memory_limit", Some(&k.memory_limit)), ("storage", Some(&k.storage)), ("cpu", k.cpu.as_ref())] {
                 if let Some(v) = value
-                    && !is_k8s_quantity(v)
+                    && units::quantity_bytes(v).is_none()
                 {
                     self.report(codes::INVALID_SYNTAX, format!("`{}` is not a Kubernetes quantity", v.escape_debug()), self.span(&format!("/cluster/kubernetes/{field}")), "invalid quantity", Some("e.g. `3Gi`, `512Mi`, `2`, `500m`".into()));
                 }
@@ -1608,19 +1608,6 @@ fn is_header_token(s: &str) -> bool {
     !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c))
-}
-
-fn is_k8s_quantity(s: &str) -> bool {
-    let digits_end = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
-    let (number, suffix) = s.split_at(digits_end);
-    !number.is_empty()
-        && number.parse::<f64>().is_ok()
-        && [
-            "", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei",
-        ]
-        .contains(&suffix)
 }
 
 fn check_cron(s: &str) -> Result<(), String> {

@@ -9,7 +9,8 @@
 //! computed here; the scripts only add port numbers at run time.
 
 use super::{OutputFile, RenderError, Renderer, redis_conf};
-use crate::policy::model::{Cluster, Policy, Version};
+use crate::policy::model::{Cluster, Policy};
+use crate::redis_directives::{Availability, availability};
 use serde::Serialize;
 
 pub const TEMPLATES: &[(&str, &str)] = &[
@@ -26,11 +27,6 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/cluster/stop.sh.j2"),
     ),
 ];
-
-/// Redis version that added `cluster-port` and `cluster-announce-hostname`.
-/// Before it, the bus port is always the client port + 10000. A fact about
-/// Redis, not a policy decision.
-const CLUSTER_PORT_SINCE: Version = (7, 0);
 
 #[derive(Debug, Serialize)]
 struct Context {
@@ -59,7 +55,9 @@ impl Context {
             replicas_per_master,
             replicas,
             nodes: masters + replicas,
-            cluster_port: policy.redis.version >= CLUSTER_PORT_SINCE,
+            // Before Redis 7.0 the bus port is always the client port + 10000.
+            cluster_port: availability("cluster-port", policy.redis.version)
+                == Availability::Supported,
         }
     }
 }

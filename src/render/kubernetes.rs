@@ -15,7 +15,8 @@
 //! the manifest template only lays them out.
 
 use super::{OutputFile, RenderError, Renderer, redis_conf};
-use crate::policy::model::{Cluster, Kubernetes, Policy, Version};
+use crate::policy::model::{Cluster, Kubernetes, Policy};
+use crate::redis_directives::{Availability, availability};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -61,11 +62,6 @@ pub const CONFIG_FILE: &str = "redis.conf";
 pub const CLUSTER_DOMAIN: &str = "cluster.local";
 /// uid and gid of the `redis` user in the official image (and Valkey's).
 pub const REDIS_UID: u32 = 999;
-
-/// Redis version that added `cluster-announce-hostname`,
-/// `cluster-preferred-endpoint-type` and `cluster-port`, and whose redis-cli
-/// resolves host names for `--cluster create`. A fact about Redis.
-const HOSTNAMES_SINCE: Version = (7, 0);
 
 /// How long the create Job waits for every pod to answer, and then for the
 /// new cluster to become healthy, in seconds.
@@ -323,7 +319,10 @@ pub fn render(policy: &Policy, r: &Renderer<'_>) -> Result<Vec<OutputFile>, Rend
     let Some(k8s) = &cluster.kubernetes else {
         return Ok(Vec::new());
     };
-    let hostnames = policy.redis.version >= HOSTNAMES_SINCE;
+    // Host names need `cluster-announce-hostname` (and a redis-cli that
+    // creates clusters from names); older versions announce pod IPs.
+    let hostnames =
+        availability("cluster-announce-hostname", policy.redis.version) == Availability::Supported;
     let names = Names::new(&k8s.name);
     let masters = u64::from(cluster.masters);
     let replicas_per_master = u64::from(cluster.replicas_per_master);
