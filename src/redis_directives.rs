@@ -323,7 +323,13 @@ mod tests {
             Availability::IgnoredSince((8, 0))
         );
         assert_eq!(availability("maxmemory", (5, 0)), Availability::Supported);
-        assert_eq!(availability("cluster-port", (6, 2)), Availability::Since((7, 0)));
-        assert_eq!(availability("cluster-announce-hostname", (7, 0)), Availability::Supported);
+        assert_eq!(
+            availability("cluster-port", (6, 2)),
+            Availability::Since((7, 0))
+        );
+        assert_eq!(
+            availability("cluster-announce-hostname", (7, 0)),
+            Availability::Supported
+        );
     }
 }

@@ -281,23 +281,11 @@ fn ttl_setting(route: &Route, field: &str, secs: Option<u64>) -> Result<TtlSetti
 
 fn rule(route: &Route, excluded: &[String]) -> Result<Rule, RenderError> {
     let cached = route.cache != CacheLevel::Bypass;
-    let mut expression = expression(route)?;
+    let mut parts = conditions(route)?;
     if cached && !excluded.is_empty() {
-        // `expression` is one condition, or several already in parentheses.
-        let own = if expression.starts_with('(') {
-            expression
-        } else {
-            format!("({expression})")
-        };
-        expression = format!("{own} and not ({})", excluded.join(" or "));
-        let len = expression.chars().count();
-        if len > MAX_EXPRESSION_LEN {
-            return Err(RenderError(format!(
-                "route `{}`: with the authenticated paths excluded, the rule expression is {len} characters, over Cloudflare's limit of {MAX_EXPRESSION_LEN}",
-                route.name
-            )));
-        }
+        parts.push(format!("not ({})", excluded.join(" or ")));
     }
+    let expression = join_conditions(route, parts)?;
     let action_parameters = if cached {
         ActionParameters {
             cache: true,
@@ -369,6 +357,11 @@ fn rule_description(route: &Route) -> String {
 
 /// The rule expression for a route's `path` and/or `extensions`.
 pub fn expression(route: &Route) -> Result<String, RenderError> {
+    join_conditions(route, conditions(route)?)
+}
+
+/// The route's match conditions, to be joined with `and`.
+fn conditions(route: &Route) -> Result<Vec<String>, RenderError> {
     let mut parts = Vec::new();
     if let Some(path) = &route.path {
         // A bypass must also catch `/API/User/x`: `starts_with` compares case
@@ -388,20 +381,27 @@ pub fn expression(route: &Route) -> Result<String, RenderError> {
             set.join(" ")
         ));
     }
-    let expression = match parts.len() {
-        0 => {
-            return Err(RenderError(format!(
-                "route `{}` has neither `path` nor `extensions`; `check` should have refused it",
-                route.name
-            )));
-        }
-        1 => parts.remove(0),
-        _ => format!("({})", parts.join(" and ")),
+    if parts.is_empty() {
+        return Err(RenderError(format!(
+            "route `{}` has neither `path` nor `extensions`; `check` should have refused it",
+            route.name
+        )));
+    }
+    Ok(parts)
+}
+
+/// Joins conditions with `and` (parenthesised when there are several) and
+/// enforces Cloudflare's expression length limit.
+fn join_conditions(route: &Route, mut parts: Vec<String>) -> Result<String, RenderError> {
+    let expression = if parts.len() == 1 {
+        parts.remove(0)
+    } else {
+        format!("({})", parts.join(" and "))
     };
     let len = expression.chars().count();
     if len > MAX_EXPRESSION_LEN {
         return Err(RenderError(format!(
-            "route `{}`: the rule expression is {len} characters, over Cloudflare's limit of {MAX_EXPRESSION_LEN}; `check` should have refused it",
+            "route `{}`: the rule expression is {len} characters, over Cloudflare's limit of {MAX_EXPRESSION_LEN}",
             route.name
         )));
     }

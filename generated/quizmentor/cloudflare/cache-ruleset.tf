@@ -21,7 +21,7 @@ resource "cloudflare_ruleset" "cache_rules" {
     {
       ref         = "cachegen_static_assets"
       description = "cachegen route static_assets: edge TTL 2592000s, browser TTL 86400s"
-      expression  = "(http.request.uri.path.extension in {\"js\" \"css\"}) and not (http.request.uri.path wildcard \"/api/user/*\")"
+      expression  = "(http.request.uri.path.extension in {\"js\" \"css\"} and not (http.request.uri.path wildcard \"/api/user/*\"))"
       action      = "set_cache_settings"
       action_parameters = {
         cache = true
@@ -38,7 +38,7 @@ resource "cloudflare_ruleset" "cache_rules" {
     {
       ref         = "cachegen_images"
       description = "cachegen route images: cache ignoring the query string, edge TTL 31536000s, browser TTL from origin"
-      expression  = "(starts_with(http.request.uri.path, \"/images/\")) and not (http.request.uri.path wildcard \"/api/user/*\")"
+      expression  = "(starts_with(http.request.uri.path, \"/images/\") and not (http.request.uri.path wildcard \"/api/user/*\"))"
       action      = "set_cache_settings"
       action_parameters = {
         cache = true
@@ -64,7 +64,7 @@ resource "cloudflare_ruleset" "cache_rules" {
     {
       ref         = "cachegen_api_public"
       description = "cachegen route api_public: edge TTL 300s, browser TTL 300s"
-      expression  = "(starts_with(http.request.uri.path, \"/api/public/\")) and not (http.request.uri.path wildcard \"/api/user/*\")"
+      expression  = "(starts_with(http.request.uri.path, \"/api/public/\") and not (http.request.uri.path wildcard \"/api/user/*\"))"
       action      = "set_cache_settings"
       action_parameters = {
         cache = true
