@@ -1,7 +1,7 @@
 //! Owns how the policy's Redis settings become redis.conf directives, and the
-//! facts about those directives: since which version each exists, since which
-//! it is ignored, which cannot change at runtime. Render (redis.conf, node
-//! configs, the lock file), lint and verify all read this one table.
+//! facts about those directives: since which version each exists and since
+//! which it is ignored. Render (redis.conf, node configs, the lock file) and
+//! lint read this one table; verify will compare `CONFIG GET` against it.
 
 use crate::policy::model::{Appendfsync, EvictionPolicy, Policy, Version};
 use serde::Serialize;
@@ -60,16 +60,6 @@ pub fn availability(name: &str, version: Version) -> Availability {
         Availability::Supported
     }
 }
-
-/// Directives `CONFIG SET` refuses: a change needs a restart (measured on
-/// Redis 7.0). `verify` reports drift in these as "restart required".
-pub const IMMUTABLE_AT_RUNTIME: &[&str] = &[
-    "io-threads",
-    "io-threads-do-reads",
-    "cluster-enabled",
-    "cluster-config-file",
-    "cluster-port",
-];
 
 fn yes_no(b: bool) -> String {
     if b { "yes".into() } else { "no".into() }

@@ -100,6 +100,13 @@ pub struct Keys {
     pub patterns: IndexMap<String, KeyPattern>,
 }
 
+impl Keys {
+    /// Patterns whose data must never be evicted or lost, in policy order.
+    pub fn durable_patterns(&self) -> Vec<&KeyPattern> {
+        self.patterns.values().filter(|p| p.durable).collect()
+    }
+}
+
 /// How long a key lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ttl {

@@ -44,12 +44,7 @@ pub fn check(policy: &Policy, out: &mut Findings) {
     if policy.redis.persists() {
         return;
     }
-    let durable: Vec<_> = policy
-        .keys
-        .patterns
-        .values()
-        .filter(|p| p.durable)
-        .collect();
+    let durable = policy.keys.durable_patterns();
     if durable.is_empty() {
         return;
     }

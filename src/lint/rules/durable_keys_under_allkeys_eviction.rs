@@ -2,7 +2,8 @@
 //! may evict any key.
 
 use crate::lint::Findings;
-use crate::policy::model::{EvictionPolicy, Policy};
+use crate::policy::model::Policy;
+use crate::redis_directives::eviction_policy_name;
 
 crate::declare_rule! {
     /// ## What it does
@@ -30,18 +31,11 @@ crate::declare_rule! {
 }
 
 pub fn check(policy: &Policy, out: &mut Findings) {
-    let policy_name = match policy.redis.maxmemory_policy {
-        EvictionPolicy::AllkeysLru => "allkeys-lru",
-        EvictionPolicy::AllkeysLfu => "allkeys-lfu",
-        EvictionPolicy::AllkeysRandom => "allkeys-random",
-        _ => return,
-    };
-    let durable: Vec<_> = policy
-        .keys
-        .patterns
-        .values()
-        .filter(|p| p.durable)
-        .collect();
+    let policy_name = eviction_policy_name(policy.redis.maxmemory_policy);
+    if !policy_name.starts_with("allkeys-") {
+        return;
+    }
+    let durable = policy.keys.durable_patterns();
     if durable.is_empty() {
         return;
     }
