@@ -15,7 +15,7 @@ use crate::schema::did_you_mean;
 use crate::source::{SourceFile, Span};
 use indexmap::IndexMap;
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// How many broken entries lowering removes before it stops trying to build a
 /// model. Beyond this the file is not a policy with mistakes but something else.
@@ -63,16 +63,18 @@ pub fn lower(
 /// Names declared anywhere in the file, even in entries that later fail to
 /// deserialize: a reference to a broken pattern is not also "unresolved".
 #[derive(Default)]
+/// Sorted, so candidate lists in help texts come out in the same order on
+/// every run.
 struct Declared {
-    patterns: HashSet<String>,
-    classes: HashSet<String>,
-    tags: HashSet<String>,
-    placeholders: HashSet<String>,
+    patterns: BTreeSet<String>,
+    classes: BTreeSet<String>,
+    tags: BTreeSet<String>,
+    placeholders: BTreeSet<String>,
 }
 
 impl Declared {
     fn collect(value: &Value) -> Self {
-        let names = |p: &str| -> HashSet<String> {
+        let names = |p: &str| -> BTreeSet<String> {
             value
                 .pointer(p)
                 .and_then(Value::as_object)
@@ -524,13 +526,12 @@ impl Cx<'_> {
             }
         }
         let mut patterns = IndexMap::new();
-        let pattern_names: HashSet<String> = raw.patterns.keys().cloned().collect();
         for (name, def) in raw.patterns {
             let pointer = format!("/keys/patterns/{}", esc(&name));
             if !self.check_identifier(&name, &pointer, "key pattern") {
                 continue;
             }
-            if let Some(p) = self.pattern(name, pointer, def, ttl, &placeholders, &pattern_names) {
+            if let Some(p) = self.pattern(name, pointer, def, ttl, &placeholders) {
                 patterns.insert(p.name.clone(), p);
             }
         }
@@ -569,7 +570,6 @@ impl Cx<'_> {
         def: raw::KeyPatternDef,
         ttl: &TtlRules,
         placeholders: &IndexMap<String, PlaceholderType>,
-        pattern_names: &HashSet<String>,
     ) -> Option<KeyPattern> {
         let segments = self.parse_key(&def.pattern, &format!("{pointer}/pattern"), placeholders)?;
         let jitter = def.jitter.unwrap_or(ttl.jitter);
@@ -600,13 +600,14 @@ impl Cx<'_> {
         }
         let mut queue = def.queue.clone();
         if let Some(q) = &def.queue
-            && !pattern_names.contains(q)
+            && !self.declared.patterns.contains(q)
         {
             let span = self.span(&format!("{pointer}/queue"));
+            let names: Vec<String> = self.declared.patterns.iter().cloned().collect();
             self.unresolved(
                 "key pattern",
                 q,
-                pattern_names.iter().map(String::as_str).collect(),
+                names.iter().map(String::as_str).collect(),
                 span,
             );
             queue = None;
