@@ -9,7 +9,7 @@ use support::render::{file, paths_under, without_policy_hash};
 use cachegen::render::{OutputFile, Templates};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus};
 use std::time::{Duration, Instant};
 use support::{Client, Reply};
 
@@ -131,34 +131,11 @@ fn run_script(
     timeout: Duration,
 ) -> (Option<ExitStatus>, String) {
     let out_path = dir.join(format!("{script}.out"));
-    let out = std::fs::File::create(&out_path).unwrap();
-    // Output goes to a file, not a pipe: the daemonized nodes must not hold
-    // a pipe open after the script exits.
-    let mut child = Command::new("sh")
-        .arg(script)
+    let mut cmd = Command::new("sh");
+    cmd.arg(script)
         .current_dir(dir)
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(out.try_clone().unwrap())
-        .stderr(out)
-        .spawn()
-        .expect("run sh");
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break Some(status);
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    (
-        status,
-        std::fs::read_to_string(&out_path).unwrap_or_default(),
-    )
+        .envs(env.iter().map(|(k, v)| (k, v)));
+    support::run_with_timeout(cmd, &out_path, timeout)
 }
 
 /// A cluster started by the generated bootstrap.sh. Dropping it stops every

@@ -863,31 +863,9 @@ impl Drop for Node {
 /// status (None when it timed out) and its output.
 fn run_sh(script: &str, timeout: Duration) -> (Option<ExitStatus>, String) {
     let out_dir = tempfile::tempdir().unwrap();
-    let out_path = out_dir.path().join("out");
-    let out = std::fs::File::create(&out_path).unwrap();
-    let mut child = Command::new("sh")
-        .args(["-c", script])
-        .stdin(Stdio::null())
-        .stdout(out.try_clone().unwrap())
-        .stderr(out)
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break Some(status);
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    (
-        status,
-        std::fs::read_to_string(&out_path).unwrap_or_default(),
-    )
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", script]);
+    support::run_with_timeout(cmd, &out_dir.path().join("out"), timeout)
 }
 
 fn succeeds(script: &str) -> bool {

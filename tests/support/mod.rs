@@ -252,3 +252,37 @@ pub fn info_field(info: &str, field: &str) -> Option<String> {
             .map(str::to_owned)
     })
 }
+
+/// Runs `cmd` with its output (stdout and stderr) going to `out_path`, killed
+/// after `timeout`; returns the exit status (None when it timed out) and the
+/// output. A file, not a pipe: daemonized children must not hold a pipe open
+/// after the command exits.
+pub fn run_with_timeout(
+    mut cmd: Command,
+    out_path: &Path,
+    timeout: Duration,
+) -> (Option<std::process::ExitStatus>, String) {
+    let out = std::fs::File::create(out_path).expect("create output file");
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().expect("clone output file"))
+        .stderr(out)
+        .spawn()
+        .expect("spawn command");
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for command") {
+            break Some(status);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    (
+        status,
+        std::fs::read_to_string(out_path).unwrap_or_default(),
+    )
+}
