@@ -2,11 +2,12 @@
 //! atomically, deterministic, and checked for staleness.
 
 mod support;
+use support::render::render;
 
 use support::render::file;
 
 use cachegen::policy::model::{Appendfsync, EvictionPolicy, Policy};
-use cachegen::render::{OutputFile, Templates};
+use cachegen::render::Templates;
 use std::path::Path;
 use std::process::Command;
 
@@ -15,25 +16,6 @@ const SHOP: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/fixtures/build-shop.yaml"
 );
-
-fn checked(path: &str) -> cachegen::FileReport {
-    let report = cachegen::check_path(Path::new(path), &cachegen::CheckOptions::default());
-    assert_eq!(
-        report.count(cachegen::diag::Severity::Error),
-        0,
-        "{path} must be clean: {:?}",
-        report.diagnostics
-    );
-    report
-}
-
-fn render(path: &str) -> (cachegen::FileReport, Vec<OutputFile>) {
-    let report = checked(path);
-    let files = cachegen::render_report(&report, &Templates::default())
-        .expect("renders")
-        .expect("templates render");
-    (report, files)
-}
 
 fn yes_no(b: bool) -> String {
     if b { "yes" } else { "no" }.into()

@@ -4,12 +4,15 @@
 //! renderer, so they can disagree with it; the JSON validated against a schema
 //! of the API subset; the Terraform parsed back and compared with the JSON.
 
+mod support;
+
 use cachegen::policy::model::{CacheLevel, Policy, Route, Visibility};
 use cachegen::render::cloudflare;
 use cachegen::render::{OutputFile, RenderError, Templates};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
+use support::render::{checked_text, file, render, render_text};
 
 const QUIZMENTOR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/policies/quizmentor.yaml");
 const SHOP: &str = concat!(
@@ -19,37 +22,6 @@ const SHOP: &str = concat!(
 const RULESET: &str = "cloudflare/cache-ruleset.json";
 const TERRAFORM: &str = "cloudflare/cache-ruleset.tf";
 const HEADERS: &str = "cloudflare/origin-headers.json";
-
-fn checked_bytes(name: &str, text: &str) -> cachegen::FileReport {
-    let report = cachegen::check_bytes(name, text.as_bytes(), &cachegen::CheckOptions::default());
-    assert_eq!(
-        report.count(cachegen::diag::Severity::Error),
-        0,
-        "{name} must be clean: {:?}",
-        report.diagnostics
-    );
-    report
-}
-
-fn render_text(name: &str, text: &str) -> (cachegen::FileReport, Vec<OutputFile>) {
-    let report = checked_bytes(name, text);
-    let files = cachegen::render_report(&report, &Templates::default())
-        .expect("renders")
-        .expect("templates render");
-    (report, files)
-}
-
-fn render_path(path: &str) -> (cachegen::FileReport, Vec<OutputFile>) {
-    render_text(path, &std::fs::read_to_string(path).unwrap())
-}
-
-fn file<'a>(files: &'a [OutputFile], path: &str) -> &'a str {
-    &files
-        .iter()
-        .find(|f| f.path == path)
-        .unwrap_or_else(|| panic!("{path} not generated"))
-        .contents
-}
 
 fn json_file(files: &[OutputFile], path: &str) -> Value {
     let text = file(files, path);
@@ -102,7 +74,7 @@ fn redact_hash(text: &str) -> String {
 
 #[test]
 fn quizmentor_snapshots() {
-    let (_, files) = render_path(QUIZMENTOR);
+    let (_, files) = render(QUIZMENTOR);
     for path in [RULESET, TERRAFORM, HEADERS] {
         let name = format!("quizmentor__{}", path.trim_start_matches("cloudflare/"));
         insta::assert_snapshot!(name, redact_hash(file(&files, path)));
@@ -111,7 +83,7 @@ fn quizmentor_snapshots() {
 
 #[test]
 fn shop_snapshots() {
-    let (_, files) = render_path(SHOP);
+    let (_, files) = render(SHOP);
     for path in [RULESET, TERRAFORM, HEADERS] {
         let name = format!("shop__{}", path.trim_start_matches("cloudflare/"));
         insta::assert_snapshot!(name, redact_hash(file(&files, path)));
@@ -461,7 +433,7 @@ fn assert_all(report: &cachegen::FileReport, files: &[OutputFile]) {
 
 #[test]
 fn quizmentor_rules_and_headers_follow_the_policy() {
-    let (report, files) = render_path(QUIZMENTOR);
+    let (report, files) = render(QUIZMENTOR);
     assert_all(&report, &files);
     // The bypass is last in quizmentor already; it is what the ordering protects.
     let ruleset = json_file(&files, RULESET);
@@ -473,7 +445,7 @@ fn quizmentor_rules_and_headers_follow_the_policy() {
 
 #[test]
 fn shop_rules_and_headers_follow_the_policy() {
-    let (report, files) = render_path(SHOP);
+    let (report, files) = render(SHOP);
     assert_all(&report, &files);
 }
 
@@ -578,7 +550,7 @@ fn no_edge_no_cloudflare_files() {
 
 #[test]
 fn descriptions_name_the_policy_and_its_hash() {
-    let (_, files) = render_path(QUIZMENTOR);
+    let (_, files) = render(QUIZMENTOR);
     let hash: String = Sha256::digest(std::fs::read(QUIZMENTOR).unwrap())
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -598,8 +570,8 @@ fn descriptions_name_the_policy_and_its_hash() {
 
 #[test]
 fn output_is_byte_deterministic() {
-    let (_, a) = render_path(QUIZMENTOR);
-    let (_, b) = render_path(QUIZMENTOR);
+    let (_, a) = render(QUIZMENTOR);
+    let (_, b) = render(QUIZMENTOR);
     let pick = |files: &[OutputFile]| -> Vec<OutputFile> {
         files
             .iter()
@@ -620,7 +592,7 @@ fn templates_can_be_overridden() {
         "{{ json }}\n\n",
     )
     .unwrap();
-    let report = checked_bytes(SHOP, &std::fs::read_to_string(SHOP).unwrap());
+    let report = checked_text(SHOP, &std::fs::read_to_string(SHOP).unwrap());
     let templates = Templates {
         override_dir: Some(dir.path().to_owned()),
     };
@@ -1071,7 +1043,7 @@ fn terraform_ruleset(tf: &str) -> Value {
 fn the_subset_schema_rejects_what_the_api_would() {
     // Guards the guard: a schema that accepts anything proves nothing.
     let validator = subset_validator();
-    let (_, files) = render_path(QUIZMENTOR);
+    let (_, files) = render(QUIZMENTOR);
     let good = json_file(&files, RULESET);
     assert!(validator.is_valid(&good));
     type Mutation = (&'static str, fn(&mut Value));

@@ -3,6 +3,7 @@
 //! must bring up the policy's cluster, healthy, with the policy's settings.
 
 mod support;
+use support::render::render;
 
 use support::render::{file, paths_under, without_policy_hash};
 
@@ -20,20 +21,6 @@ const SHOP: &str = concat!(
 );
 
 const SLOTS: i64 = 16384;
-
-fn render(path: &str) -> (cachegen::FileReport, Vec<OutputFile>) {
-    let report = cachegen::check_path(Path::new(path), &cachegen::CheckOptions::default());
-    assert_eq!(
-        report.count(cachegen::diag::Severity::Error),
-        0,
-        "{path} must be clean: {:?}",
-        report.diagnostics
-    );
-    let files = cachegen::render_report(&report, &Templates::default())
-        .expect("renders")
-        .expect("templates render");
-    (report, files)
-}
 
 fn directive_lines(conf: &str) -> Vec<&str> {
     conf.lines()

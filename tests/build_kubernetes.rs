@@ -6,6 +6,7 @@
 //! cluster by the Job's script, and judged by the pods' probe scripts.
 
 mod support;
+use support::render::{render, render_text};
 
 use support::render::{paths_under, without_policy_hash};
 
@@ -44,25 +45,6 @@ fn edit(text: &str, from: &str, to: &str) -> String {
 
 fn check(name: &str, text: &str) -> cachegen::FileReport {
     cachegen::check_bytes(name, text.as_bytes(), &cachegen::CheckOptions::default())
-}
-
-/// Checks and renders a policy that must be free of errors.
-fn render_text(name: &str, text: &str) -> (cachegen::FileReport, Vec<OutputFile>) {
-    let report = check(name, text);
-    assert_eq!(
-        report.count(cachegen::diag::Severity::Error),
-        0,
-        "{name} must be clean: {:?}",
-        report.diagnostics
-    );
-    let files = cachegen::render_report(&report, &Templates::default())
-        .expect("renders")
-        .expect("templates render");
-    (report, files)
-}
-
-fn render_path(path: &str) -> (cachegen::FileReport, Vec<OutputFile>) {
-    render_text(path, &std::fs::read_to_string(path).unwrap())
 }
 
 fn manifest_text(files: &[OutputFile]) -> &str {
@@ -301,7 +283,7 @@ fn policy_of(report: &cachegen::FileReport) -> &cachegen::policy::model::Policy 
 
 #[test]
 fn quizmentor_manifest_snapshot() {
-    let (_, files) = render_path(QUIZMENTOR);
+    let (_, files) = render(QUIZMENTOR);
     assert_eq!(paths_under(&files, "kubernetes"), [MANIFEST]);
     let text = manifest_text(&files);
     assert!(
@@ -313,7 +295,7 @@ fn quizmentor_manifest_snapshot() {
 
 #[test]
 fn every_document_is_its_typed_object_and_matches_the_policy() {
-    let (report, files) = render_path(QUIZMENTOR);
+    let (report, files) = render(QUIZMENTOR);
     let policy = policy_of(&report);
     let cluster = policy.cluster.as_ref().unwrap();
     let k8s = cluster.kubernetes.as_ref().unwrap();
@@ -696,7 +678,7 @@ fn the_longest_name_fits_every_kubernetes_limit() {
 
 #[test]
 fn a_policy_without_kubernetes_renders_no_kubernetes_file() {
-    let (report, files) = render_path(SHOP);
+    let (report, files) = render(SHOP);
     assert!(policy_of(&report).cluster.is_none());
     assert_eq!(paths_under(&files, "kubernetes"), Vec::<&str>::new());
 

@@ -4,6 +4,7 @@
 //! cluster-enabled `redis-server` confirms every hash slot it computes.
 
 mod support;
+use support::render::{checked, checked_text};
 
 use cachegen::keys::Segment;
 use cachegen::policy::model::PlaceholderType;
@@ -84,21 +85,6 @@ cluster:
   node_timeout: 5s
 "#;
 
-fn checked_bytes(name: &str, text: &str) -> cachegen::FileReport {
-    let report = cachegen::check_bytes(name, text.as_bytes(), &cachegen::CheckOptions::default());
-    assert_eq!(
-        report.count(cachegen::diag::Severity::Error),
-        0,
-        "{name} must be clean: {:?}",
-        report.diagnostics
-    );
-    report
-}
-
-fn checked(path: &str) -> cachegen::FileReport {
-    checked_bytes(path, &std::fs::read_to_string(path).unwrap())
-}
-
 fn rust_file(report: &cachegen::FileReport) -> OutputFile {
     let policy = report.policy.as_ref().expect("model");
     let files = cachegen::render_report(report, &Templates::default())
@@ -145,7 +131,7 @@ fn policy_with(patterns: &str, invalidation: &str) -> String {
 }
 
 fn render_error(text: &str) -> String {
-    let report = checked_bytes("names.yaml", text);
+    let report = checked_text("names.yaml", text);
     match cachegen::render_report(&report, &Templates::default()).expect("no errors") {
         Ok(_) => panic!("rendered, but names collide:\n{text}"),
         Err(e) => e.0,
@@ -655,14 +641,14 @@ fn shop_module_serves_a_real_crate() {
 
 #[test]
 fn edge_case_module_serves_a_real_crate_and_matches_redis_slots() {
-    let slots = consumer_crate(&checked_bytes("edge-cases.yaml", EDGE_CASES), "2021");
+    let slots = consumer_crate(&checked_text("edge-cases.yaml", EDGE_CASES), "2021");
     assert!(slots.iter().any(|(k, _)| k == "{fixed:only}"), "{slots:?}");
     assert_redis_agrees(&slots);
 }
 
 #[test]
 fn keywords_become_raw_identifiers() {
-    let file = rust_file(&checked_bytes("edge-cases.yaml", EDGE_CASES));
+    let file = rust_file(&checked_text("edge-cases.yaml", EDGE_CASES));
     let text = &file.contents;
     assert!(text.contains("pub fn r#match(r#type: &str, r#gen: &str) -> String"));
     assert!(text.contains("pub fn self_(self_: u64, id: &str) -> String"));

@@ -33,3 +33,40 @@ pub fn without_policy_hash(text: &str) -> String {
         .join("\n")
         + "\n"
 }
+
+/// Checks policy text that must have no error-level findings.
+pub fn checked_text(name: &str, text: &str) -> cachegen::FileReport {
+    let report = cachegen::check_bytes(name, text.as_bytes(), &cachegen::CheckOptions::default());
+    assert_eq!(
+        report.count(cachegen::diag::Severity::Error),
+        0,
+        "{name} must be clean: {:?}",
+        report.diagnostics
+    );
+    report
+}
+
+/// Checks the policy file at `path`, which must have no error-level findings.
+pub fn checked(path: &str) -> cachegen::FileReport {
+    checked_text(
+        path,
+        &std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {path}: {e}")),
+    )
+}
+
+/// Checks and renders policy text with the embedded templates.
+pub fn render_text(name: &str, text: &str) -> (cachegen::FileReport, Vec<OutputFile>) {
+    let report = checked_text(name, text);
+    let files = cachegen::render_report(&report, &cachegen::render::Templates::default())
+        .expect("renders")
+        .expect("templates render");
+    (report, files)
+}
+
+/// Checks and renders the policy file at `path`.
+pub fn render(path: &str) -> (cachegen::FileReport, Vec<OutputFile>) {
+    render_text(
+        path,
+        &std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {path}: {e}")),
+    )
+}
