@@ -26,6 +26,11 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "cluster/stop.sh.j2",
         include_str!("../../templates/cluster/stop.sh.j2"),
     ),
+    // Included by both scripts: the port-list derivation and checks.
+    (
+        "cluster/ports.sh.j2",
+        include_str!("../../templates/cluster/ports.sh.j2"),
+    ),
 ];
 
 #[derive(Debug, Serialize)]
