@@ -17,6 +17,7 @@ pub mod redis_directives;
 pub mod render;
 pub mod schema;
 pub mod source;
+pub mod verify;
 
 use diag::{Diagnostic, Severity, codes};
 use lint::LevelOverrides;

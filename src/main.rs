@@ -91,6 +91,10 @@ enum Command {
         #[command(flatten)]
         levels: LevelArgs,
     },
+    /// Check a live Redis or Redis Cluster against a policy: config drift,
+    /// topology, keyspace conformance, hit ratio. Read-only; exit 0 conforms,
+    /// 1 violations, 2 usage or policy error, 3 could not connect or incomplete.
+    Verify(VerifyArgs),
     /// Print the policy format's JSON Schema.
     Schema,
     /// Explain a diagnostic code or lint rule, or list them all.
@@ -101,6 +105,51 @@ enum Command {
         #[arg(long, conflicts_with = "rule")]
         all: bool,
     },
+}
+
+#[derive(clap::Args)]
+struct VerifyArgs {
+    /// A YAML policy, or the policy.lock.json `build` writes (default: the
+    /// one policies/*.yaml).
+    policy: Option<PathBuf>,
+    /// redis:// or rediss:// URL of any one node; user and password may be in it.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true, value_name = "URL")]
+    redis: String,
+    /// ACL user, when not in the URL.
+    #[arg(long, env = "CACHEGEN_REDIS_USER", value_name = "USER")]
+    user: Option<String>,
+    /// Read the password from FILE (else the URL, CACHEGEN_REDIS_PASSWORD or REDISCLI_AUTH).
+    #[arg(long, value_name = "FILE")]
+    password_file: Option<PathBuf>,
+    /// Trust the CA certificates in this PEM file (rediss://) instead of the system's.
+    #[arg(long, value_name = "FILE")]
+    tls_ca: Option<PathBuf>,
+    /// Check server certificates against NAME instead of each node's host.
+    #[arg(long, value_name = "NAME")]
+    tls_server_name: Option<String>,
+    /// Keys to inspect per primary.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 10_000,
+        conflicts_with = "full"
+    )]
+    sample: u64,
+    /// Inspect every key (a complete pass; pair with --rate on busy servers).
+    #[arg(long)]
+    full: bool,
+    /// Most commands per second per node.
+    #[arg(long, value_name = "OPS", value_parser = clap::value_parser!(u32).range(1..))]
+    rate: Option<u32>,
+    /// Connect timeout, and the longest wait for any reply.
+    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    timeout: String,
+    /// SCAN COUNT per call (at most 1000, to keep other clients' latency low).
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    scan_count: u32,
+    /// Never draw progress bars (they are drawn only on a terminal anyway).
+    #[arg(long)]
+    no_progress: bool,
 }
 
 fn main() -> ExitCode {
@@ -153,12 +202,107 @@ fn run(cli: Cli) -> Result<u8, String> {
             build(&reports, &out, check, every_policy, &templates)
                 .map(|exit| exit.max(check_exit_code(&reports)))
         }
+        Command::Verify(args) => verify(args, cli.format, use_color(cli.color)),
         Command::Schema => {
             print(&cachegen::schema::policy_schema_text())?;
             Ok(0)
         }
         Command::Rule { rule, all } => explain_rule(rule, all),
     }
+}
+
+/// Loads the policy (YAML or lock), connects, checks, prints; exit 0/1/2/3.
+fn verify(args: VerifyArgs, format: Format, color: bool) -> Result<u8, String> {
+    use cachegen::verify;
+    let path = match args.policy {
+        Some(p) => p,
+        None => match default_policies()?.as_slice() {
+            [one] => one.clone(),
+            many => {
+                return Err(format!(
+                    "{} policies in policies/; name the one to verify",
+                    many.len()
+                ));
+            }
+        },
+    };
+    let report = if path.extension().is_some_and(|x| x == "json") {
+        let name = path.display().to_string();
+        match std::fs::read(&path) {
+            Ok(bytes) => cachegen::policy::from_lock::check_lock(&name, &bytes),
+            Err(e) => return Err(format!("cannot read `{name}`: {e}")),
+        }
+    } else {
+        cachegen::check_path(&path, &CheckOptions::default())
+    };
+    let policy = match &report.policy {
+        Some(policy) if !report.unreadable && report.count(Severity::Error) == 0 => policy,
+        _ => {
+            print(&output::render(
+                if format == Format::Junit {
+                    Format::Human
+                } else {
+                    format
+                },
+                std::slice::from_ref(&report),
+                color,
+            ))?;
+            eprintln!(
+                "cachegen: {} has errors; fix them (cachegen check) before verifying",
+                report.source.name()
+            );
+            return Ok(2);
+        }
+    };
+    let timeout = cachegen::load::units::parse_duration(&args.timeout)
+        .map_err(|e| format!("--timeout: {e}"))?;
+    if timeout.is_zero() {
+        return Err("--timeout must be more than zero".into());
+    }
+    let password_env = std::env::var("CACHEGEN_REDIS_PASSWORD")
+        .ok()
+        .or_else(|| std::env::var("REDISCLI_AUTH").ok());
+    let target = verify::target::parse(
+        &args.redis,
+        &verify::target::CredentialSources {
+            user: args.user,
+            password_file: args.password_file,
+            password_env,
+        },
+    )?;
+    let tls = if target.tls {
+        Some(verify::conn::Tls::new(
+            args.tls_ca.as_deref(),
+            args.tls_server_name,
+        )?)
+    } else if args.tls_ca.is_some() || args.tls_server_name.is_some() {
+        return Err("--tls-ca and --tls-server-name need a rediss:// URL".into());
+    } else {
+        None
+    };
+    let options = verify::Options {
+        target,
+        tls,
+        limits: verify::conn::Limits {
+            timeout: std::time::Duration::from_micros(timeout.as_micros()),
+            rate: args.rate,
+        },
+        coverage: if args.full {
+            verify::keyspace::Coverage::Full
+        } else {
+            verify::keyspace::Coverage::Sample(args.sample)
+        },
+        scan_count: args.scan_count,
+        progress: !args.no_progress && format == Format::Human,
+    };
+    let result = verify::run(policy, &options);
+    print(&verify::report::render(
+        format,
+        &result,
+        &report.source,
+        color,
+    ))?;
+    Ok(result.exit_code())
 }
 
 /// Renders and writes (or compares) every policy without error-level findings.
@@ -255,6 +399,7 @@ fn explain_rule(rule: Option<String>, all: bool) -> Result<u8, String> {
                 (true, Severity::Warning) => "warn",
                 (false, Severity::Error) => "error (fixed)",
                 (false, Severity::Warning) => "warn (fixed)",
+                (_, Severity::Note) => "note (fixed)",
             };
             out.push_str(&format!(
                 "{:<7} {:<40} {:<14} {}\n",
@@ -273,6 +418,7 @@ fn explain_rule(rule: Option<String>, all: bool) -> Result<u8, String> {
         (true, Severity::Warning) => "lint rule, default level: warn",
         (false, Severity::Error) => "always an error; cannot be allowed or suppressed",
         (false, Severity::Warning) => "always a warning; cannot be allowed or suppressed",
+        (_, Severity::Note) => "a note: reported, never a failure",
     };
     print(&format!(
         "# {} {}\n\n{}\n\n{level}\n\n{}",

@@ -1,7 +1,7 @@
 //! Owns how the policy's Redis settings become redis.conf directives, and the
 //! facts about those directives: since which version each exists and since
 //! which it is ignored. Render (redis.conf, node configs, the lock file) and
-//! lint read this one table; verify will compare `CONFIG GET` against it.
+//! lint read this one table; verify compares `CONFIG GET` against it.
 
 use crate::policy::model::{Appendfsync, EvictionPolicy, Policy, Version};
 use serde::Serialize;
@@ -59,6 +59,19 @@ pub fn availability(name: &str, version: Version) -> Availability {
     } else {
         Availability::Supported
     }
+}
+
+/// Directives `CONFIG SET` refuses: drift in them is fixed only by a restart
+/// with the right config file (measured on 7.0.15, shared/notes/redis.md).
+pub fn immutable_at_runtime(name: &str) -> bool {
+    matches!(
+        name,
+        "io-threads"
+            | "io-threads-do-reads"
+            | "cluster-enabled"
+            | "cluster-config-file"
+            | "cluster-port"
+    )
 }
 
 fn yes_no(b: bool) -> String {

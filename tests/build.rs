@@ -417,10 +417,11 @@ fn verifier_acl_allows_reads_and_refuses_writes_on_a_real_redis() {
         vec!["DBSIZE"],
         vec!["CONFIG", "GET", "maxmemory"],
         vec!["SCAN", "0", "COUNT", "1000"],
-        vec!["TTL", "v2:user:1:profile"],
+        vec!["PTTL", "v2:user:1:profile"],
         vec!["TYPE", "v2:user:1:profile"],
         vec!["MEMORY", "USAGE", "v2:user:1:profile"],
         vec!["STRLEN", "v2:user:1:profile"],
+        vec!["GETRANGE", "v2:user:1:profile", "0", "3"],
         vec!["SLOWLOG", "GET", "10"],
     ] {
         let reply = verifier.command(&read).unwrap();
@@ -439,6 +440,9 @@ fn verifier_acl_allows_reads_and_refuses_writes_on_a_real_redis() {
         vec!["CONFIG", "SET", "maxmemory", "1"],
         vec!["EVAL", "return 1", "0"],
         vec!["GET", "v2:user:1:profile"],
+        vec!["OBJECT", "FREQ", "v2:user:1:profile"],
+        // Reads verify never sends are refused too: least privilege.
+        vec!["TTL", "v2:user:1:profile"],
     ] {
         let reply = verifier.command(&write).unwrap();
         assert!(

@@ -1,5 +1,6 @@
 //! Owns the codes of the diagnostics that are not lint rules: reading, schema
-//! and semantic errors (CG0xx). Their severity is fixed and they cannot be
+//! and semantic errors (CG0xx), and the findings of `cachegen verify` against a
+//! live server (CG4xx). Their severity is fixed and they cannot be
 //! allowed or suppressed, because a policy that has them does not mean anything
 //! definite. (CG090, an unused suppression, is the one warning among them.)
 //! Lint rules (CG1xx and up) live in `lint::rules`, one per file.
@@ -133,4 +134,98 @@ fixed_codes! {
     /// maxmemory_policy: allkeys-lru  # cachegen: allow CG101 -- sessions live in another Redis
     /// ```
     INVALID_SUPPRESSION = "CG091", "invalid-suppression", Error, "a suppression comment is malformed";
+
+    // ---- CG4xx: `cachegen verify`, a live Redis against the policy ----------
+
+    /// A directive the policy manages has another value on a live node
+    /// (`CONFIG GET`, units normalized). Someone ran `CONFIG SET`, or the node
+    /// was started from another file. Directives that are immutable at runtime
+    /// (`io-threads`, `cluster-enabled`, ...) say so: fixing them needs a restart.
+    ///
+    /// Example: the policy says `maxmemory_policy: volatile-lru`, the node
+    /// answers `allkeys-lru`; durable sessions are now evictable.
+    CONFIG_DRIFT = "CG401", "config-drift", Error, "a live node's config differs from the policy";
+    /// The server does not know a directive the policy manages (`CONFIG GET`
+    /// returns nothing): it is older or newer than the policy's target, or a
+    /// fork such as Valkey. Nothing to compare, so nothing fails.
+    DIRECTIVE_NOT_APPLICABLE = "CG402", "directive-not-applicable", Note, "the server has no such directive";
+    /// `CONFIG GET` is refused (managed services such as ElastiCache rename or
+    /// block it; an ACL without `+config|get`). The config was not checked, so
+    /// the report says so instead of claiming conformance.
+    CONFIG_NOT_CHECKABLE = "CG403", "config-not-checkable", Warning, "the server does not let its config be read";
+    /// The policy declares a Redis Cluster and the server is a single node, or
+    /// the other way round. Hash-slot rules, key shapes (hash tags) and the
+    /// client settings differ between the two.
+    SERVER_MODE_MISMATCH = "CG410", "server-mode-mismatch", Error, "cluster mode differs from the policy";
+    /// The cluster has another number of masters (nodes serving slots) than
+    /// `cluster.masters`.
+    MASTER_COUNT_MISMATCH = "CG411", "master-count-mismatch", Error, "the number of masters differs from the policy";
+    /// A master has another number of replicas than
+    /// `cluster.replicas_per_master`: a dead or missing replica means one
+    /// failure away from losing the master's slots.
+    REPLICA_COUNT_MISMATCH = "CG412", "replica-count-mismatch", Error, "a master has the wrong number of replicas";
+    /// Some of the 16384 hash slots are served by no master. Keys in them
+    /// cannot be read or written (or the whole cluster is down with
+    /// `cluster-require-full-coverage yes`).
+    SLOTS_NOT_COVERED = "CG413", "slots-not-covered", Error, "hash slots are not all served";
+    /// A node is flagged `fail`, `fail?`, `handshake` or `noaddr`, or its
+    /// cluster bus link is down. `redis-cli --cluster check` exits 0 in this
+    /// state; verify does not.
+    NODE_UNHEALTHY = "CG414", "node-unhealthy", Error, "a cluster node is failing";
+    /// A replica's link to its master is not `up` (`INFO replication`
+    /// `master_link_status`): it serves stale data and cannot take over cleanly.
+    REPLICA_LINK_DOWN = "CG415", "replica-link-down", Error, "a replica is not replicating";
+    /// A master and one of its own replicas run on the same host, so one
+    /// machine failure loses both. On loopback (a test cluster) this is a
+    /// warning.
+    REPLICA_SHARES_HOST = "CG416", "replica-shares-host", Error, "a master and its replica share a host";
+    /// Keys that match no declared pattern, tag set or stampede lock. Nobody
+    /// owns their TTL or invalidation. The report lists their most common
+    /// prefixes (digit runs folded to `#`).
+    UNKNOWN_KEYS = "CG420", "unknown-keys", Warning, "keys match no declared pattern";
+    /// Keys that carry a prefix from `keys.previous_prefixes` (`v1:` after a
+    /// bump to `v2:`). Nothing reads them any more; without a TTL they stay
+    /// until someone deletes them.
+    OLD_VERSION_KEYS = "CG421", "old-version-keys", Warning, "keys carry an old version prefix";
+    /// A key has no TTL although its pattern (or tag set, or stampede lock)
+    /// requires one. It lives until evicted; under `volatile-*` it is never
+    /// evicted, and a lock without a TTL blocks its key forever.
+    MISSING_TTL = "CG422", "missing-ttl", Error, "a key that must expire has no TTL";
+    /// A key's remaining TTL is above the most its pattern allows (base TTL
+    /// plus jitter, or the authenticated cap). Remaining TTLs only shrink, so
+    /// this is certain: some writer uses another TTL than the policy.
+    TTL_ABOVE_MAX = "CG423", "ttl-above-max", Error, "a key lives longer than its pattern allows";
+    /// A key of a durable pattern (`durable: true`, `ttl: none`) has a TTL:
+    /// data the policy says must never disappear will expire.
+    DURABLE_KEY_WITH_TTL = "CG424", "durable-key-with-ttl", Error, "a durable key carries a TTL";
+    /// A key's Redis type differs from its pattern's `type` (a hash where a
+    /// string is declared). Readers written against the policy fail with
+    /// WRONGTYPE.
+    WRONG_VALUE_TYPE = "CG425", "wrong-value-type", Error, "a key has another type than declared";
+    /// A value is larger than `keys.max_value_size` (bytes of a string, or
+    /// `MEMORY USAGE` for other types). Big values block the event loop and
+    /// the network when read.
+    VALUE_TOO_LARGE = "CG426", "value-too-large", Warning, "a value is over the size threshold";
+    /// A string above its pattern's `compress_above` does not start with a
+    /// known compression header (gzip, zlib, zstd, lz4 frame, snappy frame).
+    /// Verify reads at most the first 4 bytes, of these keys only.
+    VALUE_NOT_COMPRESSED = "CG427", "value-not-compressed", Warning, "a value above the compression threshold is stored uncompressed";
+    /// The keyspace hit ratio (`INFO stats`, read before verify touched any
+    /// key, summed over every node) is below `targets.redis_hit_ratio`.
+    HIT_RATIO_BELOW_TARGET = "CG430", "hit-ratio-below-target", Warning, "the hit ratio is below its target";
+    /// Too few lookups since the last restart or `CONFIG RESETSTAT` to judge
+    /// the hit ratio.
+    HIT_RATIO_NOT_MEASURABLE = "CG431", "hit-ratio-not-measurable", Note, "too little traffic to judge the hit ratio";
+    /// Keys were evicted (`evicted_keys`) while the policy has durable
+    /// patterns that the eviction policy can reach: durable keys may be
+    /// among them. An error under `allkeys-*`; a warning under `volatile-*`
+    /// when a durable pattern has a TTL.
+    EVICTIONS_WITH_DURABLE_DATA = "CG432", "evictions-with-durable-data", Error, "keys were evicted while durable data is evictable";
+    /// Writes were refused with `OOM command not allowed` (`INFO errorstats`):
+    /// memory is full of keys the eviction policy may not evict.
+    OOM_REJECTIONS = "CG433", "oom-rejections", Error, "writes were refused for lack of memory";
+    /// The slow log holds commands slower than `targets.cached_latency` (or
+    /// `redis.slowlog.log_slower_than`). Only command names are reported,
+    /// never arguments.
+    SLOW_COMMANDS = "CG434", "slow-commands", Warning, "commands slower than the latency target";
 }

@@ -14,6 +14,8 @@ pub enum Format {
     Json,
     Sarif,
     Github,
+    /// JUnit XML, for CI systems that show test results.
+    Junit,
 }
 
 /// Version of the `--format json` envelope. Bump on incompatible changes.
@@ -34,7 +36,96 @@ pub fn render(format: Format, reports: &[FileReport], color: bool) -> String {
             s
         }
         Format::Github => github(reports),
+        Format::Junit => junit(reports),
     }
+}
+
+/// XML 1.0 text: escaped, and without the control characters XML forbids
+/// (written as `\u{..}` instead).
+pub fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || matches!(c as u32, 0xFFFE | 0xFFFF) => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// JUnit XML: one test suite per policy file, one failing test case per
+/// error-level diagnostic; a file without errors is one passing case, with
+/// its warnings in `system-out`.
+fn junit(reports: &[FileReport]) -> String {
+    use std::fmt::Write;
+    let mut suites = String::new();
+    let (mut total, mut failures) = (0, 0);
+    for report in reports {
+        let name = xml_escape(report.source.name());
+        let at = |d: &Diagnostic| {
+            d.span.map_or(String::new(), |s| {
+                let (l, c) = report.source.line_col(s.start);
+                format!(":{l}:{c}")
+            })
+        };
+        let mut cases = String::new();
+        let errors: Vec<&Diagnostic> = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .collect();
+        for d in &errors {
+            let _ = write!(
+                cases,
+                "    <testcase classname=\"cachegen.check\" name=\"{name}{} {}\">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>\n",
+                at(d),
+                d.code.code,
+                xml_escape(&d.message),
+                d.code.code,
+                xml_escape(d.help.as_deref().unwrap_or_default())
+            );
+        }
+        if errors.is_empty() {
+            let notes: Vec<String> = report
+                .diagnostics
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{}{}: {}[{}] {}",
+                        report.source.name(),
+                        at(d),
+                        d.severity.as_str(),
+                        d.code.code,
+                        d.message
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                cases,
+                "    <testcase classname=\"cachegen.check\" name=\"{name}\"><system-out>{}</system-out></testcase>",
+                xml_escape(&notes.join("\n"))
+            );
+        }
+        let tests = errors.len().max(1);
+        total += tests;
+        failures += errors.len();
+        let _ = write!(
+            suites,
+            "  <testsuite name=\"{name}\" tests=\"{tests}\" failures=\"{}\" errors=\"0\">\n{cases}  </testsuite>\n",
+            errors.len()
+        );
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"cachegen check\" tests=\"{total}\" failures=\"{failures}\" errors=\"0\">\n{suites}</testsuites>\n"
+    )
 }
 
 struct Miette<'a> {
@@ -79,6 +170,7 @@ impl miette::Diagnostic for Miette<'_> {
         Some(match self.diag.severity {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
+            Severity::Note => miette::Severity::Advice,
         })
     }
 
@@ -110,6 +202,14 @@ impl miette::Diagnostic for Miette<'_> {
 }
 
 fn human(reports: &[FileReport], color: bool) -> String {
+    let (mut out, errors, warnings) = human_diagnostics(reports, color);
+    summary(&mut out, reports.len(), errors, warnings);
+    out
+}
+
+/// The diagnostics with their snippets, without the closing summary line
+/// (verify prints its own). Returns the text, errors and warnings.
+pub fn human_diagnostics(reports: &[FileReport], color: bool) -> (String, usize, usize) {
     let theme = if color {
         miette::GraphicalTheme::unicode()
     } else {
@@ -130,6 +230,7 @@ fn human(reports: &[FileReport], color: bool) -> String {
             match diag.severity {
                 Severity::Error => errors += 1,
                 Severity::Warning => warnings += 1,
+                Severity::Note => {}
             }
             let primary_line = diag.span.map(|s| report.source.line_col(s.start).0);
             let mut near = Vec::new();
@@ -163,7 +264,10 @@ fn human(reports: &[FileReport], color: bool) -> String {
             out.push('\n');
         }
     }
-    let files = reports.len();
+    (out, errors, warnings)
+}
+
+fn summary(out: &mut String, files: usize, errors: usize, warnings: usize) {
     let plural = |n: usize, w: &str| {
         if n == 1 {
             format!("{n} {w}")
@@ -190,7 +294,6 @@ fn human(reports: &[FileReport], color: bool) -> String {
             .replace("policys", "policies"),
         );
     }
-    out
 }
 
 fn location(source: &SourceFile, diag: &Diagnostic) -> Value {
@@ -259,6 +362,7 @@ fn sarif_level(s: Severity) -> &'static str {
     match s {
         Severity::Error => "error",
         Severity::Warning => "warning",
+        Severity::Note => "note",
     }
 }
 
@@ -369,6 +473,7 @@ fn github(reports: &[FileReport]) -> String {
             let command = match d.severity {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
+                Severity::Note => "notice",
             };
             let mut props = vec![format!("file={}", escape_property(report.source.name()))];
             if let Some(span) = d.span {

@@ -554,6 +554,18 @@ impl SpanIndex {
     pub fn key(&self, pointer: &str) -> Option<Span> {
         self.spans.get(pointer).and_then(|(_, key)| *key)
     }
+
+    /// The spans recorded for exactly `pointer` (value, key), no fallback.
+    pub fn entry(&self, pointer: &str) -> Option<(Span, Option<Span>)> {
+        self.spans.get(pointer).copied()
+    }
+
+    /// Records the spans of `pointer`. For indexes whose pointers are not the
+    /// file's own: a lock file read back into policy-file pointers
+    /// (`policy::from_lock`) maps each of them to where the lock holds it.
+    pub fn insert(&mut self, pointer: String, value: Span, key: Option<Span>) {
+        self.spans.insert(pointer, (value, key));
+    }
 }
 
 /// Escapes one JSON-pointer reference token (RFC 6901).

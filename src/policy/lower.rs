@@ -335,6 +335,7 @@ impl Cx<'_> {
             targets: raw.targets,
             warming,
             lint_levels,
+            provenance: None,
             spans: std::mem::take(&mut self.spans),
         }
     }
@@ -1448,6 +1449,46 @@ impl Cx<'_> {
                     self.span(&format!("/client/{field}/step")),
                     "step > max",
                     None,
+                );
+            }
+        }
+        // Clients take these in milliseconds (ioredis), and the lock file
+        // records them so; a finer value would be silently rounded.
+        let backoff = |b: &Option<raw::Backoff>| b.as_ref().map(|b| (b.step, b.max));
+        let durations = [
+            ("connect_timeout", client.connect_timeout),
+            ("command_timeout", client.command_timeout),
+            ("keepalive", client.keepalive),
+            (
+                "retry_backoff/step",
+                backoff(&client.retry_backoff).map(|b| b.0),
+            ),
+            (
+                "retry_backoff/max",
+                backoff(&client.retry_backoff).map(|b| b.1),
+            ),
+            (
+                "cluster_retry_backoff/step",
+                backoff(&client.cluster_retry_backoff).map(|b| b.0),
+            ),
+            (
+                "cluster_retry_backoff/max",
+                backoff(&client.cluster_retry_backoff).map(|b| b.1),
+            ),
+        ];
+        for (field, value) in durations {
+            if let Some(d) = value
+                && !d.as_micros().is_multiple_of(1000)
+            {
+                self.report(
+                    codes::OUT_OF_RANGE,
+                    format!(
+                        "`{}` `{d}` is not a whole number of milliseconds",
+                        field.replace('/', ".")
+                    ),
+                    self.span(&format!("/client/{field}")),
+                    "sub-millisecond",
+                    Some("clients take this in milliseconds".into()),
                 );
             }
         }

@@ -35,7 +35,20 @@ pub struct Policy {
     pub warming: IndexMap<String, WarmTask>,
     /// Lint levels from the policy, by rule code.
     pub lint_levels: IndexMap<&'static str, LintLevel>,
+    /// Set when the model was read back from a lock file: the policy file it
+    /// was first built from. Generated-file headers name that file and its
+    /// hash, not the lock's, so output rebuilt from a lock is byte-identical.
+    pub provenance: Option<Provenance>,
     pub(crate) spans: SpanIndex,
+}
+
+/// The policy file a lock file was rendered from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provenance {
+    /// File name without directories (`quizmentor.yaml`).
+    pub file_name: String,
+    /// sha256 of the policy file, lowercase hex.
+    pub sha256: String,
 }
 
 impl Policy {

@@ -3,10 +3,10 @@
 //! Reviewers diff it to see what a policy change really changes, and `verify`
 //! can run from it where the YAML source is not deployed.
 
-use super::{OutputFile, RenderError, Renderer, redis_conf};
+use super::{Origin, OutputFile, RenderError, Renderer, redis_conf};
 use crate::keys::Segment;
 use crate::load::units::{Duration, MemorySize, Percent};
-use crate::policy::model::{CacheLevel, Policy, Strategy, Ttl, ValueType, Visibility};
+use crate::policy::model::{CacheLevel, LintLevel, Policy, Strategy, Ttl, ValueType, Visibility};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -87,8 +87,10 @@ fn key_shape(policy: &Policy, segments: &[Segment], hash_tag: Option<(usize, usi
     }
 }
 
-pub fn lock_value(policy: &Policy, r: &Renderer<'_>) -> Value {
-    let origin = r.origin();
+/// The lock as a JSON value. `policy::from_lock` reads it back into the model
+/// and compares this value of the result with what it read, so everything a
+/// renderer needs must be here, and every value must be a function of the model.
+pub fn lock_value(policy: &Policy, origin: &Origin) -> Value {
     let patterns: Map<String, Value> = policy
         .keys
         .patterns
@@ -98,6 +100,7 @@ pub fn lock_value(policy: &Policy, r: &Renderer<'_>) -> Value {
                 p.name.clone(),
                 json!({
                     "pattern": p.text,
+                    "description": p.description,
                     "key": key_shape(policy, &p.segments, p.hash_tag),
                     "placeholders": p.segments.iter().filter_map(|s| match s {
                         Segment::Placeholder { name, ty } => Some(json!({ "name": name, "type": enum_name(ty) })),
@@ -195,8 +198,17 @@ pub fn lock_value(policy: &Policy, r: &Renderer<'_>) -> Value {
     let warming: Map<String, Value> = policy
         .warming
         .values()
-        .map(|w| (w.name.clone(), json!({ "keys": w.keys, "on_startup": w.on_startup, "schedule": w.schedule, "limit": w.limit })))
+        .map(|w| (w.name.clone(), json!({ "keys": w.keys, "on_startup": w.on_startup, "schedule": w.schedule, "limit": w.limit, "description": w.description })))
         .collect();
+    // Rule codes by level, in the policy's order within each level.
+    let lint_level = |level: LintLevel| {
+        policy
+            .lint_levels
+            .iter()
+            .filter(|(_, l)| **l == level)
+            .map(|(code, _)| *code)
+            .collect::<Vec<_>>()
+    };
     json!({
         "format": LOCK_FORMAT,
         "version": LOCK_VERSION,
@@ -228,10 +240,24 @@ pub fn lock_value(policy: &Policy, r: &Renderer<'_>) -> Value {
             "replicas_per_master": c.replicas_per_master,
             "node_timeout_ms": c.node_timeout.as_millis(),
             "require_full_coverage": c.require_full_coverage,
+            "kubernetes": c.kubernetes.as_ref().map(|k| json!({
+                "namespace": k.namespace,
+                "name": k.name,
+                "image": k.image,
+                "memory_limit": k.memory_limit,
+                "cpu": k.cpu,
+                "storage": k.storage,
+                "storage_class": k.storage_class,
+            })),
         })),
         "client": client,
         "targets": targets,
         "warming": warming,
+        "lint": {
+            "allow": lint_level(LintLevel::Allow),
+            "warn": lint_level(LintLevel::Warn),
+            "deny": lint_level(LintLevel::Deny),
+        },
     })
 }
 
@@ -241,7 +267,7 @@ struct Context {
 }
 
 pub fn render(policy: &Policy, r: &Renderer<'_>) -> Result<Vec<OutputFile>, RenderError> {
-    let json = serde_json::to_string_pretty(&lock_value(policy, r))
+    let json = serde_json::to_string_pretty(&lock_value(policy, r.origin()))
         .map_err(|e| RenderError(format!("policy.lock.json: {e}")))?;
     Ok(vec![OutputFile {
         path: "policy.lock.json".into(),

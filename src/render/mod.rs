@@ -107,7 +107,17 @@ pub struct Origin {
 }
 
 impl Origin {
+    /// The origin of `policy` read from `source_name`. A model read back from
+    /// a lock file carries the policy file it was built from, and that wins:
+    /// the lock's own name and hash would make every header differ.
     pub fn new(policy: &Policy, source_name: &str, source_text: &str) -> Self {
+        if let Some(p) = &policy.provenance {
+            return Origin {
+                policy_name: policy.name.clone(),
+                file_name: p.file_name.clone(),
+                content_hash: p.sha256.clone(),
+            };
+        }
         let file_name = Path::new(source_name)
             .file_name()
             .and_then(|n| n.to_str())

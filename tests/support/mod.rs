@@ -4,7 +4,9 @@
 
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod render;
+pub mod verify;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

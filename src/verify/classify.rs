@@ -1,0 +1,325 @@
+//! Owns the one compiled matcher that tells, for any key read back from
+//! Redis, which declared thing owns it: a key pattern, a tag set, a stampede
+//! lock, a pattern under an old version prefix, or nothing. It also owns what
+//! each owner expects of its keys (TTL bound, type, durability, thresholds).
+//!
+//! All owners compile into one `regex_automata::meta::Regex` (anchored, one
+//! pattern per owner), so classifying a key costs one search, not one per
+//! pattern. `check` has already proven the key patterns unambiguous.
+
+use crate::keys::{Segment, type_regex};
+use crate::policy::model::{KeyPattern, Policy, Ttl, ValueType};
+use regex_automata::meta::Regex;
+use regex_automata::{Anchored, Input};
+
+/// What owns a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// Index into [`Classifier::owners`].
+    Owned(usize),
+    /// Carries a previous version prefix (`v1:`).
+    OldVersion,
+    Unknown,
+}
+
+/// A declared owner of keys and what it promises about them.
+#[derive(Debug, Clone)]
+pub struct Owner {
+    /// How the report names it: `session`, `tag set quizzes`,
+    /// `quiz_leaderboard stampede lock`.
+    pub label: String,
+    /// The key pattern's name, for grouping (a lock is grouped under its pattern).
+    pub pattern: String,
+    /// Policy pointer and field the findings point at.
+    pub pointer: String,
+    pub field: &'static str,
+    /// The key shape as stored (`v2:{user:<user_id>}:profile`).
+    pub shape: String,
+    /// Largest remaining TTL allowed, in ms; `None` = must not expire.
+    pub ttl_max_ms: Option<u64>,
+    pub durable: bool,
+    /// The Redis `TYPE` reply expected.
+    pub value_type: &'static str,
+    pub compress_above: Option<u64>,
+}
+
+pub struct Classifier {
+    regex: Regex,
+    /// Regex pattern id → class.
+    classes: Vec<Class>,
+    pub owners: Vec<Owner>,
+}
+
+/// `TYPE` reply for a declared value type.
+pub fn type_name(t: ValueType) -> &'static str {
+    match t {
+        ValueType::String => "string",
+        ValueType::Hash => "hash",
+        ValueType::List => "list",
+        ValueType::Set => "set",
+        ValueType::Zset => "zset",
+        ValueType::Stream => "stream",
+    }
+}
+
+fn ttl_max_ms(ttl: Ttl) -> Option<u64> {
+    ttl.max().map(|d| d.as_micros().div_ceil(1000))
+}
+
+/// The stored key's regex body and its display shape. Hash-tag braces are
+/// part of the key only in cluster mode, as in every generated key builder.
+fn key_shape(
+    policy: &Policy,
+    prefix: Option<&str>,
+    segments: &[Segment],
+    hash_tag: Option<(usize, usize)>,
+) -> (String, String) {
+    let mut regex = String::new();
+    let mut shape = String::new();
+    if let Some(prefix) = prefix {
+        regex.push_str(&escape(prefix));
+        regex.push(':');
+        shape.push_str(prefix);
+        shape.push(':');
+    }
+    let braces = policy.is_cluster().then_some(hash_tag).flatten();
+    for (i, segment) in segments.iter().enumerate() {
+        if i > 0 {
+            regex.push(':');
+            shape.push(':');
+        }
+        if braces.is_some_and(|(start, _)| start == i) {
+            regex.push_str("\\{");
+            shape.push('{');
+        }
+        match segment {
+            Segment::Literal(text) => {
+                regex.push_str(&escape(text));
+                shape.push_str(text);
+            }
+            Segment::Placeholder { name, ty } => {
+                regex.push_str(&format!("(?:{})", type_regex(*ty)));
+                shape.push_str(&format!("<{name}>"));
+            }
+        }
+        if braces.is_some_and(|(_, end)| end == i + 1) {
+            regex.push_str("\\}");
+            shape.push('}');
+        }
+    }
+    (regex, shape)
+}
+
+fn escape(literal: &str) -> String {
+    let mut out = String::with_capacity(literal.len());
+    for c in literal.chars() {
+        if !c.is_ascii_alphanumeric() && c != '_' && c != ':' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl Classifier {
+    pub fn new(policy: &Policy) -> Result<Classifier, String> {
+        let prefix = policy.keys.version_prefix.as_deref();
+        let mut regexes: Vec<String> = Vec::new();
+        let mut classes = Vec::new();
+        let mut owners = Vec::new();
+        let mut add = |regex: String, class: Class, owner: Option<Owner>| {
+            regexes.push(format!("{regex}$"));
+            match owner {
+                Some(owner) => {
+                    classes.push(Class::Owned(owners.len()));
+                    owners.push(owner);
+                }
+                None => classes.push(class),
+            }
+        };
+        for p in policy.keys.patterns.values() {
+            let (regex, shape) = key_shape(policy, prefix, &p.segments, p.hash_tag);
+            add(
+                regex.clone(),
+                Class::Unknown,
+                Some(pattern_owner(p, shape.clone())),
+            );
+            if let Some(lock) = &p.stampede_lock {
+                add(
+                    format!("{}{regex}", escape(&lock.prefix)),
+                    Class::Unknown,
+                    Some(Owner {
+                        label: format!("{} stampede lock", p.name),
+                        pattern: p.name.clone(),
+                        pointer: p.pointer.clone(),
+                        field: "stampede_lock",
+                        shape: format!("{}{shape}", lock.prefix),
+                        ttl_max_ms: Some(lock.ttl.as_micros().div_ceil(1000)),
+                        durable: false,
+                        value_type: "string",
+                        compress_above: None,
+                    }),
+                );
+            }
+        }
+        for t in policy.tags.values() {
+            let (regex, shape) = key_shape(policy, prefix, &t.key, None);
+            add(
+                regex,
+                Class::Unknown,
+                Some(Owner {
+                    label: format!("tag set {}", t.name),
+                    pattern: format!("tag:{}", t.name),
+                    pointer: t.pointer.clone(),
+                    field: "ttl",
+                    shape,
+                    ttl_max_ms: ttl_max_ms(t.ttl),
+                    durable: false,
+                    value_type: "set",
+                    compress_above: None,
+                }),
+            );
+        }
+        // Old prefixes last: a current owner wins if a key somehow matches both.
+        for old in &policy.keys.previous_prefixes {
+            add(format!("{}:.*", escape(old)), Class::OldVersion, None);
+        }
+        let regex = Regex::new_many(&regexes)
+            .map_err(|e| format!("cannot compile the key classifier: {e}"))?;
+        Ok(Classifier {
+            regex,
+            classes,
+            owners,
+        })
+    }
+
+    pub fn classify(&self, key: &[u8]) -> Class {
+        let input = Input::new(key).anchored(Anchored::Yes);
+        match self.regex.search(&input) {
+            // Every regex ends in `$`, so an anchored match covers the key.
+            Some(m) => self.classes[m.pattern().as_usize()],
+            None => Class::Unknown,
+        }
+    }
+}
+
+fn pattern_owner(p: &KeyPattern, shape: String) -> Owner {
+    Owner {
+        label: p.name.clone(),
+        pattern: p.name.clone(),
+        pointer: p.pointer.clone(),
+        field: "pattern",
+        shape,
+        ttl_max_ms: ttl_max_ms(p.ttl),
+        durable: p.durable,
+        value_type: type_name(p.value_type),
+        compress_above: p.compress_above.map(|m| m.bytes()),
+    }
+}
+
+/// The group an unknown key is counted under: its first two segments with
+/// digit runs folded to `#`, so `legacy:42:x` and `legacy:7:y` share
+/// `legacy:#:*` and a million user ids do not make a million groups.
+pub fn unknown_prefix(key: &[u8]) -> String {
+    let mut out = String::new();
+    let mut segments = 0;
+    let mut in_digits = false;
+    for &b in key.iter().take(200) {
+        if b == b':' {
+            segments += 1;
+            if segments == 2 {
+                out.push_str(":*");
+                return out;
+            }
+            out.push(':');
+            in_digits = false;
+            continue;
+        }
+        if b.is_ascii_digit() {
+            if !in_digits {
+                out.push('#');
+                in_digits = true;
+            }
+            continue;
+        }
+        in_digits = false;
+        if b.is_ascii_graphic() {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}
+
+/// Prints a key for humans: printable ASCII as is, anything else escaped, so
+/// a hostile key name cannot drive the terminal.
+pub fn printable_key(key: &[u8]) -> String {
+    let mut out = String::new();
+    for &b in key.iter().take(200) {
+        if b.is_ascii_graphic() || b == b' ' {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    if key.len() > 200 {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(path: &str) -> Policy {
+        let report = crate::check_path(std::path::Path::new(path), &Default::default());
+        report.policy.expect("policy checks")
+    }
+
+    #[test]
+    fn quizmentor_keys_find_their_owners() {
+        let p = policy(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/policies/quizmentor.yaml"
+        ));
+        let c = Classifier::new(&p).unwrap();
+        let owner = |key: &str| match c.classify(key.as_bytes()) {
+            Class::Owned(i) => c.owners[i].label.clone(),
+            other => format!("{other:?}"),
+        };
+        assert_eq!(owner("v2:{user:42}:profile"), "user_profile");
+        assert_eq!(owner("v2:leaderboard:global"), "leaderboard_global");
+        assert_eq!(owner("v2:leaderboard:topic:rust-101"), "leaderboard_topic");
+        assert_eq!(
+            owner("lock:v2:{quiz:9}:leaderboard"),
+            "quiz_leaderboard stampede lock"
+        );
+        assert_eq!(
+            owner("refresh_lock:v2:leaderboard:global"),
+            "leaderboard_global stampede lock"
+        );
+        assert_eq!(owner("v2:tag:user:42"), "tag set user");
+        assert_eq!(owner("v2:answer_write_queue"), "answer_write_queue");
+        assert_eq!(owner("v1:{user:42}:profile"), "OldVersion");
+        assert_eq!(owner("v1:anything"), "OldVersion");
+        // In a cluster policy the hash tag braces are part of the key.
+        assert_eq!(owner("v2:user:42:profile"), "Unknown");
+        assert_eq!(owner("v2:{user:x}:profile"), "Unknown");
+        assert_eq!(owner("v2:{user:42}:profile:extra"), "Unknown");
+        assert_eq!(owner("v2:session:\u{0}"), "Unknown");
+        let session = &c.owners.iter().find(|o| o.label == "session").unwrap();
+        assert_eq!(session.ttl_max_ms, Some(66_000));
+        assert!(session.durable);
+    }
+
+    #[test]
+    fn unknown_prefixes_fold_ids() {
+        assert_eq!(unknown_prefix(b"legacy:42:x"), "legacy:#:*");
+        assert_eq!(unknown_prefix(b"legacy:7:y:z"), "legacy:#:*");
+        assert_eq!(unknown_prefix(b"temp123"), "temp#");
+        assert_eq!(unknown_prefix(b"a\x1b[b:c"), "a\\x1b[b:c");
+        assert_eq!(printable_key(b"k\x07\n"), "k\\x07\\x0a");
+    }
+}

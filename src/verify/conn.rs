@@ -1,0 +1,615 @@
+//! Owns the one network connection type in cachegen: TCP or TLS (rustls, ring
+//! provider) to one Redis node, with connect and read/write timeouts, an
+//! optional rate cap, and a command set that is read-only by construction.
+//!
+//! Nothing outside `verify` opens sockets. Nothing here can send a command
+//! that is not a variant of [`Command`], and every variant is a read that the
+//! least-privilege ACL `build` emits allows (a unit test holds the two lists
+//! together).
+
+use super::resp::{self, ParseError, Reply};
+use super::target::{Address, Secret, Target};
+use std::io::{Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Every command verify can send. There is no variant that writes, and no
+/// way to send raw arguments: that is what "read-only by construction" means.
+#[derive(Debug, Clone, Copy)]
+pub enum Command<'a> {
+    /// `AUTH [user] password`: needs no ACL permission.
+    Auth {
+        user: Option<&'a str>,
+        password: &'a Secret,
+    },
+    Select(u32),
+    Ping,
+    /// `CLIENT SETNAME cachegen-verify`, so operators see who is scanning.
+    ClientSetName,
+    Info(&'static str),
+    Dbsize,
+    ConfigGet(&'a [&'a str]),
+    Scan {
+        cursor: &'a [u8],
+        count: u32,
+    },
+    Pttl(&'a [u8]),
+    Type(&'a [u8]),
+    MemoryUsage(&'a [u8]),
+    Strlen(&'a [u8]),
+    /// `GETRANGE key 0 3`: the first four bytes, to recognise a compression
+    /// header. Sent only for strings above their pattern's threshold.
+    ValueHead(&'a [u8]),
+    SlowlogGet(u32),
+    ClusterNodes,
+}
+
+/// The ACL names (`config|get`) of every command [`Command`] can encode, in
+/// the form `ACL SETUSER` takes. `auth` needs no permission and is not listed.
+pub const SENDABLE: &[&str] = &[
+    "select",
+    "ping",
+    "client|setname",
+    "info",
+    "dbsize",
+    "config|get",
+    "scan",
+    "pttl",
+    "type",
+    "memory|usage",
+    "strlen",
+    "getrange",
+    "slowlog|get",
+    "cluster|nodes",
+];
+
+/// Most keys one SCAN may ask for: COUNT 10000 costs ~9 ms of server time
+/// per call and raised other clients' latency to 12 ms; 1000 kept it at 0.6 ms
+/// (shared/notes/redis.md).
+pub const MAX_SCAN_COUNT: u32 = 1000;
+
+impl Command<'_> {
+    /// The command's ACL name (`memory|usage`).
+    pub fn acl_name(&self) -> &'static str {
+        match self {
+            Command::Auth { .. } => "auth",
+            Command::Select(_) => "select",
+            Command::Ping => "ping",
+            Command::ClientSetName => "client|setname",
+            Command::Info(_) => "info",
+            Command::Dbsize => "dbsize",
+            Command::ConfigGet(_) => "config|get",
+            Command::Scan { .. } => "scan",
+            Command::Pttl(_) => "pttl",
+            Command::Type(_) => "type",
+            Command::MemoryUsage(_) => "memory|usage",
+            Command::Strlen(_) => "strlen",
+            Command::ValueHead(_) => "getrange",
+            Command::SlowlogGet(_) => "slowlog|get",
+            Command::ClusterNodes => "cluster|nodes",
+        }
+    }
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        let number;
+        let count;
+        match *self {
+            Command::Auth { user, password } => match user {
+                Some(user) => resp::encode(
+                    &[b"AUTH", user.as_bytes(), password.expose().as_bytes()],
+                    out,
+                ),
+                None => resp::encode(&[b"AUTH", password.expose().as_bytes()], out),
+            },
+            Command::Select(db) => {
+                number = db.to_string();
+                resp::encode(&[b"SELECT", number.as_bytes()], out)
+            }
+            Command::Ping => resp::encode(&[b"PING"], out),
+            Command::ClientSetName => {
+                resp::encode(&[b"CLIENT", b"SETNAME", b"cachegen-verify"], out)
+            }
+            Command::Info(section) => resp::encode(&[b"INFO", section.as_bytes()], out),
+            Command::Dbsize => resp::encode(&[b"DBSIZE"], out),
+            Command::ConfigGet(names) => {
+                let mut args: Vec<&[u8]> = vec![b"CONFIG", b"GET"];
+                args.extend(names.iter().map(|n| n.as_bytes()));
+                resp::encode(&args, out)
+            }
+            Command::Scan { cursor, count: c } => {
+                count = c.min(MAX_SCAN_COUNT).to_string();
+                resp::encode(&[b"SCAN", cursor, b"COUNT", count.as_bytes()], out)
+            }
+            Command::Pttl(key) => resp::encode(&[b"PTTL", key], out),
+            Command::Type(key) => resp::encode(&[b"TYPE", key], out),
+            Command::MemoryUsage(key) => resp::encode(&[b"MEMORY", b"USAGE", key], out),
+            Command::Strlen(key) => resp::encode(&[b"STRLEN", key], out),
+            Command::ValueHead(key) => resp::encode(&[b"GETRANGE", key, b"0", b"3"], out),
+            Command::SlowlogGet(n) => {
+                number = n.to_string();
+                resp::encode(&[b"SLOWLOG", b"GET", number.as_bytes()], out)
+            }
+            Command::ClusterNodes => resp::encode(&[b"CLUSTER", b"NODES"], out),
+        }
+    }
+}
+
+/// Why talking to a node failed. Every variant means "this node's results
+/// are incomplete" (exit 3); none carries a password.
+#[derive(Debug)]
+pub enum ConnError {
+    Connect(String),
+    Timeout(String),
+    Closed(String),
+    Tls(String),
+    Protocol(String),
+    Auth(String),
+    /// The node answered MOVED/ASK: it no longer serves the key (a failover
+    /// or a slot migration during the scan).
+    Redirected(String),
+    /// The node refused a command verify needs (NOPERM, LOADING, ...).
+    Refused(String),
+}
+
+impl std::fmt::Display for ConnError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = match self {
+            ConnError::Connect(m)
+            | ConnError::Timeout(m)
+            | ConnError::Closed(m)
+            | ConnError::Tls(m)
+            | ConnError::Protocol(m)
+            | ConnError::Auth(m)
+            | ConnError::Redirected(m)
+            | ConnError::Refused(m) => m,
+        };
+        f.write_str(text)
+    }
+}
+
+/// TLS settings shared by every connection of one run.
+#[derive(Clone)]
+pub struct Tls {
+    config: Arc<rustls::ClientConfig>,
+    /// Name to check certificates against instead of each node's host.
+    server_name: Option<String>,
+}
+
+impl Tls {
+    /// Trusts the PEM certificates in `ca_file`, or the system's roots.
+    pub fn new(
+        ca_file: Option<&std::path::Path>,
+        server_name: Option<String>,
+    ) -> Result<Self, String> {
+        use rustls_pki_types::CertificateDer;
+        use rustls_pki_types::pem::PemObject;
+        let mut roots = rustls::RootCertStore::empty();
+        match ca_file {
+            Some(path) => {
+                let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+                    .map_err(|e| format!("cannot read --tls-ca {}: {e}", path.display()))?
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| format!("--tls-ca {} is not PEM: {e}", path.display()))?;
+                if certs.is_empty() {
+                    return Err(format!("--tls-ca {} holds no certificate", path.display()));
+                }
+                for cert in certs {
+                    roots
+                        .add(cert)
+                        .map_err(|e| format!("--tls-ca {}: {e}", path.display()))?;
+                }
+            }
+            None => {
+                let found = rustls_native_certs::load_native_certs();
+                for cert in found.certs {
+                    // A broken system certificate is the system's problem;
+                    // the ones that parse still verify.
+                    let _ = roots.add(cert);
+                }
+                if roots.is_empty() {
+                    return Err("no system CA certificates found; pass --tls-ca FILE".into());
+                }
+            }
+        }
+        // The ring provider is passed explicitly: no process-wide default to
+        // install, and no aws-lc C build.
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS setup: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        Ok(Tls {
+            config: Arc::new(config),
+            server_name,
+        })
+    }
+}
+
+/// Limits, shared by every connection of a run.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Connect, and wait for any one read or write.
+    pub timeout: Duration,
+    /// Most commands per second on this connection, if capped.
+    pub rate: Option<u32>,
+}
+
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.read(buf),
+            Stream::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.write(buf),
+            Stream::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Stream::Plain(s) => s.flush(),
+            Stream::Tls(s) => s.flush(),
+        }
+    }
+}
+
+/// A connection to one node.
+pub struct Connection {
+    pub address: Address,
+    stream: Stream,
+    read_buf: Vec<u8>,
+    read_start: usize,
+    write_buf: Vec<u8>,
+    rate: Option<RateLimiter>,
+    /// Commands sent whose replies have not been read yet.
+    pending: usize,
+    /// Commands sent on this connection, by ACL name (for the read-only proof
+    /// in tests and the run summary).
+    pub sent: u64,
+}
+
+impl Connection {
+    /// Connects, completes TLS, authenticates and names the client.
+    pub fn open(
+        address: &Address,
+        target: &Target,
+        tls: Option<&Tls>,
+        limits: Limits,
+    ) -> Result<Connection, ConnError> {
+        let tcp = connect_tcp(address, limits.timeout)?;
+        let stream = match tls {
+            None => Stream::Plain(tcp),
+            Some(tls) => Stream::Tls(Box::new(handshake(address, tcp, tls)?)),
+        };
+        let mut conn = Connection {
+            address: address.clone(),
+            stream,
+            read_buf: Vec::with_capacity(64 * 1024),
+            read_start: 0,
+            write_buf: Vec::with_capacity(64 * 1024),
+            rate: limits.rate.map(RateLimiter::new),
+            pending: 0,
+            sent: 0,
+        };
+        if let Some(password) = &target.password {
+            let reply = conn.call(Command::Auth {
+                user: target.user.as_deref(),
+                password,
+            })?;
+            if let Reply::Error(e) = reply {
+                let who = target.user.as_deref().unwrap_or("default");
+                let why = e.split_whitespace().next().unwrap_or("ERR");
+                return Err(ConnError::Auth(format!(
+                    "{address}: authentication as `{}` failed ({why}: wrong user name or password, or the user is disabled)",
+                    super::target::printable(who)
+                )));
+            }
+        }
+        match conn.call(Command::Ping)? {
+            Reply::Error(e) if e.starts_with("NOAUTH") => {
+                return Err(ConnError::Auth(format!(
+                    "{address}: the server requires authentication; give a user and password (URL, --password-file or CACHEGEN_REDIS_PASSWORD)"
+                )));
+            }
+            Reply::Error(e) => {
+                return Err(ConnError::Refused(format!(
+                    "{address}: PING failed: {}",
+                    super::target::printable(&e)
+                )));
+            }
+            _ => {}
+        }
+        // Naming the client is a courtesy (CLIENT LIST shows who scans); an
+        // ACL without it must not stop the run, so the reply is not checked.
+        conn.call(Command::ClientSetName)?;
+        if target.db != 0
+            && let Reply::Error(e) = conn.call(Command::Select(target.db))?
+        {
+            return Err(ConnError::Refused(format!(
+                "{address}: SELECT {} failed: {}",
+                target.db,
+                super::target::printable(&e)
+            )));
+        }
+        Ok(conn)
+    }
+
+    /// Queues a command; [`Connection::flush`] sends everything queued.
+    pub fn queue(&mut self, command: Command<'_>) {
+        command.encode(&mut self.write_buf);
+        self.pending += 1;
+        self.sent += 1;
+    }
+
+    /// Sends every queued command in one write (a pipeline), respecting the
+    /// rate cap.
+    pub fn flush(&mut self, queued: usize) -> Result<(), ConnError> {
+        if let Some(rate) = &mut self.rate {
+            rate.take(queued as u64);
+        }
+        let result = self
+            .stream
+            .write_all(&self.write_buf)
+            .and_then(|_| self.stream.flush());
+        self.write_buf.clear();
+        result.map_err(|e| self.io_error(e, "sending"))
+    }
+
+    /// Reads the next reply.
+    pub fn recv(&mut self) -> Result<Reply, ConnError> {
+        loop {
+            match resp::parse(&self.read_buf[self.read_start..]) {
+                Ok((reply, used)) => {
+                    self.read_start += used;
+                    self.pending = self.pending.saturating_sub(1);
+                    return Ok(reply);
+                }
+                Err(ParseError::Invalid(why)) => {
+                    return Err(ConnError::Protocol(format!(
+                        "{}: the server's reply is not RESP ({why}); is this a Redis port, and does it speak TLS (use rediss://) or not (redis://)?",
+                        self.address
+                    )));
+                }
+                Err(ParseError::Incomplete) => self.fill()?,
+            }
+        }
+    }
+
+    /// Sends one command and reads its reply.
+    pub fn call(&mut self, command: Command<'_>) -> Result<Reply, ConnError> {
+        self.queue(command);
+        self.flush(1)?;
+        self.recv()
+    }
+
+    fn fill(&mut self) -> Result<(), ConnError> {
+        // Drop consumed bytes first so the buffer does not grow with the run.
+        if self.read_start > 0 {
+            self.read_buf.drain(..self.read_start);
+            self.read_start = 0;
+        }
+        let old = self.read_buf.len();
+        self.read_buf.resize(old + 64 * 1024, 0);
+        let result = self.stream.read(&mut self.read_buf[old..]);
+        match result {
+            Ok(0) => {
+                self.read_buf.truncate(old);
+                Err(ConnError::Closed(format!(
+                    "{}: the server closed the connection{}",
+                    self.address,
+                    if self.pending > 0 {
+                        " while replies were pending (killed, restarted, or a TLS port spoken to without TLS?)"
+                    } else {
+                        ""
+                    }
+                )))
+            }
+            Ok(n) => {
+                self.read_buf.truncate(old + n);
+                Ok(())
+            }
+            Err(e) => {
+                self.read_buf.truncate(old);
+                Err(self.io_error(e, "waiting for a reply"))
+            }
+        }
+    }
+
+    fn io_error(&self, e: std::io::Error, doing: &str) -> ConnError {
+        use std::io::ErrorKind::*;
+        match e.kind() {
+            WouldBlock | TimedOut => ConnError::Timeout(format!(
+                "{}: no answer within the timeout while {doing} (the server hangs, or is overloaded; see --timeout)",
+                self.address
+            )),
+            ConnectionReset | BrokenPipe | UnexpectedEof | ConnectionAborted => {
+                ConnError::Closed(format!(
+                    "{}: the connection was lost while {doing} ({e})",
+                    self.address
+                ))
+            }
+            InvalidData => {
+                ConnError::Tls(format!("{}: TLS error while {doing}: {e}", self.address))
+            }
+            _ => ConnError::Closed(format!("{}: {e} while {doing}", self.address)),
+        }
+    }
+}
+
+fn connect_tcp(address: &Address, timeout: Duration) -> Result<TcpStream, ConnError> {
+    let addrs: Vec<_> = (address.host.as_str(), address.port)
+        .to_socket_addrs()
+        .map_err(|e| ConnError::Connect(format!("{address}: cannot resolve the host: {e}")))?
+        .collect();
+    let mut last = None;
+    for addr in addrs {
+        match TcpStream::connect_timeout(&addr, timeout) {
+            Ok(stream) => {
+                let setup = stream
+                    .set_read_timeout(Some(timeout))
+                    .and_then(|_| stream.set_write_timeout(Some(timeout)))
+                    .and_then(|_| stream.set_nodelay(true));
+                setup.map_err(|e| ConnError::Connect(format!("{address}: {e}")))?;
+                return Ok(stream);
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(ConnError::Connect(match last {
+        Some(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+            format!("{address}: connecting timed out")
+        }
+        Some(e) => format!("{address}: cannot connect: {e}"),
+        None => format!("{address}: the host has no address"),
+    }))
+}
+
+fn handshake(
+    address: &Address,
+    mut tcp: TcpStream,
+    tls: &Tls,
+) -> Result<rustls::StreamOwned<rustls::ClientConnection, TcpStream>, ConnError> {
+    let name = tls
+        .server_name
+        .clone()
+        .unwrap_or_else(|| address.host.clone());
+    let server_name = rustls_pki_types::ServerName::try_from(name.clone()).map_err(|_| {
+        ConnError::Tls(format!(
+            "{address}: `{name}` is not a valid TLS server name"
+        ))
+    })?;
+    let mut conn = rustls::ClientConnection::new(tls.config.clone(), server_name)
+        .map_err(|e| ConnError::Tls(format!("{address}: {e}")))?;
+    // Complete the handshake now, so a certificate problem is reported as
+    // one instead of surfacing as a failed PING.
+    while conn.is_handshaking() {
+        if let Err(e) = conn.complete_io(&mut tcp) {
+            let message = match e.kind() {
+                std::io::ErrorKind::InvalidData => format!(
+                    "{address}: TLS handshake failed: {e} (wrong CA? pass --tls-ca; a plain-text port? use redis://)"
+                ),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+                    format!("{address}: TLS handshake timed out (is this a TLS port?)")
+                }
+                _ => format!("{address}: TLS handshake failed: {e} (is this a TLS port?)"),
+            };
+            return Err(ConnError::Tls(message));
+        }
+    }
+    Ok(rustls::StreamOwned::new(conn, tcp))
+}
+
+/// Spreads commands over time so no second carries more than `per_second`.
+struct RateLimiter {
+    per_second: u32,
+    started: Instant,
+    spent: u64,
+}
+
+impl RateLimiter {
+    fn new(per_second: u32) -> Self {
+        RateLimiter {
+            per_second: per_second.max(1),
+            started: Instant::now(),
+            spent: 0,
+        }
+    }
+
+    fn take(&mut self, commands: u64) {
+        self.spent += commands;
+        let due = Duration::from_secs_f64(self.spent as f64 / f64::from(self.per_second));
+        let elapsed = self.started.elapsed();
+        if due > elapsed {
+            std::thread::sleep(due - elapsed);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::acl::VERIFIER_COMMANDS;
+
+    /// Every command verify can send is allowed by the ACL `build` emits, so
+    /// verify works as that user; and the ACL grants nothing verify never sends.
+    #[test]
+    fn sendable_commands_are_exactly_covered_by_the_verifier_acl() {
+        for name in SENDABLE {
+            assert!(
+                VERIFIER_COMMANDS.contains(name),
+                "verify can send `{name}` but the verifier ACL does not allow it"
+            );
+        }
+        for name in VERIFIER_COMMANDS {
+            assert!(
+                SENDABLE.contains(name),
+                "the verifier ACL allows `{name}`, which verify never sends"
+            );
+        }
+    }
+
+    #[test]
+    fn every_variant_is_listed_and_encodes_its_own_name() {
+        let secret = Secret::new("pw");
+        let names: &[&str] = &["maxmemory"];
+        let all = [
+            Command::Auth {
+                user: Some("u"),
+                password: &secret,
+            },
+            Command::Select(1),
+            Command::Ping,
+            Command::ClientSetName,
+            Command::Info("stats"),
+            Command::Dbsize,
+            Command::ConfigGet(names),
+            Command::Scan {
+                cursor: b"0",
+                count: 50_000,
+            },
+            Command::Pttl(b"k"),
+            Command::Type(b"k"),
+            Command::MemoryUsage(b"k"),
+            Command::Strlen(b"k"),
+            Command::ValueHead(b"k"),
+            Command::SlowlogGet(128),
+            Command::ClusterNodes,
+        ];
+        for command in all {
+            let name = command.acl_name();
+            assert!(name == "auth" || SENDABLE.contains(&name), "{name}");
+            let mut wire = Vec::new();
+            command.encode(&mut wire);
+            let (reply, _) = resp::parse(&wire).unwrap();
+            let Reply::Array(parts) = reply else { panic!() };
+            let words: Vec<String> = parts
+                .iter()
+                .take(2)
+                .map(|p| p.as_text().unwrap().to_ascii_lowercase())
+                .collect();
+            let first = name.split('|').next().unwrap();
+            assert_eq!(words[0], first);
+            if let Some(sub) = name.split('|').nth(1) {
+                assert_eq!(words[1], sub);
+            }
+            if let Command::Scan { .. } = command {
+                // COUNT is clamped to the production-safe maximum.
+                assert_eq!(parts[3].as_text().unwrap(), MAX_SCAN_COUNT.to_string());
+            }
+        }
+    }
+}

@@ -1,0 +1,498 @@
+//! Owns reading one primary's keyspace: `SCAN` (COUNT ≤ 1000, never `KEYS`)
+//! with `PTTL`, `TYPE` and `MEMORY USAGE` for every key, pipelined so the
+//! server always has the next batch queued, and the per-owner tallies those
+//! replies add up to. Memory stays flat in the number of keys: a run keeps
+//! counters, a few example keys per finding and a bounded prefix table, never
+//! the key list.
+//!
+//! The pipeline (one connection, one thread per primary):
+//!
+//! ```text
+//! write [SCAN c1] + inspect(batch 0)       server: SCAN c1, inspect 0
+//! read  SCAN c1 reply -> batch 1
+//! write [SCAN c2] + inspect(batch 1)       (queued while the server works)
+//! read  inspect 0 replies, classify
+//! read  SCAN c2 reply -> batch 2 ...
+//! ```
+//!
+//! Large strings of patterns with a size or compression threshold get a
+//! follow-up `STRLEN` + `GETRANGE 0 3`, carried in the next write so the reply
+//! order stays fixed.
+
+use super::classify::{Class, Classifier, unknown_prefix};
+use super::conn::{Command, ConnError, Connection};
+use super::resp::Reply;
+use std::collections::HashMap;
+
+/// How much of each primary to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coverage {
+    /// Stop after this many keys per primary.
+    Sample(u64),
+    Full,
+}
+
+/// Example keys kept per finding: enough to find the writer, bounded.
+const EXAMPLES: usize = 3;
+/// Distinct unknown-key groups tracked; the rest are counted as "other".
+const MAX_PREFIXES: usize = 10_000;
+
+/// One per-key check's count and first examples.
+#[derive(Debug, Clone, Default)]
+pub struct Hits {
+    pub count: u64,
+    pub examples: Vec<String>,
+    /// The largest value seen (a TTL in ms, a size in bytes), for messages.
+    pub worst: u64,
+}
+
+impl Hits {
+    fn add(&mut self, key: &[u8], value: u64) {
+        self.count += 1;
+        self.worst = self.worst.max(value);
+        if self.examples.len() < EXAMPLES {
+            self.examples.push(super::classify::printable_key(key));
+        }
+    }
+
+    fn merge(&mut self, other: &Hits) {
+        self.count += other.count;
+        self.worst = self.worst.max(other.worst);
+        for e in &other.examples {
+            if self.examples.len() < EXAMPLES {
+                self.examples.push(e.clone());
+            }
+        }
+    }
+}
+
+/// What one owner's keys added up to.
+#[derive(Debug, Clone, Default)]
+pub struct OwnerTally {
+    pub keys: u64,
+    pub memory: u64,
+    pub missing_ttl: Hits,
+    pub ttl_above_max: Hits,
+    pub durable_with_ttl: Hits,
+    /// Wrong types, by the type found.
+    pub wrong_type: HashMap<String, Hits>,
+    pub too_large: Hits,
+    pub not_compressed: Hits,
+}
+
+impl OwnerTally {
+    fn merge(&mut self, o: &OwnerTally) {
+        self.keys += o.keys;
+        self.memory += o.memory;
+        self.missing_ttl.merge(&o.missing_ttl);
+        self.ttl_above_max.merge(&o.ttl_above_max);
+        self.durable_with_ttl.merge(&o.durable_with_ttl);
+        for (t, h) in &o.wrong_type {
+            self.wrong_type.entry(t.clone()).or_default().merge(h);
+        }
+        self.too_large.merge(&o.too_large);
+        self.not_compressed.merge(&o.not_compressed);
+    }
+}
+
+/// Everything one or more primaries' scans found.
+#[derive(Debug, Clone, Default)]
+pub struct Tally {
+    pub owners: Vec<OwnerTally>,
+    pub old_version: Hits,
+    pub old_version_memory: u64,
+    pub unknown: u64,
+    pub unknown_memory: u64,
+    pub unknown_prefixes: HashMap<String, u64>,
+    pub unknown_other: u64,
+    /// Keys that vanished between SCAN and inspection (expired, deleted).
+    pub vanished: u64,
+    pub inspected: u64,
+    pub commands: u64,
+}
+
+impl Tally {
+    pub fn new(owners: usize) -> Tally {
+        Tally {
+            owners: vec![OwnerTally::default(); owners],
+            ..Tally::default()
+        }
+    }
+
+    pub fn merge(&mut self, o: &Tally) {
+        for (mine, theirs) in self.owners.iter_mut().zip(&o.owners) {
+            mine.merge(theirs);
+        }
+        self.old_version.merge(&o.old_version);
+        self.old_version_memory += o.old_version_memory;
+        self.unknown += o.unknown;
+        self.unknown_memory += o.unknown_memory;
+        for (p, n) in &o.unknown_prefixes {
+            self.count_prefix(p.clone(), *n);
+        }
+        self.unknown_other += o.unknown_other;
+        self.vanished += o.vanished;
+        self.inspected += o.inspected;
+        self.commands += o.commands;
+    }
+
+    fn count_prefix(&mut self, prefix: String, n: u64) {
+        if let Some(count) = self.unknown_prefixes.get_mut(&prefix) {
+            *count += n;
+        } else if self.unknown_prefixes.len() < MAX_PREFIXES {
+            self.unknown_prefixes.insert(prefix, n);
+        } else {
+            self.unknown_other += n;
+        }
+    }
+
+    /// The most common unknown prefixes, largest first (ties by name).
+    pub fn top_prefixes(&self, n: usize) -> Vec<(String, u64)> {
+        let mut all: Vec<(String, u64)> = self
+            .unknown_prefixes
+            .iter()
+            .map(|(p, c)| (p.clone(), *c))
+            .collect();
+        all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        all.truncate(n);
+        all
+    }
+}
+
+/// The thresholds that apply to every key.
+#[derive(Debug, Clone, Copy)]
+pub struct Thresholds {
+    pub max_value_size: Option<u64>,
+}
+
+/// How one primary's scan ended.
+pub struct NodeScan {
+    pub tally: Tally,
+    /// Why the scan stopped early, if it did.
+    pub error: Option<ConnError>,
+}
+
+/// A key whose string length (and head) must be read to judge it.
+struct FollowUp {
+    key: Vec<u8>,
+    owner: usize,
+    read_head: bool,
+}
+
+/// Called with the number of keys just inspected (drives progress bars).
+pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
+
+/// Scans one primary. Never panics on what the server sends; a broken
+/// connection ends the scan with the tally so far and the error.
+pub fn scan(
+    conn: &mut Connection,
+    classifier: &Classifier,
+    thresholds: Thresholds,
+    coverage: Coverage,
+    count: u32,
+    progress: Progress<'_>,
+) -> NodeScan {
+    let mut tally = Tally::new(classifier.owners.len());
+    let error = run(
+        conn, classifier, thresholds, coverage, count, progress, &mut tally,
+    )
+    .err();
+    tally.commands = conn.sent;
+    NodeScan { tally, error }
+}
+
+fn run(
+    conn: &mut Connection,
+    classifier: &Classifier,
+    thresholds: Thresholds,
+    coverage: Coverage,
+    count: u32,
+    progress: Progress<'_>,
+    tally: &mut Tally,
+) -> Result<(), ConnError> {
+    let budget = match coverage {
+        Coverage::Sample(n) => n,
+        Coverage::Full => u64::MAX,
+    };
+    let mut queued_keys: u64 = 0;
+    conn.queue(Command::Scan {
+        cursor: b"0",
+        count,
+    });
+    conn.flush(1)?;
+    let (mut cursor, mut keys) = read_scan(conn)?;
+    let mut in_flight: Option<(Vec<Vec<u8>>, Vec<FollowUp>)> = None;
+    let mut carry: Vec<FollowUp> = Vec::new();
+    loop {
+        let room = budget.saturating_sub(queued_keys);
+        if (keys.len() as u64) > room {
+            keys.truncate(room as usize);
+        }
+        queued_keys += keys.len() as u64;
+        let more = cursor != b"0" && queued_keys < budget;
+        let mut commands = 0;
+        if more {
+            conn.queue(Command::Scan {
+                cursor: &cursor,
+                count,
+            });
+            commands += 1;
+        }
+        for key in &keys {
+            conn.queue(Command::Pttl(key));
+            conn.queue(Command::Type(key));
+            conn.queue(Command::MemoryUsage(key));
+        }
+        commands += keys.len() * 3;
+        let follow_ups = std::mem::take(&mut carry);
+        commands += queue_follow_ups(conn, &follow_ups);
+        conn.flush(commands)?;
+        if let Some((prev_keys, prev_follow_ups)) = in_flight.take() {
+            carry = read_batch(conn, classifier, thresholds, &prev_keys, tally)?;
+            read_follow_ups(conn, classifier, thresholds, &prev_follow_ups, tally)?;
+            progress(prev_keys.len() as u64);
+        }
+        in_flight = Some((keys, follow_ups));
+        if !more {
+            break;
+        }
+        (cursor, keys) = read_scan(conn)?;
+    }
+    if let Some((last_keys, last_follow_ups)) = in_flight.take() {
+        carry = read_batch(conn, classifier, thresholds, &last_keys, tally)?;
+        read_follow_ups(conn, classifier, thresholds, &last_follow_ups, tally)?;
+        progress(last_keys.len() as u64);
+    }
+    if !carry.is_empty() {
+        let commands = queue_follow_ups(conn, &carry);
+        conn.flush(commands)?;
+        read_follow_ups(conn, classifier, thresholds, &carry, tally)?;
+    }
+    Ok(())
+}
+
+fn queue_follow_ups(conn: &mut Connection, follow_ups: &[FollowUp]) -> usize {
+    let mut n = 0;
+    for f in follow_ups {
+        conn.queue(Command::Strlen(&f.key));
+        n += 1;
+        if f.read_head {
+            conn.queue(Command::ValueHead(&f.key));
+            n += 1;
+        }
+    }
+    n
+}
+
+/// Turns an error reply into why the scan cannot go on.
+fn refused(conn: &Connection, what: &str, error: &str) -> ConnError {
+    let text = super::target::printable(error);
+    if error.starts_with("MOVED") || error.starts_with("ASK") {
+        ConnError::Redirected(format!(
+            "{}: the node stopped serving its keys during the scan ({text}): a failover or slot migration; run verify again once the cluster is stable",
+            conn.address
+        ))
+    } else {
+        ConnError::Refused(format!("{}: {what} was refused: {text}", conn.address))
+    }
+}
+
+fn read_scan(conn: &mut Connection) -> Result<(Vec<u8>, Vec<Vec<u8>>), ConnError> {
+    let reply = conn.recv()?;
+    if let Reply::Error(e) = &reply {
+        return Err(refused(conn, "SCAN", e));
+    }
+    let bad = || {
+        ConnError::Protocol(format!(
+            "{}: SCAN returned an unexpected reply",
+            conn.address
+        ))
+    };
+    let Reply::Array(mut parts) = reply else {
+        return Err(bad());
+    };
+    if parts.len() != 2 {
+        return Err(bad());
+    }
+    let keys = parts.pop().ok_or_else(bad)?;
+    let cursor = parts
+        .pop()
+        .and_then(|c| c.as_bytes().map(<[u8]>::to_vec))
+        .ok_or_else(bad)?;
+    let Reply::Array(keys) = keys else {
+        return Err(bad());
+    };
+    let keys = keys
+        .into_iter()
+        .map(|k| match k {
+            Reply::Bulk(b) => Ok(b),
+            _ => Err(bad()),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((cursor, keys))
+}
+
+/// Reads the PTTL/TYPE/MEMORY USAGE replies of `keys`, judges each key, and
+/// returns the keys that need a follow-up read.
+fn read_batch(
+    conn: &mut Connection,
+    classifier: &Classifier,
+    thresholds: Thresholds,
+    keys: &[Vec<u8>],
+    tally: &mut Tally,
+) -> Result<Vec<FollowUp>, ConnError> {
+    let mut follow_ups = Vec::new();
+    for key in keys {
+        let pttl = conn.recv()?;
+        let kind = conn.recv()?;
+        let memory = conn.recv()?;
+        for (reply, what) in [(&pttl, "PTTL"), (&kind, "TYPE"), (&memory, "MEMORY USAGE")] {
+            if let Reply::Error(e) = reply {
+                return Err(refused(conn, what, e));
+            }
+        }
+        let (Some(pttl), Some(kind)) = (pttl.as_int(), kind.as_bytes()) else {
+            return Err(ConnError::Protocol(format!(
+                "{}: PTTL/TYPE returned an unexpected reply",
+                conn.address
+            )));
+        };
+        // -2 / `none` / nil: the key expired or was deleted after SCAN saw it.
+        if pttl == -2 || kind == b"none" || memory == Reply::Nil {
+            tally.vanished += 1;
+            continue;
+        }
+        let memory = memory.as_int().unwrap_or(0).max(0) as u64;
+        tally.inspected += 1;
+        match classifier.classify(key) {
+            Class::Unknown => {
+                tally.unknown += 1;
+                tally.unknown_memory += memory;
+                tally.count_prefix(unknown_prefix(key), 1);
+            }
+            Class::OldVersion => {
+                tally.old_version.add(key, 0);
+                tally.old_version_memory += memory;
+            }
+            Class::Owned(index) => {
+                let owner = &classifier.owners[index];
+                let t = &mut tally.owners[index];
+                t.keys += 1;
+                t.memory += memory;
+                match (pttl, owner.ttl_max_ms) {
+                    (-1, Some(max)) => t.missing_ttl.add(key, max),
+                    (ms, Some(max)) if ms > 0 && ms as u64 > max => {
+                        t.ttl_above_max.add(key, ms as u64)
+                    }
+                    (ms, None) if ms > 0 && owner.durable => t.durable_with_ttl.add(key, ms as u64),
+                    _ => {}
+                }
+                let kind = String::from_utf8_lossy(kind);
+                if kind != owner.value_type {
+                    t.wrong_type
+                        .entry(kind.into_owned())
+                        .or_default()
+                        .add(key, 0);
+                    continue;
+                }
+                let is_string = owner.value_type == "string";
+                let size_limit = thresholds.max_value_size;
+                if !is_string {
+                    if let Some(limit) = size_limit
+                        && memory > limit
+                    {
+                        t.too_large.add(key, memory);
+                    }
+                    continue;
+                }
+                // MEMORY USAGE is the string plus a little overhead, so it is
+                // a cheap upper bound: only strings above a threshold by it
+                // get their exact length (and head) read.
+                let over_size = size_limit.is_some_and(|l| memory > l);
+                let over_compress = owner.compress_above.is_some_and(|l| memory > l);
+                if over_size || over_compress {
+                    follow_ups.push(FollowUp {
+                        key: key.clone(),
+                        owner: index,
+                        read_head: over_compress,
+                    });
+                }
+            }
+        }
+    }
+    Ok(follow_ups)
+}
+
+fn read_follow_ups(
+    conn: &mut Connection,
+    classifier: &Classifier,
+    thresholds: Thresholds,
+    follow_ups: &[FollowUp],
+    tally: &mut Tally,
+) -> Result<(), ConnError> {
+    for f in follow_ups {
+        let length = conn.recv()?;
+        let head = if f.read_head {
+            Some(conn.recv()?)
+        } else {
+            None
+        };
+        for reply in std::iter::once(&length).chain(head.as_ref()) {
+            if let Reply::Error(e) = reply {
+                return Err(refused(conn, "STRLEN/GETRANGE", e));
+            }
+        }
+        let length = length.as_int().unwrap_or(0).max(0) as u64;
+        let owner = &classifier.owners[f.owner];
+        let t = &mut tally.owners[f.owner];
+        if thresholds.max_value_size.is_some_and(|l| length > l) {
+            t.too_large.add(&f.key, length);
+        }
+        if let (Some(limit), Some(head)) = (owner.compress_above, &head)
+            && length > limit
+            && !is_compressed(head.as_bytes().unwrap_or_default())
+        {
+            t.not_compressed.add(&f.key, length);
+        }
+    }
+    Ok(())
+}
+
+/// Whether a value starts with the header of a common compression format:
+/// gzip, zlib, zstd, lz4 frame, snappy framing.
+pub fn is_compressed(head: &[u8]) -> bool {
+    matches!(
+        head,
+        [0x1f, 0x8b, ..]
+            | [0x78, 0x01 | 0x5e | 0x9c | 0xda, ..]
+            | [0x28, 0xb5, 0x2f, 0xfd, ..]
+            | [0x04, 0x22, 0x4d, 0x18, ..]
+            | [0xff, 0x06, 0x00, 0x00, ..]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compression_headers() {
+        assert!(is_compressed(&[0x1f, 0x8b, 8, 0]));
+        assert!(is_compressed(&[0x78, 0x9c, 0, 0]));
+        assert!(is_compressed(&[0x28, 0xb5, 0x2f, 0xfd]));
+        assert!(!is_compressed(b"{\"qu"));
+        assert!(!is_compressed(b""));
+    }
+
+    #[test]
+    fn prefix_table_is_bounded() {
+        let mut t = Tally::new(0);
+        for i in 0..(MAX_PREFIXES + 50) {
+            t.count_prefix(format!("p{i}x"), 1);
+        }
+        assert_eq!(t.unknown_prefixes.len(), MAX_PREFIXES);
+        assert_eq!(t.unknown_other, 50);
+        t.count_prefix("p0x".into(), 5);
+        assert_eq!(t.top_prefixes(1), vec![("p0x".to_owned(), 6)]);
+    }
+}

@@ -1,0 +1,304 @@
+//! Owns where verify connects and as whom: the `redis://` / `rediss://` URL,
+//! the ACL user and password from the URL, a file or the environment, and the
+//! rule that a password is never printed (`Secret` has no `Display`, and its
+//! `Debug` is a placeholder).
+
+use std::fmt;
+
+/// A password. Deliberately not `Display`; `Debug` prints `***`, so a
+/// `{:?}` of any struct holding one cannot leak it into a log.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The only way to the value: spelled out, so every use is easy to audit.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// One host and port, as given or as a cluster node announces itself.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Address {
+    pub host: String,
+    pub port: u16,
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// Everything needed to open a connection to any node of the deployment.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub seed: Address,
+    pub tls: bool,
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+    pub db: u32,
+}
+
+impl Target {
+    /// The URL as it may be printed: scheme, user, host, port; no password.
+    pub fn display_url(&self) -> String {
+        let scheme = if self.tls { "rediss" } else { "redis" };
+        let user = match &self.user {
+            Some(u) => format!("{}@", printable(u)),
+            None => String::new(),
+        };
+        let db = if self.db == 0 {
+            String::new()
+        } else {
+            format!("/{}", self.db)
+        };
+        format!("{scheme}://{user}{}{db}", self.seed)
+    }
+}
+
+/// Where credentials may come from besides the URL.
+#[derive(Debug, Default)]
+pub struct CredentialSources {
+    pub user: Option<String>,
+    pub password_file: Option<std::path::PathBuf>,
+    /// Value of `CACHEGEN_REDIS_PASSWORD`, else `REDISCLI_AUTH` (what
+    /// redis-cli users already have set).
+    pub password_env: Option<String>,
+}
+
+/// Parses `redis://[user[:password]@]host[:port][/db]` (or `rediss://`).
+/// Errors never quote the password.
+pub fn parse(url: &str, extra: &CredentialSources) -> Result<Target, String> {
+    let (tls, rest) = if let Some(rest) = url.strip_prefix("rediss://") {
+        (true, rest)
+    } else if let Some(rest) = url.strip_prefix("redis://") {
+        (false, rest)
+    } else {
+        return Err("the Redis URL must start with redis:// or rediss://".into());
+    };
+    let (authority, path) = match rest.find(['/', '?', '#']) {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let (userinfo, hostport) = match authority.rfind('@') {
+        Some(i) => (Some(&authority[..i]), &authority[i + 1..]),
+        None => (None, authority),
+    };
+    let (mut user, mut password) = (None, None);
+    if let Some(info) = userinfo {
+        let (u, p) = match info.split_once(':') {
+            Some((u, p)) => (u, Some(p)),
+            None => (info, None),
+        };
+        let u = percent_decode(u).map_err(|e| format!("the URL's user name {e}"))?;
+        if !u.is_empty() {
+            user = Some(u);
+        }
+        if let Some(p) = p {
+            let p = percent_decode(p).map_err(|e| format!("the URL's password {e}"))?;
+            if !p.is_empty() {
+                password = Some(Secret(p));
+            }
+        }
+    }
+    let seed = parse_host_port(hostport)?;
+    let db = match path.split(['?', '#']).next().unwrap_or("") {
+        "" | "/" => 0,
+        p => p[1..]
+            .parse::<u32>()
+            .map_err(|_| format!("`{}` is not a database number", printable(&p[1..])))?,
+    };
+    if user.is_none() {
+        user = extra.user.clone().filter(|u| !u.is_empty());
+    }
+    if password.is_none() {
+        if let Some(file) = &extra.password_file {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| format!("cannot read the password file {}: {e}", file.display()))?;
+            // A trailing newline is how files end, not part of the password.
+            let text = text.strip_suffix('\n').unwrap_or(&text);
+            let text = text.strip_suffix('\r').unwrap_or(text);
+            password = Some(Secret(text.to_owned()));
+        } else if let Some(p) = extra.password_env.clone().filter(|p| !p.is_empty()) {
+            password = Some(Secret(p));
+        }
+    }
+    if user.is_some() && password.is_none() {
+        return Err(format!(
+            "user `{}` has no password: put it in the URL, --password-file, or CACHEGEN_REDIS_PASSWORD",
+            printable(user.as_deref().unwrap_or_default())
+        ));
+    }
+    Ok(Target {
+        seed,
+        tls,
+        user,
+        password,
+        db,
+    })
+}
+
+/// `host:port`, `[v6]:port`, or a bare host (port 6379).
+pub fn parse_host_port(text: &str) -> Result<Address, String> {
+    let (host, port) = if let Some(rest) = text.strip_prefix('[') {
+        let end = rest
+            .find(']')
+            .ok_or_else(|| format!("`{}` has an unclosed `[`", printable(text)))?;
+        let port = match &rest[end + 1..] {
+            "" => None,
+            p => Some(
+                p.strip_prefix(':')
+                    .ok_or_else(|| format!("`{}` is not host:port", printable(text)))?,
+            ),
+        };
+        (&rest[..end], port)
+    } else {
+        match text.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (text, None),
+        }
+    };
+    if host.is_empty() {
+        return Err("the Redis URL has no host".into());
+    }
+    if !host
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'))
+    {
+        return Err(format!("`{}` is not a host name", printable(host)));
+    }
+    let port = match port {
+        None => 6379,
+        Some(p) => p
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p != 0)
+            .ok_or_else(|| format!("`{}` is not a port", printable(p)))?,
+    };
+    Ok(Address {
+        host: host.to_owned(),
+        port,
+    })
+}
+
+fn percent_decode(text: &str) -> Result<String, String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or("has a `%` that is not followed by two hex digits")?;
+            out.push(hex);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| "is not UTF-8 once decoded".to_owned())
+}
+
+/// Escapes control characters so user-supplied text cannot drive the terminal.
+pub fn printable(text: &str) -> String {
+    text.chars().flat_map(char::escape_debug).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn none() -> CredentialSources {
+        CredentialSources::default()
+    }
+
+    #[test]
+    fn parses_user_password_host_port_db() {
+        let t = parse(
+            "rediss://cachegen-verify:s%40cret@redis.internal:6380/2",
+            &none(),
+        )
+        .unwrap();
+        assert!(t.tls);
+        assert_eq!(t.user.as_deref(), Some("cachegen-verify"));
+        assert_eq!(t.password.as_ref().unwrap().expose(), "s@cret");
+        assert_eq!(t.seed.to_string(), "redis.internal:6380");
+        assert_eq!(t.db, 2);
+        assert_eq!(
+            t.display_url(),
+            "rediss://cachegen-verify@redis.internal:6380/2"
+        );
+    }
+
+    #[test]
+    fn password_never_in_debug_or_display_url() {
+        let t = parse("redis://u:hunter2@127.0.0.1", &none()).unwrap();
+        assert!(!format!("{t:?}").contains("hunter2"));
+        assert!(!t.display_url().contains("hunter2"));
+        assert_eq!(t.seed.port, 6379);
+    }
+
+    #[test]
+    fn credentials_from_file_and_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pw");
+        std::fs::write(&file, "from-file\n").unwrap();
+        let sources = CredentialSources {
+            user: Some("v".into()),
+            password_file: Some(file),
+            password_env: Some("from-env".into()),
+        };
+        let t = parse("redis://[::1]:7000", &sources).unwrap();
+        assert_eq!(t.password.unwrap().expose(), "from-file");
+        assert_eq!(t.seed.host, "::1");
+        let sources = CredentialSources {
+            user: None,
+            password_file: None,
+            password_env: Some("from-env".into()),
+        };
+        assert_eq!(
+            parse("redis://h", &sources)
+                .unwrap()
+                .password
+                .unwrap()
+                .expose(),
+            "from-env"
+        );
+    }
+
+    #[test]
+    fn rejects_bad_urls_without_echoing_secrets() {
+        for bad in [
+            "http://h",
+            "redis://",
+            "redis://h:0",
+            "redis://h:99999",
+            "redis://h/x",
+            "redis://u:p%zz@h",
+            "redis://h\u{1b}[31m",
+        ] {
+            let err = parse(bad, &none()).unwrap_err();
+            assert!(!err.contains('\u{1b}'), "{err}");
+        }
+        let err = parse("redis://user@h", &none()).unwrap_err();
+        assert!(err.contains("no password"));
+    }
+}

@@ -1,0 +1,692 @@
+//! `policy::from_lock`: a policy.lock.json read back into the model gives the
+//! same model (every generated file byte-identical, the lock included), its
+//! spans point into the lock, and a damaged or hostile lock gives diagnostics
+//! with a line and column, never a panic.
+
+mod support;
+
+use cachegen::FileReport;
+use cachegen::diag::{Severity, codes};
+use cachegen::policy::from_lock::check_lock;
+use cachegen::policy::model::Policy;
+use cachegen::render::redis_conf::managed_directives;
+use cachegen::render::{OutputFile, Templates};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use support::render::{file, render};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+const LOCK: &str = "policy.lock.json";
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Every YAML file under `dir`, recursively, sorted.
+fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("read fixture directory") {
+        let path = entry.expect("directory entry").path();
+        if path.is_dir() {
+            yaml_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "yaml") {
+            out.push(path);
+        }
+    }
+    out.sort();
+}
+
+/// The bundled policy, the build fixtures, and every other fixture that
+/// checks without errors (and so renders).
+fn renderable_policies() -> Vec<String> {
+    let mut paths = vec![
+        format!("{ROOT}/policies/quizmentor.yaml"),
+        format!("{ROOT}/tests/fixtures/build-shop.yaml"),
+        format!("{ROOT}/tests/fixtures/lock-every-field.yaml"),
+    ];
+    let mut fixtures = Vec::new();
+    yaml_files(&Path::new(ROOT).join("tests/fixtures"), &mut fixtures);
+    for path in fixtures {
+        let path = path.display().to_string();
+        let report = cachegen::check_path(Path::new(&path), &Default::default());
+        if !report.unreadable && report.count(Severity::Error) == 0 && !paths.contains(&path) {
+            paths.push(path);
+        }
+    }
+    paths
+}
+
+/// Reads `lock` back; it must have no diagnostics at all.
+fn read_back(label: &str, lock: &str) -> FileReport {
+    let report = check_lock(LOCK, lock.as_bytes());
+    assert!(
+        report.diagnostics.is_empty() && !report.unreadable,
+        "{label}: reading the lock back reported {:#?}",
+        report.diagnostics
+    );
+    assert!(report.policy.is_some(), "{label}: no model");
+    report
+}
+
+fn render_model(report: &FileReport) -> Vec<OutputFile> {
+    cachegen::render_report(report, &Templates::default())
+        .expect("a clean report renders")
+        .expect("templates render")
+}
+
+fn directives(policy: &Policy) -> Vec<(&'static str, String)> {
+    managed_directives(policy)
+        .into_iter()
+        .map(|d| (d.name, d.config_get))
+        .collect()
+}
+
+#[test]
+fn every_renderable_policy_survives_the_round_trip() {
+    let policies = renderable_policies();
+    // The bundled policy, two build fixtures and the lint `passes` fixtures
+    // at least: a test that silently found nothing would prove nothing.
+    assert!(
+        policies.len() >= 12,
+        "only {} policies found",
+        policies.len()
+    );
+    for path in &policies {
+        let (original, files) = render(path);
+        let lock = file(&files, LOCK);
+        let back = read_back(path, lock);
+        let rebuilt = render_model(&back);
+
+        // The lock rendered from the read-back model is the same bytes.
+        assert_eq!(
+            file(&rebuilt, LOCK),
+            lock,
+            "{path}: lock differs after the round trip"
+        );
+        // So is every other file: the lock carries all the renderers need.
+        assert_eq!(
+            files.iter().map(|f| &f.path).collect::<Vec<_>>(),
+            rebuilt.iter().map(|f| &f.path).collect::<Vec<_>>(),
+            "{path}: another set of files"
+        );
+        for (a, b) in files.iter().zip(&rebuilt) {
+            assert!(
+                a.contents == b.contents,
+                "{path}: {} differs after the round trip",
+                a.path
+            );
+        }
+
+        // The `policy` block names the YAML, not the lock.
+        let json: Value = serde_json::from_str(file(&rebuilt, LOCK)).unwrap();
+        let yaml = std::fs::read_to_string(path).unwrap();
+        assert_eq!(json["policy"]["sha256"], sha256_hex(&yaml), "{path}");
+        assert_eq!(
+            json["policy"]["source"],
+            Path::new(path).file_name().unwrap().to_str().unwrap(),
+            "{path}"
+        );
+        let (a, b) = (
+            original.policy.as_ref().unwrap(),
+            back.policy.as_ref().unwrap(),
+        );
+        assert_eq!(a.name, b.name, "{path}");
+        assert_eq!(
+            directives(a),
+            directives(b),
+            "{path}: managed directives differ"
+        );
+        assert_eq!(
+            a.lint_levels.iter().collect::<Vec<_>>(),
+            b.lint_levels.iter().collect::<Vec<_>>(),
+            "{path}: lint levels differ"
+        );
+    }
+}
+
+#[test]
+fn the_committed_lock_reads_back_alone() {
+    // What an SRE box has: generated/ without the policy. (`build --check`
+    // keeps it equal to a fresh render, so this is the same bytes as above,
+    // read from disk.)
+    let bytes = std::fs::read(format!("{ROOT}/generated/quizmentor/policy.lock.json")).unwrap();
+    let report = check_lock("generated/quizmentor/policy.lock.json", &bytes);
+    assert!(report.diagnostics.is_empty(), "{:#?}", report.diagnostics);
+    let policy = report.policy.as_ref().unwrap();
+    assert_eq!(policy.name, "quizmentor");
+    let yaml = std::fs::read_to_string(format!("{ROOT}/policies/quizmentor.yaml")).unwrap();
+    let provenance = policy.provenance.as_ref().unwrap();
+    assert_eq!(provenance.file_name, "quizmentor.yaml");
+    assert_eq!(provenance.sha256, sha256_hex(&yaml));
+}
+
+#[test]
+fn the_kitchen_sink_policy_sets_every_directive() {
+    // The round trip above only proves the directives a policy sets; this one
+    // must set all that cachegen manages, so none goes unproven.
+    let (report, _) = render(&format!("{ROOT}/tests/fixtures/lock-every-field.yaml"));
+    let names: Vec<&str> = directives(report.policy.as_ref().unwrap())
+        .into_iter()
+        .map(|d| d.0)
+        .collect();
+    for name in [
+        "maxmemory",
+        "maxmemory-policy",
+        "maxmemory-samples",
+        "save",
+        "appendonly",
+        "appendfsync",
+        "tcp-backlog",
+        "timeout",
+        "tcp-keepalive",
+        "slowlog-log-slower-than",
+        "slowlog-max-len",
+        "maxclients",
+        "io-threads",
+        "io-threads-do-reads",
+        "lazyfree-lazy-eviction",
+        "lazyfree-lazy-expire",
+        "lazyfree-lazy-server-del",
+        "lazyfree-lazy-user-del",
+        "replica-lazy-flush",
+        "replica-read-only",
+        "cluster-enabled",
+        "cluster-config-file",
+        "cluster-node-timeout",
+        "cluster-require-full-coverage",
+    ] {
+        assert!(
+            names.contains(&name),
+            "lock-every-field.yaml does not set {name}"
+        );
+    }
+    assert_eq!(
+        names.len(),
+        24,
+        "a directive was added: add it here and to the fixture"
+    );
+}
+
+/// The 1-based line of `needle` (a whole trimmed line), searching from the
+/// line that is `after` (also trimmed). Found by text, not by the loader.
+fn line_of(text: &str, after: &str, needle: &str) -> usize {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.trim() == after)
+        .unwrap_or_else(|| panic!("no line `{after}`"));
+    start
+        + 1
+        + lines[start..]
+            .iter()
+            .position(|l| l.trim() == needle)
+            .unwrap_or_else(|| panic!("no line `{needle}` after `{after}`"))
+}
+
+#[test]
+fn spans_of_the_read_back_model_point_into_the_lock() {
+    let (_, files) = render(&format!("{ROOT}/policies/quizmentor.yaml"));
+    let lock = file(&files, LOCK);
+    let report = read_back("quizmentor", lock);
+    let policy = report.policy.as_ref().unwrap();
+    let src = &report.source;
+    let line = |span: cachegen::source::Span| src.line_col(span.start).0;
+
+    for p in policy.keys.patterns.values() {
+        let want = line_of(lock, "\"patterns\": {", &format!("\"{}\": {{", p.name));
+        assert_eq!(line(policy.span(&p.pointer, "")), want, "{}", p.pointer);
+        assert_eq!(
+            src.slice(policy.key_span(&p.pointer)),
+            format!("\"{}\"", p.name)
+        );
+        // A field: the pattern text, on its own line inside the entry.
+        let text = policy.span(&p.pointer, "pattern");
+        assert_eq!(src.slice(text), format!("\"{}\"", p.text), "{}", p.pointer);
+    }
+    // The exact line the brief names.
+    assert_eq!(
+        src.line_text(line(policy.span("/keys/patterns/user_profile", "")))
+            .trim(),
+        "\"user_profile\": {"
+    );
+    for t in policy.tags.values() {
+        let want = line_of(lock, "\"tags\": {", &format!("\"{}\": {{", t.name));
+        assert_eq!(line(policy.span(&t.pointer, "")), want, "{}", t.pointer);
+    }
+    for r in policy.edge.as_ref().unwrap().routes.values() {
+        let want = line_of(lock, "\"routes\": {", &format!("\"{}\": {{", r.name));
+        assert_eq!(line(policy.span(&r.pointer, "")), want, "{}", r.pointer);
+    }
+    assert_eq!(
+        line(policy.span("/cluster", "")),
+        line_of(lock, "\"cluster\": {", "\"cluster\": {")
+    );
+    let target = policy.span("/targets", "redis_hit_ratio");
+    assert_eq!(src.slice(target), "80");
+    assert!(
+        src.line_text(line(target))
+            .contains("\"redis_hit_ratio_percent\"")
+    );
+
+    // Each redis directive at its `CONFIG GET` string under redis.config; the
+    // cluster ones in the cluster section they come from.
+    let cluster_start = line_of(lock, "\"cluster\": {", "\"cluster\": {");
+    for d in managed_directives(policy) {
+        let span = policy.span(&d.pointer(), "");
+        if d.pointer().starts_with("/redis/") {
+            assert_eq!(
+                src.slice(span),
+                format!("\"{}\"", d.config_get),
+                "{}",
+                d.name
+            );
+            let text = src.line_text(line(span)).trim();
+            assert!(
+                text.starts_with(&format!("\"{}\": ", d.name)),
+                "{}: {text}",
+                d.name
+            );
+            assert!(
+                line(span) > line_of(lock, "\"redis\": {", "\"config\": {"),
+                "{}",
+                d.name
+            );
+        } else {
+            assert!(
+                line(span) >= cluster_start,
+                "{} points above the cluster section",
+                d.name
+            );
+        }
+    }
+
+    // A diagnostic of a later stage (here CG106's pointer for a field it
+    // looks up) lands on the lock's line as well: `written_span` needs the key.
+    assert!(
+        policy
+            .written_span("/redis/threads", "io_threads")
+            .is_some()
+    );
+    assert!(policy.written_span("/redis", "maxmemory_samples").is_none());
+}
+
+// --- Damaged and hostile lock files ----------------------------------------
+
+/// The quizmentor lock, as JSON, to damage.
+fn lock_json() -> Value {
+    let (_, files) = render(&format!("{ROOT}/policies/quizmentor.yaml"));
+    serde_json::from_str(file(&files, LOCK)).unwrap()
+}
+
+fn pretty(v: &Value) -> String {
+    serde_json::to_string_pretty(v).unwrap() + "\n"
+}
+
+/// Reads `text`; there must be an error with code `code` whose span starts
+/// on the line of `at` (the first line containing it) and whose message
+/// contains `says`. Returns the report.
+#[track_caller]
+fn expect_error(text: &str, code: &str, at: &str, says: &str) -> FileReport {
+    let report = check_lock(LOCK, text.as_bytes());
+    let want_line = text
+        .lines()
+        .position(|l| l.contains(at))
+        .unwrap_or_else(|| panic!("`{at}` is not in the input"))
+        + 1;
+    let found = report.diagnostics.iter().find(|d| {
+        d.severity == Severity::Error
+            && d.code.code == code
+            && d.message.contains(says)
+            && d.span
+                .is_some_and(|s| report.source.line_col(s.start).0 == want_line)
+    });
+    assert!(
+        found.is_some(),
+        "expected {code} `{says}` on line {want_line}; got {:#?}",
+        report
+            .diagnostics
+            .iter()
+            .map(|d| (
+                d.code.code,
+                &d.message,
+                d.span.map(|s| report.source.line_col(s.start))
+            ))
+            .collect::<Vec<_>>()
+    );
+    // Every diagnostic has a place, and a lock with errors builds nothing.
+    assert!(
+        report.diagnostics.iter().all(|d| d.span.is_some()),
+        "{:#?}",
+        report.diagnostics
+    );
+    assert!(cachegen::render_report(&report, &Templates::default()).is_none());
+    report
+}
+
+#[test]
+fn not_json() {
+    let r = expect_error(
+        "format: cachegen-policy-lock\nversion: 1\n",
+        codes::SCHEMA.code,
+        "format:",
+        "not a policy lock",
+    );
+    assert!(r.unreadable);
+    let r = expect_error(
+        "this is not json\n",
+        codes::SCHEMA.code,
+        "this is",
+        "not a policy lock",
+    );
+    assert!(r.unreadable);
+    // Cut off in the middle: the YAML parser's error (it names the bracket
+    // left open, at the bracket).
+    let mut cut = pretty(&lock_json());
+    cut.truncate(cut.find("\"redis\"").unwrap());
+    let r = check_lock(LOCK, cut.as_bytes());
+    assert!(r.unreadable && r.policy.is_none());
+    let d = &r.diagnostics[0];
+    assert_eq!(d.code.code, codes::YAML_SYNTAX.code);
+    assert!(d.message.contains("unclosed"), "{d:?}");
+    assert_eq!(r.source.line_col(d.span.unwrap().start), (1, 1), "{d:?}");
+    // Empty, and binary.
+    let r = check_lock(LOCK, b"\n  \n");
+    assert!(
+        r.unreadable && r.diagnostics[0].span.is_some(),
+        "{:?}",
+        r.diagnostics
+    );
+    let r = check_lock(LOCK, b"{\"format\": \"\xff\"}");
+    assert!(r.unreadable && r.diagnostics[0].code.code == codes::ENCODING.code);
+}
+
+#[test]
+fn wrong_format_and_newer_version() {
+    let mut v = lock_json();
+    v["format"] = "cachegen-something-else".into();
+    let r = expect_error(
+        &pretty(&v),
+        codes::SCHEMA.code,
+        "\"format\"",
+        "not a policy lock",
+    );
+    assert!(r.unreadable);
+
+    let mut v = lock_json();
+    v["version"] = 2.into();
+    let r = expect_error(
+        &pretty(&v),
+        codes::SCHEMA.code,
+        "\"version\": 2",
+        "newer cachegen",
+    );
+    assert!(r.unreadable && r.policy.is_none());
+
+    let mut v = lock_json();
+    v["version"] = "1".into();
+    expect_error(
+        &pretty(&v),
+        codes::SCHEMA.code,
+        "\"version\": \"1\"",
+        "unknown lock format version",
+    );
+}
+
+#[test]
+fn missing_section_and_wrong_types() {
+    let mut v = lock_json();
+    v.as_object_mut().unwrap().shift_remove("redis");
+    // The root object has no key to point at: its first line.
+    let r = expect_error(
+        &pretty(&v),
+        codes::SCHEMA.code,
+        "{",
+        "the lock has no `redis`",
+    );
+    assert!(!r.unreadable && r.policy.is_none());
+
+    let mut v = lock_json();
+    v["ttl"]["default_secs"] = "300".into();
+    expect_error(
+        &pretty(&v),
+        codes::SCHEMA.code,
+        "\"default_secs\": \"300\"",
+        "must be a whole number",
+    );
+
+    let mut v = lock_json();
+    v["keys"]["patterns"]["session"]["durable"] = "yes".into();
+    expect_error(
+        &pretty(&v),
+        codes::SCHEMA.code,
+        "\"durable\": \"yes\"",
+        "`keys.patterns.session.durable` must be",
+    );
+
+    let mut v = lock_json();
+    v["keys"]["patterns"]["answer"]
+        .as_object_mut()
+        .unwrap()
+        .shift_remove("strategy");
+    expect_error(
+        &pretty(&v),
+        codes::SCHEMA.code,
+        "\"answer\": {",
+        "has no `strategy`",
+    );
+
+    let mut v = lock_json();
+    v["edge"]["routes"]["images"]["cahce"] = "standard".into();
+    expect_error(
+        &pretty(&v),
+        codes::UNKNOWN_FIELD.code,
+        "\"cahce\"",
+        "unknown field `cahce`",
+    );
+}
+
+#[test]
+fn unknown_references() {
+    // A tag listing a pattern the lock does not have.
+    let mut v = lock_json();
+    v["tags"]["user"]["members"]
+        .as_array_mut()
+        .unwrap()
+        .push("ghost".into());
+    expect_error(
+        &pretty(&v),
+        codes::UNRESOLVED_REFERENCE.code,
+        "\"ghost\"",
+        "member `ghost`",
+    );
+
+    // A pattern joining a tag the lock does not have: lowering's own rule,
+    // reported at the lock's line.
+    let mut v = lock_json();
+    v["keys"]["patterns"]["quiz_data"]["tags"] = serde_json::json!(["quizes"]);
+    expect_error(
+        &pretty(&v),
+        codes::UNRESOLVED_REFERENCE.code,
+        "\"quizes\"",
+        "no tag named `quizes`",
+    );
+
+    // A cascade to an unknown pattern.
+    let mut v = lock_json();
+    v["invalidation"]["cascade"]["quiz_data"] = serde_json::json!(["quiz_ghost"]);
+    expect_error(
+        &pretty(&v),
+        codes::UNRESOLVED_REFERENCE.code,
+        "\"quiz_ghost\"",
+        "quiz_ghost",
+    );
+}
+
+#[test]
+fn injected_newline_in_a_directive_value() {
+    let mut v = lock_json();
+    v["redis"]["config"]["maxmemory-policy"] = "volatile-lru\nreplicaof 203.0.113.9 6379".into();
+    expect_error(
+        &pretty(&v),
+        codes::INVALID_SYNTAX.code,
+        "\"maxmemory-policy\"",
+        "line break",
+    );
+
+    // An unknown directive smuggled into the config.
+    let mut v = lock_json();
+    v["redis"]["config"]["replicaof"] = "203.0.113.9 6379".into();
+    expect_error(
+        &pretty(&v),
+        codes::UNKNOWN_FIELD.code,
+        "\"replicaof\"",
+        "not a directive cachegen manages",
+    );
+
+    // A value that is not what CONFIG GET prints for the directive.
+    let mut v = lock_json();
+    v["redis"]["config"]["appendonly"] = "true".into();
+    expect_error(
+        &pretty(&v),
+        codes::SCHEMA.code,
+        "\"appendonly\": \"true\"",
+        "`yes` or `no`",
+    );
+
+    // A value the schema refuses, at the directive's line.
+    let mut v = lock_json();
+    v["redis"]["config"]["maxmemory-policy"] = "evict-everything".into();
+    expect_error(
+        &pretty(&v),
+        codes::SCHEMA.code,
+        "\"maxmemory-policy\"",
+        "evict-everything",
+    );
+
+    // A policy file name that would inject a line into every header.
+    let mut v = lock_json();
+    v["policy"]["source"] = "q.yaml\nrm -rf /".into();
+    expect_error(
+        &pretty(&v),
+        codes::INVALID_SYNTAX.code,
+        "\"source\"",
+        "not a policy file name",
+    );
+}
+
+#[test]
+fn a_derived_value_that_does_not_follow_is_reported_where_it_is() {
+    let mut v = lock_json();
+    v["keys"]["patterns"]["user_stats"]["ttl"]["max_secs"] = 9999.into();
+    expect_error(
+        &pretty(&v),
+        codes::INCONSISTENT.code,
+        "\"max_secs\": 9999",
+        "gives 330",
+    );
+
+    let mut v = lock_json();
+    v["keys"]["patterns"]["session"]["key"] = "v2:sess:<session_id>".into();
+    expect_error(
+        &pretty(&v),
+        codes::INCONSISTENT.code,
+        "\"v2:sess:<session_id>\"",
+        "keys.patterns.session.key",
+    );
+
+    let mut v = lock_json();
+    v["redis"]["config"]["cluster-node-timeout"] = "15000".into();
+    expect_error(
+        &pretty(&v),
+        codes::INCONSISTENT.code,
+        "\"cluster-node-timeout\"",
+        "gives \"5000\"",
+    );
+
+    let mut v = lock_json();
+    v["generated_by"] = "someone else".into();
+    expect_error(
+        &pretty(&v),
+        codes::INCONSISTENT.code,
+        "\"generated_by\"",
+        "generated_by",
+    );
+}
+
+#[test]
+fn every_value_replaced_by_junk_never_panics() {
+    // Each scalar of the lock, in turn, replaced by values of other types and
+    // hostile strings: every outcome is a report, and every error has a span.
+    let original = lock_json();
+    let mut pointers = Vec::new();
+    fn leaves(v: &Value, pointer: String, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, v) in m {
+                    leaves(
+                        v,
+                        format!("{pointer}/{}", k.replace('~', "~0").replace('/', "~1")),
+                        out,
+                    );
+                }
+            }
+            Value::Array(a) => {
+                for (i, v) in a.iter().enumerate() {
+                    leaves(v, format!("{pointer}/{i}"), out);
+                }
+            }
+            _ => out.push(pointer),
+        }
+    }
+    leaves(&original, String::new(), &mut pointers);
+    assert!(pointers.len() > 300, "{}", pointers.len());
+    let junk = [
+        Value::Null,
+        Value::from(-1),
+        Value::from(1e300),
+        Value::from(u64::MAX),
+        Value::from("x\u{0}\n\u{202e}"),
+        serde_json::json!({ "a": [] }),
+    ];
+    let mut errors = 0;
+    for (i, pointer) in pointers.iter().enumerate() {
+        let mut v = original.clone();
+        *v.pointer_mut(pointer).unwrap() = junk[i % junk.len()].clone();
+        let report = check_lock(LOCK, pretty(&v).as_bytes());
+        if report.count(Severity::Error) > 0 {
+            errors += 1;
+            assert!(
+                report.diagnostics.iter().all(|d| d.span.is_some()),
+                "{pointer}: {:#?}",
+                report.diagnostics
+            );
+        }
+    }
+    // Nearly every value matters; a reader that accepted junk would not say so.
+    assert!(
+        errors * 10 > pointers.len() * 9,
+        "{errors} of {} rejected",
+        pointers.len()
+    );
+}
+
+#[test]
+fn sub_millisecond_client_durations_are_refused() {
+    // The lock writes client settings in milliseconds; a finer value could
+    // not come back, so the policy may not have one.
+    let policy = "version: 1\nttl: { default: 5m }\nkeys: { patterns: { a: { pattern: a } } }\n\
+                  redis: { version: \"7.0\", maxmemory: 1gb, maxmemory_policy: noeviction }\n\
+                  client: { command_timeout: 1500us, retry_backoff: { step: 50ms, max: 2s } }\n";
+    let report = cachegen::check_bytes("p.yaml", policy.as_bytes(), &Default::default());
+    let errors: Vec<_> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0].code.code, codes::OUT_OF_RANGE.code);
+    assert_eq!(report.source.slice(errors[0].span.unwrap()), "1500us");
+}

@@ -1,0 +1,115 @@
+//! Test support for `cachegen verify`: runs the real binary against a test
+//! server with a hard timeout (a hang must fail the test, not stall it), and
+//! reads its JSON report.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// What one `cachegen verify` run produced.
+#[derive(Debug)]
+pub struct Run {
+    /// `None` when the test had to kill it (it hung).
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub took: Duration,
+}
+
+impl Run {
+    /// The `--format json` report.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "verify did not print JSON ({e}):\nstdout:\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    /// Findings with this code.
+    pub fn findings(&self, code: &str) -> Vec<serde_json::Value> {
+        self.json()["findings"]
+            .as_array()
+            .expect("findings array")
+            .iter()
+            .filter(|f| f["code"] == code)
+            .cloned()
+            .collect()
+    }
+}
+
+/// `cachegen verify POLICY --redis URL ARGS...`, killed after `limit`.
+pub fn verify(policy: &Path, url: &str, args: &[&str], limit: Duration) -> Run {
+    verify_with_env(policy, url, args, &[], limit)
+}
+
+pub fn verify_with_env(
+    policy: &Path,
+    url: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+    limit: Duration,
+) -> Run {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("stdout");
+    let err = dir.path().join("stderr");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cachegen"));
+    cmd.arg("verify")
+        .arg(policy)
+        .args(["--redis", url])
+        .args(args)
+        .env_remove("REDIS_URL")
+        .env_remove("CACHEGEN_REDIS_PASSWORD")
+        .env_remove("CACHEGEN_REDIS_USER")
+        .env_remove("REDISCLI_AUTH")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out).expect("stdout file"))
+        .stderr(std::fs::File::create(&err).expect("stderr file"));
+    let started = Instant::now();
+    let mut child = cmd.spawn().expect("spawn cachegen");
+    let code = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status.code();
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Run {
+        code,
+        stdout: std::fs::read_to_string(&out).unwrap_or_default(),
+        stderr: std::fs::read_to_string(&err).unwrap_or_default(),
+        took: started.elapsed(),
+    }
+}
+
+/// Renders `policy` with `cachegen build` into `out` and returns the policy's
+/// output directory (`out/<name>`).
+pub fn build(policy: &Path, out: &Path) -> std::path::PathBuf {
+    let status = Command::new(env!("CARGO_BIN_EXE_cachegen"))
+        .arg("build")
+        .arg(policy)
+        .arg("--out")
+        .arg(out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("run cachegen build");
+    assert!(
+        status.success(),
+        "cachegen build {} failed",
+        policy.display()
+    );
+    let mut dirs: Vec<_> = std::fs::read_dir(out)
+        .expect("build output")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    assert_eq!(dirs.len(), 1, "one policy built");
+    dirs.remove(0)
+}

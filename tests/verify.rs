@@ -1,0 +1,386 @@
+//! `cachegen verify` against a real single Redis node started from the
+//! policy's own generated redis.conf: seeded with conforming and violating
+//! keys, every finding counted exactly; the hit ratio read before sampling;
+//! config drift introduced with CONFIG SET; sample mode; every output format.
+
+mod support;
+
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use support::RedisServer;
+use support::verify::{Run, build, verify};
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/verify/single.yaml")
+}
+
+/// Starts a server from the fixture policy's generated redis.conf.
+fn server(out: &Path) -> RedisServer {
+    let dir = build(&fixture(), out);
+    RedisServer::start(
+        Some(&dir.join("redis/redis.conf")),
+        &["--enable-debug-command", "local"],
+    )
+}
+
+/// Sends raw byte arguments (values that are not UTF-8, such as gzip
+/// headers) and checks the reply is not an error.
+fn raw(port: u16, args: &[&[u8]]) {
+    let mut wire = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        wire.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        wire.extend_from_slice(a);
+        wire.extend_from_slice(b"\r\n");
+    }
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(&wire).unwrap();
+    let mut reply = [0u8; 64];
+    let n = s.read(&mut reply).unwrap();
+    assert_ne!(reply[0], b'-', "{}", String::from_utf8_lossy(&reply[..n]));
+}
+
+fn md5ish(i: u32) -> String {
+    format!("{:032x}", 0xabc0_0000u128 + u128::from(i))
+}
+
+/// Seeds the keyspace; returns nothing, the counts below are the contract.
+fn seed(server: &RedisServer) {
+    let mut c = server.client();
+    let mut ok = |args: &[&str]| {
+        let reply = c.command(args).unwrap();
+        assert!(
+            !matches!(reply, support::Reply::Error(_)),
+            "{args:?}: {reply:?}"
+        );
+    };
+    // profile: hash, 10m + 10% jitter = at most 11m.
+    for i in 1..=5 {
+        let key = format!("v3:user:{i}:profile");
+        ok(&["HSET", &key, "name", "ada"]);
+        ok(&["EXPIRE", &key, "600"]);
+    }
+    ok(&["HSET", "v3:user:6:profile", "name", "x"]); // missing TTL
+    ok(&["HSET", "v3:user:7:profile", "name", "x"]); // missing TTL
+    ok(&["HSET", "v3:user:8:profile", "name", "x"]);
+    ok(&["EXPIRE", "v3:user:8:profile", "3600"]); // above 11m
+    ok(&["SET", "v3:user:9:profile", "x", "EX", "600"]); // string, not hash
+    // The profile stampede lock: 30s; one without a TTL.
+    ok(&["SET", "lock:v3:user:1:profile", "1", "EX", "30"]);
+    ok(&["SET", "lock:v3:user:2:profile", "1"]); // missing TTL
+    // Tag set: 20m.
+    ok(&["SADD", "v3:tag:user:1", "v3:user:1:profile"]);
+    ok(&["EXPIRE", "v3:tag:user:1", "1200"]);
+    // page: string, 1m (66s max), compress above 1kb; values above 8kb too large.
+    for i in 0..3 {
+        ok(&[
+            "SET",
+            &format!("v3:page:{}", md5ish(i)),
+            "<p>small</p>",
+            "EX",
+            "60",
+        ]);
+    }
+    let mut gz = vec![0x1f, 0x8b, 0x08, 0x00];
+    gz.extend(std::iter::repeat_n(b'z', 2000));
+    raw(
+        server.port,
+        &[
+            b"SET",
+            format!("v3:page:{}", md5ish(10)).as_bytes(),
+            &gz,
+            b"EX",
+            b"60",
+        ],
+    );
+    let plain = "x".repeat(2000);
+    ok(&[
+        "SET",
+        &format!("v3:page:{}", md5ish(11)),
+        &plain,
+        "EX",
+        "60",
+    ]); // uncompressed
+    ok(&[
+        "SET",
+        &format!("v3:page:{}", md5ish(12)),
+        &plain,
+        "EX",
+        "60",
+    ]); // uncompressed
+    let huge = "y".repeat(10_000);
+    ok(&["SET", &format!("v3:page:{}", md5ish(13)), &huge, "EX", "60"]); // uncompressed + too large
+    // session: durable with a 1h TTL.
+    ok(&["SET", "v3:session:abc", "s", "EX", "3600"]);
+    ok(&["SET", "v3:session:def", "s", "EX", "3600"]);
+    ok(&["SET", "v3:session:nottl", "s"]); // missing TTL
+    // ledger: durable, never expires.
+    ok(&["SET", "v3:ledger:1", "100"]);
+    ok(&["SET", "v3:ledger:2", "100", "EX", "900"]); // durable key with a TTL
+    ok(&["RPUSH", "v3:jobs", "job-1"]);
+    // Old prefix and unknown keys.
+    ok(&["SET", "v2:user:1:profile", "old"]);
+    ok(&["SET", "v2:whatever", "old"]);
+    ok(&["SET", "legacy:1:a", "?"]);
+    ok(&["SET", "legacy:2:b", "?"]);
+    ok(&["SET", "temp", "?"]);
+}
+
+/// 9 profile, 2 lock, 1 tag, 7 page, 3 session, 2 ledger, 1 jobs, 2 old
+/// and 3 unknown keys.
+const SEEDED: u64 = 30;
+
+fn count(run: &Run, code: &str) -> Vec<u64> {
+    let mut counts: Vec<u64> = run
+        .findings(code)
+        .iter()
+        .map(|f| {
+            let message = f["message"].as_str().unwrap();
+            message
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("no count in {message:?}"))
+        })
+        .collect();
+    counts.sort_unstable();
+    counts
+}
+
+fn owner<'a>(report: &'a Value, label: &str) -> &'a Value {
+    report["keyspace"]["patterns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["owner"] == label)
+        .unwrap_or_else(|| panic!("no owner {label}"))
+}
+
+fn limit() -> Duration {
+    Duration::from_secs(60)
+}
+
+#[test]
+fn seeded_single_node_gives_exact_findings_and_drift_is_detected() {
+    let out = tempfile::tempdir().unwrap();
+    let server = server(out.path());
+    seed(&server);
+    // Traffic for the hit ratio: 100 hits and 1000 misses, read by verify
+    // before its own PTTL/TYPE calls (which would count as hits).
+    let mut c = server.client();
+    for _ in 0..100 {
+        c.command(&["GET", "v3:session:abc"]).unwrap();
+    }
+    for i in 0..1000 {
+        c.command(&["GET", &format!("v3:session:missing{i}")])
+            .unwrap();
+    }
+    let url = format!("redis://127.0.0.1:{}", server.port);
+    let run = verify(&fixture(), &url, &["--full", "--format", "json"], limit());
+    assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    assert_eq!(report["format"], "cachegen-verify");
+    assert_eq!(report["version"], 1);
+    assert_eq!(report["complete"], true);
+    assert_eq!(report["mode"], "single");
+    assert_eq!(report["keyspace"]["inspected"], SEEDED);
+
+    // Per-key findings, exactly.
+    assert_eq!(
+        count(&run, "CG422"),
+        vec![1, 1, 2],
+        "missing TTL: lock, session, profile"
+    );
+    assert_eq!(count(&run, "CG423"), vec![1]);
+    assert_eq!(count(&run, "CG424"), vec![1]);
+    assert_eq!(count(&run, "CG425"), vec![1]);
+    assert_eq!(count(&run, "CG426"), vec![1]);
+    assert_eq!(count(&run, "CG427"), vec![3]);
+    assert_eq!(count(&run, "CG421"), vec![2]);
+    assert_eq!(count(&run, "CG420"), vec![3]);
+    let unknown = &report["keyspace"]["unknown"];
+    assert_eq!(unknown["top_prefixes"][0]["prefix"], "legacy:#:*");
+    assert_eq!(unknown["top_prefixes"][0]["keys"], 2);
+    assert_eq!(owner(&report, "profile")["keys"], 9);
+    assert_eq!(owner(&report, "page")["keys"], 7);
+    assert_eq!(owner(&report, "profile stampede lock")["keys"], 2);
+    assert_eq!(owner(&report, "tag set user")["keys"], 1);
+    assert_eq!(owner(&report, "jobs")["keys"], 1);
+    let examples = &owner(&report, "session")["violations"]["missing_ttl"]["examples"];
+    assert_eq!(examples[0], "v3:session:nottl");
+    assert_eq!(
+        owner(&report, "profile")["violations"]["wrong_type"]["string"]["keys"],
+        1
+    );
+
+    // Findings point at the policy lines they are about.
+    let ttl_above = &run.findings("CG423")[0];
+    let policy_text = std::fs::read_to_string(fixture()).unwrap();
+    let line = ttl_above["line"].as_u64().unwrap() as usize;
+    assert_eq!(
+        policy_text.lines().nth(line - 1).unwrap().trim(),
+        "ttl: 10m"
+    );
+
+    // Runtime: the counters are exactly the traffic above, so they were read
+    // before verify touched a key.
+    assert_eq!(report["runtime"]["keyspace_hits"], 100);
+    assert_eq!(report["runtime"]["keyspace_misses"], 1000);
+    assert_eq!(run.findings("CG430").len(), 1);
+    assert_eq!(run.findings("CG431").len(), 0);
+
+    // Config: every managed directive matches the generated redis.conf.
+    let config = report["config"].as_array().unwrap();
+    assert!(config.len() >= 8, "{config:?}");
+    assert!(
+        config.iter().all(|r| r["status"] == "matches"),
+        "{config:?}"
+    );
+    assert!(run.findings("CG401").is_empty());
+
+    // Drift, a slow command and an OOM rejection, introduced live.
+    c.command(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"])
+        .unwrap();
+    c.command(&["CONFIG", "SET", "slowlog-max-len", "7"])
+        .unwrap();
+    c.command(&["DEBUG", "SLEEP", "0.03"]).unwrap();
+    let run = verify(&fixture(), &url, &["--format", "json"], limit());
+    assert_eq!(run.code, Some(1));
+    let drift = run.findings("CG401");
+    assert_eq!(drift.len(), 2, "{drift:?}");
+    let messages: Vec<&str> = drift
+        .iter()
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("`maxmemory-policy` is `allkeys-lru`")),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("`slowlog-max-len` is `7`")),
+        "{messages:?}"
+    );
+    let slow = run.findings("CG434");
+    assert_eq!(slow.len(), 1);
+    assert!(
+        slow[0]["message"].as_str().unwrap().contains("DEBUG"),
+        "{slow:?}"
+    );
+}
+
+#[test]
+fn sample_mode_reads_at_most_n_keys_and_every_format_parses() {
+    let out = tempfile::tempdir().unwrap();
+    let server = server(out.path());
+    seed(&server);
+    let url = format!("redis://127.0.0.1:{}", server.port);
+    let run = verify(
+        &fixture(),
+        &url,
+        &["--sample", "5", "--format", "json"],
+        limit(),
+    );
+    let report = run.json();
+    assert_eq!(report["keyspace"]["inspected"], 5, "{}", run.stdout);
+    assert_eq!(report["coverage"]["mode"], "sample");
+    assert_eq!(report["nodes"][0]["inspected"], 5);
+
+    // JUnit: one case per check; the failing ones are the error findings.
+    let run = verify(&fixture(), &url, &["--full", "--format", "junit"], limit());
+    assert_eq!(run.code, Some(1));
+    let xml = roxmltree::Document::parse(&run.stdout).expect("JUnit parses as XML");
+    let failing: Vec<String> = xml
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .filter(|n| n.children().any(|c| c.has_tag_name("failure")))
+        .map(|n| n.attribute("name").unwrap().to_owned())
+        .collect();
+    for code in ["CG422", "CG423", "CG424", "CG425"] {
+        assert!(
+            failing.iter().any(|n| n.starts_with(code)),
+            "{code} not failing: {failing:?}"
+        );
+    }
+    assert!(
+        !failing.iter().any(|n| n.starts_with("CG420")),
+        "warnings do not fail"
+    );
+    let root = xml.root_element();
+    assert_eq!(
+        root.attribute("failures").unwrap(),
+        failing.len().to_string()
+    );
+
+    // SARIF: every finding is a result located in the policy.
+    let run = verify(&fixture(), &url, &["--full", "--format", "sarif"], limit());
+    let sarif: Value = serde_json::from_str(&run.stdout).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(results.len() >= 10, "{results:?}");
+    for r in results {
+        let loc = &r["locations"][0]["physicalLocation"];
+        assert!(
+            loc["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+                .ends_with("single.yaml")
+        );
+        assert!(loc["region"]["startLine"].as_u64().unwrap() > 1);
+    }
+
+    // Human: grouped by pattern, findings with snippets, a verdict.
+    let run = verify(&fixture(), &url, &["--full", "--color", "never"], limit());
+    assert_eq!(run.code, Some(1));
+    assert!(run.stdout.contains("keyspace by pattern"), "{}", run.stdout);
+    assert!(run.stdout.contains("CG422(missing-ttl)"));
+    assert!(run.stdout.contains("violations"));
+    assert!(
+        !run.stdout.contains("policy checked"),
+        "no check summary in verify"
+    );
+}
+
+#[test]
+fn a_conforming_server_exits_zero() {
+    let out = tempfile::tempdir().unwrap();
+    let server = server(out.path());
+    let mut c = server.client();
+    c.command(&["HSET", "v3:user:1:profile", "n", "a"]).unwrap();
+    c.command(&["EXPIRE", "v3:user:1:profile", "600"]).unwrap();
+    c.command(&["RPUSH", "v3:jobs", "j"]).unwrap();
+    let url = format!("redis://127.0.0.1:{}", server.port);
+    let run = verify(&fixture(), &url, &["--full", "--format", "json"], limit());
+    assert_eq!(run.code, Some(0), "{}", run.stdout);
+    let report = run.json();
+    assert_eq!(report["summary"]["errors"], 0);
+    // No traffic yet: the hit ratio is a note, not a failure.
+    assert_eq!(run.findings("CG431").len(), 1);
+}
+
+#[test]
+fn evictions_with_durable_data_in_reach_are_reported() {
+    let out = tempfile::tempdir().unwrap();
+    let server = server(out.path());
+    let mut c = server.client();
+    // A small maxmemory and many volatile keys force evictions; the policy's
+    // durable `session` pattern has a TTL, so volatile-lru can evict it.
+    c.command(&["CONFIG", "SET", "maxmemory", "3mb"]).unwrap();
+    let value = "v".repeat(1024);
+    for i in 0..6000 {
+        c.command(&["SET", &format!("v3:session:s{i}"), &value, "EX", "3600"])
+            .unwrap();
+    }
+    let url = format!("redis://127.0.0.1:{}", server.port);
+    let run = verify(&fixture(), &url, &["--format", "json"], limit());
+    let report = run.json();
+    assert!(report["runtime"]["evicted_keys"].as_u64().unwrap() > 0);
+    let found = run.findings("CG432");
+    assert_eq!(found.len(), 1, "{}", run.stdout);
+    assert_eq!(found[0]["severity"], "warning");
+    assert!(found[0]["message"].as_str().unwrap().contains("session"));
+}
