@@ -384,3 +384,62 @@ fn evictions_with_durable_data_in_reach_are_reported() {
     assert_eq!(found[0]["severity"], "warning");
     assert!(found[0]["message"].as_str().unwrap().contains("session"));
 }
+
+#[test]
+fn oom_rejections_are_reported() {
+    let out = tempfile::tempdir().unwrap();
+    let server = server(out.path());
+    let mut c = server.client();
+    // Durable keys have no TTL, so volatile-lru has nothing to evict: once
+    // memory is full, writes are refused with OOM (the policy's chosen
+    // failure mode, which an SRE must hear about).
+    c.command(&["CONFIG", "SET", "maxmemory", "2mb"]).unwrap();
+    let value = "l".repeat(1024);
+    let mut refused = 0;
+    for i in 0..10_000 {
+        if let support::Reply::Error(e) = c
+            .command(&["SET", &format!("v3:ledger:{i}"), &value])
+            .unwrap()
+        {
+            assert!(e.starts_with("OOM"), "{e}");
+            refused += 1;
+            if refused == 3 {
+                break;
+            }
+        }
+    }
+    assert_eq!(refused, 3, "maxmemory 2mb must fill up");
+    let url = format!("redis://127.0.0.1:{}", server.port);
+    let run = verify(&fixture(), &url, &["--format", "json"], limit());
+    let oom = run.findings("CG433");
+    assert_eq!(oom.len(), 1, "{}", run.stdout);
+    assert!(
+        oom[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("3 commands were refused")
+    );
+    assert_eq!(run.json()["runtime"]["oom_errors"], 3);
+}
+
+#[test]
+fn config_blocked_like_a_managed_service_is_not_checkable_and_not_fatal() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = build(&fixture(), out.path());
+    // Managed services rename or remove CONFIG; this server has none.
+    let server = RedisServer::start(
+        Some(&dir.join("redis/redis.conf")),
+        &["--rename-command", "CONFIG", ""],
+    );
+    server.client().command(&["RPUSH", "v3:jobs", "j"]).unwrap();
+    let url = format!("redis://127.0.0.1:{}", server.port);
+    let run = verify(&fixture(), &url, &["--full", "--format", "json"], limit());
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    assert_eq!(report["complete"], true);
+    assert_eq!(report["keyspace"]["inspected"], 1);
+    let blocked = run.findings("CG403");
+    assert_eq!(blocked.len(), 1);
+    assert_eq!(blocked[0]["severity"], "warning");
+    assert!(report["config"].as_array().unwrap().is_empty());
+}

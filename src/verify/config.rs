@@ -218,3 +218,56 @@ fn nodes_text(nodes: &[String]) -> String {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> Policy {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/verify/single.yaml"
+        );
+        crate::check_path(std::path::Path::new(path), &Default::default())
+            .policy
+            .expect("fixture checks")
+    }
+
+    fn flavour(version: (u32, u32)) -> Flavour {
+        Flavour {
+            name: "Redis".into(),
+            version: format!("{}.{}.0", version.0, version.1),
+            redis_compat: version,
+        }
+    }
+
+    #[test]
+    fn missing_directives_are_not_applicable_and_values_normalize() {
+        let p = policy();
+        let node = Address {
+            host: "127.0.0.1".into(),
+            port: 1,
+        };
+        let mut values: BTreeMap<String, String> = redis_directives::managed_directives(&p)
+            .into_iter()
+            .map(|d| (d.name.to_owned(), d.config_get.to_ascii_uppercase()))
+            .collect();
+        values.remove("appendfsync");
+        values.insert("maxmemory".into(), "1".into());
+        let rows = compare(&p, &node, &flavour((7, 0)), &values);
+        let status = |name: &str| rows.iter().find(|r| r.directive == name).unwrap().status;
+        assert_eq!(status("appendfsync"), Status::NotApplicable);
+        assert_eq!(status("maxmemory"), Status::Drift);
+        // Upper case from the server still matches (CONFIG GET spelling varies by fork).
+        assert_eq!(status("maxmemory-policy"), Status::Matches);
+        let mut out = Vec::new();
+        findings(&p, &rows, &[], &mut out);
+        let codes: Vec<&str> = out.iter().map(|d| d.code.code).collect();
+        assert_eq!(codes, vec!["CG401", "CG402"]);
+        assert!(
+            out[0].message.contains("`maxmemory` is `1`"),
+            "{}",
+            out[0].message
+        );
+    }
+}

@@ -438,7 +438,7 @@ impl Connection {
             )),
             ConnectionReset | BrokenPipe | UnexpectedEof | ConnectionAborted => {
                 ConnError::Closed(format!(
-                    "{}: the connection was lost while {doing} ({e})",
+                    "{}: the connection was lost while {doing} ({e}; the server was killed or restarted, or a TLS port was spoken to without TLS: use rediss://)",
                     self.address
                 ))
             }

@@ -259,7 +259,9 @@ fn run(
         (cursor, keys) = read_scan(conn)?;
     }
     if let Some((last_keys, last_follow_ups)) = in_flight.take() {
-        carry = read_batch(conn, classifier, thresholds, &last_keys, tally)?;
+        // `carry` still holds the previous batch's follow-ups, not yet sent.
+        let last = read_batch(conn, classifier, thresholds, &last_keys, tally)?;
+        carry.extend(last);
         read_follow_ups(conn, classifier, thresholds, &last_follow_ups, tally)?;
         progress(last_keys.len() as u64);
     }

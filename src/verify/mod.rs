@@ -309,7 +309,8 @@ pub fn run(policy: &Policy, options: &Options) -> Report {
             scans.push((address, conn, bar));
         }
     }
-    let results: Vec<(Address, keyspace::NodeScan)> = std::thread::scope(|scope| {
+    let scanned: Vec<Address> = scans.iter().map(|(a, _, _)| a.clone()).collect();
+    let results: Vec<Option<(Address, keyspace::NodeScan)>> = std::thread::scope(|scope| {
         let handles: Vec<_> = scans
             .into_iter()
             .map(|(address, mut conn, bar)| {
@@ -328,10 +329,19 @@ pub fn run(policy: &Policy, options: &Options) -> Report {
                 })
             })
             .collect();
-        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+        handles.into_iter().map(|h| h.join().ok()).collect()
     });
     bars.finish();
-    for (address, scan) in results {
+    for (i, result) in results.into_iter().enumerate() {
+        // A scan thread that panicked is a bug, but its node must still be
+        // reported as unscanned rather than silently missing.
+        let Some((address, scan)) = result else {
+            report.incomplete.push(format!(
+                "{}: the scan failed unexpectedly (a cachegen bug; please report it)",
+                scanned[i]
+            ));
+            continue;
+        };
         report.tally.merge(&scan.tally);
         if let Some(node) = report.nodes.iter_mut().find(|n| n.address == address) {
             node.inspected = scan.tally.inspected;
