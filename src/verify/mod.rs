@@ -54,6 +54,9 @@ pub struct NodeReport {
     pub dbsize: Option<u64>,
     /// Keys inspected on this node (primaries only).
     pub inspected: u64,
+    /// How long this node's scan took (scans of primaries run in parallel,
+    /// so the run takes about the longest of these, not their sum).
+    pub scan_time: Duration,
     /// Why this node's results are missing or partial.
     pub error: Option<String>,
 }
@@ -203,6 +206,7 @@ pub fn run(policy: &Policy, options: &Options) -> Report {
                 version: String::new(),
                 dbsize: None,
                 inspected: 0,
+                scan_time: Duration::ZERO,
                 error: Some("flagged as failing by the cluster; not contacted".into()),
             });
             facts.push((address, node, None, None));
@@ -232,6 +236,7 @@ pub fn run(policy: &Policy, options: &Options) -> Report {
                     version: String::new(),
                     dbsize: None,
                     inspected: 0,
+                    scan_time: Duration::ZERO,
                     error: Some(e.to_string()),
                 });
                 facts.push((address, node, None, None));
@@ -298,6 +303,7 @@ pub fn run(policy: &Policy, options: &Options) -> Report {
             version,
             dbsize,
             inspected: 0,
+            scan_time: Duration::ZERO,
             error: None,
         });
         if is_primary && let Some(conn) = conn {
@@ -310,32 +316,34 @@ pub fn run(policy: &Policy, options: &Options) -> Report {
         }
     }
     let scanned: Vec<Address> = scans.iter().map(|(a, _, _)| a.clone()).collect();
-    let results: Vec<Option<(Address, keyspace::NodeScan)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = scans
-            .into_iter()
-            .map(|(address, mut conn, bar)| {
-                let classifier = &classifier;
-                scope.spawn(move || {
-                    let tick = move |n: u64| bar.inc(n);
-                    let scan = keyspace::scan(
-                        &mut conn,
-                        classifier,
-                        thresholds,
-                        options.coverage,
-                        options.scan_count,
-                        &tick,
-                    );
-                    (address, scan)
+    let results: Vec<Option<(Address, keyspace::NodeScan, Duration)>> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = scans
+                .into_iter()
+                .map(|(address, mut conn, bar)| {
+                    let classifier = &classifier;
+                    scope.spawn(move || {
+                        let tick = move |n: u64| bar.inc(n);
+                        let started = Instant::now();
+                        let scan = keyspace::scan(
+                            &mut conn,
+                            classifier,
+                            thresholds,
+                            options.coverage,
+                            options.scan_count,
+                            &tick,
+                        );
+                        (address, scan, started.elapsed())
+                    })
                 })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().ok()).collect()
-    });
+                .collect();
+            handles.into_iter().map(|h| h.join().ok()).collect()
+        });
     bars.finish();
     for (i, result) in results.into_iter().enumerate() {
         // A scan thread that panicked is a bug, but its node must still be
         // reported as unscanned rather than silently missing.
-        let Some((address, scan)) = result else {
+        let Some((address, scan, took)) = result else {
             report.incomplete.push(format!(
                 "{}: the scan failed unexpectedly (a cachegen bug; please report it)",
                 scanned[i]
@@ -345,6 +353,7 @@ pub fn run(policy: &Policy, options: &Options) -> Report {
         report.tally.merge(&scan.tally);
         if let Some(node) = report.nodes.iter_mut().find(|n| n.address == address) {
             node.inspected = scan.tally.inspected;
+            node.scan_time = took;
             if let Some(e) = &scan.error {
                 node.error = Some(e.to_string());
             }
@@ -810,6 +819,12 @@ fn keyspace_findings(
                 .unwrap_or_else(|| policy.key_span(&owner.pointer))
         };
         let of = |n: u64| format!("{n} of {} `{}` keys", t.keys, owner.label);
+        // A lock's TTL is written in its `stampede_lock`, a pattern's in `ttl`.
+        let ttl_field = if owner.field == "stampede_lock" {
+            "stampede_lock"
+        } else {
+            "ttl"
+        };
         if t.missing_ttl.count > 0 {
             findings.push(
                 Diagnostic::new(
@@ -820,14 +835,7 @@ fn keyspace_findings(
                         millis(t.missing_ttl.worst)
                     ),
                 )
-                .with_span(
-                    at(if owner.field == "stampede_lock" {
-                        "stampede_lock"
-                    } else {
-                        "ttl"
-                    }),
-                    "TTL required",
-                )
+                .with_span(at(ttl_field), "TTL required")
                 .with_help(examples(&t.missing_ttl)),
             );
         }
@@ -843,14 +851,7 @@ fn keyspace_findings(
                         millis(t.ttl_above_max.worst)
                     ),
                 )
-                .with_span(
-                    at(if owner.field == "stampede_lock" {
-                        "stampede_lock"
-                    } else {
-                        "ttl"
-                    }),
-                    "allowed TTL",
-                )
+                .with_span(at(ttl_field), "allowed TTL")
                 .with_help(format!(
                     "{}; the bound includes jitter and the authenticated cap",
                     examples(&t.ttl_above_max)
@@ -977,7 +978,7 @@ mod progress {
                 Some(multi) => {
                     let bar = multi.add(ProgressBar::new(total));
                     let style = ProgressStyle::with_template(
-                        "{prefix:>22} [{bar:30}] {pos}/{len} keys {per_sec} {eta}",
+                        "{prefix:>22} [{bar:30}] {human_pos}/{human_len} keys, {eta} left",
                     )
                     .map(|s| s.progress_chars("=> "))
                     .unwrap_or_else(|_| ProgressStyle::default_bar());

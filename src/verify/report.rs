@@ -255,6 +255,7 @@ pub fn json(report: &Report, source: &SourceFile) -> Value {
             "version": n.version,
             "dbsize": n.dbsize,
             "inspected": n.inspected,
+            "scan_ms": n.scan_time.as_millis() as u64,
             "error": n.error,
         })).collect::<Vec<_>>(),
         "keyspace": {
