@@ -48,6 +48,9 @@ pub struct Classifier {
     /// Regex pattern id → class.
     classes: Vec<Class>,
     pub owners: Vec<Owner>,
+    /// `v1:`-style prefixes of earlier key versions, compared as bytes after
+    /// the regex misses (any key bytes, newlines and non-UTF-8 included).
+    old_prefixes: Vec<Vec<u8>>,
 }
 
 /// `TYPE` reply for a declared value type.
@@ -180,16 +183,23 @@ impl Classifier {
                 }),
             );
         }
-        // Old prefixes last: a current owner wins if a key somehow matches both.
-        for old in &policy.keys.previous_prefixes {
-            add(format!("{}:.*", escape(old)), Class::OldVersion, None);
-        }
-        let regex = Regex::new_many(&regexes)
+        // No size limit: a policy with thousands of patterns is valid, and
+        // its classifier must compile (the default limit refused 5,000
+        // uuid + token patterns).
+        let regex = Regex::builder()
+            .configure(Regex::config().nfa_size_limit(None))
+            .build_many(&regexes)
             .map_err(|e| format!("cannot compile the key classifier: {e}"))?;
         Ok(Classifier {
             regex,
             classes,
             owners,
+            old_prefixes: policy
+                .keys
+                .previous_prefixes
+                .iter()
+                .map(|p| format!("{p}:").into_bytes())
+                .collect(),
         })
     }
 
@@ -198,6 +208,7 @@ impl Classifier {
         match self.regex.search(&input) {
             // Every regex ends in `$`, so an anchored match covers the key.
             Some(m) => self.classes[m.pattern().as_usize()],
+            None if self.old_prefixes.iter().any(|p| key.starts_with(p)) => Class::OldVersion,
             None => Class::Unknown,
         }
     }
@@ -304,6 +315,8 @@ mod tests {
         assert_eq!(owner("v2:answer_write_queue"), "answer_write_queue");
         assert_eq!(owner("v1:{user:42}:profile"), "OldVersion");
         assert_eq!(owner("v1:anything"), "OldVersion");
+        assert_eq!(owner("v1:a\nb"), "OldVersion");
+        assert!(matches!(c.classify(b"v1:\xff"), Class::OldVersion));
         // In a cluster policy the hash tag braces are part of the key.
         assert_eq!(owner("v2:user:42:profile"), "Unknown");
         assert_eq!(owner("v2:{user:x}:profile"), "Unknown");

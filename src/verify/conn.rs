@@ -237,6 +237,15 @@ impl Read for Stream {
     }
 }
 
+impl Stream {
+    fn set_read_timeout(&self, timeout: Duration) -> std::io::Result<()> {
+        match self {
+            Stream::Plain(s) => s.set_read_timeout(Some(timeout)),
+            Stream::Tls(s) => s.sock.set_read_timeout(Some(timeout)),
+        }
+    }
+}
+
 impl Write for Stream {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         match self {
@@ -261,6 +270,9 @@ pub struct Connection {
     read_start: usize,
     write_buf: Vec<u8>,
     rate: Option<RateLimiter>,
+    /// The longest wait for one whole reply (not per read: a server that
+    /// trickles a byte at a time must still time out).
+    timeout: Duration,
     /// Commands sent whose replies have not been read yet.
     pending: usize,
     /// Commands sent on this connection, by ACL name (for the read-only proof
@@ -288,6 +300,7 @@ impl Connection {
             read_start: 0,
             write_buf: Vec::with_capacity(64 * 1024),
             rate: limits.rate.map(RateLimiter::new),
+            timeout: limits.timeout,
             pending: 0,
             sent: 0,
         };
@@ -357,6 +370,7 @@ impl Connection {
 
     /// Reads the next reply.
     pub fn recv(&mut self) -> Result<Reply, ConnError> {
+        let deadline = Instant::now() + self.timeout;
         loop {
             match resp::parse(&self.read_buf[self.read_start..]) {
                 Ok((reply, used)) => {
@@ -370,7 +384,19 @@ impl Connection {
                         self.address
                     )));
                 }
-                Err(ParseError::Incomplete) => self.fill()?,
+                Err(ParseError::Incomplete) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Err(ConnError::Timeout(format!(
+                            "{}: no complete reply within the timeout (the server hangs, or is overloaded; see --timeout)",
+                            self.address
+                        )));
+                    }
+                    self.stream
+                        .set_read_timeout(left)
+                        .map_err(|e| self.io_error(e, "waiting for a reply"))?;
+                    self.fill()?
+                }
             }
         }
     }

@@ -83,7 +83,7 @@ pub struct OwnerTally {
 impl OwnerTally {
     fn merge(&mut self, o: &OwnerTally) {
         self.keys += o.keys;
-        self.memory += o.memory;
+        self.memory = self.memory.saturating_add(o.memory);
         self.missing_ttl.merge(&o.missing_ttl);
         self.ttl_above_max.merge(&o.ttl_above_max);
         self.durable_with_ttl.merge(&o.durable_with_ttl);
@@ -124,9 +124,9 @@ impl Tally {
             mine.merge(theirs);
         }
         self.old_version.merge(&o.old_version);
-        self.old_version_memory += o.old_version_memory;
+        self.old_version_memory = self.old_version_memory.saturating_add(o.old_version_memory);
         self.unknown += o.unknown;
-        self.unknown_memory += o.unknown_memory;
+        self.unknown_memory = self.unknown_memory.saturating_add(o.unknown_memory);
         for (p, n) in &o.unknown_prefixes {
             self.count_prefix(p.clone(), *n);
         }
@@ -138,7 +138,7 @@ impl Tally {
 
     fn count_prefix(&mut self, prefix: String, n: u64) {
         if let Some(count) = self.unknown_prefixes.get_mut(&prefix) {
-            *count += n;
+            *count = count.saturating_add(n);
         } else if self.unknown_prefixes.len() < MAX_PREFIXES {
             self.unknown_prefixes.insert(prefix, n);
         } else {
@@ -369,18 +369,18 @@ fn read_batch(
         match classifier.classify(key) {
             Class::Unknown => {
                 tally.unknown += 1;
-                tally.unknown_memory += memory;
+                tally.unknown_memory = tally.unknown_memory.saturating_add(memory);
                 tally.count_prefix(unknown_prefix(key), 1);
             }
             Class::OldVersion => {
                 tally.old_version.add(key, 0);
-                tally.old_version_memory += memory;
+                tally.old_version_memory = tally.old_version_memory.saturating_add(memory);
             }
             Class::Owned(index) => {
                 let owner = &classifier.owners[index];
                 let t = &mut tally.owners[index];
                 t.keys += 1;
-                t.memory += memory;
+                t.memory = t.memory.saturating_add(memory);
                 match (pttl, owner.ttl_max_ms) {
                     (-1, Some(max)) => t.missing_ttl.add(key, max),
                     (ms, Some(max)) if ms > 0 && ms as u64 > max => {
@@ -439,10 +439,21 @@ fn read_follow_ups(
         } else {
             None
         };
+        let mut changed_type = false;
         for reply in std::iter::once(&length).chain(head.as_ref()) {
             if let Reply::Error(e) = reply {
+                // The key was replaced by another type since it was
+                // inspected: like a vanished key, not a reason to stop.
+                if e.starts_with("WRONGTYPE") {
+                    changed_type = true;
+                    continue;
+                }
                 return Err(refused(conn, "STRLEN/GETRANGE", e));
             }
+        }
+        if changed_type {
+            tally.vanished += 1;
+            continue;
         }
         let length = length.as_int().unwrap_or(0).max(0) as u64;
         let owner = &classifier.owners[f.owner];

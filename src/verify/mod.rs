@@ -92,7 +92,7 @@ pub struct Runtime {
 
 impl Runtime {
     pub fn hit_ratio(&self) -> Option<f64> {
-        let total = self.keyspace_hits + self.keyspace_misses;
+        let total = self.keyspace_hits.saturating_add(self.keyspace_misses);
         (total > 0).then(|| self.keyspace_hits as f64 / total as f64)
     }
 }
@@ -197,9 +197,16 @@ pub fn run(policy: &Policy, options: &Options) -> Report {
     let mut facts: Vec<NodeSlot> = Vec::new();
     let mut seed_slot = Some((seed_conn, seed_facts));
     for (address, node) in members {
-        if node.as_ref().is_some_and(|n| !n.trouble().is_empty()) {
+        if let Some(n) = node.as_ref().filter(|n| !n.trouble().is_empty()) {
             // Failed nodes are reported by the topology check; connecting
-            // would only wait for the timeout.
+            // would only wait for the timeout. A primary that still holds
+            // slots is keys verify did not read: the run is incomplete.
+            if n.is_master() && !n.slots.is_empty() {
+                report.incomplete.push(format!(
+                    "{address}: a primary flagged {} by the cluster; its keys were not scanned",
+                    n.trouble().join(",")
+                ));
+            }
             report.nodes.push(NodeReport {
                 address: address.clone(),
                 role: role_of(node.as_ref()),
@@ -248,10 +255,14 @@ pub fn run(policy: &Policy, options: &Options) -> Report {
     let mut not_checkable = Vec::new();
     for (address, _, f, _) in &facts {
         let Some(f) = f else { continue };
-        report.runtime.keyspace_hits += server::info_u64(&f.info, "keyspace_hits").unwrap_or(0);
-        report.runtime.keyspace_misses += server::info_u64(&f.info, "keyspace_misses").unwrap_or(0);
-        report.runtime.evicted_keys += server::info_u64(&f.info, "evicted_keys").unwrap_or(0);
-        report.runtime.oom_errors += server::error_count(&f.info, "OOM");
+        // Saturating: these numbers come from the server, which may be
+        // hostile or broken; a wrap would turn a huge count into a small one.
+        let r = &mut report.runtime;
+        let info = |field| server::info_u64(&f.info, field).unwrap_or(0);
+        r.keyspace_hits = r.keyspace_hits.saturating_add(info("keyspace_hits"));
+        r.keyspace_misses = r.keyspace_misses.saturating_add(info("keyspace_misses"));
+        r.evicted_keys = r.evicted_keys.saturating_add(info("evicted_keys"));
+        r.oom_errors = r.oom_errors.saturating_add(server::error_count(&f.info, "OOM"));
         report.runtime.slow.extend(f.slow.iter().cloned());
         match &f.config {
             Ok(values) => report.config.extend(config::compare(
@@ -330,7 +341,7 @@ pub fn run(policy: &Policy, options: &Options) -> Report {
                             classifier,
                             thresholds,
                             options.coverage,
-                            options.scan_count,
+                            batch_keys(options),
                             &tick,
                         );
                         (address, scan, started.elapsed())
@@ -366,6 +377,16 @@ pub fn run(policy: &Policy, options: &Options) -> Report {
     crate::diag::sort(&mut report.findings);
     report.elapsed = started.elapsed();
     report
+}
+
+/// Keys per SCAN batch. With `--rate`, a batch (1 + 3 commands per key) is at
+/// most a quarter second of the allowed rate, so the cap holds within each
+/// second instead of arriving as one burst after a long pause.
+fn batch_keys(options: &Options) -> u32 {
+    match options.limits.rate {
+        Some(rate) => (rate / 12).clamp(1, options.scan_count),
+        None => options.scan_count,
+    }
 }
 
 fn role_of(node: Option<&ClusterNode>) -> String {
@@ -653,7 +674,9 @@ fn topology_findings(
 fn runtime_findings(policy: &Policy, runtime: &Runtime, findings: &mut Vec<Diagnostic>) {
     if let Some(target) = policy.targets.as_ref().and_then(|t| t.redis_hit_ratio) {
         let span = policy.span("/targets", "redis_hit_ratio");
-        let lookups = runtime.keyspace_hits + runtime.keyspace_misses;
+        let lookups = runtime
+            .keyspace_hits
+            .saturating_add(runtime.keyspace_misses);
         let target_ratio = f64::from(target.basis_points()) / 10_000.0;
         if lookups < MIN_LOOKUPS {
             findings.push(
@@ -785,17 +808,9 @@ fn micros(us: u64) -> String {
     }
 }
 
-/// `1782000` ms → `29m42s`.
+/// `1782000` ms → `29m42s` (the policy's own duration spelling).
 pub fn millis(ms: u64) -> String {
-    let secs = ms / 1000;
-    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
-    match (h, m, s) {
-        (0, 0, s) => format!("{s}s"),
-        (0, m, 0) => format!("{m}m"),
-        (0, m, s) => format!("{m}m{s}s"),
-        (h, 0, 0) => format!("{h}h"),
-        (h, m, _) => format!("{h}h{m}m"),
-    }
+    crate::load::units::Duration::from_micros(ms.saturating_mul(1000)).to_string()
 }
 
 fn examples(hits: &keyspace::Hits) -> String {

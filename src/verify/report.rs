@@ -4,6 +4,7 @@
 //! every finding is a `Diagnostic` pointing into the policy.
 
 use super::keyspace::Coverage;
+use super::target::printable;
 use super::{Report, config::Status};
 use crate::FileReport;
 use crate::diag::output::{self, Format, xml_escape};
@@ -67,7 +68,7 @@ fn human(report: &Report, source: &SourceFile, color: bool) -> String {
     let server = report
         .flavour
         .as_ref()
-        .map(|f| format!("{} {}", f.name, f.version))
+        .map(|f| printable(&format!("{} {}", f.name, f.version)))
         .unwrap_or_else(|| "server unknown".into());
     let mode = if report.cluster {
         format!("cluster of {} nodes", report.nodes.len())
@@ -89,9 +90,11 @@ fn human(report: &Report, source: &SourceFile, color: bool) -> String {
             let _ = writeln!(
                 out,
                 "  {:<24} {:<7} {:<8} keys {:>10}  inspected {:>10}{}",
-                n.address.to_string(),
-                n.role,
-                n.version,
+                // Host, role and version come from the server: escaped
+                // so a hostile one cannot drive the terminal.
+                printable(&n.address.to_string()),
+                printable(&n.role),
+                printable(&n.version),
                 dbsize,
                 n.inspected,
                 n.error

@@ -69,7 +69,8 @@ pub fn parse_version(text: &str) -> (u32, u32) {
 pub struct ClusterNode {
     pub id: String,
     pub address: Address,
-    /// The announced host name (7.0+), used for TLS names when present.
+    /// The announced host name (7.0+). Reported only: connections go to the
+    /// address, and TLS checks that host unless `--tls-server-name` is given.
     pub hostname: Option<String>,
     pub flags: Vec<String>,
     /// For a replica, its master's id.

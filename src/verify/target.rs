@@ -91,13 +91,16 @@ pub fn parse(url: &str, extra: &CredentialSources) -> Result<Target, String> {
     } else {
         return Err("the Redis URL must start with redis:// or rediss://".into());
     };
-    let (authority, path) = match rest.find(['/', '?', '#']) {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, ""),
+    // The user info ends at the last `@`: passwords (base64 ones especially)
+    // may hold unencoded `/`, `?` or `#`, which must not be taken for the
+    // start of the path, or an error message would quote part of them.
+    let (userinfo, after) = match rest.rfind('@') {
+        Some(i) => (Some(&rest[..i]), &rest[i + 1..]),
+        None => (None, rest),
     };
-    let (userinfo, hostport) = match authority.rfind('@') {
-        Some(i) => (Some(&authority[..i]), &authority[i + 1..]),
-        None => (None, authority),
+    let (hostport, path) = match after.find(['/', '?', '#']) {
+        Some(i) => (&after[..i], &after[i..]),
+        None => (after, ""),
     };
     let (mut user, mut password) = (None, None);
     if let Some(info) = userinfo {
@@ -252,6 +255,16 @@ mod tests {
     fn password_never_in_debug_or_display_url() {
         let t = parse("redis://u:hunter2@127.0.0.1", &none()).unwrap();
         assert!(!format!("{t:?}").contains("hunter2"));
+        // Unencoded `/`, `?`, `#` in a password stay in the password.
+        for (url, pw) in [
+            ("redis://u:ab/cd@host:7000/1", "ab/cd"),
+            ("redis://u:p#ss?x@host", "p#ss?x"),
+        ] {
+            let t = parse(url, &none()).unwrap();
+            assert_eq!(t.password.unwrap().expose(), pw);
+        }
+        let err = parse("redis://u:12/secret@host:x", &none()).unwrap_err();
+        assert!(!err.contains("secret"), "{err}");
         assert!(!t.display_url().contains("hunter2"));
         assert_eq!(t.seed.port, 6379);
     }
