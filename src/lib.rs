@@ -7,8 +7,12 @@
 //! / `check_bytes`, `render_report` and the diagnostic types; the binary only
 //! parses arguments, calls these and maps the result to an exit code.
 
+pub mod analysis;
 pub mod build;
 pub mod diag;
+pub mod diff;
+pub mod explain;
+pub mod graph;
 pub mod keys;
 pub mod lint;
 pub mod load;

@@ -12,6 +12,8 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod ecosystem;
+
 #[derive(Parser)]
 #[command(name = "cachegen", version, about = "Policy-as-code compiler for cache configuration", long_about = None)]
 struct Cli {
@@ -95,6 +97,25 @@ enum Command {
     /// topology, keyspace conformance, hit ratio. Read-only; exit 0 conforms,
     /// 1 violations, 2 usage or policy error, 3 could not connect or incomplete.
     Verify(VerifyArgs),
+    /// Explain what the policy does with a URL (edge rules in order, TTLs,
+    /// origin headers, staleness) or a Redis key (pattern, parameters, TTL,
+    /// tags, hash slot, what invalidates it).
+    Explain(ExplainArgs),
+    /// The semantic impact of a policy change: TTLs, staleness, added and
+    /// removed patterns and routes, directives (and restarts), topology,
+    /// memory. BASE and HEAD are files or `git:REF:path`.
+    Diff(DiffArgs),
+    /// Draw the invalidation graph: events, their `when_changed` branches,
+    /// key patterns, cascades and tags; dashed patterns no event reaches.
+    /// Prints Mermaid (default) or Graphviz DOT; exit 2 if the policy has errors.
+    Graph {
+        /// The policy (default: the one policies/*.yaml).
+        policy: Option<PathBuf>,
+        /// The graph language to print. (`--format` stays the format of the
+        /// diagnostics shown when the policy has errors.)
+        #[arg(long, value_enum, default_value_t = cachegen::graph::Syntax::Mermaid)]
+        syntax: cachegen::graph::Syntax,
+    },
     /// Print the policy format's JSON Schema.
     Schema,
     /// Explain a diagnostic code or lint rule, or list them all.
@@ -104,7 +125,47 @@ enum Command {
         /// List every code and rule.
         #[arg(long, conflicts_with = "rule")]
         all: bool,
+        /// With --all: print the lint rules as the Markdown table README.md holds.
+        #[arg(long, requires = "all")]
+        markdown: bool,
     },
+    /// Print a shell completion script (e.g. `cachegen completions bash > /etc/bash_completion.d/cachegen`).
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page, every subcommand included, as roff (`cachegen man > cachegen.1`).
+    Man,
+}
+
+#[derive(clap::Args)]
+struct ExplainArgs {
+    /// A URL or path (`https://host/api/x`, `/api/x`) or a Redis key as stored.
+    target: String,
+    /// The policy (default: the one policies/*.yaml).
+    #[arg(long, value_name = "POLICY")]
+    policy: Option<PathBuf>,
+    /// A request header, `Name: value` (repeatable), e.g. `Authorization: Bearer x`.
+    #[arg(long = "header", short = 'H', value_name = "HEADER")]
+    headers: Vec<String>,
+    /// Treat TARGET as a Redis key even if it starts with `/`.
+    #[arg(long, conflicts_with = "url")]
+    key: bool,
+    /// Treat TARGET as a URL path.
+    #[arg(long)]
+    url: bool,
+}
+
+#[derive(clap::Args)]
+struct DiffArgs {
+    /// The policy before the change: a file, or `git:REF:path`.
+    base: String,
+    /// The policy after the change: a file, or `git:REF:path`.
+    head: String,
+    /// Exit 1 when the diff has changes of this kind (repeatable).
+    #[arg(long, value_enum, value_name = "CATEGORY")]
+    fail_on: Vec<cachegen::diff::Category>,
 }
 
 #[derive(clap::Args)]
@@ -141,7 +202,7 @@ struct VerifyArgs {
     /// Most commands per second per node.
     #[arg(long, value_name = "OPS", value_parser = clap::value_parser!(u32).range(1..))]
     rate: Option<u32>,
-    /// Connect timeout, and the longest wait for any reply.
+    /// Connect timeout, and the longest wait for each whole reply.
     #[arg(long, value_name = "DURATION", default_value = "5s")]
     timeout: String,
     /// SCAN COUNT per call (at most 1000, to keep other clients' latency low).
@@ -203,12 +264,170 @@ fn run(cli: Cli) -> Result<u8, String> {
                 .map(|exit| exit.max(check_exit_code(&reports)))
         }
         Command::Verify(args) => verify(args, cli.format, use_color(cli.color)),
+        Command::Explain(args) => explain(args, cli.format, use_color(cli.color)),
+        Command::Diff(args) => diff(args, cli.format, use_color(cli.color)),
+        Command::Graph { policy, syntax } => {
+            let report = cachegen::check_path(&single_policy(policy)?, &CheckOptions::default());
+            if !usable_policy(&report, cli.format, use_color(cli.color))? {
+                return Ok(2);
+            }
+            let Some(policy) = &report.policy else {
+                return Ok(2);
+            };
+            print(&cachegen::graph::Graph::new(policy).render(syntax))?;
+            Ok(0)
+        }
         Command::Schema => {
             print(&cachegen::schema::policy_schema_text())?;
             Ok(0)
         }
-        Command::Rule { rule, all } => explain_rule(rule, all),
+        Command::Rule { markdown: true, .. } => {
+            print(&ecosystem::rules_markdown())?;
+            Ok(0)
+        }
+        Command::Rule { rule, all, .. } => explain_rule(rule, all),
+        Command::Completions { shell } => {
+            print(&ecosystem::completions(
+                <Cli as clap::CommandFactory>::command(),
+                shell,
+            ))?;
+            Ok(0)
+        }
+        Command::Man => {
+            let page = ecosystem::man_page(<Cli as clap::CommandFactory>::command())
+                .map_err(|e| format!("cannot render the man page: {e}"))?;
+            print(&page)?;
+            Ok(0)
+        }
     }
+}
+
+/// The one policy a command works on: the one given, or the only
+/// policies/*.yaml.
+fn single_policy(given: Option<PathBuf>) -> Result<PathBuf, String> {
+    match given {
+        Some(p) => Ok(p),
+        None => match default_policies()?.as_slice() {
+            [one] => Ok(one.clone()),
+            many => Err(format!(
+                "{} policies in policies/; name the one to use",
+                many.len()
+            )),
+        },
+    }
+}
+
+/// Whether a checked policy can be used; if not, prints why (the caller
+/// exits 2).
+fn usable_policy(report: &FileReport, format: Format, color: bool) -> Result<bool, String> {
+    if report.policy.is_some() && !report.unreadable && report.count(Severity::Error) == 0 {
+        return Ok(true);
+    }
+    let shown = if matches!(format, Format::Junit) {
+        Format::Human
+    } else {
+        format
+    };
+    print(&output::render(shown, std::slice::from_ref(report), color))?;
+    eprintln!(
+        "cachegen: {} has errors; fix them (cachegen check) first",
+        report.source.name()
+    );
+    Ok(false)
+}
+
+fn explain(args: ExplainArgs, format: Format, color: bool) -> Result<u8, String> {
+    use cachegen::explain::{self, Header, Target};
+    let path = single_policy(args.policy)?;
+    let report = cachegen::check_path(&path, &CheckOptions::default());
+    if !usable_policy(&report, format, color)? {
+        return Ok(2);
+    }
+    let policy = report.policy.as_ref().expect("checked above");
+    let headers = args
+        .headers
+        .iter()
+        .map(|h| Header::parse(h))
+        .collect::<Result<Vec<_>, _>>()?;
+    let target = if args.key {
+        Target::Key(args.target)
+    } else if args.url {
+        Target::Url(args.target)
+    } else {
+        Target::guess(&args.target)
+    };
+    let answer = explain::explain(policy, &target, &headers)?;
+    match format {
+        Format::Json => print(&(serde_json::to_string_pretty(&answer).expect("JSON") + "\n"))?,
+        Format::Human | Format::Markdown => print(&explain::human(&answer))?,
+        other => return Err(format!("explain prints human or json, not {other:?}")),
+    }
+    Ok(0)
+}
+
+/// Reads a diff side: a file, or `git:REF:path` through `git show`.
+fn diff_side(spec: &str) -> Result<FileReport, String> {
+    let (name, bytes) = match spec.strip_prefix("git:") {
+        Some(rest) => {
+            let (reference, path) = rest
+                .split_once(':')
+                .ok_or_else(|| format!("`{spec}` is not `git:REF:path`"))?;
+            let out = std::process::Command::new("git")
+                .args(["show", &format!("{reference}:{path}")])
+                .output()
+                .map_err(|e| format!("cannot run git: {e}"))?;
+            if !out.status.success() {
+                return Err(format!(
+                    "git show {reference}:{path} failed: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ));
+            }
+            (spec.to_owned(), out.stdout)
+        }
+        None => (
+            spec.to_owned(),
+            std::fs::read(spec).map_err(|e| format!("cannot read `{spec}`: {e}"))?,
+        ),
+    };
+    Ok(cachegen::check_bytes(
+        &name,
+        &bytes,
+        &CheckOptions::default(),
+    ))
+}
+
+fn diff(args: DiffArgs, format: Format, color: bool) -> Result<u8, String> {
+    let base = diff_side(&args.base)?;
+    let head = diff_side(&args.head)?;
+    for side in [&base, &head] {
+        if !usable_policy(side, format, color)? {
+            return Ok(2);
+        }
+    }
+    let (b, h) = (
+        base.policy.as_ref().expect("checked above"),
+        head.policy.as_ref().expect("checked above"),
+    );
+    let changes = cachegen::diff::changes(b, h);
+    match format {
+        Format::Json => print(
+            &(serde_json::to_string_pretty(&cachegen::diff::json(
+                &args.base, &args.head, &changes,
+            ))
+            .expect("JSON")
+                + "\n"),
+        )?,
+        Format::Human | Format::Markdown => print(&cachegen::diff::markdown(
+            &h.name, &args.base, &args.head, &changes,
+        ))?,
+        other => {
+            return Err(format!(
+                "diff prints markdown (the default) or json, not {other:?}"
+            ));
+        }
+    }
+    let failed = changes.iter().any(|c| args.fail_on.contains(&c.category));
+    Ok(u8::from(failed))
 }
 
 /// Loads the policy (YAML or lock), connects, checks, prints; exit 0/1/2/3.
@@ -399,7 +618,8 @@ fn explain_rule(rule: Option<String>, all: bool) -> Result<u8, String> {
                 (true, Severity::Warning) => "warn",
                 (false, Severity::Error) => "error (fixed)",
                 (false, Severity::Warning) => "warn (fixed)",
-                (_, Severity::Note) => "note (fixed)",
+                (true, Severity::Note) => "note",
+                (false, Severity::Note) => "note (fixed)",
             };
             out.push_str(&format!(
                 "{:<7} {:<40} {:<14} {}\n",
@@ -418,7 +638,8 @@ fn explain_rule(rule: Option<String>, all: bool) -> Result<u8, String> {
         (true, Severity::Warning) => "lint rule, default level: warn",
         (false, Severity::Error) => "always an error; cannot be allowed or suppressed",
         (false, Severity::Warning) => "always a warning; cannot be allowed or suppressed",
-        (_, Severity::Note) => "a note: reported, never a failure",
+        (true, Severity::Note) => "lint rule, default level: note (reported, never a failure)",
+        (false, Severity::Note) => "a note: reported, never a failure",
     };
     print(&format!(
         "# {} {}\n\n{}\n\n{level}\n\n{}",

@@ -16,6 +16,8 @@ pub enum Format {
     Github,
     /// JUnit XML, for CI systems that show test results.
     Junit,
+    /// Markdown, for pull-request comments.
+    Markdown,
 }
 
 /// Version of the `--format json` envelope. Bump on incompatible changes.
@@ -37,7 +39,51 @@ pub fn render(format: Format, reports: &[FileReport], color: bool) -> String {
         }
         Format::Github => github(reports),
         Format::Junit => junit(reports),
+        Format::Markdown => markdown(reports),
     }
+}
+
+/// Markdown for a pull-request comment: one table row per diagnostic. Cell
+/// text is escaped so a message cannot break the table or inject markup.
+fn markdown(reports: &[FileReport]) -> String {
+    use std::fmt::Write;
+    let cell = |s: &str| {
+        neutralize(s)
+            .replace('|', "\\|")
+            .replace(['\n', '\r'], " ")
+            .replace('`', "'")
+            .replace('<', "&lt;")
+    };
+    let mut out = String::from("### cachegen check\n\n");
+    let all: usize = reports.iter().map(|r| r.diagnostics.len()).sum();
+    if all == 0 {
+        let _ = writeln!(
+            out,
+            "No problems in {} polic{}.",
+            reports.len(),
+            if reports.len() == 1 { "y" } else { "ies" }
+        );
+        return out;
+    }
+    out.push_str("| where | level | code | message |\n|---|---|---|---|\n");
+    for report in reports {
+        for d in &report.diagnostics {
+            let at = d.span.map_or(String::new(), |s| {
+                let (l, c) = report.source.line_col(s.start);
+                format!(":{l}:{c}")
+            });
+            let _ = writeln!(
+                out,
+                "| `{}{at}` | {} | {} `{}` | {} |",
+                cell(report.source.name()),
+                d.severity.as_str(),
+                d.code.code,
+                d.code.name,
+                cell(&d.message)
+            );
+        }
+    }
+    out
 }
 
 /// XML 1.0 text: escaped, and without the control characters XML forbids

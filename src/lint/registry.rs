@@ -31,6 +31,26 @@ pub const RULES: &[Rule] = &[
         check: directive_not_in_target_version::check,
     },
     Rule {
+        code: slowlog_threshold_above_latency_target::CODE,
+        check: slowlog_threshold_above_latency_target::check,
+    },
+    Rule {
+        code: cluster_without_replicas::CODE,
+        check: cluster_without_replicas::check,
+    },
+    Rule {
+        code: idle_clients_never_reaped::CODE,
+        check: idle_clients_never_reaped::check,
+    },
+    Rule {
+        code: memory_budget_exceeded::CODE,
+        check: memory_budget_exceeded::check,
+    },
+    Rule {
+        code: memory_budget_forces_eviction::CODE,
+        check: memory_budget_forces_eviction::check,
+    },
+    Rule {
         code: authenticated_route_publicly_cached::CODE,
         check: authenticated_route_publicly_cached::check,
     },
@@ -53,6 +73,26 @@ pub const RULES: &[Rule] = &[
     Rule {
         code: long_ttl_without_jitter::CODE,
         check: long_ttl_without_jitter::check,
+    },
+    Rule {
+        code: pattern_never_invalidated::CODE,
+        check: pattern_never_invalidated::check,
+    },
+    Rule {
+        code: event_invalidates_nothing::CODE,
+        check: event_invalidates_nothing::check,
+    },
+    Rule {
+        code: tag_without_members::CODE,
+        check: tag_without_members::check,
+    },
+    Rule {
+        code: stampede_lock_outlives_key::CODE,
+        check: stampede_lock_outlives_key::check,
+    },
+    Rule {
+        code: staleness_budget_exceeded::CODE,
+        check: staleness_budget_exceeded::check,
     },
 ];
 

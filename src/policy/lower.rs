@@ -310,7 +310,7 @@ impl Cx<'_> {
         self.check_ambiguity(&keys, &tags);
         let cascade = self.cascade(raw.invalidation.cascade, &keys);
         let events = self.events(raw.invalidation.events, &keys, &tags, &cascade);
-        let edge = raw.edge.map(|e| self.edge(e));
+        let edge = raw.edge.map(|e| self.edge(e, &keys));
         let redis = self.redis(raw.redis);
         let cluster = raw.cluster.map(|c| self.cluster(c, &name));
         if let Some(client) = &raw.client {
@@ -337,6 +337,20 @@ impl Cx<'_> {
             lint_levels,
             provenance: None,
             spans: std::mem::take(&mut self.spans),
+        }
+    }
+
+    /// A limit or in-process TTL of zero means nothing; unlike Redis and HTTP
+    /// TTLs these may be finer than a second.
+    fn nonzero(&mut self, d: Duration, pointer: &str, what: &str) {
+        if d.is_zero() {
+            self.report(
+                codes::OUT_OF_RANGE,
+                format!("{what} must be longer than zero"),
+                self.span(pointer),
+                "zero",
+                None,
+            );
         }
     }
 
@@ -384,11 +398,15 @@ impl Cx<'_> {
             self.positive_seconds(d, &pointer, &format!("TTL class `{name}`"));
             classes.insert(name, d);
         }
+        if let Some(limit) = raw.max_staleness {
+            self.nonzero(limit, "/ttl/max_staleness", "`max_staleness`");
+        }
         TtlRules {
             default: raw.default,
             jitter: raw.jitter.unwrap_or_default(),
             authenticated_cap: raw.authenticated_cap,
             classes,
+            max_staleness: raw.max_staleness,
         }
     }
 
@@ -532,7 +550,9 @@ impl Cx<'_> {
             if !self.check_identifier(&name, &pointer, "key pattern") {
                 continue;
             }
-            if let Some(p) = self.pattern(name, pointer, def, ttl, &placeholders) {
+            if let Some(p) =
+                self.pattern(name, pointer, def, ttl, &placeholders, raw.max_value_size)
+            {
                 patterns.insert(p.name.clone(), p);
             }
         }
@@ -571,6 +591,7 @@ impl Cx<'_> {
         def: raw::KeyPatternDef,
         ttl: &TtlRules,
         placeholders: &IndexMap<String, PlaceholderType>,
+        max_value_size: Option<units::MemorySize>,
     ) -> Option<KeyPattern> {
         let segments = self.parse_key(&def.pattern, &format!("{pointer}/pattern"), placeholders)?;
         let jitter = def.jitter.unwrap_or(ttl.jitter);
@@ -722,6 +743,19 @@ impl Cx<'_> {
                 ttl: lock.ttl,
             }
         });
+        if let Some(d) = def.app_ttl {
+            self.nonzero(d, &format!("{pointer}/app_ttl"), "`app_ttl`");
+        }
+        if let Some(d) = def.max_staleness {
+            self.nonzero(d, &format!("{pointer}/max_staleness"), "`max_staleness`");
+        }
+        self.check_estimate(def.cardinality, def.value_size, &pointer, max_value_size);
+        // Both or neither: an estimate with half its inputs would be silently
+        // low (no value) or meaningless (no count).
+        let (cardinality, value_size) = match (def.cardinality, def.value_size) {
+            (Some(c), Some(v)) => (Some(c), Some(v)),
+            _ => (None, None),
+        };
         Some(KeyPattern {
             name,
             pointer,
@@ -741,7 +775,53 @@ impl Cx<'_> {
             tags,
             compress_above: def.compress_above,
             stampede_lock,
+            app_ttl: def.app_ttl,
+            max_staleness: def.max_staleness,
+            cardinality,
+            value_size,
         })
+    }
+
+    /// The memory estimate needs `cardinality` and `value_size` together, and
+    /// a typical value cannot be larger than the largest one allowed.
+    fn check_estimate(
+        &mut self,
+        cardinality: Option<u64>,
+        value_size: Option<units::MemorySize>,
+        pointer: &str,
+        max_value_size: Option<units::MemorySize>,
+    ) {
+        match (cardinality, value_size) {
+            (Some(_), None) => self.report(
+                codes::INCONSISTENT,
+                "`cardinality` without `value_size`: the memory estimate needs both".into(),
+                self.key_span(&format!("{pointer}/cardinality")),
+                "no `value_size`",
+                Some("add `value_size:` (the typical stored value, e.g. `2kb`), or remove `cardinality`".into()),
+            ),
+            (None, Some(_)) => self.report(
+                codes::INCONSISTENT,
+                "`value_size` without `cardinality`: the memory estimate needs both".into(),
+                self.key_span(&format!("{pointer}/value_size")),
+                "no `cardinality`",
+                Some("add `cardinality:` (the expected number of live keys), or remove `value_size`".into()),
+            ),
+            _ => {}
+        }
+        if let (Some(size), Some(max)) = (value_size, max_value_size)
+            && size > max
+        {
+            self.report(
+                codes::INCONSISTENT,
+                format!("typical `value_size` {size} is larger than `keys.max_value_size` {max}"),
+                self.span(&format!("{pointer}/value_size")),
+                "above the maximum",
+                Some(
+                    "`value_size` is a typical value; the largest allowed is `keys.max_value_size`"
+                        .into(),
+                ),
+            );
+        }
     }
 
     fn tags(
@@ -1097,7 +1177,7 @@ impl Cx<'_> {
         events
     }
 
-    fn edge(&mut self, raw: raw::Edge) -> Edge {
+    fn edge(&mut self, raw: raw::Edge, keys: &Keys) -> Edge {
         if let Some(zone) = &raw.zone
             && !is_hostname(zone)
         {
@@ -1242,6 +1322,23 @@ impl Cx<'_> {
                     );
                 }
             }
+            // A set, not `Vec::contains`: a hostile list must not make this quadratic.
+            let mut seen: HashSet<&str> = HashSet::new();
+            let mut serves: Vec<String> = Vec::new();
+            for (i, pattern) in r.serves.iter().enumerate() {
+                if self.check_pattern_ref(pattern, &format!("{pointer}/serves/{i}"), keys)
+                    && seen.insert(pattern)
+                {
+                    serves.push(pattern.clone());
+                }
+            }
+            if let Some(limit) = r.max_staleness {
+                self.nonzero(
+                    limit,
+                    &format!("{pointer}/max_staleness"),
+                    "`max_staleness`",
+                );
+            }
             let visibility = r.visibility.unwrap_or(if r.authenticated {
                 Visibility::Private
             } else {
@@ -1265,6 +1362,8 @@ impl Cx<'_> {
                     visibility,
                     immutable: r.immutable,
                     headers: r.headers,
+                    serves,
+                    max_staleness: r.max_staleness,
                 },
             );
         }

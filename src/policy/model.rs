@@ -102,6 +102,9 @@ pub struct TtlRules {
     pub jitter: Percent,
     pub authenticated_cap: Option<Duration>,
     pub classes: IndexMap<String, Duration>,
+    /// `ttl.max_staleness`: the staleness limit of every route and pattern
+    /// without one of its own.
+    pub max_staleness: Option<Duration>,
 }
 
 #[derive(Debug)]
@@ -169,6 +172,13 @@ pub struct KeyPattern {
     pub tags: Vec<String>,
     pub compress_above: Option<MemorySize>,
     pub stampede_lock: Option<StampedeLock>,
+    /// TTL of the application's in-process cache in front of Redis.
+    pub app_ttl: Option<Duration>,
+    pub max_staleness: Option<Duration>,
+    /// Expected live keys; set only together with `value_size` (lowering
+    /// reports one without the other).
+    pub cardinality: Option<u64>,
+    pub value_size: Option<MemorySize>,
 }
 
 impl KeyPattern {
@@ -252,6 +262,20 @@ pub struct Route {
     pub visibility: Visibility,
     pub immutable: bool,
     pub headers: IndexMap<String, String>,
+    /// Key patterns the responses are built from (resolved, in policy order
+    /// of the list, without duplicates).
+    pub serves: Vec<String>,
+    pub max_staleness: Option<Duration>,
+}
+
+impl Route {
+    /// Whether no HTTP cache may store the response at all. The same rule
+    /// as the origin's `Cache-Control: private, no-store` in
+    /// `render::cloudflare`: bypassed and authenticated routes are never
+    /// stored, by the edge or the browser.
+    pub fn is_no_store(&self) -> bool {
+        self.cache == CacheLevel::Bypass || self.authenticated
+    }
 }
 
 /// A Redis version as `(major, minor)`.

@@ -80,6 +80,12 @@ pub struct TtlSection {
     /// Named TTL classes (the TTL matrix), by class name.
     #[serde(default)]
     pub classes: IndexMap<String, Duration>,
+    /// The oldest data any user may see, counted across every cache layer
+    /// (browser, edge, application, Redis; see `cachegen explain`). Applies to
+    /// every route and key pattern that sets no `max_staleness` of its own.
+    /// The `staleness-budget-exceeded` lint reports what exceeds it.
+    #[serde(default)]
+    pub max_staleness: Option<Duration>,
 }
 
 /// The Redis keyspace.
@@ -175,6 +181,26 @@ pub struct KeyPatternDef {
     /// Stampede protection: one client rebuilds a missing key while the others wait.
     #[serde(default)]
     pub stampede_lock: Option<StampedeLock>,
+    /// TTL of the application's in-memory (in-process) cache in front of
+    /// Redis for this data, if it has one (the runbook's `LRUCache`). A value
+    /// read from Redis just before it expired can be served from process
+    /// memory this much longer, so it adds to the staleness budget.
+    #[serde(default)]
+    pub app_ttl: Option<Duration>,
+    /// The oldest this data may be when a reader gets it from Redis or the
+    /// application's memory. Overrides `ttl.max_staleness`.
+    #[serde(default)]
+    pub max_staleness: Option<Duration>,
+    /// Expected number of live keys of this pattern: an estimate for the
+    /// memory budget, which counts only patterns that declare it. Give
+    /// `value_size` with it.
+    #[serde(default)]
+    pub cardinality: Option<u64>,
+    /// Typical size of one value as stored (after compression), in Redis
+    /// memory units (`2kb`). With `cardinality`, the memory budget counts
+    /// cardinality × (key + value + Redis's per-key overhead).
+    #[serde(default)]
+    pub value_size: Option<MemorySize>,
 }
 
 /// A Redis data type.
@@ -330,6 +356,15 @@ pub struct Route {
     /// Extra response headers the origin sends on this route, by header name.
     #[serde(default)]
     pub headers: IndexMap<String, String>,
+    /// Key patterns whose data this route's responses are built from. The
+    /// route's staleness budget adds its HTTP layers to the worst of theirs.
+    #[serde(default)]
+    pub serves: Vec<String>,
+    /// The oldest a response may be when a user sees it, counting the
+    /// browser, the edge and the data it `serves`. Overrides
+    /// `ttl.max_staleness`.
+    #[serde(default)]
+    pub max_staleness: Option<Duration>,
 }
 
 /// Whether and how the edge caches a route.

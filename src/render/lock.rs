@@ -43,7 +43,7 @@ fn percent(p: Option<Percent>) -> Value {
     })
 }
 
-fn enum_name<T: std::fmt::Debug>(v: T) -> String {
+pub fn enum_name<T: std::fmt::Debug>(v: T) -> String {
     // `CacheAside` → `cache-aside`: the spelling the policy file uses.
     let debug = format!("{v:?}");
     let mut out = String::new();

@@ -262,7 +262,9 @@ pub fn run(policy: &Policy, options: &Options) -> Report {
         r.keyspace_hits = r.keyspace_hits.saturating_add(info("keyspace_hits"));
         r.keyspace_misses = r.keyspace_misses.saturating_add(info("keyspace_misses"));
         r.evicted_keys = r.evicted_keys.saturating_add(info("evicted_keys"));
-        r.oom_errors = r.oom_errors.saturating_add(server::error_count(&f.info, "OOM"));
+        r.oom_errors = r
+            .oom_errors
+            .saturating_add(server::error_count(&f.info, "OOM"));
         report.runtime.slow.extend(f.slow.iter().cloned());
         match &f.config {
             Ok(values) => report.config.extend(config::compare(

@@ -35,7 +35,7 @@ pub fn render(format: Format, report: &Report, source: &SourceFile, color: bool)
             s
         }
         Format::Junit => junit(report, source),
-        Format::Sarif | Format::Github => {
+        Format::Sarif | Format::Github | Format::Markdown => {
             output::render(format, &[as_file_report(report, source)], false)
         }
     }

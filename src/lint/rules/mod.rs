@@ -15,6 +15,16 @@ pub mod maxmemory_exceeds_container_memory;
 
 pub mod directive_not_in_target_version;
 
+pub mod slowlog_threshold_above_latency_target;
+
+pub mod cluster_without_replicas;
+
+pub mod idle_clients_never_reaped;
+
+pub mod memory_budget_exceeded;
+
+pub mod memory_budget_forces_eviction;
+
 // Edge / HTTP (CG2xx).
 pub mod authenticated_route_publicly_cached;
 
@@ -28,6 +38,16 @@ pub mod cross_slot_invalidation;
 pub mod tag_set_expires_before_members;
 
 pub mod long_ttl_without_jitter;
+
+pub mod pattern_never_invalidated;
+
+pub mod event_invalidates_nothing;
+
+pub mod tag_without_members;
+
+pub mod stampede_lock_outlives_key;
+
+pub mod staleness_budget_exceeded;
 
 use crate::policy::model::Policy;
 use crate::source::Span;

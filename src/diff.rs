@@ -1,0 +1,562 @@
+//! Owns `cachegen diff BASE HEAD`: the semantic impact of a policy change,
+//! for the people who approve it. Not a text diff: TTLs per pattern and
+//! route, staleness budgets, what was added or removed, Redis directives (and
+//! whether applying them needs a restart), cluster topology, the memory
+//! budget. Both sides are full, validated models; the output is Markdown for
+//! a pull-request comment, or JSON.
+
+use crate::policy::model::{Policy, Route, Ttl};
+use crate::redis_directives::{self, immutable_at_runtime};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// Version of the `diff --format json` document. Bump on incompatible changes.
+pub const JSON_VERSION: u32 = 1;
+
+/// Kinds of change, for grouping and for `--fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    /// A TTL of a key pattern, tag set or route changed.
+    Ttl,
+    /// A worst-case staleness budget changed.
+    Staleness,
+    /// A key pattern, route, event or tag set was added.
+    Added,
+    /// A key pattern, route, event or tag set was removed.
+    Removed,
+    /// A key shape or the version prefix changed: existing keys are orphaned.
+    Keys,
+    /// What an event purges changed.
+    Invalidation,
+    /// What the edge caches changed (a route's match, cache level, visibility).
+    Edge,
+    /// A managed Redis directive changed.
+    Directive,
+    /// A changed directive cannot be applied at runtime (restart needed).
+    Restart,
+    /// Cluster masters, replicas or settings changed.
+    Topology,
+    /// The expected memory use changed.
+    Memory,
+}
+
+impl Category {
+    pub fn title(self) -> &'static str {
+        match self {
+            Category::Ttl => "TTLs",
+            Category::Staleness => "Staleness budgets",
+            Category::Added => "Added",
+            Category::Removed => "Removed",
+            Category::Keys => "Key shapes",
+            Category::Invalidation => "Invalidation",
+            Category::Edge => "Edge caching",
+            Category::Directive => "Redis directives",
+            Category::Restart => "Needs a restart",
+            Category::Topology => "Cluster topology",
+            Category::Memory => "Memory budget",
+        }
+    }
+}
+
+/// One change.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    pub category: Category,
+    /// What changed: `pattern session`, `route api_public`, `maxmemory`.
+    pub subject: String,
+    /// Which property (`ttl max`, `edge_ttl`), empty when the whole subject
+    /// was added or removed.
+    pub field: String,
+    pub base: Option<String>,
+    pub head: Option<String>,
+    /// A human note (`longer`, `shorter`, `needs a restart`).
+    pub note: String,
+}
+
+fn dur(secs: u64) -> String {
+    crate::load::units::Duration::from_secs(secs).to_string()
+}
+
+fn ttl_text(t: Ttl) -> String {
+    match t {
+        Ttl::Expires { base, max } if base == max => dur(base.as_secs()),
+        Ttl::Expires { base, max } => format!("{}–{}", dur(base.as_secs()), dur(max.as_secs())),
+        Ttl::Never => "none".to_owned(),
+    }
+}
+
+fn ttl_max(t: Ttl) -> Option<u64> {
+    t.max().map(|d| d.as_secs())
+}
+
+/// `longer` / `shorter` for two optional lifetimes (`None` = forever).
+fn direction(base: Option<u64>, head: Option<u64>) -> &'static str {
+    match (base, head) {
+        (Some(a), Some(b)) if b > a => "longer",
+        (Some(a), Some(b)) if b < a => "shorter",
+        (Some(_), None) => "longer (never expires now)",
+        (None, Some(_)) => "shorter (expires now)",
+        _ => "",
+    }
+}
+
+/// Every change from `base` to `head`, in a stable order.
+pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
+    let mut out = Vec::new();
+    let mut push = |category,
+                    subject: String,
+                    field: &str,
+                    b: Option<String>,
+                    h: Option<String>,
+                    note: &str| {
+        out.push(Change {
+            category,
+            subject,
+            field: field.to_owned(),
+            base: b,
+            head: h,
+            note: note.to_owned(),
+        })
+    };
+
+    // Key patterns.
+    for (name, b) in &base.keys.patterns {
+        match head.keys.patterns.get(name) {
+            None => push(
+                Category::Removed,
+                format!("pattern {name}"),
+                "",
+                Some(b.text.clone()),
+                None,
+                "",
+            ),
+            Some(h) => {
+                if b.ttl != h.ttl {
+                    push(
+                        Category::Ttl,
+                        format!("pattern {name}"),
+                        "ttl",
+                        Some(ttl_text(b.ttl)),
+                        Some(ttl_text(h.ttl)),
+                        direction(ttl_max(b.ttl), ttl_max(h.ttl)),
+                    );
+                }
+                if b.text != h.text {
+                    push(
+                        Category::Keys,
+                        format!("pattern {name}"),
+                        "key shape",
+                        Some(b.text.clone()),
+                        Some(h.text.clone()),
+                        "existing keys no longer match: they are orphaned until they expire",
+                    );
+                }
+            }
+        }
+    }
+    for (name, h) in &head.keys.patterns {
+        if !base.keys.patterns.contains_key(name) {
+            push(
+                Category::Added,
+                format!("pattern {name}"),
+                "",
+                None,
+                Some(h.text.clone()),
+                "",
+            );
+        }
+    }
+    if base.keys.version_prefix != head.keys.version_prefix {
+        push(
+            Category::Keys,
+            "key version prefix".into(),
+            "",
+            base.keys.version_prefix.clone(),
+            head.keys.version_prefix.clone(),
+            "every existing key is orphaned: the cache starts cold",
+        );
+    }
+
+    // Tag sets.
+    for (name, b) in &base.tags {
+        match head.tags.get(name) {
+            None => push(
+                Category::Removed,
+                format!("tag {name}"),
+                "",
+                Some(b.key_text.clone()),
+                None,
+                "",
+            ),
+            Some(h) if b.ttl != h.ttl => push(
+                Category::Ttl,
+                format!("tag {name}"),
+                "ttl",
+                Some(ttl_text(b.ttl)),
+                Some(ttl_text(h.ttl)),
+                direction(ttl_max(b.ttl), ttl_max(h.ttl)),
+            ),
+            Some(_) => {}
+        }
+    }
+    for (name, h) in &head.tags {
+        if !base.tags.contains_key(name) {
+            push(
+                Category::Added,
+                format!("tag {name}"),
+                "",
+                None,
+                Some(h.key_text.clone()),
+                "",
+            );
+        }
+    }
+
+    // Events.
+    for (name, b) in &base.events {
+        match head.events.get(name) {
+            None => push(
+                Category::Removed,
+                format!("event {name}"),
+                "",
+                Some(b.invalidate.join(", ")),
+                None,
+                "",
+            ),
+            Some(h) if b.invalidate != h.invalidate || b.when_changed != h.when_changed => push(
+                Category::Invalidation,
+                format!("event {name}"),
+                "invalidates",
+                Some(b.invalidate.join(", ")),
+                Some(h.invalidate.join(", ")),
+                "what the event purges changed",
+            ),
+            Some(_) => {}
+        }
+    }
+    for (name, h) in &head.events {
+        if !base.events.contains_key(name) {
+            push(
+                Category::Added,
+                format!("event {name}"),
+                "",
+                None,
+                Some(h.invalidate.join(", ")),
+                "",
+            );
+        }
+    }
+
+    // Routes.
+    let empty = indexmap::IndexMap::new();
+    let base_routes = base.edge.as_ref().map_or(&empty, |e| &e.routes);
+    let head_routes = head.edge.as_ref().map_or(&empty, |e| &e.routes);
+    let where_ = |r: &Route| {
+        r.path
+            .clone()
+            .unwrap_or_else(|| format!("*.{{{}}}", r.extensions.join(",")))
+    };
+    for (name, b) in base_routes {
+        match head_routes.get(name) {
+            None => push(
+                Category::Removed,
+                format!("route {name}"),
+                "",
+                Some(where_(b)),
+                None,
+                "",
+            ),
+            Some(h) => {
+                let fields: [(&str, Option<u64>, Option<u64>); 4] = [
+                    (
+                        "edge_ttl",
+                        b.edge_ttl.map(|d| d.as_secs()),
+                        h.edge_ttl.map(|d| d.as_secs()),
+                    ),
+                    (
+                        "browser_ttl",
+                        b.browser_ttl.map(|d| d.as_secs()),
+                        h.browser_ttl.map(|d| d.as_secs()),
+                    ),
+                    (
+                        "stale_while_revalidate",
+                        b.stale_while_revalidate.map(|d| d.as_secs()),
+                        h.stale_while_revalidate.map(|d| d.as_secs()),
+                    ),
+                    (
+                        "stale_if_error",
+                        b.stale_if_error.map(|d| d.as_secs()),
+                        h.stale_if_error.map(|d| d.as_secs()),
+                    ),
+                ];
+                for (field, bv, hv) in fields {
+                    if bv != hv {
+                        let note = match (bv, hv) {
+                            (Some(a), Some(c)) if c > a => "longer",
+                            (Some(a), Some(c)) if c < a => "shorter",
+                            (None, Some(_)) => "now set",
+                            _ => "now unset",
+                        };
+                        push(
+                            Category::Ttl,
+                            format!("route {name}"),
+                            field,
+                            bv.map(dur),
+                            hv.map(dur),
+                            note,
+                        );
+                    }
+                }
+                if b.cache != h.cache
+                    || b.visibility != h.visibility
+                    || b.path != h.path
+                    || b.extensions != h.extensions
+                {
+                    push(
+                        Category::Edge,
+                        format!("route {name}"),
+                        "match or caching",
+                        Some(
+                            format!("{} {:?} {:?}", where_(b), b.cache, b.visibility)
+                                .to_ascii_lowercase(),
+                        ),
+                        Some(
+                            format!("{} {:?} {:?}", where_(h), h.cache, h.visibility)
+                                .to_ascii_lowercase(),
+                        ),
+                        "what the edge caches changed",
+                    );
+                }
+            }
+        }
+    }
+    for (name, h) in head_routes {
+        if !base_routes.contains_key(name) {
+            push(
+                Category::Added,
+                format!("route {name}"),
+                "",
+                None,
+                Some(where_(h)),
+                "",
+            );
+        }
+    }
+
+    // Redis directives, by the exact value `CONFIG GET` reports.
+    let directives = |p: &Policy| -> BTreeMap<&'static str, String> {
+        redis_directives::managed_directives(p)
+            .into_iter()
+            .map(|d| (d.name, d.config_get))
+            .collect()
+    };
+    let (bd, hd) = (directives(base), directives(head));
+    let names: std::collections::BTreeSet<&str> = bd.keys().chain(hd.keys()).copied().collect();
+    for name in names {
+        let (b, h) = (bd.get(name), hd.get(name));
+        if b != h {
+            let restart = immutable_at_runtime(name);
+            push(
+                if restart {
+                    Category::Restart
+                } else {
+                    Category::Directive
+                },
+                name.to_owned(),
+                "",
+                b.cloned(),
+                h.cloned(),
+                if restart {
+                    "cannot be changed at runtime: restart every node"
+                } else {
+                    "CONFIG SET applies it live"
+                },
+            );
+        }
+    }
+    if base.redis.version != head.redis.version {
+        push(
+            Category::Restart,
+            "redis.version".into(),
+            "",
+            Some(format!("{}.{}", base.redis.version.0, base.redis.version.1)),
+            Some(format!("{}.{}", head.redis.version.0, head.redis.version.1)),
+            "a server upgrade",
+        );
+    }
+
+    // Staleness budgets, by route and pattern present on both sides.
+    let budgets = |p: &Policy| -> BTreeMap<(&'static str, String), String> {
+        crate::analysis::staleness::budgets(p)
+            .into_iter()
+            .map(|b| ((b.subject.name(), b.name), b.total.to_string()))
+            .collect()
+    };
+    let (bb, hb) = (budgets(base), budgets(head));
+    for ((subject, name), b) in &bb {
+        if let Some(h) = hb.get(&(subject, name.clone()))
+            && h != b
+        {
+            push(
+                Category::Staleness,
+                format!("{subject} {name}"),
+                "worst case",
+                Some(b.clone()),
+                Some(h.clone()),
+                "",
+            );
+        }
+    }
+
+    // Memory budget (patterns that declare a cardinality).
+    let (bm, hm) = (
+        crate::analysis::memory::memory_budget(base),
+        crate::analysis::memory::memory_budget(head),
+    );
+    if bm.total != hm.total {
+        let mib = |b: u64| format!("{:.1} MiB", b as f64 / 1_048_576.0);
+        let note = match hm.capacity {
+            Some(c) => format!(
+                "{:.0}% of maxmemory after the change",
+                hm.total as f64 * 100.0 / c as f64
+            ),
+            None => "maxmemory 0: no limit".to_owned(),
+        };
+        push(
+            Category::Memory,
+            "expected memory".into(),
+            "",
+            Some(mib(bm.total)),
+            Some(mib(hm.total)),
+            &note,
+        );
+    }
+
+    // Cluster topology.
+    let topo = |p: &Policy| -> BTreeMap<&'static str, String> {
+        let mut m = BTreeMap::new();
+        if let Some(c) = &p.cluster {
+            m.insert("masters", c.masters.to_string());
+            m.insert("replicas_per_master", c.replicas_per_master.to_string());
+            m.insert("node_timeout", c.node_timeout.to_string());
+        }
+        m
+    };
+    match (&base.cluster, &head.cluster) {
+        (None, Some(_)) => push(
+            Category::Topology,
+            "cluster".into(),
+            "",
+            Some("single node".into()),
+            Some("cluster".into()),
+            "keys gain hash-tag braces: the cache starts cold",
+        ),
+        (Some(_), None) => push(
+            Category::Topology,
+            "cluster".into(),
+            "",
+            Some("cluster".into()),
+            Some("single node".into()),
+            "keys lose hash-tag braces: the cache starts cold",
+        ),
+        _ => {
+            let (bt, ht) = (topo(base), topo(head));
+            for (field, b) in &bt {
+                let h = ht.get(field);
+                if Some(b) != h {
+                    let note = if *field == "masters" {
+                        "resharding moves slots (and their keys)"
+                    } else {
+                        ""
+                    };
+                    push(
+                        Category::Topology,
+                        "cluster".into(),
+                        field,
+                        Some(b.clone()),
+                        h.cloned(),
+                        note,
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The diff as JSON.
+pub fn json(base_name: &str, head_name: &str, changes: &[Change]) -> Value {
+    let mut counts: BTreeMap<Category, usize> = BTreeMap::new();
+    for c in changes {
+        *counts.entry(c.category).or_default() += 1;
+    }
+    json!({
+        "format": "cachegen-diff",
+        "version": JSON_VERSION,
+        "base": base_name,
+        "head": head_name,
+        "changes": changes,
+        "summary": {
+            "changes": changes.len(),
+            "by_category": counts.iter().map(|(k, v)| (serde_json::to_value(k).ok().and_then(|x| x.as_str().map(str::to_owned)).unwrap_or_default(), json!(v))).collect::<serde_json::Map<_, _>>(),
+            "restart_needed": changes.iter().any(|c| c.category == Category::Restart),
+        },
+    })
+}
+
+/// Markdown for a pull-request comment: a summary line, then one table per
+/// category. Cell text is escaped so policy names cannot break the table.
+pub fn markdown(policy_name: &str, base_name: &str, head_name: &str, changes: &[Change]) -> String {
+    let cell = |s: &str| {
+        s.replace('|', "\\|")
+            .replace(['\n', '\r'], " ")
+            .replace('`', "'")
+    };
+    let mut out = String::new();
+    let _ = writeln!(out, "### cachegen diff: `{}`\n", cell(policy_name));
+    let _ = writeln!(out, "`{}` → `{}`\n", cell(base_name), cell(head_name));
+    if changes.is_empty() {
+        let _ = writeln!(out, "No semantic changes.");
+        return out;
+    }
+    let restart = changes.iter().any(|c| c.category == Category::Restart);
+    let _ = writeln!(
+        out,
+        "**{} change{}**{}\n",
+        changes.len(),
+        if changes.len() == 1 { "" } else { "s" },
+        if restart {
+            " · ⚠️ needs a restart of every Redis node"
+        } else {
+            ""
+        }
+    );
+    let mut categories: Vec<Category> = changes.iter().map(|c| c.category).collect();
+    categories.sort();
+    categories.dedup();
+    for category in categories {
+        let _ = writeln!(out, "#### {}\n", category.title());
+        let _ = writeln!(out, "| what | field | before | after | note |");
+        let _ = writeln!(out, "|---|---|---|---|---|");
+        for c in changes.iter().filter(|c| c.category == category) {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                cell(&c.subject),
+                cell(&c.field),
+                c.base
+                    .as_deref()
+                    .map_or("—".to_owned(), |v| format!("`{}`", cell(v))),
+                c.head
+                    .as_deref()
+                    .map_or("—".to_owned(), |v| format!("`{}`", cell(v))),
+                cell(&c.note)
+            );
+        }
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,360 @@
+//! Owns what the edge does with one request: the Cache Rules `build` emits
+//! for the policy, evaluated the way Cloudflare evaluates them (every rule in
+//! order, each setting taken from the last matching rule that sets it).
+//!
+//! It evaluates the emitted *expressions*, not the policy's route fields, so
+//! `explain` shows what the deployed rules do, including the exclusions the
+//! renderer adds; a renderer bug would show up here instead of being
+//! explained away. The grammar is the subset `render::cloudflare` emits:
+//! `starts_with(http.request.uri.path, "…")`, `http.request.uri.path wildcard
+//! "…"`, `http.request.uri.path.extension in {"…" …}`, `and`, `or`, `not`,
+//! parentheses.
+
+use crate::render::cloudflare::{Rule, TtlSetting};
+
+/// One rule and whether it matched.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RuleMatch {
+    pub reference: String,
+    pub description: String,
+    pub expression: String,
+    pub matched: bool,
+}
+
+/// The settings a request ends up with, and which rule set each.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Effective {
+    /// `None` when no rule matched: Cloudflare's defaults apply.
+    pub cache: Option<(bool, String)>,
+    /// Seconds, or `None` to respect the origin; with the rule that decided.
+    pub edge_ttl: Option<(Option<u64>, String)>,
+    pub browser_ttl: Option<(Option<u64>, String)>,
+    pub serve_stale: Option<String>,
+    pub ignores_query_string: Option<String>,
+}
+
+/// Evaluates every rule against `path` in order and stacks the settings.
+pub fn evaluate(rules: &[Rule], path: &str) -> Result<(Vec<RuleMatch>, Effective), String> {
+    let mut matches = Vec::new();
+    let mut effective = Effective::default();
+    for rule in rules {
+        let matched = Expr::parse(&rule.expression)?.eval(path);
+        matches.push(RuleMatch {
+            reference: rule.reference.clone(),
+            description: rule.description.clone(),
+            expression: rule.expression.clone(),
+            matched,
+        });
+        if !matched {
+            continue;
+        }
+        let p = &rule.action_parameters;
+        let by = rule.reference.clone();
+        effective.cache = Some((p.cache, by.clone()));
+        let ttl = |t: &TtlSetting| match t {
+            TtlSetting::RespectOrigin => None,
+            TtlSetting::OverrideOrigin { default } => Some(*default),
+        };
+        if let Some(t) = &p.edge_ttl {
+            effective.edge_ttl = Some((ttl(t), by.clone()));
+        }
+        if let Some(t) = &p.browser_ttl {
+            effective.browser_ttl = Some((ttl(t), by.clone()));
+        }
+        if p.serve_stale.is_some() {
+            effective.serve_stale = Some(by.clone());
+        }
+        if p.cache_key.is_some() {
+            effective.ignores_query_string = Some(by);
+        }
+    }
+    Ok((matches, effective))
+}
+
+#[derive(Debug, PartialEq)]
+enum Expr {
+    StartsWith(String),
+    Wildcard(String),
+    ExtensionIn(Vec<String>),
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+    Not(Box<Expr>),
+}
+
+const PATH: &str = "http.request.uri.path";
+
+impl Expr {
+    fn parse(text: &str) -> Result<Expr, String> {
+        let mut p = Parser { text, pos: 0 };
+        let e = p.or()?;
+        p.skip_ws();
+        if p.pos != text.len() {
+            return Err(format!("unexpected text at {} in `{text}`", p.pos));
+        }
+        Ok(e)
+    }
+
+    fn eval(&self, path: &str) -> bool {
+        match self {
+            Expr::StartsWith(prefix) => path.starts_with(prefix.as_str()),
+            Expr::Wildcard(pattern) => wildcard(pattern, path),
+            Expr::ExtensionIn(set) => set.iter().any(|e| *e == extension(path)),
+            Expr::And(parts) => parts.iter().all(|e| e.eval(path)),
+            Expr::Or(parts) => parts.iter().any(|e| e.eval(path)),
+            Expr::Not(e) => !e.eval(path),
+        }
+    }
+}
+
+/// `http.request.uri.path.extension`: the lower-cased text after the last
+/// `.` of the last path segment, empty when there is none.
+pub fn extension(path: &str) -> String {
+    let last = path.rsplit('/').next().unwrap_or("");
+    match last.rsplit_once('.') {
+        Some((_, ext)) => ext.to_ascii_lowercase(),
+        None => String::new(),
+    }
+}
+
+/// Cloudflare's `wildcard`: the whole value, case-insensitive, `*` matches
+/// any run of characters (also `/`), `\*` and `\\` are literal.
+pub fn wildcard(pattern: &str, value: &str) -> bool {
+    let mut tokens: Vec<Option<char>> = Vec::new(); // None = `*`
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => tokens.push(chars.next().map(|c| c.to_ascii_lowercase())),
+            '*' => tokens.push(None),
+            c => tokens.push(Some(c.to_ascii_lowercase())),
+        }
+    }
+    let value: Vec<char> = value.chars().map(|c| c.to_ascii_lowercase()).collect();
+    // Classic two-pointer glob match with backtracking to the last `*`:
+    // linear in practice, no recursion.
+    let (mut t, mut v) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while v < value.len() {
+        match tokens.get(t) {
+            Some(Some(c)) if *c == value[v] => {
+                t += 1;
+                v += 1;
+            }
+            Some(None) => {
+                star = Some((t, v));
+                t += 1;
+            }
+            _ => match star {
+                Some((st, sv)) => {
+                    t = st + 1;
+                    v = sv + 1;
+                    star = Some((st, sv + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    tokens[t..].iter().all(Option::is_none)
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl Parser<'_> {
+    fn rest(&self) -> &str {
+        &self.text[self.pos..]
+    }
+
+    fn skip_ws(&mut self) {
+        let trimmed = self.rest().trim_start();
+        self.pos = self.text.len() - trimmed.len();
+    }
+
+    fn eat(&mut self, token: &str) -> bool {
+        self.skip_ws();
+        if self.rest().starts_with(token) {
+            self.pos += token.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// A keyword (`and`, `or`, `not`) followed by a non-identifier character.
+    fn keyword(&mut self, word: &str) -> bool {
+        self.skip_ws();
+        let rest = self.rest();
+        if rest.starts_with(word)
+            && !rest[word.len()..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            self.pos += word.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, token: &str) -> Result<(), String> {
+        if self.eat(token) {
+            Ok(())
+        } else {
+            Err(format!(
+                "expected `{token}` at {} in `{}`",
+                self.pos, self.text
+            ))
+        }
+    }
+
+    fn or(&mut self) -> Result<Expr, String> {
+        let mut parts = vec![self.and()?];
+        while self.keyword("or") {
+            parts.push(self.and()?);
+        }
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            Expr::Or(parts)
+        })
+    }
+
+    fn and(&mut self) -> Result<Expr, String> {
+        let mut parts = vec![self.unary()?];
+        while self.keyword("and") {
+            parts.push(self.unary()?);
+        }
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            Expr::And(parts)
+        })
+    }
+
+    fn unary(&mut self) -> Result<Expr, String> {
+        if self.keyword("not") {
+            return Ok(Expr::Not(Box::new(self.unary()?)));
+        }
+        if self.eat("(") {
+            let e = self.or()?;
+            self.expect(")")?;
+            return Ok(e);
+        }
+        if self.eat("starts_with(") {
+            self.expect(PATH)?;
+            self.expect(",")?;
+            let prefix = self.string()?;
+            self.expect(")")?;
+            return Ok(Expr::StartsWith(prefix));
+        }
+        if self.eat(&format!("{PATH}.extension")) {
+            self.expect("in")?;
+            self.expect("{")?;
+            let mut set = Vec::new();
+            while !self.eat("}") {
+                set.push(self.string()?);
+            }
+            return Ok(Expr::ExtensionIn(set));
+        }
+        if self.eat(PATH) {
+            if !self.keyword("wildcard") {
+                return Err(format!(
+                    "unsupported operator at {} in `{}`",
+                    self.pos, self.text
+                ));
+            }
+            // The pattern keeps its `\` escapes: `wildcard()` reads them.
+            let pattern = self.raw_string()?;
+            return Ok(Expr::Wildcard(pattern));
+        }
+        Err(format!(
+            "unsupported expression at {} in `{}`",
+            self.pos, self.text
+        ))
+    }
+
+    /// A `"…"` literal with its escapes resolved.
+    fn string(&mut self) -> Result<String, String> {
+        let raw = self.raw_string()?;
+        let mut out = String::new();
+        let mut chars = raw.chars();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                if let Some(n) = chars.next() {
+                    out.push(n);
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A `"…"` literal with only the string-level escapes (`\"`, `\\`) resolved
+    /// to their escaped form kept for wildcard patterns: `\\` stays `\\`.
+    fn raw_string(&mut self) -> Result<String, String> {
+        self.skip_ws();
+        if !self.rest().starts_with('"') {
+            return Err(format!(
+                "expected a string at {} in `{}`",
+                self.pos, self.text
+            ));
+        }
+        self.pos += 1;
+        let mut out = String::new();
+        let mut chars = self.rest().char_indices();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '"' => {
+                    self.pos += i + 1;
+                    return Ok(out);
+                }
+                '\\' => {
+                    let Some((_, n)) = chars.next() else { break };
+                    if n == '"' {
+                        out.push('"');
+                    } else {
+                        out.push('\\');
+                        out.push(n);
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        Err(format!("unterminated string in `{}`", self.text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcard_is_whole_value_case_insensitive_and_crosses_slashes() {
+        assert!(wildcard("/api/user/*", "/API/User/42/profile"));
+        assert!(wildcard("/images/*.png", "/images/a/b.PNG"));
+        assert!(!wildcard("/images/*.png", "/images/a.png.txt"));
+        assert!(!wildcard("/api/user/*", "/api/users"));
+        assert!(wildcard("*", ""));
+        assert!(wildcard("/a\\*b", "/a*b") && !wildcard("/a\\*b", "/axb"));
+    }
+
+    #[test]
+    fn parses_and_evaluates_what_the_renderer_emits() {
+        let e = Expr::parse(
+            r#"(http.request.uri.path.extension in {"js" "css"} and not (http.request.uri.path wildcard "/api/user/*"))"#,
+        )
+        .unwrap();
+        assert!(e.eval("/static/app.JS"));
+        assert!(!e.eval("/api/user/app.js"));
+        assert!(!e.eval("/static/app.png"));
+        let e = Expr::parse(r#"starts_with(http.request.uri.path, "/api/public/")"#).unwrap();
+        assert!(e.eval("/api/public/x") && !e.eval("/API/public/x"));
+        assert!(Expr::parse("http.host eq \"x\"").is_err());
+        assert!(Expr::parse("(starts_with(http.request.uri.path, \"/a\")").is_err());
+        assert_eq!(extension("/a.b/c"), "");
+        assert_eq!(extension("/x/y.tar.GZ"), "gz");
+    }
+}

@@ -1,0 +1,158 @@
+//! `cachegen diff`: the semantic impact of a policy change between two
+//! versions of a sample policy (snapshots as Markdown and JSON), `git:REF:path`
+//! on a real repository, and `--fail-on`.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+const BASE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/diff/base.yaml");
+const HEAD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/diff/head.yaml");
+
+fn cachegen(args: &[&str], dir: Option<&Path>) -> (Option<i32>, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cachegen"));
+    cmd.args(args);
+    if let Some(dir) = dir {
+        cmd.current_dir(dir);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Paths in the output are the ones given; make them stable for snapshots.
+fn stable(text: &str) -> String {
+    text.replace(env!("CARGO_MANIFEST_DIR"), "<repo>")
+}
+
+#[test]
+fn markdown_and_json_snapshots() {
+    let (code, md, err) = cachegen(&["diff", BASE, HEAD], None);
+    assert_eq!(code, Some(0), "{err}");
+    insta::assert_snapshot!("storefront-markdown", stable(&md));
+    let (code, json, _) = cachegen(&["diff", BASE, HEAD, "--format", "json"], None);
+    assert_eq!(code, Some(0));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["format"], "cachegen-diff");
+    assert_eq!(v["summary"]["restart_needed"], true);
+    insta::assert_snapshot!("storefront-json", stable(&json));
+}
+
+#[test]
+fn the_change_list_is_exact() {
+    let base = support::render::checked(BASE).policy.unwrap();
+    let head = support::render::checked(HEAD).policy.unwrap();
+    let changes = cachegen::diff::changes(&base, &head);
+    let find = |subject: &str, field: &str| {
+        changes
+            .iter()
+            .find(|c| c.subject == subject && c.field == field)
+            .unwrap_or_else(|| panic!("no change {subject}/{field}: {changes:#?}"))
+    };
+    let product = find("pattern product", "ttl");
+    assert_eq!(product.base.as_deref(), Some("15m–16m30s"));
+    assert_eq!(product.head.as_deref(), Some("30m–33m"));
+    assert_eq!(product.note, "longer");
+    assert!(matches!(
+        find("pattern price", "").category,
+        cachegen::diff::Category::Removed
+    ));
+    assert!(matches!(
+        find("pattern wishlist", "").category,
+        cachegen::diff::Category::Added
+    ));
+    assert!(matches!(
+        find("route search", "").category,
+        cachegen::diff::Category::Added
+    ));
+    assert_eq!(
+        find("route catalogue", "edge_ttl").head.as_deref(),
+        Some("30m")
+    );
+    let io = find("io-threads", "");
+    assert!(matches!(io.category, cachegen::diff::Category::Restart));
+    assert_eq!(find("maxmemory", "").head.as_deref(), Some("2147483648"));
+    assert_eq!(
+        find("cluster", "replicas_per_master").head.as_deref(),
+        Some("2")
+    );
+    // Same policy on both sides: nothing.
+    assert!(cachegen::diff::changes(&base, &base).is_empty());
+}
+
+#[test]
+fn git_refs_and_fail_on() {
+    let repo = tempfile::tempdir().unwrap();
+    let dir = repo.path();
+    let git = |args: &[&str]| {
+        let status = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    std::fs::create_dir(dir.join("policies")).unwrap();
+    std::fs::copy(BASE, dir.join("policies/store.yaml")).unwrap();
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "base"]);
+    std::fs::copy(HEAD, dir.join("policies/store.yaml")).unwrap();
+    let (code, md, err) = cachegen(
+        &[
+            "diff",
+            "git:HEAD:policies/store.yaml",
+            "policies/store.yaml",
+        ],
+        Some(dir),
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(md.contains("git:HEAD:policies/store.yaml"), "{md}");
+    assert!(md.contains("needs a restart"));
+    let (code, _, _) = cachegen(
+        &[
+            "diff",
+            "git:HEAD:policies/store.yaml",
+            "policies/store.yaml",
+            "--fail-on",
+            "restart",
+        ],
+        Some(dir),
+    );
+    assert_eq!(
+        code,
+        Some(1),
+        "a restart-needing change fails CI when asked"
+    );
+    let (code, _, _) = cachegen(
+        &[
+            "diff",
+            "git:HEAD:policies/store.yaml",
+            "git:HEAD:policies/store.yaml",
+            "--fail-on",
+            "restart",
+            "--fail-on",
+            "ttl",
+        ],
+        Some(dir),
+    );
+    assert_eq!(code, Some(0), "no change, nothing fails");
+    let (code, _, err) = cachegen(
+        &[
+            "diff",
+            "git:nope:policies/store.yaml",
+            "policies/store.yaml",
+        ],
+        Some(dir),
+    );
+    assert_eq!(code, Some(2), "an unknown ref is a usage error: {err}");
+    assert!(err.contains("nope"), "{err}");
+}

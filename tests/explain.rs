@@ -1,0 +1,186 @@
+//! `cachegen explain`: an answer for every quizmentor route and key pattern
+//! (snapshots), keys read back into their patterns, the edge rules evaluated
+//! as Cloudflare stacks them, and the CLI's formats and exit codes.
+
+mod support;
+
+use cachegen::explain::{self, Header, Target};
+use cachegen::keys::Segment;
+use cachegen::policy::model::{PlaceholderType, Policy};
+use std::process::Command;
+
+const QUIZMENTOR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/policies/quizmentor.yaml");
+
+fn policy() -> Policy {
+    support::render::checked(QUIZMENTOR)
+        .policy
+        .expect("quizmentor checks")
+}
+
+fn sample(ty: PlaceholderType) -> &'static str {
+    match ty {
+        PlaceholderType::Int => "42",
+        PlaceholderType::Uuid => "123e4567-e89b-12d3-a456-426614174000",
+        PlaceholderType::Slug => "rust-101",
+        PlaceholderType::Token => "tok_9Xa",
+        PlaceholderType::Md5 => "0cc175b9c0f1b6a831c399e269772661",
+    }
+}
+
+/// A concrete key of a pattern, stored the way the generated code stores it.
+fn sample_key(policy: &Policy, segments: &[Segment], hash_tag: Option<(usize, usize)>) -> String {
+    let mut parts: Vec<String> = segments
+        .iter()
+        .map(|s| match s {
+            Segment::Literal(t) => t.clone(),
+            Segment::Placeholder { ty, .. } => sample(*ty).to_owned(),
+        })
+        .collect();
+    if policy.is_cluster()
+        && let Some((start, end)) = hash_tag
+    {
+        parts[start] = format!("{{{}", parts[start]);
+        parts[end - 1] = format!("{}}}", parts[end - 1]);
+    }
+    let key = parts.join(":");
+    match &policy.keys.version_prefix {
+        Some(p) => format!("{p}:{key}"),
+        None => key,
+    }
+}
+
+#[test]
+fn every_key_pattern_is_explained() {
+    let policy = policy();
+    for p in policy.keys.patterns.values() {
+        let key = sample_key(&policy, &p.segments, p.hash_tag);
+        let v = explain::explain(&policy, &Target::Key(key.clone()), &[]).unwrap();
+        assert_eq!(v["owner"]["name"], p.name.as_str(), "{key}");
+        assert_eq!(v["owner"]["kind"], "pattern");
+        let text = explain::human(&v);
+        insta::assert_snapshot!(format!("key-{}", p.name), text);
+    }
+}
+
+#[test]
+fn every_route_is_explained() {
+    let policy = policy();
+    let edge = policy.edge.as_ref().unwrap();
+    for route in edge.routes.values() {
+        let url = match (&route.path, route.extensions.first()) {
+            (Some(path), _) => format!("https://quizmentor.com{}", path.replace('*', "sample")),
+            (None, Some(ext)) => format!("https://quizmentor.com/assets/app.{ext}"),
+            _ => unreachable!("a route has a path or extensions"),
+        };
+        let v = explain::explain(&policy, &Target::Url(url.clone()), &[]).unwrap();
+        assert_eq!(v["route"], route.name.as_str(), "{url}");
+        insta::assert_snapshot!(format!("route-{}", route.name), explain::human(&v));
+    }
+}
+
+#[test]
+fn the_last_matching_rule_wins_and_bypass_excludes_per_user_paths() {
+    let policy = policy();
+    // A `.js` file under the per-user API: the static-assets rule must not
+    // reach it (every cacheable rule excludes the authenticated paths), and
+    // the bypass matches case-insensitively.
+    let v = explain::explain(&policy, &Target::Url("/API/User/bundle.js".into()), &[]).unwrap();
+    assert_eq!(v["route"], "api_user");
+    assert_eq!(v["result"]["cached_at_edge"], false);
+    let matched: Vec<&str> = v["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["matched"] == true)
+        .map(|r| r["reference"].as_str().unwrap())
+        .collect();
+    assert_eq!(matched, vec!["cachegen_api_user"]);
+    // Credentials on a public, edge-cached route get a warning.
+    let auth = Header::parse("Authorization: Bearer x").unwrap();
+    let v = explain::explain(
+        &policy,
+        &Target::Url("/api/public/leaderboard".into()),
+        &[auth],
+    )
+    .unwrap();
+    assert_eq!(v["result"]["edge_ttl_secs"], 300);
+    assert!(v["notes"][0].as_str().unwrap().contains("RFC 9111"), "{v}");
+    // Nothing matches: Cloudflare's defaults.
+    let v = explain::explain(&policy, &Target::Url("/about".into()), &[]).unwrap();
+    assert!(v["route"].is_null());
+    assert!(v["notes"][0].as_str().unwrap().contains("no rule matches"));
+}
+
+#[test]
+fn keys_that_match_nothing_or_old_prefixes_are_said_so() {
+    let policy = policy();
+    let v = explain::explain(&policy, &Target::Key("v1:{user:1}:profile".into()), &[]).unwrap();
+    assert!(v["owner"].is_null());
+    assert!(
+        v["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("old version prefix")
+    );
+    // Without braces the key is not what the cluster policy writes.
+    let v = explain::explain(&policy, &Target::Key("v2:user:1:profile".into()), &[]).unwrap();
+    assert!(v["owner"].is_null());
+    let v = explain::explain(
+        &policy,
+        &Target::Key("lock:v2:{quiz:9}:leaderboard".into()),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(v["owner"]["kind"], "stampede-lock");
+    assert_eq!(v["params"]["quiz_id"], "9");
+    let v = explain::explain(&policy, &Target::Key("v2:tag:user:7".into()), &[]).unwrap();
+    assert_eq!(v["owner"]["kind"], "tag-set");
+}
+
+#[test]
+fn cli_formats_and_exit_codes() {
+    let bin = env!("CARGO_BIN_EXE_cachegen");
+    let out = Command::new(bin)
+        .args([
+            "explain",
+            "--policy",
+            QUIZMENTOR,
+            "v2:{user:42}:profile",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["owner"]["name"], "user_profile");
+    assert_eq!(
+        v["hash_slot"],
+        cachegen::explain::key::hash_slot(b"user:42")
+    );
+    let out = Command::new(bin)
+        .args([
+            "explain",
+            "--policy",
+            QUIZMENTOR,
+            "/api/user/me",
+            "--header",
+            "Authorization: Bearer t",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("bypassed"));
+    let out = Command::new(bin)
+        .args([
+            "explain", "--policy", QUIZMENTOR, "/x", "--header", "no colon",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
