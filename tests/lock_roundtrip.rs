@@ -210,6 +210,141 @@ fn the_kitchen_sink_policy_sets_every_directive() {
     );
 }
 
+/// The staleness and memory-estimate fields, as the YAML model and the model
+/// read back from its lock have them: equal, and the analyses built on them
+/// give the same answers. Returns the YAML model for the caller's checks.
+fn staleness_and_estimates_survive(path: &str) -> Policy {
+    use cachegen::analysis::{memory, staleness};
+    let (original, files) = render(path);
+    let back = read_back(path, file(&files, LOCK));
+    let (a, b) = (original.policy.unwrap(), back.policy.unwrap());
+    assert_eq!(a.ttl.max_staleness, b.ttl.max_staleness, "{path}");
+    let fields = |p: &Policy| {
+        p.keys
+            .patterns
+            .values()
+            .map(|k| {
+                (
+                    k.name.clone(),
+                    k.app_ttl,
+                    k.max_staleness,
+                    k.cardinality,
+                    k.value_size,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(fields(&a), fields(&b), "{path}: key pattern fields differ");
+    let routes = |p: &Policy| {
+        p.edge
+            .iter()
+            .flat_map(|e| e.routes.values())
+            .map(|r| (r.name.clone(), r.serves.clone(), r.max_staleness))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(routes(&a), routes(&b), "{path}: route fields differ");
+    assert_eq!(
+        staleness::budgets(&a),
+        staleness::budgets(&b),
+        "{path}: staleness budgets differ"
+    );
+    assert_eq!(
+        memory::memory_budget(&a),
+        memory::memory_budget(&b),
+        "{path}: memory budgets differ"
+    );
+    a
+}
+
+#[test]
+fn staleness_limits_serves_and_estimates_survive_the_round_trip() {
+    for path in [
+        format!("{ROOT}/policies/quizmentor.yaml"),
+        format!("{ROOT}/tests/fixtures/lock-every-field.yaml"),
+    ] {
+        let policy = staleness_and_estimates_survive(&path);
+        // Equal because both are set, not because both are empty.
+        let patterns = || policy.keys.patterns.values();
+        let routes = || policy.edge.iter().flat_map(|e| e.routes.values());
+        assert!(
+            policy.ttl.max_staleness.is_some(),
+            "{path}: ttl.max_staleness"
+        );
+        assert!(patterns().any(|p| p.app_ttl.is_some()), "{path}: app_ttl");
+        assert!(
+            patterns().any(|p| p.cardinality.is_some() && p.value_size.is_some()),
+            "{path}: cardinality and value_size"
+        );
+        assert!(routes().any(|r| !r.serves.is_empty()), "{path}: serves");
+        assert!(
+            routes().any(|r| r.max_staleness.is_some()),
+            "{path}: route max_staleness"
+        );
+        let budgets = cachegen::analysis::staleness::budgets(&policy);
+        assert!(
+            budgets.iter().any(|b| b.limit.is_some()),
+            "{path}: no limit"
+        );
+        assert!(
+            !cachegen::analysis::memory::memory_budget(&policy)
+                .patterns
+                .is_empty(),
+            "{path}: no memory estimate"
+        );
+    }
+    // The kitchen sink sets every one, a pattern's `max_staleness` and an
+    // `app_ttl` finer than a second included (the lock writes `1.5`).
+    let policy =
+        staleness_and_estimates_survive(&format!("{ROOT}/tests/fixtures/lock-every-field.yaml"));
+    let profile = &policy.keys.patterns["account_profile"];
+    assert_eq!(profile.app_ttl.map(|d| d.as_micros()), Some(1_500_000));
+    assert!(profile.max_staleness.is_some());
+    let (_, files) = render(&format!("{ROOT}/tests/fixtures/lock-every-field.yaml"));
+    let lock: Value = serde_json::from_str(file(&files, LOCK)).unwrap();
+    let entry = &lock["keys"]["patterns"]["account_profile"];
+    assert_eq!(entry["app_ttl_secs"], serde_json::json!(1.5));
+    assert_eq!(entry["max_staleness_secs"], 7200);
+    assert_eq!(entry["value_size_bytes"], 1024);
+    assert_eq!(lock["ttl"]["max_staleness_secs"], 40 * 86_400);
+    assert_eq!(
+        lock["edge"]["routes"]["docs"]["serves"],
+        serde_json::json!(["document", "search"])
+    );
+}
+
+#[test]
+fn fractional_seconds_read_back_exactly_or_not_at_all() {
+    let mut v = lock_json();
+    let entry = &mut v["keys"]["patterns"]["quiz_analytics"];
+    assert!(entry.get("app_ttl_secs").is_some());
+    entry["app_ttl_secs"] = serde_json::json!(0.25);
+    let report = check_lock(LOCK, pretty(&v).as_bytes());
+    assert!(report.diagnostics.is_empty(), "{:#?}", report.diagnostics);
+    let policy = report.policy.as_ref().unwrap();
+    assert_eq!(
+        policy.keys.patterns["quiz_analytics"]
+            .app_ttl
+            .map(|d| d.as_micros()),
+        Some(250_000)
+    );
+    // Finer than the model's microseconds: refused where it is.
+    v["keys"]["patterns"]["quiz_analytics"]["app_ttl_secs"] = serde_json::json!(0.1234567);
+    expect_error(
+        &pretty(&v),
+        codes::SCHEMA.code,
+        "\"app_ttl_secs\": 0.1234567",
+        "at most six decimals",
+    );
+    let mut v = lock_json();
+    v["ttl"]["max_staleness_secs"] = serde_json::json!(-3600);
+    expect_error(
+        &pretty(&v),
+        codes::SCHEMA.code,
+        "\"max_staleness_secs\": -3600",
+        "at most six decimals",
+    );
+}
+
 /// The 1-based line of `needle` (a whole trimmed line), searching from the
 /// line that is `after` (also trimmed). Found by text, not by the loader.
 fn line_of(text: &str, after: &str, needle: &str) -> usize {

@@ -81,6 +81,7 @@ pub fn check_lock(name: &str, bytes: &[u8]) -> FileReport {
         spans: &spans,
         diags: Vec::new(),
         links: Vec::new(),
+        unwritten: Vec::new(),
     };
     let converted = reader.lock(&json);
     diagnostics.extend(std::mem::take(&mut reader.diags));
@@ -251,6 +252,9 @@ enum Kind {
     Secs,
     Millis,
     Micros,
+    /// Seconds that may have up to six decimals (`1.5` → `1500000us`):
+    /// staleness limits and in-process TTLs, which may be finer than a second.
+    ExactSecs,
     /// A number of percent (`99.9` → `99.9%`).
     Percent,
     /// A list of strings.
@@ -325,6 +329,7 @@ const TTL: &[Field] = &[
     f("jitter_percent", "jitter", Percent),
     opt("authenticated_cap_secs", "authenticated_cap", Secs),
     f("classes", "classes", SecsMap),
+    opt("max_staleness_secs", "max_staleness", ExactSecs),
 ];
 const KEYS: &[Field] = &[
     opt("version_prefix", "version_prefix", Str),
@@ -343,6 +348,7 @@ const PATTERN: &[Field] = &[
     f("strategy", "strategy", Str),
     f("ttl", "", Manual),
     f("ttl_class", "", Manual),
+    f("ttl_from_default", "", Manual),
     f("jitter_percent", "jitter", Percent),
     f("authenticated", "authenticated", Bool),
     f("durable", "durable", Bool),
@@ -355,6 +361,10 @@ const PATTERN: &[Field] = &[
     f("tags", "tags", Strs),
     opt("compress_above_bytes", "compress_above", Uint),
     opt("stampede_lock", "stampede_lock", Object(STAMPEDE_LOCK)),
+    opt("app_ttl_secs", "app_ttl", ExactSecs),
+    opt("max_staleness_secs", "max_staleness", ExactSecs),
+    opt("cardinality", "cardinality", Uint),
+    opt("value_size_bytes", "value_size", Uint),
 ];
 const STAMPEDE_LOCK: &[Field] = &[f("prefix", "prefix", Str), f("ttl_secs", "ttl", Secs)];
 const TAG: &[Field] = &[
@@ -395,6 +405,8 @@ const ROUTE: &[Field] = &[
     f("visibility", "", Manual),
     f("immutable", "immutable", Bool),
     f("headers", "headers", StrMap),
+    f("serves", "serves", Strs),
+    opt("max_staleness_secs", "max_staleness", ExactSecs),
 ];
 const REDIS: &[Field] = &[
     f("version", "version", Str),
@@ -542,6 +554,10 @@ struct Reader<'a> {
     diags: Vec<Diagnostic>,
     /// (raw pointer, lock pointer).
     links: Vec<(String, String)>,
+    /// The same, for raw fields the policy file did not write (a pattern's
+    /// TTL from `ttl.default`): located in the lock, but without a key, so
+    /// `Policy::written_span` says they are not written.
+    unwritten: Vec<(String, String)>,
 }
 
 impl Reader<'_> {
@@ -565,6 +581,11 @@ impl Reader<'_> {
         for (raw, lock) in &self.links {
             if let Some((value, key)) = self.spans.entry(lock) {
                 index.insert(raw.clone(), value, key);
+            }
+        }
+        for (raw, lock) in &self.unwritten {
+            if let Some((value, _)) = self.spans.entry(lock) {
+                index.insert(raw.clone(), value, None);
             }
         }
         index
@@ -694,6 +715,14 @@ impl Reader<'_> {
             Secs => v.as_u64().map(|n| Value::from(format!("{n}s"))),
             Millis => v.as_u64().map(|n| Value::from(format!("{n}ms"))),
             Micros => v.as_u64().map(|n| Value::from(format!("{n}us"))),
+            ExactSecs => match v {
+                Value::Number(n) => match n.as_u64() {
+                    Some(secs) => Some(Value::from(format!("{secs}s"))),
+                    None => decimal_secs_as_micros(&n.to_string())
+                        .map(|us| Value::from(format!("{us}us"))),
+                },
+                _ => None,
+            },
             Percent => match v {
                 Value::Number(n) => Some(Value::from(format!("{n}%"))),
                 _ => None,
@@ -729,6 +758,7 @@ impl Reader<'_> {
                 Str => "a string",
                 Bool => "`true` or `false`",
                 Percent => "a number (percent)",
+                ExactSecs => "a number of seconds, at least 0, with at most six decimals",
                 _ => "a whole number, at least 0",
             };
             self.wrong_type(v, lock, expected);
@@ -873,8 +903,9 @@ impl Reader<'_> {
         secs
     }
 
-    /// A pattern's `ttl` in the policy file: its class if it has one (so the
-    /// model keeps `ttl_class`), else its base in seconds, or `none`.
+    /// A pattern's `ttl` in the policy file: none when it is `ttl.default`
+    /// (so the model knows the pattern names no TTL), else its class if it
+    /// has one (so the model keeps `ttl_class`), its base in seconds, or `none`.
     fn pattern_ttls(&mut self, json: &Value, raw: &mut Map<String, Value>) {
         let Some(Value::Object(patterns)) = json.pointer("/keys/patterns") else {
             return;
@@ -897,6 +928,22 @@ impl Reader<'_> {
                     continue;
                 }
             };
+            match pattern.get("ttl_from_default") {
+                Some(Value::Bool(true)) => {
+                    self.unwritten
+                        .push((format!("{lock}/ttl"), format!("{lock}/ttl")));
+                    continue;
+                }
+                Some(Value::Bool(false)) | None => {}
+                Some(other) => {
+                    self.wrong_type(
+                        other,
+                        &format!("{lock}/ttl_from_default"),
+                        "`true` or `false`",
+                    );
+                    continue;
+                }
+            }
             let (text, from) = match pattern.get("ttl") {
                 None => continue,
                 Some(Value::Null) => ("none".to_owned(), format!("{lock}/ttl")),
@@ -1151,6 +1198,27 @@ fn whole(text: &str) -> Option<u64> {
         return None;
     }
     text.parse().ok()
+}
+
+/// Seconds with a fraction as the lock writes them (`1.5`), in microseconds.
+/// Only decimals that are exactly what the writer meant: at most six (the
+/// model holds microseconds) and at most 15 significant digits (beyond that
+/// a JSON number need not be the decimal it was written from).
+fn decimal_secs_as_micros(text: &str) -> Option<u64> {
+    let (whole, fraction) = text.split_once('.')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || !digits(fraction) || fraction.len() > 6 {
+        return None;
+    }
+    if whole.trim_start_matches('0').len() + fraction.len() > 15 {
+        return None;
+    }
+    let micros: u64 = format!("{fraction:0<6}").parse().ok()?;
+    whole
+        .parse::<u64>()
+        .ok()?
+        .checked_mul(1_000_000)?
+        .checked_add(micros)
 }
 
 /// `save` as `CONFIG GET` prints it: `3600 1 300 100`, or empty for none.

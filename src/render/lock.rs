@@ -27,6 +27,26 @@ fn opt_secs(d: Option<Duration>) -> Value {
     d.map_or(Value::Null, secs)
 }
 
+/// A staleness limit or in-process TTL in seconds. Whole seconds are an
+/// integer, as every other `_secs`; unlike Redis and HTTP TTLs the policy
+/// allows these finer than a second, so a fraction is written as decimals
+/// of the microseconds (`1500ms` → `1.5`), which reads back exactly
+/// (`policy::from_lock`) for anything shorter than 31 years.
+fn exact_secs(d: Option<Duration>) -> Value {
+    d.map_or(Value::Null, |d| {
+        if d.is_whole_seconds() {
+            return secs(d);
+        }
+        let micros = d.as_micros();
+        let text = format!("{}.{:06}", micros / 1_000_000, micros % 1_000_000);
+        text.trim_end_matches('0')
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map_or(Value::Null, Value::Number)
+    })
+}
+
 fn bytes(m: Option<MemorySize>) -> Value {
     m.map_or(Value::Null, |m| json!(m.bytes()))
 }
@@ -111,6 +131,9 @@ pub fn lock_value(policy: &Policy, origin: &Origin) -> Value {
                     "strategy": enum_name::<Strategy>(p.strategy),
                     "ttl": ttl(p.ttl),
                     "ttl_class": p.ttl_class,
+                    // Whether the TTL is `ttl.default` because the pattern names
+                    // none: the staleness budget points there, not at the pattern.
+                    "ttl_from_default": policy.written_span(&p.pointer, "ttl").is_none(),
                     "jitter_percent": percent(Some(p.jitter)),
                     "authenticated": p.authenticated,
                     "durable": p.durable,
@@ -119,6 +142,10 @@ pub fn lock_value(policy: &Policy, origin: &Origin) -> Value {
                     "tags": p.tags,
                     "compress_above_bytes": bytes(p.compress_above),
                     "stampede_lock": p.stampede_lock.as_ref().map(|l| json!({ "prefix": l.prefix, "ttl_secs": l.ttl.as_secs() })),
+                    "app_ttl_secs": exact_secs(p.app_ttl),
+                    "max_staleness_secs": exact_secs(p.max_staleness),
+                    "cardinality": p.cardinality,
+                    "value_size_bytes": bytes(p.value_size),
                 }),
             )
         })
@@ -158,6 +185,8 @@ pub fn lock_value(policy: &Policy, origin: &Origin) -> Value {
                         "visibility": enum_name::<Visibility>(r.visibility),
                         "immutable": r.immutable,
                         "headers": r.headers,
+                        "serves": r.serves,
+                        "max_staleness_secs": exact_secs(r.max_staleness),
                     }),
                 )
             })
@@ -219,6 +248,7 @@ pub fn lock_value(policy: &Policy, origin: &Origin) -> Value {
             "jitter_percent": percent(Some(policy.ttl.jitter)),
             "authenticated_cap_secs": opt_secs(policy.ttl.authenticated_cap),
             "classes": policy.ttl.classes.iter().map(|(k, v)| (k.clone(), secs(*v))).collect::<Map<_, _>>(),
+            "max_staleness_secs": exact_secs(policy.ttl.max_staleness),
         },
         "keys": {
             "version_prefix": policy.keys.version_prefix,
