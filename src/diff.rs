@@ -144,13 +144,23 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
                         direction(ttl_max(b.ttl), ttl_max(h.ttl)),
                     );
                 }
-                if b.text != h.text {
+                // The stored key: pattern text and, in a cluster, the
+                // hash-tag braces (`v2:{user:42}:profile`).
+                let stored = |p: &Policy, k: &crate::policy::model::KeyPattern| match (
+                    p.is_cluster(),
+                    k.hash_tag_text(),
+                ) {
+                    (true, Some(tag)) => format!("{} (hash tag {{{tag}}})", k.text),
+                    _ => k.text.clone(),
+                };
+                let (bs, hs) = (stored(base, b), stored(head, h));
+                if bs != hs {
                     push(
                         Category::Keys,
                         format!("pattern {name}"),
                         "key shape",
-                        Some(b.text.clone()),
-                        Some(h.text.clone()),
+                        Some(bs),
+                        Some(hs),
                         "existing keys no longer match: they are orphaned until they expire",
                     );
                 }
@@ -215,36 +225,67 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
         }
     }
 
-    // Events.
-    for (name, b) in &base.events {
-        match head.events.get(name) {
-            None => push(
+    // Events: what each one purges, as the graph resolves it (direct,
+    // cascades, tags, when_changed branches, edge paths), so a new cascade
+    // or tag counts as a change of what the event purges.
+    let (bg, hg) = (
+        crate::graph::Graph::new(base),
+        crate::graph::Graph::new(head),
+    );
+    let purge = |g: &crate::graph::Graph, event: &str| -> String {
+        let Some(radius) = g.blast_radius(event) else {
+            return String::new();
+        };
+        let mut parts: Vec<String> = radius
+            .patterns
+            .iter()
+            .map(|r| match r.when_changed {
+                Some(field) => format!("{} (when {field} changes)", r.pattern),
+                None => r.pattern.to_owned(),
+            })
+            .collect();
+        parts.extend(radius.tags.iter().map(|t| format!("tag {t}")));
+        parts.extend(
+            radius
+                .edge_paths
+                .iter()
+                .map(|e| format!("edge {}", e.text())),
+        );
+        parts.join(", ")
+    };
+    for name in base.events.keys() {
+        let before = purge(&bg, name);
+        if !head.events.contains_key(name) {
+            push(
                 Category::Removed,
                 format!("event {name}"),
                 "",
-                Some(b.invalidate.join(", ")),
+                Some(before),
                 None,
                 "",
-            ),
-            Some(h) if b.invalidate != h.invalidate || b.when_changed != h.when_changed => push(
+            );
+            continue;
+        }
+        let after = purge(&hg, name);
+        if before != after {
+            push(
                 Category::Invalidation,
                 format!("event {name}"),
-                "invalidates",
-                Some(b.invalidate.join(", ")),
-                Some(h.invalidate.join(", ")),
+                "purges",
+                Some(before),
+                Some(after),
                 "what the event purges changed",
-            ),
-            Some(_) => {}
+            );
         }
     }
-    for (name, h) in &head.events {
+    for name in head.events.keys() {
         if !base.events.contains_key(name) {
             push(
                 Category::Added,
                 format!("event {name}"),
                 "",
                 None,
-                Some(h.invalidate.join(", ")),
+                Some(purge(&hg, name)),
                 "",
             );
         }
@@ -310,26 +351,6 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
                         );
                     }
                 }
-                if b.cache != h.cache
-                    || b.visibility != h.visibility
-                    || b.path != h.path
-                    || b.extensions != h.extensions
-                {
-                    push(
-                        Category::Edge,
-                        format!("route {name}"),
-                        "match or caching",
-                        Some(
-                            format!("{} {:?} {:?}", where_(b), b.cache, b.visibility)
-                                .to_ascii_lowercase(),
-                        ),
-                        Some(
-                            format!("{} {:?} {:?}", where_(h), h.cache, h.visibility)
-                                .to_ascii_lowercase(),
-                        ),
-                        "what the edge caches changed",
-                    );
-                }
             }
         }
     }
@@ -343,6 +364,55 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
                 Some(where_(h)),
                 "",
             );
+        }
+    }
+
+    // What the edge does: the emitted Cache Rules and origin headers,
+    // compared rule by rule. Route fields interact (the authenticated
+    // bypasses are excluded from every cacheable rule; order decides which
+    // rule wins), so comparing fields one by one would miss changes.
+    let edge_rules = |p: &Policy| -> BTreeMap<String, String> {
+        let Some(edge) = &p.edge else {
+            return BTreeMap::new();
+        };
+        let mut m = BTreeMap::new();
+        if let Ok(rs) = crate::render::cloudflare::ruleset(p, edge, "") {
+            for (i, rule) in rs.rules.iter().enumerate() {
+                let name = rule.reference.trim_start_matches("cachegen_").to_owned();
+                let params = serde_json::to_string(&rule.action_parameters).unwrap_or_default();
+                m.insert(name, format!("#{} {} → {params}", i + 1, rule.expression));
+            }
+        }
+        for h in crate::render::cloudflare::origin_headers(edge, "").routes {
+            let headers: Vec<String> = h
+                .headers
+                .iter()
+                .map(|x| format!("{}: {}", x.name, x.value))
+                .collect();
+            m.entry(format!("{}\u{0}headers", h.route))
+                .or_insert_with(|| headers.join("; "));
+        }
+        m
+    };
+    let (be, he) = (edge_rules(base), edge_rules(head));
+    for (key, b) in &be {
+        let Some(h) = he.get(key) else { continue };
+        if b != h {
+            let (route, field) = match key.split_once('\u{0}') {
+                Some((route, _)) => (route, "origin headers"),
+                None => (key.as_str(), "cache rule"),
+            };
+            // Only routes on both sides: additions and removals are above.
+            if base_routes.contains_key(route) && head_routes.contains_key(route) {
+                push(
+                    Category::Edge,
+                    format!("route {route}"),
+                    field,
+                    Some(b.clone()),
+                    Some(h.clone()),
+                    "what the edge or the browser caches changed",
+                );
+            }
         }
     }
 
@@ -392,7 +462,17 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
     let budgets = |p: &Policy| -> BTreeMap<(&'static str, String), String> {
         crate::analysis::staleness::budgets(p)
             .into_iter()
-            .map(|b| ((b.subject.name(), b.name), b.total.to_string()))
+            .map(|b| {
+                let limit = match &b.limit {
+                    Some(l) => format!(
+                        " (limit {}{})",
+                        l.duration,
+                        if b.exceeds_limit() { ", exceeded" } else { "" }
+                    ),
+                    None => String::new(),
+                };
+                ((b.subject.name(), b.name), format!("{}{limit}", b.total))
+            })
             .collect()
     };
     let (bb, hb) = (budgets(base), budgets(head));

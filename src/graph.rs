@@ -764,6 +764,9 @@ fn mermaid_ids(nodes: &[Node]) -> Vec<String> {
             .collect()
     };
     let mut taken = HashSet::new();
+    // The next suffix to try per base id: probing from `_2` each time would
+    // make many colliding names quadratic.
+    let mut next: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     nodes
         .iter()
         .map(|node| {
@@ -774,9 +777,9 @@ fn mermaid_ids(nodes: &[Node]) -> Vec<String> {
                 Node::Tag { name } => format!("tag_{}", clean(name)),
             };
             let mut id = base.clone();
-            let mut n = 1;
+            let n = next.entry(base.clone()).or_insert(1);
             while !taken.insert(id.clone()) {
-                n += 1;
+                *n += 1;
                 id = format!("{base}_{n}");
             }
             id

@@ -372,13 +372,17 @@ fn diff_side(spec: &str) -> Result<FileReport, String> {
             let (reference, path) = rest
                 .split_once(':')
                 .ok_or_else(|| format!("`{spec}` is not `git:REF:path`"))?;
+            // A ref starting with `-` would be read by git as an option.
+            if reference.starts_with('-') || reference.is_empty() {
+                return Err(format!("`{reference}` is not a git revision"));
+            }
             let out = std::process::Command::new("git")
-                .args(["show", &format!("{reference}:{path}")])
+                .args(["cat-file", "blob", &format!("{reference}:{path}")])
                 .output()
                 .map_err(|e| format!("cannot run git: {e}"))?;
             if !out.status.success() {
                 return Err(format!(
-                    "git show {reference}:{path} failed: {}",
+                    "git cat-file blob {reference}:{path} failed: {}",
                     String::from_utf8_lossy(&out.stderr).trim()
                 ));
             }
@@ -426,7 +430,13 @@ fn diff(args: DiffArgs, format: Format, color: bool) -> Result<u8, String> {
             ));
         }
     }
-    let failed = changes.iter().any(|c| args.fail_on.contains(&c.category));
+    // A restart-needing change is also a directive change: `--fail-on
+    // directive` must catch `io-threads` too.
+    let failed = changes.iter().any(|c| {
+        args.fail_on.contains(&c.category)
+            || (c.category == cachegen::diff::Category::Restart
+                && args.fail_on.contains(&cachegen::diff::Category::Directive))
+    });
     Ok(u8::from(failed))
 }
 

@@ -62,7 +62,8 @@ pub fn availability(name: &str, version: Version) -> Availability {
 }
 
 /// Directives `CONFIG SET` refuses: drift in them is fixed only by a restart
-/// with the right config file (measured on 7.0.15, shared/notes/redis.md).
+/// with the right config file (measured on 7.0.15: shared/notes/redis.md, and
+/// `CONFIG SET tcp-backlog` answers "can't set immutable config").
 pub fn immutable_at_runtime(name: &str) -> bool {
     matches!(
         name,
@@ -71,6 +72,7 @@ pub fn immutable_at_runtime(name: &str) -> bool {
             | "cluster-enabled"
             | "cluster-config-file"
             | "cluster-port"
+            | "tcp-backlog"
     )
 }
 

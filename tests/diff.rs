@@ -80,6 +80,20 @@ fn the_change_list_is_exact() {
         find("cluster", "replicas_per_master").head.as_deref(),
         Some("2")
     );
+    let cart = find("pattern cart", "key shape");
+    assert!(matches!(cart.category, cachegen::diff::Category::Keys));
+    let headers = find("route catalogue", "origin headers");
+    assert!(matches!(headers.category, cachegen::diff::Category::Edge));
+    assert!(
+        headers
+            .head
+            .as_deref()
+            .unwrap()
+            .contains("Vary: Accept-Encoding")
+    );
+    let purge = find("event product.updated", "purges");
+    assert_eq!(purge.base.as_deref(), Some("product, price"));
+    assert_eq!(purge.head.as_deref(), Some("product"));
     // Same policy on both sides: nothing.
     assert!(cachegen::diff::changes(&base, &base).is_empty());
 }
@@ -145,6 +159,29 @@ fn git_refs_and_fail_on() {
         Some(dir),
     );
     assert_eq!(code, Some(0), "no change, nothing fails");
+    // A restart-needing change is a directive change too.
+    let (code, _, _) = cachegen(
+        &[
+            "diff",
+            "git:HEAD:policies/store.yaml",
+            "policies/store.yaml",
+            "--fail-on",
+            "directive",
+        ],
+        Some(dir),
+    );
+    assert_eq!(code, Some(1));
+    // A ref that looks like an option is refused, not handed to git.
+    let (code, _, err) = cachegen(
+        &[
+            "diff",
+            "git:--output=x:policies/store.yaml",
+            "policies/store.yaml",
+        ],
+        Some(dir),
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(!dir.join("x:policies/store.yaml").exists());
     let (code, _, err) = cachegen(
         &[
             "diff",

@@ -137,6 +137,100 @@ fn keys_that_match_nothing_or_old_prefixes_are_said_so() {
     assert_eq!(v["owner"]["kind"], "tag-set");
 }
 
+/// `CLUSTER KEYSLOT` from a real single-node cluster started by the test.
+fn cluster_keyslot(key: &str) -> i64 {
+    let bus = support::free_port().to_string();
+    let server = support::RedisServer::start(
+        None,
+        &[
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+            "--cluster-port",
+            &bus,
+        ],
+    );
+    match server
+        .client()
+        .command(&["CLUSTER", "KEYSLOT", key])
+        .unwrap()
+    {
+        support::Reply::Int(slot) => slot,
+        other => panic!("CLUSTER KEYSLOT: {other:?}"),
+    }
+}
+
+#[test]
+fn hash_slots_match_a_real_cluster_node() {
+    for key in [
+        "v2:{user:42}:profile",
+        "v2:leaderboard:global",
+        "foo{}{bar}",
+        "{a}b",
+        "plain",
+    ] {
+        assert_eq!(
+            i64::from(cachegen::explain::key::hash_slot(key.as_bytes())),
+            cluster_keyslot(key),
+            "{key}"
+        );
+    }
+}
+
+#[test]
+fn an_event_name_gets_its_blast_radius() {
+    let policy = policy();
+    let v = explain::explain(&policy, &Target::Key("user.updated".into()), &[]).unwrap();
+    assert_eq!(v["kind"], "event");
+    let patterns: Vec<&str> = v["patterns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["pattern"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        patterns,
+        [
+            "user_profile",
+            "user_stats",
+            "user_recommendations",
+            "user_quizzes",
+            "user_recent_quizzes",
+            "user_progress",
+            "user_preferences",
+            "leaderboard_global",
+            "leaderboard_topic"
+        ]
+    );
+    let leaderboard = &v["patterns"][7];
+    assert_eq!(leaderboard["when_changed"], "score");
+    // quizmentor's public API serves the leaderboards: purge it at the edge.
+    let edge: Vec<&str> = v["edge_paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["purge"].as_str().unwrap())
+        .collect();
+    assert_eq!(edge, ["/api/public/*"]);
+    insta::assert_snapshot!("event-user.updated", explain::human(&v));
+}
+
+#[test]
+fn urls_are_normalized_as_cloudflare_does_before_matching() {
+    assert_eq!(explain::url_path("/api/public/../user/42"), "/api/user/42");
+    assert_eq!(explain::url_path("/api/%75ser/42"), "/api/user/42");
+    assert_eq!(explain::url_path("/api//user\\42?x=1#f"), "/api/user/42");
+    assert_eq!(explain::url_path("https://h#x/api/user/1"), "/");
+    assert_eq!(explain::url_path("/api/%2Fuser"), "/api/%2Fuser");
+    let policy = policy();
+    let v = explain::explain(&policy, &Target::Url("/api/public/../user/42".into()), &[]).unwrap();
+    assert_eq!(
+        v["route"], "api_user",
+        "a dot segment must not escape the bypass"
+    );
+}
+
 #[test]
 fn cli_formats_and_exit_codes() {
     let bin = env!("CARGO_BIN_EXE_cachegen");

@@ -111,8 +111,9 @@ impl Expr {
 pub fn extension(path: &str) -> String {
     let last = path.rsplit('/').next().unwrap_or("");
     match last.rsplit_once('.') {
+        // `.js` alone is a dot file, not an extension (Cloudflare gives "").
+        Some(("", _)) | None => String::new(),
         Some((_, ext)) => ext.to_ascii_lowercase(),
-        None => String::new(),
     }
 }
 
@@ -356,5 +357,6 @@ mod tests {
         assert!(Expr::parse("(starts_with(http.request.uri.path, \"/a\")").is_err());
         assert_eq!(extension("/a.b/c"), "");
         assert_eq!(extension("/x/y.tar.GZ"), "gz");
+        assert_eq!(extension("/static/.js"), "");
     }
 }

@@ -63,8 +63,46 @@ impl Header {
 pub fn explain(policy: &Policy, target: &Target, headers: &[Header]) -> Result<Value, String> {
     match target {
         Target::Url(url) => explain_url(policy, url, headers),
+        // An event name (`quiz.completed`) asks for its blast radius.
+        Target::Key(k) if policy.events.contains_key(k) => Ok(explain_event(policy, k)),
         Target::Key(k) => explain_key(policy, k),
     }
+}
+
+/// Everything one event purges: patterns (with the path that reaches each,
+/// and the `when_changed` condition), tags, and the edge paths to purge.
+fn explain_event(policy: &Policy, name: &str) -> Value {
+    let graph = Graph::new(policy);
+    let Some(radius) = graph.blast_radius(name) else {
+        return json!({ "kind": "event", "event": name, "notes": ["no such event"] });
+    };
+    let params = policy
+        .events
+        .get(name)
+        .map(|e| e.params.clone())
+        .unwrap_or_default();
+    let notes: Vec<&str> = if radius.is_empty() {
+        vec!["this event invalidates nothing (CG305)"]
+    } else {
+        Vec::new()
+    };
+    json!({
+        "kind": "event",
+        "event": name,
+        "params": params,
+        "patterns": radius.patterns.iter().map(|r| json!({
+            "pattern": r.pattern,
+            "when_changed": r.when_changed,
+            "path": r.path_text(),
+        })).collect::<Vec<_>>(),
+        "tags": radius.tags,
+        "edge_paths": radius.edge_paths.iter().map(|e| json!({
+            "route": e.route,
+            "purge": e.text(),
+            "patterns": e.patterns,
+        })).collect::<Vec<_>>(),
+        "notes": notes,
+    })
 }
 
 fn staleness_secs(s: Staleness) -> Value {
@@ -92,16 +130,61 @@ pub fn budget_json(b: &Budget) -> Value {
     })
 }
 
-/// The path part of a URL: after the authority, before `?` or `#`.
+/// The path Cloudflare's rules see, from a URL or a path: the authority
+/// ends at the first `/`, `?` or `#`; then Cloudflare's default URL
+/// normalization (`\` to `/`, `//` merged, unreserved `%XX` decoded, `.` and
+/// `..` segments removed). Rules see the normalized path, so explaining the
+/// raw one would match the wrong rules.
 pub fn url_path(url: &str) -> String {
-    let rest = match url.split_once("://") {
-        Some((_, rest)) => match rest.find('/') {
-            Some(i) => &rest[i..],
-            None => "/",
+    let raw = match url.split_once("://") {
+        Some((_, rest)) => match rest.find(['/', '?', '#']) {
+            Some(i) if rest.as_bytes()[i] == b'/' => &rest[i..],
+            _ => "/",
         },
         None => url,
     };
-    rest.split(['?', '#']).next().unwrap_or("/").to_owned()
+    let raw = raw.split(['?', '#']).next().unwrap_or("/");
+    normalize_path(raw)
+}
+
+fn normalize_path(raw: &str) -> String {
+    let slashed = raw.replace('\\', "/");
+    // Decode only unreserved characters (RFC 3986 §2.3); `%2F` stays.
+    let bytes = slashed.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(v) = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            && (v.is_ascii_alphanumeric() || matches!(v, b'-' | b'.' | b'_' | b'~'))
+        {
+            decoded.push(v);
+            i += 3;
+            continue;
+        }
+        decoded.push(bytes[i]);
+        i += 1;
+    }
+    let decoded = String::from_utf8_lossy(&decoded).into_owned();
+    let mut segments: Vec<&str> = Vec::new();
+    let trailing = decoded.ends_with('/') || decoded.ends_with("/.") || decoded.ends_with("/..");
+    for segment in decoded.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
+    }
+    let mut out = format!("/{}", segments.join("/"));
+    if trailing && out != "/" {
+        out.push('/');
+    }
+    out
 }
 
 fn secs(s: Option<u64>) -> Value {
@@ -171,10 +254,12 @@ fn explain_url(policy: &Policy, url: &str, headers: &[Header]) -> Result<Value, 
         "result": {
             "cached_at_edge": effective.cache.as_ref().map(|(c, _)| *c),
             "decided_by": effective.cache.as_ref().map(|(_, by)| by.clone()),
-            "edge_ttl_secs": if cached { secs(edge_ttl) } else { Value::Null },
-            "edge_ttl_by": if cached && !edge_by.is_empty() { json!(edge_by) } else { Value::Null },
-            "browser_ttl_secs": if cached { secs(browser_ttl) } else { Value::Null },
-            "browser_ttl_by": if cached && !browser_by.is_empty() { json!(browser_by) } else { Value::Null },
+            // Shown even when bypassed: settings stack, and a browser TTL set
+            // by an earlier rule still reaches browsers through a bypass.
+            "edge_ttl_secs": secs(edge_ttl),
+            "edge_ttl_by": if edge_by.is_empty() { Value::Null } else { json!(edge_by) },
+            "browser_ttl_secs": secs(browser_ttl),
+            "browser_ttl_by": if browser_by.is_empty() { Value::Null } else { json!(browser_by) },
             "serve_stale_by": effective.serve_stale,
             "ignores_query_string_by": effective.ignores_query_string,
         },
@@ -240,24 +325,32 @@ fn explain_key(policy: &Policy, text: &str) -> Result<Value, String> {
     };
     // Everything that deletes this pattern's keys: each event (directly,
     // through a cascade, a tag, or only when a field changed), with the path.
-    let pattern_name = match found.owner {
-        key::Owner::Pattern(p) | key::Owner::Lock(p) => Some(p.name.as_str()),
-        key::Owner::Tag(_) => None,
-    };
+    // Events delete data keys and tag sets; a stampede lock is released by
+    // its holder or its own TTL, never by an event.
     let graph = Graph::new(policy);
     let mut invalidated_by = Vec::new();
-    if let Some(name) = pattern_name {
-        for event in policy.events.keys() {
-            let Some(radius) = graph.blast_radius(event) else {
-                continue;
-            };
-            for reached in radius.patterns.iter().filter(|r| r.pattern == name) {
+    for event in policy.events.keys() {
+        let Some(radius) = graph.blast_radius(event) else {
+            continue;
+        };
+        match found.owner {
+            key::Owner::Pattern(p) => {
+                for reached in radius.patterns.iter().filter(|r| r.pattern == p.name) {
+                    invalidated_by.push(json!({
+                        "event": event,
+                        "when_changed": reached.when_changed,
+                        "path": reached.path_text(),
+                    }));
+                }
+            }
+            key::Owner::Tag(tag) if radius.tags.contains(&tag) => {
                 invalidated_by.push(json!({
                     "event": event,
-                    "when_changed": reached.when_changed,
-                    "path": reached.path_text(),
+                    "when_changed": null,
+                    "path": format!("{event} → tag {tag}"),
                 }));
             }
+            _ => {}
         }
     }
     let budget = match found.owner {
@@ -340,8 +433,38 @@ pub fn human(v: &Value) -> String {
                 }
             }
         }
+        Some("event") => {
+            let _ = writeln!(out, "event {}", s(&v["event"]));
+            let _ = writeln!(out, "\npurges these key patterns:");
+            for p in v["patterns"].as_array().into_iter().flatten() {
+                let when = p["when_changed"]
+                    .as_str()
+                    .map(|f| format!(" (only when {f} changes)"))
+                    .unwrap_or_default();
+                let _ = writeln!(out, "  {}{when}", s(&p["path"]));
+            }
+            let tags: Vec<String> = v["tags"].as_array().into_iter().flatten().map(&s).collect();
+            if !tags.is_empty() {
+                let _ = writeln!(out, "tags: {}", tags.join(", "));
+            }
+            let edge: Vec<String> = v["edge_paths"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|e| format!("{} (route {})", s(&e["purge"]), s(&e["route"])))
+                .collect();
+            if edge.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "edge paths to purge: none (no cached route serves these patterns)"
+                );
+            } else {
+                let _ = writeln!(out, "edge paths to purge: {}", edge.join(", "));
+            }
+        }
         Some("key") => {
-            let _ = writeln!(out, "{}", s(&v["key"]));
+            // The key came from the user: escaped so it cannot drive the terminal.
+            let _ = writeln!(out, "{}", crate::verify::target::printable(&s(&v["key"])));
             let owner = &v["owner"];
             if owner.is_object() {
                 let _ = writeln!(
@@ -402,7 +525,12 @@ pub fn human(v: &Value) -> String {
                     .flatten()
                     .collect();
                 if by.is_empty() {
-                    let _ = writeln!(out, "\ninvalidated by: no event (it lives until its TTL)");
+                    let until = if owner["ttl"].is_null() {
+                        "until something deletes it"
+                    } else {
+                        "until its TTL"
+                    };
+                    let _ = writeln!(out, "\ninvalidated by: no event (it lives {until})");
                 } else {
                     let _ = writeln!(out, "\ninvalidated by:");
                     for b in by {
