@@ -74,7 +74,17 @@ fn time_pipeline(name: &str, bytes: &[u8], runs: usize) -> (Duration, Duration, 
         let report = cachegen::check_bytes(name, bytes, &options);
         let files = cachegen::render_report(&report, &templates);
         times.push(start.elapsed());
-        assert!(matches!(files, Some(Ok(_))), "{name} must build");
+        assert!(
+            matches!(files, Some(Ok(_))),
+            "{name} must build: {:?}",
+            report
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == cachegen::diag::Severity::Error)
+                .map(|d| format!("{} {}", d.code.code, d.message))
+                .take(3)
+                .collect::<Vec<_>>()
+        );
         findings = report.diagnostics.len();
         std::hint::black_box((report, files));
     }

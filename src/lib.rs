@@ -177,10 +177,18 @@ fn finish(
     diag::sort(&mut diagnostics);
     if diagnostics.len() > MAX_DIAGNOSTICS_PER_FILE {
         let hidden = diagnostics.len() - MAX_DIAGNOSTICS_PER_FILE;
+        // The summary is as severe as the worst finding it hides: a large
+        // policy with thousands of notes must not fail because of them.
+        let worst = diagnostics[MAX_DIAGNOSTICS_PER_FILE..]
+            .iter()
+            .map(|d| d.severity)
+            .max()
+            .unwrap_or(Severity::Error);
         diagnostics.truncate(MAX_DIAGNOSTICS_PER_FILE);
         diagnostics.push(
             Diagnostic::new(codes::INPUT_LIMIT, format!("{hidden} more problems not shown; cachegen reports at most {MAX_DIAGNOSTICS_PER_FILE} per file"))
-                .with_help("fix the ones above first; is this the right file?"),
+                .with_help("fix the ones above first; is this the right file?")
+                .with_severity(worst),
         );
     }
     FileReport {

@@ -779,3 +779,31 @@ fn values_cloudflare_refuses_are_refused_by_check_not_by_build() {
     let outcome = reject(&wide);
     assert!(outcome.codes().contains(&"CG023"), "{:#}", outcome.json);
 }
+
+/// More than 500 findings that are all notes: the "more not shown" summary
+/// is as severe as what it hides (a note), so a large valid policy still
+/// checks clean and builds.
+#[test]
+fn hundreds_of_notes_do_not_turn_into_an_error() {
+    let mut y = String::from(
+        "version: 1\nname: many\nttl:\n  default: 5m\n  jitter: 10%\nkeys:\n  placeholders:\n    id: int\n  patterns:\n",
+    );
+    for i in 0..600 {
+        y.push_str(&format!("    p{i}:\n      pattern: \"svc{i}:<id>\"\n"));
+    }
+    y.push_str("invalidation:\n  events:\n    e.changed:\n      params: [id]\n      invalidate: [p0]\nredis:\n  version: \"7.0\"\n  maxmemory: 1gb\n  maxmemory_policy: volatile-lru\n");
+    let report = cachegen::check_bytes("many.yaml", y.as_bytes(), &Default::default());
+    assert_eq!(
+        report.diagnostics.len(),
+        cachegen::MAX_DIAGNOSTICS_PER_FILE + 1
+    );
+    let last = report.diagnostics.last().unwrap();
+    assert_eq!(last.code.code, "CG005");
+    assert_eq!(last.severity, cachegen::diag::Severity::Note);
+    assert_eq!(report.count(cachegen::diag::Severity::Error), 0);
+    let files = cachegen::render_report(&report, &Default::default());
+    assert!(
+        matches!(files, Some(Ok(_))),
+        "a policy with only notes builds"
+    );
+}
