@@ -76,11 +76,19 @@ pub fn check(policy: &Policy, out: &mut Findings) {
     d.add_help(format!(
         "{consequence}; raise `maxmemory`, add masters, or move durable data to a Redis of its own"
     ));
-    let mut unevictable: Vec<&PatternMemory> =
-        budget.patterns.iter().filter(|m| !m.evictable).collect();
-    // Largest first: the related spans show where the memory goes.
-    unevictable.sort_by_key(|m| std::cmp::Reverse(m.total));
-    for m in unevictable.into_iter().take(5) {
+    let unevictable = budget.patterns.iter().filter(|m| !m.evictable);
+    add_largest(d, policy, unevictable);
+}
+
+/// Points at the five largest estimates, largest first: where the memory goes.
+pub(crate) fn add_largest<'a>(
+    d: &mut crate::diag::Diagnostic,
+    policy: &Policy,
+    patterns: impl Iterator<Item = &'a PatternMemory>,
+) {
+    let mut largest: Vec<&PatternMemory> = patterns.collect();
+    largest.sort_by_key(|m| std::cmp::Reverse(m.total));
+    for m in largest.into_iter().take(5) {
         d.add_related(
             policy.span(&m.pointer, "cardinality"),
             format!(

@@ -3,7 +3,7 @@
 
 use crate::analysis::memory;
 use crate::lint::Findings;
-use crate::lint::rules::memory_budget_exceeded::{bytes, capacity_text, thousands, unestimated};
+use crate::lint::rules::memory_budget_exceeded::{bytes, capacity_text, unestimated};
 use crate::policy::model::Policy;
 use crate::redis_directives::eviction_policy_name;
 
@@ -61,18 +61,5 @@ pub fn check(policy: &Policy, out: &mut Findings) {
         "`{}` will evict continuously to stay under the limit, and evicted keys are missed again; raise `maxmemory`, add masters, or shorten TTLs",
         eviction_policy_name(budget.eviction)
     ));
-    let mut largest: Vec<_> = budget.patterns.iter().collect();
-    largest.sort_by_key(|m| std::cmp::Reverse(m.total));
-    for m in largest.into_iter().take(5) {
-        d.add_related(
-            policy.span(&m.pointer, "cardinality"),
-            format!(
-                "`{}`: {} keys × {} B = {}",
-                m.pattern,
-                thousands(m.cardinality),
-                m.bytes_per_key,
-                bytes(m.total)
-            ),
-        );
-    }
+    super::memory_budget_exceeded::add_largest(d, policy, budget.patterns.iter());
 }
