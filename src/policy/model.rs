@@ -270,9 +270,9 @@ pub struct Route {
 
 impl Route {
     /// Whether no HTTP cache may store the response at all. The same rule
-    /// as the origin's `Cache-Control: private, no-store` in
-    /// `render::cloudflare`: bypassed and authenticated routes are never
-    /// stored, by the edge or the browser.
+    /// as the origin's `Cache-Control: private, no-store` (rendered by
+    /// `render::cloudflare`, which asks here): bypassed and authenticated
+    /// routes are never stored, by the edge or the browser.
     pub fn is_no_store(&self) -> bool {
         self.cache == CacheLevel::Bypass || self.authenticated
     }

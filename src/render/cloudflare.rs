@@ -220,12 +220,6 @@ fn pretty_json<T: Serialize>(value: &T) -> Result<String, RenderError> {
     serde_json::to_string_pretty(value).map_err(|e| RenderError(format!("JSON: {e}")))
 }
 
-/// A route whose responses must never be stored by a shared cache: bypassed at
-/// the edge, or per-user.
-fn is_no_store(route: &Route) -> bool {
-    route.cache == CacheLevel::Bypass || route.authenticated
-}
-
 /// Rule order. Cloudflare applies every matching rule and the last match wins,
 /// so the routes stay in policy order (listed general first) except that the
 /// bypasses of authenticated routes move to the end, where nothing after them
@@ -599,7 +593,7 @@ fn terraform_context(edge: &Edge, ruleset: &Ruleset) -> Result<TerraformContext,
 
 /// `Cache-Control` as the origin sends it (RFC 9111, RFC 5861 directives).
 pub fn cache_control(route: &Route) -> String {
-    if is_no_store(route) {
+    if route.is_no_store() {
         return "private, no-store".into();
     }
     let mut d = vec![match route.visibility {
@@ -625,7 +619,7 @@ pub fn cache_control(route: &Route) -> String {
 /// TTL. A CDN that reads it ignores `Cache-Control`, so the stale directives
 /// are repeated. Without an edge TTL the CDN follows `Cache-Control`.
 pub fn cdn_cache_control(route: &Route) -> Option<String> {
-    if is_no_store(route) || route.visibility != Visibility::Public {
+    if route.is_no_store() || route.visibility != Visibility::Public {
         return None;
     }
     let edge = route.edge_ttl?;
