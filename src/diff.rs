@@ -144,17 +144,14 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
                         direction(ttl_max(b.ttl), ttl_max(h.ttl)),
                     );
                 }
-                // The stored key: pattern text and, in a cluster, the
-                // hash-tag braces (`v2:{user:42}:profile`).
-                let stored = |p: &Policy, k: &crate::policy::model::KeyPattern| match (
-                    p.is_cluster(),
-                    k.hash_tag_text(),
-                ) {
-                    (true, Some(tag)) => format!("{} (hash tag {{{tag}}})", k.text),
-                    _ => k.text.clone(),
+                // The key as stored (`v2:{user:<user_id>}:profile`): a new
+                // prefix, segment or hash tag orphans every existing key.
+                let stored = |p: &Policy, k: &crate::policy::model::KeyPattern| {
+                    p.stored_shape("", &k.segments, k.hash_tag)
                 };
                 let (bs, hs) = (stored(base, b), stored(head, h));
-                if bs != hs {
+                // A new version prefix is reported once, below, not per pattern.
+                if bs != hs && base.keys.version_prefix == head.keys.version_prefix {
                     push(
                         Category::Keys,
                         format!("pattern {name}"),

@@ -5,7 +5,7 @@
 mod support;
 
 use cachegen::explain::{self, Header, Target};
-use cachegen::keys::Segment;
+use cachegen::keys::{KeyPiece, Segment};
 use cachegen::policy::model::{PlaceholderType, Policy};
 use std::process::Command;
 
@@ -27,26 +27,16 @@ fn sample(ty: PlaceholderType) -> &'static str {
     }
 }
 
-/// A concrete key of a pattern, stored the way the generated code stores it.
+/// A concrete key of a pattern, in the stored layout every consumer shares.
 fn sample_key(policy: &Policy, segments: &[Segment], hash_tag: Option<(usize, usize)>) -> String {
-    let mut parts: Vec<String> = segments
+    policy
+        .stored_key("", segments, hash_tag)
         .iter()
-        .map(|s| match s {
-            Segment::Literal(t) => t.clone(),
-            Segment::Placeholder { ty, .. } => sample(*ty).to_owned(),
+        .map(|p| match p {
+            KeyPiece::Text(t) => t.clone(),
+            KeyPiece::Placeholder { ty, .. } => sample(*ty).to_owned(),
         })
-        .collect();
-    if policy.is_cluster()
-        && let Some((start, end)) = hash_tag
-    {
-        parts[start] = format!("{{{}", parts[start]);
-        parts[end - 1] = format!("{}}}", parts[end - 1]);
-    }
-    let key = parts.join(":");
-    match &policy.keys.version_prefix {
-        Some(p) => format!("{p}:{key}"),
-        None => key,
-    }
+        .collect()
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! (or tag set, or stampede lock) it belongs to, the placeholder values it
 //! carries, and its cluster hash slot.
 
-use crate::keys::{Segment, type_accepts};
+use crate::keys::match_stored;
 use crate::policy::model::{KeyPattern, Policy};
 
 /// What a key is, according to the policy.
@@ -21,12 +21,15 @@ pub struct KeyMatch<'a> {
     pub params: Vec<(String, String)>,
 }
 
-/// Matches `key` (as stored: version prefix, hash-tag braces in cluster
-/// mode) against every pattern, lock and tag set. `check` has proven the
-/// patterns unambiguous, so the first match is the only one.
+/// Matches `key` (as stored: `Policy::stored_key`) against every pattern,
+/// lock and tag set. `check` has proven the patterns unambiguous, so the
+/// first match is the only one.
 pub fn match_key<'a>(policy: &'a Policy, key: &str) -> Option<KeyMatch<'a>> {
+    let matches = |before: &str, segments, hash_tag| {
+        match_stored(&policy.stored_key(before, segments, hash_tag), key)
+    };
     for p in policy.keys.patterns.values() {
-        if let Some(params) = match_segments(policy, &p.segments, p.hash_tag, key) {
+        if let Some(params) = matches("", &p.segments, p.hash_tag) {
             return Some(KeyMatch {
                 owner: Owner::Pattern(p),
                 params,
@@ -35,8 +38,7 @@ pub fn match_key<'a>(policy: &'a Policy, key: &str) -> Option<KeyMatch<'a>> {
     }
     for p in policy.keys.patterns.values() {
         if let Some(lock) = &p.stampede_lock
-            && let Some(rest) = key.strip_prefix(lock.prefix.as_str())
-            && let Some(params) = match_segments(policy, &p.segments, p.hash_tag, rest)
+            && let Some(params) = matches(&lock.prefix, &p.segments, p.hash_tag)
         {
             return Some(KeyMatch {
                 owner: Owner::Lock(p),
@@ -45,7 +47,7 @@ pub fn match_key<'a>(policy: &'a Policy, key: &str) -> Option<KeyMatch<'a>> {
         }
     }
     for t in policy.tags.values() {
-        if let Some(params) = match_segments(policy, &t.key, None, key) {
+        if let Some(params) = matches("", &t.key, None) {
             return Some(KeyMatch {
                 owner: Owner::Tag(&t.name),
                 params,
@@ -53,49 +55,6 @@ pub fn match_key<'a>(policy: &'a Policy, key: &str) -> Option<KeyMatch<'a>> {
         }
     }
     None
-}
-
-fn match_segments(
-    policy: &Policy,
-    segments: &[Segment],
-    hash_tag: Option<(usize, usize)>,
-    key: &str,
-) -> Option<Vec<(String, String)>> {
-    let mut rest = key;
-    if let Some(prefix) = &policy.keys.version_prefix {
-        rest = rest.strip_prefix(prefix.as_str())?.strip_prefix(':')?;
-    }
-    let braces = policy.is_cluster().then_some(hash_tag).flatten();
-    let parts: Vec<&str> = rest.split(':').collect();
-    if parts.len() != segments.len() {
-        return None;
-    }
-    let mut params = Vec::new();
-    for (i, (part, segment)) in parts.iter().zip(segments).enumerate() {
-        let mut part = *part;
-        if let Some((start, end)) = braces {
-            if i == start {
-                part = part.strip_prefix('{')?;
-            }
-            if i + 1 == end {
-                part = part.strip_suffix('}')?;
-            }
-        }
-        if part.contains(['{', '}']) {
-            return None;
-        }
-        match segment {
-            Segment::Literal(text) if text == part => {}
-            Segment::Literal(_) => return None,
-            Segment::Placeholder { name, ty } => {
-                if !type_accepts(*ty, part) {
-                    return None;
-                }
-                params.push((name.clone(), part.to_owned()));
-            }
-        }
-    }
-    Some(params)
 }
 
 /// Redis Cluster hash slot: CRC16-XMODEM of the hash tag (first `{` to the

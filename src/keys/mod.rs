@@ -187,6 +187,42 @@ pub fn type_accepts(ty: PlaceholderType, literal: &str) -> bool {
     }
 }
 
+/// One piece of a key as stored in Redis (see `Policy::stored_key`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyPiece<'a> {
+    /// Fixed text: a lock or version prefix, `:` separators, hash-tag
+    /// braces, literal segments. Adjacent texts are merged.
+    Text(String),
+    Placeholder {
+        name: &'a str,
+        ty: PlaceholderType,
+    },
+}
+
+/// Matches a stored key against its pieces, returning each placeholder's
+/// value. No placeholder type admits `:`, `{` or `}`, so a value runs to the
+/// next of those (or the end): the same language the classifier's regex
+/// accepts.
+pub fn match_stored(pieces: &[KeyPiece<'_>], key: &str) -> Option<Vec<(String, String)>> {
+    let mut rest = key;
+    let mut params = Vec::new();
+    for piece in pieces {
+        match piece {
+            KeyPiece::Text(text) => rest = rest.strip_prefix(text.as_str())?,
+            KeyPiece::Placeholder { name, ty } => {
+                let end = rest.find([':', '{', '}']).unwrap_or(rest.len());
+                let (value, after) = rest.split_at(end);
+                if !type_accepts(*ty, value) {
+                    return None;
+                }
+                params.push(((*name).to_owned(), value.to_owned()));
+                rest = after;
+            }
+        }
+    }
+    rest.is_empty().then_some(params)
+}
+
 /// Whether two placeholder types share at least one value.
 pub fn types_intersect(a: PlaceholderType, b: PlaceholderType) -> bool {
     use PlaceholderType::*;
@@ -244,6 +280,38 @@ mod tests {
         assert_eq!(errs[0].start, 5);
         assert!(parse_pattern("a::b", &types).is_err());
         assert!(parse_pattern("a:b\nc", &types).is_err());
+    }
+
+    #[test]
+    fn stored_keys_match_their_pieces_only() {
+        let pieces = [
+            KeyPiece::Text("v2:{user:".into()),
+            KeyPiece::Placeholder {
+                name: "user_id",
+                ty: Int,
+            },
+            KeyPiece::Text("}:".into()),
+            KeyPiece::Placeholder {
+                name: "topic",
+                ty: Slug,
+            },
+        ];
+        assert_eq!(
+            match_stored(&pieces, "v2:{user:42}:rust-101"),
+            Some(vec![
+                ("user_id".into(), "42".into()),
+                ("topic".into(), "rust-101".into())
+            ])
+        );
+        for miss in [
+            "v2:user:42:rust-101",
+            "v2:{user:x}:a",
+            "v2:{user:42}:a:b",
+            "v2:{user:42}:",
+            "v2:{user:42}:A",
+        ] {
+            assert_eq!(match_stored(&pieces, miss), None, "{miss}");
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! (plus an optional field) into the YAML span, so diagnostics from any later
 //! stage point into the user's file without the model carrying a span per field.
 
-use crate::keys::Segment;
+use crate::keys::{KeyPiece, Segment};
 use crate::load::SpanIndex;
 use crate::load::units::{Duration, MemorySize, Percent};
 use crate::policy::raw;
@@ -81,6 +81,70 @@ impl Policy {
 
     pub fn pattern(&self, name: &str) -> Option<&KeyPattern> {
         self.keys.patterns.get(name)
+    }
+
+    /// The one layout of a key as stored: `before` (a stampede-lock
+    /// prefix), the version prefix, the segments joined by `:`, and in
+    /// cluster mode the hash-tag braces around the tag's segments. The lock
+    /// file, the Rust module, verify's classifier, `explain` and `diff` all
+    /// build keys from this, so they cannot disagree about where a brace goes.
+    pub fn stored_key<'a>(
+        &self,
+        before: &str,
+        segments: &'a [Segment],
+        hash_tag: Option<(usize, usize)>,
+    ) -> Vec<KeyPiece<'a>> {
+        fn text<'a>(pieces: &mut Vec<KeyPiece<'a>>, t: &str) {
+            if t.is_empty() {
+                return;
+            }
+            match pieces.last_mut() {
+                Some(KeyPiece::Text(last)) => last.push_str(t),
+                _ => pieces.push(KeyPiece::Text(t.to_owned())),
+            }
+        }
+        let mut pieces = Vec::new();
+        text(&mut pieces, before);
+        if let Some(prefix) = &self.keys.version_prefix {
+            text(&mut pieces, prefix);
+            text(&mut pieces, ":");
+        }
+        let braces = hash_tag.filter(|&(s, e)| self.is_cluster() && s < e && e <= segments.len());
+        for (i, segment) in segments.iter().enumerate() {
+            if i > 0 {
+                text(&mut pieces, ":");
+            }
+            if braces.is_some_and(|(start, _)| start == i) {
+                text(&mut pieces, "{");
+            }
+            match segment {
+                Segment::Literal(t) => text(&mut pieces, t),
+                Segment::Placeholder { name, ty } => {
+                    pieces.push(KeyPiece::Placeholder { name, ty: *ty })
+                }
+            }
+            if braces.is_some_and(|(_, end)| end == i + 1) {
+                text(&mut pieces, "}");
+            }
+        }
+        pieces
+    }
+
+    /// `stored_key` written out with placeholders as `<name>`:
+    /// `lock:v2:{quiz:<quiz_id>}:leaderboard`.
+    pub fn stored_shape(
+        &self,
+        before: &str,
+        segments: &[Segment],
+        hash_tag: Option<(usize, usize)>,
+    ) -> String {
+        self.stored_key(before, segments, hash_tag)
+            .iter()
+            .map(|p| match p {
+                KeyPiece::Text(t) => t.clone(),
+                KeyPiece::Placeholder { name, .. } => format!("<{name}>"),
+            })
+            .collect()
     }
 
     /// Whether the policy deploys a Redis Cluster (hash slots matter).

@@ -85,28 +85,6 @@ fn ttl(t: Ttl) -> Value {
     }
 }
 
-/// The full key as stored: prefix, segments, hash tag braces in cluster mode.
-fn key_shape(policy: &Policy, segments: &[Segment], hash_tag: Option<(usize, usize)>) -> String {
-    let mut parts: Vec<String> = segments
-        .iter()
-        .map(|s| match s {
-            Segment::Literal(t) => t.clone(),
-            Segment::Placeholder { name, .. } => format!("<{name}>"),
-        })
-        .collect();
-    if policy.is_cluster()
-        && let Some((start, end)) = hash_tag
-    {
-        parts[start] = format!("{{{}", parts[start]);
-        parts[end - 1] = format!("{}}}", parts[end - 1]);
-    }
-    let key = parts.join(":");
-    match &policy.keys.version_prefix {
-        Some(prefix) => format!("{prefix}:{key}"),
-        None => key,
-    }
-}
-
 /// The lock as a JSON value. `policy::from_lock` reads it back into the model
 /// and compares this value of the result with what it read, so everything a
 /// renderer needs must be here, and every value must be a function of the model.
@@ -121,7 +99,7 @@ pub fn lock_value(policy: &Policy, origin: &Origin) -> Value {
                 json!({
                     "pattern": p.text,
                     "description": p.description,
-                    "key": key_shape(policy, &p.segments, p.hash_tag),
+                    "key": policy.stored_shape("", &p.segments, p.hash_tag),
                     "placeholders": p.segments.iter().filter_map(|s| match s {
                         Segment::Placeholder { name, ty } => Some(json!({ "name": name, "type": enum_name(ty) })),
                         Segment::Literal(_) => None,
@@ -153,7 +131,7 @@ pub fn lock_value(policy: &Policy, origin: &Origin) -> Value {
     let tags: Map<String, Value> = policy
         .tags
         .values()
-        .map(|t| (t.name.clone(), json!({ "key": key_shape(policy, &t.key, None), "ttl": ttl(t.ttl), "members": t.members })))
+        .map(|t| (t.name.clone(), json!({ "key": policy.stored_shape("", &t.key, None), "ttl": ttl(t.ttl), "members": t.members })))
         .collect();
     let events: Map<String, Value> = policy
         .events

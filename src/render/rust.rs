@@ -17,7 +17,7 @@
 //! into code that does not compile.
 
 use super::{OutputFile, RenderError, Renderer, cloudflare};
-use crate::keys::{self, Segment};
+use crate::keys::{self, KeyPiece, Segment};
 use crate::policy::model::{KeyPattern, PlaceholderType, Policy, Ttl};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
@@ -371,9 +371,10 @@ fn segment_items(segments: &[Segment]) -> Vec<SegmentItem> {
         .collect()
 }
 
-/// The key text in three forms: a doc shape (`v2:{user:<user_id>}:profile`),
-/// a format string with its positional arguments, and whether it has any
-/// placeholder. `before` precedes the version prefix (a lock prefix).
+/// The key text in two forms, from the one stored layout
+/// (`Policy::stored_key`): a doc shape (`v2:{user:<user_id>}:profile`) and an
+/// expression building it. `before` precedes the version prefix (a lock
+/// prefix).
 fn key_forms(
     policy: &Policy,
     before: &str,
@@ -381,75 +382,41 @@ fn key_forms(
     hash_tag: Option<(usize, usize)>,
 ) -> (String, KeyExpr) {
     let esc = |s: &str| s.replace('{', "{{").replace('}', "}}");
-    let mut shape_parts = Vec::new();
-    let mut fmt_parts = Vec::new();
-    let mut plain_parts = Vec::new();
+    let pieces = policy.stored_key(before, segments, hash_tag);
+    let shape = policy.stored_shape(before, segments, hash_tag);
+    let mut format = String::new();
     let mut args = Vec::new();
-    for s in segments {
-        match s {
-            Segment::Literal(t) => {
-                shape_parts.push(t.clone());
-                fmt_parts.push(esc(t));
-                plain_parts.push(t.clone());
-            }
-            Segment::Placeholder { name, .. } => {
-                shape_parts.push(format!("<{name}>"));
+    for piece in &pieces {
+        match piece {
+            KeyPiece::Text(t) => format.push_str(&esc(t)),
+            KeyPiece::Placeholder { name, .. } => {
                 let id = ident(name);
+                // Raw identifiers cannot be inlined in a format string.
                 if id.starts_with("r#") {
-                    fmt_parts.push("{}".to_owned());
+                    format.push_str("{}");
                     args.push(id);
                 } else {
-                    fmt_parts.push(format!("{{{id}}}"));
+                    format.push_str(&format!("{{{id}}}"));
                 }
-                plain_parts.push(String::new());
             }
         }
     }
-    if policy.is_cluster()
-        && let Some((start, end)) = hash_tag
-        && start < end
-        && end <= segments.len()
-    {
-        shape_parts[start].insert(0, '{');
-        shape_parts[end - 1].push('}');
-        fmt_parts[start].insert_str(0, "{{");
-        fmt_parts[end - 1].push_str("}}");
-        plain_parts[start].insert(0, '{');
-        plain_parts[end - 1].push('}');
-    }
-    let prefix = match &policy.keys.version_prefix {
-        Some(p) => format!("{p}:"),
-        None => String::new(),
-    };
-    let has_placeholder = segments
-        .iter()
-        .any(|s| matches!(s, Segment::Placeholder { .. }));
-    let shape = format!("{before}{prefix}{}", shape_parts.join(":"));
-    let only = match segments {
-        [Segment::Placeholder { name, .. }] if before.is_empty() && prefix.is_empty() => {
-            Some(ident(name))
-        }
-        _ => None,
-    };
-    let key = if has_placeholder {
-        KeyExpr {
-            format: true,
-            single: only,
-            literal: rust_str(&format!(
-                "{}{}{}",
-                esc(before),
-                esc(&prefix),
-                fmt_parts.join(":")
-            )),
-            args,
-        }
-    } else {
-        KeyExpr {
+    let key = match pieces.as_slice() {
+        [] | [KeyPiece::Text(_)] => KeyExpr {
             format: false,
             single: None,
-            literal: rust_str(&format!("{before}{prefix}{}", plain_parts.join(":"))),
+            literal: rust_str(&shape),
             args: Vec::new(),
-        }
+        },
+        pieces => KeyExpr {
+            format: true,
+            single: match pieces {
+                [KeyPiece::Placeholder { name, .. }] => Some(ident(name)),
+                _ => None,
+            },
+            literal: rust_str(&format),
+            args,
+        },
     };
     (shape, key)
 }

@@ -7,7 +7,7 @@
 //! pattern per owner), so classifying a key costs one search, not one per
 //! pattern. `check` has already proven the key patterns unambiguous.
 
-use crate::keys::{Segment, type_regex};
+use crate::keys::{KeyPiece, Segment, type_regex};
 use crate::policy::model::{KeyPattern, Policy, Ttl, ValueType};
 use regex_automata::meta::Regex;
 use regex_automata::{Anchored, Input};
@@ -45,8 +45,6 @@ pub struct Owner {
 
 pub struct Classifier {
     regex: Regex,
-    /// Regex pattern id → class.
-    classes: Vec<Class>,
     pub owners: Vec<Owner>,
     /// `v1:`-style prefixes of earlier key versions, compared as bytes after
     /// the regex misses (any key bytes, newlines and non-UTF-8 included).
@@ -69,48 +67,23 @@ fn ttl_max_ms(ttl: Ttl) -> Option<u64> {
     ttl.max().map(|d| d.as_micros().div_ceil(1000))
 }
 
-/// The stored key's regex body and its display shape. Hash-tag braces are
-/// part of the key only in cluster mode, as in every generated key builder.
+/// The stored key's regex body and its display shape, from the one key
+/// layout (`Policy::stored_key`).
 fn key_shape(
     policy: &Policy,
-    prefix: Option<&str>,
+    before: &str,
     segments: &[Segment],
     hash_tag: Option<(usize, usize)>,
 ) -> (String, String) {
-    let mut regex = String::new();
-    let mut shape = String::new();
-    if let Some(prefix) = prefix {
-        regex.push_str(&escape(prefix));
-        regex.push(':');
-        shape.push_str(prefix);
-        shape.push(':');
-    }
-    let braces = policy.is_cluster().then_some(hash_tag).flatten();
-    for (i, segment) in segments.iter().enumerate() {
-        if i > 0 {
-            regex.push(':');
-            shape.push(':');
-        }
-        if braces.is_some_and(|(start, _)| start == i) {
-            regex.push_str("\\{");
-            shape.push('{');
-        }
-        match segment {
-            Segment::Literal(text) => {
-                regex.push_str(&escape(text));
-                shape.push_str(text);
-            }
-            Segment::Placeholder { name, ty } => {
-                regex.push_str(&format!("(?:{})", type_regex(*ty)));
-                shape.push_str(&format!("<{name}>"));
-            }
-        }
-        if braces.is_some_and(|(_, end)| end == i + 1) {
-            regex.push_str("\\}");
-            shape.push('}');
-        }
-    }
-    (regex, shape)
+    let regex = policy
+        .stored_key(before, segments, hash_tag)
+        .iter()
+        .map(|piece| match piece {
+            KeyPiece::Text(t) => escape(t),
+            KeyPiece::Placeholder { ty, .. } => format!("(?:{})", type_regex(*ty)),
+        })
+        .collect();
+    (regex, policy.stored_shape(before, segments, hash_tag))
 }
 
 fn escape(literal: &str) -> String {
@@ -126,51 +99,39 @@ fn escape(literal: &str) -> String {
 
 impl Classifier {
     pub fn new(policy: &Policy) -> Result<Classifier, String> {
-        let prefix = policy.keys.version_prefix.as_deref();
+        // Regex pattern id i is owner i: one regex per owner, same order.
         let mut regexes: Vec<String> = Vec::new();
-        let mut classes = Vec::new();
         let mut owners = Vec::new();
-        let mut add = |regex: String, class: Class, owner: Option<Owner>| {
+        let mut add = |regex: String, owner: Owner| {
             regexes.push(format!("{regex}$"));
-            match owner {
-                Some(owner) => {
-                    classes.push(Class::Owned(owners.len()));
-                    owners.push(owner);
-                }
-                None => classes.push(class),
-            }
+            owners.push(owner);
         };
         for p in policy.keys.patterns.values() {
-            let (regex, shape) = key_shape(policy, prefix, &p.segments, p.hash_tag);
-            add(
-                regex.clone(),
-                Class::Unknown,
-                Some(pattern_owner(p, shape.clone())),
-            );
+            let (regex, shape) = key_shape(policy, "", &p.segments, p.hash_tag);
+            add(regex, pattern_owner(p, shape));
             if let Some(lock) = &p.stampede_lock {
+                let (regex, shape) = key_shape(policy, &lock.prefix, &p.segments, p.hash_tag);
                 add(
-                    format!("{}{regex}", escape(&lock.prefix)),
-                    Class::Unknown,
-                    Some(Owner {
+                    regex,
+                    Owner {
                         label: format!("{} stampede lock", p.name),
                         pattern: p.name.clone(),
                         pointer: p.pointer.clone(),
                         field: "stampede_lock",
-                        shape: format!("{}{shape}", lock.prefix),
+                        shape,
                         ttl_max_ms: Some(lock.ttl.as_micros().div_ceil(1000)),
                         durable: false,
                         value_type: "string",
                         compress_above: None,
-                    }),
+                    },
                 );
             }
         }
         for t in policy.tags.values() {
-            let (regex, shape) = key_shape(policy, prefix, &t.key, None);
+            let (regex, shape) = key_shape(policy, "", &t.key, None);
             add(
                 regex,
-                Class::Unknown,
-                Some(Owner {
+                Owner {
                     label: format!("tag set {}", t.name),
                     pattern: format!("tag:{}", t.name),
                     pointer: t.pointer.clone(),
@@ -180,7 +141,7 @@ impl Classifier {
                     durable: false,
                     value_type: "set",
                     compress_above: None,
-                }),
+                },
             );
         }
         // No size limit: a policy with thousands of patterns is valid, and
@@ -192,7 +153,6 @@ impl Classifier {
             .map_err(|e| format!("cannot compile the key classifier: {e}"))?;
         Ok(Classifier {
             regex,
-            classes,
             owners,
             old_prefixes: policy
                 .keys
@@ -207,7 +167,7 @@ impl Classifier {
         let input = Input::new(key).anchored(Anchored::Yes);
         match self.regex.search(&input) {
             // Every regex ends in `$`, so an anchored match covers the key.
-            Some(m) => self.classes[m.pattern().as_usize()],
+            Some(m) => Class::Owned(m.pattern().as_usize()),
             None if self.old_prefixes.iter().any(|p| key.starts_with(p)) => Class::OldVersion,
             None => Class::Unknown,
         }
