@@ -368,16 +368,20 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
     // compared rule by rule. Route fields interact (the authenticated
     // bypasses are excluded from every cacheable rule; order decides which
     // rule wins), so comparing fields one by one would miss changes.
-    let edge_rules = |p: &Policy| -> BTreeMap<String, String> {
+    // Keyed by (route, what): the route's cache rule and its origin headers.
+    let edge_rules = |p: &Policy| -> BTreeMap<(String, &'static str), String> {
         let Some(edge) = &p.edge else {
             return BTreeMap::new();
         };
         let mut m = BTreeMap::new();
         if let Ok(rs) = crate::render::cloudflare::ruleset(p, edge, "") {
             for (i, rule) in rs.rules.iter().enumerate() {
-                let name = rule.reference.trim_start_matches("cachegen_").to_owned();
+                let route = rule.reference.trim_start_matches("cachegen_").to_owned();
                 let params = serde_json::to_string(&rule.action_parameters).unwrap_or_default();
-                m.insert(name, format!("#{} {} → {params}", i + 1, rule.expression));
+                m.insert(
+                    (route, "cache rule"),
+                    format!("#{} {} → {params}", i + 1, rule.expression),
+                );
             }
         }
         for h in crate::render::cloudflare::origin_headers(edge, "").routes {
@@ -386,30 +390,24 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
                 .iter()
                 .map(|x| format!("{}: {}", x.name, x.value))
                 .collect();
-            m.entry(format!("{}\u{0}headers", h.route))
-                .or_insert_with(|| headers.join("; "));
+            m.insert((h.route, "origin headers"), headers.join("; "));
         }
         m
     };
     let (be, he) = (edge_rules(base), edge_rules(head));
-    for (key, b) in &be {
-        let Some(h) = he.get(key) else { continue };
-        if b != h {
-            let (route, field) = match key.split_once('\u{0}') {
-                Some((route, _)) => (route, "origin headers"),
-                None => (key.as_str(), "cache rule"),
-            };
-            // Only routes on both sides: additions and removals are above.
-            if base_routes.contains_key(route) && head_routes.contains_key(route) {
-                push(
-                    Category::Edge,
-                    format!("route {route}"),
-                    field,
-                    Some(b.clone()),
-                    Some(h.clone()),
-                    "what the edge or the browser caches changed",
-                );
-            }
+    for ((route, field), b) in &be {
+        // Only routes on both sides: additions and removals are above.
+        if let Some(h) = he.get(&(route.clone(), *field))
+            && b != h
+        {
+            push(
+                Category::Edge,
+                format!("route {route}"),
+                field,
+                Some(b.clone()),
+                Some(h.clone()),
+                "what the edge or the browser caches changed",
+            );
         }
     }
 
@@ -587,14 +585,11 @@ pub fn json(base_name: &str, head_name: &str, changes: &[Change]) -> Value {
 /// Markdown for a pull-request comment: a summary line, then one table per
 /// category. Cell text is escaped so policy names cannot break the table.
 pub fn markdown(policy_name: &str, base_name: &str, head_name: &str, changes: &[Change]) -> String {
-    let cell = |s: &str| {
-        s.replace('|', "\\|")
-            .replace(['\n', '\r'], " ")
-            .replace('`', "'")
-    };
+    let cell = crate::diag::output::markdown_cell;
     let mut out = String::new();
-    let _ = writeln!(out, "### cachegen diff: `{}`\n", cell(policy_name));
-    let _ = writeln!(out, "`{}` → `{}`\n", cell(base_name), cell(head_name));
+    let code = crate::diag::output::markdown_code;
+    let _ = writeln!(out, "### cachegen diff: {}\n", code(policy_name));
+    let _ = writeln!(out, "{} → {}\n", code(base_name), code(head_name));
     if changes.is_empty() {
         let _ = writeln!(out, "No semantic changes.");
         return out;
@@ -624,12 +619,8 @@ pub fn markdown(policy_name: &str, base_name: &str, head_name: &str, changes: &[
                 "| {} | {} | {} | {} | {} |",
                 cell(&c.subject),
                 cell(&c.field),
-                c.base
-                    .as_deref()
-                    .map_or("—".to_owned(), |v| format!("`{}`", cell(v))),
-                c.head
-                    .as_deref()
-                    .map_or("—".to_owned(), |v| format!("`{}`", cell(v))),
+                c.base.as_deref().map_or("—".to_owned(), code),
+                c.head.as_deref().map_or("—".to_owned(), code),
                 cell(&c.note)
             );
         }

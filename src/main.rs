@@ -443,18 +443,7 @@ fn diff(args: DiffArgs, format: Format, color: bool) -> Result<u8, String> {
 /// Loads the policy (YAML or lock), connects, checks, prints; exit 0/1/2/3.
 fn verify(args: VerifyArgs, format: Format, color: bool) -> Result<u8, String> {
     use cachegen::verify;
-    let path = match args.policy {
-        Some(p) => p,
-        None => match default_policies()?.as_slice() {
-            [one] => one.clone(),
-            many => {
-                return Err(format!(
-                    "{} policies in policies/; name the one to verify",
-                    many.len()
-                ));
-            }
-        },
-    };
+    let path = single_policy(args.policy)?;
     let report = if path.extension().is_some_and(|x| x == "json") {
         let name = path.display().to_string();
         match std::fs::read(&path) {
@@ -464,25 +453,10 @@ fn verify(args: VerifyArgs, format: Format, color: bool) -> Result<u8, String> {
     } else {
         cachegen::check_path(&path, &CheckOptions::default())
     };
-    let policy = match &report.policy {
-        Some(policy) if !report.unreadable && report.count(Severity::Error) == 0 => policy,
-        _ => {
-            print(&output::render(
-                if format == Format::Junit {
-                    Format::Human
-                } else {
-                    format
-                },
-                std::slice::from_ref(&report),
-                color,
-            ))?;
-            eprintln!(
-                "cachegen: {} has errors; fix them (cachegen check) before verifying",
-                report.source.name()
-            );
-            return Ok(2);
-        }
-    };
+    if !usable_policy(&report, format, color)? {
+        return Ok(2);
+    }
+    let policy = report.policy.as_ref().expect("checked by usable_policy");
     let timeout = cachegen::load::units::parse_duration(&args.timeout)
         .map_err(|e| format!("--timeout: {e}"))?;
     if timeout.is_zero() {

@@ -47,13 +47,7 @@ pub fn render(format: Format, reports: &[FileReport], color: bool) -> String {
 /// text is escaped so a message cannot break the table or inject markup.
 fn markdown(reports: &[FileReport]) -> String {
     use std::fmt::Write;
-    let cell = |s: &str| {
-        neutralize(s)
-            .replace('|', "\\|")
-            .replace(['\n', '\r'], " ")
-            .replace('`', "'")
-            .replace('<', "&lt;")
-    };
+    let cell = markdown_cell;
     let mut out = String::from("### cachegen check\n\n");
     let all: usize = reports.iter().map(|r| r.diagnostics.len()).sum();
     if all == 0 {
@@ -74,8 +68,8 @@ fn markdown(reports: &[FileReport]) -> String {
             });
             let _ = writeln!(
                 out,
-                "| `{}{at}` | {} | {} `{}` | {} |",
-                cell(report.source.name()),
+                "| {} | {} | {} `{}` | {} |",
+                markdown_code(&format!("{}{at}", report.source.name())),
                 d.severity.as_str(),
                 d.code.code,
                 d.code.name,
@@ -84,6 +78,24 @@ fn markdown(reports: &[FileReport]) -> String {
         }
     }
     out
+}
+
+/// Text for one Markdown table cell (a pull-request comment): control and
+/// bidi characters escaped (a newline becomes `\n`), `|`, backticks and `<`
+/// defused, so a policy value cannot break the table or inject markup.
+pub fn markdown_cell(s: &str) -> String {
+    neutralize(s)
+        .replace('|', "\\|")
+        .replace('`', "'")
+        .replace('<', "&lt;")
+}
+
+/// A Markdown code span (`` `text` ``) for a table cell. Entities are not
+/// decoded inside code spans, so `<` stays as it is; backticks (which would
+/// end the span) become `'`, and `|` is escaped for the table.
+pub fn markdown_code(s: &str) -> String {
+    let inner = neutralize(s).replace('|', "\\|").replace('`', "'");
+    format!("`{inner}`")
 }
 
 /// XML 1.0 text: escaped, and without the control characters XML forbids
@@ -564,7 +576,8 @@ fn escape_data(s: &str) -> String {
 /// ...) and Unicode bidirectional overrides. Messages quote names and values
 /// from the policy, and YAML escapes (`"\e[2J"`) can put any of these there.
 /// JSON and SARIF need nothing: serde_json escapes control characters.
-fn neutralize(s: &str) -> String {
+/// `verify` and `explain` use it for keys and server replies too.
+pub fn neutralize(s: &str) -> String {
     let unsafe_char = |c: char| {
         c.is_control()
             || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
@@ -664,5 +677,20 @@ mod windowed_tests {
                 "span {start}+{len} ctx {before}/{after}"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod markdown_tests {
+    use super::*;
+
+    #[test]
+    fn markdown_cells_cannot_break_the_table_or_inject_markup() {
+        assert_eq!(markdown_cell("a|b\n<img>`x`"), "a\\|b\\n&lt;img>'x'");
+        // Inside a code span `<` is literal text, so it is left alone.
+        assert_eq!(
+            markdown_code("<user_id>|`x`\u{1b}"),
+            "`<user_id>\\|'x'\\u{1b}`"
+        );
     }
 }
