@@ -44,6 +44,12 @@ pub enum Category {
 }
 
 impl Category {
+    /// Whether `--fail-on self` fails on a change of `kind`. A change that
+    /// needs a restart is a directive change too, so `directive` selects it.
+    pub fn selects(self, kind: Category) -> bool {
+        self == kind || (self == Category::Directive && kind == Category::Restart)
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             Category::Ttl => "TTLs",

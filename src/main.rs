@@ -430,13 +430,9 @@ fn diff(args: DiffArgs, format: Format, color: bool) -> Result<u8, String> {
             ));
         }
     }
-    // A restart-needing change is also a directive change: `--fail-on
-    // directive` must catch `io-threads` too.
-    let failed = changes.iter().any(|c| {
-        args.fail_on.contains(&c.category)
-            || (c.category == cachegen::diff::Category::Restart
-                && args.fail_on.contains(&cachegen::diff::Category::Directive))
-    });
+    let failed = changes
+        .iter()
+        .any(|c| args.fail_on.iter().any(|f| f.selects(c.category)));
     Ok(u8::from(failed))
 }
 

@@ -443,3 +443,75 @@ fn config_blocked_like_a_managed_service_is_not_checkable_and_not_fatal() {
     assert_eq!(blocked[0]["severity"], "warning");
     assert!(report["config"].as_array().unwrap().is_empty());
 }
+
+/// `--rate` is a cap per second, not an average over a burst: MONITOR's
+/// timestamps of every key command verify sent show no one-second window
+/// above the cap (plus one batch, the limiter's granularity), and the run
+/// takes as long as the cap implies.
+#[test]
+fn rate_caps_every_second_of_the_scan() {
+    use std::io::BufRead;
+    let out = tempfile::tempdir().unwrap();
+    let server = server(out.path());
+    server
+        .client()
+        .command(&["DEBUG", "POPULATE", "400", "v3:ledger"])
+        .unwrap();
+    let mut monitor = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    monitor.write_all(b"MONITOR\r\n").unwrap();
+    let reader = std::io::BufReader::new(monitor.try_clone().unwrap());
+    let watcher = std::thread::spawn(move || {
+        let mut stamps = Vec::new();
+        for line in reader.lines() {
+            let Ok(line) = line else { break };
+            if line.contains("\"quit-monitor\"") {
+                break;
+            }
+            let key_command = ["\"PTTL\"", "\"TYPE\"", "\"MEMORY\"", "\"SCAN\""]
+                .iter()
+                .any(|c| line.contains(c));
+            if key_command {
+                let stamp: f64 = line
+                    .trim_start_matches('+')
+                    .split_whitespace()
+                    .next()
+                    .and_then(|t| t.parse().ok())
+                    .expect("MONITOR line starts with a timestamp");
+                stamps.push(stamp);
+            }
+        }
+        stamps
+    });
+    let rate = 300.0;
+    let url = format!("redis://127.0.0.1:{}", server.port);
+    let run = verify(
+        &fixture(),
+        &url,
+        &["--full", "--rate", "300", "--format", "json"],
+        limit(),
+    );
+    assert_eq!(run.json()["keyspace"]["inspected"], 400);
+    // A marker command ends the recording.
+    server.client().command(&["ECHO", "quit-monitor"]).unwrap();
+    let stamps = watcher.join().unwrap();
+    assert!(stamps.len() >= 1200, "{} commands seen", stamps.len());
+    let span = stamps.last().unwrap() - stamps.first().unwrap();
+    assert!(
+        span >= stamps.len() as f64 / rate - 1.5,
+        "{} commands in {span:.2} s",
+        stamps.len()
+    );
+    // One batch: 300 / 12 = 25 keys × 3 commands + 1 SCAN.
+    let batch = 76;
+    let mut start = 0;
+    for end in 0..stamps.len() {
+        while stamps[end] - stamps[start] >= 1.0 {
+            start += 1;
+        }
+        let in_window = end - start + 1;
+        assert!(
+            in_window as f64 <= rate + batch as f64,
+            "{in_window} commands within one second at --rate 300"
+        );
+    }
+}
