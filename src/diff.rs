@@ -498,7 +498,6 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
         crate::analysis::memory::memory_budget(head),
     );
     if bm.total != hm.total {
-        let mib = |b: u64| format!("{:.1} MiB", b as f64 / 1_048_576.0);
         let note = match hm.capacity {
             Some(c) => format!(
                 "{:.0}% of maxmemory after the change",
@@ -510,8 +509,8 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
             Category::Memory,
             "expected memory".into(),
             "",
-            Some(mib(bm.total)),
-            Some(mib(hm.total)),
+            Some(crate::load::units::human_bytes(bm.total)),
+            Some(crate::load::units::human_bytes(hm.total)),
             &note,
         );
     }

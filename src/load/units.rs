@@ -198,6 +198,23 @@ const MEMORY_UNITS: &[(&str, u64)] = &[
     ("gb", 1 << 30),
 ];
 
+/// A byte count for people: `812 B`, `11.5 MiB` (binary units, one decimal).
+/// Reports and messages use it; policies and generated files keep exact bytes.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
 pub fn parse_memory(text: &str) -> Result<MemorySize, String> {
     let trimmed = text.trim();
     let digits_end = trimmed

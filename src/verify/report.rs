@@ -9,6 +9,7 @@ use super::{Report, config::Status};
 use crate::FileReport;
 use crate::diag::output::{self, Format, xml_escape};
 use crate::diag::{Severity, codes};
+use crate::load::units::human_bytes as bytes;
 use crate::source::SourceFile;
 use serde_json::{Value, json};
 use std::fmt::Write;
@@ -38,21 +39,6 @@ pub fn render(format: Format, report: &Report, source: &SourceFile, color: bool)
         Format::Sarif | Format::Github | Format::Markdown => {
             output::render(format, &[as_file_report(report, source)], false)
         }
-    }
-}
-
-fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
     }
 }
 
