@@ -356,13 +356,7 @@ impl Cx<'_> {
 
     fn positive_seconds(&mut self, d: Duration, pointer: &str, what: &str) {
         if d.is_zero() {
-            self.report(
-                codes::OUT_OF_RANGE,
-                format!("{what} must be longer than zero"),
-                self.span(pointer),
-                "zero",
-                None,
-            );
+            self.nonzero(d, pointer, what);
         } else if !d.is_whole_seconds() {
             self.report(
                 codes::OUT_OF_RANGE,
