@@ -16,7 +16,7 @@ use std::fmt::Write;
 pub const JSON_VERSION: u32 = 1;
 
 /// Kinds of change, for grouping and for `--fail-on`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Category {
     /// A TTL of a key pattern, tag set or route changed.

@@ -251,7 +251,7 @@ impl<'p> BlastRadius<'p> {
 }
 
 /// The graph languages `cachegen graph --syntax` prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Syntax {
     /// A Mermaid flowchart (renders in GitHub Markdown).
     Mermaid,

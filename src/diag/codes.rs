@@ -29,6 +29,33 @@ impl Code {
     pub fn is_lint(&self) -> bool {
         self.lint
     }
+
+    /// The default level in a word or two, as `cachegen rule --all` and the
+    /// README's rule table print it. A lint rule's level is in the words of
+    /// the policy's own `lint:` section, so it reads like the setting that
+    /// changes it.
+    pub fn level_label(&self) -> &'static str {
+        match (self.lint, self.severity) {
+            (true, Severity::Error) => "deny",
+            (true, Severity::Warning) => "warn",
+            (true, Severity::Note) => "note",
+            (false, Severity::Error) => "error (fixed)",
+            (false, Severity::Warning) => "warn (fixed)",
+            (false, Severity::Note) => "note (fixed)",
+        }
+    }
+
+    /// The default level as a sentence, for `cachegen rule CODE`.
+    pub fn level_sentence(&self) -> &'static str {
+        match (self.lint, self.severity) {
+            (true, Severity::Error) => "lint rule, default level: deny (error)",
+            (true, Severity::Warning) => "lint rule, default level: warn",
+            (true, Severity::Note) => "lint rule, default level: note (reported, never a failure)",
+            (false, Severity::Error) => "always an error; cannot be allowed or suppressed",
+            (false, Severity::Warning) => "always a warning; cannot be allowed or suppressed",
+            (false, Severity::Note) => "a note: reported, never a failure",
+        }
+    }
 }
 
 macro_rules! fixed_codes {

@@ -5,6 +5,7 @@
 //! Loading never fails with `Err`: it returns the tree it could build (or none)
 //! plus diagnostics, so `check` can report every problem in one run.
 
+pub mod spec;
 pub mod units;
 
 use crate::diag::{Diagnostic, codes};

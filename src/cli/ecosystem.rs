@@ -3,17 +3,31 @@
 //! definition (`cachegen completions SHELL`, `cachegen man`), and the README's
 //! lint-rule table from `lint::registry` (`cachegen rule --all --markdown`).
 //!
-//! A module of the binary (declared in main.rs, not lib.rs): it needs the
-//! `clap::Command` that only main.rs builds, and the library has no reason to
-//! know about shells or roff.
+//! A module of the binary, not the library: it needs the `clap::Command`
+//! that only main.rs builds, and the library has no reason to know about
+//! shells or roff.
 
-use cachegen::diag::Severity;
+use super::print;
 use cachegen::lint::registry;
-use clap::Command;
+use clap::{Command, CommandFactory};
 use clap_mangen::roff::{Roff, bold, roman};
 
+/// `cachegen completions SHELL`.
+pub fn print_completions(shell: clap_complete::Shell) -> Result<u8, String> {
+    print(&completions(crate::Cli::command(), shell))?;
+    Ok(0)
+}
+
+/// `cachegen man`.
+pub fn print_man_page() -> Result<u8, String> {
+    let page =
+        man_page(crate::Cli::command()).map_err(|e| format!("cannot render the man page: {e}"))?;
+    print(&page)?;
+    Ok(0)
+}
+
 /// The completion script for `shell`, for the `cachegen` binary name.
-pub fn completions(mut cmd: Command, shell: clap_complete::Shell) -> String {
+fn completions(mut cmd: Command, shell: clap_complete::Shell) -> String {
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut cmd, "cachegen", &mut out);
     // Every generator writes UTF-8; a lossy conversion would only hide a bug.
@@ -26,7 +40,7 @@ pub fn completions(mut cmd: Command, shell: clap_complete::Shell) -> String {
 /// cachegen is installed with `cargo install`, which has no place for man
 /// pages: users redirect `cachegen man` into one file, and `man cachegen` must
 /// then answer for every subcommand.
-pub fn man_page(mut cmd: Command) -> std::io::Result<String> {
+fn man_page(mut cmd: Command) -> std::io::Result<String> {
     // Built once here so global options (`--format`, `--color`) are propagated
     // to the subcommands and their synopses carry `cachegen check`, not `check`.
     cmd.build();
@@ -144,17 +158,11 @@ pub fn rules_markdown() -> String {
     let mut out = String::from("| code | name | default level | summary |\n|---|---|---|---|\n");
     for rule in registry::RULES {
         let c = &rule.code;
-        // The words of the policy's own `lint:` section, so the table reads
-        // like the configuration that changes it.
-        let level = match c.severity {
-            Severity::Error => "deny",
-            Severity::Warning => "warn",
-            Severity::Note => "note",
-        };
         out.push_str(&format!(
-            "| {} | {} | {level} | {} |\n",
+            "| {} | {} | {} | {} |\n",
             c.code,
             c.name,
+            c.level_label(),
             // A `|` would end the cell early.
             c.summary.replace('|', "\\|")
         ));

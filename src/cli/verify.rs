@@ -1,0 +1,119 @@
+//! `cachegen verify`: check a live Redis or Redis Cluster against a policy
+//! (YAML or lock) and print the report; exit 0 conforms, 1 violations, 2
+//! usage or policy error, 3 could not connect or incomplete.
+
+use super::{GlobalArgs, print};
+use cachegen::diag::output::Format;
+use cachegen::verify;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// A YAML policy, or the policy.lock.json `build` writes (default: the
+    /// one policies/*.yaml).
+    policy: Option<PathBuf>,
+    /// redis:// or rediss:// URL of any one node; user and password may be in it.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true, value_name = "URL")]
+    redis: String,
+    /// ACL user, when not in the URL.
+    #[arg(long, env = "CACHEGEN_REDIS_USER", value_name = "USER")]
+    user: Option<String>,
+    /// Read the password from FILE (else the URL, CACHEGEN_REDIS_PASSWORD or REDISCLI_AUTH).
+    #[arg(long, value_name = "FILE")]
+    password_file: Option<PathBuf>,
+    /// Trust the CA certificates in this PEM file (rediss://) instead of the system's.
+    #[arg(long, value_name = "FILE")]
+    tls_ca: Option<PathBuf>,
+    /// Check server certificates against NAME instead of each node's host.
+    #[arg(long, value_name = "NAME")]
+    tls_server_name: Option<String>,
+    /// Keys to inspect per primary.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 10_000,
+        conflicts_with = "full"
+    )]
+    sample: u64,
+    /// Inspect every key (a complete pass; pair with --rate on busy servers).
+    #[arg(long)]
+    full: bool,
+    /// Most commands per second per node.
+    #[arg(long, value_name = "OPS", value_parser = clap::value_parser!(u32).range(1..))]
+    rate: Option<u32>,
+    /// Connect timeout, and the longest wait for each whole reply.
+    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    timeout: String,
+    /// SCAN COUNT per call (at most 1000, to keep other clients' latency low).
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    scan_count: u32,
+    /// Never draw progress bars (they are drawn only on a terminal anyway).
+    #[arg(long)]
+    no_progress: bool,
+}
+
+pub fn run(args: Args, global: &GlobalArgs) -> Result<u8, String> {
+    let path = super::single_policy(args.policy)?;
+    let report = if path.extension().is_some_and(|x| x == "json") {
+        let name = path.display().to_string();
+        match std::fs::read(&path) {
+            Ok(bytes) => cachegen::policy::from_lock::check_lock(&name, &bytes),
+            Err(e) => return Err(format!("cannot read `{name}`: {e}")),
+        }
+    } else {
+        cachegen::check_path(&path, &cachegen::CheckOptions::default())
+    };
+    let Some(policy) = super::usable_policy(&report, global)? else {
+        return Ok(2);
+    };
+    let timeout = cachegen::load::units::parse_duration(&args.timeout)
+        .map_err(|e| format!("--timeout: {e}"))?;
+    if timeout.is_zero() {
+        return Err("--timeout must be more than zero".into());
+    }
+    let password_env = std::env::var("CACHEGEN_REDIS_PASSWORD")
+        .ok()
+        .or_else(|| std::env::var("REDISCLI_AUTH").ok());
+    let target = verify::target::parse(
+        &args.redis,
+        &verify::target::CredentialSources {
+            user: args.user,
+            password_file: args.password_file,
+            password_env,
+        },
+    )?;
+    let tls = if target.tls {
+        Some(verify::conn::Tls::new(
+            args.tls_ca.as_deref(),
+            args.tls_server_name,
+        )?)
+    } else if args.tls_ca.is_some() || args.tls_server_name.is_some() {
+        return Err("--tls-ca and --tls-server-name need a rediss:// URL".into());
+    } else {
+        None
+    };
+    let format = global.format();
+    let options = verify::Options {
+        target,
+        tls,
+        limits: verify::conn::Limits {
+            timeout: std::time::Duration::from_micros(timeout.as_micros()),
+            rate: args.rate,
+        },
+        coverage: if args.full {
+            verify::keyspace::Coverage::Full
+        } else {
+            verify::keyspace::Coverage::Sample(args.sample)
+        },
+        scan_count: args.scan_count,
+        progress: !args.no_progress && format == Format::Human,
+    };
+    let result = verify::run(policy, &options);
+    print(&verify::report::render(
+        format,
+        &result,
+        &report.source,
+        global.color(),
+    ))?;
+    Ok(result.exit_code())
+}
