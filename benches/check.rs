@@ -128,8 +128,8 @@ fn time_late_diagnostics(runs: usize) -> Duration {
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
         let start = Instant::now();
-        let out = cachegen::diag::output::render(
-            cachegen::diag::output::Format::Human,
+        let out = cachegen::output::render(
+            cachegen::output::Format::Human,
             std::slice::from_ref(&report),
             false,
         );

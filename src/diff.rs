@@ -590,9 +590,9 @@ pub fn json(base_name: &str, head_name: &str, changes: &[Change]) -> Value {
 /// Markdown for a pull-request comment: a summary line, then one table per
 /// category. Cell text is escaped so policy names cannot break the table.
 pub fn markdown(policy_name: &str, base_name: &str, head_name: &str, changes: &[Change]) -> String {
-    let cell = crate::diag::output::markdown_cell;
+    let cell = crate::output::markdown_cell;
     let mut out = String::new();
-    let code = crate::diag::output::markdown_code;
+    let code = crate::output::markdown_code;
     let _ = writeln!(out, "### cachegen diff: {}\n", code(policy_name));
     let _ = writeln!(out, "{} → {}\n", code(base_name), code(head_name));
     if changes.is_empty() {

@@ -16,6 +16,7 @@ pub mod graph;
 pub mod keys;
 pub mod lint;
 pub mod load;
+pub mod output;
 pub mod policy;
 pub mod redis_directives;
 pub mod render;

@@ -5,9 +5,9 @@
 //! and suppressions behave.
 
 use cachegen::diag::Severity;
-use cachegen::diag::output::{Format, render};
 use cachegen::lint::LevelOverrides;
 use cachegen::lint::registry::RULES;
+use cachegen::output::{Format, render};
 use cachegen::policy::model::LintLevel;
 use cachegen::{CheckOptions, FileReport, check_bytes};
 use std::path::PathBuf;

@@ -4,7 +4,7 @@
 //! like code. `five_mistakes.yaml` also pins the exact diagnostics: five
 //! independent mistakes give five diagnostics, each at its own place.
 
-use cachegen::diag::output::{self, Format};
+use cachegen::output::{self, Format};
 use cachegen::{CheckOptions, FileReport};
 use std::path::{Path, PathBuf};
 

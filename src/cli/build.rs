@@ -3,7 +3,7 @@
 
 use super::{GlobalArgs, LevelArgs, print};
 use cachegen::build::{self, Event, Mode};
-use cachegen::diag::output::{self, Format};
+use cachegen::output::{self, Format};
 use cachegen::render::Templates;
 use std::path::PathBuf;
 

@@ -1,7 +1,7 @@
 //! `cachegen check`: validate and lint policies, print every diagnostic.
 
 use super::{GlobalArgs, LevelArgs, print};
-use cachegen::diag::output;
+use cachegen::output;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]

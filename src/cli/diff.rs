@@ -2,8 +2,8 @@
 //! pull-request comment (Markdown) or JSON; `--fail-on` sets the exit code.
 
 use super::{GlobalArgs, print};
-use cachegen::diag::output::Format;
 use cachegen::diff::{self, Category};
+use cachegen::output::Format;
 use cachegen::{CheckOptions, FileReport};
 
 #[derive(clap::Args)]

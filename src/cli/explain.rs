@@ -1,8 +1,8 @@
 //! `cachegen explain URL|KEY`: what the policy does with one request or key.
 
 use super::{GlobalArgs, print};
-use cachegen::diag::output::Format;
 use cachegen::explain::{self, Header, Target};
+use cachegen::output::Format;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]

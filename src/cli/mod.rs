@@ -13,8 +13,8 @@ pub mod rule;
 pub mod verify;
 
 use cachegen::diag::Severity;
-use cachegen::diag::output::{self, Format};
 use cachegen::lint::{LevelOverrides, registry};
+use cachegen::output::{self, Format};
 use cachegen::policy::model::LintLevel;
 use cachegen::{CheckOptions, FileReport};
 use std::io::{IsTerminal, Write};
@@ -54,7 +54,7 @@ impl GlobalArgs {
     }
 }
 
-/// `--format`: the library's `diag::output::Format` as a command-line choice.
+/// `--format`: the library's `output::Format` as a command-line choice.
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum FormatArg {
     Human,

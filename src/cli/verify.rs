@@ -3,7 +3,7 @@
 //! usage or policy error, 3 could not connect or incomplete.
 
 use super::{GlobalArgs, print};
-use cachegen::diag::output::Format;
+use cachegen::output::Format;
 use cachegen::verify;
 use std::path::PathBuf;
 

@@ -2,7 +2,6 @@
 //! for the output formats live beside it, one file each.
 
 pub mod codes;
-pub mod output;
 
 use crate::source::Span;
 pub use codes::Code;

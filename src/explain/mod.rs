@@ -464,7 +464,7 @@ pub fn human(v: &Value) -> String {
         }
         Some("key") => {
             // The key came from the user: escaped so it cannot drive the terminal.
-            let _ = writeln!(out, "{}", crate::diag::output::neutralize(&s(&v["key"])));
+            let _ = writeln!(out, "{}", crate::output::neutralize(&s(&v["key"])));
             let owner = &v["owner"];
             if owner.is_object() {
                 let _ = writeln!(

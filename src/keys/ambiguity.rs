@@ -7,7 +7,7 @@
 //! check took seconds at 10,000 patterns).
 
 use super::{Segment, type_accepts, types_intersect};
-use crate::policy::raw::PlaceholderType;
+use crate::keys::PlaceholderType;
 use std::collections::HashMap;
 
 const TYPES: [PlaceholderType; 5] = [

@@ -7,7 +7,24 @@
 
 pub mod ambiguity;
 
-use crate::policy::raw::PlaceholderType;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// The value space of a key placeholder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PlaceholderType {
+    /// Decimal digits, e.g. `42`.
+    Int,
+    /// A lowercase hyphenated UUID.
+    Uuid,
+    /// Lowercase letters, digits, `-` and `_`.
+    Slug,
+    /// Letters, digits, `-` and `_` (session ids, API tokens).
+    Token,
+    /// 32 lowercase hex digits (an md5 digest of request parameters).
+    Md5,
+}
 
 /// One `:`-separated segment of a key pattern.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -3,6 +3,7 @@
 //! and `cachegen schema`. Nothing here is validated beyond shape; `lower` turns
 //! these structs into the checked `model::Policy`.
 
+pub use crate::keys::PlaceholderType;
 use crate::load::units::{self, Duration, MemorySize, Percent};
 use indexmap::IndexMap;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
@@ -110,22 +111,6 @@ pub struct KeysSection {
     pub placeholders: IndexMap<String, PlaceholderType>,
     /// Key patterns, by pattern name.
     pub patterns: IndexMap<String, KeyPatternDef>,
-}
-
-/// The value space of a key placeholder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum PlaceholderType {
-    /// Decimal digits, e.g. `42`.
-    Int,
-    /// A lowercase hyphenated UUID.
-    Uuid,
-    /// Lowercase letters, digits, `-` and `_`.
-    Slug,
-    /// Letters, digits, `-` and `_` (session ids, API tokens).
-    Token,
-    /// 32 lowercase hex digits (an md5 digest of request parameters).
-    Md5,
 }
 
 /// One key shape the application reads and writes.

@@ -222,7 +222,7 @@ fn percent_decode(text: &str) -> Result<String, String> {
 
 /// Escapes control characters so user-supplied text cannot drive the terminal.
 pub fn printable(text: &str) -> String {
-    crate::diag::output::neutralize(text)
+    crate::output::neutralize(text)
 }
 
 #[cfg(test)]
