@@ -23,12 +23,10 @@ mod server;
 use super::model::*;
 use super::raw;
 use crate::diag::{Diagnostic, codes};
-use crate::lint::registry;
 use crate::load::SpanIndex;
 use crate::load::units::Duration;
 use crate::schema::did_you_mean;
 use crate::source::{SourceFile, Span};
-use indexmap::IndexMap;
 use names::is_dns_label;
 use recovery::{Declared, deserialize_pruning, remove_unknown};
 use serde_json::Value;
@@ -65,6 +63,27 @@ pub fn lower(
     Lowered {
         policy: Some(policy),
         diagnostics: cx.diags,
+    }
+}
+
+/// "no {what} named `name`", with the closest candidate as a suggestion (or
+/// the short list of candidates). Lowering and `lint::levels` (unknown rules
+/// in `lint:`) word every unresolved name the same way through this.
+pub fn unresolved(what: &str, name: &str, candidates: &[&str], span: Span) -> Diagnostic {
+    let help = did_you_mean(name, candidates)
+        .map(|b| format!("did you mean `{b}`?"))
+        .or_else(|| {
+            (!candidates.is_empty() && candidates.len() <= 12)
+                .then(|| format!("defined: {}", candidates.join(", ")))
+        });
+    let d = Diagnostic::new(
+        codes::UNRESOLVED_REFERENCE,
+        format!("no {what} named `{}`", name.escape_debug()),
+    )
+    .with_span(span, format!("unknown {what}"));
+    match help {
+        Some(help) => d.with_help(help),
+        None => d,
     }
 }
 
@@ -125,19 +144,7 @@ impl Cx<'_> {
     }
 
     fn unresolved(&mut self, what: &str, name: &str, candidates: Vec<&str>, span: Span) {
-        let help = did_you_mean(name, &candidates)
-            .map(|b| format!("did you mean `{b}`?"))
-            .or_else(|| {
-                (!candidates.is_empty() && candidates.len() <= 12)
-                    .then(|| format!("defined: {}", candidates.join(", ")))
-            });
-        self.report(
-            codes::UNRESOLVED_REFERENCE,
-            format!("no {what} named `{}`", name.escape_debug()),
-            span,
-            &format!("unknown {what}"),
-            help,
-        );
+        self.diags.push(unresolved(what, name, &candidates, span));
     }
 
     fn policy(&mut self, raw: raw::Policy, default_name: &str) -> Policy {
@@ -172,7 +179,6 @@ impl Cx<'_> {
             .warming
             .map(|w| self.warming(w.tasks, &keys))
             .unwrap_or_default();
-        let lint_levels = self.lint_levels(raw.lint);
         Policy {
             name,
             ttl,
@@ -186,7 +192,7 @@ impl Cx<'_> {
             client: raw.client,
             targets: raw.targets,
             warming,
-            lint_levels,
+            lint_entries: Self::lint_entries(raw.lint),
             provenance: None,
             spans: std::mem::take(&mut self.spans),
         }
@@ -220,38 +226,22 @@ impl Cx<'_> {
         }
     }
 
-    fn lint_levels(&mut self, raw: raw::LintLevels) -> IndexMap<&'static str, LintLevel> {
-        let mut levels: IndexMap<&'static str, LintLevel> = IndexMap::new();
+    /// The `lint:` section as written. Resolving rule names needs the rule
+    /// registry, a later stage: `lint::levels` does it, and reports unknown
+    /// and repeated rules.
+    fn lint_entries(raw: raw::LintLevels) -> Vec<LintEntry> {
+        let mut entries = Vec::new();
         for (field, list, level) in [
-            ("allow", &raw.allow, LintLevel::Allow),
-            ("warn", &raw.warn, LintLevel::Warn),
-            ("deny", &raw.deny, LintLevel::Deny),
+            ("allow", raw.allow, LintLevel::Allow),
+            ("warn", raw.warn, LintLevel::Warn),
+            ("deny", raw.deny, LintLevel::Deny),
         ] {
-            for (i, name) in list.iter().enumerate() {
-                let pointer = format!("/lint/{field}/{i}");
-                match registry::find(name) {
-                    Some(rule) => {
-                        if levels.insert(rule.code.code, level).is_some() {
-                            self.report(
-                                codes::INCONSISTENT,
-                                format!("rule `{name}` is given more than one level"),
-                                self.span(&pointer),
-                                "listed again",
-                                None,
-                            );
-                        }
-                    }
-                    None => {
-                        let names: Vec<&str> = registry::RULES
-                            .iter()
-                            .flat_map(|r| [r.code.code, r.code.name])
-                            .collect();
-                        let span = self.span(&pointer);
-                        self.unresolved("lint rule", name, names, span);
-                    }
-                }
-            }
+            entries.extend(list.into_iter().enumerate().map(|(i, rule)| LintEntry {
+                rule,
+                level,
+                pointer: format!("/lint/{field}/{i}"),
+            }));
         }
-        levels
+        entries
     }
 }
