@@ -60,6 +60,8 @@ pub fn lower(
         declared,
     };
     let policy = cx.policy(raw, default_name);
+    // Needs the whole model: every kind of entity names Rust items.
+    cx.diags.extend(names::rust_collisions(&policy));
     Lowered {
         policy: Some(policy),
         diagnostics: cx.diags,
