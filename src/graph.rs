@@ -8,8 +8,9 @@
 //! pattern (`invalidate`), event → tag (`invalidate_tags`), event → branch →
 //! pattern (`when_changed`), pattern → dependent pattern (`cascade`) and tag →
 //! member pattern (a pattern's `tags`). Questions about reach (`blast_radius`,
-//! `uninvalidated_patterns`, `empty_events`) walk those edges; `explain`
-//! and the lint rules ask here instead of walking the policy themselves, so
+//! `uninvalidated_patterns`, `empty_events`, `cascade_closure`) walk those
+//! edges; `explain`, `diff`, the lint rules and the Rust target's
+//! invalidation plans ask here instead of walking the policy themselves, so
 //! they cannot disagree about what an event purges.
 //!
 //! Cascade cycles never get here: `lower` refuses them (CG021). The walks keep
@@ -352,10 +353,8 @@ impl<'p> Graph<'p> {
         let mut patterns = Vec::new();
         let root = link(Step::Event(&e.name), None);
         let start = |via, step: Option<Step<'p>>| {
-            (
-                via,
-                step.map_or_else(|| root.clone(), |s| link(s, Some(root.clone()))),
-            )
+            let prefix = step.map_or_else(|| root.clone(), |s| link(s, Some(root.clone())));
+            (via, Some(prefix))
         };
         self.reach(
             &e.invalidate,
@@ -417,7 +416,7 @@ impl<'p> Graph<'p> {
                 .chain(tag_members)
                 .chain(e.when_changed.values().map(Vec::as_slice));
             for list in lists {
-                let from = (Via::Invalidate, root.clone());
+                let from = (Via::Invalidate, Some(root.clone()));
                 self.reach(list, from, None, &mut reached, &mut scratch);
                 scratch.clear();
             }
@@ -448,20 +447,32 @@ impl<'p> Graph<'p> {
             .collect()
     }
 
+    /// Every pattern an invalidation of `list` reaches, in the order the
+    /// generated plan deletes them (`render::rust` asks here): each listed
+    /// pattern followed by its cascade, depth first, each once. Listed
+    /// patterns come with `Via::Invalidate`, the others with the cascade
+    /// they came through; paths start at the listed pattern.
+    pub fn cascade_closure(&self, list: &'p [String]) -> Vec<Reached<'p>> {
+        let mut out = Vec::new();
+        let from = (Via::Invalidate, None);
+        self.reach(list, from, None, &mut HashSet::new(), &mut out);
+        out
+    }
+
     /// Depth-first, pre-order walk of `list` and its cascades, appending
-    /// each pattern not yet `seen` to `out`: the order and the first route
-    /// of `render::rust`'s `closure`, so the blast radius lists keys as the
-    /// generated plan deletes them.
+    /// each pattern not yet `seen` to `out`: one walk for the blast radius
+    /// and `cascade_closure`, so the blast radius lists keys in the order
+    /// the generated plan deletes them.
     fn reach(
         &self,
         list: &'p [String],
-        (via, prefix): (Via<'p>, Rc<Link<'p>>),
+        (via, prefix): (Via<'p>, Option<Rc<Link<'p>>>),
         when_changed: Option<&'p str>,
         seen: &mut HashSet<&'p str>,
         out: &mut Vec<Reached<'p>>,
     ) {
         // Each entry: a name, how it was reached, and the path before it.
-        let mut stack: Vec<(&'p str, Via<'p>, Rc<Link<'p>>)> = list
+        let mut stack: Vec<(&'p str, Via<'p>, Option<Rc<Link<'p>>>)> = list
             .iter()
             .rev()
             .map(|n| (n.as_str(), via, prefix.clone()))
@@ -473,10 +484,11 @@ impl<'p> Graph<'p> {
             if !seen.insert(p.name.as_str()) {
                 continue;
             }
-            let trail = link(Step::Pattern(&p.name), Some(before));
+            let trail = link(Step::Pattern(&p.name), before);
             if let Some(deps) = self.policy.cascade.get(name) {
                 let from = Via::Cascade { from: &p.name };
-                stack.extend(deps.iter().rev().map(|d| (d.as_str(), from, trail.clone())));
+                let after = Some(trail.clone());
+                stack.extend(deps.iter().rev().map(|d| (d.as_str(), from, after.clone())));
             }
             out.push(Reached {
                 pattern: &p.name,

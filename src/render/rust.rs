@@ -5,8 +5,8 @@
 //! grouped by hash slot, and the response headers of each edge route.
 //!
 //! Every decision is made here: format strings, cascade closures (expanded
-//! now, so the generated code does no graph work), TTL numbers and doc
-//! lines. The template only lays the context out. Route header values come
+//! now, by asking `graph`, so the generated code does no graph work), TTL
+//! numbers and doc lines. The template only lays the context out. Route header values come
 //! from `cloudflare::origin_headers`, the same function that writes
 //! `cloudflare/origin-headers.json`, so the two cannot disagree.
 //!
@@ -16,6 +16,7 @@
 //! `RenderError` rather than write code that does not compile.
 
 use super::{OutputFile, RenderError, Renderer, cloudflare};
+use crate::graph::{Graph, Via};
 use crate::keys::{self, KeyPiece, Segment};
 use crate::policy::model::{KeyPattern, PlaceholderType, Policy, Ttl};
 use crate::policy::rust_idents::{self, ident};
@@ -431,28 +432,6 @@ fn pattern_item(policy: &Policy, p: &KeyPattern) -> PatternItem {
     }
 }
 
-/// Every pattern an invalidation of `list` reaches, in order: each listed
-/// pattern followed by its cascade (depth first), each once. The source of a
-/// cascaded pattern comes with it.
-fn closure<'a>(policy: &'a Policy, list: &'a [String]) -> Vec<(&'a str, Option<&'a str>)> {
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
-    // Iterative pre-order walk; cycles were refused by `check`, `seen` keeps
-    // this finite regardless.
-    let mut stack: Vec<(&str, Option<&str>)> =
-        list.iter().rev().map(|n| (n.as_str(), None)).collect();
-    while let Some((name, via)) = stack.pop() {
-        if !seen.insert(name) {
-            continue;
-        }
-        out.push((name, via));
-        if let Some(deps) = policy.cascade.get(name) {
-            stack.extend(deps.iter().rev().map(|d| (d.as_str(), Some(name))));
-        }
-    }
-    out
-}
-
 fn event_params(policy: &Policy, event: &str, names: &[String]) -> Result<Vec<Param>, RenderError> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
@@ -502,16 +481,24 @@ fn unused(params: &[Param], keys: &[PlanKey]) -> Vec<String> {
         .collect()
 }
 
-fn plan(
+fn plan<'p>(
+    graph: &Graph<'p>,
     policy: &Policy,
     event: &str,
     plan_ident: String,
     summary: String,
     params: &[Param],
-    list: &[String],
+    list: &'p [String],
 ) -> Result<PlanItem, RenderError> {
     let mut keys = Vec::new();
-    for (name, via) in closure(policy, list) {
+    // The graph expands cascades (each pattern once, depth first), so the
+    // plan deletes keys in the order `explain` and `diff` list them.
+    for reached in graph.cascade_closure(list) {
+        let name = reached.pattern;
+        let via = match reached.via {
+            Via::Cascade { from } => Some(from),
+            _ => None,
+        };
         let p = policy.pattern(name).ok_or_else(|| {
             RenderError(format!(
                 "event `{event}` invalidates unknown pattern `{name}`"
@@ -540,11 +527,13 @@ fn plan(
 }
 
 fn plans(policy: &Policy) -> Result<Vec<PlanItem>, RenderError> {
+    let graph = Graph::new(policy);
     let mut out = Vec::new();
     for e in policy.events.values() {
         let params = event_params(policy, &e.name, &e.params)?;
 
         out.push(plan(
+            &graph,
             policy,
             &e.name,
             rust_idents::event_plan(&e.name),
@@ -557,6 +546,7 @@ fn plans(policy: &Policy) -> Result<Vec<PlanItem>, RenderError> {
         )?);
         for (field, list) in &e.when_changed {
             out.push(plan(
+                &graph,
                 policy,
                 &e.name,
                 rust_idents::branch_plan(&e.name, field),
