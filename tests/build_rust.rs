@@ -121,39 +121,69 @@ fn output_is_deterministic() {
 }
 
 // ---------------------------------------------------------------------------
-// Name collisions: refused with a render error naming both sources.
+// Name collisions: `check` reports them (CG026, at both names), so `build`
+// never renders them; the renderer, handed such a model anyway, still
+// refuses it with an error naming both sources.
 
-/// A valid policy with the given `patterns:` and `invalidation:` blocks.
+/// A policy with the given `patterns:` and `invalidation:` blocks, valid but
+/// for colliding names.
 fn policy_with(patterns: &str, invalidation: &str) -> String {
     format!(
         "version: 1\nname: names\nttl:\n  default: 1m\nkeys:\n  placeholders:\n    a: int\n    self: int\n    self_: int\n  patterns:\n{patterns}invalidation:\n{invalidation}redis:\n  version: \"7.0\"\n  maxmemory: 64mb\n  maxmemory_policy: allkeys-lru\n"
     )
 }
 
-fn render_error(text: &str) -> String {
-    let report = checked_text("names.yaml", text);
-    match cachegen::render_report(&report, &Templates::default()).expect("no errors") {
+/// The CG026 messages `check` gives `text` (its only errors), and the
+/// renderer's error for the model.
+fn collision(text: &str) -> (String, String) {
+    let report = cachegen::check_bytes("names.yaml", text.as_bytes(), &Default::default());
+    let errors: Vec<(&str, &str)> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == cachegen::diag::Severity::Error)
+        .map(|d| (d.code.code, d.message.as_str()))
+        .collect();
+    assert!(
+        !errors.is_empty() && errors.iter().all(|(code, _)| *code == "CG026"),
+        "expected only CG026 errors: {errors:?}"
+    );
+    assert!(
+        cachegen::render_report(&report, &Templates::default()).is_none(),
+        "a policy with errors must not render"
+    );
+    let policy = report.policy.as_ref().expect("a model");
+    let rendered = match rust::context(policy) {
         Ok(_) => panic!("rendered, but names collide:\n{text}"),
         Err(e) => e.0,
-    }
+    };
+    let messages: Vec<&str> = errors.iter().map(|(_, m)| *m).collect();
+    (messages.join("\n"), rendered)
 }
 
 #[test]
-fn colliding_event_names_are_a_render_error() {
-    let err = render_error(&policy_with(
+fn colliding_event_names_fail_check() {
+    let (check, err) = collision(&policy_with(
         "    p:\n      pattern: \"p:<a>\"\n",
         "  events:\n    a.b_c:\n      params: [a]\n      invalidate: [p]\n    a_b.c:\n      params: [a]\n      invalidate: [p]\n",
     ));
-    assert!(err.contains("`on_a_b_c`"), "{err}");
-    assert!(err.contains("on_a_b_c") && err.contains(" and "), "{err}");
+    assert!(
+        check.contains("event `a_b.c`") && check.contains("event `a.b_c`"),
+        "{check}"
+    );
+    assert!(check.contains("`on_a_b_c`"), "{check}");
+    assert!(err.contains("`on_a_b_c`") && err.contains(" and "), "{err}");
 }
 
 #[test]
-fn pattern_named_like_a_fixed_item_is_a_render_error() {
-    let err = render_error(&policy_with(
+fn pattern_named_like_a_fixed_item_fails_check() {
+    let (check, err) = collision(&policy_with(
         "    key_slot:\n      pattern: \"k:<a>\"\n",
         "  events: {}\n",
     ));
+    assert!(
+        check.contains("pattern `key_slot`") && check.contains("defines itself"),
+        "{check}"
+    );
     assert!(
         err.contains("`key_slot`") && err.contains("pattern `key_slot`"),
         "{err}"
@@ -161,23 +191,28 @@ fn pattern_named_like_a_fixed_item_is_a_render_error() {
 }
 
 #[test]
-fn colliding_constants_are_a_render_error() {
+fn colliding_constants_fail_check() {
     // `a_max`'s base TTL and `a`'s max TTL are both `A_MAX_TTL_SECS`.
-    let err = render_error(&policy_with(
+    let (check, err) = collision(&policy_with(
         "    a:\n      pattern: \"a:<a>\"\n    a_max:\n      pattern: \"am:<a>\"\n",
         "  events: {}\n",
     ));
+    assert!(check.contains("`A_MAX_TTL_SECS`"), "{check}");
     assert!(err.contains("`A_MAX_TTL_SECS`"), "{err}");
 }
 
 #[test]
-fn colliding_parameters_are_a_render_error() {
+fn colliding_parameters_fail_check() {
     // `self` becomes `self_` (it cannot be a raw identifier): the same as `self_`.
-    let err = render_error(&policy_with(
+    let (check, err) = collision(&policy_with(
         "    p:\n      pattern: \"p:<self>:<self_>\"\n",
         "  events: {}\n",
     ));
-    assert!(err.contains("parameter `self_`"), "{err}");
+    assert!(
+        check.contains("placeholder `self_` and placeholder `self`"),
+        "{check}"
+    );
+    assert!(err.contains("`self_` (parameters of pattern `p`)"), "{err}");
 }
 
 // ---------------------------------------------------------------------------

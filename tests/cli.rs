@@ -814,3 +814,31 @@ fn schema_prints_the_committed_json_schema() {
         "`cachegen schema` differs from schema/policy.schema.json"
     );
 }
+
+/// Names that collide only as generated Rust identifiers (`a.b_c` and `a_b.c`
+/// both give `on_a_b_c`) fail `check` with CG026 at both names, as `build`
+/// would fail; before, only `build` found them, with no location.
+#[test]
+fn colliding_rust_identifiers_fail_check_with_a_location() {
+    let policy = TempPolicy::new(
+        "version: 1\nname: names\nttl:\n  default: 1m\nkeys:\n  placeholders:\n    a: int\n  patterns:\n    p:\n      pattern: \"p:<a>\"\ninvalidation:\n  events:\n    a.b_c:\n      params: [a]\n      invalidate: [p]\n    a_b.c:\n      params: [a]\n      invalidate: [p]\nredis:\n  version: \"7.0\"\n  maxmemory: 64mb\n  maxmemory_policy: allkeys-lru\n",
+    );
+    let run = cachegen(&["check", policy.arg()]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("CG026"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&format!("{}:16:5", policy.arg())),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("`on_a_b_c`"), "{}", run.stdout);
+    // The other name is labelled too (line 13, `a.b_c`).
+    assert!(run.stdout.contains("`on_a_b_c` here too"), "{}", run.stdout);
+    let out = tempfile::tempdir().unwrap();
+    let run = cachegen(&["build", "--out", out.path().to_str().unwrap(), policy.arg()]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        !out.path().join("names").exists(),
+        "a failed build wrote files"
+    );
+}

@@ -30,6 +30,27 @@ fn checked(name: &str, yaml: &str) -> FileReport {
     report
 }
 
+/// The hostile fixture: valid but for its events `user.updated` and
+/// `user_updated`, which `check` refuses because both become the Rust plan
+/// `on_user_updated` (CG026). They stay here because the drawings must keep
+/// two such nodes apart however the model was built.
+fn hostile() -> FileReport {
+    let report = check_bytes("hostile.yaml", HOSTILE.as_bytes(), &CheckOptions::default());
+    let errors: Vec<String> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == cachegen::diag::Severity::Error)
+        .map(|d| format!("{} {}", d.code.code, d.message))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            "CG026 event `user_updated` and event `user.updated` become the same Rust identifier `on_user_updated`"
+        ],
+    );
+    report
+}
+
 fn quizmentor() -> FileReport {
     let text = std::fs::read_to_string(root().join(QUIZMENTOR)).expect("read quizmentor");
     checked(QUIZMENTOR, &text)
@@ -552,7 +573,7 @@ redis:
 
 #[test]
 fn hostile_text_survives_graphviz_literally() {
-    let report = checked("hostile.yaml", HOSTILE);
+    let report = hostile();
     let svg = graphviz_svg(&Graph::new(policy(&report)).to_dot());
     let nodes = svg_nodes(&svg);
     let lines = |title: &str| {
@@ -585,7 +606,7 @@ fn hostile_text_survives_graphviz_literally() {
 
 #[test]
 fn hostile_text_stays_inside_mermaid_labels() {
-    let report = checked("hostile.yaml", HOSTILE);
+    let report = hostile();
     let mermaid = Graph::new(policy(&report)).to_mermaid();
     assert_mermaid_is_well_formed(&mermaid);
     assert!(mermaid.contains("    ev_user_updated([\"user.updated\"])\n"));

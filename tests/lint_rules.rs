@@ -395,3 +395,55 @@ fn suppression_that_matches_nothing_is_reported() {
     assert_eq!(severity_of(&report, "CG090"), Some(Severity::Warning));
     assert!(codes(&report).contains(&"CG303"));
 }
+
+/// The policy's `lint:` section is resolved by `lint::levels` (not by
+/// `lower`): unknown rules get CG020 with a suggestion, a rule listed twice
+/// (by code or name, any case) gets CG025, each at the entry as written.
+#[test]
+fn policy_lint_section_reports_unknown_and_repeated_rules() {
+    let yaml = format!(
+        "{LEVELS}lint:\n  allow: [long-ttl-without-jiter, CG101]\n  warn: [cg101, NOPE]\n  deny: [tag-without-members, CG306]\n"
+    );
+    let report = check_yaml(&yaml, &CheckOptions::default());
+    // Code, line and column, message, help.
+    type Found<'a> = (&'a str, (usize, usize), String, Option<&'a str>);
+    let found: Vec<Found> = report
+        .diagnostics
+        .iter()
+        .filter(|d| !d.code.is_lint())
+        .map(|d| {
+            let at = report.source.line_col(d.span.expect("a span").start);
+            (d.code.code, at, d.message.clone(), d.help.as_deref())
+        })
+        .collect();
+    let line = LEVELS.lines().count() + 2;
+    assert_eq!(
+        found,
+        vec![
+            (
+                "CG020",
+                (line, 11),
+                "no lint rule named `long-ttl-without-jiter`".to_owned(),
+                Some("did you mean `long-ttl-without-jitter`?"),
+            ),
+            (
+                "CG025",
+                (line + 1, 10),
+                "rule `cg101` is given more than one level".to_owned(),
+                None,
+            ),
+            (
+                "CG020",
+                (line + 1, 17),
+                "no lint rule named `NOPE`".to_owned(),
+                None,
+            ),
+            (
+                "CG025",
+                (line + 2, 31),
+                "rule `CG306` is given more than one level".to_owned(),
+                None,
+            ),
+        ]
+    );
+}

@@ -7,6 +7,7 @@ mod support;
 
 use cachegen::FileReport;
 use cachegen::diag::{Severity, codes};
+use cachegen::lint::levels::resolve as levels;
 use cachegen::policy::from_lock::check_lock;
 use cachegen::policy::model::Policy;
 use cachegen::render::redis_conf::managed_directives;
@@ -140,8 +141,8 @@ fn every_renderable_policy_survives_the_round_trip() {
             "{path}: managed directives differ"
         );
         assert_eq!(
-            a.lint_levels.iter().collect::<Vec<_>>(),
-            b.lint_levels.iter().collect::<Vec<_>>(),
+            levels(a).by_code.iter().collect::<Vec<_>>(),
+            levels(b).by_code.iter().collect::<Vec<_>>(),
             "{path}: lint levels differ"
         );
     }

@@ -150,6 +150,18 @@ fixed_codes! {
     /// with no queue, a queue on a cache-aside pattern, an invalidation that
     /// needs a placeholder the event does not carry.
     INCONSISTENT = "CG025", "inconsistent-policy", Error, "fields contradict each other";
+    /// Two policy names become the same identifier in the generated Rust
+    /// module (`rust/<policy>_cache.rs`), or one becomes a name the module
+    /// defines itself, so the module would not compile. Names are folded to
+    /// snake case (`.` and runs of `_` become one `_`) and keywords escaped.
+    ///
+    /// ```yaml
+    /// invalidation:
+    ///   events:
+    ///     a.b_c: { params: [id], invalidate: [p] }
+    ///     a_b.c: { params: [id], invalidate: [p] }   # CG026: both give `on_a_b_c`
+    /// ```
+    IDENTIFIER_COLLISION = "CG026", "colliding-identifiers", Error, "two names become the same generated Rust identifier";
     /// A `# cachegen: allow` comment that suppresses nothing. It hides nothing
     /// today, but it will hide a real finding tomorrow.
     UNUSED_SUPPRESSION = "CG090", "unused-suppression", Warning, "a suppression comment matches no finding";

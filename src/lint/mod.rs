@@ -1,10 +1,11 @@
 //! Owns running lint rules over a validated policy: rule levels (default, then
-//! the policy's `lint:` section, then the command line), and inline
-//! suppressions (`# cachegen: allow CODE -- reason`).
+//! the policy's `lint:` section, resolved in `levels`, then the command line),
+//! and inline suppressions (`# cachegen: allow CODE -- reason`).
 //!
 //! Rules are pure functions of the model, one per file under `rules/`, listed
 //! once in `registry`.
 
+pub mod levels;
 pub mod registry;
 pub mod rules;
 pub mod suppress;
@@ -74,10 +75,12 @@ pub struct LevelOverrides {
     pub entries: Vec<(&'static str, LintLevel)>,
 }
 
-/// Runs every rule and applies levels. Suppressions are applied by the caller,
-/// which has the comments.
+/// Runs every rule and applies levels. Also reports the problems of the
+/// policy's `lint:` section (unknown or repeated rules). Suppressions are
+/// applied by the caller, which has the comments.
 pub fn run(policy: &Policy, overrides: &LevelOverrides) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
+    let levels = levels::resolve(policy);
+    let mut out = levels.diagnostics;
     for rule in registry::RULES {
         let level = overrides
             .entries
@@ -85,7 +88,7 @@ pub fn run(policy: &Policy, overrides: &LevelOverrides) -> Vec<Diagnostic> {
             .rev()
             .find(|(code, _)| *code == rule.code.code)
             .map(|(_, l)| *l)
-            .or_else(|| policy.lint_levels.get(rule.code.code).copied());
+            .or_else(|| levels.by_code.get(rule.code.code).copied());
         let severity = match level {
             Some(LintLevel::Allow) => continue,
             Some(LintLevel::Warn) => Severity::Warning,

@@ -33,8 +33,10 @@ pub struct Policy {
     pub client: Option<Client>,
     pub targets: Option<Targets>,
     pub warming: IndexMap<String, WarmTask>,
-    /// Lint levels from the policy, by rule code.
-    pub lint_levels: IndexMap<&'static str, LintLevel>,
+    /// The `lint:` section as written, in the order `allow`, `warn`, `deny`.
+    /// Rule names are resolved against the registry by `lint::levels`, not
+    /// here: lint rules are a later stage than the model.
+    pub lint_entries: Vec<LintEntry>,
     /// Set when the model was read back from a lock file: the policy file it
     /// was first built from. Generated-file headers name that file and its
     /// hash, not the lock's, so output rebuilt from a lock is byte-identical.
@@ -158,6 +160,16 @@ pub enum LintLevel {
     Allow,
     Warn,
     Deny,
+}
+
+/// One rule named in the policy's `lint:` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LintEntry {
+    /// A rule code (`CG101`, any case) or kebab-case name, as written.
+    pub rule: String,
+    pub level: LintLevel,
+    /// `/lint/<level>/<index>`, where the name is written.
+    pub pointer: String,
 }
 
 #[derive(Debug)]

@@ -208,9 +208,9 @@ pub fn lock_value(policy: &Policy, origin: &Origin) -> Value {
         .map(|w| (w.name.clone(), json!({ "keys": w.keys, "on_startup": w.on_startup, "schedule": w.schedule, "limit": w.limit, "description": w.description })))
         .collect();
     // Rule codes by level, in the policy's order within each level.
+    let lint_levels = crate::lint::levels::resolve(policy).by_code;
     let lint_level = |level: LintLevel| {
-        policy
-            .lint_levels
+        lint_levels
             .iter()
             .filter(|(_, l)| **l == level)
             .map(|(code, _)| *code)

@@ -4,58 +4,29 @@
 //! patterns, TTL constants with caller-supplied jitter, invalidation plans
 //! grouped by hash slot, and the response headers of each edge route.
 //!
-//! Every decision is made here: identifiers (keywords escaped, names checked
-//! for collisions), format strings, cascade closures (expanded now, so the
-//! generated code does no graph work), TTL numbers and doc lines. The
-//! template only lays the context out. Route header values come from
-//! `cloudflare::origin_headers`, the same function that writes
+//! Every decision is made here: format strings, cascade closures (expanded
+//! now, by asking `graph`, so the generated code does no graph work), TTL
+//! numbers and doc lines. The template only lays the context out. Route header values come
+//! from `cloudflare::origin_headers`, the same function that writes
 //! `cloudflare/origin-headers.json`, so the two cannot disagree.
 //!
-//! Identifiers derived from policy names can collide (`a.b_c` and `a_b.c` both
-//! give `on_a_b_c`; a pattern named `key_slot` meets a fixed helper). Such a
-//! policy is refused with a `RenderError` naming both sources, never rendered
-//! into code that does not compile.
+//! Identifiers come from `policy::rust_idents`, which `lower` also uses to
+//! report names that would collide (CG026), so a checked policy never
+//! collides here. The renderer still refuses a colliding model with a
+//! `RenderError` rather than write code that does not compile.
 
 use super::{OutputFile, RenderError, Renderer, cloudflare};
+use crate::graph::{Graph, Via};
 use crate::keys::{self, KeyPiece, Segment};
 use crate::policy::model::{KeyPattern, PlaceholderType, Policy, Ttl};
+use crate::policy::rust_idents::{self, ident};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 pub const TEMPLATES: &[(&str, &str)] = &[(
     "rust/cache.rs.j2",
     include_str!("../../templates/rust/cache.rs.j2"),
 )];
-
-/// Keywords of every edition (strict and reserved), written as raw
-/// identifiers (`r#type`).
-const KEYWORDS: &[&str] = &[
-    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "do", "dyn",
-    "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let",
-    "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return",
-    "static", "struct", "trait", "true", "try", "type", "typeof", "unsafe", "unsized", "use",
-    "virtual", "where", "while", "yield",
-];
-
-/// Keywords that cannot be raw identifiers: they get a trailing `_`.
-const NOT_RAW: &[&str] = &["self", "super", "crate"];
-
-/// Module-level value names the template defines itself (functions and
-/// constants); a policy-derived name equal to one of them is a collision.
-const FIXED_VALUES: &[&str] = &[
-    "VERSION_PREFIX",
-    "PREVIOUS_PREFIXES",
-    "KEY_PREFIX",
-    "CLUSTER",
-    "classify",
-    "classify_any",
-    "key_slot",
-    "group_by_slot",
-    "unlink_groups",
-    "jittered_ttl",
-    "crc16",
-    "match_segments",
-];
 
 /// The output path: `rust/<policy name, `-` → `_`>_cache.rs`.
 pub fn output_path(policy: &Policy) -> String {
@@ -237,45 +208,6 @@ fn rust_str(s: &str) -> String {
     format!("{s:?}")
 }
 
-/// Name parts: `a.b_c` → `[a, b, c]`; empty parts dropped so the joined
-/// identifier never has `__` (rustc's snake-case lint rejects it).
-fn parts(name: &str) -> Vec<&str> {
-    name.split(['_', '.']).filter(|p| !p.is_empty()).collect()
-}
-
-fn snake(name: &str) -> String {
-    parts(name).join("_")
-}
-
-/// A snake-case identifier that may be a keyword.
-fn ident(name: &str) -> String {
-    let s = snake(name);
-    if KEYWORDS.contains(&s.as_str()) {
-        format!("r#{s}")
-    } else if NOT_RAW.contains(&s.as_str()) {
-        format!("{s}_")
-    } else {
-        s
-    }
-}
-
-fn upper(name: &str) -> String {
-    snake(name).to_ascii_uppercase()
-}
-
-fn camel(name: &str) -> String {
-    let s: String = parts(name)
-        .iter()
-        .map(|p| {
-            let mut c = p.chars();
-            c.next()
-                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                .unwrap_or_default()
-        })
-        .collect();
-    if s == "Self" { "Self_".into() } else { s }
-}
-
 /// Policy text on one line, without control characters or tabs (a `///`
 /// comment ends at a line break; clippy refuses tabs in docs).
 fn one_line(s: &str) -> String {
@@ -430,13 +362,13 @@ fn effective_hash_tag(policy: &Policy, p: &KeyPattern) -> Option<(usize, usize)>
 fn pattern_item(policy: &Policy, p: &KeyPattern) -> PatternItem {
     let params = segment_params(&p.segments);
     let (shape, key) = key_forms(policy, "", &p.segments, p.hash_tag);
-    let up = upper(&p.name);
-    let ttl_ident = format!("{}_ttl", snake(&p.name));
+    let id = rust_idents::pattern(&p.name);
+    let ttl_ident = id.ttl_fn;
     let (ttl, ttl_doc) = match p.ttl {
         Ttl::Expires { base, max } => {
             let item = TtlItem {
-                base_const: format!("{up}_TTL_SECS"),
-                max_const: format!("{up}_MAX_TTL_SECS"),
+                base_const: id.ttl_const,
+                max_const: id.max_ttl_const,
                 base_secs: base.as_secs(),
                 max_secs: max.as_secs(),
                 jitter_basis_points: p.jitter.basis_points(),
@@ -473,9 +405,9 @@ fn pattern_item(policy: &Policy, p: &KeyPattern) -> PatternItem {
     let lock = p.stampede_lock.as_ref().map(|l| {
         let (lock_shape, lock_key) = key_forms(policy, &l.prefix, &p.segments, p.hash_tag);
         LockItem {
-            ident: format!("{}_lock_key", snake(&p.name)),
+            ident: id.lock_builder,
             prefix: rust_str(&l.prefix),
-            ttl_const: format!("{up}_LOCK_TTL_SECS"),
+            ttl_const: id.lock_ttl_const,
             ttl_secs: l.ttl.as_secs(),
             key: lock_key,
             shape: lock_shape,
@@ -484,8 +416,8 @@ fn pattern_item(policy: &Policy, p: &KeyPattern) -> PatternItem {
     PatternItem {
         name: p.name.clone(),
         name_literal: rust_str(&p.name),
-        ident: ident(&p.name),
-        variant: camel(&p.name),
+        ident: id.builder,
+        variant: id.variant,
         shape,
         doc_lines,
         unchecked_params: params.iter().any(|x| x.rust_type != "u64"),
@@ -498,28 +430,6 @@ fn pattern_item(policy: &Policy, p: &KeyPattern) -> PatternItem {
         ttl_doc,
         lock,
     }
-}
-
-/// Every pattern an invalidation of `list` reaches, in order: each listed
-/// pattern followed by its cascade (depth first), each once. The source of a
-/// cascaded pattern comes with it.
-fn closure<'a>(policy: &'a Policy, list: &'a [String]) -> Vec<(&'a str, Option<&'a str>)> {
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
-    // Iterative pre-order walk; cycles were refused by `check`, `seen` keeps
-    // this finite regardless.
-    let mut stack: Vec<(&str, Option<&str>)> =
-        list.iter().rev().map(|n| (n.as_str(), None)).collect();
-    while let Some((name, via)) = stack.pop() {
-        if !seen.insert(name) {
-            continue;
-        }
-        out.push((name, via));
-        if let Some(deps) = policy.cascade.get(name) {
-            stack.extend(deps.iter().rev().map(|d| (d.as_str(), Some(name))));
-        }
-    }
-    out
 }
 
 fn event_params(policy: &Policy, event: &str, names: &[String]) -> Result<Vec<Param>, RenderError> {
@@ -571,16 +481,24 @@ fn unused(params: &[Param], keys: &[PlanKey]) -> Vec<String> {
         .collect()
 }
 
-fn plan(
+fn plan<'p>(
+    graph: &Graph<'p>,
     policy: &Policy,
     event: &str,
     plan_ident: String,
     summary: String,
     params: &[Param],
-    list: &[String],
+    list: &'p [String],
 ) -> Result<PlanItem, RenderError> {
     let mut keys = Vec::new();
-    for (name, via) in closure(policy, list) {
+    // The graph expands cascades (each pattern once, depth first), so the
+    // plan deletes keys in the order `explain` and `diff` list them.
+    for reached in graph.cascade_closure(list) {
+        let name = reached.pattern;
+        let via = match reached.via {
+            Via::Cascade { from } => Some(from),
+            _ => None,
+        };
         let p = policy.pattern(name).ok_or_else(|| {
             RenderError(format!(
                 "event `{event}` invalidates unknown pattern `{name}`"
@@ -609,14 +527,16 @@ fn plan(
 }
 
 fn plans(policy: &Policy) -> Result<Vec<PlanItem>, RenderError> {
+    let graph = Graph::new(policy);
     let mut out = Vec::new();
     for e in policy.events.values() {
         let params = event_params(policy, &e.name, &e.params)?;
-        let base = format!("on_{}", snake(&e.name));
+
         out.push(plan(
+            &graph,
             policy,
             &e.name,
-            base.clone(),
+            rust_idents::event_plan(&e.name),
             format!(
                 "Keys to `UNLINK` when {} happens, cascades included.",
                 code(&e.name)
@@ -626,9 +546,10 @@ fn plans(policy: &Policy) -> Result<Vec<PlanItem>, RenderError> {
         )?);
         for (field, list) in &e.when_changed {
             out.push(plan(
+                &graph,
                 policy,
                 &e.name,
-                format!("{base}_{}_changed", snake(field)),
+                rust_idents::branch_plan(&e.name, field),
                 format!(
                     "Keys to `UNLINK` when {} changes {}, cascades included.",
                     code(&e.name),
@@ -646,13 +567,13 @@ fn plans(policy: &Policy) -> Result<Vec<PlanItem>, RenderError> {
                 })?;
                 let (shape, _) = key_forms(policy, "", &tag.key, None);
                 keys.push(PlanKey {
-                    builder: format!("tag_key_{}", snake(t)),
+                    builder: rust_idents::tag(t).builder,
                     args: builder_args(&params, &segment_params(&tag.key), &e.name, t)?,
                     doc: format!("{}: {}", code(t), code(&shape)),
                 });
             }
             out.push(PlanItem {
-                ident: format!("{base}_tag_sets"),
+                ident: rust_idents::tag_sets_plan(&e.name),
                 summary: format!(
                     "Tag-set keys whose members to invalidate when {} happens.",
                     code(&e.name)
@@ -672,22 +593,20 @@ fn tag_items(policy: &Policy) -> Vec<TagItem> {
         .tags
         .values()
         .map(|t| {
+            let id = rust_idents::tag(&t.name);
             let params = segment_params(&t.key);
             let (shape, key) = key_forms(policy, "", &t.key, None);
             TagItem {
                 name: t.name.clone(),
                 name_literal: rust_str(&t.name),
-                ident: format!("tag_key_{}", snake(&t.name)),
-                variant: camel(&t.name),
+                ident: id.builder,
+                variant: id.variant,
                 shape,
                 unchecked_params: params.iter().any(|x| x.rust_type != "u64"),
                 params,
                 key,
                 segments: segment_items(&t.key),
-                ttl_const: t
-                    .ttl
-                    .base()
-                    .map(|_| format!("TAG_{}_TTL_SECS", upper(&t.name))),
+                ttl_const: t.ttl.base().map(|_| id.ttl_const.clone()),
                 ttl_secs: t.ttl.max().map(|d| d.as_secs()),
                 members: t.members.clone(),
             }
@@ -704,7 +623,7 @@ fn route_items(policy: &Policy) -> Option<Vec<RouteItem>> {
             .values()
             .zip(headers.routes)
             .map(|(route, h)| {
-                let up = upper(&route.name);
+                let id = rust_idents::route(&route.name);
                 let find = |name: &str| {
                     h.headers
                         .iter()
@@ -726,11 +645,11 @@ fn route_items(policy: &Policy) -> Option<Vec<RouteItem>> {
                     } else {
                         matches.join("; ")
                     },
-                    cache_control_const: format!("{up}_CACHE_CONTROL"),
+                    cache_control_const: id.cache_control,
                     cache_control: find("Cache-Control").unwrap_or_else(|| rust_str("")),
-                    cdn_cache_control_const: format!("{up}_CDN_CACHE_CONTROL"),
+                    cdn_cache_control_const: id.cdn_cache_control,
                     cdn_cache_control: find("CDN-Cache-Control"),
-                    headers_const: format!("{up}_HEADERS"),
+                    headers_const: id.headers,
                     headers: h
                         .headers
                         .iter()
@@ -745,112 +664,30 @@ fn route_items(policy: &Policy) -> Option<Vec<RouteItem>> {
     )
 }
 
-/// Names that must be distinct within one Rust namespace, with where each
-/// comes from; duplicates become one error listing every collision.
-#[derive(Default)]
-struct Names {
-    spaces: BTreeMap<&'static str, Vec<(String, String)>>,
-}
-
-impl Names {
-    fn add(&mut self, space: &'static str, ident: &str, source: String) {
-        let bare = ident.trim_start_matches("r#").to_owned();
-        self.spaces.entry(space).or_default().push((bare, source));
-    }
-
-    fn collisions(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        for (space, names) in &self.spaces {
-            let mut by_name: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-            for (n, src) in names {
-                by_name.entry(n.as_str()).or_default().push(src.as_str());
-            }
-            for (n, sources) in by_name {
-                if sources.len() > 1 {
-                    out.push(format!("`{n}` ({space}) from {}", sources.join(" and ")));
-                }
-            }
-        }
-        out
-    }
-}
-
-fn check_names(ctx: &Context) -> Result<(), RenderError> {
-    let mut names = Names::default();
-    let mut params = Vec::new();
-    for f in FIXED_VALUES {
-        names.add("module", f, "the module itself".into());
-    }
-    for p in &ctx.patterns {
-        let src = format!("pattern `{}`", p.name);
-        names.add("module", &p.ident, src.clone());
-        names.add("module", &p.ttl_ident, format!("{src} (TTL function)"));
-        if let Some(t) = &p.ttl {
-            names.add("module", &t.base_const, format!("{src} (TTL)"));
-            names.add("module", &t.max_const, format!("{src} (max TTL)"));
-        }
-        if let Some(l) = &p.lock {
-            names.add("module", &l.ident, format!("{src} (lock key)"));
-            names.add("module", &l.ttl_const, format!("{src} (lock TTL)"));
-        }
-        names.add("enum Pattern", &p.variant, src.clone());
-        param_collisions(&p.params, &src, &mut params);
-    }
-    for t in &ctx.tags {
-        let src = format!("tag `{}`", t.name);
-        names.add("module", &t.ident, src.clone());
-        if let Some(c) = &t.ttl_const {
-            names.add("module", c, format!("{src} (TTL)"));
-        }
-        names.add("enum TagSet", &t.variant, src.clone());
-        param_collisions(&t.params, &src, &mut params);
-    }
-    for plan in &ctx.plans {
-        let src = format!("invalidation plan `{}`", plan.ident);
-        names.add("module", &plan.ident, src.clone());
-        param_collisions(&plan.params, &src, &mut params);
-    }
-    if let Some(routes) = &ctx.routes {
-        for r in routes {
-            let src = format!("route `{}`", r.name);
-            names.add("mod routes", &r.cache_control_const, src.clone());
-            names.add("mod routes", &r.cdn_cache_control_const, src.clone());
-            names.add("mod routes", &r.headers_const, src);
-        }
-    }
-    let mut collisions = names.collisions();
-    collisions.extend(params);
+/// Refuses a model whose names collide as Rust identifiers. `lower` reports
+/// these (CG026), so only an unchecked model gets here.
+fn check_names(policy: &Policy) -> Result<(), RenderError> {
+    let collisions = rust_idents::collisions(policy);
     if collisions.is_empty() {
-        Ok(())
-    } else {
-        Err(RenderError(format!(
-            "rust target: policy names give colliding Rust identifiers: {}; rename one of each",
-            collisions.join("; ")
-        )))
+        return Ok(());
     }
-}
-
-/// Parameters of one function must have distinct identifiers: two names
-/// can meet after `__` folding or keyword escaping (`self` → `self_`).
-fn param_collisions(params: &[Param], function: &str, out: &mut Vec<String>) {
-    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
-    for p in params {
-        let bare = p.ident.trim_start_matches("r#");
-        match seen.get(bare) {
-            Some(first) => out.push(format!(
-                "parameter `{bare}` of {function} from placeholders `{first}` and `{}`",
-                p.name
-            )),
-            None => {
-                seen.insert(bare, p.name.as_str());
-            }
-        }
-    }
+    let text: Vec<String> = collisions
+        .iter()
+        .map(|c| {
+            let sources: Vec<&str> = c.sources.iter().map(|s| s.what.as_str()).collect();
+            format!("`{}` ({}) from {}", c.ident, c.space, sources.join(" and "))
+        })
+        .collect();
+    Err(RenderError(format!(
+        "rust target: policy names give colliding Rust identifiers: {}; rename one of each",
+        text.join("; ")
+    )))
 }
 
 /// Builds the module's context; fails if policy names collide as Rust
 /// identifiers.
 pub fn context(policy: &Policy) -> Result<Context, RenderError> {
+    check_names(policy)?;
     let ctx = Context {
         policy_name: one_line(&policy.name).replace('`', "'"),
         file_name: format!("{}.rs", file_stem(policy)),
@@ -880,26 +717,12 @@ pub fn context(policy: &Policy) -> Result<Context, RenderError> {
         plans: plans(policy)?,
         routes: route_items(policy),
     };
-    check_names(&ctx)?;
     Ok(ctx)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn identifiers() {
-        assert_eq!(ident("user_id"), "user_id");
-        assert_eq!(ident("type"), "r#type");
-        assert_eq!(ident("gen"), "r#gen");
-        assert_eq!(ident("self"), "self_");
-        assert_eq!(ident("a__b_"), "a_b");
-        assert_eq!(snake("user.updated"), "user_updated");
-        assert_eq!(camel("user_profile2"), "UserProfile2");
-        assert_eq!(camel("self"), "Self_");
-        assert_eq!(upper("quiz_data"), "QUIZ_DATA");
-    }
 
     #[test]
     fn doc_text_is_one_safe_line() {

@@ -8,18 +8,23 @@
 //! pattern (`invalidate`), event → tag (`invalidate_tags`), event → branch →
 //! pattern (`when_changed`), pattern → dependent pattern (`cascade`) and tag →
 //! member pattern (a pattern's `tags`). Questions about reach (`blast_radius`,
-//! `uninvalidated_patterns`, `empty_events`) walk those edges; `explain`
-//! and the lint rules ask here instead of walking the policy themselves, so
+//! `uninvalidated_patterns`, `empty_events`, `cascade_closure`) walk those
+//! edges; `explain`, `diff`, the lint rules and the Rust target's
+//! invalidation plans ask here instead of walking the policy themselves, so
 //! they cannot disagree about what an event purges.
 //!
 //! Cascade cycles never get here: `lower` refuses them (CG021). The walks keep
 //! a visited set anyway, so a salvaged model cannot make them loop.
+//!
+//! This file is the graph and its queries; `draw` holds the drawings.
 
 use crate::policy::model::Policy;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
-use std::fmt::Write as _;
 use std::rc::Rc;
+
+mod draw;
+pub use draw::{dot_string, mermaid_text};
 
 /// One node of the graph. Names borrow from the policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -352,10 +357,8 @@ impl<'p> Graph<'p> {
         let mut patterns = Vec::new();
         let root = link(Step::Event(&e.name), None);
         let start = |via, step: Option<Step<'p>>| {
-            (
-                via,
-                step.map_or_else(|| root.clone(), |s| link(s, Some(root.clone()))),
-            )
+            let prefix = step.map_or_else(|| root.clone(), |s| link(s, Some(root.clone())));
+            (via, Some(prefix))
         };
         self.reach(
             &e.invalidate,
@@ -417,7 +420,7 @@ impl<'p> Graph<'p> {
                 .chain(tag_members)
                 .chain(e.when_changed.values().map(Vec::as_slice));
             for list in lists {
-                let from = (Via::Invalidate, root.clone());
+                let from = (Via::Invalidate, Some(root.clone()));
                 self.reach(list, from, None, &mut reached, &mut scratch);
                 scratch.clear();
             }
@@ -448,20 +451,32 @@ impl<'p> Graph<'p> {
             .collect()
     }
 
+    /// Every pattern an invalidation of `list` reaches, in the order the
+    /// generated plan deletes them (`render::rust` asks here): each listed
+    /// pattern followed by its cascade, depth first, each once. Listed
+    /// patterns come with `Via::Invalidate`, the others with the cascade
+    /// they came through; paths start at the listed pattern.
+    pub fn cascade_closure(&self, list: &'p [String]) -> Vec<Reached<'p>> {
+        let mut out = Vec::new();
+        let from = (Via::Invalidate, None);
+        self.reach(list, from, None, &mut HashSet::new(), &mut out);
+        out
+    }
+
     /// Depth-first, pre-order walk of `list` and its cascades, appending
-    /// each pattern not yet `seen` to `out`: the order and the first route
-    /// of `render::rust`'s `closure`, so the blast radius lists keys as the
-    /// generated plan deletes them.
+    /// each pattern not yet `seen` to `out`: one walk for the blast radius
+    /// and `cascade_closure`, so the blast radius lists keys in the order
+    /// the generated plan deletes them.
     fn reach(
         &self,
         list: &'p [String],
-        (via, prefix): (Via<'p>, Rc<Link<'p>>),
+        (via, prefix): (Via<'p>, Option<Rc<Link<'p>>>),
         when_changed: Option<&'p str>,
         seen: &mut HashSet<&'p str>,
         out: &mut Vec<Reached<'p>>,
     ) {
         // Each entry: a name, how it was reached, and the path before it.
-        let mut stack: Vec<(&'p str, Via<'p>, Rc<Link<'p>>)> = list
+        let mut stack: Vec<(&'p str, Via<'p>, Option<Rc<Link<'p>>>)> = list
             .iter()
             .rev()
             .map(|n| (n.as_str(), via, prefix.clone()))
@@ -473,10 +488,11 @@ impl<'p> Graph<'p> {
             if !seen.insert(p.name.as_str()) {
                 continue;
             }
-            let trail = link(Step::Pattern(&p.name), Some(before));
+            let trail = link(Step::Pattern(&p.name), before);
             if let Some(deps) = self.policy.cascade.get(name) {
                 let from = Via::Cascade { from: &p.name };
-                stack.extend(deps.iter().rev().map(|d| (d.as_str(), from, trail.clone())));
+                let after = Some(trail.clone());
+                stack.extend(deps.iter().rev().map(|d| (d.as_str(), from, after.clone())));
             }
             out.push(Reached {
                 pattern: &p.name,
@@ -521,268 +537,4 @@ impl<'p> Graph<'p> {
             })
             .collect()
     }
-
-    /// The drawing in `syntax`.
-    pub fn render(&self, syntax: Syntax) -> String {
-        match syntax {
-            Syntax::Mermaid => self.to_mermaid(),
-            Syntax::Dot => self.to_dot(),
-        }
-    }
-
-    /// Graphviz DOT. IDs are quoted strings (`"event:user.updated"`), so names
-    /// with `.` and `-` need nothing else; every string goes through
-    /// `dot_string`.
-    pub fn to_dot(&self) -> String {
-        let policy = self.policy;
-        let dashed: HashSet<&str> = self.uninvalidated_patterns().into_iter().collect();
-        let mut out = String::new();
-        let _ = writeln!(out, "digraph {} {{", dot_string(&policy.name));
-        out.push_str("    graph [rankdir=LR, fontname=\"Helvetica\"];\n");
-        out.push_str("    node [fontname=\"Helvetica\", fontsize=11];\n");
-        out.push_str("    edge [fontname=\"Helvetica\", fontsize=9];\n");
-        for node in &self.nodes {
-            let id = dot_string(&dot_id(node));
-            let attrs = match *node {
-                Node::Event { name } => {
-                    format!("label={}, shape=box, style=rounded", dot_string(name))
-                }
-                Node::Branch { field, .. } => format!(
-                    "label={}, shape=hexagon",
-                    dot_string(&format!("when {field} changes"))
-                ),
-                Node::Pattern { name } => {
-                    let mut attrs = format!(
-                        "label={}, shape=box",
-                        dot_label(&pattern_lines(policy, name))
-                    );
-                    if dashed.contains(name) {
-                        attrs.push_str(", style=dashed");
-                    }
-                    attrs
-                }
-                Node::Tag { name } => format!(
-                    "label={}, shape=parallelogram",
-                    dot_label(&[format!("tag {name}"), tag_text(policy, name).to_owned()])
-                ),
-            };
-            let _ = writeln!(out, "    {id} [{attrs}];");
-        }
-        for e in &self.edges {
-            let attrs = match e.kind {
-                EdgeKind::Invalidate | EdgeKind::WhenChanged | EdgeKind::InvalidateTag => "",
-                EdgeKind::Branch => " [style=dashed]",
-                EdgeKind::Cascade => " [label=\"cascade\"]",
-                EdgeKind::Member => " [style=dotted, arrowhead=none]",
-            };
-            let _ = writeln!(
-                out,
-                "    {} -> {}{attrs};",
-                dot_string(&dot_id(&self.nodes[e.from])),
-                dot_string(&dot_id(&self.nodes[e.to]))
-            );
-        }
-        out.push_str("}\n");
-        out
-    }
-
-    /// A Mermaid flowchart. Node IDs are made of `[a-z0-9_]` only, prefixed
-    /// by kind (`ev_`, `br_`, `pat_`, `tag_`: never a Mermaid keyword such as
-    /// `end`, never starting with the `o`/`x` of an edge head) and made
-    /// unique; labels are quoted and go through `mermaid_text`.
-    pub fn to_mermaid(&self) -> String {
-        let policy = self.policy;
-        let ids = mermaid_ids(&self.nodes);
-        let mut out = String::from("flowchart LR\n");
-        for (node, id) in self.nodes.iter().zip(&ids) {
-            let shape = match *node {
-                Node::Event { name } => format!("([\"{}\"])", mermaid_text(name)),
-                Node::Branch { field, .. } => {
-                    format!("{{{{\"when {} changes\"}}}}", mermaid_text(field))
-                }
-                Node::Pattern { name } => {
-                    format!("[\"{}\"]", mermaid_label(&pattern_lines(policy, name)))
-                }
-                Node::Tag { name } => format!(
-                    "[/\"{}\"/]",
-                    mermaid_label(&[format!("tag {name}"), tag_text(policy, name).to_owned()])
-                ),
-            };
-            let _ = writeln!(out, "    {id}{shape}");
-        }
-        for e in &self.edges {
-            let arrow = match e.kind {
-                EdgeKind::Invalidate | EdgeKind::WhenChanged | EdgeKind::InvalidateTag => "-->",
-                EdgeKind::Branch => "-.->",
-                EdgeKind::Cascade => "-->|cascade|",
-                EdgeKind::Member => "-.-",
-            };
-            let _ = writeln!(out, "    {} {arrow} {}", ids[e.from], ids[e.to]);
-        }
-        let uninvalidated: HashSet<&str> = self.uninvalidated_patterns().into_iter().collect();
-        let dashed: Vec<&str> = self
-            .nodes
-            .iter()
-            .zip(&ids)
-            .filter(|(n, _)| matches!(n, Node::Pattern { name } if uninvalidated.contains(name)))
-            .map(|(_, id)| id.as_str())
-            .collect();
-        if !dashed.is_empty() {
-            // Dashed, as in the DOT drawing: no event reaches these keys.
-            out.push_str("    classDef uninvalidated stroke-dasharray:4 4\n");
-            let _ = writeln!(out, "    class {} uninvalidated", dashed.join(","));
-        }
-        out
-    }
-}
-
-fn pattern_text<'a>(policy: &'a Policy, name: &str) -> &'a str {
-    policy.pattern(name).map_or("", |p| p.text.as_str())
-}
-
-fn tag_text<'a>(policy: &'a Policy, name: &str) -> &'a str {
-    policy.tags.get(name).map_or("", |t| t.key_text.as_str())
-}
-
-/// The DOT ID of a node, before quoting: kind, then name, so a pattern and a
-/// tag with the same name stay two nodes.
-fn dot_id(node: &Node) -> String {
-    match node {
-        Node::Event { name } => format!("event:{name}"),
-        Node::Branch { event, field } => format!("when:{event}:{field}"),
-        Node::Pattern { name } => format!("pattern:{name}"),
-        Node::Tag { name } => format!("tag:{name}"),
-    }
-}
-
-/// A pattern's label lines: name, key, and the first line of its
-/// description (at most 60 characters), if it has one.
-fn pattern_lines(policy: &Policy, name: &str) -> Vec<String> {
-    let mut lines = vec![name.to_owned(), pattern_text(policy, name).to_owned()];
-    let description = policy.pattern(name).and_then(|p| p.description.as_deref());
-    if let Some(line) = description.and_then(|d| d.lines().map(str::trim).find(|l| !l.is_empty())) {
-        lines.push(if line.chars().count() > DESCRIPTION_CHARS {
-            line.chars()
-                .take(DESCRIPTION_CHARS - 1)
-                .chain(['…'])
-                .collect()
-        } else {
-            line.to_owned()
-        });
-    }
-    lines
-}
-
-/// Longest description line drawn in a node: enough to say what the key is
-/// for without one node dwarfing the graph.
-const DESCRIPTION_CHARS: usize = 60;
-
-/// A multi-line DOT label, each line escaped on its own, joined by `\n`.
-fn dot_label(lines: &[String]) -> String {
-    let inner: Vec<String> = lines
-        .iter()
-        .map(|l| {
-            let q = dot_string(l);
-            q[1..q.len() - 1].to_owned()
-        })
-        .collect();
-    format!("\"{}\"", inner.join("\\n"))
-}
-
-/// A multi-line Mermaid label (without its quotes), joined by `<br/>`.
-fn mermaid_label(lines: &[String]) -> String {
-    lines
-        .iter()
-        .map(|l| mermaid_text(l))
-        .collect::<Vec<_>>()
-        .join("<br/>")
-}
-
-/// `text` as a DOT double-quoted string that Graphviz displays literally.
-///
-/// In a quoted string DOT itself only knows `\"`, but Graphviz then reads
-/// backslash escapes in labels (`\N` is the node name, `\l` a line break)
-/// and HTML entities (`&lt;`): a backslash becomes `\\` and `&` becomes
-/// `&amp;`, so neither can be reinterpreted. Line breaks become `\n` and
-/// other control characters spaces, so one statement stays on one line.
-/// (Only labels and IDs carry policy text: tooltips unescape differently
-/// across Graphviz versions, so the drawing sets none.)
-pub fn dot_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '&' => out.push_str("&amp;"),
-            '\n' => out.push_str("\\n"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// `text` for inside a double-quoted Mermaid label, displayed literally.
-///
-/// Mermaid has no backslash escapes: a `"` ends the label whatever precedes
-/// it, and labels are HTML (`<user_id>` would vanish as an unknown tag). Any
-/// character other than ASCII letters, digits, space and `_ . : / - * , + = @`
-/// becomes a Mermaid entity code (`#60;` for `<`), which Mermaid turns into
-/// the HTML character reference; line breaks become spaces.
-pub fn mermaid_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            c if c.is_ascii_alphanumeric() => out.push(c),
-            ' ' | '_' | '.' | ':' | '/' | '-' | '*' | ',' | '+' | '=' | '@' => out.push(c),
-            '\n' | '\r' | '\t' => out.push(' '),
-            c if c.is_control() => out.push(' '),
-            c => {
-                let _ = write!(out, "#{};", u32::from(c));
-            }
-        }
-    }
-    out
-}
-
-/// Mermaid IDs for `nodes`, in order: `ev_user_updated`, `br_user_updated_score`,
-/// `pat_user_stats`, `tag_user`. Anything outside `[a-z0-9_]` becomes `_`;
-/// when two names map to one ID (`user.updated` and `user_updated`), the later
-/// one gets `_2`, `_3`…
-fn mermaid_ids(nodes: &[Node]) -> Vec<String> {
-    let clean = |s: &str| -> String {
-        s.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '_'
-                }
-            })
-            .collect()
-    };
-    let mut taken = HashSet::new();
-    // The next suffix to try per base id: probing from `_2` each time would
-    // make many colliding names quadratic.
-    let mut next: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    nodes
-        .iter()
-        .map(|node| {
-            let base = match node {
-                Node::Event { name } => format!("ev_{}", clean(name)),
-                Node::Branch { event, field } => format!("br_{}__{}", clean(event), clean(field)),
-                Node::Pattern { name } => format!("pat_{}", clean(name)),
-                Node::Tag { name } => format!("tag_{}", clean(name)),
-            };
-            let mut id = base.clone();
-            let n = next.entry(base.clone()).or_insert(1);
-            while !taken.insert(id.clone()) {
-                *n += 1;
-                id = format!("{base}_{n}");
-            }
-            id
-        })
-        .collect()
 }
