@@ -7,7 +7,9 @@ use crate::diag::{self, Diagnostic, Severity, codes};
 use crate::lint::{self, LevelOverrides};
 use crate::load;
 use crate::policy;
-use crate::policy::model::Policy;
+use crate::policy::lock;
+use crate::policy::model::{Policy, Provenance};
+use crate::redis_directives;
 use crate::source::SourceFile;
 use std::path::Path;
 
@@ -53,7 +55,7 @@ pub fn load_policy(path: &Path) -> FileReport {
     if path.extension().is_some_and(|x| x == "json") {
         let name = path.display().to_string();
         match std::fs::read(path) {
-            Ok(bytes) => policy::from_lock::check_lock(&name, &bytes),
+            Ok(bytes) => check_lock(&name, &bytes),
             Err(err) => unreadable_file(name, &err),
         }
     } else {
@@ -169,6 +171,67 @@ pub fn check_bytes(name: &str, bytes: &[u8], options: &CheckOptions) -> FileRepo
         diagnostics.extend(lint_diags);
     }
     finish(source, diagnostics, false, policy)
+}
+
+/// Reads a `policy.lock.json` into the validated model. Never panics; every
+/// problem is a diagnostic with a span in the lock file.
+///
+/// `unreadable` is set when the file is not a lock this cachegen can read at
+/// all (not JSON, another format, a newer version); problems inside a lock
+/// are ordinary error diagnostics. As with `check_bytes`, a model may come
+/// back together with errors: callers use it only when there are none.
+pub fn check_lock(name: &str, bytes: &[u8]) -> FileReport {
+    let (source, loaded) = match load(name, bytes) {
+        Ok(loaded) => loaded,
+        Err(report) => return *report,
+    };
+    let mut diagnostics = loaded.diagnostics;
+    let Some(opened) = lock::read::open(&source, loaded.root, &mut diagnostics) else {
+        return finish(source, diagnostics, true, None);
+    };
+    // A lock with a part missing or mistyped stops here: lowering the rest
+    // would only add follow-on errors, worded for the policy file.
+    let lock::read::Opened {
+        json,
+        spans,
+        policy,
+    } = opened;
+    let Some(as_policy) = policy.filter(|_| !has_errors(&diagnostics)) else {
+        return finish(source, diagnostics, false, None);
+    };
+    let provenance = as_policy.provenance;
+    let mut policy = validate(
+        &source,
+        "policy",
+        as_policy.raw,
+        as_policy.spans,
+        &mut diagnostics,
+    );
+    if let Some(policy) = &mut policy {
+        if !has_errors(&diagnostics) {
+            // Everything the lock derives must be what the model derives.
+            let expected = lock_for(policy, &provenance);
+            diagnostics.extend(lock::read::compare(&expected, &json, &spans));
+        }
+        policy.provenance = Some(provenance);
+    }
+    finish(source, diagnostics, false, policy)
+}
+
+/// The lock of `policy`: the lock types, with every managed directive's
+/// `CONFIG GET` string from `redis_directives` (a later stage than the lock
+/// module, so they meet here). The renderer writes this, and `check_lock`
+/// compares a lock it read with it.
+pub fn lock_for(policy: &Policy, source: &Provenance) -> lock::Lock {
+    let config = redis_directives::managed_directives(policy)
+        .into_iter()
+        .map(|d| (d.name.to_owned(), d.config_get))
+        .collect();
+    lock::write::lock(policy, source, config)
+}
+
+fn has_errors(diagnostics: &[Diagnostic]) -> bool {
+    diagnostics.iter().any(|d| d.severity == Severity::Error)
 }
 
 /// Sorts the diagnostics and caps them at `diag::MAX_PER_FILE`.

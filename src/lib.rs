@@ -25,7 +25,7 @@ pub mod schema;
 pub mod source;
 pub mod verify;
 
-pub use check::{CheckOptions, FileReport, check_bytes, check_path, load_policy};
+pub use check::{CheckOptions, FileReport, check_bytes, check_lock, check_path, load_policy};
 /// The per-file cap, under the name it had before it moved to `diag`.
 pub use diag::MAX_PER_FILE as MAX_DIAGNOSTICS_PER_FILE;
 

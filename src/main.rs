@@ -440,15 +440,7 @@ fn diff(args: DiffArgs, format: Format, color: bool) -> Result<u8, String> {
 fn verify(args: VerifyArgs, format: Format, color: bool) -> Result<u8, String> {
     use cachegen::verify;
     let path = single_policy(args.policy)?;
-    let report = if path.extension().is_some_and(|x| x == "json") {
-        let name = path.display().to_string();
-        match std::fs::read(&path) {
-            Ok(bytes) => cachegen::policy::from_lock::check_lock(&name, &bytes),
-            Err(e) => return Err(format!("cannot read `{name}`: {e}")),
-        }
-    } else {
-        cachegen::check_path(&path, &CheckOptions::default())
-    };
+    let report = cachegen::load_policy(&path);
     if !usable_policy(&report, format, color)? {
         return Ok(2);
     }
