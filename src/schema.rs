@@ -81,7 +81,7 @@ fn map_error(
                     .with_span(span, "not a field here");
                     // Past the report cap the diagnostic is only counted, so
                     // skip the edit-distance search (hostile files have 100k+ keys).
-                    if diagnostics.len() >= crate::MAX_DIAGNOSTICS_PER_FILE {
+                    if diagnostics.len() >= crate::diag::MAX_PER_FILE {
                         diagnostics.push(d);
                         unknown.push(key_pointer);
                         continue;

@@ -1,4 +1,4 @@
-//! `policy::from_lock`: a policy.lock.json read back into the model gives the
+//! `check_lock`: a policy.lock.json read back into the model gives the
 //! same model (every generated file byte-identical, the lock included), its
 //! spans point into the lock, and a damaged or hostile lock gives diagnostics
 //! with a line and column, never a panic.
@@ -6,9 +6,9 @@
 mod support;
 
 use cachegen::FileReport;
+use cachegen::check_lock;
 use cachegen::diag::{Severity, codes};
 use cachegen::lint::levels::resolve as levels;
-use cachegen::policy::from_lock::check_lock;
 use cachegen::policy::model::Policy;
 use cachegen::render::redis_conf::managed_directives;
 use cachegen::render::{OutputFile, Templates};

@@ -54,15 +54,7 @@ pub struct Args {
 
 pub fn run(args: Args, global: &GlobalArgs) -> Result<u8, String> {
     let path = super::single_policy(args.policy)?;
-    let report = if path.extension().is_some_and(|x| x == "json") {
-        let name = path.display().to_string();
-        match std::fs::read(&path) {
-            Ok(bytes) => cachegen::policy::from_lock::check_lock(&name, &bytes),
-            Err(e) => return Err(format!("cannot read `{name}`: {e}")),
-        }
-    } else {
-        cachegen::check_path(&path, &cachegen::CheckOptions::default())
-    };
+    let report = cachegen::load_policy(&path);
     let Some(policy) = super::usable_policy(&report, global)? else {
         return Ok(2);
     };

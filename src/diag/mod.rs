@@ -6,6 +6,12 @@ pub mod codes;
 use crate::source::Span;
 pub use codes::Code;
 
+/// Most diagnostics reported per file. Past this a file is not a policy with
+/// mistakes but something else (generated junk, the wrong file), and printing
+/// tens of thousands of snippets only hides the first, useful ones. Here, not
+/// in the driver, because `schema` stops spending time on suggestions past it.
+pub const MAX_PER_FILE: usize = 500;
+
 /// How bad a finding is once levels and overrides are applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -12,11 +12,10 @@ pub mod lock;
 pub mod redis_conf;
 pub mod rust;
 
-use crate::policy::model::Policy;
+use crate::policy::model::{Policy, Provenance};
 use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// One generated file: a `/`-separated path relative to the policy's output
 /// directory, and its contents.
@@ -107,28 +106,22 @@ pub struct Origin {
 }
 
 impl Origin {
-    /// The origin of `policy` read from `source_name`. A model read back from
-    /// a lock file carries the policy file it was built from, and that wins:
-    /// the lock's own name and hash would make every header differ.
+    /// The origin of `policy` read from `source_name`
+    /// (`policy::lock::provenance`).
     pub fn new(policy: &Policy, source_name: &str, source_text: &str) -> Self {
-        if let Some(p) = &policy.provenance {
-            return Origin {
-                policy_name: policy.name.clone(),
-                file_name: p.file_name.clone(),
-                content_hash: p.sha256.clone(),
-            };
-        }
-        let file_name = Path::new(source_name)
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or(source_name)
-            .to_owned();
-        let digest = Sha256::digest(source_text.as_bytes());
-        let content_hash = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let source = crate::policy::lock::provenance(policy, source_name, source_text);
         Origin {
             policy_name: policy.name.clone(),
-            file_name,
-            content_hash,
+            file_name: source.file_name,
+            content_hash: source.sha256,
+        }
+    }
+
+    /// The policy file, as the lock records it.
+    pub fn provenance(&self) -> Provenance {
+        Provenance {
+            file_name: self.file_name.clone(),
+            sha256: self.content_hash.clone(),
         }
     }
 

@@ -1,0 +1,472 @@
+//! Owns the `policy.lock.json` format: the serde types below are its one
+//! definition, serialized to write the file and deserialized to read it.
+//!
+//! - `write`: the validated model → these types. The `CONFIG GET` strings
+//!   under `redis.config` come from `redis_directives`, a later stage than
+//!   `policy`, so the writer takes them as an argument and the pipeline
+//!   driver (`check::lock_for`) joins the two; `render::lock` only
+//!   serializes what that returns.
+//! - `read`: the file → these types (`de`, which reports every misfit with
+//!   its place instead of stopping at the first) → the policy file's raw
+//!   JSON form, which `schema` and `lower` validate like any policy, with a
+//!   span index that maps each raw pointer to where the lock holds the value.
+//!
+//! Serialization keeps field order (serde_json is built with
+//! `preserve_order`), so the order of the fields here is the file's.
+//! Enumerations are strings: reading hands them to `schema`, whose messages
+//! name the allowed values.
+
+mod de;
+pub mod read;
+pub mod write;
+
+use crate::policy::model::{
+    CacheLevel, EdgeProvider, PlaceholderType, Policy, Provenance, Strategy, ValueType, Visibility,
+};
+use indexmap::IndexMap;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Number;
+
+/// Identifies the file format; bump `LOCK_VERSION` on incompatible changes.
+pub const LOCK_FORMAT: &str = "cachegen-policy-lock";
+pub const LOCK_VERSION: u32 = 1;
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lock {
+    pub format: String,
+    pub version: u32,
+    pub generated_by: String,
+    pub policy: PolicySource,
+    pub ttl: TtlRules,
+    pub keys: Keys,
+    pub tags: IndexMap<String, Tag>,
+    pub invalidation: Invalidation,
+    pub edge: Option<Edge>,
+    pub redis: Redis,
+    pub cluster: Option<Cluster>,
+    pub client: Option<Client>,
+    pub targets: Option<Targets>,
+    pub warming: IndexMap<String, WarmTask>,
+    pub lint: Lint,
+}
+
+/// The policy file the lock was built from (`Provenance`).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySource {
+    pub name: String,
+    pub source: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TtlRules {
+    pub default_secs: Secs,
+    pub jitter_percent: Percent,
+    pub authenticated_cap_secs: Option<Secs>,
+    pub classes: IndexMap<String, Secs>,
+    pub max_staleness_secs: Option<ExactSecs>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Keys {
+    pub version_prefix: Option<String>,
+    pub previous_prefixes: Vec<String>,
+    pub max_value_size_bytes: Option<u64>,
+    pub placeholders: IndexMap<String, String>,
+    pub patterns: IndexMap<String, Pattern>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pattern {
+    pub pattern: String,
+    pub description: Option<String>,
+    /// Derived: the stored key's shape (`Policy::stored_shape`).
+    pub key: String,
+    /// Derived from `pattern`.
+    pub placeholders: Vec<Placeholder>,
+    pub hash_tag: Option<String>,
+    #[serde(rename = "type")]
+    pub value_type: String,
+    pub strategy: String,
+    /// `null`: never expires.
+    pub ttl: Option<TtlValue>,
+    pub ttl_class: Option<String>,
+    /// Whether the TTL is `ttl.default` because the pattern names none: the
+    /// staleness budget points there, not at the pattern.
+    pub ttl_from_default: bool,
+    pub jitter_percent: Percent,
+    pub authenticated: bool,
+    pub durable: bool,
+    pub queue: Option<String>,
+    pub refresh_when_remaining_percent: Option<Percent>,
+    pub tags: Vec<String>,
+    pub compress_above_bytes: Option<u64>,
+    pub stampede_lock: Option<StampedeLock>,
+    pub app_ttl_secs: Option<ExactSecs>,
+    pub max_staleness_secs: Option<ExactSecs>,
+    pub cardinality: Option<u64>,
+    pub value_size_bytes: Option<u64>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Placeholder {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: String,
+}
+
+/// An expiring TTL: the base before jitter, and the longest a client may
+/// set (derived).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TtlValue {
+    pub base_secs: u64,
+    pub max_secs: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StampedeLock {
+    pub prefix: String,
+    pub ttl_secs: Secs,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tag {
+    /// The set's key with the version prefix.
+    pub key: String,
+    pub ttl: Option<TtlValue>,
+    /// Derived: the patterns that list the tag.
+    pub members: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Invalidation {
+    pub cascade: IndexMap<String, Vec<String>>,
+    pub events: IndexMap<String, Event>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    pub params: Vec<String>,
+    pub invalidate: Vec<String>,
+    pub invalidate_tags: Vec<String>,
+    pub when_changed: IndexMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Edge {
+    pub provider: String,
+    pub zone: Option<String>,
+    pub routes: IndexMap<String, Route>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    pub path: Option<String>,
+    pub extensions: Vec<String>,
+    pub cache: String,
+    pub edge_ttl_secs: Option<Secs>,
+    pub browser_ttl_secs: Option<Secs>,
+    pub stale_while_revalidate_secs: Option<Secs>,
+    pub stale_if_error_secs: Option<Secs>,
+    pub vary: Vec<String>,
+    pub authenticated: bool,
+    /// The effective visibility, defaulted or not.
+    pub visibility: String,
+    pub immutable: bool,
+    pub headers: IndexMap<String, String>,
+    pub serves: Vec<String>,
+    pub max_staleness_secs: Option<ExactSecs>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Redis {
+    /// `major.minor`.
+    pub version: String,
+    /// Every managed directive as `CONFIG GET` reports it, which is what
+    /// `verify` compares a live server with.
+    pub config: IndexMap<String, String>,
+    pub cores: Option<u64>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cluster {
+    pub masters: u64,
+    pub replicas_per_master: u64,
+    pub node_timeout_ms: Millis,
+    pub require_full_coverage: Option<bool>,
+    pub kubernetes: Option<Kubernetes>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Kubernetes {
+    pub namespace: String,
+    pub name: String,
+    pub image: String,
+    pub memory_limit: String,
+    pub cpu: Option<String>,
+    pub storage: String,
+    pub storage_class: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Client {
+    pub max_retries_per_request: Option<u64>,
+    pub retry_backoff: Option<Backoff>,
+    pub cluster_retry_backoff: Option<Backoff>,
+    pub connect_timeout_ms: Option<Millis>,
+    pub command_timeout_ms: Option<Millis>,
+    pub keepalive_ms: Option<Millis>,
+    pub offline_queue: Option<bool>,
+    pub ready_check: Option<bool>,
+    pub reconnect_on_errors: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Backoff {
+    pub step_ms: Millis,
+    pub max_ms: Millis,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Targets {
+    pub overall_hit_ratio_percent: Option<Percent>,
+    pub cdn_hit_ratio_percent: Option<Percent>,
+    pub redis_hit_ratio_percent: Option<Percent>,
+    pub cached_latency_us: Option<Micros>,
+    pub availability_percent: Option<Percent>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WarmTask {
+    pub keys: Vec<String>,
+    pub on_startup: bool,
+    pub schedule: Option<String>,
+    pub limit: Option<u64>,
+    pub description: Option<String>,
+}
+
+/// Rule codes by level, in the policy's order within each level.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lint {
+    pub allow: Vec<String>,
+    pub warn: Vec<String>,
+    pub deny: Vec<String>,
+}
+
+// Units. The lock writes plain numbers; the type says which unit the policy
+// file spells them in when the lock is read back (`300` → `300s`).
+
+/// Whole seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secs(pub u64);
+
+/// Milliseconds, for the settings the policy gives in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Millis(pub u64);
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Micros(pub u64);
+
+/// Seconds that may have up to six decimals (`1.5`): staleness limits and
+/// in-process TTLs, which the policy allows finer than a second. Whole
+/// seconds are an integer, like every other `_secs`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct ExactSecs(pub Number);
+
+/// A number of percent (`99.9`), exact to the two decimals the format allows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct Percent(pub Number);
+
+/// Reads a JSON number through `deserialize_f64`, so that a reader that
+/// knows the wanted type (`de`) can name it when the value is something else.
+fn number<'de, D: Deserializer<'de>>(d: D, expecting: &'static str) -> Result<Number, D::Error> {
+    struct Visit(&'static str);
+    impl serde::de::Visitor<'_> for Visit {
+        type Value = Number;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Number, E> {
+            Ok(v.into())
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Number, E> {
+            Ok(v.into())
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Number, E> {
+            Number::from_f64(v).ok_or_else(|| E::custom("not a finite number"))
+        }
+    }
+    d.deserialize_f64(Visit(expecting))
+}
+
+impl<'de> Deserialize<'de> for ExactSecs {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        number(
+            d,
+            "a number of seconds, at least 0, with at most six decimals",
+        )
+        .map(ExactSecs)
+    }
+}
+
+impl<'de> Deserialize<'de> for Percent {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        number(d, "a number (percent)").map(Percent)
+    }
+}
+
+/// How the policy file spells an enumeration value; the lock writes the
+/// same. A test reads every spelling back through the policy file's own
+/// deserializer, so the two cannot drift apart.
+pub trait Spelling: Copy {
+    fn spelling(self) -> &'static str;
+}
+
+/// The policy file's spelling of `value` (`CacheAside` → `cache-aside`).
+pub fn spelling<T: Spelling>(value: T) -> &'static str {
+    value.spelling()
+}
+
+impl Spelling for PlaceholderType {
+    fn spelling(self) -> &'static str {
+        match self {
+            PlaceholderType::Int => "int",
+            PlaceholderType::Uuid => "uuid",
+            PlaceholderType::Slug => "slug",
+            PlaceholderType::Token => "token",
+            PlaceholderType::Md5 => "md5",
+        }
+    }
+}
+
+impl Spelling for ValueType {
+    fn spelling(self) -> &'static str {
+        match self {
+            ValueType::String => "string",
+            ValueType::Hash => "hash",
+            ValueType::List => "list",
+            ValueType::Set => "set",
+            ValueType::Zset => "zset",
+            ValueType::Stream => "stream",
+        }
+    }
+}
+
+impl Spelling for Strategy {
+    fn spelling(self) -> &'static str {
+        match self {
+            Strategy::CacheAside => "cache-aside",
+            Strategy::WriteThrough => "write-through",
+            Strategy::WriteBehind => "write-behind",
+            Strategy::RefreshAhead => "refresh-ahead",
+            Strategy::Primary => "primary",
+        }
+    }
+}
+
+impl Spelling for EdgeProvider {
+    fn spelling(self) -> &'static str {
+        match self {
+            EdgeProvider::Cloudflare => "cloudflare",
+        }
+    }
+}
+
+impl Spelling for CacheLevel {
+    fn spelling(self) -> &'static str {
+        match self {
+            CacheLevel::Standard => "standard",
+            CacheLevel::Aggressive => "aggressive",
+            CacheLevel::Bypass => "bypass",
+        }
+    }
+}
+
+impl Spelling for Visibility {
+    fn spelling(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Private => "private",
+        }
+    }
+}
+
+/// The policy file a model comes from: the one it was read back from a lock
+/// with, else `source_name` (without directories) and the sha256 of its
+/// text. Every generated header and the lock's `policy` block say this.
+pub fn provenance(policy: &Policy, source_name: &str, source_text: &str) -> Provenance {
+    use sha2::{Digest, Sha256};
+    if let Some(p) = &policy.provenance {
+        // The lock's own name and hash would make every rebuilt file differ.
+        return p.clone();
+    }
+    let file_name = std::path::Path::new(source_name)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(source_name)
+        .to_owned();
+    let digest = Sha256::digest(source_text.as_bytes());
+    Provenance {
+        file_name,
+        sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::de::DeserializeOwned;
+
+    fn reads_back<T: Spelling + DeserializeOwned + PartialEq + std::fmt::Debug>(all: &[T]) {
+        for &v in all {
+            let back: T = serde_json::from_value(spelling(v).into()).expect("a policy spelling");
+            assert_eq!(back, v);
+        }
+    }
+
+    #[test]
+    fn spellings_are_the_policy_files() {
+        use PlaceholderType as P;
+        reads_back(&[P::Int, P::Uuid, P::Slug, P::Token, P::Md5]);
+        use ValueType as V;
+        reads_back(&[V::String, V::Hash, V::List, V::Set, V::Zset, V::Stream]);
+        use Strategy as S;
+        reads_back(&[
+            S::CacheAside,
+            S::WriteThrough,
+            S::WriteBehind,
+            S::RefreshAhead,
+            S::Primary,
+        ]);
+        reads_back(&[EdgeProvider::Cloudflare]);
+        use CacheLevel as C;
+        reads_back(&[C::Standard, C::Aggressive, C::Bypass]);
+        reads_back(&[Visibility::Public, Visibility::Private]);
+    }
+}

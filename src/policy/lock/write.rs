@@ -1,0 +1,285 @@
+//! Owns building the lock types from the validated model: every value
+//! resolved to seconds, bytes and plain numbers, defaults filled in. Every
+//! value is a function of the model, because reading a lock compares what it
+//! holds with what this builds from the model read back.
+
+use super::*;
+use crate::keys::Segment;
+use crate::load::units::{Duration, MemorySize};
+use crate::policy::model::{self, LintLevel, Ttl};
+use crate::policy::raw;
+
+/// What the lock records that later stages derive from the model: every
+/// managed directive with its `CONFIG GET` string (`redis_directives`) and
+/// the level of each rule the `lint:` section names (`lint::levels`).
+pub struct Derived {
+    pub config: IndexMap<String, String>,
+    pub lint_levels: IndexMap<&'static str, LintLevel>,
+}
+
+/// The lock of `policy` built from `source`, with what later stages derived.
+pub fn lock(policy: &Policy, source: &Provenance, derived: Derived) -> Lock {
+    let Derived {
+        config,
+        lint_levels,
+    } = derived;
+    let redis = &policy.redis;
+    Lock {
+        format: LOCK_FORMAT.into(),
+        version: LOCK_VERSION,
+        generated_by: format!(
+            "cachegen from policy `{}` ({}); do not edit",
+            policy.name, source.file_name
+        ),
+        policy: PolicySource {
+            name: policy.name.clone(),
+            source: source.file_name.clone(),
+            sha256: source.sha256.clone(),
+        },
+        ttl: TtlRules {
+            default_secs: secs(policy.ttl.default),
+            jitter_percent: percent(policy.ttl.jitter),
+            authenticated_cap_secs: policy.ttl.authenticated_cap.map(secs),
+            classes: policy
+                .ttl
+                .classes
+                .iter()
+                .map(|(k, v)| (k.clone(), secs(*v)))
+                .collect(),
+            max_staleness_secs: policy.ttl.max_staleness.and_then(exact_secs),
+        },
+        keys: Keys {
+            version_prefix: policy.keys.version_prefix.clone(),
+            previous_prefixes: policy.keys.previous_prefixes.clone(),
+            max_value_size_bytes: bytes(policy.keys.max_value_size),
+            placeholders: policy
+                .keys
+                .placeholders
+                .iter()
+                .map(|(k, v)| (k.clone(), spelling(*v).into()))
+                .collect(),
+            patterns: policy
+                .keys
+                .patterns
+                .values()
+                .map(|p| (p.name.clone(), pattern(policy, p)))
+                .collect(),
+        },
+        tags: policy
+            .tags
+            .values()
+            .map(|t| {
+                let tag = Tag {
+                    key: policy.stored_shape("", &t.key, None),
+                    ttl: ttl(t.ttl),
+                    members: t.members.clone(),
+                };
+                (t.name.clone(), tag)
+            })
+            .collect(),
+        invalidation: Invalidation {
+            cascade: policy.cascade.clone(),
+            events: policy
+                .events
+                .values()
+                .map(|e| {
+                    let event = Event {
+                        params: e.params.clone(),
+                        invalidate: e.invalidate.clone(),
+                        invalidate_tags: e.invalidate_tags.clone(),
+                        when_changed: e.when_changed.clone(),
+                    };
+                    (e.name.clone(), event)
+                })
+                .collect(),
+        },
+        edge: policy.edge.as_ref().map(|edge| Edge {
+            provider: spelling(edge.provider).into(),
+            zone: edge.zone.clone(),
+            routes: edge
+                .routes
+                .values()
+                .map(|r| (r.name.clone(), route(r)))
+                .collect(),
+        }),
+        redis: Redis {
+            version: format!("{}.{}", redis.version.0, redis.version.1),
+            config,
+            cores: redis.cores.map(u64::from),
+        },
+        cluster: policy.cluster.as_ref().map(|c| Cluster {
+            masters: c.masters.into(),
+            replicas_per_master: c.replicas_per_master.into(),
+            node_timeout_ms: millis(c.node_timeout),
+            require_full_coverage: c.require_full_coverage,
+            kubernetes: c.kubernetes.as_ref().map(|k| Kubernetes {
+                namespace: k.namespace.clone(),
+                name: k.name.clone(),
+                image: k.image.clone(),
+                memory_limit: k.memory_limit.clone(),
+                cpu: k.cpu.clone(),
+                storage: k.storage.clone(),
+                storage_class: k.storage_class.clone(),
+            }),
+        }),
+        client: policy.client.as_ref().map(client),
+        targets: policy.targets.as_ref().map(|t| Targets {
+            overall_hit_ratio_percent: t.overall_hit_ratio.map(percent),
+            cdn_hit_ratio_percent: t.cdn_hit_ratio.map(percent),
+            redis_hit_ratio_percent: t.redis_hit_ratio.map(percent),
+            cached_latency_us: t.cached_latency.map(|d| Micros(d.as_micros())),
+            availability_percent: t.availability.map(percent),
+        }),
+        warming: policy
+            .warming
+            .values()
+            .map(|w| {
+                let task = WarmTask {
+                    keys: w.keys.clone(),
+                    on_startup: w.on_startup,
+                    schedule: w.schedule.clone(),
+                    limit: w.limit.map(u64::from),
+                    description: w.description.clone(),
+                };
+                (w.name.clone(), task)
+            })
+            .collect(),
+        lint: Lint {
+            allow: lint_level(&lint_levels, LintLevel::Allow),
+            warn: lint_level(&lint_levels, LintLevel::Warn),
+            deny: lint_level(&lint_levels, LintLevel::Deny),
+        },
+    }
+}
+
+fn pattern(policy: &Policy, p: &model::KeyPattern) -> Pattern {
+    Pattern {
+        pattern: p.text.clone(),
+        description: p.description.clone(),
+        key: policy.stored_shape("", &p.segments, p.hash_tag),
+        placeholders: p
+            .segments
+            .iter()
+            .filter_map(|s| match s {
+                Segment::Placeholder { name, ty } => Some(Placeholder {
+                    name: name.clone(),
+                    ty: spelling(*ty).into(),
+                }),
+                Segment::Literal(_) => None,
+            })
+            .collect(),
+        hash_tag: p.hash_tag_text(),
+        value_type: spelling(p.value_type).into(),
+        strategy: spelling(p.strategy).into(),
+        ttl: ttl(p.ttl),
+        ttl_class: p.ttl_class.clone(),
+        ttl_from_default: policy.written_span(&p.pointer, "ttl").is_none(),
+        jitter_percent: percent(p.jitter),
+        authenticated: p.authenticated,
+        durable: p.durable,
+        queue: p.queue.clone(),
+        refresh_when_remaining_percent: p.refresh_when_remaining.map(percent),
+        tags: p.tags.clone(),
+        compress_above_bytes: bytes(p.compress_above),
+        stampede_lock: p.stampede_lock.as_ref().map(|l| StampedeLock {
+            prefix: l.prefix.clone(),
+            ttl_secs: secs(l.ttl),
+        }),
+        app_ttl_secs: p.app_ttl.and_then(exact_secs),
+        max_staleness_secs: p.max_staleness.and_then(exact_secs),
+        cardinality: p.cardinality,
+        value_size_bytes: bytes(p.value_size),
+    }
+}
+
+fn route(r: &model::Route) -> Route {
+    Route {
+        path: r.path.clone(),
+        extensions: r.extensions.clone(),
+        cache: spelling(r.cache).into(),
+        edge_ttl_secs: r.edge_ttl.map(secs),
+        browser_ttl_secs: r.browser_ttl.map(secs),
+        stale_while_revalidate_secs: r.stale_while_revalidate.map(secs),
+        stale_if_error_secs: r.stale_if_error.map(secs),
+        vary: r.vary.clone(),
+        authenticated: r.authenticated,
+        visibility: spelling(r.visibility).into(),
+        immutable: r.immutable,
+        headers: r.headers.clone(),
+        serves: r.serves.clone(),
+        max_staleness_secs: r.max_staleness.and_then(exact_secs),
+    }
+}
+
+fn client(c: &raw::Client) -> Client {
+    let backoff = |b: &Option<raw::Backoff>| {
+        b.as_ref().map(|b| Backoff {
+            step_ms: millis(b.step),
+            max_ms: millis(b.max),
+        })
+    };
+    Client {
+        max_retries_per_request: c.max_retries_per_request.map(u64::from),
+        retry_backoff: backoff(&c.retry_backoff),
+        cluster_retry_backoff: backoff(&c.cluster_retry_backoff),
+        connect_timeout_ms: c.connect_timeout.map(millis),
+        command_timeout_ms: c.command_timeout.map(millis),
+        keepalive_ms: c.keepalive.map(millis),
+        offline_queue: c.offline_queue,
+        ready_check: c.ready_check,
+        reconnect_on_errors: c.reconnect_on_errors.clone(),
+    }
+}
+
+/// Rule codes at `level`, in the policy's order.
+fn lint_level(levels: &IndexMap<&'static str, LintLevel>, level: LintLevel) -> Vec<String> {
+    levels
+        .iter()
+        .filter(|(_, l)| **l == level)
+        .map(|(code, _)| (*code).to_owned())
+        .collect()
+}
+
+fn secs(d: Duration) -> Secs {
+    Secs(d.as_secs())
+}
+
+fn millis(d: Duration) -> Millis {
+    Millis(d.as_millis())
+}
+
+fn bytes(m: Option<MemorySize>) -> Option<u64> {
+    m.map(MemorySize::bytes)
+}
+
+fn ttl(t: Ttl) -> Option<TtlValue> {
+    match t {
+        Ttl::Expires { base, max } => Some(TtlValue {
+            base_secs: base.as_secs(),
+            max_secs: max.as_secs(),
+        }),
+        Ttl::Never => None,
+    }
+}
+
+/// A fraction of a second is written as decimals of the microseconds
+/// (`1500ms` → `1.5`), which reads back exactly (`read`) for anything
+/// shorter than 31 years.
+fn exact_secs(d: Duration) -> Option<ExactSecs> {
+    if d.is_whole_seconds() {
+        return Some(ExactSecs(d.as_secs().into()));
+    }
+    let micros = d.as_micros();
+    let text = format!("{}.{:06}", micros / 1_000_000, micros % 1_000_000);
+    let number = text.trim_end_matches('0').parse::<f64>().ok()?;
+    Number::from_f64(number).map(ExactSecs)
+}
+
+fn percent(p: crate::load::units::Percent) -> Percent {
+    let bp = p.basis_points();
+    Percent(if bp.is_multiple_of(100) {
+        (bp / 100).into()
+    } else {
+        Number::from_f64(f64::from(bp) / 100.0).expect("a finite ratio")
+    })
+}
