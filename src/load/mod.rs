@@ -563,7 +563,7 @@ impl SpanIndex {
 
     /// Records the spans of `pointer`. For indexes whose pointers are not the
     /// file's own: a lock file read back into policy-file pointers
-    /// (`policy::from_lock`) maps each of them to where the lock holds it.
+    /// (`policy::lock::read`) maps each of them to where the lock holds it.
     pub fn insert(&mut self, pointer: String, value: Span, key: Option<Span>) {
         self.spans.insert(pointer, (value, key));
     }
