@@ -1,0 +1,205 @@
+//! Owns the key half of the Rust module's context: typed parameters per
+//! placeholder, the classifier's segment tables and each pattern's builder,
+//! all laid out from the one stored-key layout (`Policy::stored_key`).
+
+use super::*;
+
+pub(super) fn type_name(ty: PlaceholderType) -> &'static str {
+    match ty {
+        PlaceholderType::Int => "int",
+        PlaceholderType::Uuid => "uuid",
+        PlaceholderType::Slug => "slug",
+        PlaceholderType::Token => "token",
+        PlaceholderType::Md5 => "md5",
+    }
+}
+
+pub(super) fn kind_variant(ty: PlaceholderType) -> &'static str {
+    match ty {
+        PlaceholderType::Int => "Int",
+        PlaceholderType::Uuid => "Uuid",
+        PlaceholderType::Slug => "Slug",
+        PlaceholderType::Token => "Token",
+        PlaceholderType::Md5 => "Md5",
+    }
+}
+
+pub(super) fn param(name: &str, ty: PlaceholderType) -> Param {
+    let doc = match ty {
+        PlaceholderType::Int => format!("{}: int.", code(name)),
+        _ => format!(
+            "{}: {}, must match {}.",
+            code(name),
+            type_name(ty),
+            code(keys::type_regex(ty))
+        ),
+    };
+    Param {
+        name: name.to_owned(),
+        ident: ident(name),
+        rust_type: if ty == PlaceholderType::Int {
+            "u64"
+        } else {
+            "&str"
+        },
+        kind: kind_variant(ty),
+        doc,
+    }
+}
+
+pub(super) fn segment_params(segments: &[Segment]) -> Vec<Param> {
+    segments
+        .iter()
+        .filter_map(|s| match s {
+            Segment::Placeholder { name, ty } => Some(param(name, *ty)),
+            Segment::Literal(_) => None,
+        })
+        .collect()
+}
+
+pub(super) fn segment_items(segments: &[Segment]) -> Vec<SegmentItem> {
+    segments
+        .iter()
+        .map(|s| match s {
+            Segment::Literal(t) => SegmentItem {
+                literal: Some(rust_str(t)),
+                placeholder: None,
+                kind: None,
+            },
+            Segment::Placeholder { name, ty } => SegmentItem {
+                literal: None,
+                placeholder: Some(rust_str(name)),
+                kind: Some(kind_variant(*ty)),
+            },
+        })
+        .collect()
+}
+
+/// The key text in two forms, from the one stored layout
+/// (`Policy::stored_key`): a doc shape (`v2:{user:<user_id>}:profile`) and an
+/// expression building it. `before` precedes the version prefix (a lock
+/// prefix).
+pub(super) fn key_forms(
+    policy: &Policy,
+    before: &str,
+    segments: &[Segment],
+    hash_tag: Option<(usize, usize)>,
+) -> (String, KeyExpr) {
+    let esc = |s: &str| s.replace('{', "{{").replace('}', "}}");
+    let pieces = policy.stored_key(before, segments, hash_tag);
+    let shape = policy.stored_shape(before, segments, hash_tag);
+    let mut format = String::new();
+    let mut args = Vec::new();
+    for piece in &pieces {
+        match piece {
+            KeyPiece::Text(t) => format.push_str(&esc(t)),
+            KeyPiece::Placeholder { name, .. } => {
+                let id = ident(name);
+                // Raw identifiers cannot be inlined in a format string.
+                if id.starts_with("r#") {
+                    format.push_str("{}");
+                    args.push(id);
+                } else {
+                    format.push_str(&format!("{{{id}}}"));
+                }
+            }
+        }
+    }
+    let key = match pieces.as_slice() {
+        [] | [KeyPiece::Text(_)] => KeyExpr {
+            format: false,
+            single: None,
+            literal: rust_str(&shape),
+            args: Vec::new(),
+        },
+        pieces => KeyExpr {
+            format: true,
+            single: match pieces {
+                [KeyPiece::Placeholder { name, .. }] => Some(ident(name)),
+                _ => None,
+            },
+            literal: rust_str(&format),
+            args,
+        },
+    };
+    (shape, key)
+}
+
+/// The hash tag as rendered: only cluster policies put braces in keys.
+pub(super) fn effective_hash_tag(policy: &Policy, p: &KeyPattern) -> Option<(usize, usize)> {
+    p.hash_tag
+        .filter(|&(s, e)| policy.is_cluster() && s < e && e <= p.segments.len())
+}
+
+pub(super) fn pattern_item(policy: &Policy, p: &KeyPattern) -> PatternItem {
+    let params = segment_params(&p.segments);
+    let (shape, key) = key_forms(policy, "", &p.segments, p.hash_tag);
+    let id = rust_idents::pattern(&p.name);
+    let ttl_ident = id.ttl_fn;
+    let (ttl, ttl_doc) = match p.ttl {
+        Ttl::Expires { base, max } => {
+            let item = TtlItem {
+                base_const: id.ttl_const,
+                max_const: id.max_ttl_const,
+                base_secs: base.as_secs(),
+                max_secs: max.as_secs(),
+                jitter_basis_points: p.jitter.basis_points(),
+            };
+            let mut doc = format!(
+                "TTL {} s ({base}), at most {} s with {} jitter",
+                item.base_secs, item.max_secs, p.jitter
+            );
+            if p.authenticated
+                && let Some(cap) = policy.ttl.authenticated_cap
+            {
+                doc.push_str(&format!(" (authenticated: capped at {cap})"));
+            }
+            doc.push_str(&format!(": draw one with `{ttl_ident}`."));
+            (Some(item), doc)
+        }
+        Ttl::Never => (None, "No TTL: the key never expires.".to_owned()),
+    };
+    let mut doc_lines = vec![format!(
+        "Key of pattern {}: {}.",
+        code(&p.name),
+        code(&shape)
+    )];
+    if let Some(d) = &p.description {
+        doc_lines.push(String::new());
+        doc_lines.push(format!("Policy description: {}", doc_text(d)));
+    }
+    doc_lines.push(String::new());
+    doc_lines.push(ttl_doc.clone());
+    if !p.tags.is_empty() {
+        let tags: Vec<String> = p.tags.iter().map(|t| code(t)).collect();
+        doc_lines.push(format!("Member of tag sets {}.", tags.join(", ")));
+    }
+    let lock = p.stampede_lock.as_ref().map(|l| {
+        let (lock_shape, lock_key) = key_forms(policy, &l.prefix, &p.segments, p.hash_tag);
+        LockItem {
+            ident: id.lock_builder,
+            prefix: rust_str(&l.prefix),
+            ttl_const: id.lock_ttl_const,
+            ttl_secs: l.ttl.as_secs(),
+            key: lock_key,
+            shape: lock_shape,
+        }
+    });
+    PatternItem {
+        name: p.name.clone(),
+        name_literal: rust_str(&p.name),
+        ident: id.builder,
+        variant: id.variant,
+        shape,
+        doc_lines,
+        unchecked_params: params.iter().any(|x| x.rust_type != "u64"),
+        params,
+        key,
+        segments: segment_items(&p.segments),
+        hash_tag: effective_hash_tag(policy, p),
+        ttl_ident,
+        ttl,
+        ttl_doc,
+        lock,
+    }
+}
