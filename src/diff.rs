@@ -15,55 +15,113 @@ use std::fmt::Write;
 /// Version of the `diff --format json` document. Bump on incompatible changes.
 pub const JSON_VERSION: u32 = 1;
 
-/// Kinds of change, for grouping and for `--fail-on`.
+/// Kinds of change, for grouping and for `--fail-on`. What each one means
+/// is `about`, which is also the command line's help for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Category {
-    /// A TTL of a key pattern, tag set or route changed.
     Ttl,
-    /// A worst-case staleness budget changed.
     Staleness,
-    /// A key pattern, route, event or tag set was added.
     Added,
-    /// A key pattern, route, event or tag set was removed.
     Removed,
-    /// A key shape or the version prefix changed: existing keys are orphaned.
     Keys,
-    /// What an event purges changed.
     Invalidation,
-    /// What the edge caches changed (a route's match, cache level, visibility).
     Edge,
-    /// A managed Redis directive changed.
     Directive,
-    /// A changed directive cannot be applied at runtime (restart needed).
     Restart,
-    /// Cluster masters, replicas or settings changed.
     Topology,
-    /// The expected memory use changed.
     Memory,
 }
 
 impl Category {
+    pub const ALL: [Category; 11] = [
+        Category::Ttl,
+        Category::Staleness,
+        Category::Added,
+        Category::Removed,
+        Category::Keys,
+        Category::Invalidation,
+        Category::Edge,
+        Category::Directive,
+        Category::Restart,
+        Category::Topology,
+        Category::Memory,
+    ];
+
     /// Whether `--fail-on self` fails on a change of `kind`. A change that
     /// needs a restart is a directive change too, so `directive` selects it.
     pub fn selects(self, kind: Category) -> bool {
         self == kind || (self == Category::Directive && kind == Category::Restart)
     }
 
-    pub fn title(self) -> &'static str {
+    /// The name (as in JSON and `--fail-on`), the Markdown section title,
+    /// and what a change of this kind is.
+    fn facts(self) -> (&'static str, &'static str, &'static str) {
         match self {
-            Category::Ttl => "TTLs",
-            Category::Staleness => "Staleness budgets",
-            Category::Added => "Added",
-            Category::Removed => "Removed",
-            Category::Keys => "Key shapes",
-            Category::Invalidation => "Invalidation",
-            Category::Edge => "Edge caching",
-            Category::Directive => "Redis directives",
-            Category::Restart => "Needs a restart",
-            Category::Topology => "Cluster topology",
-            Category::Memory => "Memory budget",
+            Category::Ttl => (
+                "ttl",
+                "TTLs",
+                "A TTL of a key pattern, tag set or route changed",
+            ),
+            Category::Staleness => (
+                "staleness",
+                "Staleness budgets",
+                "A worst-case staleness budget changed",
+            ),
+            Category::Added => (
+                "added",
+                "Added",
+                "A key pattern, route, event or tag set was added",
+            ),
+            Category::Removed => (
+                "removed",
+                "Removed",
+                "A key pattern, route, event or tag set was removed",
+            ),
+            Category::Keys => (
+                "keys",
+                "Key shapes",
+                "A key shape or the version prefix changed: existing keys are orphaned",
+            ),
+            Category::Invalidation => (
+                "invalidation",
+                "Invalidation",
+                "What an event purges changed",
+            ),
+            Category::Edge => (
+                "edge",
+                "Edge caching",
+                "What the edge caches changed (a route's match, cache level, visibility)",
+            ),
+            Category::Directive => (
+                "directive",
+                "Redis directives",
+                "A managed Redis directive changed",
+            ),
+            Category::Restart => (
+                "restart",
+                "Needs a restart",
+                "A changed directive cannot be applied at runtime (restart needed)",
+            ),
+            Category::Topology => (
+                "topology",
+                "Cluster topology",
+                "Cluster masters, replicas or settings changed",
+            ),
+            Category::Memory => ("memory", "Memory budget", "The expected memory use changed"),
         }
+    }
+
+    pub fn name(self) -> &'static str {
+        self.facts().0
+    }
+
+    pub fn title(self) -> &'static str {
+        self.facts().1
+    }
+
+    pub fn about(self) -> &'static str {
+        self.facts().2
     }
 }
 

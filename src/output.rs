@@ -8,16 +8,46 @@ use crate::lint::registry;
 use crate::source::SourceFile;
 use serde_json::{Value, json};
 
+/// The formats checked reports print in (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Human,
     Json,
     Sarif,
     Github,
-    /// JUnit XML, for CI systems that show test results.
     Junit,
-    /// Markdown, for pull-request comments.
     Markdown,
+}
+
+impl Format {
+    pub const ALL: [Format; 6] = [
+        Format::Human,
+        Format::Json,
+        Format::Sarif,
+        Format::Github,
+        Format::Junit,
+        Format::Markdown,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Human => "human",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Github => "github",
+            Format::Junit => "junit",
+            Format::Markdown => "markdown",
+        }
+    }
+
+    /// What a format is for, where its name does not say.
+    pub fn about(self) -> Option<&'static str> {
+        match self {
+            Format::Junit => Some("JUnit XML, for CI systems that show test results"),
+            Format::Markdown => Some("Markdown, for pull-request comments"),
+            _ => None,
+        }
+    }
 }
 
 /// Version of the `--format json` envelope. Bump on incompatible changes.

@@ -187,6 +187,29 @@ fn no_stage_uses_a_later_stage() {
     );
 }
 
+/// Command-line parsing is the binary's job (ripgrep's rule: flags stay out
+/// of the library); library enums describe their values for `cli::choices`.
+#[test]
+fn the_library_does_not_use_clap() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    library_files(&src, &mut files);
+    let mut found = Vec::new();
+    for path in &files {
+        let relative = path.strip_prefix(&src).expect("under src/");
+        if relative == Path::new("main.rs") || relative.starts_with("cli") {
+            continue;
+        }
+        let text = std::fs::read_to_string(path).expect("read source");
+        for (n, line) in text.lines().enumerate() {
+            if line.contains("clap::") || line.contains("use clap") {
+                found.push(format!("src/{}:{}", relative.display(), n + 1));
+            }
+        }
+    }
+    assert!(found.is_empty(), "clap in the library: {found:?}");
+}
+
 #[test]
 fn a_back_edge_is_found_with_its_line() {
     let text = "//! doc\nuse crate::diag::Diagnostic;\nuse crate::{source::Span, render::acl};\n";

@@ -24,10 +24,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, global: &GlobalArgs) -> Result<u8, String> {
-    let report = cachegen::check_path(
-        &super::single_policy(args.policy)?,
-        &cachegen::CheckOptions::default(),
-    );
+    let report = super::check_single(args.policy)?;
     let Some(policy) = super::usable_policy(&report, global)? else {
         return Ok(2);
     };

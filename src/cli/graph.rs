@@ -10,31 +10,16 @@ pub struct Args {
     policy: Option<PathBuf>,
     /// The graph language to print. (`--format` stays the format of the
     /// diagnostics shown when the policy has errors.)
-    #[arg(long, value_enum, default_value_t = SyntaxArg::Mermaid)]
-    syntax: SyntaxArg,
-}
-
-/// `--syntax`: the library's `graph::Syntax` as a command-line choice.
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum SyntaxArg {
-    /// A Mermaid flowchart (renders in GitHub Markdown).
-    Mermaid,
-    /// Graphviz DOT (`dot -Tsvg`).
-    Dot,
+    #[arg(long, default_value = "mermaid",
+          value_parser = super::choices(&Syntax::ALL, |s| (s.name(), Some(s.about()))))]
+    syntax: Syntax,
 }
 
 pub fn run(args: Args, global: &GlobalArgs) -> Result<u8, String> {
-    let report = cachegen::check_path(
-        &super::single_policy(args.policy)?,
-        &cachegen::CheckOptions::default(),
-    );
+    let report = super::check_single(args.policy)?;
     let Some(policy) = super::usable_policy(&report, global)? else {
         return Ok(2);
     };
-    let syntax = match args.syntax {
-        SyntaxArg::Mermaid => Syntax::Mermaid,
-        SyntaxArg::Dot => Syntax::Dot,
-    };
-    print(&Graph::new(policy).render(syntax))?;
+    print(&Graph::new(policy).render(args.syntax))?;
     Ok(0)
 }

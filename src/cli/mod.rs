@@ -17,6 +17,7 @@ use cachegen::lint::{LevelOverrides, registry};
 use cachegen::output::{self, Format};
 use cachegen::policy::model::LintLevel;
 use cachegen::{CheckOptions, FileReport};
+use clap::builder::TypedValueParser as _;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -24,8 +25,9 @@ use std::path::{Path, PathBuf};
 #[derive(clap::Args)]
 pub struct GlobalArgs {
     /// Output format for diagnostics.
-    #[arg(long, global = true, value_enum, default_value_t = FormatArg::Human)]
-    format: FormatArg,
+    #[arg(long, global = true, default_value = "human",
+          value_parser = choices(&Format::ALL, |f| (f.name(), f.about())))]
+    format: Format,
     /// Colour in human output.
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
     color: Color,
@@ -33,14 +35,7 @@ pub struct GlobalArgs {
 
 impl GlobalArgs {
     pub fn format(&self) -> Format {
-        match self.format {
-            FormatArg::Human => Format::Human,
-            FormatArg::Json => Format::Json,
-            FormatArg::Sarif => Format::Sarif,
-            FormatArg::Github => Format::Github,
-            FormatArg::Junit => Format::Junit,
-            FormatArg::Markdown => Format::Markdown,
-        }
+        self.format
     }
 
     pub fn color(&self) -> bool {
@@ -54,17 +49,22 @@ impl GlobalArgs {
     }
 }
 
-/// `--format`: the library's `output::Format` as a command-line choice.
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum FormatArg {
-    Human,
-    Json,
-    Sarif,
-    Github,
-    /// JUnit XML, for CI systems that show test results.
-    Junit,
-    /// Markdown, for pull-request comments.
-    Markdown,
+/// A command-line choice among a library enum's values, each named and
+/// described by the library. The library stays free of clap, and the binary
+/// needs no mirror enum that could drift from it.
+pub fn choices<T: Copy + Send + Sync + 'static>(
+    all: &'static [T],
+    describe: fn(T) -> (&'static str, Option<&'static str>),
+) -> impl clap::builder::TypedValueParser<Value = T> {
+    let values = all.iter().map(move |&value| {
+        let (name, about) = describe(value);
+        clap::builder::PossibleValue::new(name).help(about)
+    });
+    clap::builder::PossibleValuesParser::new(values).map(move |chosen: String| {
+        *all.iter()
+            .find(|&&value| describe(value).0 == chosen)
+            .expect("clap accepts only the listed names")
+    })
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -145,6 +145,14 @@ pub fn single_policy(given: Option<PathBuf>) -> Result<PathBuf, String> {
             )),
         },
     }
+}
+
+/// Checks the one policy a command works on, with the default lint levels.
+pub fn check_single(given: Option<PathBuf>) -> Result<FileReport, String> {
+    Ok(cachegen::check_path(
+        &single_policy(given)?,
+        &CheckOptions::default(),
+    ))
 }
 
 fn default_policies() -> Result<Vec<PathBuf>, String> {

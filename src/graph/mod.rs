@@ -258,10 +258,26 @@ impl<'p> BlastRadius<'p> {
 /// The graph languages `cachegen graph --syntax` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Syntax {
-    /// A Mermaid flowchart (renders in GitHub Markdown).
     Mermaid,
-    /// Graphviz DOT (`dot -Tsvg`).
     Dot,
+}
+
+impl Syntax {
+    pub const ALL: [Syntax; 2] = [Syntax::Mermaid, Syntax::Dot];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Syntax::Mermaid => "mermaid",
+            Syntax::Dot => "dot",
+        }
+    }
+
+    pub fn about(self) -> &'static str {
+        match self {
+            Syntax::Mermaid => "A Mermaid flowchart (renders in GitHub Markdown)",
+            Syntax::Dot => "Graphviz DOT (`dot -Tsvg`)",
+        }
+    }
 }
 
 /// The invalidation graph of one policy.
