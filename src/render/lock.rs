@@ -1,6 +1,6 @@
 //! Owns rendering `policy.lock.json`: the lock types of `policy::lock`,
 //! built by the driver (`check::lock_for`, which adds the `CONFIG GET`
-//! strings), serialized. Reviewers diff the file to see what a policy change
+//! strings and the resolved lint levels), serialized. Reviewers diff the file to see what a policy change
 //! really changes, and `verify` can run from it where the YAML source is not
 //! deployed.
 

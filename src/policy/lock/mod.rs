@@ -2,8 +2,9 @@
 //! definition, serialized to write the file and deserialized to read it.
 //!
 //! - `write`: the validated model → these types. The `CONFIG GET` strings
-//!   under `redis.config` come from `redis_directives`, a later stage than
-//!   `policy`, so the writer takes them as an argument and the pipeline
+//!   under `redis.config` come from `redis_directives` and the `lint` levels
+//!   from `lint::levels`, later stages than `policy`, so the writer takes
+//!   them as an argument (`write::Derived`) and the pipeline
 //!   driver (`check::lock_for`) joins the two; `render::lock` only
 //!   serializes what that returns.
 //! - `read`: the file → these types (`de`, which reports every misfit with
