@@ -21,6 +21,7 @@ pub mod redis_directives;
 pub mod render;
 pub mod schema;
 pub mod source;
+pub mod verifier;
 pub mod verify;
 
 use diag::{Diagnostic, Severity, codes};
