@@ -13,6 +13,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod ecosystem;
+mod cli {
+    pub mod progress;
+}
 
 #[derive(Parser)]
 #[command(name = "cachegen", version, about = "Policy-as-code compiler for cache configuration", long_about = None)]
@@ -492,9 +495,9 @@ fn verify(args: VerifyArgs, format: Format, color: bool) -> Result<u8, String> {
             verify::keyspace::Coverage::Sample(args.sample)
         },
         scan_count: args.scan_count,
-        progress: !args.no_progress && format == Format::Human,
     };
-    let result = verify::run(policy, &options);
+    let bars = cli::progress::Bars::new(!args.no_progress && format == Format::Human);
+    let result = verify::run(policy, &options, &|event| bars.show(event));
     print(&verify::report::render(
         format,
         &result,

@@ -12,7 +12,9 @@
 //!
 //! Every outcome is a `Diagnostic` pointing into the policy, or a reason the
 //! run is incomplete. Nothing here panics on what a server sends, and nothing
-//! can write to it (`conn::Command` has no writing variant).
+//! can write to it (`conn::Command` has no writing variant). Nothing here
+//! draws either: progress is reported through a callback (`Progress`), and
+//! the binary draws it.
 
 pub mod classify;
 pub mod config;
@@ -41,8 +43,23 @@ pub struct Options {
     pub coverage: Coverage,
     /// SCAN COUNT (clamped to 1000).
     pub scan_count: u32,
-    /// Draw progress bars (only honoured on a terminal).
-    pub progress: bool,
+}
+
+/// What a run is doing, for a caller that shows progress. The library only
+/// reports; drawing (and deciding whether a terminal is there to draw on) is
+/// the caller's.
+#[derive(Debug, Clone, Copy)]
+pub enum Progress<'a> {
+    /// A primary is about to be scanned, and about this many keys will be
+    /// inspected (its DBSIZE, or the sample size). Sent for every primary, in
+    /// node order, before any scan starts.
+    ScanPlanned { node: &'a Address, keys: u64 },
+    /// `node` inspected `keys` more keys. Sent from the scan threads, so
+    /// events of different nodes interleave.
+    Scanned { node: &'a Address, keys: u64 },
+    /// Every scan has ended (sent once the scan phase is reached, even when
+    /// there was nothing to scan).
+    ScansDone,
 }
 
 /// One node as verify saw it.
@@ -121,8 +138,9 @@ impl Report {
 const MIN_LOOKUPS: u64 = 1000;
 
 /// Runs every check. Never panics; a connection problem becomes an
-/// `incomplete` reason and the report of what was seen.
-pub fn run(policy: &Policy, options: &Options) -> Report {
+/// `incomplete` reason and the report of what was seen. `progress` is
+/// called from several threads while primaries are scanned.
+pub fn run(policy: &Policy, options: &Options, progress: &(dyn Fn(Progress<'_>) + Sync)) -> Report {
     let started = Instant::now();
     let classifier = classify::Classifier::new(policy);
     let mut report = Report {
@@ -291,7 +309,6 @@ pub fn run(policy: &Policy, options: &Options) -> Report {
     let thresholds = Thresholds {
         max_value_size: policy.keys.max_value_size.map(|m| m.bytes()),
     };
-    let bars = progress::Bars::new(options.progress);
     let mut scans = Vec::new();
     for (address, node, f, conn) in facts {
         let role = f
@@ -324,19 +341,27 @@ pub fn run(policy: &Policy, options: &Options) -> Report {
                 Coverage::Full => dbsize.unwrap_or(0),
                 Coverage::Sample(n) => n.min(dbsize.unwrap_or(n)),
             };
-            let bar = bars.add(&address.to_string(), total);
-            scans.push((address, conn, bar));
+            progress(Progress::ScanPlanned {
+                node: &address,
+                keys: total,
+            });
+            scans.push((address, conn));
         }
     }
-    let scanned: Vec<Address> = scans.iter().map(|(a, _, _)| a.clone()).collect();
+    let scanned: Vec<Address> = scans.iter().map(|(a, _)| a.clone()).collect();
     let results: Vec<Option<(Address, keyspace::NodeScan, Duration)>> =
         std::thread::scope(|scope| {
             let handles: Vec<_> = scans
                 .into_iter()
-                .map(|(address, mut conn, bar)| {
+                .map(|(address, mut conn)| {
                     let classifier = &classifier;
                     scope.spawn(move || {
-                        let tick = move |n: u64| bar.inc(n);
+                        let tick = |keys: u64| {
+                            progress(Progress::Scanned {
+                                node: &address,
+                                keys,
+                            })
+                        };
                         let started = Instant::now();
                         let scan = keyspace::scan(
                             &mut conn,
@@ -352,7 +377,7 @@ pub fn run(policy: &Policy, options: &Options) -> Report {
                 .collect();
             handles.into_iter().map(|h| h.join().ok()).collect()
         });
-    bars.finish();
+    progress(Progress::ScansDone);
     for (i, result) in results.into_iter().enumerate() {
         // A scan thread that panicked is a bug, but its node must still be
         // reported as unscanned rather than silently missing.
@@ -984,45 +1009,5 @@ fn keyspace_findings(
             .with_span(policy.key_span("/keys/patterns"), "declared patterns")
             .with_help("declare them, or find the writer and stop it"),
         );
-    }
-}
-
-/// Per-node progress bars on a terminal; nothing otherwise.
-mod progress {
-    use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-    use std::io::IsTerminal;
-
-    pub struct Bars(Option<MultiProgress>);
-
-    impl Bars {
-        pub fn new(wanted: bool) -> Bars {
-            Bars(
-                (wanted && std::io::stderr().is_terminal())
-                    .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
-            )
-        }
-
-        pub fn add(&self, node: &str, total: u64) -> ProgressBar {
-            match &self.0 {
-                None => ProgressBar::hidden(),
-                Some(multi) => {
-                    let bar = multi.add(ProgressBar::new(total));
-                    let style = ProgressStyle::with_template(
-                        "{prefix:>22} [{bar:30}] {human_pos}/{human_len} keys, {eta} left",
-                    )
-                    .map(|s| s.progress_chars("=> "))
-                    .unwrap_or_else(|_| ProgressStyle::default_bar());
-                    bar.set_style(style);
-                    bar.set_prefix(node.to_owned());
-                    bar
-                }
-            }
-        }
-
-        pub fn finish(&self) {
-            if let Some(multi) = &self.0 {
-                let _ = multi.clear();
-            }
-        }
     }
 }
