@@ -24,6 +24,7 @@ pub mod redis_directives;
 pub mod render;
 pub mod schema;
 pub mod source;
+pub mod verifier;
 pub mod verify;
 
 pub use check::{CheckOptions, FileReport, check_bytes, check_lock, check_path, load_policy};

@@ -9,6 +9,7 @@ pub mod diff;
 pub mod ecosystem;
 pub mod explain;
 pub mod graph;
+pub mod progress;
 pub mod rule;
 pub mod verify;
 

@@ -63,16 +63,9 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<u8, String> {
     if timeout.is_zero() {
         return Err("--timeout must be more than zero".into());
     }
-    let password_env = std::env::var("CACHEGEN_REDIS_PASSWORD")
-        .ok()
-        .or_else(|| std::env::var("REDISCLI_AUTH").ok());
     let target = verify::target::parse(
         &args.redis,
-        &verify::target::CredentialSources {
-            user: args.user,
-            password_file: args.password_file,
-            password_env,
-        },
+        &verify::target::CredentialSources::with_env(args.user, args.password_file),
     )?;
     let tls = if target.tls {
         Some(verify::conn::Tls::new(
@@ -98,9 +91,9 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<u8, String> {
             verify::keyspace::Coverage::Sample(args.sample)
         },
         scan_count: args.scan_count,
-        progress: !args.no_progress && format == Format::Human,
     };
-    let result = verify::run(policy, &options);
+    let bars = super::progress::Bars::new(!args.no_progress && format == Format::Human);
+    let result = verify::run(policy, &options, &|event| bars.show(event));
     print(&verify::report::render(
         format,
         &result,

@@ -1,9 +1,10 @@
 //! Owns the verifier ACL target: the least-privilege Redis user that
 //! `cachegen verify` connects as. Read-only by construction: `-@all`, then
-//! only the commands verify sends.
+//! only the commands verify sends (`crate::verifier::COMMANDS`).
 
 use super::{OutputFile, RenderError, Renderer};
 use crate::policy::model::Policy;
+use crate::verifier;
 use serde::Serialize;
 
 pub const TEMPLATES: &[(&str, &str)] = &[(
@@ -13,30 +14,6 @@ pub const TEMPLATES: &[(&str, &str)] = &[(
 
 /// The ACL user name verify expects by default.
 pub const VERIFIER_USER: &str = "cachegen-verify";
-
-/// Commands `verify` may send: server facts, config reads, the keyspace scan
-/// and per-key metadata, slow log, cluster topology. Measured to suffice on
-/// Redis 7.0 (shared/notes/redis.md); nothing here writes. `getrange` reads
-/// the first bytes of large values to see whether they are compressed;
-/// `select` picks the database a `redis://host/N` URL names. Nothing more:
-/// a unit test in `verify::conn` holds this list equal to the commands verify
-/// can encode.
-pub const VERIFIER_COMMANDS: &[&str] = &[
-    "ping",
-    "client|setname",
-    "select",
-    "info",
-    "dbsize",
-    "config|get",
-    "scan",
-    "pttl",
-    "type",
-    "memory|usage",
-    "strlen",
-    "getrange",
-    "slowlog|get",
-    "cluster|nodes",
-];
 
 /// The ACL rules after the user name: reset everything, enable, read any key
 /// (`%R~*`), no pub/sub, no commands but the allow-list.
@@ -48,7 +25,7 @@ pub fn verifier_rules() -> String {
         "resetchannels".into(),
         "-@all".into(),
     ];
-    rules.extend(VERIFIER_COMMANDS.iter().map(|c| format!("+{c}")));
+    rules.extend(verifier::COMMANDS.iter().map(|c| format!("+{c}")));
     rules.join(" ")
 }
 

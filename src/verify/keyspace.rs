@@ -179,8 +179,8 @@ struct FollowUp {
     read_head: bool,
 }
 
-/// Called with the number of keys just inspected (drives progress bars).
-pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
+/// Called with the number of keys just inspected (drives progress reports).
+pub type Tick<'a> = &'a (dyn Fn(u64) + Sync);
 
 /// Scans one primary. Never panics on what the server sends; a broken
 /// connection ends the scan with the tally so far and the error.
@@ -190,11 +190,11 @@ pub fn scan(
     thresholds: Thresholds,
     coverage: Coverage,
     count: u32,
-    progress: Progress<'_>,
+    tick: Tick<'_>,
 ) -> NodeScan {
     let mut tally = Tally::new(classifier.owners.len());
     let error = run(
-        conn, classifier, thresholds, coverage, count, progress, &mut tally,
+        conn, classifier, thresholds, coverage, count, tick, &mut tally,
     )
     .err();
     tally.commands = conn.sent;
@@ -207,7 +207,7 @@ fn run(
     thresholds: Thresholds,
     coverage: Coverage,
     count: u32,
-    progress: Progress<'_>,
+    tick: Tick<'_>,
     tally: &mut Tally,
 ) -> Result<(), ConnError> {
     let budget = match coverage {
@@ -250,7 +250,7 @@ fn run(
         if let Some((prev_keys, prev_follow_ups)) = in_flight.take() {
             carry = read_batch(conn, classifier, thresholds, &prev_keys, tally)?;
             read_follow_ups(conn, classifier, thresholds, &prev_follow_ups, tally)?;
-            progress(prev_keys.len() as u64);
+            tick(prev_keys.len() as u64);
         }
         in_flight = Some((keys, follow_ups));
         if !more {
@@ -263,7 +263,7 @@ fn run(
         let last = read_batch(conn, classifier, thresholds, &last_keys, tally)?;
         carry.extend(last);
         read_follow_ups(conn, classifier, thresholds, &last_follow_ups, tally)?;
-        progress(last_keys.len() as u64);
+        tick(last_keys.len() as u64);
     }
     if !carry.is_empty() {
         let commands = queue_follow_ups(conn, &carry);

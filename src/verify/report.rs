@@ -3,9 +3,10 @@
 //! SARIF / GitHub annotations through the same renderers `check` uses, since
 //! every finding is a `Diagnostic` pointing into the policy.
 
+use super::Report;
+use super::judge::config::Status;
 use super::keyspace::Coverage;
 use super::target::printable;
-use super::{Report, config::Status};
 use crate::FileReport;
 use crate::diag::{Severity, codes};
 use crate::load::units::human_bytes as bytes;

@@ -100,6 +100,16 @@ impl ClusterNode {
     }
 }
 
+/// A node's role as `INFO replication` spells it, from its `CLUSTER NODES`
+/// flags (for nodes verify did not read `INFO` from).
+pub fn role_of(node: Option<&ClusterNode>) -> String {
+    match node {
+        Some(n) if n.is_master() => "master".into(),
+        Some(n) if n.is_replica() => "slave".into(),
+        _ => "unknown".into(),
+    }
+}
+
 /// Parses `CLUSTER NODES`. Lines that do not parse are returned as errors
 /// (the caller reports them), never a panic.
 pub fn parse_cluster_nodes(text: &str) -> Result<Vec<ClusterNode>, String> {

@@ -81,6 +81,22 @@ pub struct CredentialSources {
     pub password_env: Option<String>,
 }
 
+impl CredentialSources {
+    /// The sources beside the URL: a user and a password file from the
+    /// command line, and the password variables of the environment
+    /// (`CACHEGEN_REDIS_PASSWORD`, else redis-cli's `REDISCLI_AUTH`).
+    pub fn with_env(user: Option<String>, password_file: Option<std::path::PathBuf>) -> Self {
+        let password_env = std::env::var("CACHEGEN_REDIS_PASSWORD")
+            .ok()
+            .or_else(|| std::env::var("REDISCLI_AUTH").ok());
+        CredentialSources {
+            user,
+            password_file,
+            password_env,
+        }
+    }
+}
+
 /// Parses `redis://[user[:password]@]host[:port][/db]` (or `rediss://`).
 /// Errors never quote the password.
 pub fn parse(url: &str, extra: &CredentialSources) -> Result<Target, String> {

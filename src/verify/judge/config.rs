@@ -1,15 +1,14 @@
-//! Owns config drift: reading every directive the policy manages with
-//! `CONFIG GET` (exact names: a glob also returns alias names) on one node,
-//! and comparing the values with what `build` renders for the same policy,
-//! which `redis_directives` computes in the form `CONFIG GET` reports.
+//! Owns judging config drift: every directive the policy manages, as each
+//! node's `CONFIG GET` reported it (`gather`), compared with what `build`
+//! renders for the same policy, which `redis_directives` computes in the form
+//! `CONFIG GET` reports. One finding per directive and distinct value.
 
-use super::conn::{Command, ConnError, Connection};
-use super::resp::Reply;
-use super::server::Flavour;
-use super::target::{Address, printable};
 use crate::diag::{Diagnostic, codes};
 use crate::policy::model::Policy;
 use crate::redis_directives::{self, Availability};
+use crate::verify::observed::Observed;
+use crate::verify::server::{self, Flavour};
+use crate::verify::target::{Address, printable};
 use std::collections::BTreeMap;
 
 /// One directive on one node.
@@ -41,43 +40,6 @@ impl Status {
     }
 }
 
-/// Reads the managed directives. `Err(why)` when the server refuses CONFIG
-/// (a managed service, or an ACL without `config|get`): not checkable.
-pub fn read(
-    conn: &mut Connection,
-    policy: &Policy,
-    version: (u32, u32),
-) -> Result<Result<BTreeMap<String, String>, String>, ConnError> {
-    let names: Vec<&str> = redis_directives::managed_directives(policy)
-        .iter()
-        .map(|d| d.name)
-        .collect();
-    let mut values = BTreeMap::new();
-    // Several names per CONFIG GET exist since 7.0; before, one call each.
-    let batches: Vec<Vec<&str>> = if version >= (7, 0) {
-        vec![names]
-    } else {
-        names.into_iter().map(|n| vec![n]).collect()
-    };
-    for batch in batches {
-        match conn.call(Command::ConfigGet(&batch))? {
-            Reply::Array(items) => {
-                for pair in items.chunks(2) {
-                    if let [name, value] = pair {
-                        values.insert(
-                            name.as_text().unwrap_or_default().to_ascii_lowercase(),
-                            value.as_text().unwrap_or_default(),
-                        );
-                    }
-                }
-            }
-            Reply::Error(e) => return Ok(Err(printable(&e))),
-            _ => return Ok(Err("CONFIG GET returned an unexpected reply".into())),
-        }
-    }
-    Ok(Ok(values))
-}
-
 /// Normalizes a value for comparison: `CONFIG GET` lower-cases enums and
 /// prints numbers plainly, but spacing in `save` may vary.
 fn normalize(value: &str) -> String {
@@ -88,7 +50,39 @@ fn normalize(value: &str) -> String {
         .to_ascii_lowercase()
 }
 
-pub fn compare(
+/// Every managed directive on every node that answered `CONFIG GET`, in
+/// node order: the rows the report lists.
+pub fn rows(policy: &Policy, observed: &Observed) -> Vec<ConfigRow> {
+    let mut rows = Vec::new();
+    for (node, facts) in observed.reached() {
+        if let Ok(values) = &facts.config {
+            rows.extend(compare(
+                policy,
+                &node.address,
+                &server::flavour(&facts.info),
+                values,
+            ));
+        }
+    }
+    rows
+}
+
+/// Drift, directives the server lacks or ignores, and nodes where `CONFIG
+/// GET` was refused.
+pub fn judge(policy: &Policy, observed: &Observed) -> Vec<Diagnostic> {
+    let not_checkable: Vec<String> = observed
+        .reached()
+        .filter_map(|(node, facts)| {
+            let why = facts.config.as_ref().err()?;
+            Some(format!("{} ({why})", node.address))
+        })
+        .collect();
+    let mut out = Vec::new();
+    findings(policy, &rows(policy, observed), &not_checkable, &mut out);
+    out
+}
+
+fn compare(
     policy: &Policy,
     node: &Address,
     flavour: &Flavour,
@@ -118,7 +112,7 @@ pub fn compare(
 }
 
 /// One finding per directive and distinct value, listing the nodes.
-pub fn findings(
+fn findings(
     policy: &Policy,
     rows: &[ConfigRow],
     not_checkable: &[String],
@@ -268,6 +262,51 @@ mod tests {
             out[0].message.contains("`maxmemory` is `1`"),
             "{}",
             out[0].message
+        );
+    }
+
+    #[test]
+    fn drift_and_refusals_are_judged_per_node() {
+        use super::super::fixture::{facts, node, observed};
+        let p = policy();
+        let rendered: BTreeMap<String, String> = redis_directives::managed_directives(&p)
+            .into_iter()
+            .map(|d| (d.name.to_owned(), d.config_get))
+            .collect();
+        let mut drifted = facts(&[]);
+        let mut values = rendered.clone();
+        values.insert("maxmemory".into(), "1".into());
+        drifted.config = Ok(values);
+        let mut same = facts(&[]);
+        same.config = Ok(rendered);
+        let mut refused = facts(&[]);
+        refused.config = Err("NOPERM no config|get".into());
+        let seen = observed(
+            false,
+            vec![
+                node("127.0.0.1:1", None, Some(drifted)),
+                node("127.0.0.1:2", None, Some(same)),
+                node("127.0.0.1:3", None, Some(refused)),
+                // Not reached: neither checked nor "not checkable".
+                node("127.0.0.1:4", None, None),
+            ],
+        );
+        // The two nodes that answered CONFIG GET, every directive each.
+        let directives = redis_directives::managed_directives(&p).len();
+        assert_eq!(rows(&p, &seen).len(), 2 * directives);
+        let messages: Vec<String> = judge(&p, &seen)
+            .iter()
+            .map(|d| format!("{} {}", d.code.code, d.message))
+            .collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(
+            messages[0].starts_with("CG401 `maxmemory` is `1` on 127.0.0.1:1; the policy renders"),
+            "{}",
+            messages[0]
+        );
+        assert_eq!(
+            messages[1],
+            "CG403 CONFIG GET is refused, so the config was not checked on 127.0.0.1:3 (NOPERM no config|get)"
         );
     }
 }

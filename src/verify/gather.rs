@@ -1,0 +1,401 @@
+//! Owns talking to the servers for one run and nothing else: it returns the
+//! plain facts of `observed`, and the judges decide what they mean.
+//!
+//! The order the network is touched is fixed, and the integration tests prove
+//! it (MONITOR for read-only behaviour, the hit-ratio accounting):
+//! 1. connect to the seed and read its facts: `INFO` (stats first), `DBSIZE`,
+//!    `CONFIG GET`, `SLOWLOG GET`;
+//! 2. in a cluster, discover every node from the seed's `CLUSTER NODES`;
+//! 3. read the same facts from every other node, one after another, so every
+//!    node's `INFO stats` is read before any key is touched anywhere
+//!    (`PTTL`/`TYPE` count as keyspace hits and would skew the hit ratio);
+//! 4. scan every reachable primary in parallel, one thread and one connection
+//!    each (`keyspace`).
+
+use super::classify::Classifier;
+use super::conn::{Command, ConnError, Connection};
+use super::keyspace::{self, Coverage, Thresholds};
+use super::observed::{NodeFacts, Observed, ObservedNode, ScannedNode, Seed, SlowEntry};
+use super::resp::Reply;
+use super::server::{self, ClusterNode, Info};
+use super::target::{self, Address};
+use super::{Options, Progress};
+use crate::policy::model::Policy;
+use crate::redis_directives;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// Gathers everything a run judges. Never panics and never fails: what could
+/// not be read is a reason in `Observed::incomplete` (and the node's `error`).
+pub fn gather(
+    policy: &Policy,
+    options: &Options,
+    progress: &(dyn Fn(Progress<'_>) + Sync),
+) -> Observed {
+    let mut observed = Observed::default();
+    let classifier = match Classifier::new(policy) {
+        Ok(c) => c,
+        Err(e) => {
+            observed.incomplete.push(e);
+            return observed;
+        }
+    };
+    observed.owners = classifier.owners.clone();
+    let seed = &options.target.seed;
+    let mut seed_conn = match open(seed, options) {
+        Ok(c) => c,
+        Err(e) => {
+            observed.incomplete.push(format!("could not connect: {e}"));
+            return observed;
+        }
+    };
+    // Stats first, before anything else touches a key.
+    let slow_threshold_us = slow_threshold_us(policy);
+    let seed_facts = match node_facts(&mut seed_conn, policy, slow_threshold_us) {
+        Ok(f) => f,
+        Err(e) => {
+            observed.incomplete.push(e.to_string());
+            return observed;
+        }
+    };
+    observed.slow_threshold_us = slow_threshold_us;
+    let cluster_enabled = seed_facts
+        .info
+        .get("cluster_enabled")
+        .is_some_and(|v| v == "1");
+    observed.seed = Some(Seed {
+        flavour: server::flavour(&seed_facts.info),
+        cluster_enabled,
+    });
+    if cluster_enabled {
+        discover(&mut seed_conn, seed, &mut observed);
+    }
+    let mut members: Vec<(Address, Option<ClusterNode>)> = observed
+        .cluster_nodes
+        .iter()
+        .map(|n| (n.address.clone(), Some(n.clone())))
+        .collect();
+    if members.is_empty() {
+        members.push((seed.clone(), None));
+    }
+
+    // Facts of every node (stats before any scan starts anywhere). `conns`
+    // runs parallel to `observed.nodes`: the open connection of each node
+    // that answered, kept for its scan.
+    let mut conns: Vec<Option<Connection>> = Vec::new();
+    let mut seed_slot = Some((seed_conn, seed_facts));
+    for (address, cluster) in members {
+        let mut node = ObservedNode {
+            address,
+            cluster,
+            facts: None,
+            scan: None,
+            error: None,
+        };
+        let mut conn = None;
+        if let Some(n) = node.cluster.as_ref().filter(|n| !n.trouble().is_empty()) {
+            // Failed nodes are reported by the topology judge; connecting
+            // would only wait for the timeout. A primary that still holds
+            // slots is keys verify did not read: the run is incomplete.
+            if node.is_primary() {
+                observed.incomplete.push(format!(
+                    "{}: a primary flagged {} by the cluster; its keys were not scanned",
+                    node.address,
+                    n.trouble().join(",")
+                ));
+            }
+            node.error = Some("flagged as failing by the cluster; not contacted".into());
+        } else {
+            let is_seed = node
+                .cluster
+                .as_ref()
+                .is_none_or(|n| n.flags.iter().any(|f| f == "myself"))
+                || (node.address == *seed);
+            let opened = match (is_seed, seed_slot.take()) {
+                (true, Some((c, f))) => Ok((c, f)),
+                (_, slot) => {
+                    seed_slot = slot;
+                    open(&node.address, options).and_then(|mut c| {
+                        let f = node_facts(&mut c, policy, slow_threshold_us)?;
+                        Ok((c, f))
+                    })
+                }
+            };
+            match opened {
+                Ok((c, f)) => {
+                    node.facts = Some(f);
+                    conn = Some(c);
+                }
+                Err(e) => {
+                    observed.incomplete.push(e.to_string());
+                    node.error = Some(e.to_string());
+                }
+            }
+        }
+        observed.nodes.push(node);
+        conns.push(conn);
+    }
+    scan_primaries(policy, options, &classifier, conns, &mut observed, progress);
+    observed
+}
+
+/// Reads the cluster's nodes from the seed into `observed.cluster_nodes`.
+fn discover(seed_conn: &mut Connection, seed: &Address, observed: &mut Observed) {
+    match seed_conn.call(Command::ClusterNodes) {
+        Ok(Reply::Bulk(text)) => match server::parse_cluster_nodes(&String::from_utf8_lossy(&text))
+        {
+            Ok(nodes) => observed.cluster_nodes = nodes,
+            Err(e) => observed.incomplete.push(format!("{seed}: {e}")),
+        },
+        Ok(other) => observed.incomplete.push(format!(
+            "{seed}: CLUSTER NODES was refused: {}",
+            reply_text(&other)
+        )),
+        Err(e) => observed.incomplete.push(e.to_string()),
+    }
+}
+
+/// Scans every primary that answered, in parallel, and records each scan
+/// on its node. `conns[i]` is the connection of `observed.nodes[i]`.
+fn scan_primaries(
+    policy: &Policy,
+    options: &Options,
+    classifier: &Classifier,
+    conns: Vec<Option<Connection>>,
+    observed: &mut Observed,
+    progress: &(dyn Fn(Progress<'_>) + Sync),
+) {
+    let thresholds = Thresholds {
+        max_value_size: policy.keys.max_value_size.map(|m| m.bytes()),
+    };
+    let mut scans = Vec::new();
+    for (i, (node, conn)) in observed.nodes.iter().zip(conns).enumerate() {
+        let (Some(facts), Some(conn)) = (&node.facts, conn) else {
+            continue;
+        };
+        if !node.is_primary() {
+            continue;
+        }
+        let keys = match options.coverage {
+            Coverage::Full => facts.dbsize.unwrap_or(0),
+            Coverage::Sample(n) => n.min(facts.dbsize.unwrap_or(n)),
+        };
+        progress(Progress::ScanPlanned {
+            node: &node.address,
+            keys,
+        });
+        scans.push((i, conn));
+    }
+    let nodes = &observed.nodes;
+    let results: Vec<(usize, Option<(keyspace::NodeScan, Duration)>)> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = scans
+                .into_iter()
+                .map(|(i, mut conn)| {
+                    let node = &nodes[i].address;
+                    let handle = scope.spawn(move || {
+                        let tick = |keys: u64| progress(Progress::Scanned { node, keys });
+                        let started = Instant::now();
+                        let scan = keyspace::scan(
+                            &mut conn,
+                            classifier,
+                            thresholds,
+                            options.coverage,
+                            batch_keys(options),
+                            &tick,
+                        );
+                        (scan, started.elapsed())
+                    });
+                    (i, handle)
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|(i, h)| (i, h.join().ok()))
+                .collect()
+        });
+    progress(Progress::ScansDone);
+    for (i, result) in results {
+        let node = &mut observed.nodes[i];
+        // A scan thread that panicked is a bug, but its node must still be
+        // reported as unscanned rather than silently missing.
+        let Some((scan, took)) = result else {
+            observed.incomplete.push(format!(
+                "{}: the scan failed unexpectedly (a cachegen bug; please report it)",
+                node.address
+            ));
+            continue;
+        };
+        if let Some(e) = &scan.error {
+            node.error = Some(e.to_string());
+            observed.incomplete.push(format!("scan stopped early: {e}"));
+        }
+        node.scan = Some(ScannedNode {
+            tally: scan.tally,
+            took,
+        });
+    }
+}
+
+/// Keys per SCAN batch. With `--rate`, a batch (1 + 3 commands per key) is at
+/// most a quarter second of the allowed rate, so the cap holds within each
+/// second instead of arriving as one burst after a long pause.
+fn batch_keys(options: &Options) -> u32 {
+    match options.limits.rate {
+        Some(rate) => (rate / 12).clamp(1, options.scan_count),
+        None => options.scan_count,
+    }
+}
+
+fn open(address: &Address, options: &Options) -> Result<Connection, ConnError> {
+    Connection::open(
+        address,
+        &options.target,
+        options.tls.as_ref(),
+        options.limits,
+    )
+}
+
+fn reply_text(reply: &Reply) -> String {
+    match reply {
+        Reply::Error(e) => target::printable(e),
+        other => format!("{other:?}").chars().take(80).collect(),
+    }
+}
+
+/// The INFO sections verify reads, merged. One pipelined round trip (INFO
+/// with several sections needs Redis 7, so one command per section); `stats`
+/// first, though no INFO counts as a keyspace hit anyway.
+const INFO_SECTIONS: [&str; 5] = ["stats", "server", "replication", "errorstats", "cluster"];
+
+fn read_info(conn: &mut Connection) -> Result<Info, ConnError> {
+    for section in INFO_SECTIONS {
+        conn.queue(Command::Info(section));
+    }
+    conn.flush(INFO_SECTIONS.len())?;
+    let mut info = Info::new();
+    for section in INFO_SECTIONS {
+        match conn.recv()? {
+            Reply::Bulk(text) => info.extend(server::parse_info(&String::from_utf8_lossy(&text))),
+            Reply::Error(e) => {
+                return Err(ConnError::Refused(format!(
+                    "{}: INFO {section} was refused: {}",
+                    conn.address,
+                    target::printable(&e)
+                )));
+            }
+            _ => {
+                return Err(ConnError::Protocol(format!(
+                    "{}: INFO returned an unexpected reply",
+                    conn.address
+                )));
+            }
+        }
+    }
+    Ok(info)
+}
+
+fn node_facts(
+    conn: &mut Connection,
+    policy: &Policy,
+    slow_threshold_us: Option<u64>,
+) -> Result<NodeFacts, ConnError> {
+    let info = read_info(conn)?;
+    let dbsize = conn
+        .call(Command::Dbsize)?
+        .as_int()
+        .map(|n| n.max(0) as u64);
+    let flavour = server::flavour(&info);
+    let config = read_config(conn, policy, flavour.redis_compat)?;
+    let slow = slowlog(conn, slow_threshold_us)?;
+    Ok(NodeFacts {
+        info,
+        dbsize,
+        config,
+        slow,
+    })
+}
+
+/// Reads the managed directives with `CONFIG GET` (exact names: a glob also
+/// returns alias names). `Err(why)` inside when the server refuses CONFIG (a
+/// managed service, or an ACL without `config|get`): not checkable.
+fn read_config(
+    conn: &mut Connection,
+    policy: &Policy,
+    version: (u32, u32),
+) -> Result<Result<BTreeMap<String, String>, String>, ConnError> {
+    let names: Vec<&str> = redis_directives::managed_directives(policy)
+        .iter()
+        .map(|d| d.name)
+        .collect();
+    let mut values = BTreeMap::new();
+    // Several names per CONFIG GET exist since 7.0; before, one call each.
+    let batches: Vec<Vec<&str>> = if version >= (7, 0) {
+        vec![names]
+    } else {
+        names.into_iter().map(|n| vec![n]).collect()
+    };
+    for batch in batches {
+        match conn.call(Command::ConfigGet(&batch))? {
+            Reply::Array(items) => {
+                for pair in items.chunks(2) {
+                    if let [name, value] = pair {
+                        values.insert(
+                            name.as_text().unwrap_or_default().to_ascii_lowercase(),
+                            value.as_text().unwrap_or_default(),
+                        );
+                    }
+                }
+            }
+            Reply::Error(e) => return Ok(Err(target::printable(&e))),
+            _ => return Ok(Err("CONFIG GET returned an unexpected reply".into())),
+        }
+    }
+    Ok(Ok(values))
+}
+
+/// The latency the policy holds commands to: `targets.cached_latency`, else
+/// its slow log threshold.
+fn slow_threshold_us(policy: &Policy) -> Option<u64> {
+    policy
+        .targets
+        .as_ref()
+        .and_then(|t| t.cached_latency)
+        .or(policy.redis.slowlog_log_slower_than)
+        .map(|d| d.as_micros())
+}
+
+/// Slow log entries over the threshold, verify's own excluded. Arguments are
+/// never kept: they may hold values or secrets.
+fn slowlog(conn: &mut Connection, threshold_us: Option<u64>) -> Result<Vec<SlowEntry>, ConnError> {
+    let Some(threshold) = threshold_us else {
+        return Ok(Vec::new());
+    };
+    let Reply::Array(entries) = conn.call(Command::SlowlogGet(128))? else {
+        // Refused by an ACL or a managed service: nothing to judge.
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let Reply::Array(fields) = entry else {
+            continue;
+        };
+        let duration = fields.get(2).and_then(Reply::as_int).unwrap_or(0).max(0) as u64;
+        let name = match fields.get(3) {
+            Some(Reply::Array(args)) => args
+                .first()
+                .and_then(Reply::as_text)
+                .unwrap_or_default()
+                .to_ascii_uppercase(),
+            _ => String::new(),
+        };
+        let client = fields.get(5).and_then(Reply::as_text).unwrap_or_default();
+        if duration > threshold && client != "cachegen-verify" {
+            out.push(SlowEntry {
+                command: target::printable(&name).chars().take(40).collect(),
+                micros: duration,
+            });
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,266 @@
+//! Owns judging the runtime counters every node reported in `INFO` before any
+//! key was touched: the hit ratio against its target, evictions where
+//! durable data can be evicted, OOM rejections, and slow log entries over the
+//! policy's latency threshold.
+
+use crate::diag::{Diagnostic, Severity, codes};
+use crate::policy::model::{EvictionPolicy, Policy, Ttl};
+use crate::verify::observed::Observed;
+use crate::verify::outcome::Runtime;
+use crate::verify::server;
+use std::collections::BTreeMap;
+
+/// Fewest lookups that make a hit ratio worth judging.
+const MIN_LOOKUPS: u64 = 1000;
+
+/// The counters of every node that answered, summed, and their slow log
+/// entries, slowest first.
+pub fn counters(observed: &Observed) -> Runtime {
+    let mut r = Runtime {
+        slow_threshold_us: observed.slow_threshold_us,
+        ..Runtime::default()
+    };
+    for (_, f) in observed.reached() {
+        // Saturating: these numbers come from the server, which may be
+        // hostile or broken; a wrap would turn a huge count into a small one.
+        r.keyspace_hits = r.keyspace_hits.saturating_add(f.counter("keyspace_hits"));
+        r.keyspace_misses = r
+            .keyspace_misses
+            .saturating_add(f.counter("keyspace_misses"));
+        r.evicted_keys = r.evicted_keys.saturating_add(f.counter("evicted_keys"));
+        r.oom_errors = r
+            .oom_errors
+            .saturating_add(server::error_count(&f.info, "OOM"));
+        r.slow.extend(f.slow.iter().cloned());
+    }
+    r.slow.sort_by(|a, b| {
+        b.micros
+            .cmp(&a.micros)
+            .then_with(|| a.command.cmp(&b.command))
+    });
+    r
+}
+
+/// Findings from the summed counters (`counters`).
+pub fn judge(policy: &Policy, observed: &Observed) -> Vec<Diagnostic> {
+    let mut findings = Vec::new();
+    runtime_findings(policy, &counters(observed), &mut findings);
+    findings
+}
+
+fn runtime_findings(policy: &Policy, runtime: &Runtime, findings: &mut Vec<Diagnostic>) {
+    if let Some(target) = policy.targets.as_ref().and_then(|t| t.redis_hit_ratio) {
+        let span = policy.span("/targets", "redis_hit_ratio");
+        let lookups = runtime
+            .keyspace_hits
+            .saturating_add(runtime.keyspace_misses);
+        let target_ratio = f64::from(target.basis_points()) / 10_000.0;
+        if lookups < MIN_LOOKUPS {
+            findings.push(
+                Diagnostic::new(
+                    codes::HIT_RATIO_NOT_MEASURABLE,
+                    format!("only {lookups} lookups since the last restart or CONFIG RESETSTAT; the hit ratio is not judged"),
+                )
+                .with_span(span, "target"),
+            );
+        } else if let Some(ratio) = runtime.hit_ratio()
+            && ratio < target_ratio
+        {
+            findings.push(
+                Diagnostic::new(
+                    codes::HIT_RATIO_BELOW_TARGET,
+                    format!(
+                        "the keyspace hit ratio is {:.1}% ({} hits, {} misses); the target is {:.1}%",
+                        ratio * 100.0,
+                        runtime.keyspace_hits,
+                        runtime.keyspace_misses,
+                        target_ratio * 100.0
+                    ),
+                )
+                .with_span(span, "target")
+                .with_help("read before verify touched any key; check TTLs that are too short and warming"),
+            );
+        }
+    }
+    if runtime.evicted_keys > 0 {
+        let durable = policy.keys.durable_patterns();
+        let allkeys = matches!(
+            policy.redis.maxmemory_policy,
+            EvictionPolicy::AllkeysLru | EvictionPolicy::AllkeysLfu | EvictionPolicy::AllkeysRandom
+        );
+        let volatile_exposed: Vec<&str> = durable
+            .iter()
+            .filter(|p| matches!(p.ttl, Ttl::Expires { .. }))
+            .map(|p| p.name.as_str())
+            .collect();
+        let severity = if allkeys && !durable.is_empty() {
+            Some(Severity::Error)
+        } else if !allkeys
+            && policy.redis.maxmemory_policy != EvictionPolicy::Noeviction
+            && !volatile_exposed.is_empty()
+        {
+            Some(Severity::Warning)
+        } else {
+            None
+        };
+        if let Some(severity) = severity {
+            let names: Vec<&str> = if allkeys {
+                durable.iter().map(|p| p.name.as_str()).collect()
+            } else {
+                volatile_exposed
+            };
+            findings.push(
+                Diagnostic::new(
+                    codes::EVICTIONS_WITH_DURABLE_DATA,
+                    format!(
+                        "{} keys were evicted, and durable patterns can be among them: {}",
+                        runtime.evicted_keys,
+                        names.join(", ")
+                    ),
+                )
+                .with_severity(severity)
+                .with_span(policy.span("/redis", "maxmemory_policy"), "eviction policy")
+                .with_help(
+                    "raise maxmemory, or keep durable data out of the eviction policy's reach",
+                ),
+            );
+        }
+    }
+    if runtime.oom_errors > 0 {
+        findings.push(
+            Diagnostic::new(
+                codes::OOM_REJECTIONS,
+                format!("{} commands were refused with OOM since the last restart", runtime.oom_errors),
+            )
+            .with_span(policy.span("/redis", "maxmemory"), "memory limit")
+            .with_help("memory is full of keys the eviction policy may not evict: check durable and TTL-less keys"),
+        );
+    }
+    if let (Some(threshold), false) = (runtime.slow_threshold_us, runtime.slow.is_empty()) {
+        let mut by_name: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+        for entry in &runtime.slow {
+            let e = by_name.entry(&entry.command).or_default();
+            e.0 += 1;
+            e.1 = e.1.max(entry.micros);
+        }
+        let mut top: Vec<(&str, (u64, u64))> = by_name.into_iter().collect();
+        top.sort_by(|a, b| b.1.1.cmp(&a.1.1).then_with(|| a.0.cmp(b.0)));
+        let list: Vec<String> = top
+            .iter()
+            .take(5)
+            .map(|(n, (count, max))| format!("{n} ×{count} (max {})", micros(*max)))
+            .collect();
+        let span = if policy
+            .targets
+            .as_ref()
+            .and_then(|t| t.cached_latency)
+            .is_some()
+        {
+            policy.span("/targets", "cached_latency")
+        } else {
+            policy.span("/redis/slowlog", "log_slower_than")
+        };
+        findings.push(
+            Diagnostic::new(
+                codes::SLOW_COMMANDS,
+                format!(
+                    "{} slow log entries are over {}: {}",
+                    runtime.slow.len(),
+                    micros(threshold),
+                    list.join(", ")
+                ),
+            )
+            .with_span(span, "latency threshold"),
+        );
+    }
+}
+
+fn micros(us: u64) -> String {
+    if us >= 1_000_000 {
+        format!("{:.1}s", us as f64 / 1e6)
+    } else if us >= 1000 {
+        format!("{:.1}ms", us as f64 / 1e3)
+    } else {
+        format!("{us}µs")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::{facts, node, observed, single};
+    use super::*;
+    use crate::verify::observed::{NodeFacts, SlowEntry};
+
+    fn slow(command: &str, micros: u64) -> SlowEntry {
+        SlowEntry {
+            command: command.into(),
+            micros,
+        }
+    }
+
+    fn with_slow(mut f: NodeFacts, entries: Vec<SlowEntry>) -> NodeFacts {
+        f.slow = entries;
+        f
+    }
+
+    #[test]
+    fn counters_are_summed_over_nodes_and_judged() {
+        let a = with_slow(
+            facts(&[
+                ("keyspace_hits", "600"),
+                ("keyspace_misses", "300"),
+                ("evicted_keys", "3"),
+            ]),
+            vec![slow("GET", 20_000)],
+        );
+        let b = with_slow(
+            facts(&[
+                ("keyspace_hits", "100"),
+                ("keyspace_misses", "200"),
+                ("errorstat_OOM", "count=2"),
+            ]),
+            vec![slow("HGETALL", 15_000), slow("GET", 30_000)],
+        );
+        let mut seen = observed(
+            false,
+            vec![
+                node("127.0.0.1:1", None, Some(a)),
+                node("127.0.0.1:2", None, Some(b)),
+                // Not reached: counts nothing.
+                node("127.0.0.1:3", None, None),
+            ],
+        );
+        seen.slow_threshold_us = Some(10_000);
+        let runtime = counters(&seen);
+        assert_eq!((runtime.keyspace_hits, runtime.keyspace_misses), (700, 500));
+        assert_eq!(runtime.slow[0], slow("GET", 30_000), "slowest first");
+
+        let found = judge(&single(), &seen);
+        let lines: Vec<String> = found
+            .iter()
+            .map(|d| format!("{} {:?} {}", d.code.code, d.severity, d.message))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "CG430 Warning the keyspace hit ratio is 58.3% (700 hits, 500 misses); the target is 80.0%",
+                // volatile-lru: only durable patterns with a TTL can be evicted.
+                "CG432 Warning 3 keys were evicted, and durable patterns can be among them: session",
+                "CG433 Error 2 commands were refused with OOM since the last restart",
+                "CG434 Warning 3 slow log entries are over 10.0ms: GET ×2 (max 30.0ms), HGETALL ×1 (max 15.0ms)",
+            ]
+        );
+    }
+
+    #[test]
+    fn too_few_lookups_are_not_judged() {
+        let quiet = facts(&[("keyspace_hits", "10"), ("keyspace_misses", "900")]);
+        let found = judge(
+            &single(),
+            &observed(false, vec![node("127.0.0.1:1", None, Some(quiet))]),
+        );
+        let codes: Vec<&str> = found.iter().map(|d| d.code.code).collect();
+        assert_eq!(codes, ["CG431"]);
+        assert!(found[0].message.starts_with("only 910 lookups"));
+    }
+}

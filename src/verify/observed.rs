@@ -1,0 +1,141 @@
+//! Owns the plain facts a verify run observed: what every node answered, the
+//! cluster as the seed saw it, and what each primary's scan tallied.
+//!
+//! `gather` fills these in and is the only part that talks to servers; the
+//! judges read them and never do. Keeping the facts plain data (no
+//! connections, no diagnostics) is what lets every judge be unit-tested with
+//! an `Observed` built by hand.
+
+use super::classify::Owner;
+use super::keyspace::Tally;
+use super::server::{self, ClusterNode, Flavour, Info};
+use super::target::Address;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Everything one run saw, in the order it saw it.
+#[derive(Debug, Clone, Default)]
+pub struct Observed {
+    /// What the seed node said about the server. `None` when the run stopped
+    /// before the seed answered (no connection, `INFO` refused, or the
+    /// policy's keys could not be compiled); then nothing is judged.
+    pub seed: Option<Seed>,
+    /// `CLUSTER NODES` as the seed reported it; empty outside a cluster or
+    /// when it could not be read (then `incomplete` says why).
+    pub cluster_nodes: Vec<ClusterNode>,
+    /// Every node verify knows of, in discovery order (`CLUSTER NODES`
+    /// order, or the seed alone).
+    pub nodes: Vec<ObservedNode>,
+    /// The key owners the scan tallies are indexed by (the policy's
+    /// patterns, tag sets, locks and old prefixes, from `classify`).
+    pub owners: Vec<Owner>,
+    /// Slow log entries were kept only above this many µs (the policy's
+    /// `targets.cached_latency`, else its slow log threshold); `None`: the
+    /// slow log was not read.
+    pub slow_threshold_us: Option<u64>,
+    /// Why results are partial, in the order it happened; empty when the
+    /// run covered everything asked.
+    pub incomplete: Vec<String>,
+}
+
+/// The server as the seed node describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seed {
+    pub flavour: Flavour,
+    /// `INFO cluster` says `cluster_enabled:1`.
+    pub cluster_enabled: bool,
+}
+
+/// One node and what verify learned from it.
+#[derive(Debug, Clone)]
+pub struct ObservedNode {
+    pub address: Address,
+    /// The node's line in `CLUSTER NODES`; `None` for a single node.
+    pub cluster: Option<ClusterNode>,
+    /// What the node answered before any key was touched anywhere; `None`
+    /// when it was not contacted or the connection failed (`error` says why).
+    pub facts: Option<NodeFacts>,
+    /// This primary's scan; `None` for replicas, unreached nodes, and a scan
+    /// that died (the run is then incomplete).
+    pub scan: Option<ScannedNode>,
+    /// Why this node's results are missing or partial.
+    pub error: Option<String>,
+}
+
+/// What one node answered before the scan.
+#[derive(Debug, Clone)]
+pub struct NodeFacts {
+    /// `INFO` stats, server, replication, errorstats and cluster, merged.
+    pub info: Info,
+    pub dbsize: Option<u64>,
+    /// `CONFIG GET` of every managed directive (lower-case names), or why
+    /// the server refused it.
+    pub config: Result<BTreeMap<String, String>, String>,
+    /// Slow log entries over `Observed::slow_threshold_us`, verify's own
+    /// excluded.
+    pub slow: Vec<SlowEntry>,
+}
+
+/// One slow log entry. Arguments are never kept: they may hold values or
+/// secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlowEntry {
+    /// The command name, upper case, escaped and cut to 40 characters.
+    pub command: String,
+    pub micros: u64,
+}
+
+/// How one primary's scan ended.
+#[derive(Debug, Clone, Default)]
+pub struct ScannedNode {
+    /// What its keys added up to (up to where the scan stopped).
+    pub tally: Tally,
+    /// How long the scan took; scans run in parallel, so a run takes about
+    /// the longest of these, not their sum.
+    pub took: Duration,
+}
+
+impl Observed {
+    /// Every scan's tally added up, in node order (the order decides which
+    /// example keys are kept).
+    pub fn tally(&self) -> Tally {
+        let mut total = Tally::new(self.owners.len());
+        for scan in self.nodes.iter().filter_map(|n| n.scan.as_ref()) {
+            total.merge(&scan.tally);
+        }
+        total
+    }
+
+    /// The nodes that answered, with what they said.
+    pub fn reached(&self) -> impl Iterator<Item = (&ObservedNode, &NodeFacts)> {
+        self.nodes
+            .iter()
+            .filter_map(|n| n.facts.as_ref().map(|f| (n, f)))
+    }
+}
+
+impl ObservedNode {
+    /// `role` as the node reports it, else as the cluster lists it.
+    pub fn role(&self) -> String {
+        match &self.facts {
+            Some(f) => f.info.get("role").cloned().unwrap_or_default(),
+            None => server::role_of(self.cluster.as_ref()),
+        }
+    }
+
+    /// A node whose keys verify reads: a primary serving slots, or the
+    /// single node.
+    pub fn is_primary(&self) -> bool {
+        self.cluster
+            .as_ref()
+            .is_none_or(|n| n.is_master() && !n.slots.is_empty())
+    }
+}
+
+impl NodeFacts {
+    /// An `INFO` counter; missing or unparsable counts as zero (servers
+    /// differ in what they report, and a hostile one may send anything).
+    pub fn counter(&self, field: &str) -> u64 {
+        server::info_u64(&self.info, field).unwrap_or(0)
+    }
+}

@@ -1,0 +1,84 @@
+//! Owns what a verify run reports: the `Report` the output formats print and
+//! its exit code. Built by `verify::run` from the observed facts and the
+//! judges' findings; nothing here talks to a server or judges anything.
+
+use super::classify::Owner;
+use super::judge::config::ConfigRow;
+use super::keyspace::{Coverage, Tally};
+use super::observed::SlowEntry;
+use super::server::Flavour;
+use super::target::Address;
+use crate::diag::{Diagnostic, Severity};
+use std::time::Duration;
+
+/// One node as verify saw it.
+#[derive(Debug, Clone)]
+pub struct NodeReport {
+    pub address: Address,
+    pub role: String,
+    pub version: String,
+    pub dbsize: Option<u64>,
+    /// Keys inspected on this node (primaries only).
+    pub inspected: u64,
+    /// How long this node's scan took (scans of primaries run in parallel,
+    /// so the run takes about the longest of these, not their sum).
+    pub scan_time: Duration,
+    /// Why this node's results are missing or partial.
+    pub error: Option<String>,
+}
+
+/// Everything a run found.
+pub struct Report {
+    pub target: String,
+    pub flavour: Option<Flavour>,
+    pub cluster: bool,
+    pub coverage: Coverage,
+    pub nodes: Vec<NodeReport>,
+    pub owners: Vec<Owner>,
+    pub tally: Tally,
+    pub config: Vec<ConfigRow>,
+    pub runtime: Runtime,
+    pub findings: Vec<Diagnostic>,
+    /// Why results are partial; empty when the run covered everything asked.
+    pub incomplete: Vec<String>,
+    pub elapsed: Duration,
+}
+
+/// Counters read from `INFO` before the scan, summed over nodes.
+#[derive(Debug, Clone, Default)]
+pub struct Runtime {
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub evicted_keys: u64,
+    pub oom_errors: u64,
+    /// Slow log entries over the threshold, slowest first.
+    pub slow: Vec<SlowEntry>,
+    pub slow_threshold_us: Option<u64>,
+}
+
+impl Runtime {
+    pub fn hit_ratio(&self) -> Option<f64> {
+        let total = self.keyspace_hits.saturating_add(self.keyspace_misses);
+        (total > 0).then(|| self.keyspace_hits as f64 / total as f64)
+    }
+}
+
+impl Report {
+    /// 3 when results are incomplete, 1 with error findings, else 0.
+    pub fn exit_code(&self) -> u8 {
+        if !self.incomplete.is_empty() {
+            3
+        } else if self.findings.iter().any(|d| d.severity == Severity::Error) {
+            1
+        } else {
+            0
+        }
+    }
+
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
+    }
+}
