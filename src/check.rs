@@ -208,6 +208,9 @@ pub fn check_lock(name: &str, bytes: &[u8]) -> FileReport {
         &mut diagnostics,
     );
     if let Some(policy) = &mut policy {
+        // The `lint` section names rules as the policy did; an unknown or
+        // repeated one is reported at its entry, as `check` does for YAML.
+        diagnostics.extend(lint::levels::resolve(policy).diagnostics);
         if !has_errors(&diagnostics) {
             // Everything the lock derives must be what the model derives.
             let expected = lock_for(policy, &provenance);

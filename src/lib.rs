@@ -28,21 +28,4 @@ pub mod verifier;
 pub mod verify;
 
 pub use check::{CheckOptions, FileReport, check_bytes, check_lock, check_path, load_policy};
-/// The per-file cap, under the name it had before it moved to `diag`.
-pub use diag::MAX_PER_FILE as MAX_DIAGNOSTICS_PER_FILE;
-
-use diag::Severity;
-
-/// Renders a checked policy. `None` when the report has error-level findings
-/// or no model: a policy with errors builds nothing.
-pub fn render_report(
-    report: &FileReport,
-    templates: &render::Templates,
-) -> Option<Result<Vec<render::OutputFile>, render::RenderError>> {
-    if report.unreadable || report.count(Severity::Error) > 0 {
-        return None;
-    }
-    let policy = report.policy.as_ref()?;
-    let origin = render::Origin::new(policy, report.source.name(), report.source.text());
-    Some(render::render_all(policy, &origin, templates))
-}
+pub use render::render_report;

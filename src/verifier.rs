@@ -8,6 +8,11 @@
 //! depends on nothing. A unit test in `verify::conn` holds `Command`'s
 //! variants equal to it, so the ACL cannot drift from what verify sends.
 
+/// The name the verifier goes by: the ACL user `build` emits and the
+/// connection name verify sets (`CLIENT SETNAME`), so the slow log can tell
+/// verify's own commands from the application's.
+pub const NAME: &str = "cachegen-verify";
+
 /// Commands verify may send: server facts, config reads, the keyspace scan
 /// and per-key metadata, slow log, cluster topology. Measured to suffice on
 /// Redis 7.0 (shared/notes/redis.md); nothing here writes. `getrange` reads

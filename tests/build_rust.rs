@@ -209,7 +209,8 @@ fn colliding_parameters_fail_check() {
         "  events: {}\n",
     ));
     assert!(
-        check.contains("placeholder `self_` and placeholder `self`"),
+        check.contains("placeholder `self_` and placeholder `self`")
+            && check.contains("in the parameters of pattern `p`"),
         "{check}"
     );
     assert!(err.contains("`self_` (parameters of pattern `p`)"), "{err}");

@@ -793,10 +793,7 @@ fn hundreds_of_notes_do_not_turn_into_an_error() {
     }
     y.push_str("invalidation:\n  events:\n    e.changed:\n      params: [id]\n      invalidate: [p0]\nredis:\n  version: \"7.0\"\n  maxmemory: 1gb\n  maxmemory_policy: volatile-lru\n");
     let report = cachegen::check_bytes("many.yaml", y.as_bytes(), &Default::default());
-    assert_eq!(
-        report.diagnostics.len(),
-        cachegen::MAX_DIAGNOSTICS_PER_FILE + 1
-    );
+    assert_eq!(report.diagnostics.len(), cachegen::diag::MAX_PER_FILE + 1);
     let last = report.diagnostics.last().unwrap();
     assert_eq!(last.code.code, "CG005");
     assert_eq!(last.severity, cachegen::diag::Severity::Note);

@@ -659,6 +659,16 @@ fn unknown_references() {
         "\"quiz_ghost\"",
         "quiz_ghost",
     );
+
+    // A lint rule that does not exist, at its entry, as `check` says it.
+    let mut v = lock_json();
+    v["lint"]["allow"] = serde_json::json!(["no-such-rule"]);
+    expect_error(
+        &pretty(&v),
+        codes::UNRESOLVED_REFERENCE.code,
+        "\"no-such-rule\"",
+        "no-such-rule",
+    );
 }
 
 #[test]

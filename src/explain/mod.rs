@@ -305,7 +305,7 @@ fn explain_key(policy: &Policy, text: &str) -> Result<Value, String> {
             "name": p.name,
             "pattern": p.text,
             "ttl": ttl(p.ttl),
-            "strategy": crate::render::lock::enum_name(p.strategy),
+            "strategy": crate::policy::lock::spelling(p.strategy),
             "durable": p.durable,
             "authenticated": p.authenticated,
             "tags": p.tags,

@@ -13,7 +13,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[(
 )];
 
 /// The ACL user name verify expects by default.
-pub const VERIFIER_USER: &str = "cachegen-verify";
+pub const VERIFIER_USER: &str = crate::verifier::NAME;
 
 /// The ACL rules after the user name: reset everything, enable, read any key
 /// (`%R~*`), no pub/sub, no commands but the allow-list.

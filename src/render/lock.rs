@@ -8,9 +8,6 @@ use super::{OutputFile, RenderError, Renderer};
 use crate::policy::model::Policy;
 use serde::Serialize;
 
-/// The policy file's spelling of an enumeration value, for `explain`.
-pub use crate::policy::lock::spelling as enum_name;
-
 pub const TEMPLATES: &[(&str, &str)] = &[(
     "lock/policy.lock.json.j2",
     include_str!("../../templates/lock/policy.lock.json.j2"),

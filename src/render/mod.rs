@@ -12,6 +12,7 @@ pub mod lock;
 pub mod redis_conf;
 pub mod rust;
 
+use crate::FileReport;
 use crate::policy::model::{Policy, Provenance};
 use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
@@ -190,4 +191,18 @@ pub fn render_all(
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
+}
+
+/// Renders a checked policy. `None` when the report has error-level findings
+/// or no model: a policy with errors builds nothing.
+pub fn render_report(
+    report: &FileReport,
+    templates: &Templates,
+) -> Option<Result<Vec<OutputFile>, RenderError>> {
+    if report.unreadable || report.count(crate::diag::Severity::Error) > 0 {
+        return None;
+    }
+    let policy = report.policy.as_ref()?;
+    let origin = Origin::new(policy, report.source.name(), report.source.text());
+    Some(render_all(policy, &origin, templates))
 }

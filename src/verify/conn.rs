@@ -94,9 +94,10 @@ impl Command<'_> {
                 resp::encode(&[b"SELECT", number.as_bytes()], out)
             }
             Command::Ping => resp::encode(&[b"PING"], out),
-            Command::ClientSetName => {
-                resp::encode(&[b"CLIENT", b"SETNAME", b"cachegen-verify"], out)
-            }
+            Command::ClientSetName => resp::encode(
+                &[b"CLIENT", b"SETNAME", crate::verifier::NAME.as_bytes()],
+                out,
+            ),
             Command::Info(section) => resp::encode(&[b"INFO", section.as_bytes()], out),
             Command::Dbsize => resp::encode(&[b"DBSIZE"], out),
             Command::ConfigGet(names) => {

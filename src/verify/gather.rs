@@ -365,12 +365,12 @@ fn slow_threshold_us(policy: &Policy) -> Option<u64> {
         .map(|d| d.as_micros())
 }
 
-/// Slow log entries over the threshold, verify's own excluded. Arguments are
-/// never kept: they may hold values or secrets.
+/// The slow log, read only when the policy sets a threshold to judge it
+/// by. Arguments are never kept: they may hold values or secrets.
 fn slowlog(conn: &mut Connection, threshold_us: Option<u64>) -> Result<Vec<SlowEntry>, ConnError> {
-    let Some(threshold) = threshold_us else {
+    if threshold_us.is_none() {
         return Ok(Vec::new());
-    };
+    }
     let Reply::Array(entries) = conn.call(Command::SlowlogGet(128))? else {
         // Refused by an ACL or a managed service: nothing to judge.
         return Ok(Vec::new());
@@ -390,12 +390,11 @@ fn slowlog(conn: &mut Connection, threshold_us: Option<u64>) -> Result<Vec<SlowE
             _ => String::new(),
         };
         let client = fields.get(5).and_then(Reply::as_text).unwrap_or_default();
-        if duration > threshold && client != "cachegen-verify" {
-            out.push(SlowEntry {
-                command: target::printable(&name).chars().take(40).collect(),
-                micros: duration,
-            });
-        }
+        out.push(SlowEntry {
+            command: target::printable(&name).chars().take(40).collect(),
+            micros: duration,
+            by_verifier: client == crate::verifier::NAME,
+        });
     }
     Ok(out)
 }

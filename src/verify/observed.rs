@@ -71,8 +71,8 @@ pub struct NodeFacts {
     /// `CONFIG GET` of every managed directive (lower-case names), or why
     /// the server refused it.
     pub config: Result<BTreeMap<String, String>, String>,
-    /// Slow log entries over `Observed::slow_threshold_us`, verify's own
-    /// excluded.
+    /// The slow log as the server keeps it (at most 128 entries); empty when
+    /// the policy sets no threshold or the server refused `SLOWLOG GET`.
     pub slow: Vec<SlowEntry>,
 }
 
@@ -83,6 +83,8 @@ pub struct SlowEntry {
     /// The command name, upper case, escaped and cut to 40 characters.
     pub command: String,
     pub micros: u64,
+    /// Sent by a verify connection (its `CLIENT SETNAME`), not the application.
+    pub by_verifier: bool,
 }
 
 /// How one primary's scan ended.

@@ -14,12 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A port the OS says is free right now on 127.0.0.1.
+/// A port that is free right now on 127.0.0.1 (see `free_ports`).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("bind an ephemeral port")
+    free_ports(1)[0]
 }
 
 pub fn redis_server_binary() -> PathBuf {
@@ -216,18 +213,37 @@ pub fn redis_cli_binary() -> PathBuf {
     redis_binary("redis-cli")
 }
 
-/// `n` distinct ports that are free right now on 127.0.0.1: all bound at
-/// once (so the OS hands out different ones), then released. Never 6379.
+/// `n` distinct ports that are free right now on 127.0.0.1, for test servers.
+///
+/// Chosen below Linux's ephemeral range (32768–60999), not by binding port
+/// 0: a port the OS handed out and we released can be taken by any outgoing
+/// connection of a test running in parallel before the server binds it,
+/// which made a node fail to start now and then. Ports here are never given
+/// to outgoing connections. Each process starts at its own offset (its pid)
+/// and a counter keeps threads apart; a port is used only if it and
+/// `port + 10000` (Redis's default cluster bus port) bind now.
 pub fn free_ports(n: usize) -> Vec<u16> {
-    let mut listeners = Vec::new();
-    while listeners.len() < n {
-        let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-        let port = l.local_addr().expect("local addr").port();
-        if port != 6379 {
-            listeners.push((l, port));
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const LOW: u32 = 10_000;
+    const SPAN: u32 = 12_000;
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let start = std::process::id().wrapping_mul(7919) % SPAN;
+    let mut ports = Vec::with_capacity(n);
+    for _ in 0..SPAN {
+        if ports.len() == n {
+            return ports;
+        }
+        let k = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = (LOW + (start + k) % SPAN) as u16;
+        let bindable = |p: u16| TcpListener::bind(("127.0.0.1", p)).is_ok();
+        if bindable(port) && bindable(port + 10_000) {
+            ports.push(port);
         }
     }
-    listeners.into_iter().map(|(_, port)| port).collect()
+    panic!(
+        "fewer than {n} free loopback ports in {LOW}..{}",
+        LOW + SPAN
+    );
 }
 
 /// A flat RESP `[key, value, key, value, ...]` array (CLUSTER SHARDS

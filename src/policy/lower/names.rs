@@ -62,30 +62,41 @@ pub(super) fn is_header_token(s: &str) -> bool {
 /// in its builder, TTL function, constants and variant: one finding, every
 /// identifier named), pointing at both names.
 pub(super) fn rust_collisions(policy: &Policy) -> Vec<Diagnostic> {
-    type Pair<'a> = (&'a Source, &'a Source, Vec<&'a str>);
+    /// Two sources, the identifiers they share, and the functions whose
+    /// parameters they collide in (placeholders meet only there).
+    type Pair<'a> = (&'a Source, &'a Source, Vec<&'a str>, Vec<&'a str>);
     let mut pairs: IndexMap<(Option<&str>, Option<&str>), Pair> = IndexMap::new();
     let collisions = rust_idents::collisions(policy);
     for c in &collisions {
         let first = &c.sources[0];
         for other in &c.sources[1..] {
             let key = (first.pointer.as_deref(), other.pointer.as_deref());
-            pairs
+            let pair = pairs
                 .entry(key)
-                .or_insert((first, other, Vec::new()))
-                .2
-                .push(&c.ident);
+                .or_insert((first, other, Vec::new(), Vec::new()));
+            if !pair.2.contains(&c.ident.as_str()) {
+                pair.2.push(&c.ident);
+            }
+            if c.space.starts_with("parameters of") && !pair.3.contains(&c.space.as_str()) {
+                pair.3.push(&c.space);
+            }
         }
     }
     let span = |s: &Source| s.pointer.as_deref().map(|p| policy.key_span(p));
     pairs
         .into_values()
-        .filter_map(|(first, other, idents)| {
+        .filter_map(|(first, other, idents, functions)| {
             let list: Vec<String> = idents.iter().map(|i| format!("`{i}`")).collect();
             let (one, more) = (&list[0], &list[1..]);
             let more = if more.is_empty() {
                 String::new()
             } else {
                 format!(" (and {})", more.join(", "))
+            };
+            let more = match functions.as_slice() {
+                [] => more,
+                [only] => format!("{more} in the {only}"),
+                [first, rest @ ..] => format!("{more} in the {first} (and {} more)", rest.len()),
             };
             let d = match span(first) {
                 Some(at) => Diagnostic::new(

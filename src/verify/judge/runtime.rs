@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 const MIN_LOOKUPS: u64 = 1000;
 
 /// The counters of every node that answered, summed, and their slow log
-/// entries, slowest first.
+/// entries over the threshold (verify's own left out), slowest first.
 pub fn counters(observed: &Observed) -> Runtime {
     let mut r = Runtime {
         slow_threshold_us: observed.slow_threshold_us,
@@ -31,7 +31,13 @@ pub fn counters(observed: &Observed) -> Runtime {
         r.oom_errors = r
             .oom_errors
             .saturating_add(server::error_count(&f.info, "OOM"));
-        r.slow.extend(f.slow.iter().cloned());
+        if let Some(threshold) = observed.slow_threshold_us {
+            let over = f
+                .slow
+                .iter()
+                .filter(|e| e.micros > threshold && !e.by_verifier);
+            r.slow.extend(over.cloned());
+        }
     }
     r.slow.sort_by(|a, b| {
         b.micros
@@ -195,6 +201,7 @@ mod tests {
         SlowEntry {
             command: command.into(),
             micros,
+            by_verifier: false,
         }
     }
 
@@ -219,7 +226,16 @@ mod tests {
                 ("keyspace_misses", "200"),
                 ("errorstat_OOM", "count=2"),
             ]),
-            vec![slow("HGETALL", 15_000), slow("GET", 30_000)],
+            vec![
+                slow("HGETALL", 15_000),
+                slow("GET", 30_000),
+                // At the threshold, not over it; and verify's own SCAN.
+                slow("SET", 10_000),
+                SlowEntry {
+                    by_verifier: true,
+                    ..slow("SCAN", 90_000)
+                },
+            ],
         );
         let mut seen = observed(
             false,
@@ -234,6 +250,7 @@ mod tests {
         let runtime = counters(&seen);
         assert_eq!((runtime.keyspace_hits, runtime.keyspace_misses), (700, 500));
         assert_eq!(runtime.slow[0], slow("GET", 30_000), "slowest first");
+        assert_eq!(runtime.slow.len(), 3, "{:?}", runtime.slow);
 
         let found = judge(&single(), &seen);
         let lines: Vec<String> = found
