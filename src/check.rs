@@ -101,7 +101,10 @@ fn default_policy_name(file_name: &str) -> String {
 }
 
 /// Decodes and parses; an undecodable file is already a finished report.
-fn load(name: &str, bytes: &[u8]) -> Result<(SourceFile, load::Loaded), Box<FileReport>> {
+fn decode_and_parse(
+    name: &str,
+    bytes: &[u8],
+) -> Result<(SourceFile, load::Loaded), Box<FileReport>> {
     match load::decode(name, bytes) {
         Ok(source) => {
             let loaded = load::parse(&source);
@@ -132,7 +135,7 @@ fn validate(
 
 /// Checks policy bytes through every stage and returns all diagnostics.
 pub fn check_bytes(name: &str, bytes: &[u8], options: &CheckOptions) -> FileReport {
-    let (source, loaded) = match load(name, bytes) {
+    let (source, loaded) = match decode_and_parse(name, bytes) {
         Ok(loaded) => loaded,
         Err(report) => return *report,
     };
@@ -181,7 +184,7 @@ pub fn check_bytes(name: &str, bytes: &[u8], options: &CheckOptions) -> FileRepo
 /// are ordinary error diagnostics. As with `check_bytes`, a model may come
 /// back together with errors: callers use it only when there are none.
 pub fn check_lock(name: &str, bytes: &[u8]) -> FileReport {
-    let (source, loaded) = match load(name, bytes) {
+    let (source, loaded) = match decode_and_parse(name, bytes) {
         Ok(loaded) => loaded,
         Err(report) => return *report,
     };

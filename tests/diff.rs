@@ -193,3 +193,30 @@ fn git_refs_and_fail_on() {
     assert_eq!(code, Some(2), "an unknown ref is a usage error: {err}");
     assert!(err.contains("nope"), "{err}");
 }
+
+/// `--fail-on` offers `Category::ALL`, named as the JSON names them: a new
+/// category missing from `ALL` could not be chosen, and one whose `name`
+/// differed from its JSON spelling would not select what JSON reports.
+#[test]
+fn every_category_is_a_choice_named_as_in_json() {
+    use cachegen::diff::Category::{self, *};
+    for c in Category::ALL {
+        assert_eq!(serde_json::to_value(c).unwrap(), c.name(), "{c:?}");
+    }
+    // Exhaustive on purpose: adding a variant breaks this until it is in ALL.
+    let place = |c: Category| match c {
+        Ttl => 0,
+        Staleness => 1,
+        Added => 2,
+        Removed => 3,
+        Keys => 4,
+        Invalidation => 5,
+        Edge => 6,
+        Directive => 7,
+        Restart => 8,
+        Topology => 9,
+        Memory => 10,
+    };
+    let places: Vec<usize> = Category::ALL.iter().map(|&c| place(c)).collect();
+    assert_eq!(places, (0..11).collect::<Vec<_>>());
+}

@@ -1,6 +1,7 @@
 //! The binary's command handlers, one file per subcommand (each with its own
-//! clap arguments), and what they share: the global options, the clap
-//! mirrors of library enums, finding the default policy, and printing.
+//! clap arguments), and what they share: the global options, `choices`
+//! (a clap parser over a library enum), finding the default policy, and
+//! printing.
 //! Everything a handler does beyond arguments and printing is a library call.
 
 pub mod build;

@@ -12,7 +12,8 @@ use std::sync::Mutex;
 pub struct Bars {
     multi: Option<MultiProgress>,
     /// The bar of each node being scanned. Bars are added before any scan
-    /// starts; scan threads then only look theirs up.
+    /// starts; scan threads then only look theirs up. One lock for all is
+    /// enough: a thread takes it once per SCAN batch (up to 1,000 keys).
     bars: Mutex<Vec<(Address, ProgressBar)>>,
 }
 

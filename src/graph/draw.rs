@@ -4,10 +4,35 @@
 //! nodes and edges `Graph::new` built, in their order, so a drawing of the
 //! same policy is byte-identical.
 
-use super::{EdgeKind, Graph, Node, Syntax};
+use super::{EdgeKind, Graph, Node};
 use crate::policy::model::Policy;
 use std::collections::HashSet;
 use std::fmt::Write as _;
+
+/// The graph languages `cachegen graph --syntax` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syntax {
+    Mermaid,
+    Dot,
+}
+
+impl Syntax {
+    pub const ALL: [Syntax; 2] = [Syntax::Mermaid, Syntax::Dot];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Syntax::Mermaid => "mermaid",
+            Syntax::Dot => "dot",
+        }
+    }
+
+    pub fn about(self) -> &'static str {
+        match self {
+            Syntax::Mermaid => "A Mermaid flowchart (renders in GitHub Markdown)",
+            Syntax::Dot => "Graphviz DOT (`dot -Tsvg`)",
+        }
+    }
+}
 
 impl Graph<'_> {
     /// The drawing in `syntax`.

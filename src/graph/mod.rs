@@ -24,7 +24,7 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 mod draw;
-pub use draw::{dot_string, mermaid_text};
+pub use draw::{Syntax, dot_string, mermaid_text};
 
 /// One node of the graph. Names borrow from the policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -252,31 +252,6 @@ impl<'p> BlastRadius<'p> {
 
     pub fn is_empty(&self) -> bool {
         self.patterns.is_empty() && self.tags.is_empty()
-    }
-}
-
-/// The graph languages `cachegen graph --syntax` prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Syntax {
-    Mermaid,
-    Dot,
-}
-
-impl Syntax {
-    pub const ALL: [Syntax; 2] = [Syntax::Mermaid, Syntax::Dot];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Syntax::Mermaid => "mermaid",
-            Syntax::Dot => "dot",
-        }
-    }
-
-    pub fn about(self) -> &'static str {
-        match self {
-            Syntax::Mermaid => "A Mermaid flowchart (renders in GitHub Markdown)",
-            Syntax::Dot => "Graphviz DOT (`dot -Tsvg`)",
-        }
     }
 }
 

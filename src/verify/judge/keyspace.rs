@@ -16,7 +16,8 @@ pub fn judge(policy: &Policy, observed: &Observed) -> Vec<Diagnostic> {
     findings
 }
 
-pub fn millis(ms: u64) -> String {
+/// A TTL in milliseconds as the policy writes durations (`1500ms` → `1.5s`).
+fn millis(ms: u64) -> String {
     crate::load::units::Duration::from_micros(ms.saturating_mul(1000)).to_string()
 }
 
