@@ -51,16 +51,10 @@ pub struct Classifier {
     old_prefixes: Vec<Vec<u8>>,
 }
 
-/// `TYPE` reply for a declared value type.
+/// `TYPE` reply for a declared value type: the policy names value types as
+/// Redis's `TYPE` does, so the policy's spelling is the reply.
 pub fn type_name(t: ValueType) -> &'static str {
-    match t {
-        ValueType::String => "string",
-        ValueType::Hash => "hash",
-        ValueType::List => "list",
-        ValueType::Set => "set",
-        ValueType::Zset => "zset",
-        ValueType::Stream => "stream",
-    }
+    crate::policy::lock::spelling(t)
 }
 
 fn ttl_max_ms(ttl: Ttl) -> Option<u64> {
