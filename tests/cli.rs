@@ -842,3 +842,21 @@ fn colliding_rust_identifiers_fail_check_with_a_location() {
         "a failed build wrote files"
     );
 }
+
+/// A clean `build` says it checked the policy before it says what it wrote.
+#[test]
+fn a_clean_build_says_it_checked() {
+    let out = tempfile::tempdir().unwrap();
+    let run = cachegen(&[
+        "build",
+        "--out",
+        out.path().to_str().unwrap(),
+        "policies/quizmentor.yaml",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let checked = run
+        .stderr
+        .find("cachegen: checked policies/quizmentor.yaml: no problems");
+    let wrote = run.stderr.find("cachegen: wrote ");
+    assert!(checked.is_some() && checked < wrote, "{}", run.stderr);
+}

@@ -30,6 +30,11 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<u8, String> {
     // stderr, so `--format json` stays one JSON document.
     if global.format() != Format::Human || reports.iter().any(|r| !r.diagnostics.is_empty()) {
         print(&output::render(global.format(), &reports, global.color()))?;
+    } else {
+        // Build checks before it renders; say so, or a clean run reads as
+        // if nothing was checked.
+        let names: Vec<&str> = reports.iter().map(|r| r.source.name()).collect();
+        eprintln!("cachegen: checked {}: no problems", names.join(", "));
     }
     let templates = Templates {
         override_dir: args.templates,
