@@ -556,19 +556,31 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
         crate::analysis::memory::memory_budget(head),
     );
     if bm.total != hm.total {
-        let note = match hm.capacity {
+        let mut note = match hm.capacity {
             Some(c) => format!(
                 "{:.0}% of maxmemory after the change",
                 hm.total as f64 * 100.0 / c as f64
             ),
             None => "maxmemory 0: no limit".to_owned(),
         };
+        let (mut b, mut h) = (
+            crate::load::units::human_bytes(bm.total),
+            crate::load::units::human_bytes(hm.total),
+        );
+        if b == h {
+            // Rounded alike (`1.9 GiB` both sides): without the bytes the
+            // row would show no change, yet it counts for `--fail-on memory`.
+            b = format!("{b} ({} B)", bm.total);
+            h = format!("{h} ({} B)", hm.total);
+            let delta = i128::from(hm.total) - i128::from(bm.total);
+            note = format!("{delta:+} B; {note}");
+        }
         push(
             Category::Memory,
             "expected memory".into(),
             "",
-            Some(crate::load::units::human_bytes(bm.total)),
-            Some(crate::load::units::human_bytes(hm.total)),
+            Some(b),
+            Some(h),
             &note,
         );
     }

@@ -194,6 +194,56 @@ fn git_refs_and_fail_on() {
     assert!(err.contains("nope"), "{err}");
 }
 
+/// Issue 15, item 5(a): one more key of a pattern changes the expected
+/// memory by less than the rounding of `human_bytes`, yet `--fail-on memory`
+/// fails on it; the row must show the difference it fails on.
+#[test]
+fn a_memory_change_hidden_by_rounding_is_shown_in_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = dir.path().join("head.yaml");
+    let text = std::fs::read_to_string(BASE).unwrap();
+    assert!(text.contains("cardinality: 10000\n"));
+    std::fs::write(
+        &head,
+        text.replace("cardinality: 10000\n", "cardinality: 10001\n"),
+    )
+    .unwrap();
+    let head = head.to_str().unwrap();
+
+    let base_policy = support::render::checked(BASE).policy.unwrap();
+    let head_policy = support::render::checked(head).policy.unwrap();
+    let changes = cachegen::diff::changes(&base_policy, &head_policy);
+    assert_eq!(changes.len(), 1, "{changes:#?}");
+    let memory = &changes[0];
+    assert!(matches!(memory.category, cachegen::diff::Category::Memory));
+    let (before, after) = (
+        memory.base.as_deref().unwrap(),
+        memory.head.as_deref().unwrap(),
+    );
+    assert_ne!(before, after, "the change must be visible: {memory:?}");
+    let bytes = |text: &str| -> i64 {
+        let inner = text.split('(').nth(1).and_then(|t| t.strip_suffix(" B)"));
+        inner
+            .unwrap_or_else(|| panic!("no exact bytes in `{text}`"))
+            .parse()
+            .unwrap()
+    };
+    let delta = bytes(after) - bytes(before);
+    assert!(delta > 0, "{memory:?}");
+    assert!(
+        memory.note.starts_with(&format!("+{delta} B; ")),
+        "{memory:?}"
+    );
+
+    let (code, md, err) = cachegen(&["diff", BASE, head, "--fail-on", "memory"], None);
+    assert_eq!(code, Some(1), "{err}");
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| expected memory |"))
+        .unwrap_or_else(|| panic!("no memory row:\n{md}"));
+    assert!(row.contains(&format!("`{before}` | `{after}`")), "{row}");
+}
+
 /// `--fail-on` offers `Category::ALL`, named as the JSON names them: a new
 /// category missing from `ALL` could not be chosen, and one whose `name`
 /// differed from its JSON spelling would not select what JSON reports.

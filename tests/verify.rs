@@ -333,6 +333,36 @@ fn sample_mode_reads_at_most_n_keys_and_every_format_parses() {
         assert!(loc["region"]["startLine"].as_u64().unwrap() > 1);
     }
 
+    // Markdown: a verify report naming the target and the policy, with the
+    // outcome (issue 15, item 7: it was titled `cachegen check`).
+    let errors = verify(&fixture(), &url, &["--full", "--format", "json"], limit()).json()
+        ["summary"]["errors"]
+        .as_u64()
+        .unwrap();
+    assert!(errors > 1);
+    let run = verify(
+        &fixture(),
+        &url,
+        &["--full", "--format", "markdown"],
+        limit(),
+    );
+    assert_eq!(run.code, Some(1));
+    let title = format!(
+        "### cachegen verify: `{url}` against `{}`\n\n**{errors} violations** · {errors} errors, ",
+        fixture().display()
+    );
+    assert!(run.stdout.starts_with(&title), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("single node, full pass in "),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("| `"),
+        "a row per finding: {}",
+        run.stdout
+    );
+
     // Human: grouped by pattern, findings with snippets, a verdict.
     let run = verify(&fixture(), &url, &["--full", "--color", "never"], limit());
     assert_eq!(run.code, Some(1));

@@ -1140,6 +1140,35 @@ fn a_server_killed_mid_scan_gives_exit_3_and_partial_counts() {
     );
 }
 
+/// Issue 15, item 7: a run that lost its primary mid-scan says what it
+/// covered, not "full pass".
+#[test]
+fn a_server_killed_mid_scan_is_not_reported_as_a_full_pass() {
+    let out = tempfile::tempdir().unwrap();
+    let server = policy_server(out.path(), &[]);
+    let mut client = server.client();
+    ok(&mut client, &["DEBUG", "POPULATE", "200000", "v3:session"]);
+    let pid = server_pid(&server);
+    let scan = verify_in_background(
+        url(server.port),
+        vec!["--full", "--rate", "20000", "--color", "never"],
+    );
+    wait_for_scan(&mut client, 3000);
+    drop(client);
+    signal(&pid, "-KILL");
+    let run = scan.join().expect("verify thread");
+    assert_eq!(run.code, Some(3), "{}", describe(&run));
+    let first = run.stdout.lines().next().unwrap_or_default();
+    assert!(!first.contains("full pass in"), "{}", describe(&run));
+    assert!(
+        first
+            .contains("incomplete full pass: 0 of 1 primary scanned to the end, 1 stopped early; "),
+        "{}",
+        describe(&run)
+    );
+    assert!(run.stdout.contains(", partial scan)"), "{}", describe(&run));
+}
+
 // ---------------------------------------------------------------------------
 // Nothing there, and bad command lines.
 
@@ -1154,6 +1183,37 @@ fn nothing_listening_exits_3_quickly() {
     );
     assert_fails(&run, 3, "cannot connect", &[]);
     assert!(run.took < Duration::from_secs(3), "took {:?}", run.took);
+    // Issue 15, item 7: nothing was scanned, so no pattern is shown as ok.
+    assert!(
+        run.stdout
+            .contains("keyspace by pattern: not checked (no primary was scanned)"),
+        "{}",
+        describe(&run)
+    );
+    assert!(
+        !run.stdout.lines().any(|l| l.trim_end().ends_with(" ok")),
+        "a pattern shown as ok with nothing scanned:\n{}",
+        describe(&run)
+    );
+    // Markdown names the run, the target and the policy, and the outcome.
+    let run = verify(
+        &fixture(),
+        &url(port),
+        &["--format", "markdown"],
+        Duration::from_secs(15),
+    );
+    assert_eq!(run.code, Some(3), "{}", describe(&run));
+    let title = format!(
+        "### cachegen verify: `redis://127.0.0.1:{port}` against `{}`\n\n\
+         **incomplete: results are partial** · 0 errors, 0 warnings, 0 notes\n",
+        fixture().display()
+    );
+    assert!(run.stdout.starts_with(&title), "{}", describe(&run));
+    assert!(
+        run.stdout.contains("- incomplete: could not connect"),
+        "{}",
+        describe(&run)
+    );
     let run = verify(
         &fixture(),
         &url(port),

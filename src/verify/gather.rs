@@ -231,6 +231,7 @@ fn scan_primaries(
             observed.incomplete.push(format!("scan stopped early: {e}"));
         }
         node.scan = Some(ScannedNode {
+            stopped_early: scan.error.is_some(),
             tally: scan.tally,
             took,
         });

@@ -27,7 +27,7 @@ pub mod resp;
 pub mod server;
 pub mod target;
 
-pub use outcome::{NodeReport, Report, Runtime};
+pub use outcome::{NodeReport, Report, Runtime, ScanState};
 
 use crate::policy::model::Policy;
 use conn::{Limits, Tls};
@@ -107,6 +107,12 @@ fn node_reports(observed: &Observed) -> Vec<NodeReport> {
             inspected: n.scan.as_ref().map_or(0, |s| s.tally.inspected),
             scan_time: n.scan.as_ref().map_or(Duration::ZERO, |s| s.took),
             error: n.error.clone(),
+            scan: match &n.scan {
+                Some(s) if s.stopped_early => ScanState::StoppedEarly,
+                Some(_) => ScanState::Complete,
+                None if n.is_primary() => ScanState::NotScanned,
+                None => ScanState::NotPrimary,
+            },
         })
         .collect()
 }

@@ -95,6 +95,9 @@ pub struct ScannedNode {
     /// How long the scan took; scans run in parallel, so a run takes about
     /// the longest of these, not their sum.
     pub took: Duration,
+    /// The scan ended before it covered what was asked (the node died, hung
+    /// or failed over; the node's `error` says why): the tally is partial.
+    pub stopped_early: bool,
 }
 
 impl Observed {

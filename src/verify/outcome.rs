@@ -25,6 +25,22 @@ pub struct NodeReport {
     pub scan_time: Duration,
     /// Why this node's results are missing or partial.
     pub error: Option<String>,
+    /// Whether its keys were read, and how far.
+    pub scan: ScanState,
+}
+
+/// How far verify read one node's keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanState {
+    /// A replica: its keys are read on its primary.
+    NotPrimary,
+    /// A primary whose keys were not read (it was not reached, or its scan
+    /// could not run).
+    NotScanned,
+    /// Scanned to the end, or to the sample size.
+    Complete,
+    /// The scan started but ended early (the node died, hung or failed over).
+    StoppedEarly,
 }
 
 /// Everything a run found.
@@ -73,6 +89,17 @@ impl Report {
         } else {
             0
         }
+    }
+
+    /// Primaries by how far their keys were read: (complete, stopped early,
+    /// not scanned).
+    pub fn primaries(&self) -> (usize, usize, usize) {
+        let count = |state| self.nodes.iter().filter(|n| n.scan == state).count();
+        (
+            count(ScanState::Complete),
+            count(ScanState::StoppedEarly),
+            count(ScanState::NotScanned),
+        )
     }
 
     pub fn count(&self, severity: Severity) -> usize {

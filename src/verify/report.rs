@@ -37,36 +37,85 @@ pub fn render(format: Format, report: &Report, source: &SourceFile, color: bool)
             s
         }
         Format::Junit => junit(report, source),
-        Format::Sarif | Format::Github | Format::Markdown => {
+        Format::Markdown => markdown(report, source),
+        Format::Sarif | Format::Github => {
             output::render(format, &[as_file_report(report, source)], false)
         }
     }
 }
 
+/// What the run covered, for the first line of a report: the mode asked for
+/// when every primary was read as asked, else what was actually read. A run
+/// that lost a node, or is incomplete for any reason, is not called a full
+/// pass.
 fn coverage_text(report: &Report) -> String {
-    match report.coverage {
-        Coverage::Full => "full pass".into(),
+    let asked = match report.coverage {
+        Coverage::Full => "full pass".to_owned(),
         Coverage::Sample(n) => format!("sample of up to {n} keys per primary"),
+    };
+    let (complete, stopped, unscanned) = report.primaries();
+    if complete + stopped == 0 {
+        return "keyspace not checked (no primary was scanned)".into();
+    }
+    if report.incomplete.is_empty() && stopped == 0 && unscanned == 0 {
+        return asked;
+    }
+    let total = complete + stopped + unscanned;
+    let mut covered = format!(
+        "{complete} of {total} primar{} scanned to the end",
+        if total == 1 { "y" } else { "ies" }
+    );
+    if stopped > 0 {
+        let _ = write!(covered, ", {stopped} stopped early");
+    }
+    if unscanned > 0 {
+        let _ = write!(covered, ", {unscanned} not scanned");
+    }
+    format!(
+        "incomplete {asked}: {covered}; {} keys inspected",
+        report.tally.inspected
+    )
+}
+
+/// The outcome the exit code gives, with the number of
+/// violations (error findings).
+fn verdict(report: &Report) -> String {
+    match report.exit_code() {
+        0 => "conforms".into(),
+        1 => {
+            let n = report.count(Severity::Error);
+            format!("{n} violation{}", if n == 1 { "" } else { "s" })
+        }
+        _ => "incomplete: results are partial".into(),
+    }
+}
+
+/// The server as the seed reported it, escaped for a terminal.
+fn server_text(report: &Report) -> String {
+    report
+        .flavour
+        .as_ref()
+        .map(|f| printable(&format!("{} {}", f.name, f.version)))
+        .unwrap_or_else(|| "server unknown".into())
+}
+
+fn mode_text(report: &Report) -> String {
+    if report.cluster {
+        format!("cluster of {} nodes", report.nodes.len())
+    } else {
+        "single node".into()
     }
 }
 
 fn human(report: &Report, source: &SourceFile, color: bool) -> String {
     let mut out = String::new();
-    let server = report
-        .flavour
-        .as_ref()
-        .map(|f| printable(&format!("{} {}", f.name, f.version)))
-        .unwrap_or_else(|| "server unknown".into());
-    let mode = if report.cluster {
-        format!("cluster of {} nodes", report.nodes.len())
-    } else {
-        "single node".into()
-    };
     let _ = writeln!(
         out,
-        "cachegen verify {} against {}: {server}, {mode}, {} in {:.1}s",
+        "cachegen verify {} against {}: {}, {}, {} in {:.1}s",
         report.target,
         source.name(),
+        server_text(report),
+        mode_text(report),
         coverage_text(report),
         report.elapsed.as_secs_f64()
     );
@@ -91,10 +140,140 @@ fn human(report: &Report, source: &SourceFile, color: bool) -> String {
             );
         }
     }
+    let (complete, stopped, unscanned) = report.primaries();
+    if complete + stopped == 0 {
+        // Nothing was read: a table of zeros would say every pattern is ok.
+        let _ = writeln!(
+            out,
+            "\nkeyspace by pattern: not checked (no primary was scanned)"
+        );
+    } else {
+        let partial = stopped + unscanned > 0 || !report.incomplete.is_empty();
+        keyspace_table(&mut out, report, partial);
+    }
+    if report.flavour.is_none() {
+        // The seed never answered: zero counters would read as a clean bill.
+        let _ = writeln!(out, "\nconfig and runtime: not read");
+    } else {
+        let drift = report
+            .config
+            .iter()
+            .filter(|r| r.status == Status::Drift)
+            .count();
+        let matching = report
+            .config
+            .iter()
+            .filter(|r| r.status == Status::Matches)
+            .count();
+        let _ = writeln!(
+            out,
+            "\nconfig: {} directive readings, {matching} match, {drift} drift",
+            report.config.len()
+        );
+        let r = &report.runtime;
+        let ratio = r
+            .hit_ratio()
+            .map_or("n/a".into(), |x| format!("{:.1}%", x * 100.0));
+        let _ = writeln!(
+            out,
+            "runtime: hit ratio {ratio} ({} hits, {} misses, read before the scan), {} evicted, {} OOM rejections, {} slow log entries",
+            r.keyspace_hits,
+            r.keyspace_misses,
+            r.evicted_keys,
+            r.oom_errors,
+            r.slow.len()
+        );
+    }
+    if !report.findings.is_empty() {
+        out.push('\n');
+        out.push_str(&output::human_diagnostics(&[as_file_report(report, source)], color).0);
+    }
+    for why in &report.incomplete {
+        let _ = writeln!(out, "\nINCOMPLETE: {why}");
+    }
     let _ = writeln!(
         out,
-        "\nkeyspace by pattern ({} keys inspected)",
-        report.tally.inspected
+        "\nverify: {}; {}",
+        counts_text(report),
+        verdict(report)
+    );
+    out
+}
+
+fn counts_text(report: &Report) -> String {
+    format!(
+        "{} errors, {} warnings, {} notes",
+        report.count(Severity::Error),
+        report.count(Severity::Warning),
+        report.count(Severity::Note)
+    )
+}
+
+/// Markdown for a pull-request comment: what was verified against which
+/// policy, the outcome, what was covered and why it is partial, then one
+/// table row per finding. Text from the server or the policy is escaped so
+/// it cannot break the table or inject markup.
+fn markdown(report: &Report, source: &SourceFile) -> String {
+    let (cell, code) = (output::markdown_cell, output::markdown_code);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "### cachegen verify: {} against {}\n",
+        code(&report.target),
+        code(source.name())
+    );
+    let _ = writeln!(out, "**{}** · {}\n", verdict(report), counts_text(report));
+    let _ = writeln!(
+        out,
+        "{}, {}, {} in {:.1}s\n",
+        cell(&server_text(report)),
+        mode_text(report),
+        cell(&coverage_text(report)),
+        report.elapsed.as_secs_f64()
+    );
+    if !report.incomplete.is_empty() {
+        for why in &report.incomplete {
+            let _ = writeln!(out, "- incomplete: {}", cell(why));
+        }
+        out.push('\n');
+    }
+    if report.findings.is_empty() {
+        let what = if report.incomplete.is_empty() {
+            ""
+        } else {
+            " in what was read"
+        };
+        let _ = writeln!(out, "No findings{what}.");
+        return out;
+    }
+    out.push_str("| where | level | code | message |\n|---|---|---|---|\n");
+    for d in &report.findings {
+        let at = d.span.map_or(String::new(), |s| {
+            let (l, c) = source.line_col(s.start);
+            format!(":{l}:{c}")
+        });
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} `{}` | {} |",
+            code(&format!("{}{at}", source.name())),
+            d.severity.as_str(),
+            d.code.code,
+            d.code.name,
+            cell(&d.message)
+        );
+    }
+    out
+}
+
+/// The human keyspace table: keys, memory and violations by pattern. On a
+/// partial scan a pattern without violations is "ok so far": keys that were
+/// not read may still break it.
+fn keyspace_table(out: &mut String, report: &Report, partial: bool) {
+    let _ = writeln!(
+        out,
+        "\nkeyspace by pattern ({} keys inspected{})",
+        report.tally.inspected,
+        if partial { ", partial scan" } else { "" }
     );
     let _ = writeln!(
         out,
@@ -119,7 +298,7 @@ fn human(report: &Report, source: &SourceFile, color: bool) -> String {
             t.keys,
             bytes(t.memory),
             if problems == 0 {
-                "ok".to_owned()
+                if partial { "ok so far" } else { "ok" }.to_owned()
             } else {
                 format!("{problems} keys in violation")
             }
@@ -143,54 +322,6 @@ fn human(report: &Report, source: &SourceFile, color: bool) -> String {
             bytes(report.tally.unknown_memory)
         );
     }
-    let drift = report
-        .config
-        .iter()
-        .filter(|r| r.status == Status::Drift)
-        .count();
-    let matching = report
-        .config
-        .iter()
-        .filter(|r| r.status == Status::Matches)
-        .count();
-    let _ = writeln!(
-        out,
-        "\nconfig: {} directive readings, {matching} match, {drift} drift",
-        report.config.len()
-    );
-    let r = &report.runtime;
-    let ratio = r
-        .hit_ratio()
-        .map_or("n/a".into(), |x| format!("{:.1}%", x * 100.0));
-    let _ = writeln!(
-        out,
-        "runtime: hit ratio {ratio} ({} hits, {} misses, read before the scan), {} evicted, {} OOM rejections, {} slow log entries",
-        r.keyspace_hits,
-        r.keyspace_misses,
-        r.evicted_keys,
-        r.oom_errors,
-        r.slow.len()
-    );
-    if !report.findings.is_empty() {
-        out.push('\n');
-        out.push_str(&output::human_diagnostics(&[as_file_report(report, source)], color).0);
-    }
-    for why in &report.incomplete {
-        let _ = writeln!(out, "\nINCOMPLETE: {why}");
-    }
-    let verdict = match report.exit_code() {
-        0 => "conforms",
-        1 => "violations",
-        _ => "incomplete: results are partial",
-    };
-    let _ = writeln!(
-        out,
-        "\nverify: {} errors, {} warnings, {} notes; {verdict}",
-        report.count(Severity::Error),
-        report.count(Severity::Warning),
-        report.count(Severity::Note)
-    );
-    out
 }
 
 fn hits_json(h: &super::keyspace::Hits) -> Value {
@@ -372,4 +503,171 @@ fn junit(report: &Report, source: &SourceFile) -> String {
         xml_escape(&report.target),
         report.elapsed.as_secs_f64()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::classify::Classifier;
+    use crate::verify::keyspace::Tally;
+    use crate::verify::outcome::{NodeReport, Runtime, ScanState};
+    use crate::verify::server::Flavour;
+    use crate::verify::target::parse_host_port;
+    use std::time::Duration;
+
+    /// A report of the single-node fixture policy with these nodes and
+    /// reasons it is incomplete, and nothing found.
+    fn report(nodes: Vec<NodeReport>, incomplete: &[&str]) -> Report {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/verify/single.yaml");
+        let policy = crate::check_path(&path, &Default::default())
+            .policy
+            .expect("the fixture policy checks");
+        let owners = Classifier::new(&policy).expect("compiles").owners;
+        let mut tally = Tally::new(owners.len());
+        tally.inspected = nodes.iter().map(|n| n.inspected).sum();
+        Report {
+            target: "redis://127.0.0.1:1".into(),
+            flavour: (!nodes.is_empty()).then(|| Flavour {
+                name: "Redis".into(),
+                version: "7.0.15".into(),
+                redis_compat: (7, 0),
+            }),
+            cluster: nodes.len() > 1,
+            coverage: Coverage::Full,
+            nodes,
+            owners,
+            tally,
+            config: Vec::new(),
+            runtime: Runtime::default(),
+            findings: Vec::new(),
+            incomplete: incomplete.iter().map(|s| s.to_string()).collect(),
+            elapsed: Duration::from_millis(13_800),
+        }
+    }
+
+    fn node(port: u16, scan: ScanState, inspected: u64) -> NodeReport {
+        NodeReport {
+            address: parse_host_port(&format!("127.0.0.1:{port}")).unwrap(),
+            role: if scan == ScanState::NotPrimary {
+                "slave"
+            } else {
+                "master"
+            }
+            .into(),
+            version: "7.0.15".into(),
+            dbsize: Some(1000),
+            inspected,
+            scan_time: Duration::ZERO,
+            error: (scan == ScanState::StoppedEarly).then(|| "connection reset".into()),
+            scan,
+        }
+    }
+
+    fn source() -> SourceFile {
+        SourceFile::new("policies/single.yaml", "")
+    }
+
+    fn first_line(text: &str) -> &str {
+        text.lines().next().unwrap()
+    }
+
+    #[test]
+    fn a_complete_full_pass_is_called_one() {
+        let r = report(vec![node(1, ScanState::Complete, 10)], &[]);
+        let text = human(&r, &source(), false);
+        assert!(
+            first_line(&text).ends_with("single node, full pass in 13.8s"),
+            "{text}"
+        );
+        assert!(text.contains("keyspace by pattern (10 keys inspected)"));
+        assert!(text.contains(" ok\n"), "{text}");
+    }
+
+    #[test]
+    fn a_refused_connection_checks_no_pattern() {
+        let r = report(Vec::new(), &["could not connect: 127.0.0.1:1: refused"]);
+        let text = human(&r, &source(), false);
+        assert!(
+            first_line(&text).contains("keyspace not checked (no primary was scanned)"),
+            "{text}"
+        );
+        assert!(!text.contains("full pass"), "{text}");
+        assert!(
+            text.contains("keyspace by pattern: not checked (no primary was scanned)"),
+            "{text}"
+        );
+        assert!(
+            !text.contains(" ok"),
+            "no pattern may be shown as ok:\n{text}"
+        );
+        assert!(!text.contains("profile"), "no pattern rows:\n{text}");
+        assert!(text.contains("config and runtime: not read"), "{text}");
+        assert!(text.contains("incomplete: results are partial"), "{text}");
+    }
+
+    #[test]
+    fn a_node_lost_mid_scan_is_not_a_full_pass() {
+        let r = report(
+            vec![node(1, ScanState::StoppedEarly, 1234)],
+            &["scan stopped early: connection reset"],
+        );
+        let text = human(&r, &source(), false);
+        assert!(
+            first_line(&text).ends_with(
+                "single node, incomplete full pass: 0 of 1 primary scanned to the end, \
+                 1 stopped early; 1234 keys inspected in 13.8s"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("keyspace by pattern (1234 keys inspected, partial scan)"),
+            "{text}"
+        );
+        assert!(text.contains(" ok so far\n"), "{text}");
+
+        // A cluster that lost one of three masters, with one never reached.
+        let r = report(
+            vec![
+                node(1, ScanState::Complete, 500),
+                node(2, ScanState::StoppedEarly, 200),
+                node(3, ScanState::NotScanned, 0),
+                node(4, ScanState::NotPrimary, 0),
+            ],
+            &["scan stopped early: MOVED", "127.0.0.1:3: refused"],
+        );
+        let text = human(&r, &source(), false);
+        assert!(
+            first_line(&text).ends_with(
+                "cluster of 4 nodes, incomplete full pass: 1 of 3 primaries scanned to the end, \
+                 1 stopped early, 1 not scanned; 700 keys inspected in 13.8s"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn markdown_names_the_run_the_target_and_the_outcome() {
+        let r = report(Vec::new(), &["could not connect: 127.0.0.1:1: refused"]);
+        let md = markdown(&r, &source());
+        assert!(
+            md.starts_with(
+                "### cachegen verify: `redis://127.0.0.1:1` against `policies/single.yaml`\n\n\
+                 **incomplete: results are partial** · 0 errors, 0 warnings, 0 notes\n\n\
+                 server unknown, single node, keyspace not checked (no primary was scanned) in 13.8s\n\n\
+                 - incomplete: could not connect: 127.0.0.1:1: refused\n"
+            ),
+            "{md}"
+        );
+        assert!(!md.contains("cachegen check"), "{md}");
+
+        let r = report(vec![node(1, ScanState::Complete, 10)], &[]);
+        let md = markdown(&r, &source());
+        assert!(md.contains("**conforms** · 0 errors"), "{md}");
+        assert!(
+            md.contains("Redis 7.0.15, single node, full pass in 13.8s"),
+            "{md}"
+        );
+        assert!(md.ends_with("No findings.\n"), "{md}");
+    }
 }

@@ -218,7 +218,7 @@ mod tests {
             let mut n = node("127.0.0.1:1", None, None);
             n.scan = Some(ScannedNode {
                 tally,
-                took: Default::default(),
+                ..Default::default()
             });
             n
         };
