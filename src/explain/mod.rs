@@ -319,6 +319,7 @@ fn explain_key(policy: &Policy, text: &str) -> Result<Value, String> {
         key::Owner::Tag(name) => json!({
             "kind": "tag-set",
             "name": name,
+            "pattern": policy.tags.get(name).map(|t| t.key_text.as_str()),
             "ttl": policy.tags.get(name).map(|t| ttl(t.ttl)),
             "members": policy.tags.get(name).map(|t| t.members.clone()),
         }),
