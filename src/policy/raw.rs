@@ -75,7 +75,10 @@ pub struct TtlSection {
     #[serde(default)]
     pub jitter: Option<Percent>,
     /// Upper bound for the TTL of authenticated (per-user) content, jitter
-    /// included. Stale personal data is worse than stale public data.
+    /// included. Stale personal data is worse than stale public data. A
+    /// longer TTL is lowered until its whole jittered range fits under the
+    /// cap (15m with 10% jitter: 13m39s to 15m); CG309 reports a pattern
+    /// whose own `ttl` is lowered.
     #[serde(default)]
     pub authenticated_cap: Option<Duration>,
     /// Named TTL classes (the TTL matrix), by class name.
