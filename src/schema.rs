@@ -433,7 +433,7 @@ pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
         .map(|(_, c)| c)
 }
 
-/// Keys from the runbook or other tools that users carry over, and where
+/// Keys from other tools and configuration formats that users carry over, and where
 /// their meaning lives instead.
 fn explain_foreign_key(key: &str) -> Option<&'static str> {
     Some(match key {

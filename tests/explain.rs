@@ -52,6 +52,27 @@ fn every_key_pattern_is_explained() {
     }
 }
 
+/// Issue 15 item 6: a tag-set key's line shows the tag set's key shape, as a
+/// pattern's line shows its pattern (it printed ``tag-set `user`: `` empty).
+#[test]
+fn every_tag_set_is_explained_with_its_key_shape() {
+    let policy = policy();
+    assert!(!policy.tags.is_empty());
+    for t in policy.tags.values() {
+        let key = sample_key(&policy, &t.key, None);
+        let v = explain::explain(&policy, &Target::Key(key.clone()), &[]).unwrap();
+        assert_eq!(v["owner"]["kind"], "tag-set", "{key}");
+        assert_eq!(v["owner"]["name"], t.name.as_str(), "{key}");
+        assert_eq!(v["owner"]["pattern"], t.key_text.as_str(), "{key}");
+        let text = explain::human(&v);
+        assert!(
+            text.contains(&format!("tag-set `{}`: {}\n", t.name, t.key_text)),
+            "{text}"
+        );
+        insta::assert_snapshot!(format!("tag-{}", t.name), text);
+    }
+}
+
 #[test]
 fn every_route_is_explained() {
     let policy = policy();

@@ -187,7 +187,7 @@ fn runbook_notes_only_cached_patterns() {
     // The runbook as written has no event for quiz data (quizmentor adds
     // `quiz.updated`). Sessions and the write-behind data are data of
     // record: no note for them.
-    let path = "tests/fixtures/runbook-literal.yaml";
+    let path = "tests/fixtures/hazards.yaml";
     let text = std::fs::read_to_string(root().join(path)).expect("read the runbook fixture");
     // It has error-level hazards on purpose; only its notes matter here.
     let report = check_bytes(path, text.as_bytes(), &CheckOptions::default());

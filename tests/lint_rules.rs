@@ -204,11 +204,8 @@ fn quizmentor_policy_is_clean() {
 
 #[test]
 fn runbook_literal_reports_every_hazard() {
-    let report = check_file(
-        "tests/fixtures/runbook-literal.yaml",
-        &CheckOptions::default(),
-    );
-    assert_only_lint(&report, "tests/fixtures/runbook-literal.yaml");
+    let report = check_file("tests/fixtures/hazards.yaml", &CheckOptions::default());
+    assert_only_lint(&report, "tests/fixtures/hazards.yaml");
     let found = codes(&report);
     let missing: Vec<&str> = [
         "CG101", "CG102", "CG104", "CG201", "CG202", "CG203", "CG301", "CG302", "CG303",
@@ -218,7 +215,7 @@ fn runbook_literal_reports_every_hazard() {
     .collect();
     assert!(
         missing.is_empty(),
-        "runbook-literal.yaml must report {missing:?}:\n{}",
+        "hazards.yaml must report {missing:?}:\n{}",
         rendered(report)
     );
 }

@@ -427,7 +427,7 @@ fn pattern_layers(policy: &Policy, p: &KeyPattern, notes: &mut Vec<String>) -> V
             let detail = if max == base {
                 format!("the key lives {base}{class}")
             } else {
-                let capped = if p.authenticated && policy.ttl.authenticated_cap == Some(max) {
+                let capped = if p.ttl_capped_from.is_some() {
                     ", capped by `ttl.authenticated_cap`"
                 } else {
                     ""

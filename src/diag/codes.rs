@@ -113,8 +113,8 @@ fixed_codes! {
     /// field, a value outside the allowed set).
     SCHEMA = "CG011", "schema-violation", Error, "a value does not fit the policy schema";
     /// A duration, memory size or percentage that does not parse. Durations
-    /// need a unit (`300s`, not `300`), because the runbook mixes seconds and
-    /// milliseconds; memory sizes follow Redis (`2gb` = 2·1024³, `2g` = 2·10⁹).
+    /// need a unit (`300s`, not `300`), because Redis and its clients mix
+    /// seconds and milliseconds; memory sizes follow Redis (`2gb` = 2·1024³, `2g` = 2·10⁹).
     ///
     /// ```yaml
     /// ttl:

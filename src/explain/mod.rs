@@ -304,7 +304,13 @@ fn explain_key(policy: &Policy, text: &str) -> Result<Value, String> {
             "kind": "pattern",
             "name": p.name,
             "pattern": p.text,
-            "ttl": ttl(p.ttl),
+            "ttl": match (ttl(p.ttl), p.ttl_capped_from) {
+                (Value::Object(mut t), Some(from)) => {
+                    t.insert("capped_from_secs".into(), json!(from.as_secs()));
+                    Value::Object(t)
+                }
+                (t, _) => t,
+            },
             "strategy": crate::policy::lock::spelling(p.strategy),
             "durable": p.durable,
             "authenticated": p.authenticated,
@@ -319,6 +325,7 @@ fn explain_key(policy: &Policy, text: &str) -> Result<Value, String> {
         key::Owner::Tag(name) => json!({
             "kind": "tag-set",
             "name": name,
+            "pattern": policy.tags.get(name).map(|t| t.key_text.as_str()),
             "ttl": policy.tags.get(name).map(|t| ttl(t.ttl)),
             "members": policy.tags.get(name).map(|t| t.members.clone()),
         }),
@@ -498,6 +505,13 @@ pub fn human(v: &Value) -> String {
                     _ => {
                         let _ = writeln!(out, "  TTL: none (never expires)");
                     }
+                }
+                if let Some(from) = owner["ttl"]["capped_from_secs"].as_u64() {
+                    let _ = writeln!(
+                        out,
+                        "  lowered from {} by `ttl.authenticated_cap`, keeping its jitter under the cap",
+                        duration_text(from)
+                    );
                 }
                 if let Some(strategy) = owner["strategy"].as_str() {
                     let _ = writeln!(

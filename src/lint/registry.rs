@@ -94,6 +94,10 @@ pub const RULES: &[Rule] = &[
         code: staleness_budget_exceeded::CODE,
         check: staleness_budget_exceeded::check,
     },
+    Rule {
+        code: ttl_above_authenticated_cap::CODE,
+        check: ttl_above_authenticated_cap::check,
+    },
 ];
 
 /// Finds a rule by code (`CG101`, any case) or kebab-case name.

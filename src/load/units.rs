@@ -79,9 +79,9 @@ const DURATION_UNITS_DESC: &[(&str, u64)] = &[
 
 /// Parses `90s`, `5m`, `1h30m`, `10ms`, `250us`, `30d`, `2w`.
 ///
-/// A bare number is rejected on purpose: the runbook mixes seconds
-/// (`tcp-keepalive 300`) and milliseconds (`keepAlive: 10000`), and a unit is
-/// the only thing that stops that mix-up from reaching production.
+/// A bare number is rejected on purpose: Redis and its clients mix seconds
+/// (`tcp-keepalive 300`) and milliseconds (ioredis's `keepAlive: 10000`), and
+/// a unit is the only thing that stops that mix-up from reaching production.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     if text.is_empty() {

@@ -203,13 +203,65 @@ impl Keys {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ttl {
     /// Expires: `base` is the TTL before jitter (after the authenticated cap);
-    /// `max` is the largest TTL a client may set (jitter included, capped).
+    /// `max` is the largest TTL a client may set (jitter included, within
+    /// the cap). Built by `Ttl::expiring`.
     Expires { base: Duration, max: Duration },
     /// Never expires (`ttl: none`).
     Never,
 }
 
 impl Ttl {
+    /// An expiring TTL of `base` plus up to `jitter` of it (rounded down), and
+    /// under `cap` (the authenticated cap, for authenticated patterns) the
+    /// whole range: when `base` plus its jitter would pass the cap, the base
+    /// is lowered to the longest one whose jittered maximum still fits, so the
+    /// key keeps its full jitter below the cap rather than every key
+    /// expiring at the cap in the same second (15m cap, 10% jitter: 13m39s
+    /// to 15m). Returns the base before the cap too when the cap lowered it.
+    ///
+    /// This is the one place the cap is applied: lint, explain, staleness, the
+    /// lock and the generated Rust module read the result.
+    pub fn expiring(
+        base: Duration,
+        jitter: Percent,
+        cap: Option<Duration>,
+    ) -> (Ttl, Option<Duration>) {
+        let bp = u128::from(jitter.basis_points());
+        let with_jitter = |b: u64| -> u64 {
+            let spread = u128::from(b) * bp / 10_000;
+            u64::try_from(u128::from(b) + spread).unwrap_or(u64::MAX)
+        };
+        let max = with_jitter(base.as_secs());
+        match cap {
+            Some(cap) if max > cap.as_secs() => {
+                let cap = cap.as_secs();
+                // The largest b with b + ⌊b·bp/10⁴⌋ ≤ cap: start at
+                // ⌊cap·10⁴/(10⁴+bp)⌋, which fits, and step up while the
+                // next one fits too (rounding allows at most a few steps).
+                let mut b = u64::try_from(u128::from(cap) * 10_000 / (10_000 + bp))
+                    .unwrap_or(u64::MAX)
+                    .min(cap);
+                while b < cap && with_jitter(b + 1) <= cap {
+                    b += 1;
+                }
+                (
+                    Ttl::Expires {
+                        base: Duration::from_secs(b),
+                        max: Duration::from_secs(with_jitter(b)),
+                    },
+                    Some(base),
+                )
+            }
+            _ => (
+                Ttl::Expires {
+                    base,
+                    max: Duration::from_secs(max),
+                },
+                None,
+            ),
+        }
+    }
+
     pub fn max(self) -> Option<Duration> {
         match self {
             Ttl::Expires { max, .. } => Some(max),
@@ -236,6 +288,10 @@ pub struct KeyPattern {
     pub ttl: Ttl,
     /// The TTL class the TTL came from, if any.
     pub ttl_class: Option<String>,
+    /// Set when `ttl.authenticated_cap` lowered the TTL: the base as
+    /// resolved before the cap (the written duration or class, or
+    /// `ttl.default`). `ttl` is the range after it (`Ttl::expiring`).
+    pub ttl_capped_from: Option<Duration>,
     pub jitter: Percent,
     pub value_type: ValueType,
     pub strategy: Strategy,
@@ -419,4 +475,46 @@ pub struct WarmTask {
     pub schedule: Option<String>,
     pub limit: Option<u32>,
     pub description: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Ttl;
+    use crate::load::units::{self, Duration};
+
+    #[test]
+    fn a_capped_range_keeps_its_jitter_below_the_cap() {
+        for cap in ["1s", "59s", "15m", "30m", "1h", "7d"] {
+            for jitter in ["0%", "1%", "10%", "12.5%", "50%", "100%"] {
+                let cap_d = units::parse_duration(cap).unwrap();
+                let j = units::parse_percent(jitter).unwrap();
+                for asked in [cap_d.as_secs(), cap_d.as_secs() + 1, cap_d.as_secs() * 4] {
+                    let (ttl, from) = Ttl::expiring(Duration::from_secs(asked), j, Some(cap_d));
+                    let Ttl::Expires { base, max } = ttl else {
+                        panic!("expires")
+                    };
+                    let (b, m) = (base.as_secs(), max.as_secs());
+                    let spread = |b: u64| b * u64::from(j.basis_points()) / 10_000;
+                    let what = format!("{asked}s under {cap} with {jitter}");
+                    assert!(m <= cap_d.as_secs(), "{what}: max {m}");
+                    assert_eq!(m, b + spread(b), "{what}: the jitter is kept whole");
+                    assert!(
+                        b + 1 + spread(b + 1) > cap_d.as_secs(),
+                        "{what}: base {b} is the longest that fits"
+                    );
+                    // Lowered exactly when the asked range passes the cap.
+                    assert_eq!(
+                        from.is_some(),
+                        asked + spread(asked) > cap_d.as_secs(),
+                        "{what}"
+                    );
+                    // Lowering is a fixed point: the lowered base is not lowered
+                    // again (a lock written from the model reads back the same).
+                    let (again, from_again) = Ttl::expiring(base, j, Some(cap_d));
+                    assert_eq!(again, ttl, "{what}");
+                    assert_eq!(from_again, None, "{what}");
+                }
+            }
+        }
+    }
 }

@@ -75,7 +75,10 @@ pub struct TtlSection {
     #[serde(default)]
     pub jitter: Option<Percent>,
     /// Upper bound for the TTL of authenticated (per-user) content, jitter
-    /// included. Stale personal data is worse than stale public data.
+    /// included. Stale personal data is worse than stale public data. A
+    /// longer TTL is lowered until its whole jittered range fits under the
+    /// cap (15m with 10% jitter: 13m39s to 15m); CG309 reports a pattern
+    /// whose own `ttl` is lowered.
     #[serde(default)]
     pub authenticated_cap: Option<Duration>,
     /// Named TTL classes (the TTL matrix), by class name.
@@ -167,7 +170,7 @@ pub struct KeyPatternDef {
     #[serde(default)]
     pub stampede_lock: Option<StampedeLock>,
     /// TTL of the application's in-memory (in-process) cache in front of
-    /// Redis for this data, if it has one (the runbook's `LRUCache`). A value
+    /// Redis for this data, if it has one (an in-process LRU cache). A value
     /// read from Redis just before it expired can be served from process
     /// memory this much longer, so it adds to the staleness budget.
     #[serde(default)]
@@ -584,7 +587,8 @@ pub struct Kubernetes {
     pub storage_class: Option<String>,
 }
 
-/// Application client settings (the runbook's ioredis options).
+/// Application client settings (the Redis client's connection options, as
+/// ioredis names them).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Client {
@@ -627,7 +631,7 @@ pub struct Backoff {
     pub max: Duration,
 }
 
-/// Performance targets (the runbook's table).
+/// Performance targets: the latencies and hit rates the cache must meet.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Targets {

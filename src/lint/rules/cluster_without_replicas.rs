@@ -18,8 +18,8 @@ crate::declare_rule! {
     /// `cluster-require-full-coverage yes` (Redis's default, and what an
     /// absent `require_full_coverage` means) every node stops accepting
     /// queries as soon as one slot is uncovered, so a single node failure
-    /// stops the whole cluster. The runbook's cluster runs two replicas per
-    /// master for exactly this reason ("Redis cluster for high availability").
+    /// stops the whole cluster. Clusters built for high availability run one
+    /// or two replicas per master for exactly this reason.
     ///
     /// ## Example
     /// ```yaml
@@ -28,7 +28,8 @@ crate::declare_rule! {
     ///   replicas_per_master: 0   # CG108
     ///   node_timeout: 5s
     /// ```
-    /// Use instead `replicas_per_master: 1` or more (the runbook uses 2).
+    /// Use instead `replicas_per_master: 1` or more (2 survives a second
+    /// failure while the first is being replaced).
     "CG108", "cluster-without-replicas", Warning, "a cluster without replicas cannot fail over when a master dies"
 }
 
@@ -58,7 +59,7 @@ pub fn check(policy: &Policy, out: &mut Findings) {
         "no replica to fail over to",
     );
     d.add_help(format!(
-        "set `replicas_per_master: 1` or more (the runbook runs 2): a replica of the failed master is promoted a few seconds after `node_timeout` ({}) and its slots stay served",
+        "set `replicas_per_master: 1` or more (2 survives a second failure while the first is replaced): a replica of the failed master is promoted a few seconds after `node_timeout` ({}) and its slots stay served",
         cluster.node_timeout
     ));
     if full_coverage {

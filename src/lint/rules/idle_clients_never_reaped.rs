@@ -14,7 +14,7 @@ crate::declare_rule! {
     /// targets 5.0 and later), which is on.
     ///
     /// ## Why is this bad?
-    /// `timeout 0` (as the runbook sets it) keeps idle connections open for
+    /// `timeout 0` (Redis's default) keeps idle connections open for
     /// ever, which is right for connection pools. It relies on
     /// `tcp-keepalive` to find connections whose client is gone: with it,
     /// Redis has the kernel probe idle connections, a connection whose peer
@@ -32,8 +32,7 @@ crate::declare_rule! {
     ///     timeout: 0s
     ///     tcp_keepalive: 0s    # CG109
     /// ```
-    /// Use instead `tcp_keepalive: 300s` (the runbook's value and Redis's
-    /// default), or leave it out.
+    /// Use instead `tcp_keepalive: 300s` (Redis's default), or leave it out.
     "CG109", "idle-clients-never-reaped", Warning, "connections of dead clients are never closed and pile up until maxclients"
 }
 
@@ -59,7 +58,7 @@ pub fn check(policy: &Policy, out: &mut Findings) {
         policy.span(NETWORK, "tcp_keepalive"),
         "no keepalive probes: dead peers go unnoticed",
     );
-    d.add_help("remove `tcp_keepalive` or set it to 300s (Redis's default, as in the runbook), so Redis probes idle connections and closes those whose client is gone; a non-zero `timeout` also works, but then pooled connections that sit idle are dropped too");
+    d.add_help("remove `tcp_keepalive` or set it to 300s (Redis's default), so Redis probes idle connections and closes those whose client is gone; a non-zero `timeout` also works, but then pooled connections that sit idle are dropped too");
     if let Some(span) = timeout_written {
         d.add_related(span, "idle clients are never closed");
     }

@@ -15,8 +15,8 @@ crate::declare_rule! {
     ///
     /// ## Why is this bad?
     /// Keys written together expire together. Cache warming writes hundreds
-    /// of keys in a few seconds (the runbook's `warmPopularQuizzes` writes the
-    /// top 100 quizzes with `setex` and no jitter); without jitter they all
+    /// of keys in a few seconds (say, the 100 most popular items with one
+    /// `SETEX` each and the same TTL); without jitter they all
     /// expire in the same second, every request misses at once, and the
     /// database takes the whole load (a cache stampede). Jitter adds a random
     /// part to each TTL so expiries spread out. Short TTLs are left alone:
@@ -31,7 +31,7 @@ crate::declare_rule! {
     ///       ttl: 30m
     ///       jitter: 0%        # CG303
     /// ```
-    /// Use instead `jitter: 10%` (the runbook's `getTTL` adds 0–10%), or set
+    /// Use instead `jitter: 10%` (each write adds 0–10% to the TTL), or set
     /// `ttl.jitter: 10%` for every pattern.
     "CG303", "long-ttl-without-jitter", Warning, "long-lived keys without jitter expire together and stampede the database"
 }
@@ -77,7 +77,7 @@ pub fn check(policy: &Policy, out: &mut Findings) {
             )
         };
         d.add_help(format!(
-            "{fix} so keys written together expire over {} instead of in one instant (the runbook's getTTL adds 0–10%)",
+            "{fix} so keys written together expire over {} instead of in one instant (each write adds a random 0–10% to the TTL)",
             Duration::from_secs(base.as_secs() / 10)
         ));
         if own_jitter.is_none()

@@ -49,6 +49,8 @@ pub mod stampede_lock_outlives_key;
 
 pub mod staleness_budget_exceeded;
 
+pub mod ttl_above_authenticated_cap;
+
 use crate::policy::model::Policy;
 use crate::source::Span;
 

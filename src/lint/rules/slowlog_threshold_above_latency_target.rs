@@ -17,13 +17,12 @@ crate::declare_rule! {
     /// Redis records a command in the slow log only when its execution time
     /// reaches `slowlog-log-slower-than`. A command that takes longer than the
     /// latency target but less than the threshold breaks the target and
-    /// leaves no trace: `SLOWLOG GET` shows nothing, the runbook's
-    /// `getCacheReport` (`slowQueries: redis.slowlog('GET', 10)`) shows
-    /// nothing, and `cachegen verify`'s slow-command check (CG434), which
+    /// leaves no trace: `SLOWLOG GET` shows nothing, a dashboard or report
+    /// built on it shows nothing, and `cachegen verify`'s slow-command check (CG434), which
     /// reads the slow log for commands over `cached_latency`, cannot see
     /// them either. The slow log measures execution only, not network time,
-    /// so its threshold should be at or below the end-to-end target (the
-    /// runbook pairs a "< 10ms" target with `slowlog-log-slower-than 10000`).
+    /// so its threshold should be at or below the end-to-end target (a
+    /// "< 10ms" target goes with `slowlog-log-slower-than 10000` or less).
     ///
     /// ## Example
     /// ```yaml

@@ -16,8 +16,8 @@ crate::declare_rule! {
     /// Tag invalidation reads the tag set (`SMEMBERS tag:quizzes`) to find the
     /// keys to delete. Once the set has expired, invalidating the tag finds
     /// nothing, and members still alive keep serving stale data until their
-    /// own TTL ends. A set given the TTL of the last member written (as the
-    /// runbook's `TaggedCache` does) is shortened by every short-lived member,
+    /// own TTL ends. A set given the TTL of the last member written (as simple
+    /// tagging cache clients do) is shortened by every short-lived member,
     /// and even a set as long as its members loses to their jitter.
     ///
     /// ## Example

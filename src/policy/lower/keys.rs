@@ -12,6 +12,15 @@ use crate::policy::model::*;
 use crate::policy::raw;
 use indexmap::IndexMap;
 
+/// A resolved `ttl:` reference.
+struct TtlResolved {
+    ttl: Ttl,
+    /// The TTL class it names, if any.
+    class: Option<String>,
+    /// The base before the authenticated cap lowered it, if it did.
+    capped_from: Option<Duration>,
+}
+
 impl Cx<'_> {
     pub(super) fn ttl(&mut self, raw: raw::TtlSection) -> TtlRules {
         self.positive_seconds(raw.default, "/ttl/default", "the default TTL");
@@ -49,7 +58,9 @@ impl Cx<'_> {
         }
     }
 
-    /// Resolves a `ttl:` reference: a class, a duration, or `none`.
+    /// Resolves a `ttl:` reference: a class, a duration, or `none`, with the
+    /// authenticated cap applied (`TtlResolved::capped_from` says whether it
+    /// was).
     fn ttl_ref(
         &mut self,
         text: Option<&str>,
@@ -57,10 +68,16 @@ impl Cx<'_> {
         ttl: &TtlRules,
         jitter: Percent,
         authenticated: bool,
-    ) -> (Ttl, Option<String>) {
+    ) -> TtlResolved {
         let (base, class) = match text {
             None => (ttl.default, None),
-            Some("none") => return (Ttl::Never, None),
+            Some("none") => {
+                return TtlResolved {
+                    ttl: Ttl::Never,
+                    class: None,
+                    capped_from: None,
+                };
+            }
             Some(t) if t.starts_with(|c: char| c.is_ascii_digit()) => {
                 match units::parse_duration(t) {
                     Ok(d) => {
@@ -92,18 +109,13 @@ impl Cx<'_> {
                 }
             },
         };
-        let mut base = base;
-        let mut max = Duration::from_secs(
-            base.as_secs() + base.as_secs() * u64::from(jitter.basis_points()) / 10_000,
-        );
-        if authenticated && let Some(cap) = ttl.authenticated_cap {
-            base = base.min(cap);
-            max = Duration::from_secs(
-                base.as_secs() + base.as_secs() * u64::from(jitter.basis_points()) / 10_000,
-            )
-            .min(cap);
+        let cap = ttl.authenticated_cap.filter(|_| authenticated);
+        let (ttl, capped_from) = Ttl::expiring(base, jitter, cap);
+        TtlResolved {
+            ttl,
+            class,
+            capped_from,
         }
-        (Ttl::Expires { base, max }, class)
     }
 
     fn check_key_literal(&mut self, text: &str, pointer: &str, what: &str) -> bool {
@@ -234,7 +246,11 @@ impl Cx<'_> {
     ) -> Option<KeyPattern> {
         let segments = self.parse_key(&def.pattern, &format!("{pointer}/pattern"), placeholders)?;
         let jitter = def.jitter.unwrap_or(ttl.jitter);
-        let (ttl_value, ttl_class) = self.ttl_ref(
+        let TtlResolved {
+            ttl: ttl_value,
+            class: ttl_class,
+            capped_from: ttl_capped_from,
+        } = self.ttl_ref(
             def.ttl.as_deref(),
             &format!("{pointer}/ttl"),
             ttl,
@@ -403,6 +419,7 @@ impl Cx<'_> {
             segments,
             ttl: ttl_value,
             ttl_class,
+            ttl_capped_from,
             jitter,
             value_type: def.value_type,
             strategy: def.strategy,
@@ -479,13 +496,15 @@ impl Cx<'_> {
             else {
                 continue;
             };
-            let (tag_ttl, _) = self.ttl_ref(
-                Some(&def.ttl),
-                &format!("{pointer}/ttl"),
-                ttl,
-                Percent::default(),
-                false,
-            );
+            let tag_ttl = self
+                .ttl_ref(
+                    Some(&def.ttl),
+                    &format!("{pointer}/ttl"),
+                    ttl,
+                    Percent::default(),
+                    false,
+                )
+                .ttl;
             let members: Vec<String> = keys
                 .patterns
                 .values()
