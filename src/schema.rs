@@ -168,34 +168,8 @@ fn map_error(
                 d
             }
             ValidationErrorKind::Enum { options } => {
-                let choices: Vec<String> = options
-                    .as_array()
-                    .map(|a| a.iter().map(render_choice).collect())
-                    .unwrap_or_default();
-                let found = render_choice(error.instance());
-                let mut d = Diagnostic::new(
-                    codes::SCHEMA,
-                    format!(
-                        "`{}` must be one of {}; found {found}",
-                        display_pointer(&pointer),
-                        choices.join(", ")
-                    ),
-                )
-                .with_span(value_span, "not an allowed value");
-                let plain: Vec<&str> = options
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .collect();
-                if let Some(best) = error
-                    .instance()
-                    .as_str()
-                    .and_then(|s| did_you_mean(s, &plain))
-                {
-                    d = d.with_help(format!("did you mean `{best}`?"));
-                }
-                d
+                let options: Vec<&Value> = options.as_array().into_iter().flatten().collect();
+                enum_diagnostic(&pointer, error.instance(), &options, value_span)
             }
             ValidationErrorKind::AnyOf { context } if context.iter().any(|b| is_null_branch(b)) => {
                 // `Option<T>`: report what is wrong against T, precisely.
@@ -205,6 +179,15 @@ fn map_error(
                     }
                 }
                 return;
+            }
+            // An enum whose values carry descriptions: schemars writes it as
+            // `oneOf` of `const` branches, so it fails as "no branch matched"
+            // rather than as `enum`. Report it as the enum it is.
+            ValidationErrorKind::AnyOf { context }
+            | ValidationErrorKind::OneOfNotValid { context }
+                if let Some(options) = const_choices(context) =>
+            {
+                enum_diagnostic(&pointer, error.instance(), &options, value_span)
             }
             ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
                 // schemars writes `Option<Struct>` as anyOf[struct, null]: the only
@@ -251,6 +234,51 @@ fn map_error(
         };
         diagnostics.push(diag);
     }
+}
+
+/// The value of every branch when each branch of a failed `oneOf`/`anyOf`
+/// is a `const`: the allowed values of an enum, in schema order.
+fn const_choices<'e>(
+    branches: &'e [Vec<jsonschema::ValidationError<'_>>],
+) -> Option<Vec<&'e Value>> {
+    if branches.is_empty() {
+        return None;
+    }
+    branches
+        .iter()
+        .map(|errors| {
+            errors.iter().find_map(|e| match e.kind() {
+                ValidationErrorKind::Constant { expected_value } => Some(&**expected_value),
+                _ => None,
+            })
+        })
+        .collect()
+}
+
+/// "must be one of …; found …", with the nearest allowed value as a
+/// suggestion: one wording for every enum, however the schema spells it.
+fn enum_diagnostic(
+    pointer: &str,
+    instance: &Value,
+    options: &[&Value],
+    span: crate::source::Span,
+) -> Diagnostic {
+    let choices: Vec<String> = options.iter().map(|v| render_choice(v)).collect();
+    let mut d = Diagnostic::new(
+        codes::SCHEMA,
+        format!(
+            "`{}` must be one of {}; found {}",
+            display_pointer(pointer),
+            choices.join(", "),
+            render_choice(instance)
+        ),
+    )
+    .with_span(span, "not an allowed value");
+    let plain: Vec<&str> = options.iter().filter_map(|v| v.as_str()).collect();
+    if let Some(best) = instance.as_str().and_then(|s| did_you_mean(s, &plain)) {
+        d = d.with_help(format!("did you mean `{best}`?"));
+    }
+    d
 }
 
 /// JSON Schema type names in the words of YAML users.

@@ -133,6 +133,12 @@ fn each_fixture_reports_its_own_mistake_first() {
         ("bad_memory", "CG012", None),
         ("bad_percent", "CG012", None),
         ("bad_percent_no_sign", "CG012", None),
+        ("bad_placeholder_type", "CG011", None),
+        (
+            "bad_strategy",
+            "CG011",
+            Some("did you mean `write-through`?"),
+        ),
         ("cascade_cycle", "CG021", None),
         (
             "dangling_cascade_pattern",
@@ -181,6 +187,35 @@ fn each_fixture_reports_its_own_mistake_first() {
         if let Some(help) = help {
             assert_eq!(first.help.as_deref(), Some(*help), "{name}");
         }
+    }
+}
+
+/// Issue 15: enums whose values are documented (schemars writes them as
+/// `oneOf` of `const`s) said "has the wrong shape"; every enum error lists
+/// the allowed values, however the schema spells the enum.
+#[test]
+fn issue_15_every_enum_error_lists_the_allowed_values() {
+    for (name, message) in [
+        (
+            "bad_strategy",
+            "`keys.patterns.user_profile.strategy` must be one of `cache-aside`, `write-through`, `write-behind`, `refresh-ahead`, `primary`; found `write_through`",
+        ),
+        (
+            "bad_placeholder_type",
+            "`keys.placeholders.topic` must be one of `int`, `uuid`, `slug`, `token`, `md5`; found `sha256`",
+        ),
+        (
+            "bad_enum_value",
+            "`redis.maxmemory_policy` must be one of `noeviction`, `allkeys-lru`, `allkeys-lfu`, `allkeys-random`, `volatile-lru`, `volatile-lfu`, `volatile-random`, `volatile-ttl`; found `allkeys_lru`",
+        ),
+    ] {
+        let report = check(&Path::new(DIR).join(format!("{name}.yaml")));
+        let messages: Vec<&str> = report
+            .diagnostics
+            .iter()
+            .map(|d| d.message.as_str())
+            .collect();
+        assert_eq!(messages, [message], "{name}");
     }
 }
 
