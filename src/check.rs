@@ -126,7 +126,7 @@ fn validate(
     spans: load::SpanIndex,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Policy> {
-    let (schema_diags, unknown) = crate::schema::validate(&json, &spans);
+    let (schema_diags, unknown) = crate::schema::validate(source, &json, &spans);
     diagnostics.extend(schema_diags);
     let lowered = policy::lower::lower(source, default_name, json, &unknown, spans);
     diagnostics.extend(lowered.diagnostics);

@@ -5,6 +5,7 @@
 use crate::diag::{Diagnostic, codes};
 use crate::load::{SpanIndex, escape_pointer_token, units};
 use crate::policy::raw;
+use crate::source::{SourceFile, Span};
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
 use std::sync::OnceLock;
@@ -41,13 +42,18 @@ fn validator() -> &'static jsonschema::Validator {
     })
 }
 
-/// Validates `instance` and returns one diagnostic per schema error, plus the
-/// JSON pointers of unknown keys (so `lower` can drop them and carry on).
-pub fn validate(instance: &Value, index: &SpanIndex) -> (Vec<Diagnostic>, Vec<String>) {
+/// Validates `instance`, read from `source`, and returns one diagnostic per
+/// schema error, plus the JSON pointers of unknown keys (so `lower` can drop
+/// them and carry on).
+pub fn validate(
+    source: &SourceFile,
+    instance: &Value,
+    index: &SpanIndex,
+) -> (Vec<Diagnostic>, Vec<String>) {
     let mut diagnostics = Vec::new();
     let mut unknown = Vec::new();
     for error in validator().iter_errors(instance) {
-        map_error(&error, index, &mut diagnostics, &mut unknown);
+        map_error(source, &error, index, &mut diagnostics, &mut unknown);
     }
     (diagnostics, unknown)
 }
@@ -60,6 +66,7 @@ fn is_null_branch(errors: &[jsonschema::ValidationError<'_>]) -> bool {
 }
 
 fn map_error(
+    source: &SourceFile,
     error: &jsonschema::ValidationError<'_>,
     index: &SpanIndex,
     diagnostics: &mut Vec<Diagnostic>,
@@ -128,8 +135,9 @@ fn map_error(
                 Diagnostic::new(codes::INVALID_UNIT, reason)
                     .with_span(value_span, format!("invalid {}", format.replace('-', " ")))
             }
-            // A bare number where a duration or percentage belongs: the unit
-            // parser says exactly what to write (`300` → `300s`).
+            // A bare number where a duration or percentage (or a TTL, which
+            // may be a duration) belongs: the unit parser says exactly what
+            // to write (`300` → `300s`).
             ValidationErrorKind::Type { .. }
                 if error.instance().is_number()
                     && let Some(reason) = unit_reason(&pointer, &error.instance().to_string()) =>
@@ -161,9 +169,7 @@ fn map_error(
                     && !expected.contains("integer")
                     && matches!(error.instance().as_ref(), Value::Number(_))
                 {
-                    d = d.with_help(
-                        "durations and percentages need a unit: write e.g. `300s` or `10%`",
-                    );
+                    d = d.with_help(quote_number_help(source, &pointer, value_span));
                 }
                 d
             }
@@ -175,7 +181,7 @@ fn map_error(
                 // `Option<T>`: report what is wrong against T, precisely.
                 for branch in context.iter().filter(|b| !is_null_branch(b)) {
                     for inner in branch {
-                        map_error(inner, index, diagnostics, unknown);
+                        map_error(source, inner, index, diagnostics, unknown);
                     }
                 }
                 return;
@@ -384,9 +390,35 @@ fn first_sentence(text: &str) -> String {
     }
 }
 
-/// For a duration or percentage field, the unit parser's complaint about `text`.
+/// How to write a number a string field needs: quoted, because YAML reads
+/// `7.0` as a number, and a number does not keep its spelling.
+fn quote_number_help(source: &SourceFile, pointer: &str, span: Span) -> String {
+    let written = source.slice(span);
+    let field = pointer.rsplit('/').next().unwrap_or_default();
+    let quoted = if field.is_empty() || field.bytes().all(|b| b.is_ascii_digit()) {
+        format!("`\"{written}\"`")
+    } else {
+        format!(
+            "`{}: \"{written}\"`",
+            field.replace("~1", "/").replace("~0", "~")
+        )
+    };
+    let drift = if written.contains('.') {
+        ", and numbers lose their spelling (`7.10` is 7.1)"
+    } else {
+        ""
+    };
+    format!("quote it: write {quoted}; unquoted, YAML reads `{written}` as a number{drift}")
+}
+
+/// For a duration or percentage field, or a TTL reference (a class name, a
+/// duration or `none`), the unit parser's complaint about `text`.
 fn unit_reason(pointer: &str, text: &str) -> Option<String> {
-    match subschema(pointer)?.get("format")?.as_str()? {
+    let node = subschema(pointer)?;
+    if node.get("x-ttl-reference").and_then(Value::as_bool) == Some(true) {
+        return units::parse_duration(text).err();
+    }
+    match node.get("format")?.as_str()? {
         "duration" => units::parse_duration(text).err(),
         "percent" => units::parse_percent(text).err(),
         _ => None,

@@ -172,6 +172,14 @@ fn each_fixture_reports_its_own_mistake_first() {
             "CG010",
             Some("did you mean `invalidation`?"),
         ),
+        ("ttl_reference_without_unit", "CG012", None),
+        (
+            "unquoted_redis_version",
+            "CG011",
+            Some(
+                "quote it: write `version: \"7.0\"`; unquoted, YAML reads `7.0` as a number, and numbers lose their spelling (`7.10` is 7.1)",
+            ),
+        ),
         ("write_behind_without_queue", "CG025", None),
         ("wrong_shape", "CG011", None),
         ("wrong_type", "CG011", None),
