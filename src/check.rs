@@ -170,7 +170,8 @@ pub fn check_bytes(name: &str, bytes: &[u8], options: &CheckOptions) -> FileRepo
     );
     if let Some(policy) = &policy {
         let mut lint_diags = lint::run(policy, &options.overrides);
-        lint::suppress::apply(&source, &loaded.comments, &mut lint_diags);
+        let not_run = lint::not_run(policy);
+        lint::suppress::apply(&source, &loaded.comments, &not_run, &mut lint_diags);
         diagnostics.extend(lint_diags);
     }
     finish(source, diagnostics, false, policy)

@@ -75,6 +75,7 @@ impl Cx<'_> {
                             "invalid duration",
                             None,
                         );
+                        self.mark_unknown(pointer);
                         (ttl.default, None)
                     }
                 }
@@ -88,6 +89,8 @@ impl Cx<'_> {
                         let span = self.span(pointer);
                         self.unresolved("TTL class", t, candidates, span);
                     }
+                    // Unresolved, or a class whose own value was invalid.
+                    self.mark_unknown(pointer);
                     (ttl.default, None)
                 }
             },
