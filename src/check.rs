@@ -126,7 +126,7 @@ fn validate(
     spans: load::SpanIndex,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Policy> {
-    let (schema_diags, unknown) = crate::schema::validate(&json, &spans);
+    let (schema_diags, unknown) = crate::schema::validate(source, &json, &spans);
     diagnostics.extend(schema_diags);
     let lowered = policy::lower::lower(source, default_name, json, &unknown, spans);
     diagnostics.extend(lowered.diagnostics);
@@ -170,7 +170,8 @@ pub fn check_bytes(name: &str, bytes: &[u8], options: &CheckOptions) -> FileRepo
     );
     if let Some(policy) = &policy {
         let mut lint_diags = lint::run(policy, &options.overrides);
-        lint::suppress::apply(&source, &loaded.comments, &mut lint_diags);
+        let not_run = lint::not_run(policy);
+        lint::suppress::apply(&source, &loaded.comments, &not_run, &mut lint_diags);
         diagnostics.extend(lint_diags);
     }
     finish(source, diagnostics, false, policy)

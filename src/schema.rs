@@ -5,6 +5,7 @@
 use crate::diag::{Diagnostic, codes};
 use crate::load::{SpanIndex, escape_pointer_token, units};
 use crate::policy::raw;
+use crate::source::{SourceFile, Span};
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
 use std::sync::OnceLock;
@@ -41,13 +42,18 @@ fn validator() -> &'static jsonschema::Validator {
     })
 }
 
-/// Validates `instance` and returns one diagnostic per schema error, plus the
-/// JSON pointers of unknown keys (so `lower` can drop them and carry on).
-pub fn validate(instance: &Value, index: &SpanIndex) -> (Vec<Diagnostic>, Vec<String>) {
+/// Validates `instance`, read from `source`, and returns one diagnostic per
+/// schema error, plus the JSON pointers of unknown keys (so `lower` can drop
+/// them and carry on).
+pub fn validate(
+    source: &SourceFile,
+    instance: &Value,
+    index: &SpanIndex,
+) -> (Vec<Diagnostic>, Vec<String>) {
     let mut diagnostics = Vec::new();
     let mut unknown = Vec::new();
     for error in validator().iter_errors(instance) {
-        map_error(&error, index, &mut diagnostics, &mut unknown);
+        map_error(source, &error, index, &mut diagnostics, &mut unknown);
     }
     (diagnostics, unknown)
 }
@@ -60,6 +66,7 @@ fn is_null_branch(errors: &[jsonschema::ValidationError<'_>]) -> bool {
 }
 
 fn map_error(
+    source: &SourceFile,
     error: &jsonschema::ValidationError<'_>,
     index: &SpanIndex,
     diagnostics: &mut Vec<Diagnostic>,
@@ -128,8 +135,9 @@ fn map_error(
                 Diagnostic::new(codes::INVALID_UNIT, reason)
                     .with_span(value_span, format!("invalid {}", format.replace('-', " ")))
             }
-            // A bare number where a duration or percentage belongs: the unit
-            // parser says exactly what to write (`300` → `300s`).
+            // A bare number where a duration or percentage (or a TTL, which
+            // may be a duration) belongs: the unit parser says exactly what
+            // to write (`300` → `300s`).
             ValidationErrorKind::Type { .. }
                 if error.instance().is_number()
                     && let Some(reason) = unit_reason(&pointer, &error.instance().to_string()) =>
@@ -161,50 +169,31 @@ fn map_error(
                     && !expected.contains("integer")
                     && matches!(error.instance().as_ref(), Value::Number(_))
                 {
-                    d = d.with_help(
-                        "durations and percentages need a unit: write e.g. `300s` or `10%`",
-                    );
+                    d = d.with_help(quote_number_help(source, &pointer, value_span));
                 }
                 d
             }
             ValidationErrorKind::Enum { options } => {
-                let choices: Vec<String> = options
-                    .as_array()
-                    .map(|a| a.iter().map(render_choice).collect())
-                    .unwrap_or_default();
-                let found = render_choice(error.instance());
-                let mut d = Diagnostic::new(
-                    codes::SCHEMA,
-                    format!(
-                        "`{}` must be one of {}; found {found}",
-                        display_pointer(&pointer),
-                        choices.join(", ")
-                    ),
-                )
-                .with_span(value_span, "not an allowed value");
-                let plain: Vec<&str> = options
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .collect();
-                if let Some(best) = error
-                    .instance()
-                    .as_str()
-                    .and_then(|s| did_you_mean(s, &plain))
-                {
-                    d = d.with_help(format!("did you mean `{best}`?"));
-                }
-                d
+                let options: Vec<&Value> = options.as_array().into_iter().flatten().collect();
+                enum_diagnostic(&pointer, error.instance(), &options, value_span)
             }
             ValidationErrorKind::AnyOf { context } if context.iter().any(|b| is_null_branch(b)) => {
                 // `Option<T>`: report what is wrong against T, precisely.
                 for branch in context.iter().filter(|b| !is_null_branch(b)) {
                     for inner in branch {
-                        map_error(inner, index, diagnostics, unknown);
+                        map_error(source, inner, index, diagnostics, unknown);
                     }
                 }
                 return;
+            }
+            // An enum whose values carry descriptions: schemars writes it as
+            // `oneOf` of `const` branches, so it fails as "no branch matched"
+            // rather than as `enum`. Report it as the enum it is.
+            ValidationErrorKind::AnyOf { context }
+            | ValidationErrorKind::OneOfNotValid { context }
+                if let Some(options) = const_choices(context) =>
+            {
+                enum_diagnostic(&pointer, error.instance(), &options, value_span)
             }
             ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
                 // schemars writes `Option<Struct>` as anyOf[struct, null]: the only
@@ -251,6 +240,51 @@ fn map_error(
         };
         diagnostics.push(diag);
     }
+}
+
+/// The value of every branch when each branch of a failed `oneOf`/`anyOf`
+/// is a `const`: the allowed values of an enum, in schema order.
+fn const_choices<'e>(
+    branches: &'e [Vec<jsonschema::ValidationError<'_>>],
+) -> Option<Vec<&'e Value>> {
+    if branches.is_empty() {
+        return None;
+    }
+    branches
+        .iter()
+        .map(|errors| {
+            errors.iter().find_map(|e| match e.kind() {
+                ValidationErrorKind::Constant { expected_value } => Some(&**expected_value),
+                _ => None,
+            })
+        })
+        .collect()
+}
+
+/// "must be one of …; found …", with the nearest allowed value as a
+/// suggestion: one wording for every enum, however the schema spells it.
+fn enum_diagnostic(
+    pointer: &str,
+    instance: &Value,
+    options: &[&Value],
+    span: crate::source::Span,
+) -> Diagnostic {
+    let choices: Vec<String> = options.iter().map(|v| render_choice(v)).collect();
+    let mut d = Diagnostic::new(
+        codes::SCHEMA,
+        format!(
+            "`{}` must be one of {}; found {}",
+            display_pointer(pointer),
+            choices.join(", "),
+            render_choice(instance)
+        ),
+    )
+    .with_span(span, "not an allowed value");
+    let plain: Vec<&str> = options.iter().filter_map(|v| v.as_str()).collect();
+    if let Some(best) = instance.as_str().and_then(|s| did_you_mean(s, &plain)) {
+        d = d.with_help(format!("did you mean `{best}`?"));
+    }
+    d
 }
 
 /// JSON Schema type names in the words of YAML users.
@@ -356,9 +390,35 @@ fn first_sentence(text: &str) -> String {
     }
 }
 
-/// For a duration or percentage field, the unit parser's complaint about `text`.
+/// How to write a number a string field needs: quoted, because YAML reads
+/// `7.0` as a number, and a number does not keep its spelling.
+fn quote_number_help(source: &SourceFile, pointer: &str, span: Span) -> String {
+    let written = source.slice(span);
+    let field = pointer.rsplit('/').next().unwrap_or_default();
+    let quoted = if field.is_empty() || field.bytes().all(|b| b.is_ascii_digit()) {
+        format!("`\"{written}\"`")
+    } else {
+        format!(
+            "`{}: \"{written}\"`",
+            field.replace("~1", "/").replace("~0", "~")
+        )
+    };
+    let drift = if written.contains('.') {
+        ", and numbers lose their spelling (`7.10` is 7.1)"
+    } else {
+        ""
+    };
+    format!("quote it: write {quoted}; unquoted, YAML reads `{written}` as a number{drift}")
+}
+
+/// For a duration or percentage field, or a TTL reference (a class name, a
+/// duration or `none`), the unit parser's complaint about `text`.
 fn unit_reason(pointer: &str, text: &str) -> Option<String> {
-    match subschema(pointer)?.get("format")?.as_str()? {
+    let node = subschema(pointer)?;
+    if node.get("x-ttl-reference").and_then(Value::as_bool) == Some(true) {
+        return units::parse_duration(text).err();
+    }
+    match node.get("format")?.as_str()? {
         "duration" => units::parse_duration(text).err(),
         "percent" => units::parse_percent(text).err(),
         _ => None,

@@ -133,6 +133,12 @@ fn each_fixture_reports_its_own_mistake_first() {
         ("bad_memory", "CG012", None),
         ("bad_percent", "CG012", None),
         ("bad_percent_no_sign", "CG012", None),
+        ("bad_placeholder_type", "CG011", None),
+        (
+            "bad_strategy",
+            "CG011",
+            Some("did you mean `write-through`?"),
+        ),
         ("cascade_cycle", "CG021", None),
         (
             "dangling_cascade_pattern",
@@ -166,6 +172,14 @@ fn each_fixture_reports_its_own_mistake_first() {
             "CG010",
             Some("did you mean `invalidation`?"),
         ),
+        ("ttl_reference_without_unit", "CG012", None),
+        (
+            "unquoted_redis_version",
+            "CG011",
+            Some(
+                "quote it: write `version: \"7.0\"`; unquoted, YAML reads `7.0` as a number, and numbers lose their spelling (`7.10` is 7.1)",
+            ),
+        ),
         ("write_behind_without_queue", "CG025", None),
         ("wrong_shape", "CG011", None),
         ("wrong_type", "CG011", None),
@@ -181,6 +195,124 @@ fn each_fixture_reports_its_own_mistake_first() {
         if let Some(help) = help {
             assert_eq!(first.help.as_deref(), Some(*help), "{name}");
         }
+    }
+}
+
+/// Issue 15: enums whose values are documented (schemars writes them as
+/// `oneOf` of `const`s) said "has the wrong shape"; every enum error lists
+/// the allowed values, however the schema spells the enum.
+#[test]
+fn issue_15_every_enum_error_lists_the_allowed_values() {
+    for (name, message) in [
+        (
+            "bad_strategy",
+            "`keys.patterns.user_profile.strategy` must be one of `cache-aside`, `write-through`, `write-behind`, `refresh-ahead`, `primary`; found `write_through`",
+        ),
+        (
+            "bad_placeholder_type",
+            "`keys.placeholders.topic` must be one of `int`, `uuid`, `slug`, `token`, `md5`; found `sha256`",
+        ),
+        (
+            "bad_enum_value",
+            "`redis.maxmemory_policy` must be one of `noeviction`, `allkeys-lru`, `allkeys-lfu`, `allkeys-random`, `volatile-lru`, `volatile-lfu`, `volatile-random`, `volatile-ttl`; found `allkeys_lru`",
+        ),
+    ] {
+        let report = check(&Path::new(DIR).join(format!("{name}.yaml")));
+        let messages: Vec<&str> = report
+            .diagnostics
+            .iter()
+            .map(|d| d.message.as_str())
+            .collect();
+        assert_eq!(messages, [message], "{name}");
+    }
+}
+
+/// A policy that checks clean, and in which the stand-in for each of the
+/// values `issue_15_invalid_values_feed_no_rule` breaks would trigger a rule.
+const CLEAN_POLICY: &str = "\
+version: 1
+ttl:
+  default: 5m
+  jitter: 10%
+  classes:
+    profile: 1h
+keys:
+  placeholders:
+    user_id: int
+  patterns:
+    user_profile:
+      pattern: \"user:<user_id>:profile\"
+      hash_tag: user_id
+      ttl: profile
+      stampede_lock:
+        ttl: 10m
+    user_stats:
+      pattern: \"user:<user_id>:stats\"
+      hash_tag: user_id
+      ttl: 1h
+      stampede_lock:
+        ttl: 10m
+    session:
+      pattern: \"session:<user_id>\"
+      ttl: none
+      strategy: primary
+      durable: true
+      cardinality: 2000000
+      value_size: 1kb
+invalidation:
+  events:
+    user.updated:
+      params: [user_id]
+      invalidate: [user_profile, user_stats]
+redis:
+  version: \"7.0\"
+  maxmemory: 1gb
+  maxmemory_policy: noeviction
+  persistence:
+    save:
+      - after: 1h
+        changes: 1
+  network:
+    timeout: 300s
+    tcp_keepalive: 0s
+cluster:
+  masters: 3
+  replicas_per_master: 1
+  node_timeout: 5s
+";
+
+/// Issue 15: a value that failed to parse must not feed later rules as if it
+/// were what the file says. Each mutation breaks one unit-bearing value;
+/// before the fix each also gave a finding about the default that stood in
+/// for it (`ttl.jitter` read as 0%, a broken class as `ttl.default`, a broken
+/// `timeout` as no timeout, a broken save point as no persistence, a broken
+/// `cluster` as a single node).
+#[test]
+fn issue_15_invalid_values_feed_no_rule() {
+    let clean = cachegen::check_bytes(
+        "clean.yaml",
+        CLEAN_POLICY.as_bytes(),
+        &CheckOptions::default(),
+    );
+    assert!(clean.diagnostics.is_empty(), "{:#?}", clean.diagnostics);
+    for (what, from, to) in [
+        ("ttl.jitter", "jitter: 10%", "jitter: 0.1"),
+        ("a TTL class", "    profile: 1h", "    profile: 1 hour"),
+        ("a pattern's TTL", "      ttl: 1h\n", "      ttl: 1 h\n"),
+        ("redis.network.timeout", "timeout: 300s", "timeout: 300"),
+        ("a save point", "      - after: 1h", "      - after: 1 hour"),
+        (
+            "cluster.node_timeout",
+            "node_timeout: 5s",
+            "node_timeout: 5",
+        ),
+    ] {
+        assert!(CLEAN_POLICY.contains(from), "{what}");
+        let text = CLEAN_POLICY.replacen(from, to, 1);
+        let report =
+            cachegen::check_bytes("broken.yaml", text.as_bytes(), &CheckOptions::default());
+        let codes: Vec<&str> = report.diagnostics.iter().map(|d| d.code.code).collect();
+        assert_eq!(codes, ["CG012"], "{what}: {:#?}", report.diagnostics);
     }
 }
 

@@ -18,6 +18,13 @@ use crate::source::Span;
 pub struct Rule {
     pub code: Code,
     pub check: fn(&Policy, &mut Findings),
+    /// The parts of the policy the rule reads, as JSON pointers in which `*`
+    /// stands for any one name (`/keys/patterns/*/ttl`), through the model or
+    /// the analyses it asks. A rule does not run when one of them is a value
+    /// the file gives but that could not be read (`Policy::unknown`): the
+    /// model holds a stand-in there, a default or nothing, and a finding
+    /// about it would report the stand-in as if the file said it.
+    pub reads: &'static [&'static str],
 }
 
 /// Collects a rule's findings; rules never build `Diagnostic`s directly so the
@@ -75,9 +82,26 @@ pub struct LevelOverrides {
     pub entries: Vec<(&'static str, LintLevel)>,
 }
 
+/// Whether `rule` reads a value of `policy` that could not be read.
+fn reads_unknown(rule: &Rule, policy: &Policy) -> bool {
+    rule.reads.iter().any(|input| policy.unknown.affects(input))
+}
+
+/// Codes of the rules that do not run on `policy` because they read a value
+/// the file gives but that could not be read. A suppression of one of them
+/// has nothing to match until that value is fixed, so it is not "unused".
+pub fn not_run(policy: &Policy) -> Vec<&'static str> {
+    registry::RULES
+        .iter()
+        .filter(|rule| reads_unknown(rule, policy))
+        .map(|rule| rule.code.code)
+        .collect()
+}
+
 /// Runs every rule and applies levels. Also reports the problems of the
 /// policy's `lint:` section (unknown or repeated rules). Suppressions are
 /// applied by the caller, which has the comments.
+/// A rule that reads an unknown value (`Rule::reads`) does not run.
 pub fn run(policy: &Policy, overrides: &LevelOverrides) -> Vec<Diagnostic> {
     let levels = levels::resolve(policy);
     let mut out = levels.diagnostics;
@@ -95,6 +119,9 @@ pub fn run(policy: &Policy, overrides: &LevelOverrides) -> Vec<Diagnostic> {
             Some(LintLevel::Deny) => Severity::Error,
             None => rule.code.default_severity(),
         };
+        if reads_unknown(rule, policy) {
+            continue;
+        }
         let mut findings = Findings::new(rule.code);
         (rule.check)(policy, &mut findings);
         out.extend(

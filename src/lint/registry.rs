@@ -1,5 +1,6 @@
-//! Owns the list of lint rules. Adding a rule: one file in `rules/`, one entry
-//! here, one fixture directory under `tests/fixtures/lint/`.
+//! Owns the list of lint rules. Adding a rule: one file in `rules/` (with its
+//! `CODE`, `READS` and `check`), one entry here, one fixture directory under
+//! `tests/fixtures/lint/`.
 
 use super::Rule;
 use super::rules::*;
@@ -9,94 +10,117 @@ pub const RULES: &[Rule] = &[
     Rule {
         code: durable_keys_under_allkeys_eviction::CODE,
         check: durable_keys_under_allkeys_eviction::check,
+        reads: durable_keys_under_allkeys_eviction::READS,
     },
     Rule {
         code: durable_data_without_persistence::CODE,
         check: durable_data_without_persistence::check,
+        reads: durable_data_without_persistence::READS,
     },
     Rule {
         code: volatile_eviction_with_immortal_keys::CODE,
         check: volatile_eviction_with_immortal_keys::check,
+        reads: volatile_eviction_with_immortal_keys::READS,
     },
     Rule {
         code: io_threads_without_effect::CODE,
         check: io_threads_without_effect::check,
+        reads: io_threads_without_effect::READS,
     },
     Rule {
         code: maxmemory_exceeds_container_memory::CODE,
         check: maxmemory_exceeds_container_memory::check,
+        reads: maxmemory_exceeds_container_memory::READS,
     },
     Rule {
         code: directive_not_in_target_version::CODE,
         check: directive_not_in_target_version::check,
+        reads: directive_not_in_target_version::READS,
     },
     Rule {
         code: slowlog_threshold_above_latency_target::CODE,
         check: slowlog_threshold_above_latency_target::check,
+        reads: slowlog_threshold_above_latency_target::READS,
     },
     Rule {
         code: cluster_without_replicas::CODE,
         check: cluster_without_replicas::check,
+        reads: cluster_without_replicas::READS,
     },
     Rule {
         code: idle_clients_never_reaped::CODE,
         check: idle_clients_never_reaped::check,
+        reads: idle_clients_never_reaped::READS,
     },
     Rule {
         code: memory_budget_exceeded::CODE,
         check: memory_budget_exceeded::check,
+        reads: memory_budget_exceeded::READS,
     },
     Rule {
         code: memory_budget_forces_eviction::CODE,
         check: memory_budget_forces_eviction::check,
+        reads: memory_budget_forces_eviction::READS,
     },
     Rule {
         code: authenticated_route_publicly_cached::CODE,
         check: authenticated_route_publicly_cached::check,
+        reads: authenticated_route_publicly_cached::READS,
     },
     Rule {
         code: browser_ttl_exceeds_edge_ttl::CODE,
         check: browser_ttl_exceeds_edge_ttl::check,
+        reads: browser_ttl_exceeds_edge_ttl::READS,
     },
     Rule {
         code: stale_directive_as_header::CODE,
         check: stale_directive_as_header::check,
+        reads: stale_directive_as_header::READS,
     },
     Rule {
         code: cross_slot_invalidation::CODE,
         check: cross_slot_invalidation::check,
+        reads: cross_slot_invalidation::READS,
     },
     Rule {
         code: tag_set_expires_before_members::CODE,
         check: tag_set_expires_before_members::check,
+        reads: tag_set_expires_before_members::READS,
     },
     Rule {
         code: long_ttl_without_jitter::CODE,
         check: long_ttl_without_jitter::check,
+        reads: long_ttl_without_jitter::READS,
     },
     Rule {
         code: pattern_never_invalidated::CODE,
         check: pattern_never_invalidated::check,
+        reads: pattern_never_invalidated::READS,
     },
     Rule {
         code: event_invalidates_nothing::CODE,
         check: event_invalidates_nothing::check,
+        reads: event_invalidates_nothing::READS,
     },
     Rule {
         code: tag_without_members::CODE,
         check: tag_without_members::check,
+        reads: tag_without_members::READS,
     },
     Rule {
         code: stampede_lock_outlives_key::CODE,
         check: stampede_lock_outlives_key::check,
+        reads: stampede_lock_outlives_key::READS,
     },
     Rule {
         code: staleness_budget_exceeded::CODE,
         check: staleness_budget_exceeded::check,
+        reads: staleness_budget_exceeded::READS,
     },
     Rule {
         code: ttl_above_authenticated_cap::CODE,
         check: ttl_above_authenticated_cap::check,
+        reads: ttl_above_authenticated_cap::READS,
     },
 ];
 
@@ -105,4 +129,24 @@ pub fn find(name: &str) -> Option<&'static Rule> {
     RULES
         .iter()
         .find(|r| r.code.code.eq_ignore_ascii_case(name) || r.code.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULES;
+
+    /// A rule that reads nothing would run on stand-ins for broken values.
+    #[test]
+    fn every_rule_says_what_it_reads() {
+        for rule in RULES {
+            assert!(!rule.reads.is_empty(), "{}", rule.code.code);
+            for input in rule.reads {
+                assert!(
+                    input.starts_with('/') && !input.ends_with('/'),
+                    "{}: `{input}` is a JSON pointer",
+                    rule.code.code
+                );
+            }
+        }
+    }
 }

@@ -19,8 +19,15 @@ struct Suppression {
 }
 
 /// Removes suppressed lint findings from `diagnostics` and adds diagnostics for
-/// malformed or unused suppressions.
-pub fn apply(src: &SourceFile, comments: &[Comment], diagnostics: &mut Vec<Diagnostic>) {
+/// malformed or unused suppressions. A suppression only of rules in `not_run`
+/// (rules that read a value the file gives but that could not be read) is not
+/// reported unused: its finding may well come back once the value is fixed.
+pub fn apply(
+    src: &SourceFile,
+    comments: &[Comment],
+    not_run: &[&str],
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     let mut suppressions = Vec::new();
     let mut problems = Vec::new();
     for comment in comments {
@@ -123,7 +130,10 @@ pub fn apply(src: &SourceFile, comments: &[Comment], diagnostics: &mut Vec<Diagn
             }
         });
     }
-    for s in suppressions.iter().filter(|s| !s.used) {
+    for s in suppressions
+        .iter()
+        .filter(|s| !s.used && !s.codes.iter().all(|c| not_run.contains(c)))
+    {
         problems.push(
             Diagnostic::new(codes::UNUSED_SUPPRESSION, format!("suppression of {} matches no finding", s.codes.join(", ")))
                 .with_span(s.span, "suppresses nothing")

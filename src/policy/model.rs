@@ -41,7 +41,56 @@ pub struct Policy {
     /// was first built from. Generated-file headers name that file and its
     /// hash, not the lock's, so output rebuilt from a lock is byte-identical.
     pub provenance: Option<Provenance>,
+    /// Values the file gives that could not be read (each already reported
+    /// as an error). The model holds a stand-in there (a default, or nothing),
+    /// which later stages must not take for what the file says.
+    pub unknown: Unknown,
     pub(crate) spans: SpanIndex,
+}
+
+/// The JSON pointers of values a file gives but that could not be read: a
+/// field recovery removed (`/ttl/jitter`), a whole entry it removed
+/// (`/keys/patterns/quiz`), or a value `lower` rejected (a `ttl:` that is
+/// neither a class nor a duration, an unknown Redis version).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Unknown {
+    pointers: Vec<Vec<String>>,
+}
+
+impl Unknown {
+    pub fn new(pointers: Vec<String>) -> Self {
+        Unknown {
+            pointers: pointers.iter().map(|p| tokens(p)).collect(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pointers.is_empty()
+    }
+
+    /// Whether reading `input` means reading an unknown value. `input` is a
+    /// pointer in which `*` stands for any one name (`/keys/patterns/*/ttl`).
+    /// It does when an unknown value lies at or under `input` (`/ttl` reads
+    /// `/ttl/jitter`), or when `input` lies under an unknown value (a removed
+    /// `/cluster` holds `/cluster/node_timeout`), except that a removed entry
+    /// of a `*` (one whole key pattern) is absent, not unknown: what is said
+    /// of the other entries still holds.
+    pub fn affects(&self, input: &str) -> bool {
+        let input = tokens(input);
+        self.pointers.iter().any(|unknown| {
+            let common = unknown.len().min(input.len());
+            let same = unknown.iter().zip(&input).all(|(u, i)| i == "*" || u == i);
+            same && (unknown.len() >= input.len() || common == 0 || input[common - 1] != "*")
+        })
+    }
+}
+
+fn tokens(pointer: &str) -> Vec<String> {
+    pointer
+        .split('/')
+        .skip(1)
+        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+        .collect()
 }
 
 /// The policy file a lock file was rendered from.
@@ -479,7 +528,7 @@ pub struct WarmTask {
 
 #[cfg(test)]
 mod tests {
-    use super::Ttl;
+    use super::{Ttl, Unknown};
     use crate::load::units::{self, Duration};
 
     #[test]
@@ -516,5 +565,30 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn unknown_values_affect_what_reads_them() {
+        let unknown = Unknown::new(vec![
+            "/ttl/jitter".into(),
+            "/cluster".into(),
+            "/keys/patterns/quiz".into(),
+        ]);
+        // At or under what a rule reads.
+        assert!(unknown.affects("/ttl"));
+        assert!(unknown.affects("/ttl/jitter"));
+        // Under a removed value.
+        assert!(unknown.affects("/cluster/node_timeout"));
+        // A whole collection with a removed entry.
+        assert!(unknown.affects("/keys/patterns"));
+        assert!(unknown.affects("/keys"));
+        // A removed entry under `*` is absent, not unknown.
+        assert!(!unknown.affects("/keys/patterns/*/ttl"));
+        assert!(!unknown.affects("/ttl/classes"));
+        assert!(!unknown.affects("/redis"));
+        assert!(!Unknown::default().affects("/ttl"));
+        let pattern_ttl = Unknown::new(vec!["/keys/patterns/quiz/ttl".into()]);
+        assert!(pattern_ttl.affects("/keys/patterns/*/ttl"));
+        assert!(!pattern_ttl.affects("/keys/patterns/*/durable"));
     }
 }

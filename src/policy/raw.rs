@@ -130,6 +130,7 @@ pub struct KeyPatternDef {
     /// A TTL class name, an explicit duration (`90s`), or `none` for keys that
     /// never expire. Defaults to `ttl.default`.
     #[serde(default)]
+    #[schemars(extend("x-ttl-reference" = true))]
     pub ttl: Option<String>,
     /// Overrides `ttl.jitter` for this pattern.
     #[serde(default)]
@@ -242,6 +243,7 @@ pub struct TagDef {
     pub key: String,
     /// TTL class, duration or `none` for the tag set. It must outlive its members,
     /// or tag invalidation misses them.
+    #[schemars(extend("x-ttl-reference" = true))]
     pub ttl: String,
 }
 

@@ -48,6 +48,9 @@ crate::declare_rule! {
 
 const HELP: &str = "per-user routes need `cache: bypass` and `visibility: private` (RFC 9111 §3.5: `public` lets shared caches serve a response to requests with `Authorization`)";
 
+/// What the rule reads (see `lint::Rule::reads`).
+pub const READS: &[&str] = &["/edge/routes/*"];
+
 pub fn check(policy: &Policy, out: &mut Findings) {
     let Some(edge) = &policy.edge else { return };
     for route in edge.routes.values() {

@@ -31,6 +31,9 @@ crate::declare_rule! {
     "CG202", "browser-ttl-exceeds-edge-ttl", Warning, "browsers keep a response longer than the edge, beyond the reach of a purge"
 }
 
+/// What the rule reads (see `lint::Rule::reads`).
+pub const READS: &[&str] = &["/edge/routes/*"];
+
 pub fn check(policy: &Policy, out: &mut Findings) {
     let Some(edge) = &policy.edge else { return };
     for route in edge.routes.values() {

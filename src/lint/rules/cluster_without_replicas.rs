@@ -33,6 +33,9 @@ crate::declare_rule! {
     "CG108", "cluster-without-replicas", Warning, "a cluster without replicas cannot fail over when a master dies"
 }
 
+/// What the rule reads (see `lint::Rule::reads`).
+pub const READS: &[&str] = &["/cluster", "/targets/availability"];
+
 pub fn check(policy: &Policy, out: &mut Findings) {
     let Some(cluster) = &policy.cluster else {
         return;

@@ -50,6 +50,14 @@ crate::declare_rule! {
     "CG301", "cross-slot-invalidation", Warning, "one invalidation spreads keys of the same entity over several cluster slots"
 }
 
+/// What the rule reads (see `lint::Rule::reads`).
+pub const READS: &[&str] = &[
+    "/cluster",
+    "/invalidation",
+    "/keys/patterns/*/pattern",
+    "/keys/patterns/*/hash_tag",
+];
+
 pub fn check(policy: &Policy, out: &mut Findings) {
     if !policy.is_cluster() {
         return;

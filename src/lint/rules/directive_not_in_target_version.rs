@@ -34,6 +34,9 @@ crate::declare_rule! {
 /// Directives CG104 reports with its own advice.
 const LEFT_TO_CG104: &[&str] = &["io-threads", "io-threads-do-reads"];
 
+/// What the rule reads (see `lint::Rule::reads`).
+pub const READS: &[&str] = &["/redis/version"];
+
 pub fn check(policy: &Policy, out: &mut Findings) {
     let version = policy.redis.version;
     for d in managed_directives(policy) {

@@ -40,6 +40,9 @@ crate::declare_rule! {
     "CG102", "durable-data-without-persistence", Error, "durable keys live in a Redis that keeps nothing over a restart"
 }
 
+/// What the rule reads (see `lint::Rule::reads`).
+pub const READS: &[&str] = &["/keys/patterns/*/durable", "/redis/persistence"];
+
 pub fn check(policy: &Policy, out: &mut Findings) {
     if policy.redis.persists() {
         return;

@@ -30,6 +30,9 @@ crate::declare_rule! {
     "CG101", "durable-keys-under-allkeys-eviction", Error, "durable keys live in a Redis that may evict any key"
 }
 
+/// What the rule reads (see `lint::Rule::reads`).
+pub const READS: &[&str] = &["/keys/patterns/*/durable", "/redis/maxmemory_policy"];
+
 pub fn check(policy: &Policy, out: &mut Findings) {
     let policy_name = eviction_policy_name(policy.redis.maxmemory_policy);
     if !policy_name.starts_with("allkeys-") {

@@ -34,6 +34,9 @@ crate::declare_rule! {
     "CG305", "event-invalidates-nothing", Warning, "an event invalidates no key pattern and no tag"
 }
 
+/// What the rule reads (see `lint::Rule::reads`).
+pub const READS: &[&str] = &["/invalidation/events", "/tags"];
+
 pub fn check(policy: &Policy, out: &mut Findings) {
     for name in Graph::new(policy).empty_events() {
         let Some(event) = policy.events.get(name) else {

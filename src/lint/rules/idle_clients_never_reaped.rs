@@ -38,6 +38,9 @@ crate::declare_rule! {
 
 const NETWORK: &str = "/redis/network";
 
+/// What the rule reads (see `lint::Rule::reads`).
+pub const READS: &[&str] = &["/redis/network", "/redis/maxclients"];
+
 pub fn check(policy: &Policy, out: &mut Findings) {
     let redis = &policy.redis;
     // Only an explicit 0 turns keepalive off; absent means Redis's 300s.

@@ -37,6 +37,9 @@ crate::declare_rule! {
 
 const THREADS: &str = "/redis/threads";
 
+/// What the rule reads (see `lint::Rule::reads`).
+pub const READS: &[&str] = &["/redis/version", "/redis/threads"];
+
 pub fn check(policy: &Policy, out: &mut Findings) {
     let redis = &policy.redis;
     let version = version_text(redis.version);

@@ -39,6 +39,9 @@ crate::declare_rule! {
 /// TTLs from this many seconds (10 minutes) up are reported.
 const THRESHOLD_SECS: u64 = 600;
 
+/// What the rule reads (see `lint::Rule::reads`).
+pub const READS: &[&str] = &["/ttl", "/keys/patterns/*/ttl"];
+
 pub fn check(policy: &Policy, out: &mut Findings) {
     for p in policy.keys.patterns.values() {
         if p.strategy == Strategy::Primary || !p.jitter.is_zero() {

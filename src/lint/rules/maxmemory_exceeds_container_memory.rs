@@ -41,6 +41,9 @@ crate::declare_rule! {
 const SAFE_NUMERATOR: u128 = 3;
 const SAFE_DENOMINATOR: u128 = 4;
 
+/// What the rule reads (see `lint::Rule::reads`).
+pub const READS: &[&str] = &["/redis/maxmemory", "/cluster"];
+
 pub fn check(policy: &Policy, out: &mut Findings) {
     let Some(k8s) = policy.cluster.as_ref().and_then(|c| c.kubernetes.as_ref()) else {
         return;

@@ -48,6 +48,9 @@ crate::declare_rule! {
     "CG304", "pattern-never-invalidated", Note, "no event invalidates a cached key pattern; only its TTL refreshes it"
 }
 
+/// What the rule reads (see `lint::Rule::reads`).
+pub const READS: &[&str] = &["/invalidation", "/tags", "/ttl", "/keys/patterns/*/ttl"];
+
 pub fn check(policy: &Policy, out: &mut Findings) {
     // Without any event the whole policy is TTL-only by design; a note per
     // pattern would only repeat that. The rule is for the pattern left out

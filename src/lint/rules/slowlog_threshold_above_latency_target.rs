@@ -41,6 +41,9 @@ crate::declare_rule! {
 /// microseconds, unchanged from 5.0 to 8.x).
 const DEFAULT_THRESHOLD_MICROS: u64 = 10_000;
 
+/// What the rule reads (see `lint::Rule::reads`).
+pub const READS: &[&str] = &["/redis/slowlog", "/targets/cached_latency"];
+
 pub fn check(policy: &Policy, out: &mut Findings) {
     let Some(target) = policy.targets.as_ref().and_then(|t| t.cached_latency) else {
         return;

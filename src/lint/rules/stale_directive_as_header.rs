@@ -44,6 +44,9 @@ crate::declare_rule! {
     "CG203", "stale-directive-as-header", Error, "a Cache-Control directive sent as a header of its own, or a hand-written Cache-Control"
 }
 
+/// What the rule reads (see `lint::Rule::reads`).
+pub const READS: &[&str] = &["/edge/routes/*"];
+
 pub fn check(policy: &Policy, out: &mut Findings) {
     let Some(edge) = &policy.edge else { return };
     for route in edge.routes.values() {

@@ -48,6 +48,14 @@ crate::declare_rule! {
     "CG308", "staleness-budget-exceeded", Error, "data can be older than its max_staleness by the time a user sees it"
 }
 
+/// What the rule reads (see `lint::Rule::reads`).
+pub const READS: &[&str] = &[
+    "/ttl",
+    "/keys/patterns/*/ttl",
+    "/keys/patterns/*/app_ttl",
+    "/edge/routes/*",
+];
+
 pub fn check(policy: &Policy, out: &mut Findings) {
     for budget in staleness::budgets(policy) {
         if !budget.exceeds_limit() {

@@ -38,6 +38,9 @@ crate::declare_rule! {
     "CG307", "stampede-lock-outlives-key", Warning, "a lock left by a crashed rebuild blocks rebuilds for a whole TTL of the value or more"
 }
 
+/// What the rule reads (see `lint::Rule::reads`).
+pub const READS: &[&str] = &["/ttl", "/keys/patterns/*/ttl"];
+
 pub fn check(policy: &Policy, out: &mut Findings) {
     for p in policy.keys.patterns.values() {
         let Some(lock) = &p.stampede_lock else {

@@ -38,6 +38,9 @@ crate::declare_rule! {
     "CG302", "tag-set-expires-before-members", Error, "a tag set expires while keys it lists are still alive"
 }
 
+/// What the rule reads (see `lint::Rule::reads`).
+pub const READS: &[&str] = &["/ttl", "/keys/patterns/*/ttl", "/tags/*/ttl"];
+
 pub fn check(policy: &Policy, out: &mut Findings) {
     for tag in policy.tags.values() {
         let Ttl::Expires { base: tag_ttl, .. } = tag.ttl else {

@@ -32,6 +32,9 @@ crate::declare_rule! {
     "CG306", "tag-without-members", Warning, "a tag no key pattern joins: invalidating it deletes nothing"
 }
 
+/// What the rule reads (see `lint::Rule::reads`).
+pub const READS: &[&str] = &["/keys/patterns"];
+
 pub fn check(policy: &Policy, out: &mut Findings) {
     for tag in policy.tags.values() {
         if !tag.members.is_empty() {

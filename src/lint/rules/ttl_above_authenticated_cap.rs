@@ -38,6 +38,13 @@ crate::declare_rule! {
     "CG309", "ttl-above-authenticated-cap", Warning, "an authenticated pattern's own TTL is longer than the authenticated cap, which silently shortens it"
 }
 
+/// What the rule reads (see `lint::Rule::reads`).
+pub const READS: &[&str] = &[
+    "/ttl",
+    "/keys/patterns/*/ttl",
+    "/keys/patterns/*/authenticated",
+];
+
 pub fn check(policy: &Policy, out: &mut Findings) {
     let Some(cap) = policy.ttl.authenticated_cap else {
         return;

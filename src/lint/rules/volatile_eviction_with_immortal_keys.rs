@@ -35,6 +35,14 @@ crate::declare_rule! {
     "CG103", "volatile-eviction-with-immortal-keys", Warning, "cache keys without a TTL cannot be evicted by a volatile-* policy"
 }
 
+/// What the rule reads (see `lint::Rule::reads`).
+pub const READS: &[&str] = &[
+    "/ttl",
+    "/keys/patterns/*/ttl",
+    "/keys/patterns/*/durable",
+    "/redis/maxmemory_policy",
+];
+
 pub fn check(policy: &Policy, out: &mut Findings) {
     let policy_name = match policy.redis.maxmemory_policy {
         EvictionPolicy::VolatileLru => "volatile-lru",

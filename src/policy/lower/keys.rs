@@ -92,6 +92,7 @@ impl Cx<'_> {
                             "invalid duration",
                             None,
                         );
+                        self.mark_unknown(pointer);
                         (ttl.default, None)
                     }
                 }
@@ -105,6 +106,8 @@ impl Cx<'_> {
                         let span = self.span(pointer);
                         self.unresolved("TTL class", t, candidates, span);
                     }
+                    // Unresolved, or a class whose own value was invalid.
+                    self.mark_unknown(pointer);
                     (ttl.default, None)
                 }
             },

@@ -47,7 +47,7 @@ pub fn lower(
 ) -> Lowered {
     remove_unknown(&mut value, unknown);
     let declared = Declared::collect(&value);
-    let Some(raw) = deserialize_pruning(&mut value) else {
+    let Some((raw, removed)) = deserialize_pruning(&mut value) else {
         return Lowered {
             policy: None,
             diagnostics: Vec::new(),
@@ -58,6 +58,7 @@ pub fn lower(
         spans,
         diags: Vec::new(),
         declared,
+        unknown: removed,
     };
     let policy = cx.policy(raw, default_name);
     // Needs the whole model: every kind of entity names Rust items.
@@ -94,6 +95,10 @@ struct Cx<'a> {
     spans: SpanIndex,
     diags: Vec<Diagnostic>,
     declared: Declared,
+    /// Pointers of values the file gives but that could not be read (removed
+    /// by recovery, or rejected here), so the model's value there is a
+    /// stand-in: becomes `Policy::unknown`.
+    unknown: Vec<String>,
 }
 
 impl Cx<'_> {
@@ -143,6 +148,12 @@ impl Cx<'_> {
             ),
             None => whole,
         }
+    }
+
+    /// Records that the model holds a stand-in for the value at `pointer`,
+    /// which was reported as invalid.
+    fn mark_unknown(&mut self, pointer: &str) {
+        self.unknown.push(pointer.to_owned());
     }
 
     fn unresolved(&mut self, what: &str, name: &str, candidates: Vec<&str>, span: Span) {
@@ -196,6 +207,7 @@ impl Cx<'_> {
             warming,
             lint_entries: Self::lint_entries(raw.lint),
             provenance: None,
+            unknown: Unknown::new(std::mem::take(&mut self.unknown)),
             spans: std::mem::take(&mut self.spans),
         }
     }

@@ -46,16 +46,20 @@ impl Declared {
 
 /// Deserializes the raw policy; when a part does not fit (the schema stage has
 /// already said why), removes the smallest enclosing entry and tries again.
-pub(super) fn deserialize_pruning(value: &mut Value) -> Option<raw::Policy> {
+/// Returns the pointers it removed with the policy: the model holds a default
+/// or nothing where they were, and must not pass that off as what the file says.
+pub(super) fn deserialize_pruning(value: &mut Value) -> Option<(raw::Policy, Vec<String>)> {
+    let mut removed = Vec::new();
     for _ in 0..MAX_PRUNES {
         let result: Result<raw::Policy, _> = serde_path_to_error::deserialize(&*value);
         let err = match result {
-            Ok(policy) => return Some(policy),
+            Ok(policy) => return Some((policy, removed)),
             Err(err) => err,
         };
         let pointer = path_to_pointer(err.path());
         let victim = prune_target(value, &pointer)?;
         remove_pointer(value, &victim);
+        removed.push(victim);
     }
     None
 }

@@ -24,6 +24,7 @@ impl Cx<'_> {
                     "unknown version",
                     None,
                 );
+                self.mark_unknown("/redis/version");
                 (7, 0)
             }
             None => {
@@ -34,6 +35,7 @@ impl Cx<'_> {
                     "expected `major.minor`",
                     Some("write it quoted, e.g. `version: \"7.0\"`".into()),
                 );
+                self.mark_unknown("/redis/version");
                 (7, 0)
             }
         };
