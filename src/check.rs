@@ -145,7 +145,7 @@ pub fn check_bytes(name: &str, bytes: &[u8], options: &CheckOptions) -> FileRepo
             // Valid YAML with no document at all: empty, or only comments.
             diagnostics.push(
                 Diagnostic::new(codes::SCHEMA, "the policy is empty")
-                    .with_help("a policy needs at least `version: 1`, `ttl`, `keys` and `redis`; start from policies/quizmentor.yaml"),
+                    .with_help("a policy needs at least `version: 1`, `ttl`, `keys` and `redis`; `cachegen schema` prints the format"),
             );
             return finish(source, diagnostics, false, None);
         }
@@ -155,7 +155,7 @@ pub fn check_bytes(name: &str, bytes: &[u8], options: &CheckOptions) -> FileRepo
         diagnostics.push(
             Diagnostic::new(codes::SCHEMA, "a policy must be a YAML mapping")
                 .with_span(root.span, "expected `version: 1` and the policy sections")
-                .with_help("start from policies/quizmentor.yaml"),
+                .with_help("`cachegen schema` prints the format"),
         );
         return finish(source, diagnostics, false, None);
     }

@@ -13,17 +13,32 @@ use std::process::Command;
 
 const FORBIDDEN: &str = "runbook";
 
+/// The bundled example customer: fine in its own policy and generated files,
+/// not in cachegen's codes, docs, help or schema.
+const CUSTOMER: &str = "quizmentor";
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// `(where, text)` pairs whose text mentions the forbidden word.
 fn offenders<'a>(texts: impl IntoIterator<Item = (String, &'a str)>) -> Vec<String> {
+    offenders_of(&[FORBIDDEN], texts)
+}
+
+/// `(where, text)` pairs whose text mentions any of `words`.
+fn offenders_of<'a>(
+    words: &[&str],
+    texts: impl IntoIterator<Item = (String, &'a str)>,
+) -> Vec<String> {
     texts
         .into_iter()
         .flat_map(|(w, t)| {
             t.lines()
-                .filter(|l| l.to_lowercase().contains(FORBIDDEN))
+                .filter(|l| {
+                    let l = l.to_lowercase();
+                    words.iter().any(|word| l.contains(word))
+                })
                 .map(move |l| format!("{w}: {l}"))
                 .collect::<Vec<_>>()
         })
@@ -58,7 +73,7 @@ fn codes_and_rule_docs_name_no_customer_document() {
             (format!("{} name", c.code), c.name),
         ]
     });
-    let bad = offenders(texts);
+    let bad = offenders_of(&[FORBIDDEN, CUSTOMER], texts);
     assert!(bad.is_empty(), "{bad:#?}");
 }
 
@@ -128,10 +143,13 @@ fn schema_and_help_name_no_customer_document() {
         .unwrap();
     assert!(out.status.success());
     let rules = String::from_utf8(out.stdout).unwrap();
-    let bad = offenders([
-        ("schema".to_owned(), schema.as_str()),
-        ("man page".to_owned(), man.as_str()),
-        ("rule --all --markdown".to_owned(), rules.as_str()),
-    ]);
+    let bad = offenders_of(
+        &[FORBIDDEN, CUSTOMER],
+        [
+            ("schema".to_owned(), schema.as_str()),
+            ("man page".to_owned(), man.as_str()),
+            ("rule --all --markdown".to_owned(), rules.as_str()),
+        ],
+    );
     assert!(bad.is_empty(), "{bad:#?}");
 }

@@ -336,3 +336,25 @@ fn no_snapshot_outlives_its_fixture() {
         }
     }
 }
+
+/// A zero or sub-second TTL setting is one error; what stands in for it
+/// feeds no rule (a 500ms cap used as 0s once made every authenticated
+/// pattern "live 0s to 0s" under CG309 and CG307).
+#[test]
+fn issue_15_a_rejected_duration_feeds_no_rule() {
+    let policy = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/policies/quizmentor.yaml"
+    ))
+    .unwrap();
+    for (from, to) in [
+        ("authenticated_cap: 30m", "authenticated_cap: 500ms"),
+        ("authenticated_cap: 30m", "authenticated_cap: 0s"),
+    ] {
+        assert!(policy.contains(from), "{from}");
+        let text = policy.replacen(from, to, 1);
+        let report = cachegen::check_bytes("q.yaml", text.as_bytes(), &CheckOptions::default());
+        let codes: Vec<&str> = report.diagnostics.iter().map(|d| d.code.code).collect();
+        assert_eq!(codes, ["CG023"], "{to}: {:#?}", report.diagnostics);
+    }
+}

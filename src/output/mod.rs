@@ -365,7 +365,7 @@ pub fn sarif(reports: &[FileReport]) -> Value {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
-            "tool": { "driver": { "name": "cachegen", "informationUri": "https://github.com/quizmentor/cachegen", "rules": rules } },
+            "tool": { "driver": { "name": "cachegen", "rules": rules } },
             "columnKind": "unicodeCodePoints",
             "results": results,
         }],

@@ -78,9 +78,14 @@ impl Unknown {
     pub fn affects(&self, input: &str) -> bool {
         let input = tokens(input);
         self.pointers.iter().any(|unknown| {
-            let common = unknown.len().min(input.len());
             let same = unknown.iter().zip(&input).all(|(u, i)| i == "*" || u == i);
-            same && (unknown.len() >= input.len() || common == 0 || input[common - 1] != "*")
+            // The unknown value is one whole entry where `input` reads each
+            // entry on its own (`/edge/routes/r` for `/edge/routes/*`, or
+            // for `/keys/patterns/*/ttl`): the other entries are still known.
+            let whole_entry = !unknown.is_empty()
+                && unknown.len() <= input.len()
+                && input[unknown.len() - 1] == "*";
+            same && !whole_entry
         })
     }
 }
@@ -293,10 +298,14 @@ impl Ttl {
                 while b < cap && with_jitter(b + 1) <= cap {
                     b += 1;
                 }
+                // Never 0s (`EX 0` is refused): a cap too short for any
+                // jitter keeps 1s and cuts the jitter instead.
+                let max = with_jitter(b).min(cap);
+                let (b, max) = if b == 0 { (1, cap.max(1)) } else { (b, max) };
                 (
                     Ttl::Expires {
                         base: Duration::from_secs(b),
-                        max: Duration::from_secs(with_jitter(b)),
+                        max: Duration::from_secs(max),
                     },
                     Some(base),
                 )
@@ -545,12 +554,18 @@ mod tests {
                     let (b, m) = (base.as_secs(), max.as_secs());
                     let spread = |b: u64| b * u64::from(j.basis_points()) / 10_000;
                     let what = format!("{asked}s under {cap} with {jitter}");
+                    assert!(b >= 1, "{what}: never a 0s TTL");
                     assert!(m <= cap_d.as_secs(), "{what}: max {m}");
-                    assert_eq!(m, b + spread(b), "{what}: the jitter is kept whole");
-                    assert!(
-                        b + 1 + spread(b + 1) > cap_d.as_secs(),
-                        "{what}: base {b} is the longest that fits"
-                    );
+                    if b + spread(b) <= cap_d.as_secs() {
+                        assert_eq!(m, b + spread(b), "{what}: the jitter is kept whole");
+                        assert!(
+                            b + 1 + spread(b + 1) > cap_d.as_secs(),
+                            "{what}: base {b} is the longest that fits"
+                        );
+                    } else {
+                        // Only the 1s floor may cut the jitter.
+                        assert_eq!((b, m), (1, cap_d.as_secs()), "{what}");
+                    }
                     // Lowered exactly when the asked range passes the cap.
                     assert_eq!(
                         from.is_some(),
@@ -559,9 +574,13 @@ mod tests {
                     );
                     // Lowering is a fixed point: the lowered base is not lowered
                     // again (a lock written from the model reads back the same).
+                    // (At the 1s floor the range is the same, but it is
+                    // still reported as lowered: 1s plus its jitter passes.)
                     let (again, from_again) = Ttl::expiring(base, j, Some(cap_d));
                     assert_eq!(again, ttl, "{what}");
-                    assert_eq!(from_again, None, "{what}");
+                    if b + spread(b) <= cap_d.as_secs() {
+                        assert_eq!(from_again, None, "{what}");
+                    }
                 }
             }
         }
@@ -587,6 +606,11 @@ mod tests {
         assert!(!unknown.affects("/ttl/classes"));
         assert!(!unknown.affects("/redis"));
         assert!(!Unknown::default().affects("/ttl"));
+        // One removed route: rules about each route still run; a rule about
+        // the routes as a whole does not.
+        let route = Unknown::new(vec!["/edge/routes/r".into()]);
+        assert!(!route.affects("/edge/routes/*"));
+        assert!(route.affects("/edge/routes"));
         let pattern_ttl = Unknown::new(vec!["/keys/patterns/quiz/ttl".into()]);
         assert!(pattern_ttl.affects("/keys/patterns/*/ttl"));
         assert!(!pattern_ttl.affects("/keys/patterns/*/durable"));

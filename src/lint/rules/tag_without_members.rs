@@ -13,7 +13,7 @@ crate::declare_rule! {
     /// ## Why is this bad?
     /// A tag set only ever holds the keys of patterns that join the tag (a
     /// tagging cache client adds each key to `tag:<name>` as it writes it). With no member pattern the set is never written, and
-    /// invalidating the tag (`invalidateTag`: `SMEMBERS`, `DEL` the members,
+    /// invalidating the tag (`SMEMBERS`, `DEL` the members,
     /// `DEL` the set) deletes an empty set and nothing else. Whoever
     /// publishes the event or calls the purge believes the data is gone
     /// while every key they meant stays cached until its TTL. It is usually

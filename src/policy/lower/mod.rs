@@ -227,6 +227,11 @@ impl Cx<'_> {
     }
 
     fn positive_seconds(&mut self, d: Duration, pointer: &str, what: &str) {
+        if d.is_zero() || !d.is_whole_seconds() {
+            // What stands in for it (0s, or the seconds cut short) must not
+            // feed the rules as if the policy said it.
+            self.mark_unknown(pointer);
+        }
         if d.is_zero() {
             self.nonzero(d, pointer, what);
         } else if !d.is_whole_seconds() {
