@@ -82,7 +82,6 @@ pub fn render(format: Format, reports: &[FileReport], color: bool) -> String {
 /// text is escaped so a message cannot break the table or inject markup.
 fn markdown(reports: &[FileReport]) -> String {
     use std::fmt::Write;
-    let cell = markdown_cell;
     let mut out = String::from("### cachegen check\n\n");
     let all: usize = reports.iter().map(|r| r.diagnostics.len()).sum();
     if all == 0 {
@@ -94,25 +93,32 @@ fn markdown(reports: &[FileReport]) -> String {
         );
         return out;
     }
-    out.push_str("| where | level | code | message |\n|---|---|---|---|\n");
+    out.push_str(MARKDOWN_TABLE_HEAD);
     for report in reports {
         for d in &report.diagnostics {
-            let at = d.span.map_or(String::new(), |s| {
-                let (l, c) = report.source.line_col(s.start);
-                format!(":{l}:{c}")
-            });
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} `{}` | {} |",
-                markdown_code(&format!("{}{at}", report.source.name())),
-                d.severity.as_str(),
-                d.code.code,
-                d.code.name,
-                cell(&d.message)
-            );
+            out.push_str(&markdown_row(&report.source, d));
         }
     }
     out
+}
+
+/// The head of the Markdown findings table `check` and `verify` print.
+pub const MARKDOWN_TABLE_HEAD: &str = "| where | level | code | message |\n|---|---|---|---|\n";
+
+/// One row of the Markdown findings table: where, level, code and message.
+pub fn markdown_row(source: &SourceFile, d: &Diagnostic) -> String {
+    let at = d.span.map_or(String::new(), |s| {
+        let (l, c) = source.line_col(s.start);
+        format!(":{l}:{c}")
+    });
+    format!(
+        "| {} | {} | {} `{}` | {} |\n",
+        markdown_code(&format!("{}{at}", source.name())),
+        d.severity.as_str(),
+        d.code.code,
+        d.code.name,
+        markdown_cell(&d.message)
+    )
 }
 
 /// Text for one Markdown table cell (a pull-request comment): control and

@@ -246,21 +246,9 @@ fn markdown(report: &Report, source: &SourceFile) -> String {
         let _ = writeln!(out, "No findings{what}.");
         return out;
     }
-    out.push_str("| where | level | code | message |\n|---|---|---|---|\n");
+    out.push_str(output::MARKDOWN_TABLE_HEAD);
     for d in &report.findings {
-        let at = d.span.map_or(String::new(), |s| {
-            let (l, c) = source.line_col(s.start);
-            format!(":{l}:{c}")
-        });
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} `{}` | {} |",
-            code(&format!("{}{at}", source.name())),
-            d.severity.as_str(),
-            d.code.code,
-            d.code.name,
-            cell(&d.message)
-        );
+        out.push_str(&output::markdown_row(source, d));
     }
     out
 }
