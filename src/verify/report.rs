@@ -54,7 +54,7 @@ fn coverage_text(report: &Report) -> String {
         Coverage::Sample(n) => format!("sample of up to {n} keys per primary"),
     };
     let (complete, stopped, unscanned) = report.primaries();
-    if complete + stopped == 0 {
+    if complete == 0 && report.tally.inspected == 0 {
         return "keyspace not checked (no primary was scanned)".into();
     }
     if report.incomplete.is_empty() && stopped == 0 && unscanned == 0 {
@@ -141,8 +141,9 @@ fn human(report: &Report, source: &SourceFile, color: bool) -> String {
         }
     }
     let (complete, stopped, unscanned) = report.primaries();
-    if complete + stopped == 0 {
-        // Nothing was read: a table of zeros would say every pattern is ok.
+    if complete == 0 && report.tally.inspected == 0 {
+        // Nothing was read (no primary scanned, or every scan stopped before
+        // its first key): a table of zeros would say every pattern is ok.
         let _ = writeln!(
             out,
             "\nkeyspace by pattern: not checked (no primary was scanned)"
@@ -592,6 +593,23 @@ mod tests {
         assert!(!text.contains("profile"), "no pattern rows:\n{text}");
         assert!(text.contains("config and runtime: not read"), "{text}");
         assert!(text.contains("incomplete: results are partial"), "{text}");
+    }
+
+    #[test]
+    fn a_scan_lost_before_its_first_key_checks_no_pattern() {
+        let r = report(
+            vec![node(1, ScanState::StoppedEarly, 0)],
+            &["127.0.0.1:1: connection reset"],
+        );
+        let text = human(&r, &source(), false);
+        assert!(
+            text.contains("keyspace by pattern: not checked (no primary was scanned)"),
+            "{text}"
+        );
+        assert!(
+            !text.contains(" ok"),
+            "no pattern may be shown as ok:\n{text}"
+        );
     }
 
     #[test]
