@@ -216,7 +216,9 @@ pub fn check_lock(name: &str, bytes: &[u8]) -> FileReport {
         // repeated one is reported at its entry, as `check` does for YAML.
         diagnostics.extend(lint::levels::resolve(policy).diagnostics);
         if !has_errors(&diagnostics) {
-            // Everything the lock derives must be what the model derives.
+            // Everything the lock derives must be what the model derives,
+            // its `policy.sha256` (the model hash) included: a value edited
+            // by hand is reported there.
             let expected = lock_for(policy, &provenance);
             diagnostics.extend(lock::read::compare(&expected, &json, &spans));
         }
@@ -244,6 +246,15 @@ pub fn lock_for(policy: &Policy, source: &Provenance) -> lock::Lock {
             lint_levels,
         },
     )
+}
+
+/// The model sha256 every generated header and the lock carry: a function
+/// of the model alone (`policy::lock::write::lock` says what it covers).
+pub fn model_sha256(policy: &Policy) -> String {
+    let source = Provenance {
+        file_name: String::new(),
+    };
+    lock_for(policy, &source).policy.sha256
 }
 
 fn has_errors(diagnostics: &[Diagnostic]) -> bool {

@@ -212,7 +212,7 @@ fn output_is_deterministic_and_headed() {
                 f.path
             );
             assert!(
-                f.contents.contains("policy sha256: "),
+                f.contents.contains("model sha256: "),
                 "{} has no content hash",
                 f.path
             );
@@ -466,8 +466,10 @@ fn lock_file_resolves_every_value_from_the_model() {
     assert_eq!(lock["format"], "cachegen-policy-lock");
     assert_eq!(lock["version"], 1);
     assert_eq!(lock["policy"]["name"], "quizmentor");
-    use sha2_check::sha256_hex;
-    assert_eq!(lock["policy"]["sha256"], sha256_hex(report.source.text()));
+    assert_eq!(
+        lock["policy"]["sha256"],
+        cachegen::check::model_sha256(policy)
+    );
     assert_eq!(lock["ttl"]["default_secs"], policy.ttl.default.as_secs());
     for p in policy.keys.patterns.values() {
         let entry = &lock["keys"]["patterns"][&p.name];
@@ -495,33 +497,17 @@ fn lock_file_resolves_every_value_from_the_model() {
     assert_eq!(lock["cluster"]["masters"], 3);
 }
 
-/// sha256 without a dev-dependency: the library already links sha2.
-mod sha2_check {
-    pub fn sha256_hex(text: &str) -> String {
-        use sha2::{Digest, Sha256};
-        Sha256::digest(text.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    }
-}
-
 /// Every output of the core targets, snapshotted for both policies so a
 /// change to any of them is reviewed as a diff. (Cloudflare, cluster, Rust and
-/// Kubernetes snapshot their own files in their test files.) The policy hash
-/// is masked so editing a comment in a policy does not churn every snapshot.
+/// Kubernetes snapshot their own files in their test files.) The model hash
+/// is masked so a change elsewhere in a policy does not churn every snapshot.
 #[test]
 fn core_outputs_snapshots() {
     for (label, path) in [("quizmentor", QUIZMENTOR), ("shop", SHOP)] {
         let (report, files) = render(path);
-        let hash = cachegen::render::Origin::new(
-            report.policy.as_ref().unwrap(),
-            report.source.name(),
-            report.source.text(),
-        )
-        .content_hash;
+        let hash = cachegen::check::model_sha256(report.policy.as_ref().unwrap());
         for name in ["redis/redis.conf", "redis/verifier.acl", "policy.lock.json"] {
-            let masked = file(&files, name).replace(&hash, "<policy sha256>");
+            let masked = file(&files, name).replace(&hash, "<model sha256>");
             insta::assert_snapshot!(format!("{label}__{}", name.replace('/', "__")), masked);
         }
     }

@@ -19,14 +19,6 @@ use support::render::{file, render};
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const LOCK: &str = "policy.lock.json";
 
-fn sha256_hex(text: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// Every YAML file under `dir`, recursively, sorted.
 fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("read fixture directory") {
@@ -121,10 +113,16 @@ fn every_renderable_policy_survives_the_round_trip() {
             );
         }
 
-        // The `policy` block names the YAML, not the lock.
+        // The `policy` block names the YAML, not the lock, and the hash is
+        // the model's, the same read back.
         let json: Value = serde_json::from_str(file(&rebuilt, LOCK)).unwrap();
-        let yaml = std::fs::read_to_string(path).unwrap();
-        assert_eq!(json["policy"]["sha256"], sha256_hex(&yaml), "{path}");
+        let hash = cachegen::check::model_sha256(original.policy.as_ref().unwrap());
+        assert_eq!(json["policy"]["sha256"], hash, "{path}");
+        assert_eq!(
+            cachegen::check::model_sha256(back.policy.as_ref().unwrap()),
+            hash,
+            "{path}"
+        );
         assert_eq!(
             json["policy"]["source"],
             Path::new(path).file_name().unwrap().to_str().unwrap(),
@@ -158,10 +156,8 @@ fn the_committed_lock_reads_back_alone() {
     assert!(report.diagnostics.is_empty(), "{:#?}", report.diagnostics);
     let policy = report.policy.as_ref().unwrap();
     assert_eq!(policy.name, "quizmentor");
-    let yaml = std::fs::read_to_string(format!("{ROOT}/policies/quizmentor.yaml")).unwrap();
     let provenance = policy.provenance.as_ref().unwrap();
     assert_eq!(provenance.file_name, "quizmentor.yaml");
-    assert_eq!(provenance.sha256, sha256_hex(&yaml));
 }
 
 #[test]
@@ -319,6 +315,7 @@ fn fractional_seconds_read_back_exactly_or_not_at_all() {
     let entry = &mut v["keys"]["patterns"]["quiz_analytics"];
     assert!(entry.get("app_ttl_secs").is_some());
     entry["app_ttl_secs"] = serde_json::json!(0.25);
+    rehash(&mut v);
     let report = check_lock(LOCK, pretty(&v).as_bytes());
     assert!(report.diagnostics.is_empty(), "{:#?}", report.diagnostics);
     let policy = report.policy.as_ref().unwrap();
@@ -455,6 +452,23 @@ fn spans_of_the_read_back_model_point_into_the_lock() {
 fn lock_json() -> Value {
     let (_, files) = render(&format!("{ROOT}/policies/quizmentor.yaml"));
     serde_json::from_str(file(&files, LOCK)).unwrap()
+}
+
+/// Sets `policy.sha256` to the model hash of `lock` as edited, computed as
+/// the lock documents it: the sha256 of the compact JSON with
+/// `generated_by`, `policy.source` and `policy.sha256` empty.
+fn rehash(lock: &mut Value) {
+    use sha2::{Digest, Sha256};
+    let mut blank = lock.clone();
+    blank["generated_by"] = "".into();
+    blank["policy"]["source"] = "".into();
+    blank["policy"]["sha256"] = "".into();
+    let digest = Sha256::digest(serde_json::to_vec(&blank).unwrap());
+    lock["policy"]["sha256"] = digest
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>()
+        .into();
 }
 
 fn pretty(v: &Value) -> String {
@@ -720,6 +734,35 @@ fn injected_newline_in_a_directive_value() {
         codes::INVALID_SYNTAX.code,
         "\"source\"",
         "not a policy file name",
+    );
+}
+
+#[test]
+fn a_value_edited_by_hand_does_not_match_the_model_hash() {
+    // Issue 15 item 9: `policy.sha256` is the model hash; a lock whose values
+    // were changed after it was written no longer matches it.
+    let mut v = lock_json();
+    v["keys"]["patterns"]["user_stats"]["description"] = "edited by hand".into();
+    let r = expect_error(
+        &pretty(&v),
+        codes::INCONSISTENT.code,
+        "\"sha256\"",
+        "`policy.sha256` is",
+    );
+    assert_eq!(
+        r.diagnostics.len(),
+        1,
+        "only the hash disagrees: {:#?}",
+        r.diagnostics
+    );
+    // Not the source file's bytes: a malformed hash is refused as before.
+    let mut v = lock_json();
+    v["policy"]["sha256"] = "abc".into();
+    expect_error(
+        &pretty(&v),
+        codes::INVALID_SYNTAX.code,
+        "\"sha256\"",
+        "not a sha256",
     );
 }
 

@@ -38,8 +38,9 @@ pub struct Policy {
     /// here: lint rules are a later stage than the model.
     pub lint_entries: Vec<LintEntry>,
     /// Set when the model was read back from a lock file: the policy file it
-    /// was first built from. Generated-file headers name that file and its
-    /// hash, not the lock's, so output rebuilt from a lock is byte-identical.
+    /// was first built from. Generated-file headers name that file, not the
+    /// lock, so output rebuilt from a lock is byte-identical. (The model hash
+    /// they carry is a function of the model: `check::model_sha256`.)
     pub provenance: Option<Provenance>,
     /// Values the file gives that could not be read (each already reported
     /// as an error). The model holds a stand-in there (a default, or nothing),
@@ -103,8 +104,6 @@ fn tokens(pointer: &str) -> Vec<String> {
 pub struct Provenance {
     /// File name without directories (`quizmentor.yaml`).
     pub file_name: String,
-    /// sha256 of the policy file, lowercase hex.
-    pub sha256: String,
 }
 
 impl Policy {

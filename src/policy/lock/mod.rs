@@ -52,12 +52,18 @@ pub struct Lock {
     pub lint: Lint,
 }
 
-/// The policy file the lock was built from (`Provenance`).
+/// The policy the lock was built from: its name, its file (`Provenance`)
+/// and the model hash every generated header carries.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicySource {
     pub name: String,
     pub source: String,
+    /// The model sha256 (`write::lock`): of this lock as compact
+    /// JSON with `generated_by`, `policy.source` and `policy.sha256` empty
+    /// strings. It covers every value the policy sets, as this lock records
+    /// them, and nothing else: not the policy file's comments, layout, field
+    /// order or name, so editing those leaves every generated file as it was.
     pub sha256: String,
 }
 
@@ -419,12 +425,11 @@ impl Spelling for Visibility {
 }
 
 /// The policy file a model comes from: the one it was read back from a lock
-/// with, else `source_name` (without directories) and the sha256 of its
-/// text. Every generated header and the lock's `policy` block say this.
-pub fn provenance(policy: &Policy, source_name: &str, source_text: &str) -> Provenance {
-    use sha2::{Digest, Sha256};
+/// with, else `source_name` without directories. Every generated header and
+/// the lock's `policy` block name it.
+pub fn provenance(policy: &Policy, source_name: &str) -> Provenance {
     if let Some(p) = &policy.provenance {
-        // The lock's own name and hash would make every rebuilt file differ.
+        // The lock's own name would make every rebuilt file differ.
         return p.clone();
     }
     let file_name = std::path::Path::new(source_name)
@@ -432,11 +437,7 @@ pub fn provenance(policy: &Policy, source_name: &str, source_text: &str) -> Prov
         .and_then(|n| n.to_str())
         .unwrap_or(source_name)
         .to_owned();
-    let digest = Sha256::digest(source_text.as_bytes());
-    Provenance {
-        file_name,
-        sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
-    }
+    Provenance { file_name }
 }
 
 #[cfg(test)]

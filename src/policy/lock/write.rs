@@ -17,8 +17,44 @@ pub struct Derived {
     pub lint_levels: IndexMap<&'static str, LintLevel>,
 }
 
-/// The lock of `policy` built from `source`, with what later stages derived.
+/// The lock of `policy` built from `source`, with what later stages derived,
+/// and its model hash (`model_sha256`).
 pub fn lock(policy: &Policy, source: &Provenance, derived: Derived) -> Lock {
+    let mut lock = unnamed(policy, derived);
+    lock.policy.sha256 = model_sha256(&lock);
+    lock.generated_by = format!(
+        "cachegen from policy `{}` ({}); do not edit",
+        policy.name, source.file_name
+    );
+    lock.policy.source = source.file_name.clone();
+    lock
+}
+
+/// The model hash of an `unnamed` lock: the sha256 of it as compact JSON
+/// (fields in file order), lowercase hex, which a reader of the written lock
+/// recomputes by emptying `generated_by`, `policy.source` and
+/// `policy.sha256`. A function of the model alone: the lock records every
+/// value the renderers read (lock → model → files is byte-identical,
+/// `tests/lock_roundtrip.rs`), so equal hashes mean equal output, and the
+/// policy file's comments, layout, field order and name do not reach it.
+fn model_sha256(unnamed: &Lock) -> String {
+    use sha2::{Digest, Sha256};
+    debug_assert!(
+        unnamed.generated_by.is_empty()
+            && unnamed.policy.source.is_empty()
+            && unnamed.policy.sha256.is_empty()
+    );
+    // Cannot fail: string keys only, numbers are `u64` or `Number`.
+    let json = serde_json::to_vec(unnamed).expect("a lock serializes");
+    Sha256::digest(json)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The lock of `policy` without the fields that name its file or hash it
+/// (empty strings): what `model_sha256` hashes.
+fn unnamed(policy: &Policy, derived: Derived) -> Lock {
     let Derived {
         config,
         lint_levels,
@@ -27,14 +63,11 @@ pub fn lock(policy: &Policy, source: &Provenance, derived: Derived) -> Lock {
     Lock {
         format: LOCK_FORMAT.into(),
         version: LOCK_VERSION,
-        generated_by: format!(
-            "cachegen from policy `{}` ({}); do not edit",
-            policy.name, source.file_name
-        ),
+        generated_by: String::new(),
         policy: PolicySource {
             name: policy.name.clone(),
-            source: source.file_name.clone(),
-            sha256: source.sha256.clone(),
+            source: String::new(),
+            sha256: String::new(),
         },
         ttl: TtlRules {
             default_secs: secs(policy.ttl.default),

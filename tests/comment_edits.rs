@@ -1,0 +1,162 @@
+//! Issue 15 item 9: editing a policy's comments, layout or field order
+//! leaves every generated file byte-identical, so `build --check` stays
+//! green and reviewers see no diff. The generated headers and the lock carry
+//! the sha256 of the model (the lock's contents without its own name fields
+//! and hash), not of the policy file's bytes; a change of meaning (a TTL)
+//! still changes that hash and so every file.
+
+mod support;
+
+use cachegen::render::OutputFile;
+use serde_json::Value;
+use support::render::{file, render_text};
+
+const QUIZMENTOR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/policies/quizmentor.yaml");
+const NAME: &str = "policies/quizmentor.yaml";
+const LOCK: &str = "policy.lock.json";
+
+fn quizmentor() -> String {
+    std::fs::read_to_string(QUIZMENTOR).unwrap()
+}
+
+/// `text` with `from` replaced once; panics when `from` is not there, so the
+/// edit cannot silently miss after the policy changes.
+fn edit(text: &str, from: &str, to: &str) -> String {
+    assert!(text.contains(from), "the policy has no `{from}`");
+    text.replacen(from, to, 1)
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn paths(files: &[OutputFile]) -> Vec<&str> {
+    files.iter().map(|f| f.path.as_str()).collect()
+}
+
+/// The same meaning written differently: comments changed, added and
+/// removed, other spacing and quoting, fields of a mapping in another order.
+fn same_meaning(original: &str) -> Vec<(&'static str, String)> {
+    let ttl_lines = "  default: 5m               # getTTL: `TTL_MATRIX[contentType] || 300`\n  jitter: 10%               # getTTL: `Math.random() * 0.1 * ttl`\n";
+    vec![
+        (
+            "a comment's typo fixed",
+            edit(
+                original,
+                "# getTTL: `TTL_MATRIX[contentType] || 300`",
+                "# getTTL: `TTL_MATRIX[contentType] ?? 300` (typo)",
+            ),
+        ),
+        (
+            "a comment line added at the top",
+            format!("# reviewed 2026-12-06\n{original}"),
+        ),
+        (
+            "every comment-only line removed",
+            original
+                .lines()
+                .filter(|l| !l.trim_start().starts_with('#'))
+                .map(|l| format!("{l}\n"))
+                .collect(),
+        ),
+        (
+            "spacing and quoting",
+            edit(
+                original,
+                "  default: 5m               #",
+                "  default:    \"5m\"   #",
+            ),
+        ),
+        (
+            "fields of a mapping reordered",
+            edit(
+                original,
+                ttl_lines,
+                "  jitter: 10%\n  # moved above default\n  default: 5m\n",
+            ),
+        ),
+    ]
+}
+
+#[test]
+fn comment_layout_and_field_order_leave_every_file_byte_identical() {
+    let original = quizmentor();
+    let (_, before) = render_text(NAME, &original);
+    for (what, text) in same_meaning(&original) {
+        assert_ne!(text, original, "{what}: the edit changed nothing");
+        let (_, after) = render_text(NAME, &text);
+        assert_eq!(paths(&before), paths(&after), "{what}");
+        for (a, b) in before.iter().zip(&after) {
+            assert!(
+                a.contents == b.contents,
+                "{what}: {} changed:\n--- before\n{}\n--- after\n{}",
+                a.path,
+                a.contents.lines().take(3).collect::<Vec<_>>().join("\n"),
+                b.contents.lines().take(3).collect::<Vec<_>>().join("\n"),
+            );
+        }
+    }
+}
+
+#[test]
+fn a_change_of_meaning_changes_the_hash_and_so_every_file() {
+    let original = quizmentor();
+    let (_, before) = render_text(NAME, &original);
+    let changed = edit(&original, "  default: 5m ", "  default: 6m ");
+    let (_, after) = render_text(NAME, &changed);
+    let hash = |files: &[OutputFile]| -> String {
+        let lock: Value = serde_json::from_str(file(files, LOCK)).unwrap();
+        lock["policy"]["sha256"].as_str().unwrap().to_owned()
+    };
+    let (old, new) = (hash(&before), hash(&after));
+    assert_ne!(old, new, "a TTL change must change the model hash");
+    assert_eq!(paths(&before), paths(&after));
+    for (a, b) in before.iter().zip(&after) {
+        assert!(
+            a.contents.contains(&old),
+            "{} does not carry the hash",
+            a.path
+        );
+        assert!(
+            b.contents.contains(&new),
+            "{} does not carry the hash",
+            b.path
+        );
+    }
+}
+
+#[test]
+fn the_header_says_what_the_hash_covers() {
+    let (_, files) = render_text(NAME, &quizmentor());
+    let lock: Value = serde_json::from_str(file(&files, LOCK)).unwrap();
+    let hash = lock["policy"]["sha256"].as_str().unwrap();
+    let conf = file(&files, "redis/redis.conf");
+    let header: Vec<&str> = conf.lines().take(2).collect();
+    assert_eq!(
+        header,
+        [
+            "# Generated by cachegen from policy `quizmentor` (quizmentor.yaml). Do not edit: change the policy and run `cachegen build`.".to_owned(),
+            format!(
+                "# model sha256: {hash} (changes only when the policy's meaning changes, not with its comments or layout)"
+            ),
+        ]
+    );
+}
+
+/// The hash is what the lock documents: the sha256 of the lock as compact
+/// JSON with `generated_by`, `policy.source` and `policy.sha256` empty. Anyone
+/// holding only the lock can recompute it.
+#[test]
+fn the_model_hash_can_be_recomputed_from_the_lock_alone() {
+    let (_, files) = render_text(NAME, &quizmentor());
+    let mut lock: Value = serde_json::from_str(file(&files, LOCK)).unwrap();
+    let recorded = lock["policy"]["sha256"].as_str().unwrap().to_owned();
+    lock["generated_by"] = "".into();
+    lock["policy"]["source"] = "".into();
+    lock["policy"]["sha256"] = "".into();
+    assert_eq!(sha256_hex(&serde_json::to_vec(&lock).unwrap()), recorded);
+}
