@@ -9,6 +9,14 @@ use std::process::Command;
 
 const BASE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/diff/base.yaml");
 const HEAD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/diff/head.yaml");
+const GROUPING_BASE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/diff/grouping-base.yaml"
+);
+const GROUPING_STALENESS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/diff/grouping-staleness.yaml"
+);
 
 fn cachegen(args: &[&str], dir: Option<&Path>) -> (Option<i32>, String, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cachegen"));
@@ -269,4 +277,66 @@ fn every_category_is_a_choice_named_as_in_json() {
     };
     let places: Vec<usize> = Category::ALL.iter().map(|&c| place(c)).collect();
     assert_eq!(places, (0..11).collect::<Vec<_>>());
+}
+
+/// The exit code of `cachegen diff BASE HEAD --fail-on CATEGORY`.
+fn fails_on(base: &str, head: &str, category: &str) -> Option<i32> {
+    cachegen(&["diff", base, head, "--fail-on", category], None).0
+}
+
+/// Issue 15, item 5(b): a new `ttl.max_staleness` listed one change per
+/// pattern and route (the limit of each budget) and not the setting itself.
+/// It is one change, the setting, with the budgets' limits folded under it;
+/// budgets with a limit of their own do not move.
+#[test]
+fn issue_15_5b_a_max_staleness_change_is_one_change_with_its_consequences() {
+    let (code, md, err) = cachegen(&["diff", GROUPING_BASE, GROUPING_STALENESS], None);
+    assert_eq!(code, Some(0), "{err}");
+    insta::assert_snapshot!("grouping-max-staleness-markdown", stable(&md));
+    assert!(
+        md.contains("**1 change** · 8 consequences folded under their cause"),
+        "{md}"
+    );
+    assert!(
+        md.contains("<details><summary>8 consequences of ttl.max_staleness</summary>"),
+        "{md}"
+    );
+    for own in ["pattern recommendations", "route images"] {
+        assert!(!md.contains(own), "{own} has its own limit:\n{md}");
+    }
+
+    let (code, json, _) = cachegen(
+        &[
+            "diff",
+            GROUPING_BASE,
+            GROUPING_STALENESS,
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(code, Some(0));
+    insta::assert_snapshot!("grouping-max-staleness-json", stable(&json));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["version"], cachegen::diff::JSON_VERSION);
+    let top = v["changes"].as_array().unwrap();
+    assert_eq!(top.len(), 1, "{json}");
+    assert_eq!(top[0]["subject"], "ttl.max_staleness");
+    assert_eq!(top[0]["base"], "5m");
+    assert_eq!(top[0]["head"], "10m");
+    let folded = top[0]["consequences"].as_array().unwrap();
+    assert_eq!(folded.len(), 8, "{json}");
+    assert!(
+        folded
+            .iter()
+            .all(|c| c["field"] == "limit" && c["category"] == "staleness")
+    );
+    // Counted like any change: the summary and `--fail-on` see all nine.
+    assert_eq!(v["summary"]["changes"], 9);
+    assert_eq!(v["summary"]["by_category"]["staleness"], 9);
+    assert_eq!(
+        fails_on(GROUPING_BASE, GROUPING_STALENESS, "staleness"),
+        Some(1)
+    );
+    assert_eq!(fails_on(GROUPING_BASE, GROUPING_STALENESS, "ttl"), Some(0));
 }

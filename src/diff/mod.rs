@@ -5,9 +5,20 @@
 //! budget. Both sides are full, validated models; the output is Markdown for
 //! a pull-request comment, or JSON.
 //!
-//! This module owns the change list and the comparisons; `render` prints it.
+//! This module owns the change list and the comparisons of whole subjects
+//! (patterns, tags, events, routes, the edge, directives, memory,
+//! topology); `staleness` compares the staleness budgets, `render` prints
+//! the list.
+//!
+//! One policy edit can move many derived values (a new `ttl.max_staleness`
+//! is the limit of every budget without its own). Such a derived change
+//! names its `cause`, another change in the list, and the output folds it
+//! under that cause instead of listing it beside the edit. The list stays
+//! flat and complete, so `--fail-on` counts a folded change under its own
+//! category exactly as before.
 
 mod render;
+mod staleness;
 
 pub use render::{json, markdown};
 
@@ -17,7 +28,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// Version of the `diff --format json` document. Bump on incompatible changes.
-pub const JSON_VERSION: u32 = 1;
+/// 2: a change that follows from another is nested under it
+/// (`consequences`) rather than listed at the top level.
+pub const JSON_VERSION: u32 = 2;
 
 /// Kinds of change, for grouping and for `--fail-on`. What each one means
 /// is `about`, which is also the command line's help for it.
@@ -142,6 +155,11 @@ pub struct Change {
     pub head: Option<String>,
     /// A human note (`longer`, `shorter`, `needs a restart`).
     pub note: String,
+    /// The `subject` of the change this one follows from (`ttl.max_staleness`
+    /// for the limit of a budget that has no limit of its own), or `None`.
+    /// Output folds a change under its cause.
+    #[serde(skip)]
+    pub cause: Option<String>,
 }
 
 fn dur(secs: u64) -> String {
@@ -171,29 +189,36 @@ fn direction(base: Option<u64>, head: Option<u64>) -> &'static str {
     }
 }
 
+/// Appends one change that follows from nothing else in the diff.
+pub(crate) fn push(
+    out: &mut Vec<Change>,
+    category: Category,
+    subject: String,
+    field: &str,
+    base: Option<String>,
+    head: Option<String>,
+    note: &str,
+) {
+    out.push(Change {
+        category,
+        subject,
+        field: field.to_owned(),
+        base,
+        head,
+        note: note.to_owned(),
+        cause: None,
+    });
+}
+
 /// Every change from `base` to `head`, in a stable order.
 pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
     let mut out = Vec::new();
-    let mut push = |category,
-                    subject: String,
-                    field: &str,
-                    b: Option<String>,
-                    h: Option<String>,
-                    note: &str| {
-        out.push(Change {
-            category,
-            subject,
-            field: field.to_owned(),
-            base: b,
-            head: h,
-            note: note.to_owned(),
-        })
-    };
 
     // Key patterns.
     for (name, b) in &base.keys.patterns {
         match head.keys.patterns.get(name) {
             None => push(
+                &mut out,
                 Category::Removed,
                 format!("pattern {name}"),
                 "",
@@ -204,6 +229,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
             Some(h) => {
                 if b.ttl != h.ttl {
                     push(
+                        &mut out,
                         Category::Ttl,
                         format!("pattern {name}"),
                         "ttl",
@@ -221,6 +247,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
                 // A new version prefix is reported once, below, not per pattern.
                 if bs != hs && base.keys.version_prefix == head.keys.version_prefix {
                     push(
+                        &mut out,
                         Category::Keys,
                         format!("pattern {name}"),
                         "key shape",
@@ -235,6 +262,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
     for (name, h) in &head.keys.patterns {
         if !base.keys.patterns.contains_key(name) {
             push(
+                &mut out,
                 Category::Added,
                 format!("pattern {name}"),
                 "",
@@ -246,6 +274,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
     }
     if base.keys.version_prefix != head.keys.version_prefix {
         push(
+            &mut out,
             Category::Keys,
             "key version prefix".into(),
             "",
@@ -259,6 +288,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
     for (name, b) in &base.tags {
         match head.tags.get(name) {
             None => push(
+                &mut out,
                 Category::Removed,
                 format!("tag {name}"),
                 "",
@@ -267,6 +297,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
                 "",
             ),
             Some(h) if b.ttl != h.ttl => push(
+                &mut out,
                 Category::Ttl,
                 format!("tag {name}"),
                 "ttl",
@@ -280,6 +311,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
     for (name, h) in &head.tags {
         if !base.tags.contains_key(name) {
             push(
+                &mut out,
                 Category::Added,
                 format!("tag {name}"),
                 "",
@@ -322,6 +354,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
         let before = purge(&bg, name);
         if !head.events.contains_key(name) {
             push(
+                &mut out,
                 Category::Removed,
                 format!("event {name}"),
                 "",
@@ -334,6 +367,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
         let after = purge(&hg, name);
         if before != after {
             push(
+                &mut out,
                 Category::Invalidation,
                 format!("event {name}"),
                 "purges",
@@ -346,6 +380,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
     for name in head.events.keys() {
         if !base.events.contains_key(name) {
             push(
+                &mut out,
                 Category::Added,
                 format!("event {name}"),
                 "",
@@ -368,6 +403,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
     for (name, b) in base_routes {
         match head_routes.get(name) {
             None => push(
+                &mut out,
                 Category::Removed,
                 format!("route {name}"),
                 "",
@@ -407,6 +443,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
                             _ => "now unset",
                         };
                         push(
+                            &mut out,
                             Category::Ttl,
                             format!("route {name}"),
                             field,
@@ -422,6 +459,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
     for (name, h) in head_routes {
         if !base_routes.contains_key(name) {
             push(
+                &mut out,
                 Category::Added,
                 format!("route {name}"),
                 "",
@@ -469,6 +507,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
             && b != h
         {
             push(
+                &mut out,
                 Category::Edge,
                 format!("route {route}"),
                 field,
@@ -493,6 +532,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
         if b != h {
             let restart = immutable_at_runtime(name);
             push(
+                &mut out,
                 if restart {
                     Category::Restart
                 } else {
@@ -512,6 +552,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
     }
     if base.redis.version != head.redis.version {
         push(
+            &mut out,
             Category::Restart,
             "redis.version".into(),
             "",
@@ -521,38 +562,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
         );
     }
 
-    // Staleness budgets, by route and pattern present on both sides.
-    let budgets = |p: &Policy| -> BTreeMap<(&'static str, String), String> {
-        crate::analysis::staleness::budgets(p)
-            .into_iter()
-            .map(|b| {
-                let limit = match &b.limit {
-                    Some(l) => format!(
-                        " (limit {}{})",
-                        l.duration,
-                        if b.exceeds_limit() { ", exceeded" } else { "" }
-                    ),
-                    None => String::new(),
-                };
-                ((b.subject.name(), b.name), format!("{}{limit}", b.total))
-            })
-            .collect()
-    };
-    let (bb, hb) = (budgets(base), budgets(head));
-    for ((subject, name), b) in &bb {
-        if let Some(h) = hb.get(&(subject, name.clone()))
-            && h != b
-        {
-            push(
-                Category::Staleness,
-                format!("{subject} {name}"),
-                "worst case",
-                Some(b.clone()),
-                Some(h.clone()),
-                "",
-            );
-        }
-    }
+    staleness::changes(base, head, &mut out);
 
     // Memory budget (patterns that declare a cardinality).
     let (bm, hm) = (
@@ -580,6 +590,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
             note = format!("{delta:+} B; {note}");
         }
         push(
+            &mut out,
             Category::Memory,
             "expected memory".into(),
             "",
@@ -601,6 +612,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
     };
     match (&base.cluster, &head.cluster) {
         (None, Some(_)) => push(
+            &mut out,
             Category::Topology,
             "cluster".into(),
             "",
@@ -609,6 +621,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
             "keys gain hash-tag braces: the cache starts cold",
         ),
         (Some(_), None) => push(
+            &mut out,
             Category::Topology,
             "cluster".into(),
             "",
@@ -627,6 +640,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
                         ""
                     };
                     push(
+                        &mut out,
                         Category::Topology,
                         "cluster".into(),
                         field,
