@@ -6,9 +6,9 @@
 //! a pull-request comment, or JSON.
 //!
 //! This module owns the change list and the comparisons of whole subjects
-//! (patterns, tags, events, routes, the edge, directives, memory,
-//! topology); `staleness` compares the staleness budgets, `render` prints
-//! the list.
+//! (patterns, tags, events, routes' own fields, directives, memory,
+//! topology); `edge` compares the emitted Cache Rules and origin headers,
+//! `staleness` the staleness budgets, `render` prints the list.
 //!
 //! One policy edit can move many derived values (a new `ttl.max_staleness`
 //! is the limit of every budget without its own). Such a derived change
@@ -17,6 +17,7 @@
 //! flat and complete, so `--fail-on` counts a folded change under its own
 //! category exactly as before.
 
+mod edge;
 mod render;
 mod staleness;
 
@@ -29,7 +30,9 @@ use std::collections::BTreeMap;
 
 /// Version of the `diff --format json` document. Bump on incompatible changes.
 /// 2: a change that follows from another is nested under it
-/// (`consequences`) rather than listed at the top level.
+/// (`consequences`) rather than listed at the top level, and edge rules are
+/// compared field by field (`cache rule edge_ttl.default`, `header Vary`,
+/// `position`) instead of as whole rules.
 pub const JSON_VERSION: u32 = 2;
 
 /// Kinds of change, for grouping and for `--fail-on`. What each one means
@@ -470,53 +473,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
         }
     }
 
-    // What the edge does: the emitted Cache Rules and origin headers,
-    // compared rule by rule. Route fields interact (the authenticated
-    // bypasses are excluded from every cacheable rule; order decides which
-    // rule wins), so comparing fields one by one would miss changes.
-    // Keyed by (route, what): the route's cache rule and its origin headers.
-    let edge_rules = |p: &Policy| -> BTreeMap<(String, &'static str), String> {
-        let Some(edge) = &p.edge else {
-            return BTreeMap::new();
-        };
-        let mut m = BTreeMap::new();
-        if let Ok(rs) = crate::render::cloudflare::ruleset(p, edge, "") {
-            for (i, rule) in rs.rules.iter().enumerate() {
-                let route = rule.reference.trim_start_matches("cachegen_").to_owned();
-                let params = serde_json::to_string(&rule.action_parameters).unwrap_or_default();
-                m.insert(
-                    (route, "cache rule"),
-                    format!("#{} {} → {params}", i + 1, rule.expression),
-                );
-            }
-        }
-        for h in crate::render::cloudflare::origin_headers(edge, "").routes {
-            let headers: Vec<String> = h
-                .headers
-                .iter()
-                .map(|x| format!("{}: {}", x.name, x.value))
-                .collect();
-            m.insert((h.route, "origin headers"), headers.join("; "));
-        }
-        m
-    };
-    let (be, he) = (edge_rules(base), edge_rules(head));
-    for ((route, field), b) in &be {
-        // Only routes on both sides: additions and removals are above.
-        if let Some(h) = he.get(&(route.clone(), *field))
-            && b != h
-        {
-            push(
-                &mut out,
-                Category::Edge,
-                format!("route {route}"),
-                field,
-                Some(b.clone()),
-                Some(h.clone()),
-                "what the edge or the browser caches changed",
-            );
-        }
-    }
+    edge::changes(base, head, &mut out);
 
     // Redis directives, by the exact value `CONFIG GET` reports.
     let directives = |p: &Policy| -> BTreeMap<&'static str, String> {
