@@ -433,3 +433,45 @@ fn issue_15_5b_a_new_bypass_folds_the_rules_it_changes_under_one_cause() {
     assert!(changes.iter().skip(1).all(|c| c.category == Category::Edge));
     assert_eq!(fails_on(GROUPING_BASE, head, "edge"), Some(1));
 }
+
+/// Issue 15, item 5(b): the order of rules matters (the last match wins),
+/// so a rule that moved among the others is a change, shown as its position
+/// and nothing else about it.
+#[test]
+fn issue_15_5b_a_reordered_rule_shows_its_position_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = dir.path().join("head.yaml");
+    let text = std::fs::read_to_string(GROUPING_BASE).unwrap();
+    let prices = "    prices:\n      path: \"/prices/*\"\n      edge_ttl: 1m\n      browser_ttl: 30s\n      serves: [price]\n";
+    let catalogue = "    catalogue:\n";
+    assert!(text.contains(prices) && text.contains(catalogue));
+    let swapped = text
+        .replace(prices, "")
+        .replacen(catalogue, &format!("{prices}{catalogue}"), 1);
+    std::fs::write(&head, swapped).unwrap();
+    let head = head.to_str().unwrap();
+
+    let base_policy = support::render::checked(GROUPING_BASE).policy.unwrap();
+    let head_policy = support::render::checked(head).policy.unwrap();
+    let changes = cachegen::diff::changes(&base_policy, &head_policy);
+    let rows: Vec<(&str, &str, Option<&str>, Option<&str>)> = changes
+        .iter()
+        .map(|c| {
+            (
+                c.subject.as_str(),
+                c.field.as_str(),
+                c.base.as_deref(),
+                c.head.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("route catalogue", "position", Some("#2"), Some("#3")),
+            ("route prices", "position", Some("#3"), Some("#2")),
+        ],
+        "{changes:#?}"
+    );
+    assert_eq!(fails_on(GROUPING_BASE, head, "edge"), Some(1));
+}
