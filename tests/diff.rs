@@ -9,6 +9,18 @@ use std::process::Command;
 
 const BASE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/diff/base.yaml");
 const HEAD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/diff/head.yaml");
+const GROUPING_BASE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/diff/grouping-base.yaml"
+);
+const GROUPING_STALENESS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/diff/grouping-staleness.yaml"
+);
+const GROUPING_ROUTE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/diff/grouping-route.yaml"
+);
 
 fn cachegen(args: &[&str], dir: Option<&Path>) -> (Option<i32>, String, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cachegen"));
@@ -82,14 +94,19 @@ fn the_change_list_is_exact() {
     );
     let cart = find("pattern cart", "key shape");
     assert!(matches!(cart.category, cachegen::diff::Category::Keys));
-    let headers = find("route catalogue", "origin headers");
-    assert!(matches!(headers.category, cachegen::diff::Category::Edge));
+    // Edge rules and headers: only the fields that changed, by route name.
+    let vary = find("route catalogue", "header Vary");
+    assert!(matches!(vary.category, cachegen::diff::Category::Edge));
+    assert_eq!(vary.base, None);
+    assert_eq!(vary.head.as_deref(), Some("Accept-Encoding"));
+    let edge_ttl = find("route catalogue", "cache rule edge_ttl.default");
+    assert_eq!(edge_ttl.base.as_deref(), Some("600"));
+    assert_eq!(edge_ttl.head.as_deref(), Some("1800"));
+    // `account` is rule #2 before and #3 after (the new `search` rule comes
+    // before the authenticated bypass), but nothing about it changed.
     assert!(
-        headers
-            .head
-            .as_deref()
-            .unwrap()
-            .contains("Vary: Accept-Encoding")
+        !changes.iter().any(|c| c.subject == "route account"),
+        "{changes:#?}"
     );
     let purge = find("event product.updated", "purges");
     assert_eq!(purge.base.as_deref(), Some("product, price"));
@@ -269,4 +286,192 @@ fn every_category_is_a_choice_named_as_in_json() {
     };
     let places: Vec<usize> = Category::ALL.iter().map(|&c| place(c)).collect();
     assert_eq!(places, (0..11).collect::<Vec<_>>());
+}
+
+/// The exit code of `cachegen diff BASE HEAD --fail-on CATEGORY`.
+fn fails_on(base: &str, head: &str, category: &str) -> Option<i32> {
+    cachegen(&["diff", base, head, "--fail-on", category], None).0
+}
+
+/// Issue 15, item 5(b): a new `ttl.max_staleness` listed one change per
+/// pattern and route (the limit of each budget) and not the setting itself.
+/// It is one change, the setting, with the budgets' limits folded under it;
+/// budgets with a limit of their own do not move.
+#[test]
+fn issue_15_5b_a_max_staleness_change_is_one_change_with_its_consequences() {
+    let (code, md, err) = cachegen(&["diff", GROUPING_BASE, GROUPING_STALENESS], None);
+    assert_eq!(code, Some(0), "{err}");
+    insta::assert_snapshot!("grouping-max-staleness-markdown", stable(&md));
+    assert!(
+        md.contains("**1 change** · 8 consequences folded under their cause"),
+        "{md}"
+    );
+    assert!(
+        md.contains("<details><summary>8 consequences of ttl.max_staleness</summary>"),
+        "{md}"
+    );
+    for own in ["pattern recommendations", "route images"] {
+        assert!(!md.contains(own), "{own} has its own limit:\n{md}");
+    }
+
+    let (code, json, _) = cachegen(
+        &[
+            "diff",
+            GROUPING_BASE,
+            GROUPING_STALENESS,
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(code, Some(0));
+    insta::assert_snapshot!("grouping-max-staleness-json", stable(&json));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["version"], cachegen::diff::JSON_VERSION);
+    let top = v["changes"].as_array().unwrap();
+    assert_eq!(top.len(), 1, "{json}");
+    assert_eq!(top[0]["subject"], "ttl.max_staleness");
+    assert_eq!(top[0]["base"], "5m");
+    assert_eq!(top[0]["head"], "10m");
+    let folded = top[0]["consequences"].as_array().unwrap();
+    assert_eq!(folded.len(), 8, "{json}");
+    assert!(
+        folded
+            .iter()
+            .all(|c| c["field"] == "limit" && c["category"] == "staleness")
+    );
+    // Counted like any change: the summary and `--fail-on` see all nine.
+    assert_eq!(v["summary"]["changes"], 9);
+    assert_eq!(v["summary"]["by_category"]["staleness"], 9);
+    assert_eq!(
+        fails_on(GROUPING_BASE, GROUPING_STALENESS, "staleness"),
+        Some(1)
+    );
+    assert_eq!(fails_on(GROUPING_BASE, GROUPING_STALENESS, "ttl"), Some(0));
+}
+
+/// Issue 15, item 5(b): adding one route before the others listed every
+/// later rule as changed with its whole JSON, because rules were compared
+/// with their position (`#2` → `#3`) in the text. Rules are matched by
+/// route name, a position counts only when the order among the rules on both
+/// sides changed, and only changed fields are shown.
+#[test]
+fn issue_15_5b_an_added_route_is_listed_once_and_unchanged_rules_not_at_all() {
+    let (code, md, err) = cachegen(&["diff", GROUPING_BASE, GROUPING_ROUTE], None);
+    assert_eq!(code, Some(0), "{err}");
+    insta::assert_snapshot!("grouping-added-route-markdown", stable(&md));
+    assert_eq!(md.matches("route blog").count(), 1, "{md}");
+    for unchanged in ["assets", "catalogue", "prices", "images", "account"] {
+        assert!(!md.contains(unchanged), "{unchanged} did not change:\n{md}");
+    }
+    let (code, json, _) = cachegen(
+        &["diff", GROUPING_BASE, GROUPING_ROUTE, "--format", "json"],
+        None,
+    );
+    assert_eq!(code, Some(0));
+    insta::assert_snapshot!("grouping-added-route-json", stable(&json));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["summary"]["changes"], 1, "{json}");
+    assert_eq!(v["changes"][0]["subject"], "route blog");
+    assert_eq!(v["changes"][0]["category"], "added");
+    assert_eq!(fails_on(GROUPING_BASE, GROUPING_ROUTE, "added"), Some(1));
+    assert_eq!(fails_on(GROUPING_BASE, GROUPING_ROUTE, "edge"), Some(0));
+}
+
+/// Issue 15, item 5(b): an added authenticated bypass really changes every
+/// cacheable rule (each excludes the bypasses' paths). That is one cause,
+/// the excluded paths, with the rules' expressions folded under it; the
+/// rules' other fields did not change and are not listed.
+#[test]
+fn issue_15_5b_a_new_bypass_folds_the_rules_it_changes_under_one_cause() {
+    use cachegen::diff::Category;
+    let dir = tempfile::tempdir().unwrap();
+    let head = dir.path().join("head.yaml");
+    let text = std::fs::read_to_string(GROUPING_BASE).unwrap();
+    let anchor = "redis:\n";
+    assert!(text.contains(anchor));
+    let admin = "    admin:\n      path: \"/admin/*\"\n      cache: bypass\n      authenticated: true\n      visibility: private\n";
+    std::fs::write(&head, text.replacen(anchor, &format!("{admin}{anchor}"), 1)).unwrap();
+    let head = head.to_str().unwrap();
+
+    let base_policy = support::render::checked(GROUPING_BASE).policy.unwrap();
+    let head_policy = support::render::checked(head).policy.unwrap();
+    let changes = cachegen::diff::changes(&base_policy, &head_policy);
+    let top: Vec<(&str, &str)> = changes
+        .iter()
+        .filter(|c| c.cause.is_none())
+        .map(|c| (c.subject.as_str(), c.field.as_str()))
+        .collect();
+    assert_eq!(
+        top,
+        [
+            ("route admin", ""),
+            (
+                "authenticated bypasses",
+                "paths every cacheable rule excludes"
+            )
+        ],
+        "{changes:#?}"
+    );
+    let mut folded: Vec<(&str, &str)> = changes
+        .iter()
+        .filter(|c| c.cause.as_deref() == Some("authenticated bypasses"))
+        .map(|c| (c.subject.as_str(), c.field.as_str()))
+        .collect();
+    folded.sort();
+    assert_eq!(
+        folded,
+        [
+            ("route assets", "cache rule expression"),
+            ("route catalogue", "cache rule expression"),
+            ("route images", "cache rule expression"),
+            ("route prices", "cache rule expression"),
+        ],
+        "{changes:#?}"
+    );
+    assert!(folded.len() + top.len() == changes.len());
+    assert!(changes.iter().skip(1).all(|c| c.category == Category::Edge));
+    assert_eq!(fails_on(GROUPING_BASE, head, "edge"), Some(1));
+}
+
+/// Issue 15, item 5(b): the order of rules matters (the last match wins),
+/// so a rule that moved among the others is a change, shown as its position
+/// and nothing else about it.
+#[test]
+fn issue_15_5b_a_reordered_rule_shows_its_position_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = dir.path().join("head.yaml");
+    let text = std::fs::read_to_string(GROUPING_BASE).unwrap();
+    let prices = "    prices:\n      path: \"/prices/*\"\n      edge_ttl: 1m\n      browser_ttl: 30s\n      serves: [price]\n";
+    let catalogue = "    catalogue:\n";
+    assert!(text.contains(prices) && text.contains(catalogue));
+    let swapped = text
+        .replace(prices, "")
+        .replacen(catalogue, &format!("{prices}{catalogue}"), 1);
+    std::fs::write(&head, swapped).unwrap();
+    let head = head.to_str().unwrap();
+
+    let base_policy = support::render::checked(GROUPING_BASE).policy.unwrap();
+    let head_policy = support::render::checked(head).policy.unwrap();
+    let changes = cachegen::diff::changes(&base_policy, &head_policy);
+    let rows: Vec<(&str, &str, Option<&str>, Option<&str>)> = changes
+        .iter()
+        .map(|c| {
+            (
+                c.subject.as_str(),
+                c.field.as_str(),
+                c.base.as_deref(),
+                c.head.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("route catalogue", "position", Some("#2"), Some("#3")),
+            ("route prices", "position", Some("#3"), Some("#2")),
+        ],
+        "{changes:#?}"
+    );
+    assert_eq!(fails_on(GROUPING_BASE, head, "edge"), Some(1));
 }

@@ -4,16 +4,36 @@
 //! whether applying them needs a restart), cluster topology, the memory
 //! budget. Both sides are full, validated models; the output is Markdown for
 //! a pull-request comment, or JSON.
+//!
+//! This module owns the change list and the comparisons of whole subjects
+//! (patterns, tags, events, routes' own fields, directives, memory,
+//! topology); `edge` compares the emitted Cache Rules and origin headers,
+//! `staleness` the staleness budgets, `render` prints the list.
+//!
+//! One policy edit can move many derived values (a new `ttl.max_staleness`
+//! is the limit of every budget without its own). Such a derived change
+//! names its `cause`, another change in the list, and the output folds it
+//! under that cause instead of listing it beside the edit. The list stays
+//! flat and complete, so `--fail-on` counts a folded change under its own
+//! category exactly as before.
+
+mod edge;
+mod render;
+mod staleness;
+
+pub use render::{json, markdown};
 
 use crate::policy::model::{Policy, Route, Ttl};
 use crate::redis_directives::{self, immutable_at_runtime};
 use serde::Serialize;
-use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
 /// Version of the `diff --format json` document. Bump on incompatible changes.
-pub const JSON_VERSION: u32 = 1;
+/// 2: a change that follows from another is nested under it
+/// (`consequences`) rather than listed at the top level, and edge rules are
+/// compared field by field (`cache rule edge_ttl.default`, `header Vary`,
+/// `position`) instead of as whole rules.
+pub const JSON_VERSION: u32 = 2;
 
 /// Kinds of change, for grouping and for `--fail-on`. What each one means
 /// is `about`, which is also the command line's help for it.
@@ -138,6 +158,11 @@ pub struct Change {
     pub head: Option<String>,
     /// A human note (`longer`, `shorter`, `needs a restart`).
     pub note: String,
+    /// The `subject` of the change this one follows from (`ttl.max_staleness`
+    /// for the limit of a budget that has no limit of its own), or `None`.
+    /// Output folds a change under its cause.
+    #[serde(skip)]
+    pub cause: Option<String>,
 }
 
 fn dur(secs: u64) -> String {
@@ -167,29 +192,36 @@ fn direction(base: Option<u64>, head: Option<u64>) -> &'static str {
     }
 }
 
+/// Appends one change that follows from nothing else in the diff.
+pub(crate) fn push(
+    out: &mut Vec<Change>,
+    category: Category,
+    subject: String,
+    field: &str,
+    base: Option<String>,
+    head: Option<String>,
+    note: &str,
+) {
+    out.push(Change {
+        category,
+        subject,
+        field: field.to_owned(),
+        base,
+        head,
+        note: note.to_owned(),
+        cause: None,
+    });
+}
+
 /// Every change from `base` to `head`, in a stable order.
 pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
     let mut out = Vec::new();
-    let mut push = |category,
-                    subject: String,
-                    field: &str,
-                    b: Option<String>,
-                    h: Option<String>,
-                    note: &str| {
-        out.push(Change {
-            category,
-            subject,
-            field: field.to_owned(),
-            base: b,
-            head: h,
-            note: note.to_owned(),
-        })
-    };
 
     // Key patterns.
     for (name, b) in &base.keys.patterns {
         match head.keys.patterns.get(name) {
             None => push(
+                &mut out,
                 Category::Removed,
                 format!("pattern {name}"),
                 "",
@@ -200,6 +232,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
             Some(h) => {
                 if b.ttl != h.ttl {
                     push(
+                        &mut out,
                         Category::Ttl,
                         format!("pattern {name}"),
                         "ttl",
@@ -217,6 +250,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
                 // A new version prefix is reported once, below, not per pattern.
                 if bs != hs && base.keys.version_prefix == head.keys.version_prefix {
                     push(
+                        &mut out,
                         Category::Keys,
                         format!("pattern {name}"),
                         "key shape",
@@ -231,6 +265,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
     for (name, h) in &head.keys.patterns {
         if !base.keys.patterns.contains_key(name) {
             push(
+                &mut out,
                 Category::Added,
                 format!("pattern {name}"),
                 "",
@@ -242,6 +277,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
     }
     if base.keys.version_prefix != head.keys.version_prefix {
         push(
+            &mut out,
             Category::Keys,
             "key version prefix".into(),
             "",
@@ -255,6 +291,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
     for (name, b) in &base.tags {
         match head.tags.get(name) {
             None => push(
+                &mut out,
                 Category::Removed,
                 format!("tag {name}"),
                 "",
@@ -263,6 +300,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
                 "",
             ),
             Some(h) if b.ttl != h.ttl => push(
+                &mut out,
                 Category::Ttl,
                 format!("tag {name}"),
                 "ttl",
@@ -276,6 +314,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
     for (name, h) in &head.tags {
         if !base.tags.contains_key(name) {
             push(
+                &mut out,
                 Category::Added,
                 format!("tag {name}"),
                 "",
@@ -318,6 +357,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
         let before = purge(&bg, name);
         if !head.events.contains_key(name) {
             push(
+                &mut out,
                 Category::Removed,
                 format!("event {name}"),
                 "",
@@ -330,6 +370,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
         let after = purge(&hg, name);
         if before != after {
             push(
+                &mut out,
                 Category::Invalidation,
                 format!("event {name}"),
                 "purges",
@@ -342,6 +383,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
     for name in head.events.keys() {
         if !base.events.contains_key(name) {
             push(
+                &mut out,
                 Category::Added,
                 format!("event {name}"),
                 "",
@@ -364,6 +406,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
     for (name, b) in base_routes {
         match head_routes.get(name) {
             None => push(
+                &mut out,
                 Category::Removed,
                 format!("route {name}"),
                 "",
@@ -403,6 +446,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
                             _ => "now unset",
                         };
                         push(
+                            &mut out,
                             Category::Ttl,
                             format!("route {name}"),
                             field,
@@ -418,6 +462,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
     for (name, h) in head_routes {
         if !base_routes.contains_key(name) {
             push(
+                &mut out,
                 Category::Added,
                 format!("route {name}"),
                 "",
@@ -428,52 +473,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
         }
     }
 
-    // What the edge does: the emitted Cache Rules and origin headers,
-    // compared rule by rule. Route fields interact (the authenticated
-    // bypasses are excluded from every cacheable rule; order decides which
-    // rule wins), so comparing fields one by one would miss changes.
-    // Keyed by (route, what): the route's cache rule and its origin headers.
-    let edge_rules = |p: &Policy| -> BTreeMap<(String, &'static str), String> {
-        let Some(edge) = &p.edge else {
-            return BTreeMap::new();
-        };
-        let mut m = BTreeMap::new();
-        if let Ok(rs) = crate::render::cloudflare::ruleset(p, edge, "") {
-            for (i, rule) in rs.rules.iter().enumerate() {
-                let route = rule.reference.trim_start_matches("cachegen_").to_owned();
-                let params = serde_json::to_string(&rule.action_parameters).unwrap_or_default();
-                m.insert(
-                    (route, "cache rule"),
-                    format!("#{} {} → {params}", i + 1, rule.expression),
-                );
-            }
-        }
-        for h in crate::render::cloudflare::origin_headers(edge, "").routes {
-            let headers: Vec<String> = h
-                .headers
-                .iter()
-                .map(|x| format!("{}: {}", x.name, x.value))
-                .collect();
-            m.insert((h.route, "origin headers"), headers.join("; "));
-        }
-        m
-    };
-    let (be, he) = (edge_rules(base), edge_rules(head));
-    for ((route, field), b) in &be {
-        // Only routes on both sides: additions and removals are above.
-        if let Some(h) = he.get(&(route.clone(), *field))
-            && b != h
-        {
-            push(
-                Category::Edge,
-                format!("route {route}"),
-                field,
-                Some(b.clone()),
-                Some(h.clone()),
-                "what the edge or the browser caches changed",
-            );
-        }
-    }
+    edge::changes(base, head, &mut out);
 
     // Redis directives, by the exact value `CONFIG GET` reports.
     let directives = |p: &Policy| -> BTreeMap<&'static str, String> {
@@ -489,6 +489,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
         if b != h {
             let restart = immutable_at_runtime(name);
             push(
+                &mut out,
                 if restart {
                     Category::Restart
                 } else {
@@ -508,6 +509,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
     }
     if base.redis.version != head.redis.version {
         push(
+            &mut out,
             Category::Restart,
             "redis.version".into(),
             "",
@@ -517,38 +519,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
         );
     }
 
-    // Staleness budgets, by route and pattern present on both sides.
-    let budgets = |p: &Policy| -> BTreeMap<(&'static str, String), String> {
-        crate::analysis::staleness::budgets(p)
-            .into_iter()
-            .map(|b| {
-                let limit = match &b.limit {
-                    Some(l) => format!(
-                        " (limit {}{})",
-                        l.duration,
-                        if b.exceeds_limit() { ", exceeded" } else { "" }
-                    ),
-                    None => String::new(),
-                };
-                ((b.subject.name(), b.name), format!("{}{limit}", b.total))
-            })
-            .collect()
-    };
-    let (bb, hb) = (budgets(base), budgets(head));
-    for ((subject, name), b) in &bb {
-        if let Some(h) = hb.get(&(subject, name.clone()))
-            && h != b
-        {
-            push(
-                Category::Staleness,
-                format!("{subject} {name}"),
-                "worst case",
-                Some(b.clone()),
-                Some(h.clone()),
-                "",
-            );
-        }
-    }
+    staleness::changes(base, head, &mut out);
 
     // Memory budget (patterns that declare a cardinality).
     let (bm, hm) = (
@@ -576,6 +547,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
             note = format!("{delta:+} B; {note}");
         }
         push(
+            &mut out,
             Category::Memory,
             "expected memory".into(),
             "",
@@ -597,6 +569,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
     };
     match (&base.cluster, &head.cluster) {
         (None, Some(_)) => push(
+            &mut out,
             Category::Topology,
             "cluster".into(),
             "",
@@ -605,6 +578,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
             "keys gain hash-tag braces: the cache starts cold",
         ),
         (Some(_), None) => push(
+            &mut out,
             Category::Topology,
             "cluster".into(),
             "",
@@ -623,6 +597,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
                         ""
                     };
                     push(
+                        &mut out,
                         Category::Topology,
                         "cluster".into(),
                         field,
@@ -633,73 +608,6 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
                 }
             }
         }
-    }
-    out
-}
-
-/// The diff as JSON.
-pub fn json(base_name: &str, head_name: &str, changes: &[Change]) -> Value {
-    let mut counts: BTreeMap<Category, usize> = BTreeMap::new();
-    for c in changes {
-        *counts.entry(c.category).or_default() += 1;
-    }
-    json!({
-        "format": "cachegen-diff",
-        "version": JSON_VERSION,
-        "base": base_name,
-        "head": head_name,
-        "changes": changes,
-        "summary": {
-            "changes": changes.len(),
-            "by_category": counts.iter().map(|(k, v)| (serde_json::to_value(k).ok().and_then(|x| x.as_str().map(str::to_owned)).unwrap_or_default(), json!(v))).collect::<serde_json::Map<_, _>>(),
-            "restart_needed": changes.iter().any(|c| c.category == Category::Restart),
-        },
-    })
-}
-
-/// Markdown for a pull-request comment: a summary line, then one table per
-/// category. Cell text is escaped so policy names cannot break the table.
-pub fn markdown(policy_name: &str, base_name: &str, head_name: &str, changes: &[Change]) -> String {
-    let cell = crate::output::markdown_cell;
-    let mut out = String::new();
-    let code = crate::output::markdown_code;
-    let _ = writeln!(out, "### cachegen diff: {}\n", code(policy_name));
-    let _ = writeln!(out, "{} → {}\n", code(base_name), code(head_name));
-    if changes.is_empty() {
-        let _ = writeln!(out, "No semantic changes.");
-        return out;
-    }
-    let restart = changes.iter().any(|c| c.category == Category::Restart);
-    let _ = writeln!(
-        out,
-        "**{} change{}**{}\n",
-        changes.len(),
-        if changes.len() == 1 { "" } else { "s" },
-        if restart {
-            " · ⚠️ needs a restart of every Redis node"
-        } else {
-            ""
-        }
-    );
-    let mut categories: Vec<Category> = changes.iter().map(|c| c.category).collect();
-    categories.sort();
-    categories.dedup();
-    for category in categories {
-        let _ = writeln!(out, "#### {}\n", category.title());
-        let _ = writeln!(out, "| what | field | before | after | note |");
-        let _ = writeln!(out, "|---|---|---|---|---|");
-        for c in changes.iter().filter(|c| c.category == category) {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} |",
-                cell(&c.subject),
-                cell(&c.field),
-                c.base.as_deref().map_or("—".to_owned(), code),
-                c.head.as_deref().map_or("—".to_owned(), code),
-                cell(&c.note)
-            );
-        }
-        out.push('\n');
     }
     out
 }
