@@ -79,6 +79,19 @@ pub const EMBSTR_MAX_BYTES: u64 = 44;
 /// Extra memory per key with a TTL: its `expires` dict entry and bucket share.
 pub const EXPIRES_BYTES: u64 = DICT_ENTRY_BYTES + BUCKET_BYTES;
 
+/// The parts of a policy the estimate depends on, as JSON pointers: TTLs
+/// (how long keys live), key patterns and tag sets (what is stored),
+/// `maxmemory` and its policy, and the cluster (how many masters share it).
+/// Rules built on the estimate declare these as what they read.
+pub const INPUTS: &[&str] = &[
+    "/ttl",
+    "/keys",
+    "/tags",
+    "/redis/maxmemory",
+    "/redis/maxmemory_policy",
+    "/cluster",
+];
+
 /// The jemalloc size class an allocation of `n` bytes gets (64-bit, 16-byte
 /// quantum): 8, 16, then multiples of 16 up to 128, then four classes per
 /// doubling (160, 192, 224, 256, 320, …).

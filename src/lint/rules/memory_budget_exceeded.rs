@@ -47,15 +47,8 @@ crate::declare_rule! {
     "CG110", "memory-budget-exceeded", Error, "keys that cannot be evicted are expected to outgrow maxmemory"
 }
 
-/// What the rule reads (see `lint::Rule::reads`).
-pub const READS: &[&str] = &[
-    "/ttl",
-    "/keys",
-    "/tags",
-    "/redis/maxmemory",
-    "/redis/maxmemory_policy",
-    "/cluster",
-];
+/// What the rule reads (see `lint::Rule::reads`): the memory estimate's inputs.
+pub const READS: &[&str] = crate::analysis::memory::INPUTS;
 
 pub fn check(policy: &Policy, out: &mut Findings) {
     let budget = memory::memory_budget(policy);
