@@ -1,6 +1,7 @@
 //! Owns rendering `policy.lock.json`: the lock types of `policy::lock`,
-//! built by the driver (`check::lock_for`, which adds the `CONFIG GET`
-//! strings and the resolved lint levels), serialized. Reviewers diff the file to see what a policy change
+//! built once per render by the driver (`check::lock_for`, which adds the
+//! `CONFIG GET` strings and the resolved lint levels) and held by `Origin`,
+//! whose header hash comes from it; serialized here. Reviewers diff the file to see what a policy change
 //! really changes, and `verify` can run from it where the YAML source is not
 //! deployed.
 
@@ -18,9 +19,8 @@ struct Context {
     json: String,
 }
 
-pub fn render(policy: &Policy, r: &Renderer<'_>) -> Result<Vec<OutputFile>, RenderError> {
-    let lock = crate::check::lock_for(policy, &r.origin().provenance());
-    let json = serde_json::to_string_pretty(&lock)
+pub fn render(_policy: &Policy, r: &Renderer<'_>) -> Result<Vec<OutputFile>, RenderError> {
+    let json = serde_json::to_string_pretty(&r.origin().lock)
         .map_err(|e| RenderError(format!("policy.lock.json: {e}")))?;
     Ok(vec![OutputFile {
         path: "policy.lock.json".into(),

@@ -13,7 +13,7 @@ pub mod redis_conf;
 pub mod rust;
 
 use crate::FileReport;
-use crate::policy::model::{Policy, Provenance};
+use crate::policy::model::Policy;
 use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -98,7 +98,8 @@ fn environment(templates: &Templates) -> Result<Environment<'static>, RenderErro
     Ok(env)
 }
 
-/// What every generated file's header says about its origin.
+/// What every generated file's header says about its origin, and the lock
+/// it is taken from (built once per render: the lock target writes it).
 pub struct Origin {
     pub policy_name: String,
     pub file_name: String,
@@ -106,6 +107,8 @@ pub struct Origin {
     /// the policy's meaning does, not with its comments or layout, so such
     /// an edit leaves every generated file byte-identical.
     pub model_hash: String,
+    /// The policy's lock (`check::lock_for`), which the hash is taken from.
+    pub lock: crate::policy::lock::Lock,
 }
 
 impl Origin {
@@ -113,17 +116,12 @@ impl Origin {
     /// (`policy::lock::provenance`).
     pub fn new(policy: &Policy, source_name: &str) -> Self {
         let source = crate::policy::lock::provenance(policy, source_name);
+        let lock = crate::check::lock_for(policy, &source);
         Origin {
             policy_name: policy.name.clone(),
-            model_hash: crate::check::model_sha256(policy),
+            model_hash: lock.policy.sha256.clone(),
             file_name: source.file_name,
-        }
-    }
-
-    /// The policy file, as the lock records it.
-    pub fn provenance(&self) -> Provenance {
-        Provenance {
-            file_name: self.file_name.clone(),
+            lock,
         }
     }
 
