@@ -297,6 +297,16 @@ fn issue_15_invalid_values_feed_no_rule() {
     assert!(clean.diagnostics.is_empty(), "{:#?}", clean.diagnostics);
     for (what, from, to) in [
         ("ttl.jitter", "jitter: 10%", "jitter: 0.1"),
+        (
+            "a stampede lock's TTL",
+            "      stampede_lock:\n        ttl: 10m",
+            "      stampede_lock:\n        ttl: 10 min",
+        ),
+        (
+            "a pattern's jitter",
+            "      ttl: 1h\n",
+            "      ttl: 1h\n      jitter: 0.1\n",
+        ),
         ("a TTL class", "    profile: 1h", "    profile: 1 hour"),
         ("a pattern's TTL", "      ttl: 1h\n", "      ttl: 1 h\n"),
         ("redis.network.timeout", "timeout: 300s", "timeout: 300"),

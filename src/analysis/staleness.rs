@@ -56,6 +56,22 @@ use crate::load::units::Duration;
 use crate::policy::model::{KeyPattern, Policy, Route, Strategy, Ttl, Visibility};
 use std::fmt;
 
+/// The parts of a policy the budgets depend on, as JSON pointers: the TTL
+/// rules, each pattern's TTL, jitter, in-process TTL, strategy, refresh point,
+/// cap and own limit, and the edge (routes and their TTLs and stale windows).
+/// Rules built on the budgets declare these as what they read.
+pub const INPUTS: &[&str] = &[
+    "/ttl",
+    "/keys/patterns/*/ttl",
+    "/keys/patterns/*/jitter",
+    "/keys/patterns/*/app_ttl",
+    "/keys/patterns/*/strategy",
+    "/keys/patterns/*/refresh_when_remaining",
+    "/keys/patterns/*/authenticated",
+    "/keys/patterns/*/max_staleness",
+    "/edge",
+];
+
 /// How stale one layer or a whole budget can be. Orders `Bounded` durations
 /// by length, and `Unbounded` after all of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -65,10 +65,6 @@ impl Unknown {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.pointers.is_empty()
-    }
-
     /// Whether reading `input` means reading an unknown value. `input` is a
     /// pointer in which `*` stands for any one name (`/keys/patterns/*/ttl`).
     /// It does when an unknown value lies at or under `input` (`/ttl` reads

@@ -40,7 +40,12 @@ crate::declare_rule! {
 const THRESHOLD_SECS: u64 = 600;
 
 /// What the rule reads (see `lint::Rule::reads`).
-pub const READS: &[&str] = &["/ttl", "/keys/patterns/*/ttl"];
+pub const READS: &[&str] = &[
+    "/ttl",
+    "/keys/patterns/*/ttl",
+    "/keys/patterns/*/jitter",
+    "/keys/patterns/*/strategy",
+];
 
 pub fn check(policy: &Policy, out: &mut Findings) {
     for p in policy.keys.patterns.values() {

@@ -48,13 +48,8 @@ crate::declare_rule! {
     "CG308", "staleness-budget-exceeded", Error, "data can be older than its max_staleness by the time a user sees it"
 }
 
-/// What the rule reads (see `lint::Rule::reads`).
-pub const READS: &[&str] = &[
-    "/ttl",
-    "/keys/patterns/*/ttl",
-    "/keys/patterns/*/app_ttl",
-    "/edge/routes/*",
-];
+/// What the rule reads (see `lint::Rule::reads`): the budgets' inputs.
+pub const READS: &[&str] = staleness::INPUTS;
 
 pub fn check(policy: &Policy, out: &mut Findings) {
     for budget in staleness::budgets(policy) {

@@ -39,7 +39,12 @@ crate::declare_rule! {
 }
 
 /// What the rule reads (see `lint::Rule::reads`).
-pub const READS: &[&str] = &["/ttl", "/keys/patterns/*/ttl"];
+pub const READS: &[&str] = &[
+    "/ttl",
+    "/keys/patterns/*/ttl",
+    "/keys/patterns/*/strategy",
+    "/keys/patterns/*/stampede_lock",
+];
 
 pub fn check(policy: &Policy, out: &mut Findings) {
     for p in policy.keys.patterns.values() {

@@ -35,8 +35,9 @@ pub fn lock(policy: &Policy, source: &Provenance, derived: Derived) -> Lock {
 /// recomputes by emptying `generated_by`, `policy.source` and
 /// `policy.sha256`. A function of the model alone: the lock records every
 /// value the renderers read (lock → model → files is byte-identical,
-/// `tests/lock_roundtrip.rs`), so equal hashes mean equal output, and the
-/// policy file's comments, layout, field order and name do not reach it.
+/// `tests/lock_roundtrip.rs`), so with the same templates and file name,
+/// equal hashes mean equal output; the policy file's comments, layout,
+/// field order and file name do not reach it (`tests/comment_edits.rs`).
 fn model_sha256(unnamed: &Lock) -> String {
     use sha2::{Digest, Sha256};
     debug_assert!(
