@@ -32,3 +32,47 @@ fn schema_carries_field_docs() {
         "https://json-schema.org/draft/2020-12/schema"
     );
 }
+
+/// cachegen validates policies with its own interpreter of the keywords
+/// schemars writes (`schema::validate`). A schemars upgrade that starts
+/// writing a keyword the interpreter does not know must fail here rather
+/// than be silently ignored. Keys under `properties` and `$defs` are names,
+/// and `x-` keys are cachegen's own annotations.
+#[test]
+fn the_validator_knows_every_keyword_the_schema_uses() {
+    use cachegen::schema::validate::{ANNOTATIONS, ENFORCED};
+    fn walk(node: &serde_json::Value, names: bool, unknown: &mut Vec<String>) {
+        match node {
+            serde_json::Value::Object(map) => {
+                for (key, value) in map {
+                    if !names
+                        && !key.starts_with("x-")
+                        && !ENFORCED.contains(&key.as_str())
+                        && !ANNOTATIONS.contains(&key.as_str())
+                    {
+                        unknown.push(key.clone());
+                    }
+                    let values_are_named = !names && matches!(key.as_str(), "properties" | "$defs");
+                    // Annotation values (`default`, `examples`) are data, not schemas.
+                    if names || !matches!(key.as_str(), "default" | "examples" | "enum" | "const") {
+                        walk(value, values_are_named, unknown);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for item in items {
+                    walk(item, false, unknown);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut unknown = Vec::new();
+    walk(cachegen::schema::policy_schema(), false, &mut unknown);
+    unknown.sort();
+    unknown.dedup();
+    assert!(
+        unknown.is_empty(),
+        "keywords the validator ignores: {unknown:?}"
+    );
+}

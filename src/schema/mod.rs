@@ -1,14 +1,16 @@
 //! Owns the JSON Schema of the policy format: generating it from `policy::raw`
-//! with schemars, and validating a loaded policy against it with jsonschema,
-//! turning every error (not just the first) into a diagnostic at its YAML span.
+//! with schemars, and turning every error `validate` finds in a loaded policy
+//! (not just the first) into a diagnostic at its YAML span.
+
+pub mod validate;
 
 use crate::diag::{Diagnostic, codes};
 use crate::load::{SpanIndex, escape_pointer_token, units};
 use crate::policy::raw;
 use crate::source::{SourceFile, Span};
-use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
 use std::sync::OnceLock;
+use validate::{ErrorKind, SchemaError};
 
 /// The policy schema (draft 2020-12), as committed in `schema/policy.schema.json`.
 pub fn policy_schema() -> &'static Value {
@@ -28,19 +30,13 @@ pub fn policy_schema_text() -> String {
     text
 }
 
-fn validator() -> &'static jsonschema::Validator {
-    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
-    VALIDATOR.get_or_init(|| {
-        jsonschema::options()
-            .with_draft(jsonschema::Draft::Draft202012)
-            .should_validate_formats(true)
-            .with_format("duration", |s| units::parse_duration(s).is_ok())
-            .with_format("redis-memory", |s| units::parse_memory(s).is_ok())
-            .with_format("percent", |s| units::parse_percent(s).is_ok())
-            .build(policy_schema())
-            .expect("the generated policy schema compiles")
-    })
-}
+/// The custom string formats the policy schema uses; `Format` errors quote
+/// the unit parser's reason.
+const FORMATS: &[validate::Format] = &[
+    ("duration", |s| units::parse_duration(s).is_ok()),
+    ("redis-memory", |s| units::parse_memory(s).is_ok()),
+    ("percent", |s| units::parse_percent(s).is_ok()),
+];
 
 /// Validates `instance`, read from `source`, and returns one diagnostic per
 /// schema error, plus the JSON pointers of unknown keys (so `lower` can drop
@@ -52,7 +48,7 @@ pub fn validate(
 ) -> (Vec<Diagnostic>, Vec<String>) {
     let mut diagnostics = Vec::new();
     let mut unknown = Vec::new();
-    for error in validator().iter_errors(instance) {
+    for error in validate::validate(policy_schema(), instance, FORMATS) {
         map_error(source, &error, index, &mut diagnostics, &mut unknown);
     }
     (diagnostics, unknown)
@@ -60,23 +56,23 @@ pub fn validate(
 
 /// Whether an error only says "this is not null": the losing branch of the
 /// `anyOf: [T, null]` that schemars writes for `Option<T>`.
-fn is_null_branch(errors: &[jsonschema::ValidationError<'_>]) -> bool {
+fn is_null_branch(errors: &[SchemaError]) -> bool {
     errors.len() == 1
-        && matches!(errors[0].kind(), ValidationErrorKind::Type { kind: TypeKind::Single(t) } if t.to_string() == "null")
+        && matches!(&errors[0].kind, ErrorKind::Type { expected } if expected == &["null"])
 }
 
 fn map_error(
     source: &SourceFile,
-    error: &jsonschema::ValidationError<'_>,
+    error: &SchemaError,
     index: &SpanIndex,
     diagnostics: &mut Vec<Diagnostic>,
     unknown: &mut Vec<String>,
 ) {
     {
-        let pointer = error.instance_path().as_str().to_owned();
+        let pointer = error.pointer.clone();
         let value_span = index.value(&pointer).unwrap_or_default();
-        let diag = match error.kind() {
-            ValidationErrorKind::AdditionalProperties { unexpected } => {
+        let diag = match &error.kind {
+            ErrorKind::AdditionalProperties { unexpected } => {
                 let known = known_properties(&pointer);
                 for key in unexpected {
                     let key_pointer = format!("{pointer}/{}", escape_pointer_token(key));
@@ -108,8 +104,8 @@ fn map_error(
                 }
                 return;
             }
-            ValidationErrorKind::Required { property } => {
-                let name = property.as_str().unwrap_or_default();
+            ErrorKind::Required { property } => {
+                let name = property.as_str();
                 let span = index.key(&pointer).unwrap_or(value_span);
                 let what = if pointer.is_empty() {
                     "the policy".to_string()
@@ -123,8 +119,8 @@ fn map_error(
                 .with_span(span, format!("`{name}` missing"))
                 .with_help(field_help(&pointer, name))
             }
-            ValidationErrorKind::Format { format } => {
-                let text = error.instance().as_str().unwrap_or_default();
+            ErrorKind::Format { format } => {
+                let text = error.instance.as_str().unwrap_or_default();
                 let reason = match format.as_str() {
                     "duration" => units::parse_duration(text).err(),
                     "redis-memory" => units::parse_memory(text).err(),
@@ -138,24 +134,21 @@ fn map_error(
             // A bare number where a duration or percentage (or a TTL, which
             // may be a duration) belongs: the unit parser says exactly what
             // to write (`300` → `300s`).
-            ValidationErrorKind::Type { .. }
-                if error.instance().is_number()
-                    && let Some(reason) = unit_reason(&pointer, &error.instance().to_string()) =>
+            ErrorKind::Type { .. }
+                if error.instance.is_number()
+                    && let Some(reason) = unit_reason(&pointer, &error.instance.to_string()) =>
             {
                 Diagnostic::new(codes::INVALID_UNIT, reason).with_span(value_span, "needs a unit")
             }
-            ValidationErrorKind::Type { kind } => {
+            ErrorKind::Type { expected } => {
                 // `Option<T>` fields allow null, but "expected null" helps nobody.
-                let expected = match kind {
-                    TypeKind::Single(t) => yaml_type_name(&t.to_string()).to_owned(),
-                    TypeKind::Multiple(set) => set
-                        .iter()
-                        .map(|t| yaml_type_name(&t.to_string()).to_owned())
-                        .filter(|t| t != "null")
-                        .collect::<Vec<_>>()
-                        .join(" or "),
-                };
-                let found = json_type_name(error.instance());
+                let expected = expected
+                    .iter()
+                    .map(|t| yaml_type_name(t))
+                    .filter(|t| *t != "null")
+                    .collect::<Vec<_>>()
+                    .join(" or ");
+                let found = json_type_name(&error.instance);
                 let mut d = Diagnostic::new(
                     codes::SCHEMA,
                     format!(
@@ -167,19 +160,22 @@ fn map_error(
                 .with_span(value_span, format!("expected {expected}"));
                 if expected.contains("string")
                     && !expected.contains("integer")
-                    && matches!(error.instance().as_ref(), Value::Number(_))
+                    && error.instance.is_number()
                 {
                     d = d.with_help(quote_number_help(source, &pointer, value_span));
                 }
                 d
             }
-            ValidationErrorKind::Enum { options } => {
-                let options: Vec<&Value> = options.as_array().into_iter().flatten().collect();
-                enum_diagnostic(&pointer, error.instance(), &options, value_span)
+            ErrorKind::Enum { options } => {
+                let options: Vec<&Value> = options.iter().collect();
+                enum_diagnostic(&pointer, &error.instance, &options, value_span)
             }
-            ValidationErrorKind::AnyOf { context } if context.iter().any(|b| is_null_branch(b)) => {
+            ErrorKind::Const { expected } => {
+                enum_diagnostic(&pointer, &error.instance, &[expected], value_span)
+            }
+            ErrorKind::AnyOf { branches } if branches.iter().any(|b| is_null_branch(b)) => {
                 // `Option<T>`: report what is wrong against T, precisely.
-                for branch in context.iter().filter(|b| !is_null_branch(b)) {
+                for branch in branches.iter().filter(|b| !is_null_branch(b)) {
                     for inner in branch {
                         map_error(source, inner, index, diagnostics, unknown);
                     }
@@ -189,34 +185,38 @@ fn map_error(
             // An enum whose values carry descriptions: schemars writes it as
             // `oneOf` of `const` branches, so it fails as "no branch matched"
             // rather than as `enum`. Report it as the enum it is.
-            ValidationErrorKind::AnyOf { context }
-            | ValidationErrorKind::OneOfNotValid { context }
-                if let Some(options) = const_choices(context) =>
+            ErrorKind::AnyOf { branches } | ErrorKind::OneOf { branches }
+                if let Some(options) = const_choices(branches) =>
             {
-                enum_diagnostic(&pointer, error.instance(), &options, value_span)
+                enum_diagnostic(&pointer, &error.instance, &options, value_span)
             }
-            ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
-                // schemars writes `Option<Struct>` as anyOf[struct, null]: the only
-                // way to fail it is the wrong type for the struct.
-                Diagnostic::new(
-                    codes::SCHEMA,
-                    format!(
-                        "`{}` has the wrong shape: found {}",
-                        display_pointer(&pointer),
-                        json_type_name(error.instance())
-                    ),
-                )
-                .with_span(value_span, "unexpected value")
-                .with_help(field_help_for(&pointer))
-            }
-            ValidationErrorKind::Minimum { .. } | ValidationErrorKind::Maximum { .. }
-                if pointer == "/version" =>
+            // An either-or such as "a type name or a mapping": when only one
+            // branch takes a value of this JSON type, what is wrong is what
+            // that branch says, precisely.
+            ErrorKind::AnyOf { branches } | ErrorKind::OneOf { branches }
+                if let [branch] = branches_of_this_type(&pointer, branches)[..] =>
             {
+                for inner in branch {
+                    map_error(source, inner, index, diagnostics, unknown);
+                }
+                return;
+            }
+            ErrorKind::AnyOf { .. } | ErrorKind::OneOf { .. } => Diagnostic::new(
+                codes::SCHEMA,
+                format!(
+                    "`{}` has the wrong shape: found {}",
+                    display_pointer(&pointer),
+                    json_type_name(&error.instance)
+                ),
+            )
+            .with_span(value_span, "unexpected value")
+            .with_help(field_help_for(&pointer)),
+            ErrorKind::Minimum { .. } | ErrorKind::Maximum { .. } if pointer == "/version" => {
                 Diagnostic::new(
                     codes::SCHEMA,
                     format!(
                         "policy format version {} is not supported; this cachegen reads version 1",
-                        error.instance()
+                        error.instance
                     ),
                 )
                 .with_span(value_span, "unsupported version")
@@ -224,37 +224,57 @@ fn map_error(
                     "write `version: 1`, or use the cachegen release that reads this version",
                 )
             }
-            ValidationErrorKind::Minimum { .. }
-            | ValidationErrorKind::Maximum { .. }
-            | ValidationErrorKind::ExclusiveMinimum { .. }
-            | ValidationErrorKind::ExclusiveMaximum { .. } => Diagnostic::new(
+            ErrorKind::Minimum { limit } => Diagnostic::new(
                 codes::OUT_OF_RANGE,
-                format!("`{}`: {}", display_pointer(&pointer), error.masked()),
+                format!(
+                    "`{}` is {}, less than the minimum of {limit}",
+                    display_pointer(&pointer),
+                    error.instance
+                ),
             )
             .with_span(value_span, "out of range"),
-            _ => Diagnostic::new(
-                codes::SCHEMA,
-                format!("`{}`: {}", display_pointer(&pointer), error.masked()),
+            ErrorKind::Maximum { limit } => Diagnostic::new(
+                codes::OUT_OF_RANGE,
+                format!(
+                    "`{}` is {}, more than the maximum of {limit}",
+                    display_pointer(&pointer),
+                    error.instance
+                ),
             )
-            .with_span(value_span, "does not fit the schema"),
+            .with_span(value_span, "out of range"),
         };
         diagnostics.push(diag);
     }
 }
 
+/// The branches of a failed `anyOf`/`oneOf` that accept the value's JSON
+/// type: those whose failure is more than a type mismatch at the value.
+fn branches_of_this_type<'e>(
+    pointer: &str,
+    branches: &'e [Vec<SchemaError>],
+) -> Vec<&'e [SchemaError]> {
+    branches
+        .iter()
+        .filter(|errors| {
+            !errors
+                .iter()
+                .any(|e| e.pointer == pointer && matches!(e.kind, ErrorKind::Type { .. }))
+        })
+        .map(Vec::as_slice)
+        .collect()
+}
+
 /// The value of every branch when each branch of a failed `oneOf`/`anyOf`
 /// is a `const`: the allowed values of an enum, in schema order.
-fn const_choices<'e>(
-    branches: &'e [Vec<jsonschema::ValidationError<'_>>],
-) -> Option<Vec<&'e Value>> {
+fn const_choices(branches: &[Vec<SchemaError>]) -> Option<Vec<&Value>> {
     if branches.is_empty() {
         return None;
     }
     branches
         .iter()
         .map(|errors| {
-            errors.iter().find_map(|e| match e.kind() {
-                ValidationErrorKind::Constant { expected_value } => Some(&**expected_value),
+            errors.iter().find_map(|e| match &e.kind {
+                ErrorKind::Const { expected } => Some(expected),
                 _ => None,
             })
         })
