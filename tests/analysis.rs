@@ -497,6 +497,58 @@ redis:
     assert_eq!(d.help.as_deref(), Some("did you mean `quiz_data`?"));
 }
 
+/// Issue 15: a pattern's own `max_value_size` is the limit its typical
+/// `value_size` is held to, instead of `keys.max_value_size`.
+#[test]
+fn a_patterns_own_max_value_size_is_the_limit_its_value_size_meets() {
+    let yaml = r#"version: 1
+ttl:
+  default: 5m
+keys:
+  max_value_size: 1kb
+  placeholders:
+    sku: int
+  patterns:
+    price_list:
+      pattern: "prices:<sku>"
+      cardinality: 10
+      value_size: 40kb
+      max_value_size: 64kb
+    counter:
+      pattern: "count:<sku>"
+      cardinality: 10
+      value_size: 512b
+      max_value_size: 64b
+redis:
+  version: "7.0"
+  maxmemory: 1gb
+  maxmemory_policy: allkeys-lru
+"#;
+    let report = inline(yaml);
+    let too_big: Vec<&str> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.code == "CG025")
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(
+        too_big,
+        ["typical `value_size` 512 is larger than `keys.patterns.counter.max_value_size` 64"]
+    );
+    let policy = report.policy.as_ref().expect("usable");
+    let limit = |name: &str| {
+        let (size, pointer) = policy
+            .keys
+            .max_value_size_of(&policy.keys.patterns[name])
+            .unwrap();
+        (size.bytes(), pointer)
+    };
+    assert_eq!(
+        limit("price_list"),
+        (65536, "/keys/patterns/price_list/max_value_size".into())
+    );
+}
+
 // --- Memory ----------------------------------------------------------------
 
 #[test]

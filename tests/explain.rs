@@ -289,3 +289,22 @@ fn cli_formats_and_exit_codes() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Issue 15: a key's explanation names the value-size limit that applies to
+/// it and the field that sets it: the pattern's own, else the keys section's.
+#[test]
+fn a_key_names_the_value_size_limit_that_applies() {
+    let yaml = "version: 1\nttl: {default: 5m}\nkeys:\n  max_value_size: 8kb\n  placeholders: {sku: int}\n  patterns:\n    prices:\n      pattern: \"prices:<sku>\"\n      max_value_size: 1mb\n    stock:\n      pattern: \"stock:<sku>\"\nredis: {version: \"7.0\", maxmemory: 1gb, maxmemory_policy: allkeys-lru}\n";
+    let report = cachegen::check_bytes("shop.yaml", yaml.as_bytes(), &Default::default());
+    let policy = report.policy.expect("checks");
+    let text = |key: &str| {
+        explain::human(&explain::explain(&policy, &Target::Key(key.into()), &[]).unwrap())
+    };
+    assert!(
+        text("prices:7")
+            .contains("largest value: 1048576 bytes (`keys.patterns.prices.max_value_size`)"),
+        "{}",
+        text("prices:7")
+    );
+    assert!(text("stock:7").contains("largest value: 8192 bytes (`keys.max_value_size`)"));
+}

@@ -545,3 +545,52 @@ fn rate_caps_every_second_of_the_scan() {
         );
     }
 }
+
+/// Issue 15: a pattern's own `max_value_size` replaces `keys.max_value_size`
+/// for its keys, both ways: the seeded 10,000-byte page passes a 16kb
+/// pattern limit (the global 8kb no longer applies), and a 1kb pattern
+/// limit catches the four pages over 1,024 bytes; the finding points at the
+/// pattern's field, not the global one.
+#[test]
+fn a_patterns_own_value_size_limit_replaces_the_global_one() {
+    let out = tempfile::tempdir().unwrap();
+    let server = server(out.path());
+    seed(&server);
+    let url = format!("redis://127.0.0.1:{}", server.port);
+    let text = std::fs::read_to_string(fixture()).unwrap();
+    let with_page_limit = |limit: &str| {
+        let policy = out.path().join(format!("page-{limit}.yaml"));
+        let edited = text.replace(
+            "      compress_above: 1kb\n",
+            &format!("      compress_above: 1kb\n      max_value_size: {limit}\n"),
+        );
+        assert_ne!(edited, text, "the fixture's page pattern moved");
+        std::fs::write(&policy, edited).unwrap();
+        policy
+    };
+
+    let run = verify(&fixture(), &url, &["--full", "--format", "json"], limit());
+    assert_eq!(count(&run, "CG426"), vec![1], "the global 8kb limit");
+
+    let larger = with_page_limit("16kb");
+    let run = verify(&larger, &url, &["--full", "--format", "json"], limit());
+    assert!(run.findings("CG426").is_empty(), "{}", run.stdout);
+
+    let smaller = with_page_limit("1kb");
+    let run = verify(&smaller, &url, &["--full", "--format", "json"], limit());
+    assert_eq!(count(&run, "CG426"), vec![4]);
+    let finding = &run.findings("CG426")[0];
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .contains("over `keys.patterns.page.max_value_size` (1024 bytes; largest 10000 bytes)"),
+        "{finding}"
+    );
+    let line = finding["line"].as_u64().unwrap() as usize;
+    let written = std::fs::read_to_string(&smaller).unwrap();
+    assert_eq!(
+        written.lines().nth(line - 1).unwrap().trim(),
+        "max_value_size: 1kb"
+    );
+}

@@ -241,8 +241,9 @@ fixed_codes! {
     /// string is declared). Readers written against the policy fail with
     /// WRONGTYPE.
     WRONG_VALUE_TYPE = "CG425", "wrong-value-type", Error, "a key has another type than declared";
-    /// A value is larger than `keys.max_value_size` (bytes of a string, or
-    /// `MEMORY USAGE` for other types). Big values block the event loop and
+    /// A value is larger than its pattern's `max_value_size`, or
+    /// `keys.max_value_size` when the pattern sets none (bytes of a string,
+    /// or `MEMORY USAGE` for other types). Big values block the event loop and
     /// the network when read.
     VALUE_TOO_LARGE = "CG426", "value-too-large", Warning, "a value is over the size threshold";
     /// A string above its pattern's `compress_above` does not start with a

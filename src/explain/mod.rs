@@ -315,6 +315,10 @@ fn explain_key(policy: &Policy, text: &str) -> Result<Value, String> {
             "durable": p.durable,
             "authenticated": p.authenticated,
             "tags": p.tags,
+            "max_value_size": policy.keys.max_value_size_of(p).map(|(size, pointer)| json!({
+                "bytes": size.bytes(),
+                "set_by": crate::schema::display_pointer(&pointer),
+            })),
         }),
         key::Owner::Lock(p) => json!({
             "kind": "stampede-lock",
@@ -529,6 +533,13 @@ pub fn human(v: &Value) -> String {
                 {
                     let list: Vec<String> = tags.iter().map(&s).collect();
                     let _ = writeln!(out, "  tags: {}", list.join(", "));
+                }
+                if let Some(bytes) = owner["max_value_size"]["bytes"].as_u64() {
+                    let _ = writeln!(
+                        out,
+                        "  largest value: {bytes} bytes (`{}`)",
+                        s(&owner["max_value_size"]["set_by"])
+                    );
                 }
             }
             let _ = writeln!(out, "  hash slot: {}", v["hash_slot"]);

@@ -246,6 +246,18 @@ impl Keys {
     pub fn durable_patterns(&self) -> Vec<&KeyPattern> {
         self.patterns.values().filter(|p| p.durable).collect()
     }
+
+    /// The value-size limit that applies to a pattern's keys, and the JSON
+    /// pointer of the field that sets it: the pattern's own
+    /// `max_value_size`, else `keys.max_value_size`.
+    pub fn max_value_size_of(&self, pattern: &KeyPattern) -> Option<(MemorySize, String)> {
+        match pattern.max_value_size {
+            Some(size) => Some((size, format!("{}/max_value_size", pattern.pointer))),
+            None => self
+                .max_value_size
+                .map(|size| (size, "/keys/max_value_size".to_owned())),
+        }
+    }
 }
 
 /// How long a key lives.
@@ -356,6 +368,9 @@ pub struct KeyPattern {
     pub hash_tag: Option<(usize, usize)>,
     pub tags: Vec<String>,
     pub compress_above: Option<MemorySize>,
+    /// The pattern's own limit, as written; `Keys::max_value_size_of` gives
+    /// the one that applies.
+    pub max_value_size: Option<MemorySize>,
     pub stampede_lock: Option<StampedeLock>,
     /// TTL of the application's in-process cache in front of Redis.
     pub app_ttl: Option<Duration>,

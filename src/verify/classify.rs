@@ -41,6 +41,10 @@ pub struct Owner {
     /// The Redis `TYPE` reply expected.
     pub value_type: &'static str,
     pub compress_above: Option<u64>,
+    /// Largest value allowed, in bytes, and the policy pointer of the field
+    /// that sets it (the pattern's own `max_value_size`, else the keys
+    /// section's).
+    pub max_value_size: Option<(u64, String)>,
 }
 
 pub struct Classifier {
@@ -102,7 +106,7 @@ impl Classifier {
         };
         for p in policy.keys.patterns.values() {
             let (regex, shape) = key_shape(policy, "", &p.segments, p.hash_tag);
-            add(regex, pattern_owner(p, shape));
+            add(regex, pattern_owner(policy, p, shape));
             if let Some(lock) = &p.stampede_lock {
                 let (regex, shape) = key_shape(policy, &lock.prefix, &p.segments, p.hash_tag);
                 add(
@@ -117,6 +121,7 @@ impl Classifier {
                         durable: false,
                         value_type: "string",
                         compress_above: None,
+                        max_value_size: global_limit(policy),
                     },
                 );
             }
@@ -135,6 +140,7 @@ impl Classifier {
                     durable: false,
                     value_type: "set",
                     compress_above: None,
+                    max_value_size: global_limit(policy),
                 },
             );
         }
@@ -168,7 +174,14 @@ impl Classifier {
     }
 }
 
-fn pattern_owner(p: &KeyPattern, shape: String) -> Owner {
+/// `keys.max_value_size`: the limit of keys that are not a pattern's data
+/// (stampede locks, tag sets).
+fn global_limit(policy: &Policy) -> Option<(u64, String)> {
+    let size = policy.keys.max_value_size?;
+    Some((size.bytes(), "/keys/max_value_size".to_owned()))
+}
+
+fn pattern_owner(policy: &Policy, p: &KeyPattern, shape: String) -> Owner {
     Owner {
         label: p.name.clone(),
         pattern: p.name.clone(),
@@ -179,6 +192,10 @@ fn pattern_owner(p: &KeyPattern, shape: String) -> Owner {
         durable: p.durable,
         value_type: type_name(p.value_type),
         compress_above: p.compress_above.map(|m| m.bytes()),
+        max_value_size: policy
+            .keys
+            .max_value_size_of(p)
+            .map(|(size, pointer)| (size.bytes(), pointer)),
     }
 }
 

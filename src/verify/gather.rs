@@ -14,7 +14,7 @@
 
 use super::classify::Classifier;
 use super::conn::{Command, ConnError, Connection};
-use super::keyspace::{self, Coverage, Thresholds};
+use super::keyspace::{self, Coverage};
 use super::observed::{NodeFacts, Observed, ObservedNode, ScannedNode, Seed, SlowEntry};
 use super::resp::Reply;
 use super::server::{self, ClusterNode, Info};
@@ -135,7 +135,7 @@ pub fn gather(
         observed.nodes.push(node);
         conns.push(conn);
     }
-    scan_primaries(policy, options, &classifier, conns, &mut observed, progress);
+    scan_primaries(options, &classifier, conns, &mut observed, progress);
     observed
 }
 
@@ -158,16 +158,12 @@ fn discover(seed_conn: &mut Connection, seed: &Address, observed: &mut Observed)
 /// Scans every primary that answered, in parallel, and records each scan
 /// on its node. `conns[i]` is the connection of `observed.nodes[i]`.
 fn scan_primaries(
-    policy: &Policy,
     options: &Options,
     classifier: &Classifier,
     conns: Vec<Option<Connection>>,
     observed: &mut Observed,
     progress: &(dyn Fn(Progress<'_>) + Sync),
 ) {
-    let thresholds = Thresholds {
-        max_value_size: policy.keys.max_value_size.map(|m| m.bytes()),
-    };
     let mut scans = Vec::new();
     for (i, (node, conn)) in observed.nodes.iter().zip(conns).enumerate() {
         let (Some(facts), Some(conn)) = (&node.facts, conn) else {
@@ -199,7 +195,6 @@ fn scan_primaries(
                         let scan = keyspace::scan(
                             &mut conn,
                             classifier,
-                            thresholds,
                             options.coverage,
                             batch_keys(options),
                             &tick,

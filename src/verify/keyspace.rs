@@ -159,12 +159,6 @@ impl Tally {
     }
 }
 
-/// The thresholds that apply to every key.
-#[derive(Debug, Clone, Copy)]
-pub struct Thresholds {
-    pub max_value_size: Option<u64>,
-}
-
 /// How one primary's scan ended.
 pub struct NodeScan {
     pub tally: Tally,
@@ -187,16 +181,12 @@ pub type Tick<'a> = &'a (dyn Fn(u64) + Sync);
 pub fn scan(
     conn: &mut Connection,
     classifier: &Classifier,
-    thresholds: Thresholds,
     coverage: Coverage,
     count: u32,
     tick: Tick<'_>,
 ) -> NodeScan {
     let mut tally = Tally::new(classifier.owners.len());
-    let error = run(
-        conn, classifier, thresholds, coverage, count, tick, &mut tally,
-    )
-    .err();
+    let error = run(conn, classifier, coverage, count, tick, &mut tally).err();
     tally.commands = conn.sent;
     NodeScan { tally, error }
 }
@@ -204,7 +194,6 @@ pub fn scan(
 fn run(
     conn: &mut Connection,
     classifier: &Classifier,
-    thresholds: Thresholds,
     coverage: Coverage,
     count: u32,
     tick: Tick<'_>,
@@ -248,8 +237,8 @@ fn run(
         commands += queue_follow_ups(conn, &follow_ups);
         conn.flush(commands)?;
         if let Some((prev_keys, prev_follow_ups)) = in_flight.take() {
-            carry = read_batch(conn, classifier, thresholds, &prev_keys, tally)?;
-            read_follow_ups(conn, classifier, thresholds, &prev_follow_ups, tally)?;
+            carry = read_batch(conn, classifier, &prev_keys, tally)?;
+            read_follow_ups(conn, classifier, &prev_follow_ups, tally)?;
             tick(prev_keys.len() as u64);
         }
         in_flight = Some((keys, follow_ups));
@@ -260,15 +249,15 @@ fn run(
     }
     if let Some((last_keys, last_follow_ups)) = in_flight.take() {
         // `carry` still holds the previous batch's follow-ups, not yet sent.
-        let last = read_batch(conn, classifier, thresholds, &last_keys, tally)?;
+        let last = read_batch(conn, classifier, &last_keys, tally)?;
         carry.extend(last);
-        read_follow_ups(conn, classifier, thresholds, &last_follow_ups, tally)?;
+        read_follow_ups(conn, classifier, &last_follow_ups, tally)?;
         tick(last_keys.len() as u64);
     }
     if !carry.is_empty() {
         let commands = queue_follow_ups(conn, &carry);
         conn.flush(commands)?;
-        read_follow_ups(conn, classifier, thresholds, &carry, tally)?;
+        read_follow_ups(conn, classifier, &carry, tally)?;
     }
     Ok(())
 }
@@ -339,7 +328,6 @@ fn read_scan(conn: &mut Connection) -> Result<(Vec<u8>, Vec<Vec<u8>>), ConnError
 fn read_batch(
     conn: &mut Connection,
     classifier: &Classifier,
-    thresholds: Thresholds,
     keys: &[Vec<u8>],
     tally: &mut Tally,
 ) -> Result<Vec<FollowUp>, ConnError> {
@@ -398,7 +386,7 @@ fn read_batch(
                     continue;
                 }
                 let is_string = owner.value_type == "string";
-                let size_limit = thresholds.max_value_size;
+                let size_limit = owner.max_value_size.as_ref().map(|(limit, _)| *limit);
                 if !is_string {
                     if let Some(limit) = size_limit
                         && memory > limit
@@ -428,7 +416,6 @@ fn read_batch(
 fn read_follow_ups(
     conn: &mut Connection,
     classifier: &Classifier,
-    thresholds: Thresholds,
     follow_ups: &[FollowUp],
     tally: &mut Tally,
 ) -> Result<(), ConnError> {
@@ -458,7 +445,11 @@ fn read_follow_ups(
         let length = length.as_int().unwrap_or(0).max(0) as u64;
         let owner = &classifier.owners[f.owner];
         let t = &mut tally.owners[f.owner];
-        if thresholds.max_value_size.is_some_and(|l| length > l) {
+        if owner
+            .max_value_size
+            .as_ref()
+            .is_some_and(|(limit, _)| length > *limit)
+        {
             t.too_large.add(&f.key, length);
         }
         if let (Some(limit), Some(head)) = (owner.compress_above, &head)

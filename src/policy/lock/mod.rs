@@ -113,6 +113,8 @@ pub struct Pattern {
     pub refresh_when_remaining_percent: Option<Percent>,
     pub tags: Vec<String>,
     pub compress_above_bytes: Option<u64>,
+    /// The pattern's own limit; `null`: `keys.max_value_size_bytes` applies.
+    pub max_value_size_bytes: Option<u64>,
     pub stampede_lock: Option<StampedeLock>,
     pub app_ttl_secs: Option<ExactSecs>,
     pub max_staleness_secs: Option<ExactSecs>,

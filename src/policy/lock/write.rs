@@ -215,6 +215,7 @@ fn pattern(policy: &Policy, p: &model::KeyPattern) -> Pattern {
         refresh_when_remaining_percent: p.refresh_when_remaining.map(percent),
         tags: p.tags.clone(),
         compress_above_bytes: bytes(p.compress_above),
+        max_value_size_bytes: bytes(p.max_value_size),
         stampede_lock: p.stampede_lock.as_ref().map(|l| StampedeLock {
             prefix: l.prefix.clone(),
             ttl_secs: secs(l.ttl),

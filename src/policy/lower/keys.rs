@@ -407,6 +407,10 @@ impl Cx<'_> {
         if let Some(d) = def.max_staleness {
             self.nonzero(d, &format!("{pointer}/max_staleness"), "`max_staleness`");
         }
+        let max_value_size = match def.max_value_size {
+            Some(own) => Some((own, format!("{pointer}/max_value_size"))),
+            None => max_value_size.map(|global| (global, "/keys/max_value_size".to_owned())),
+        };
         self.check_estimate(def.cardinality, def.value_size, &pointer, max_value_size);
         // Both or neither: an estimate with half its inputs would be silently
         // low (no value) or meaningless (no count).
@@ -433,6 +437,7 @@ impl Cx<'_> {
             hash_tag,
             tags,
             compress_above: def.compress_above,
+            max_value_size: def.max_value_size,
             stampede_lock,
             app_ttl: def.app_ttl,
             max_staleness: def.max_staleness,
@@ -448,7 +453,7 @@ impl Cx<'_> {
         cardinality: Option<u64>,
         value_size: Option<units::MemorySize>,
         pointer: &str,
-        max_value_size: Option<units::MemorySize>,
+        max_value_size: Option<(units::MemorySize, String)>,
     ) {
         match (cardinality, value_size) {
             (Some(_), None) => self.report(
@@ -467,18 +472,18 @@ impl Cx<'_> {
             ),
             _ => {}
         }
-        if let (Some(size), Some(max)) = (value_size, max_value_size)
+        if let (Some(size), Some((max, limit))) = (value_size, max_value_size)
             && size > max
         {
+            let limit = crate::schema::display_pointer(&limit);
             self.report(
                 codes::INCONSISTENT,
-                format!("typical `value_size` {size} is larger than `keys.max_value_size` {max}"),
+                format!("typical `value_size` {size} is larger than `{limit}` {max}"),
                 self.span(&format!("{pointer}/value_size")),
                 "above the maximum",
-                Some(
-                    "`value_size` is a typical value; the largest allowed is `keys.max_value_size`"
-                        .into(),
-                ),
+                Some(format!(
+                    "`value_size` is a typical value; the largest allowed is `{limit}` (a pattern may set its own `max_value_size`)"
+                )),
             );
         }
     }

@@ -107,7 +107,9 @@ pub struct KeysSection {
     /// Prefixes of earlier versions. `verify` reports keys still carrying them.
     #[serde(default)]
     pub previous_prefixes: Vec<String>,
-    /// Largest value any key should hold. `verify` reports bigger values.
+    /// Largest value any key should hold (bytes of a string, `MEMORY USAGE`
+    /// of other types). A pattern's own `max_value_size` overrides it.
+    /// `verify` reports bigger values.
     #[serde(default)]
     pub max_value_size: Option<MemorySize>,
     /// Placeholder types, by placeholder name, used as `<name>` in patterns.
@@ -171,6 +173,11 @@ pub struct KeyPatternDef {
     /// Store values larger than this compressed.
     #[serde(default)]
     pub compress_above: Option<MemorySize>,
+    /// Largest value this pattern's keys may hold, instead of
+    /// `keys.max_value_size` (larger for a price list, smaller for a
+    /// counter). `verify` reports bigger values.
+    #[serde(default)]
+    pub max_value_size: Option<MemorySize>,
     /// Stampede protection: one client rebuilds a missing key while the others wait.
     #[serde(default)]
     pub stampede_lock: Option<StampedeLock>,

@@ -110,17 +110,21 @@ fn keyspace_findings(
                 .with_help(examples(hits)),
             );
         }
-        if t.too_large.count > 0 {
+        if t.too_large.count > 0
+            && let Some((limit, pointer)) = &owner.max_value_size
+        {
+            let (parent, field) = pointer.rsplit_once('/').unwrap_or(("", pointer));
             findings.push(
                 Diagnostic::new(
                     codes::VALUE_TOO_LARGE,
                     format!(
-                        "{} are over keys.max_value_size (largest {} bytes)",
+                        "{} are over `{}` ({limit} bytes; largest {} bytes)",
                         of(t.too_large.count),
+                        crate::schema::display_pointer(pointer),
                         t.too_large.worst
                     ),
                 )
-                .with_span(policy.span("/keys", "max_value_size"), "size threshold")
+                .with_span(policy.span(parent, field), "size threshold")
                 .with_help(examples(&t.too_large)),
             );
         }

@@ -244,6 +244,12 @@ impl ToRaw for Pattern {
             "compress_above",
             &self.compress_above_bytes,
         );
+        o.put(
+            r,
+            "max_value_size_bytes",
+            "max_value_size",
+            &self.max_value_size_bytes,
+        );
         o.put(r, "stampede_lock", "stampede_lock", &self.stampede_lock);
         o.put(r, "app_ttl_secs", "app_ttl", &self.app_ttl_secs);
         o.put(
