@@ -147,8 +147,16 @@ impl Classifier {
         // No size limit: a policy with thousands of patterns is valid, and
         // its classifier must compile (the default limit refused 5,000
         // uuid + token patterns).
+        // ASCII mode over bytes: key patterns are ASCII, keys may be any
+        // bytes, and the release build compiles regex-automata without its
+        // Unicode tables (Cargo.toml), so Unicode mode must never be needed.
         let regex = Regex::builder()
             .configure(Regex::config().nfa_size_limit(None))
+            .syntax(
+                regex_automata::util::syntax::Config::new()
+                    .unicode(false)
+                    .utf8(false),
+            )
             .build_many(&regexes)
             .map_err(|e| format!("cannot compile the key classifier: {e}"))?;
         Ok(Classifier {

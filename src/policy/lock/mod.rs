@@ -103,6 +103,9 @@ pub struct Pattern {
     /// `null`: never expires.
     pub ttl: Option<TtlValue>,
     pub ttl_class: Option<String>,
+    /// Set when `ttl.authenticated_cap` lowered the TTL: the base the
+    /// policy asked for (`ttl` is the range after the cap).
+    pub ttl_capped_from_secs: Option<Secs>,
     /// Whether the TTL is `ttl.default` because the pattern names none: the
     /// staleness budget points there, not at the pattern.
     pub ttl_from_default: bool,

@@ -207,6 +207,7 @@ fn pattern(policy: &Policy, p: &model::KeyPattern) -> Pattern {
         strategy: spelling(p.strategy).into(),
         ttl: ttl(p.ttl),
         ttl_class: p.ttl_class.clone(),
+        ttl_capped_from_secs: p.ttl_capped_from.map(secs),
         ttl_from_default: policy.written_span(&p.pointer, "ttl").is_none(),
         jitter_percent: percent(p.jitter),
         authenticated: p.authenticated,

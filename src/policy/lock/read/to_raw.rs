@@ -270,6 +270,12 @@ impl ToRaw for Pattern {
             let (text, from) = match (&self.ttl, &self.ttl_class) {
                 (None, _) => ("none".to_owned(), format!("{lock}/ttl")),
                 (Some(_), Some(class)) => (class.clone(), format!("{lock}/ttl_class")),
+                // What the policy asked for: reading it, lower applies the
+                // cap again and records what it lowered.
+                (Some(_), None) if let Some(asked) = self.ttl_capped_from_secs => (
+                    format!("{}s", asked.0),
+                    format!("{lock}/ttl_capped_from_secs"),
+                ),
                 (Some(t), None) => (format!("{}s", t.base_secs), format!("{lock}/ttl/base_secs")),
             };
             o.out.insert("ttl".into(), Value::String(text));
