@@ -190,17 +190,6 @@ fn map_error(
             {
                 enum_diagnostic(&pointer, &error.instance, &options, value_span)
             }
-            // An either-or such as "a type name or a mapping": when only one
-            // branch takes a value of this JSON type, what is wrong is what
-            // that branch says, precisely.
-            ErrorKind::AnyOf { branches } | ErrorKind::OneOf { branches }
-                if let [branch] = branches_of_this_type(&pointer, branches)[..] =>
-            {
-                for inner in branch {
-                    map_error(source, inner, index, diagnostics, unknown);
-                }
-                return;
-            }
             ErrorKind::AnyOf { .. } | ErrorKind::OneOf { .. } => Diagnostic::new(
                 codes::SCHEMA,
                 format!(
@@ -245,23 +234,6 @@ fn map_error(
         };
         diagnostics.push(diag);
     }
-}
-
-/// The branches of a failed `anyOf`/`oneOf` that accept the value's JSON
-/// type: those whose failure is more than a type mismatch at the value.
-fn branches_of_this_type<'e>(
-    pointer: &str,
-    branches: &'e [Vec<SchemaError>],
-) -> Vec<&'e [SchemaError]> {
-    branches
-        .iter()
-        .filter(|errors| {
-            !errors
-                .iter()
-                .any(|e| e.pointer == pointer && matches!(e.kind, ErrorKind::Type { .. }))
-        })
-        .map(Vec::as_slice)
-        .collect()
 }
 
 /// The value of every branch when each branch of a failed `oneOf`/`anyOf`

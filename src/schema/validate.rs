@@ -27,6 +27,9 @@ pub const ENFORCED: &[&str] = &[
     "minimum",
     "maximum",
     "format",
+    "if",
+    "then",
+    "else",
 ];
 
 /// Keywords that only annotate: nothing to check.
@@ -203,6 +206,16 @@ impl Cx<'_> {
                     },
                     at,
                 )),
+            }
+        }
+        // `if`/`then`/`else`: the `if` schema only selects; its errors are
+        // never reported, the selected branch's are.
+        if let Some(condition) = schema.get("if") {
+            let mut probe = Vec::new();
+            self.check(condition, instance, at, &mut probe);
+            let branch = if probe.is_empty() { "then" } else { "else" };
+            if let Some(selected) = schema.get(branch) {
+                self.check(selected, instance, at, out);
             }
         }
         if let Some(n) = instance.as_f64() {
@@ -431,6 +444,25 @@ mod tests {
         let overlapping = json!({"oneOf": [{"type": "integer"}, {"type": "number"}]});
         assert!(
             matches!(&kinds(overlapping, json!(1))[..], [(_, ErrorKind::OneOf { branches })] if branches.is_empty())
+        );
+    }
+
+    #[test]
+    fn if_selects_then_or_else_and_reports_only_the_selected_branch() {
+        let schema = json!({
+            "type": ["string", "object"],
+            "if": {"type": "string"},
+            "then": {"enum": ["int", "slug"]},
+            "else": {"type": "object", "required": ["regex"]}
+        });
+        assert!(kinds(schema.clone(), json!("int")).is_empty());
+        assert_eq!(
+            kinds(schema.clone(), json!("sha256")),
+            vec![("".into(), ErrorKind::Enum { options: vec![json!("int"), json!("slug")] })]
+        );
+        assert_eq!(
+            kinds(schema, json!({})),
+            vec![("".into(), ErrorKind::Required { property: "regex".into() })]
         );
     }
 
