@@ -879,3 +879,28 @@ fn sub_millisecond_client_durations_are_refused() {
     assert_eq!(errors[0].code.code, codes::OUT_OF_RANGE.code);
     assert_eq!(report.source.slice(errors[0].span.unwrap()), "1500us");
 }
+
+/// Issue 15: placeholder types are spelled in the lock as in the policy
+/// (`ip`), and reading them back gives the same model and files.
+#[test]
+fn ip_placeholders_survive_the_round_trip() {
+    let path = format!("{ROOT}/tests/fixtures/build-ip.yaml");
+    let (original, files) = render(&path);
+    assert!(original.policy.is_some(), "{:#?}", original.diagnostics);
+    let lock = file(&files, LOCK);
+    let json: Value = serde_json::from_str(lock).unwrap();
+    assert_eq!(json["keys"]["placeholders"]["client"], "ip", "{lock}");
+    assert_eq!(
+        json["keys"]["patterns"]["per_client"]["placeholders"][0]["type"],
+        "ip"
+    );
+    let back = read_back(&path, lock);
+    assert_eq!(
+        back.policy.as_ref().unwrap().keys.placeholders,
+        original.policy.as_ref().unwrap().keys.placeholders
+    );
+    let rebuilt = render_model(&back);
+    for (a, b) in files.iter().zip(&rebuilt) {
+        assert!(a.contents == b.contents, "{} differs", a.path);
+    }
+}

@@ -545,3 +545,32 @@ fn rate_caps_every_second_of_the_scan() {
         );
     }
 }
+
+/// Issue 15: keys of an `ip` placeholder are classified as their pattern in
+/// the canonical text only (IPv4, IPv6 with `-`); other spellings of the
+/// same addresses are unknown keys.
+#[test]
+fn ip_keys_are_classified_by_their_canonical_text() {
+    let policy = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/verify/ip.yaml");
+    let out = tempfile::tempdir().unwrap();
+    let dir = build(&policy, out.path());
+    let server = RedisServer::start(Some(&dir.join("redis/redis.conf")), &[]);
+    let mut c = server.client();
+    for key in [
+        "rl:rate:192.0.2.1",
+        "rl:rate:2001-db8--1",
+        "rl:rate:--1",
+        // Not canonical: uncompressed, leading zero, IPv4-mapped in IPv6 form.
+        "rl:rate:2001-db8-0-0-0-0-0-1",
+        "rl:rate:192.0.2.01",
+        "rl:rate:--ffff-c000-201",
+    ] {
+        c.command(&["SET", key, "1", "EX", "50"]).unwrap();
+    }
+    let url = format!("redis://127.0.0.1:{}", server.port);
+    let run = verify(&policy, &url, &["--full", "--format", "json"], limit());
+    let report = run.json();
+    assert_eq!(report["keyspace"]["inspected"], 6, "{}", run.stdout);
+    assert_eq!(owner(&report, "rate")["keys"], 3, "{}", run.stdout);
+    assert_eq!(report["keyspace"]["unknown"]["keys"], 3, "{}", run.stdout);
+}

@@ -162,6 +162,8 @@ pub fn placeholder_length(ty: PlaceholderType) -> u64 {
         PlaceholderType::Slug => 12,
         PlaceholderType::Token => 32,
         PlaceholderType::Md5 => 32,
+        // Between `1.2.3.4` and 39 characters of IPv6; most clients are IPv4.
+        PlaceholderType::Ip => 14,
     }
 }
 

@@ -10,12 +10,13 @@ use super::{Segment, type_accepts, types_intersect};
 use crate::keys::PlaceholderType;
 use std::collections::HashMap;
 
-const TYPES: [PlaceholderType; 5] = [
+const TYPES: [PlaceholderType; 6] = [
     PlaceholderType::Int,
     PlaceholderType::Uuid,
     PlaceholderType::Slug,
     PlaceholderType::Token,
     PlaceholderType::Md5,
+    PlaceholderType::Ip,
 ];
 
 fn type_index(ty: PlaceholderType) -> usize {
@@ -158,5 +159,28 @@ mod tests {
         let a = [lit("session"), ph(Token)];
         let b = [lit("session"), ph(Slug)];
         assert_eq!(find_ambiguous(&[&a, &b]), vec![(0, 1)]);
+    }
+
+    /// Issue 15: an `ip` overlaps `slug` and `token` (IPv6 texts such as
+    /// `--1`) and literals it accepts, never `int`, `md5` or `uuid`.
+    #[test]
+    fn ip_overlaps_slugs_tokens_and_its_literals_only() {
+        let ip = [lit("rate"), ph(Ip)];
+        for other in [Int, Md5, Uuid] {
+            let b = [lit("rate"), ph(other)];
+            assert!(find_ambiguous(&[&ip, &b]).is_empty(), "{other:?}");
+        }
+        for other in [Slug, Token, Ip] {
+            let b = [lit("rate"), ph(other)];
+            assert_eq!(find_ambiguous(&[&ip, &b]), vec![(0, 1)], "{other:?}");
+        }
+        for text in ["--1", "10.0.0.1"] {
+            let b = [lit("rate"), lit(text)];
+            assert_eq!(find_ambiguous(&[&ip, &b]), vec![(0, 1)], "{text}");
+        }
+        for text in ["--01", "10.0.0.01", "local"] {
+            let b = [lit("rate"), lit(text)];
+            assert!(find_ambiguous(&[&ip, &b]).is_empty(), "{text}");
+        }
     }
 }

@@ -6,6 +6,7 @@
 //! tag; a pattern language built on braces cannot say where a tag is.
 
 pub mod ambiguity;
+pub mod ip;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -24,6 +25,9 @@ pub enum PlaceholderType {
     Token,
     /// 32 lowercase hex digits (an md5 digest of request parameters).
     Md5,
+    /// A client IP address: IPv4 dotted decimal (`192.0.2.1`) or IPv6 in
+    /// RFC 5952 form with `-` for `:` (`2001-db8--1`); see `keys::ip`.
+    Ip,
 }
 
 /// One `:`-separated segment of a key pattern.
@@ -201,6 +205,7 @@ pub fn type_accepts(ty: PlaceholderType, literal: &str) -> bool {
                     .zip([8, 4, 4, 4, 12])
                     .all(|(g, n)| g.len() == n && g.chars().all(is_hex_lower))
         }
+        PlaceholderType::Ip => ip::accepts(literal),
     }
 }
 
@@ -241,11 +246,20 @@ pub fn match_stored(pieces: &[KeyPiece<'_>], key: &str) -> Option<Vec<(String, S
 }
 
 /// Whether two placeholder types share at least one value.
+///
+/// `ip` values all hold `.` or `-`, which `int` and `md5` never do, and an
+/// IPv6 group has at most 4 hex digits where a UUID starts with 8; IPv6
+/// texts (`--1`) are slugs and tokens.
 pub fn types_intersect(a: PlaceholderType, b: PlaceholderType) -> bool {
     use PlaceholderType::*;
     !matches!(
         (a, b),
-        (Int, Uuid) | (Uuid, Int) | (Uuid, Md5) | (Md5, Uuid)
+        (Int, Uuid)
+            | (Uuid, Int)
+            | (Uuid, Md5)
+            | (Md5, Uuid)
+            | (Ip, Int | Md5 | Uuid)
+            | (Int | Md5 | Uuid, Ip)
     )
 }
 
@@ -258,6 +272,7 @@ pub fn type_regex(ty: PlaceholderType) -> &'static str {
         PlaceholderType::Slug => "[a-z0-9_-]+",
         PlaceholderType::Token => "[A-Za-z0-9_-]+",
         PlaceholderType::Md5 => "[0-9a-f]{32}",
+        PlaceholderType::Ip => ip::regex(),
     }
 }
 
@@ -338,5 +353,30 @@ mod tests {
         assert!(type_accepts(Uuid, "123e4567-e89b-12d3-a456-426614174000"));
         assert!(!types_intersect(Int, Uuid));
         assert!(types_intersect(Int, Md5));
+    }
+
+    /// Every `ip` text holds `.` or `-` (so no `int` or `md5`), and its
+    /// groups have at most 4 hex digits (so no `uuid`, which opens with 8);
+    /// IPv6 texts are slugs and tokens.
+    #[test]
+    fn ip_texts_against_the_other_types() {
+        let texts = [
+            "0.0.0.0",
+            "192.0.2.1",
+            "--",
+            "--1",
+            "2001-db8--1",
+            "1-2-3-4-5-6-7-8",
+        ];
+        for text in texts {
+            assert!(type_accepts(Ip, text), "{text}");
+            for other in [Int, Md5, Uuid] {
+                assert!(!type_accepts(other, text), "{text} {other:?}");
+                assert!(!types_intersect(Ip, other) && !types_intersect(other, Ip));
+            }
+        }
+        assert!(type_accepts(Slug, "--1") && type_accepts(Token, "2001-db8--1"));
+        assert!(types_intersect(Ip, Slug) && types_intersect(Token, Ip));
+        assert!(types_intersect(Ip, Ip));
     }
 }

@@ -368,6 +368,7 @@ impl Spelling for PlaceholderType {
             PlaceholderType::Slug => "slug",
             PlaceholderType::Token => "token",
             PlaceholderType::Md5 => "md5",
+            PlaceholderType::Ip => "ip",
         }
     }
 }
@@ -455,7 +456,7 @@ mod tests {
     #[test]
     fn spellings_are_the_policy_files() {
         use PlaceholderType as P;
-        reads_back(&[P::Int, P::Uuid, P::Slug, P::Token, P::Md5]);
+        reads_back(&[P::Int, P::Uuid, P::Slug, P::Token, P::Md5, P::Ip]);
         use ValueType as V;
         reads_back(&[V::String, V::Hash, V::List, V::Set, V::Zset, V::Stream]);
         use Strategy as S;

@@ -113,7 +113,9 @@ pub struct KeysSection {
     /// Placeholder types, by placeholder name, used as `<name>` in patterns.
     /// Types: `int` (decimal digits), `uuid` (lowercase 8-4-4-4-12 hex),
     /// `slug` (lowercase letters, digits, `-`, `_`), `token` (letters, digits,
-    /// `-`, `_`), `md5` (32 lowercase hex digits).
+    /// `-`, `_`), `md5` (32 lowercase hex digits), `ip` (a client address:
+    /// IPv4 dotted decimal, or RFC 5952 IPv6 with every `:` written as `-`,
+    /// e.g. `2001-db8--1`; IPv4-mapped addresses in their IPv4 form).
     #[serde(default)]
     pub placeholders: IndexMap<String, PlaceholderType>,
     /// Key patterns, by pattern name.

@@ -63,7 +63,7 @@ pub struct Param {
     pub name: String,
     /// The Rust identifier (`user_id`, `r#type`).
     pub ident: String,
-    /// `u64` for `int`, `&str` otherwise.
+    /// `u64` for `int`, `std::net::IpAddr` for `ip`, `&str` otherwise.
     pub rust_type: &'static str,
     /// The `PlaceholderType` variant (`Int`).
     pub kind: &'static str,
@@ -87,13 +87,16 @@ pub struct SegmentItem {
 pub struct KeyExpr {
     /// `true`: `format!(literal, args..)`; `false`: `String::from(literal)`.
     pub format: bool,
-    /// The key is this one parameter and nothing else: `param.to_string()`
-    /// (clippy calls `format!("{x}")` useless).
+    /// The key is this one parameter and nothing else: the expression
+    /// making it, `param.to_string()` (clippy calls `format!("{x}")`
+    /// useless) or `ip_segment(param)`.
     pub single: Option<String>,
     /// A Rust string literal: a format string, or the constant key.
     pub literal: String,
     /// Positional format arguments (raw identifiers cannot be inlined).
     pub args: Vec<String>,
+    /// `ip` parameters, shadowed by their key text before `format!`.
+    pub ip_args: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -206,6 +209,9 @@ pub struct Context {
     pub tags: Vec<TagItem>,
     pub plans: Vec<PlanItem>,
     pub routes: Option<Vec<RouteItem>>,
+    /// Whether a placeholder is an `ip`: only then does the module have
+    /// `PlaceholderType::Ip` and its helpers.
+    pub uses_ip: bool,
 }
 
 /// A Rust string literal with the same contents (`Debug` of `str` is valid
@@ -366,6 +372,11 @@ pub fn context(policy: &Policy) -> Result<Context, RenderError> {
         tags: tag_items(policy),
         plans: plans(policy)?,
         routes: route_items(policy),
+        uses_ip: policy
+            .keys
+            .placeholders
+            .values()
+            .any(|t| *t == PlaceholderType::Ip),
     };
     Ok(ctx)
 }

@@ -11,6 +11,7 @@ pub(super) fn type_name(ty: PlaceholderType) -> &'static str {
         PlaceholderType::Slug => "slug",
         PlaceholderType::Token => "token",
         PlaceholderType::Md5 => "md5",
+        PlaceholderType::Ip => "ip",
     }
 }
 
@@ -21,12 +22,17 @@ pub(super) fn kind_variant(ty: PlaceholderType) -> &'static str {
         PlaceholderType::Slug => "Slug",
         PlaceholderType::Token => "Token",
         PlaceholderType::Md5 => "Md5",
+        PlaceholderType::Ip => "Ip",
     }
 }
 
 pub(super) fn param(name: &str, ty: PlaceholderType) -> Param {
     let doc = match ty {
         PlaceholderType::Int => format!("{}: int.", code(name)),
+        PlaceholderType::Ip => format!(
+            "{}: ip, written as IPv4 dotted decimal (IPv4-mapped IPv6 too) or RFC 5952 IPv6 with `-` for `:`.",
+            code(name)
+        ),
         _ => format!(
             "{}: {}, must match {}.",
             code(name),
@@ -37,10 +43,10 @@ pub(super) fn param(name: &str, ty: PlaceholderType) -> Param {
     Param {
         name: name.to_owned(),
         ident: ident(name),
-        rust_type: if ty == PlaceholderType::Int {
-            "u64"
-        } else {
-            "&str"
+        rust_type: match ty {
+            PlaceholderType::Int => "u64",
+            PlaceholderType::Ip => "std::net::IpAddr",
+            _ => "&str",
         },
         kind: kind_variant(ty),
         doc,
@@ -90,11 +96,15 @@ pub(super) fn key_forms(
     let shape = policy.stored_shape(before, segments, hash_tag);
     let mut format = String::new();
     let mut args = Vec::new();
+    let mut ip_args = Vec::new();
     for piece in &pieces {
         match piece {
             KeyPiece::Text(t) => format.push_str(&esc(t)),
-            KeyPiece::Placeholder { name, .. } => {
+            KeyPiece::Placeholder { name, ty } => {
                 let id = ident(name);
+                if *ty == PlaceholderType::Ip {
+                    ip_args.push(id.clone());
+                }
                 // Raw identifiers cannot be inlined in a format string.
                 if id.starts_with("r#") {
                     format.push_str("{}");
@@ -111,15 +121,21 @@ pub(super) fn key_forms(
             single: None,
             literal: rust_str(&shape),
             args: Vec::new(),
+            ip_args: Vec::new(),
         },
         pieces => KeyExpr {
             format: true,
             single: match pieces {
-                [KeyPiece::Placeholder { name, .. }] => Some(ident(name)),
+                [KeyPiece::Placeholder { name, ty }] => Some(if *ty == PlaceholderType::Ip {
+                    format!("ip_segment({})", ident(name))
+                } else {
+                    format!("{}.to_string()", ident(name))
+                }),
                 _ => None,
             },
             literal: rust_str(&format),
             args,
+            ip_args,
         },
     };
     (shape, key)
