@@ -65,8 +65,8 @@ pub struct Param {
     pub ident: String,
     /// `u64` for `int`, `std::net::IpAddr` for `ip`, `&str` otherwise.
     pub rust_type: &'static str,
-    /// The `PlaceholderType` variant (`Int`).
-    pub kind: &'static str,
+    /// The `PlaceholderType` variant (`Int`, `Regex(&REGEX_TYPE_0)`).
+    pub kind: String,
     /// One doc line: the type and, for strings, the value space.
     pub doc: String,
 }
@@ -79,7 +79,7 @@ pub struct SegmentItem {
     /// Rust string literal of a placeholder's name.
     pub placeholder: Option<String>,
     /// `PlaceholderType` variant of a placeholder.
-    pub kind: Option<&'static str>,
+    pub kind: Option<String>,
 }
 
 /// How a builder makes its key.
@@ -195,6 +195,23 @@ pub struct RouteItem {
     pub headers: Vec<HeaderItem>,
 }
 
+/// A user-defined placeholder type's DFA table.
+#[derive(Debug, Serialize)]
+pub struct RegexTypeItem {
+    /// `REGEX_TYPE_<i>`.
+    pub ident: String,
+    /// Rust string literal of the regex.
+    pub source: String,
+    /// One doc line: the regex and its description.
+    pub doc: String,
+    /// `classes` in rows of 16 numbers.
+    pub classes: Vec<String>,
+    pub stride: usize,
+    /// One row of `next` per state.
+    pub next: Vec<String>,
+    pub accept: String,
+}
+
 #[derive(Debug, Serialize)]
 pub struct Context {
     pub policy_name: String,
@@ -212,6 +229,8 @@ pub struct Context {
     /// Whether a placeholder is an `ip`: only then does the module have
     /// `PlaceholderType::Ip` and its helpers.
     pub uses_ip: bool,
+    /// The user-defined types, `REGEX_TYPE_<i>` each.
+    pub regex_types: Vec<RegexTypeItem>,
 }
 
 /// A Rust string literal with the same contents (`Debug` of `str` is valid
@@ -250,7 +269,7 @@ fn tag_items(policy: &Policy) -> Vec<TagItem> {
         .values()
         .map(|t| {
             let id = rust_idents::tag(&t.name);
-            let params = segment_params(&t.key);
+            let params = segment_params(policy, &t.key);
             let (shape, key) = key_forms(policy, "", &t.key, None);
             TagItem {
                 name: t.name.clone(),
@@ -261,7 +280,7 @@ fn tag_items(policy: &Policy) -> Vec<TagItem> {
                 unchecked_params: params.iter().any(|x| x.rust_type != "u64"),
                 params,
                 key,
-                segments: segment_items(&t.key),
+                segments: segment_items(policy, &t.key),
                 ttl_const: t.ttl.base().map(|_| id.ttl_const.clone()),
                 ttl_secs: t.ttl.max().map(|d| d.as_secs()),
                 members: t.members.clone(),
@@ -377,6 +396,10 @@ pub fn context(policy: &Policy) -> Result<Context, RenderError> {
             .placeholders
             .values()
             .any(|t| *t == PlaceholderType::Ip),
+        regex_types: regex_types(policy)
+            .into_iter()
+            .map(|r| regex_type_item(policy, r))
+            .collect(),
     };
     Ok(ctx)
 }
