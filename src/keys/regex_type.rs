@@ -214,6 +214,9 @@ impl Table {
     /// The minimal anchored DFA of `hir`, or `None` when it has more than
     /// `max_states` states or is too large to build.
     fn build(hir: &Hir, max_states: usize) -> Option<Table> {
+        // Room for `max_states` (times 4, for delayed match states) of
+        // every byte class, as the dense DFA stores them.
+        let bytes_limit = max_states.saturating_mul(4 * 257 * 4);
         let nfa = thompson::Compiler::new()
             .configure(
                 thompson::Config::new()
@@ -229,8 +232,10 @@ impl Table {
                     // The whole language, not leftmost-first preferences.
                     .match_kind(MatchKind::All)
                     .minimize(true)
-                    .determinize_size_limit(Some(1 << 24))
-                    .dfa_size_limit(Some(1 << 24)),
+                    // A user type's limit: a hostile regex (`[a-z]{0,50}a[a-z]{20}`
+                    // blows up exponentially) fails in milliseconds.
+                    .determinize_size_limit(Some(bytes_limit))
+                    .dfa_size_limit(Some(bytes_limit)),
             )
             .build_from_nfa(&nfa)
             .ok()?;
@@ -601,6 +606,14 @@ mod tests {
         ));
         // `.` admits `:` (and every other byte but newline).
         assert_eq!(problems(".{2}"), vec![Problem::Forbidden(b' ')]);
+        // An exponential DFA is refused fast, within the size limits.
+        let start = std::time::Instant::now();
+        assert_eq!(problems("[a-z]{0,50}a[a-z]{20}"), vec![Problem::TooComplex]);
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
         // A cycle that reaches no match is harmless; a live one is not.
         ok("[a-z]{1,4}");
         assert!(problems("[a-z]{1,100}[0-9]{1,100}").contains(&Problem::MatchTooLong(200)));

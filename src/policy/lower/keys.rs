@@ -615,6 +615,16 @@ impl Cx<'_> {
             tags.values()
                 .map(|t| (t.name.as_str(), t.pointer.as_str(), t.key.as_slice())),
         );
+        // A placeholder declared with a type that could not be read (a
+        // rejected regex) stands in as `token`; its overlaps are not real.
+        let unreadable = |segments: &[Segment]| {
+            segments.iter().any(|s| {
+                placeholder_name(s).is_some_and(|n| {
+                    !keys.placeholders.contains_key(n) && self.declared.placeholders.contains(n)
+                })
+            })
+        };
+        entries.retain(|e| !unreadable(e.2));
         let segs: Vec<&[Segment]> = entries.iter().map(|e| e.2).collect();
         for (a, b) in ambiguity::find_ambiguous(&segs) {
             let (a_name, a_ptr, _) = entries[a];
