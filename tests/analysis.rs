@@ -693,7 +693,7 @@ fn concrete_key(policy: &Policy, pattern: &KeyPattern, i: u64) -> String {
         .map(|s| match s {
             Segment::Literal(t) => t.clone(),
             Segment::Placeholder { ty, .. } => {
-                let len = memory::placeholder_length(*ty) as usize;
+                let len = memory::placeholder_length(ty) as usize;
                 let digits = format!("{:0len$}", 1_000_000 + i, len = len);
                 digits[digits.len() - len..].to_owned()
             }

@@ -85,6 +85,62 @@ cluster:
   node_timeout: 5s
 "#;
 
+/// `ip` placeholders (issue 15): IPv4, IPv6 and IPv4-mapped samples (one
+/// kind per placeholder), a key that is a lone ip, a lock, a tag, a plan and
+/// a hash tag around an ip (braces next to IPv6 text).
+const REGEX_POLICY: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/build-regex.yaml"
+);
+
+/// Texts each generated `RegexType::accepts` must judge as cachegen does
+/// (with each type's shortest value and its neighbours added).
+const REGEX_TEXTS: &[&str] = &[
+    "",
+    "ABC-1234",
+    "ABC-123456",
+    "ABC-1234567",
+    "ABC-123",
+    "abc-1234",
+    "ABC:1234",
+    "AB1",
+    "ZZ9",
+    "A1",
+    "AB12",
+    "eu",
+    "us",
+    "ap-xy",
+    "ap-XY",
+    "ap-",
+    "eux",
+    "é",
+];
+
+const IP_POLICY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/build-ip.yaml");
+
+/// Texts the generated `PlaceholderType::Ip::accepts` must judge as
+/// cachegen's `type_accepts` does.
+const IP_TEXTS: &[&str] = &[
+    "192.0.2.1",
+    "0.0.0.0",
+    "01.2.3.4",
+    "256.1.1.1",
+    "2001-db8--1",
+    "2001-DB8--1",
+    "2001-db8-0-0-0-0-0-1",
+    "--",
+    "--1",
+    "---1",
+    "--ffff-1.2.3.4",
+    "--ffff-102-304",
+    "--fffe-102-304",
+    "1-0-0-2--3",
+    "1--2-0-0-0-3",
+    "",
+    "42",
+    "2001:db8::1",
+];
+
 fn rust_file(report: &cachegen::FileReport) -> OutputFile {
     let policy = report.policy.as_ref().expect("model");
     let files = cachegen::render_report(report, &Templates::default())
@@ -227,12 +283,26 @@ fn sample(policy: &Policy, name: &str) -> (String, String) {
         .placeholders
         .get_index_of(name)
         .unwrap_or_else(|| panic!("placeholder {name}"));
-    let text = match policy.keys.placeholders[name] {
+    let text = match &policy.keys.placeholders[name] {
         PlaceholderType::Int => return ((1000 + 7 * i).to_string(), (1000 + 7 * i).to_string()),
         PlaceholderType::Slug => format!("slug-{i}"),
         PlaceholderType::Token => format!("Tok_{i}-X"),
         PlaceholderType::Md5 => format!("{:032x}", 0xabc0 + i),
         PlaceholderType::Uuid => format!("{:08x}-0000-4000-8000-{:012x}", i + 1, i + 1),
+        // A shortest value of the type's language.
+        PlaceholderType::Pattern(r) => r.table.example().expect("a value"),
+        PlaceholderType::Ip => {
+            // IPv4, IPv6 and IPv4-mapped IPv6 (stored as IPv4), by index.
+            let (address, text) = match i % 3 {
+                0 => (format!("192.0.2.{i}"), format!("192.0.2.{i}")),
+                1 => (format!("2001:db8::{i:x}"), format!("2001-db8--{i:x}")),
+                _ => (format!("::ffff:198.51.100.{i}"), format!("198.51.100.{i}")),
+            };
+            return (
+                format!("{address:?}.parse::<std::net::IpAddr>().unwrap()"),
+                text,
+            );
+        }
     };
     (format!("{text:?}"), text)
 }
@@ -383,6 +453,49 @@ fn consumer_test(policy: &Policy, ctx: &Context) -> String {
                 .unwrap();
             }
             other => panic!("{}: TTL {other:?} rendered inconsistently", p.name),
+        }
+    }
+    if ctx.uses_ip {
+        for text in IP_TEXTS {
+            let accepted = cachegen::keys::type_accepts(&PlaceholderType::Ip, text);
+            writeln!(
+                classify,
+                "    assert_eq!(c::PlaceholderType::Ip.accepts({text:?}), {accepted}, {text:?});"
+            )
+            .unwrap();
+        }
+    }
+    for item in &ctx.regex_types {
+        let ty = policy
+            .keys
+            .placeholders
+            .values()
+            .find(|t| matches!(t, PlaceholderType::Pattern(r) if format!("{:?}", r.source) == item.source))
+            .expect("a rendered regex type is a placeholder's");
+        let PlaceholderType::Pattern(r) = ty else {
+            unreachable!()
+        };
+        let example = r.table.example().expect("a value");
+        let mut texts: Vec<String> = REGEX_TEXTS.iter().map(|s| s.to_string()).collect();
+        texts.push(example.clone());
+        texts.push(format!("{example}A"));
+        texts.push(example[1..].to_owned());
+        texts.push(example.to_lowercase());
+        let verdicts: Vec<bool> = texts
+            .iter()
+            .map(|t| cachegen::keys::type_accepts(ty, t))
+            .collect();
+        assert!(
+            verdicts.contains(&true) && verdicts.contains(&false),
+            "{texts:?}"
+        );
+        for (text, accepted) in texts.iter().zip(verdicts) {
+            writeln!(
+                classify,
+                "    assert_eq!(c::{}.accepts({text:?}), {accepted}, {text:?});\n    assert_eq!(c::PlaceholderType::Regex(&c::{}).accepts({text:?}), {accepted});",
+                item.ident, item.ident
+            )
+            .unwrap();
         }
     }
     for (t, item) in policy.tags.values().zip(&ctx.tags) {
@@ -692,4 +805,52 @@ fn keywords_become_raw_identifiers() {
         "Policy description: A &lt;b&gt;whole&lt;/b&gt; key with `ticks` &amp; tabs - and a list"
     ));
     assert!(!Path::new(&file.path).is_absolute());
+}
+
+/// Issue 15: an `ip` placeholder takes `std::net::IpAddr` and writes one text
+/// per client (IPv4-mapped as IPv4, IPv6 with `-`); the generated classifier
+/// reads those keys back and Redis agrees on their slots.
+#[test]
+fn ip_module_serves_a_real_crate_and_matches_redis_slots() {
+    let report = checked(IP_POLICY);
+    let file = rust_file(&report);
+    assert!(
+        file.contents
+            .contains("pub fn per_client(client: std::net::IpAddr) -> String"),
+        "{}",
+        file.contents
+    );
+    let slots = consumer_crate(&report, "2024");
+    for key in [
+        "rl1:rate:{192.0.2.0}",
+        "rl1:rate:slug-3:2001-db8--1:198.51.100.2",
+        "rl1:198.51.100.2",
+        "lk:rl1:rate:{192.0.2.0}",
+    ] {
+        assert!(slots.iter().any(|(k, _)| k == key), "{key}: {slots:?}");
+    }
+    assert_redis_agrees(&slots);
+}
+
+/// Policies without an `ip` placeholder get no `Ip` variant and no helpers
+/// (their generated modules stay as they were).
+#[test]
+fn ip_helpers_only_where_used() {
+    let text = rust_file(&checked(QUIZMENTOR)).contents;
+    assert!(!text.contains("Ip,") && !text.contains("ip_segment"));
+}
+
+/// Issue 15: user-defined placeholder types become DFA tables in the
+/// generated module (no regex crate); its `accepts` agrees with cachegen's on
+/// every sample, and keys built from their values classify back.
+#[test]
+fn regex_module_serves_a_real_crate() {
+    let report = checked(REGEX_POLICY);
+    let text = rust_file(&report).contents;
+    assert!(text.contains("pub const REGEX_TYPE_2: RegexType"), "{text}");
+    assert!(!text.contains("regex::") && !text.contains("REGEX_TYPE_3"));
+    let slots = consumer_crate(&report, "2024");
+    for key in ["c1:item:AAA-0000", "c1:item:AA0", "c1:r:eu:AAA-0000"] {
+        assert!(slots.iter().any(|(k, _)| k == key), "{key}: {slots:?}");
+    }
 }

@@ -17,13 +17,15 @@ fn policy() -> Policy {
         .expect("quizmentor checks")
 }
 
-fn sample(ty: PlaceholderType) -> &'static str {
+fn sample(ty: &PlaceholderType) -> &'static str {
     match ty {
         PlaceholderType::Int => "42",
         PlaceholderType::Uuid => "123e4567-e89b-12d3-a456-426614174000",
         PlaceholderType::Slug => "rust-101",
         PlaceholderType::Token => "tok_9Xa",
         PlaceholderType::Md5 => "0cc175b9c0f1b6a831c399e269772661",
+        PlaceholderType::Ip => "2001-db8--1",
+        PlaceholderType::Pattern(_) => unreachable!("quizmentor has no user-defined type"),
     }
 }
 
@@ -34,7 +36,7 @@ fn sample_key(policy: &Policy, segments: &[Segment], hash_tag: Option<(usize, us
         .iter()
         .map(|p| match p {
             KeyPiece::Text(t) => t.clone(),
-            KeyPiece::Placeholder { ty, .. } => sample(*ty).to_owned(),
+            KeyPiece::Placeholder { ty, .. } => sample(ty).to_owned(),
         })
         .collect()
 }
@@ -146,6 +148,94 @@ fn keys_that_match_nothing_or_old_prefixes_are_said_so() {
     assert_eq!(v["params"]["quiz_id"], "9");
     let v = explain::explain(&policy, &Target::Key("v2:tag:user:7".into()), &[]).unwrap();
     assert_eq!(v["owner"]["kind"], "tag-set");
+}
+
+/// Issue 15: keys of `ip` placeholders read back into their pattern with
+/// the address as written; other spellings of an address own nothing.
+#[test]
+fn ip_keys_are_explained() {
+    let policy = support::render::checked(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/build-ip.yaml"
+    ))
+    .policy
+    .expect("the ip fixture checks");
+    for (key, pattern, params) in [
+        (
+            "rl1:rate:{192.0.2.7}",
+            "per_client",
+            vec![("client", "192.0.2.7")],
+        ),
+        (
+            "rl1:rate:{2001-db8--1}",
+            "per_client",
+            vec![("client", "2001-db8--1")],
+        ),
+        (
+            "rl1:rate:api:--1:10.0.0.1",
+            "per_route",
+            vec![("route", "api"), ("peer", "--1"), ("origin", "10.0.0.1")],
+        ),
+        ("rl1:fe80--1", "whole", vec![("origin", "fe80--1")]),
+    ] {
+        let v = explain::explain(&policy, &Target::Key(key.into()), &[]).unwrap();
+        assert_eq!(v["owner"]["name"], pattern, "{key}: {v}");
+        for (name, value) in params {
+            assert_eq!(v["params"][name], value, "{key}: {v}");
+        }
+    }
+    for key in [
+        "rl1:rate:{2001-db8-0-0-0-0-0-1}",
+        "rl1:rate:{192.0.2.07}",
+        "rl1:--ffff-c000-207",
+        "rl1:2001-DB8--1",
+    ] {
+        let v = explain::explain(&policy, &Target::Key(key.into()), &[]).unwrap();
+        assert!(v["owner"].is_null(), "{key}: {v}");
+    }
+}
+
+/// Issue 15: keys of user-defined (regex) types read back into their
+/// pattern; a value outside the regex owns nothing.
+#[test]
+fn regex_keys_are_explained() {
+    let policy = support::render::checked(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/build-regex.yaml"
+    ))
+    .policy
+    .expect("the regex fixture checks");
+    for (key, pattern, params) in [
+        ("c1:item:ABC-12345", "item", vec![("sku", "ABC-12345")]),
+        ("c1:item:AB7", "short", vec![("code", "AB7")]),
+        (
+            "c1:r:ap-se:XYZ-0001",
+            "by_region",
+            vec![("region", "ap-se"), ("sku", "XYZ-0001")],
+        ),
+        (
+            "c1:rl:2001-db8--1:ZZ9",
+            "limit",
+            vec![("client", "2001-db8--1"), ("code", "ZZ9")],
+        ),
+    ] {
+        let v = explain::explain(&policy, &Target::Key(key.into()), &[]).unwrap();
+        assert_eq!(v["owner"]["name"], pattern, "{key}: {v}");
+        for (name, value) in params {
+            assert_eq!(v["params"][name], value, "{key}: {v}");
+        }
+    }
+    let v = explain::explain(&policy, &Target::Key("c1:t:eu".into()), &[]).unwrap();
+    assert_eq!(v["owner"]["kind"], "tag-set");
+    for key in [
+        "c1:item:ABC-123",
+        "c1:item:abc-1234",
+        "c1:r:ap-:XYZ-0001",
+        "c1:item:AB",
+    ] {
+        let v = explain::explain(&policy, &Target::Key(key.into()), &[]).unwrap();
+        assert!(v["owner"].is_null(), "{key}: {v}");
+    }
 }
 
 /// `CLUSTER KEYSLOT` from a real single-node cluster started by the test.

@@ -879,3 +879,63 @@ fn sub_millisecond_client_durations_are_refused() {
     assert_eq!(errors[0].code.code, codes::OUT_OF_RANGE.code);
     assert_eq!(report.source.slice(errors[0].span.unwrap()), "1500us");
 }
+
+/// Issue 15: placeholder types are spelled in the lock as in the policy
+/// (`ip`), and reading them back gives the same model and files.
+#[test]
+fn ip_placeholders_survive_the_round_trip() {
+    let path = format!("{ROOT}/tests/fixtures/build-ip.yaml");
+    let (original, files) = render(&path);
+    assert!(original.policy.is_some(), "{:#?}", original.diagnostics);
+    let lock = file(&files, LOCK);
+    let json: Value = serde_json::from_str(lock).unwrap();
+    assert_eq!(json["keys"]["placeholders"]["client"], "ip", "{lock}");
+    assert_eq!(
+        json["keys"]["patterns"]["per_client"]["placeholders"][0]["type"],
+        "ip"
+    );
+    let back = read_back(&path, lock);
+    assert_eq!(
+        back.policy.as_ref().unwrap().keys.placeholders,
+        original.policy.as_ref().unwrap().keys.placeholders
+    );
+    let rebuilt = render_model(&back);
+    for (a, b) in files.iter().zip(&rebuilt) {
+        assert!(a.contents == b.contents, "{} differs", a.path);
+    }
+}
+
+/// Issue 15: a user-defined type is written in the lock as the policy writes
+/// it (`{regex, description}`), and reads back to the same model and files.
+#[test]
+fn regex_placeholders_survive_the_round_trip() {
+    let path = format!("{ROOT}/tests/fixtures/build-regex.yaml");
+    let (original, files) = render(&path);
+    let lock = file(&files, LOCK);
+    let json: Value = serde_json::from_str(lock).unwrap();
+    assert_eq!(
+        json["keys"]["placeholders"]["sku"],
+        serde_json::json!({"regex": "[A-Z]{3}-[0-9]{4,6}", "description": "stock keeping unit"}),
+        "{lock}"
+    );
+    assert_eq!(
+        json["keys"]["placeholders"]["code"],
+        serde_json::json!({"regex": "[A-Z]{2}[0-9]"})
+    );
+    assert_eq!(json["keys"]["placeholders"]["client"], "ip");
+    assert_eq!(
+        json["keys"]["patterns"]["item"]["placeholders"][0]["type"],
+        "regex"
+    );
+    let back = read_back(&path, lock);
+    let (a, b) = (
+        original.policy.as_ref().unwrap(),
+        back.policy.as_ref().unwrap(),
+    );
+    assert_eq!(a.keys.placeholders, b.keys.placeholders);
+    let rebuilt = render_model(&back);
+    assert_eq!(files.len(), rebuilt.len());
+    for (a, b) in files.iter().zip(&rebuilt) {
+        assert!(a.contents == b.contents, "{} differs", a.path);
+    }
+}

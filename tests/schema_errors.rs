@@ -210,7 +210,7 @@ fn issue_15_every_enum_error_lists_the_allowed_values() {
         ),
         (
             "bad_placeholder_type",
-            "`keys.placeholders.topic` must be one of `int`, `uuid`, `slug`, `token`, `md5`; found `sha256`",
+            "`keys.placeholders.topic` must be one of `int`, `uuid`, `slug`, `token`, `md5`, `ip`; found `sha256`",
         ),
         (
             "bad_enum_value",

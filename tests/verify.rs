@@ -594,3 +594,36 @@ fn a_patterns_own_value_size_limit_replaces_the_global_one() {
         "max_value_size: 1kb"
     );
 }
+
+/// Issue 15: keys of an `ip` placeholder are classified as their pattern in
+/// the canonical text only (IPv4, IPv6 with `-`); other spellings of the
+/// same addresses are unknown keys. Keys of a regex type are classified by
+/// its regex.
+#[test]
+fn ip_and_regex_keys_are_classified_by_their_language() {
+    let policy = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/verify/ip.yaml");
+    let out = tempfile::tempdir().unwrap();
+    let dir = build(&policy, out.path());
+    let server = RedisServer::start(Some(&dir.join("redis/redis.conf")), &[]);
+    let mut c = server.client();
+    for key in [
+        "rl:rate:192.0.2.1",
+        "rl:rate:2001-db8--1",
+        "rl:rate:--1",
+        // Not canonical: uncompressed, leading zero, IPv4-mapped in IPv6 form.
+        "rl:rate:2001-db8-0-0-0-0-0-1",
+        "rl:rate:192.0.2.01",
+        "rl:rate:--ffff-c000-201",
+        "rl:stock:ABC-1234",
+        "rl:stock:ABC-12345",
+    ] {
+        c.command(&["SET", key, "1", "EX", "50"]).unwrap();
+    }
+    let url = format!("redis://127.0.0.1:{}", server.port);
+    let run = verify(&policy, &url, &["--full", "--format", "json"], limit());
+    let report = run.json();
+    assert_eq!(report["keyspace"]["inspected"], 8, "{}", run.stdout);
+    assert_eq!(owner(&report, "rate")["keys"], 3, "{}", run.stdout);
+    assert_eq!(owner(&report, "stock")["keys"], 1, "{}", run.stdout);
+    assert_eq!(report["keyspace"]["unknown"]["keys"], 4, "{}", run.stdout);
+}

@@ -155,13 +155,17 @@ pub fn per_key_overhead(policy: &Policy, pattern: &KeyPattern, value_size: u64) 
 /// estimate. Assumptions, not measurements: `int` ids of up to seven digits
 /// (ten million rows), `slug` of 12 characters, `token` of 32 (24 random
 /// bytes in base64url), and the fixed lengths of `uuid` (36) and `md5` (32).
-pub fn placeholder_length(ty: PlaceholderType) -> u64 {
+pub fn placeholder_length(ty: &PlaceholderType) -> u64 {
     match ty {
         PlaceholderType::Int => 7,
         PlaceholderType::Uuid => 36,
         PlaceholderType::Slug => 12,
         PlaceholderType::Token => 32,
         PlaceholderType::Md5 => 32,
+        // Between `1.2.3.4` and 39 characters of IPv6; most clients are IPv4.
+        PlaceholderType::Ip => 14,
+        // Bounded by construction; the longest keeps the estimate safe.
+        PlaceholderType::Pattern(r) => r.table.longest().unwrap_or(0) as u64,
     }
 }
 
@@ -178,7 +182,7 @@ pub fn key_length(policy: &Policy, pattern: &KeyPattern) -> u64 {
         .iter()
         .map(|s| match s {
             Segment::Literal(text) => text.len() as u64,
-            Segment::Placeholder { ty, .. } => placeholder_length(*ty),
+            Segment::Placeholder { ty, .. } => placeholder_length(ty),
         })
         .sum();
     let separators = pattern.segments.len().saturating_sub(1) as u64;

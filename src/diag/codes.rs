@@ -162,6 +162,38 @@ fixed_codes! {
     ///     a_b.c: { params: [id], invalidate: [p] }   # CG026: both give `on_a_b_c`
     /// ```
     IDENTIFIER_COLLISION = "CG026", "colliding-identifiers", Error, "two names become the same generated Rust identifier";
+    /// A user-defined placeholder type's regex does not parse, or uses what
+    /// a type cannot: capture groups (write `(?:...)`) or anchors and word
+    /// boundaries (`^`, `$`, `\b`: a type always matches a whole segment).
+    ///
+    /// ```yaml
+    /// keys:
+    ///   placeholders:
+    ///     sku: { regex: "^[A-Z]{3}$" }   # CG027: drop `^` and `$`
+    /// ```
+    PLACEHOLDER_REGEX_SYNTAX = "CG027", "invalid-placeholder-regex", Error, "a placeholder regex does not parse or uses anchors or captures";
+    /// A user-defined placeholder type is not bounded: its regex is over 256
+    /// bytes, it matches values of any length (`+`, `*`), values over 128
+    /// bytes, or it needs more than 255 DFA states. Bounded types keep keys
+    /// short, the ambiguity check exact and the generated Rust table small.
+    ///
+    /// ```yaml
+    /// keys:
+    ///   placeholders:
+    ///     sku: { regex: "[A-Z]+" }   # CG028: write `[A-Z]{1,16}`
+    /// ```
+    PLACEHOLDER_REGEX_UNBOUNDED = "CG028", "unbounded-placeholder-regex", Error, "a placeholder regex is not bounded";
+    /// A user-defined placeholder type matches the empty string or a value
+    /// with a character keys do not allow (`:`, braces, globs, whitespace,
+    /// anything but letters, digits and `_ - . / @ = + ,`). `:` would split
+    /// the segment and braces would make a hash tag.
+    ///
+    /// ```yaml
+    /// keys:
+    ///   placeholders:
+    ///     path: { regex: "[a-z/:]{1,64}" }   # CG029: `:` is not allowed
+    /// ```
+    PLACEHOLDER_REGEX_VALUES = "CG029", "placeholder-regex-admits-invalid-values", Error, "a placeholder regex matches values keys cannot hold";
     /// A `# cachegen: allow` comment that suppresses nothing. It hides nothing
     /// today, but it will hide a real finding tomorrow.
     UNUSED_SUPPRESSION = "CG090", "unused-suppression", Warning, "a suppression comment matches no finding";

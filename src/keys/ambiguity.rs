@@ -6,41 +6,68 @@
 //! a handful of nodes per pattern instead of comparing every pair (a quadratic
 //! check took seconds at 10,000 patterns).
 
-use super::{Segment, type_accepts, types_intersect};
-use crate::keys::PlaceholderType;
+use super::{PlaceholderType, Segment, type_accepts, types_intersect};
 use std::collections::HashMap;
-
-const TYPES: [PlaceholderType; 5] = [
-    PlaceholderType::Int,
-    PlaceholderType::Uuid,
-    PlaceholderType::Slug,
-    PlaceholderType::Token,
-    PlaceholderType::Md5,
-];
-
-fn type_index(ty: PlaceholderType) -> usize {
-    TYPES
-        .iter()
-        .position(|t| *t == ty)
-        .expect("every type is listed")
-}
 
 #[derive(Default)]
 struct Node {
     literals: HashMap<String, usize>,
-    /// For each placeholder type, the literal children it accepts. A
-    /// placeholder segment walks only these, not every literal child: without
-    /// this, `<id>:x` against thousands of `svcN:...` patterns is quadratic.
-    literals_by_type: [Vec<usize>; TYPES.len()],
-    placeholders: Vec<(PlaceholderType, usize)>,
+    /// For each placeholder type of the run (by index into the run's types),
+    /// the literal children it accepts. A placeholder segment walks only
+    /// these, not every literal child: without this, `<id>:x` against
+    /// thousands of `svcN:...` patterns is quadratic.
+    literals_by_type: HashMap<usize, Vec<usize>>,
+    /// `(type index, child)`.
+    placeholders: Vec<(usize, usize)>,
     /// Patterns that end at this node.
     terminal: Vec<usize>,
+}
+
+/// The placeholder types present in a run, each once, with their pairwise
+/// overlaps decided once (a user-defined type's costs a product search).
+struct Types<'a> {
+    list: Vec<&'a PlaceholderType>,
+    index: HashMap<&'a PlaceholderType, usize>,
+    intersect: Vec<Option<bool>>,
+}
+
+impl<'a> Types<'a> {
+    fn new(patterns: &[&'a [Segment]]) -> Self {
+        let mut list = Vec::new();
+        let mut index = HashMap::new();
+        for segment in patterns.iter().flat_map(|p| p.iter()) {
+            if let Segment::Placeholder { ty, .. } = segment {
+                index.entry(ty).or_insert_with(|| {
+                    list.push(ty);
+                    list.len() - 1
+                });
+            }
+        }
+        let n = list.len();
+        Types {
+            list,
+            index,
+            intersect: vec![None; n * n],
+        }
+    }
+
+    fn intersect(&mut self, a: usize, b: usize) -> bool {
+        let n = self.list.len();
+        if let Some(known) = self.intersect[a * n + b] {
+            return known;
+        }
+        let answer = types_intersect(self.list[a], self.list[b]);
+        self.intersect[a * n + b] = Some(answer);
+        self.intersect[b * n + a] = Some(answer);
+        answer
+    }
 }
 
 /// Returns pairs `(earlier, later)` of pattern indexes that can match the same
 /// key. Each pattern is reported with at most one earlier partner, which keeps
 /// the output linear when many patterns collide.
 pub fn find_ambiguous(patterns: &[&[Segment]]) -> Vec<(usize, usize)> {
+    let mut types = Types::new(patterns);
     let mut nodes = vec![Node::default()];
     for (index, segments) in patterns.iter().enumerate() {
         let mut at = 0;
@@ -52,21 +79,22 @@ pub fn find_ambiguous(patterns: &[&[Segment]]) -> Vec<(usize, usize)> {
                         nodes.push(Node::default());
                         let next = nodes.len() - 1;
                         nodes[at].literals.insert(text.clone(), next);
-                        for ty in TYPES {
+                        for (t, ty) in types.list.iter().enumerate() {
                             if type_accepts(ty, text) {
-                                nodes[at].literals_by_type[type_index(ty)].push(next);
+                                nodes[at].literals_by_type.entry(t).or_default().push(next);
                             }
                         }
                         next
                     }
                 },
                 Segment::Placeholder { ty, .. } => {
-                    match nodes[at].placeholders.iter().find(|(t, _)| t == ty) {
+                    let t = types.index[ty];
+                    match nodes[at].placeholders.iter().find(|(u, _)| *u == t) {
                         Some(&(_, next)) => next,
                         None => {
                             nodes.push(Node::default());
                             let next = nodes.len() - 1;
-                            nodes[at].placeholders.push((*ty, next));
+                            nodes[at].placeholders.push((t, next));
                             next
                         }
                     }
@@ -95,23 +123,22 @@ pub fn find_ambiguous(patterns: &[&[Segment]]) -> Vec<(usize, usize)> {
                     if let Some(&next) = n.literals.get(text) {
                         stack.push((next, depth + 1));
                     }
-                    for &(ty, next) in &n.placeholders {
-                        if type_accepts(ty, text) {
+                    for &(t, next) in &n.placeholders {
+                        if type_accepts(types.list[t], text) {
                             stack.push((next, depth + 1));
                         }
                     }
                 }
                 Segment::Placeholder { ty, .. } => {
+                    let t = types.index[ty];
                     for &(other, next) in &n.placeholders {
-                        if types_intersect(*ty, other) {
+                        if types.intersect(t, other) {
                             stack.push((next, depth + 1));
                         }
                     }
-                    stack.extend(
-                        n.literals_by_type[type_index(*ty)]
-                            .iter()
-                            .map(|&next| (next, depth + 1)),
-                    );
+                    if let Some(children) = n.literals_by_type.get(&t) {
+                        stack.extend(children.iter().map(|&next| (next, depth + 1)));
+                    }
                 }
             }
         }
@@ -158,5 +185,53 @@ mod tests {
         let a = [lit("session"), ph(Token)];
         let b = [lit("session"), ph(Slug)];
         assert_eq!(find_ambiguous(&[&a, &b]), vec![(0, 1)]);
+    }
+
+    /// Issue 15: an `ip` overlaps `slug` and `token` (IPv6 texts such as
+    /// `--1`) and literals it accepts, never `int`, `md5` or `uuid`.
+    #[test]
+    fn ip_overlaps_slugs_tokens_and_its_literals_only() {
+        let ip = [lit("rate"), ph(Ip)];
+        for other in [Int, Md5, Uuid] {
+            let b = [lit("rate"), ph(other.clone())];
+            assert!(find_ambiguous(&[&ip, &b]).is_empty(), "{other:?}");
+        }
+        for other in [Slug, Token, Ip] {
+            let b = [lit("rate"), ph(other.clone())];
+            assert_eq!(find_ambiguous(&[&ip, &b]), vec![(0, 1)], "{other:?}");
+        }
+        for text in ["--1", "10.0.0.1"] {
+            let b = [lit("rate"), lit(text)];
+            assert_eq!(find_ambiguous(&[&ip, &b]), vec![(0, 1)], "{text}");
+        }
+        for text in ["--01", "10.0.0.01", "local"] {
+            let b = [lit("rate"), lit(text)];
+            assert!(find_ambiguous(&[&ip, &b]).is_empty(), "{text}");
+        }
+    }
+
+    fn regex(source: &str) -> PlaceholderType {
+        PlaceholderType::Pattern(std::sync::Arc::new(
+            crate::keys::RegexType::compile(source, None).unwrap(),
+        ))
+    }
+
+    /// Issue 15: user-defined types are compared on their automata.
+    #[test]
+    fn regex_types_collide_only_where_their_languages_meet() {
+        let sku = [lit("p"), ph(regex("[A-Z]{3}"))];
+        let code = [lit("p"), ph(regex("[A-Z]{2}[0-9]"))];
+        assert!(find_ambiguous(&[&sku, &code]).is_empty());
+        let mixed = [lit("p"), ph(regex("[A-Z0-9]{3}"))];
+        assert_eq!(find_ambiguous(&[&sku, &mixed]), vec![(0, 1)]);
+        let digits = [lit("p"), ph(regex("[0-9]{2,3}|[a-z]{2}"))];
+        let int = [lit("p"), ph(Int)];
+        assert_eq!(find_ambiguous(&[&int, &digits]), vec![(0, 1)]);
+        assert!(find_ambiguous(&[&int, &sku]).is_empty());
+        let literal = [lit("p"), lit("ABC")];
+        assert_eq!(find_ambiguous(&[&literal, &sku]), vec![(0, 1)]);
+        assert_eq!(find_ambiguous(&[&sku, &literal]), vec![(0, 1)]);
+        let other = [lit("p"), lit("AB1")];
+        assert!(find_ambiguous(&[&other, &sku]).is_empty());
     }
 }

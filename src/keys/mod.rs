@@ -6,13 +6,15 @@
 //! tag; a pattern language built on braces cannot say where a tag is.
 
 pub mod ambiguity;
+pub mod ip;
+pub mod regex_type;
 
-use schemars::JsonSchema;
-use serde::Deserialize;
+pub use regex_type::RegexType;
+use std::sync::{Arc, OnceLock};
 
-/// The value space of a key placeholder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
+/// The value space of a key placeholder. The policy file's spelling is
+/// `policy::raw::PlaceholderDef`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PlaceholderType {
     /// Decimal digits, e.g. `42`.
     Int,
@@ -24,6 +26,38 @@ pub enum PlaceholderType {
     Token,
     /// 32 lowercase hex digits (an md5 digest of request parameters).
     Md5,
+    /// A client IP address: IPv4 dotted decimal (`192.0.2.1`) or IPv6 in
+    /// RFC 5952 form with `-` for `:` (`2001-db8--1`); see `keys::ip`.
+    Ip,
+    /// A user-defined type: the whole segment matches a bounded regex.
+    Pattern(Arc<RegexType>),
+}
+
+impl PlaceholderType {
+    /// The built-in types, in the order the policy format lists them.
+    pub const BUILTIN: [PlaceholderType; 6] = [
+        PlaceholderType::Int,
+        PlaceholderType::Uuid,
+        PlaceholderType::Slug,
+        PlaceholderType::Token,
+        PlaceholderType::Md5,
+        PlaceholderType::Ip,
+    ];
+
+    /// The type's DFA table, built once per built-in type.
+    pub fn table(&self) -> &regex_type::Table {
+        static TABLES: [OnceLock<regex_type::Table>; 6] = [const { OnceLock::new() }; 6];
+        let i = match self {
+            PlaceholderType::Pattern(r) => return &r.table,
+            PlaceholderType::Int => 0,
+            PlaceholderType::Uuid => 1,
+            PlaceholderType::Slug => 2,
+            PlaceholderType::Token => 3,
+            PlaceholderType::Md5 => 4,
+            PlaceholderType::Ip => 5,
+        };
+        TABLES[i].get_or_init(|| regex_type::builtin_table(type_regex(self)))
+    }
 }
 
 /// One `:`-separated segment of a key pattern.
@@ -176,7 +210,7 @@ pub fn parse_pattern(
 }
 
 /// Whether a literal segment could be a value of the placeholder type.
-pub fn type_accepts(ty: PlaceholderType, literal: &str) -> bool {
+pub fn type_accepts(ty: &PlaceholderType, literal: &str) -> bool {
     let is_hex_lower = |c: char| c.is_ascii_digit() || matches!(c, 'a'..='f');
     match ty {
         PlaceholderType::Int => !literal.is_empty() && literal.bytes().all(|b| b.is_ascii_digit()),
@@ -201,6 +235,8 @@ pub fn type_accepts(ty: PlaceholderType, literal: &str) -> bool {
                     .zip([8, 4, 4, 4, 12])
                     .all(|(g, n)| g.len() == n && g.chars().all(is_hex_lower))
         }
+        PlaceholderType::Ip => ip::accepts(literal),
+        PlaceholderType::Pattern(r) => r.table.accepts(literal.as_bytes()),
     }
 }
 
@@ -212,7 +248,7 @@ pub enum KeyPiece<'a> {
     Text(String),
     Placeholder {
         name: &'a str,
-        ty: PlaceholderType,
+        ty: &'a PlaceholderType,
     },
 }
 
@@ -229,7 +265,7 @@ pub fn match_stored(pieces: &[KeyPiece<'_>], key: &str) -> Option<Vec<(String, S
             KeyPiece::Placeholder { name, ty } => {
                 let end = rest.find([':', '{', '}']).unwrap_or(rest.len());
                 let (value, after) = rest.split_at(end);
-                if !type_accepts(*ty, value) {
+                if !type_accepts(ty, value) {
                     return None;
                 }
                 params.push(((*name).to_owned(), value.to_owned()));
@@ -241,23 +277,39 @@ pub fn match_stored(pieces: &[KeyPiece<'_>], key: &str) -> Option<Vec<(String, S
 }
 
 /// Whether two placeholder types share at least one value.
-pub fn types_intersect(a: PlaceholderType, b: PlaceholderType) -> bool {
+///
+/// `ip` values all hold `.` or `-`, which `int` and `md5` never do, and an
+/// IPv6 group has at most 4 hex digits where a UUID starts with 8; IPv6
+/// texts (`--1`) are slugs and tokens. A pair with a user-defined type is
+/// decided on automata (`regex_type::intersects`).
+pub fn types_intersect(a: &PlaceholderType, b: &PlaceholderType) -> bool {
     use PlaceholderType::*;
+    if matches!(a, Pattern(_)) || matches!(b, Pattern(_)) {
+        return regex_type::intersects(a.table(), b.table());
+    }
     !matches!(
         (a, b),
-        (Int, Uuid) | (Uuid, Int) | (Uuid, Md5) | (Md5, Uuid)
+        (Int, Uuid)
+            | (Uuid, Int)
+            | (Uuid, Md5)
+            | (Md5, Uuid)
+            | (Ip, Int | Md5 | Uuid)
+            | (Int | Md5 | Uuid, Ip)
     )
 }
 
 /// The regular expression a placeholder type matches (used by the generated
-/// classifier and by verify).
-pub fn type_regex(ty: PlaceholderType) -> &'static str {
+/// classifier and by verify). A user-defined type gives its normalized
+/// regex, which cannot reach outside a group it is put in.
+pub fn type_regex(ty: &PlaceholderType) -> &str {
     match ty {
         PlaceholderType::Int => "[0-9]+",
         PlaceholderType::Uuid => "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
         PlaceholderType::Slug => "[a-z0-9_-]+",
         PlaceholderType::Token => "[A-Za-z0-9_-]+",
         PlaceholderType::Md5 => "[0-9a-f]{32}",
+        PlaceholderType::Ip => ip::regex(),
+        PlaceholderType::Pattern(r) => &r.normalized,
     }
 }
 
@@ -305,12 +357,12 @@ mod tests {
             KeyPiece::Text("v2:{user:".into()),
             KeyPiece::Placeholder {
                 name: "user_id",
-                ty: Int,
+                ty: &Int,
             },
             KeyPiece::Text("}:".into()),
             KeyPiece::Placeholder {
                 name: "topic",
-                ty: Slug,
+                ty: &Slug,
             },
         ];
         assert_eq!(
@@ -333,10 +385,49 @@ mod tests {
 
     #[test]
     fn type_spaces() {
-        assert!(type_accepts(Slug, "global"));
-        assert!(!type_accepts(Int, "global"));
-        assert!(type_accepts(Uuid, "123e4567-e89b-12d3-a456-426614174000"));
-        assert!(!types_intersect(Int, Uuid));
-        assert!(types_intersect(Int, Md5));
+        assert!(type_accepts(&Slug, "global"));
+        assert!(!type_accepts(&Int, "global"));
+        assert!(type_accepts(&Uuid, "123e4567-e89b-12d3-a456-426614174000"));
+        assert!(!types_intersect(&Int, &Uuid));
+        assert!(types_intersect(&Int, &Md5));
+    }
+
+    /// Every `ip` text holds `.` or `-` (so no `int` or `md5`), and its
+    /// groups have at most 4 hex digits (so no `uuid`, which opens with 8);
+    /// IPv6 texts are slugs and tokens.
+    #[test]
+    fn ip_texts_against_the_other_types() {
+        let texts = [
+            "0.0.0.0",
+            "192.0.2.1",
+            "--",
+            "--1",
+            "2001-db8--1",
+            "1-2-3-4-5-6-7-8",
+        ];
+        for text in texts {
+            assert!(type_accepts(&Ip, text), "{text}");
+            for other in [Int, Md5, Uuid] {
+                assert!(!type_accepts(&other, text), "{text} {other:?}");
+                assert!(!types_intersect(&Ip, &other) && !types_intersect(&other, &Ip));
+            }
+        }
+        assert!(type_accepts(&Slug, "--1") && type_accepts(&Token, "2001-db8--1"));
+        assert!(types_intersect(&Ip, &Slug) && types_intersect(&Token, &Ip));
+        assert!(types_intersect(&Ip, &Ip));
+    }
+
+    /// The hand-written table of built-in overlaps is what the automata say.
+    #[test]
+    fn builtin_overlaps_agree_with_the_product_automaton() {
+        for a in &PlaceholderType::BUILTIN {
+            for b in &PlaceholderType::BUILTIN {
+                assert_eq!(
+                    types_intersect(a, b),
+                    regex_type::intersects(a.table(), b.table()),
+                    "{a:?} {b:?}"
+                );
+            }
+        }
     }
 }

@@ -171,7 +171,7 @@ impl Policy {
             match segment {
                 Segment::Literal(t) => text(&mut pieces, t),
                 Segment::Placeholder { name, ty } => {
-                    pieces.push(KeyPiece::Placeholder { name, ty: *ty })
+                    pieces.push(KeyPiece::Placeholder { name, ty })
                 }
             }
             if braces.is_some_and(|(_, end)| end == i + 1) {

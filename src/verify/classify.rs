@@ -78,7 +78,7 @@ fn key_shape(
         .iter()
         .map(|piece| match piece {
             KeyPiece::Text(t) => escape(t),
-            KeyPiece::Placeholder { ty, .. } => format!("(?:{})", type_regex(*ty)),
+            KeyPiece::Placeholder { ty, .. } => format!("(?:{})", type_regex(ty)),
         })
         .collect();
     (regex, policy.stored_shape(before, segments, hash_tag))
@@ -313,5 +313,38 @@ mod tests {
         assert_eq!(unknown_prefix(b"temp123"), "temp#");
         assert_eq!(unknown_prefix(b"a\x1b[b:c"), "a\\x1b[b:c");
         assert_eq!(printable_key(b"k\x07\n"), "k\\x07\\x0a");
+    }
+
+    /// Issue 15: user-defined types classify by their regex (embedded as a
+    /// normalized group), `ip` by its canonical text only.
+    #[test]
+    fn regex_and_ip_keys_find_their_owners() {
+        let p = policy(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/build-regex.yaml"
+        ));
+        let c = Classifier::new(&p).unwrap();
+        let owner = |key: &str| match c.classify(key.as_bytes()) {
+            Class::Owned(i) => c.owners[i].label.clone(),
+            other => format!("{other:?}"),
+        };
+        assert_eq!(owner("c1:item:ABC-1234"), "item");
+        assert_eq!(owner("c1:item:ABC-123456"), "item");
+        assert_eq!(owner("c1:item:AB1"), "short");
+        assert_eq!(owner("lock:c1:item:ABC-1234"), "item stampede lock");
+        assert_eq!(owner("c1:r:ap-se:ABC-1234"), "by_region");
+        assert_eq!(owner("c1:t:us"), "tag set region");
+        assert_eq!(owner("c1:rl:10.0.0.1:AB1"), "limit");
+        assert_eq!(owner("c1:rl:--1:AB1"), "limit");
+        for unknown in [
+            "c1:item:ABC-1234567",
+            "c1:item:abc-1234",
+            "c1:item:AB",
+            "c1:r:ap-SE:ABC-1234",
+            "c1:rl:0-0-0-0-0-0-0-1:AB1",
+            "c1:rl:10.0.0.01:AB1",
+        ] {
+            assert_eq!(owner(unknown), "Unknown", "{unknown}");
+        }
     }
 }

@@ -24,6 +24,7 @@ pub mod write;
 use crate::policy::model::{
     CacheLevel, EdgeProvider, PlaceholderType, Policy, Provenance, Strategy, ValueType, Visibility,
 };
+use crate::policy::raw::BuiltinType;
 use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Number;
@@ -83,8 +84,38 @@ pub struct Keys {
     pub version_prefix: Option<String>,
     pub previous_prefixes: Vec<String>,
     pub max_value_size_bytes: Option<u64>,
-    pub placeholders: IndexMap<String, String>,
+    pub placeholders: IndexMap<String, PlaceholderSpelling>,
     pub patterns: IndexMap<String, Pattern>,
+}
+
+/// A placeholder's type as the policy file writes it: a built-in's name, or
+/// a user-defined type's mapping.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PlaceholderSpelling {
+    Builtin(String),
+    Regex {
+        regex: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+    },
+}
+
+/// The lock's spelling of a model type.
+pub fn placeholder_spelling(ty: &PlaceholderType) -> PlaceholderSpelling {
+    match (BuiltinType::of(ty), ty) {
+        (Some(b), _) => PlaceholderSpelling::Builtin(spelling(b).into()),
+        (None, PlaceholderType::Pattern(r)) => PlaceholderSpelling::Regex {
+            regex: r.source.clone(),
+            description: r.description.clone(),
+        },
+        (None, _) => unreachable!("every type but a user-defined one is a built-in"),
+    }
+}
+
+/// A pattern's derived placeholder type name: a built-in's, or `regex`.
+pub fn placeholder_type_name(ty: &PlaceholderType) -> &'static str {
+    BuiltinType::of(ty).map_or("regex", spelling)
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -365,14 +396,15 @@ pub fn spelling<T: Spelling>(value: T) -> &'static str {
     value.spelling()
 }
 
-impl Spelling for PlaceholderType {
+impl Spelling for BuiltinType {
     fn spelling(self) -> &'static str {
         match self {
-            PlaceholderType::Int => "int",
-            PlaceholderType::Uuid => "uuid",
-            PlaceholderType::Slug => "slug",
-            PlaceholderType::Token => "token",
-            PlaceholderType::Md5 => "md5",
+            BuiltinType::Int => "int",
+            BuiltinType::Uuid => "uuid",
+            BuiltinType::Slug => "slug",
+            BuiltinType::Token => "token",
+            BuiltinType::Md5 => "md5",
+            BuiltinType::Ip => "ip",
         }
     }
 }
@@ -459,8 +491,8 @@ mod tests {
 
     #[test]
     fn spellings_are_the_policy_files() {
-        use PlaceholderType as P;
-        reads_back(&[P::Int, P::Uuid, P::Slug, P::Token, P::Md5]);
+        use BuiltinType as P;
+        reads_back(&[P::Int, P::Uuid, P::Slug, P::Token, P::Md5, P::Ip]);
         use ValueType as V;
         reads_back(&[V::String, V::Hash, V::List, V::Set, V::Zset, V::Stream]);
         use Strategy as S;

@@ -90,7 +90,7 @@ fn unnamed(policy: &Policy, derived: Derived) -> Lock {
                 .keys
                 .placeholders
                 .iter()
-                .map(|(k, v)| (k.clone(), spelling(*v).into()))
+                .map(|(k, v)| (k.clone(), placeholder_spelling(v)))
                 .collect(),
             patterns: policy
                 .keys
@@ -197,7 +197,7 @@ fn pattern(policy: &Policy, p: &model::KeyPattern) -> Pattern {
             .filter_map(|s| match s {
                 Segment::Placeholder { name, ty } => Some(Placeholder {
                     name: name.clone(),
-                    ty: spelling(*ty).into(),
+                    ty: placeholder_type_name(ty).into(),
                 }),
                 Segment::Literal(_) => None,
             })

@@ -145,13 +145,50 @@ impl Cx<'_> {
         false
     }
 
+    /// Compiles a user-defined placeholder type, reporting each problem at
+    /// its regex (CG027 syntax, CG028 bounds, CG029 values keys refuse).
+    fn regex_type(&mut self, pointer: &str, def: raw::RegexTypeDef) -> Option<PlaceholderType> {
+        use keys::regex_type::Problem;
+        match keys::RegexType::compile(&def.regex, def.description) {
+            Ok(t) => Some(PlaceholderType::Pattern(std::sync::Arc::new(t))),
+            Err(problems) => {
+                for problem in problems {
+                    let (message, help) = problem.describe();
+                    let (code, label) = match &problem {
+                        Problem::Syntax { .. } | Problem::Unsupported(_) => {
+                            (codes::PLACEHOLDER_REGEX_SYNTAX, "here")
+                        }
+                        Problem::Unbounded => (codes::PLACEHOLDER_REGEX_UNBOUNDED, "unbounded"),
+                        Problem::SourceTooLong(_)
+                        | Problem::TooComplex
+                        | Problem::MatchTooLong(_) => {
+                            (codes::PLACEHOLDER_REGEX_UNBOUNDED, "too large")
+                        }
+                        Problem::MatchesEmpty | Problem::Forbidden(_) => {
+                            (codes::PLACEHOLDER_REGEX_VALUES, "not a key segment")
+                        }
+                    };
+                    let span = match problem {
+                        Problem::Syntax {
+                            span: Some((start, end)),
+                            ..
+                        } => self.inner_span(pointer, &def.regex, start, end),
+                        _ => self.span(pointer),
+                    };
+                    self.report(code, message, span, label, help);
+                }
+                None
+            }
+        }
+    }
+
     fn parse_key(
         &mut self,
         text: &str,
         pointer: &str,
         placeholders: &IndexMap<String, PlaceholderType>,
     ) -> Option<Vec<Segment>> {
-        let lookup = |n: &str| placeholders.get(n).copied();
+        let lookup = |n: &str| placeholders.get(n).cloned();
         match keys::parse_pattern(text, &lookup) {
             Ok((segments, undeclared)) => {
                 for u in undeclared {
@@ -192,11 +229,24 @@ impl Cx<'_> {
             }
         }
         let mut placeholders = IndexMap::new();
-        for (name, ty) in raw.placeholders {
+        for (name, def) in raw.placeholders {
             let pointer = format!("/keys/placeholders/{}", esc(&name));
-            if self.check_identifier(&name, &pointer, "placeholder") {
-                placeholders.insert(name, ty);
+            if !self.check_identifier(&name, &pointer, "placeholder") {
+                continue;
             }
+            let ty = match def {
+                raw::PlaceholderDef::Builtin(b) => b.into(),
+                raw::PlaceholderDef::Regex(def) => {
+                    match self.regex_type(&format!("{pointer}/regex"), def) {
+                        Some(t) => t,
+                        None => {
+                            self.mark_unknown(&pointer);
+                            continue;
+                        }
+                    }
+                }
+            };
+            placeholders.insert(name, ty);
         }
         let mut patterns = IndexMap::new();
         for (name, def) in raw.patterns {
@@ -570,6 +620,16 @@ impl Cx<'_> {
             tags.values()
                 .map(|t| (t.name.as_str(), t.pointer.as_str(), t.key.as_slice())),
         );
+        // A placeholder declared with a type that could not be read (a
+        // rejected regex) stands in as `token`; its overlaps are not real.
+        let unreadable = |segments: &[Segment]| {
+            segments.iter().any(|s| {
+                placeholder_name(s).is_some_and(|n| {
+                    !keys.placeholders.contains_key(n) && self.declared.placeholders.contains(n)
+                })
+            })
+        };
+        entries.retain(|e| !unreadable(e.2));
         let segs: Vec<&[Segment]> = entries.iter().map(|e| e.2).collect();
         for (a, b) in ambiguity::find_ambiguous(&segs) {
             let (a_name, a_ptr, _) = entries[a];

@@ -113,13 +113,111 @@ pub struct KeysSection {
     #[serde(default)]
     pub max_value_size: Option<MemorySize>,
     /// Placeholder types, by placeholder name, used as `<name>` in patterns.
-    /// Types: `int` (decimal digits), `uuid` (lowercase 8-4-4-4-12 hex),
-    /// `slug` (lowercase letters, digits, `-`, `_`), `token` (letters, digits,
-    /// `-`, `_`), `md5` (32 lowercase hex digits).
+    /// A built-in type: `int` (decimal digits), `uuid` (lowercase
+    /// 8-4-4-4-12 hex), `slug` (lowercase letters, digits, `-`, `_`),
+    /// `token` (letters, digits, `-`, `_`), `md5` (32 lowercase hex digits),
+    /// `ip` (a client address: IPv4 dotted decimal, or RFC 5952 IPv6 with
+    /// every `:` written as `-`, e.g. `2001-db8--1`; IPv4-mapped addresses in
+    /// their IPv4 form). Or a user-defined type, `{regex: "[A-Z]{3}-[0-9]{4,6}"}`:
+    /// the whole segment must match; at most 256 bytes of regex, values of
+    /// 1 to 128 key characters, no `^`/`$` or capture groups.
     #[serde(default)]
-    pub placeholders: IndexMap<String, PlaceholderType>,
+    pub placeholders: IndexMap<String, PlaceholderDef>,
     /// Key patterns, by pattern name.
     pub patterns: IndexMap<String, KeyPatternDef>,
+}
+
+/// A placeholder's type as the policy writes it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum PlaceholderDef {
+    /// A built-in type by name.
+    Builtin(BuiltinType),
+    /// A user-defined type.
+    Regex(RegexTypeDef),
+}
+
+/// The schema chooses the branch by the value's JSON type (`if`/`then`/
+/// `else`), not `anyOf`: a misspelt name is then reported against the list
+/// of built-in names (`must be one of ...`), not as "the wrong shape".
+impl JsonSchema for PlaceholderDef {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("PlaceholderDef")
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let builtin = generator.subschema_for::<BuiltinType>();
+        let regex = generator.subschema_for::<RegexTypeDef>();
+        schemars::json_schema!({
+            "description": "A built-in type's name, or a user-defined type `{regex: ...}`.",
+            "type": ["string", "object"],
+            "if": { "type": "string" },
+            "then": builtin,
+            "else": regex
+        })
+    }
+}
+
+/// A built-in placeholder type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum BuiltinType {
+    /// Decimal digits, e.g. `42`.
+    Int,
+    /// A lowercase hyphenated UUID.
+    Uuid,
+    /// Lowercase letters, digits, `-` and `_`.
+    Slug,
+    /// Letters, digits, `-` and `_` (session ids, API tokens).
+    Token,
+    /// 32 lowercase hex digits (an md5 digest of request parameters).
+    Md5,
+    /// A client IP address: IPv4 dotted decimal (`192.0.2.1`) or RFC 5952
+    /// IPv6 with every `:` written as `-` (`2001-db8--1`).
+    Ip,
+}
+
+impl From<BuiltinType> for PlaceholderType {
+    fn from(b: BuiltinType) -> Self {
+        match b {
+            BuiltinType::Int => PlaceholderType::Int,
+            BuiltinType::Uuid => PlaceholderType::Uuid,
+            BuiltinType::Slug => PlaceholderType::Slug,
+            BuiltinType::Token => PlaceholderType::Token,
+            BuiltinType::Md5 => PlaceholderType::Md5,
+            BuiltinType::Ip => PlaceholderType::Ip,
+        }
+    }
+}
+
+impl BuiltinType {
+    /// The built-in a model type is, if it is one.
+    pub fn of(ty: &PlaceholderType) -> Option<BuiltinType> {
+        Some(match ty {
+            PlaceholderType::Int => BuiltinType::Int,
+            PlaceholderType::Uuid => BuiltinType::Uuid,
+            PlaceholderType::Slug => BuiltinType::Slug,
+            PlaceholderType::Token => BuiltinType::Token,
+            PlaceholderType::Md5 => BuiltinType::Md5,
+            PlaceholderType::Ip => BuiltinType::Ip,
+            PlaceholderType::Pattern(_) => return None,
+        })
+    }
+}
+
+/// A user-defined placeholder type: values are the strings the regex
+/// matches as a whole segment.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegexTypeDef {
+    /// A regex (regex-automata syntax, ASCII classes) matching the whole
+    /// segment, without `^`/`$` or capture groups, e.g. `[A-Z]{3}-[0-9]{4,6}`.
+    /// Bounded: at most 256 bytes, and every match 1 to 128 characters
+    /// allowed in keys (use `{1,32}`, not `+`).
+    pub regex: String,
+    /// Free text for humans.
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
 /// One key shape the application reads and writes.

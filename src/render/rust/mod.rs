@@ -63,10 +63,10 @@ pub struct Param {
     pub name: String,
     /// The Rust identifier (`user_id`, `r#type`).
     pub ident: String,
-    /// `u64` for `int`, `&str` otherwise.
+    /// `u64` for `int`, `std::net::IpAddr` for `ip`, `&str` otherwise.
     pub rust_type: &'static str,
-    /// The `PlaceholderType` variant (`Int`).
-    pub kind: &'static str,
+    /// The `PlaceholderType` variant (`Int`, `Regex(&REGEX_TYPE_0)`).
+    pub kind: String,
     /// One doc line: the type and, for strings, the value space.
     pub doc: String,
 }
@@ -79,7 +79,7 @@ pub struct SegmentItem {
     /// Rust string literal of a placeholder's name.
     pub placeholder: Option<String>,
     /// `PlaceholderType` variant of a placeholder.
-    pub kind: Option<&'static str>,
+    pub kind: Option<String>,
 }
 
 /// How a builder makes its key.
@@ -87,13 +87,16 @@ pub struct SegmentItem {
 pub struct KeyExpr {
     /// `true`: `format!(literal, args..)`; `false`: `String::from(literal)`.
     pub format: bool,
-    /// The key is this one parameter and nothing else: `param.to_string()`
-    /// (clippy calls `format!("{x}")` useless).
+    /// The key is this one parameter and nothing else: the expression
+    /// making it, `param.to_string()` (clippy calls `format!("{x}")`
+    /// useless) or `ip_segment(param)`.
     pub single: Option<String>,
     /// A Rust string literal: a format string, or the constant key.
     pub literal: String,
     /// Positional format arguments (raw identifiers cannot be inlined).
     pub args: Vec<String>,
+    /// `ip` parameters, shadowed by their key text before `format!`.
+    pub ip_args: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -192,6 +195,23 @@ pub struct RouteItem {
     pub headers: Vec<HeaderItem>,
 }
 
+/// A user-defined placeholder type's DFA table.
+#[derive(Debug, Serialize)]
+pub struct RegexTypeItem {
+    /// `REGEX_TYPE_<i>`.
+    pub ident: String,
+    /// Rust string literal of the regex.
+    pub source: String,
+    /// One doc line: the regex and its description.
+    pub doc: String,
+    /// `classes` in rows of 16 numbers.
+    pub classes: Vec<String>,
+    pub stride: usize,
+    /// One row of `next` per state.
+    pub next: Vec<String>,
+    pub accept: String,
+}
+
 #[derive(Debug, Serialize)]
 pub struct Context {
     pub policy_name: String,
@@ -206,6 +226,11 @@ pub struct Context {
     pub tags: Vec<TagItem>,
     pub plans: Vec<PlanItem>,
     pub routes: Option<Vec<RouteItem>>,
+    /// Whether a placeholder is an `ip`: only then does the module have
+    /// `PlaceholderType::Ip` and its helpers.
+    pub uses_ip: bool,
+    /// The user-defined types, `REGEX_TYPE_<i>` each.
+    pub regex_types: Vec<RegexTypeItem>,
 }
 
 /// A Rust string literal with the same contents (`Debug` of `str` is valid
@@ -244,7 +269,7 @@ fn tag_items(policy: &Policy) -> Vec<TagItem> {
         .values()
         .map(|t| {
             let id = rust_idents::tag(&t.name);
-            let params = segment_params(&t.key);
+            let params = segment_params(policy, &t.key);
             let (shape, key) = key_forms(policy, "", &t.key, None);
             TagItem {
                 name: t.name.clone(),
@@ -255,7 +280,7 @@ fn tag_items(policy: &Policy) -> Vec<TagItem> {
                 unchecked_params: params.iter().any(|x| x.rust_type != "u64"),
                 params,
                 key,
-                segments: segment_items(&t.key),
+                segments: segment_items(policy, &t.key),
                 ttl_const: t.ttl.base().map(|_| id.ttl_const.clone()),
                 ttl_secs: t.ttl.max().map(|d| d.as_secs()),
                 members: t.members.clone(),
@@ -366,6 +391,15 @@ pub fn context(policy: &Policy) -> Result<Context, RenderError> {
         tags: tag_items(policy),
         plans: plans(policy)?,
         routes: route_items(policy),
+        uses_ip: policy
+            .keys
+            .placeholders
+            .values()
+            .any(|t| *t == PlaceholderType::Ip),
+        regex_types: regex_types(policy)
+            .into_iter()
+            .map(|r| regex_type_item(policy, r))
+            .collect(),
     };
     Ok(ctx)
 }

@@ -4,60 +4,110 @@
 
 use super::*;
 
-pub(super) fn type_name(ty: PlaceholderType) -> &'static str {
+/// The distinct user-defined types of the policy, in declaration order:
+/// `REGEX_TYPE_<i>` in the module is the `i`th.
+pub(super) fn regex_types(policy: &Policy) -> Vec<&keys::RegexType> {
+    let mut out: Vec<&keys::RegexType> = Vec::new();
+    for ty in policy.keys.placeholders.values() {
+        if let PlaceholderType::Pattern(r) = ty
+            && !out.contains(&&**r)
+        {
+            out.push(r);
+        }
+    }
+    out
+}
+
+fn regex_ident(policy: &Policy, r: &keys::RegexType) -> String {
+    let i = regex_types(policy)
+        .iter()
+        .position(|t| *t == r)
+        .unwrap_or_default();
+    format!("REGEX_TYPE_{i}")
+}
+
+pub(super) fn kind_variant(policy: &Policy, ty: &PlaceholderType) -> String {
     match ty {
-        PlaceholderType::Int => "int",
-        PlaceholderType::Uuid => "uuid",
-        PlaceholderType::Slug => "slug",
-        PlaceholderType::Token => "token",
-        PlaceholderType::Md5 => "md5",
+        PlaceholderType::Int => "Int".into(),
+        PlaceholderType::Uuid => "Uuid".into(),
+        PlaceholderType::Slug => "Slug".into(),
+        PlaceholderType::Token => "Token".into(),
+        PlaceholderType::Md5 => "Md5".into(),
+        PlaceholderType::Ip => "Ip".into(),
+        PlaceholderType::Pattern(r) => format!("Regex(&{})", regex_ident(policy, r)),
     }
 }
 
-pub(super) fn kind_variant(ty: PlaceholderType) -> &'static str {
-    match ty {
-        PlaceholderType::Int => "Int",
-        PlaceholderType::Uuid => "Uuid",
-        PlaceholderType::Slug => "Slug",
-        PlaceholderType::Token => "Token",
-        PlaceholderType::Md5 => "Md5",
-    }
-}
-
-pub(super) fn param(name: &str, ty: PlaceholderType) -> Param {
+pub(super) fn param(policy: &Policy, name: &str, ty: &PlaceholderType) -> Param {
     let doc = match ty {
         PlaceholderType::Int => format!("{}: int.", code(name)),
+        PlaceholderType::Ip => format!(
+            "{}: ip, written as IPv4 dotted decimal (IPv4-mapped IPv6 too) or RFC 5952 IPv6 with `-` for `:`.",
+            code(name)
+        ),
+        PlaceholderType::Pattern(r) => format!(
+            "{}: must match {} (user-defined type [`{}`]).",
+            code(name),
+            code(&r.source),
+            regex_ident(policy, r)
+        ),
         _ => format!(
             "{}: {}, must match {}.",
             code(name),
-            type_name(ty),
+            crate::policy::lock::placeholder_type_name(ty),
             code(keys::type_regex(ty))
         ),
     };
     Param {
         name: name.to_owned(),
         ident: ident(name),
-        rust_type: if ty == PlaceholderType::Int {
-            "u64"
-        } else {
-            "&str"
+        rust_type: match ty {
+            PlaceholderType::Int => "u64",
+            PlaceholderType::Ip => "std::net::IpAddr",
+            _ => "&str",
         },
-        kind: kind_variant(ty),
+        kind: kind_variant(policy, ty),
         doc,
     }
 }
 
-pub(super) fn segment_params(segments: &[Segment]) -> Vec<Param> {
+/// A user-defined type's DFA as the module's `RegexType` constant lays it
+/// out: rows of numbers, computed here so the template does no arithmetic.
+pub(super) fn regex_type_item(policy: &Policy, r: &keys::RegexType) -> RegexTypeItem {
+    let t = &r.table;
+    let numbers = |xs: &[u16]| xs.iter().map(u16::to_string).collect::<Vec<_>>().join(", ");
+    let classes: Vec<u16> = t.classes.iter().map(|&c| u16::from(c)).collect();
+    let mut doc = code(&r.source);
+    if let Some(d) = &r.description {
+        doc.push_str(&format!(": {}", doc_text(d)));
+    }
+    RegexTypeItem {
+        ident: regex_ident(policy, r),
+        source: rust_str(&r.source),
+        doc,
+        classes: classes.chunks(16).map(numbers).collect(),
+        stride: t.stride,
+        next: t.next.chunks(t.stride).map(numbers).collect(),
+        accept: t
+            .accept
+            .iter()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+pub(super) fn segment_params(policy: &Policy, segments: &[Segment]) -> Vec<Param> {
     segments
         .iter()
         .filter_map(|s| match s {
-            Segment::Placeholder { name, ty } => Some(param(name, *ty)),
+            Segment::Placeholder { name, ty } => Some(param(policy, name, ty)),
             Segment::Literal(_) => None,
         })
         .collect()
 }
 
-pub(super) fn segment_items(segments: &[Segment]) -> Vec<SegmentItem> {
+pub(super) fn segment_items(policy: &Policy, segments: &[Segment]) -> Vec<SegmentItem> {
     segments
         .iter()
         .map(|s| match s {
@@ -69,7 +119,7 @@ pub(super) fn segment_items(segments: &[Segment]) -> Vec<SegmentItem> {
             Segment::Placeholder { name, ty } => SegmentItem {
                 literal: None,
                 placeholder: Some(rust_str(name)),
-                kind: Some(kind_variant(*ty)),
+                kind: Some(kind_variant(policy, ty)),
             },
         })
         .collect()
@@ -90,11 +140,15 @@ pub(super) fn key_forms(
     let shape = policy.stored_shape(before, segments, hash_tag);
     let mut format = String::new();
     let mut args = Vec::new();
+    let mut ip_args = Vec::new();
     for piece in &pieces {
         match piece {
             KeyPiece::Text(t) => format.push_str(&esc(t)),
-            KeyPiece::Placeholder { name, .. } => {
+            KeyPiece::Placeholder { name, ty } => {
                 let id = ident(name);
+                if **ty == PlaceholderType::Ip {
+                    ip_args.push(id.clone());
+                }
                 // Raw identifiers cannot be inlined in a format string.
                 if id.starts_with("r#") {
                     format.push_str("{}");
@@ -111,15 +165,21 @@ pub(super) fn key_forms(
             single: None,
             literal: rust_str(&shape),
             args: Vec::new(),
+            ip_args: Vec::new(),
         },
         pieces => KeyExpr {
             format: true,
             single: match pieces {
-                [KeyPiece::Placeholder { name, .. }] => Some(ident(name)),
+                [KeyPiece::Placeholder { name, ty }] => Some(if **ty == PlaceholderType::Ip {
+                    format!("ip_segment({})", ident(name))
+                } else {
+                    format!("{}.to_string()", ident(name))
+                }),
                 _ => None,
             },
             literal: rust_str(&format),
             args,
+            ip_args,
         },
     };
     (shape, key)
@@ -132,7 +192,7 @@ pub(super) fn effective_hash_tag(policy: &Policy, p: &KeyPattern) -> Option<(usi
 }
 
 pub(super) fn pattern_item(policy: &Policy, p: &KeyPattern) -> PatternItem {
-    let params = segment_params(&p.segments);
+    let params = segment_params(policy, &p.segments);
     let (shape, key) = key_forms(policy, "", &p.segments, p.hash_tag);
     let id = rust_idents::pattern(&p.name);
     let ttl_ident = id.ttl_fn;
@@ -195,7 +255,7 @@ pub(super) fn pattern_item(policy: &Policy, p: &KeyPattern) -> PatternItem {
         unchecked_params: params.iter().any(|x| x.rust_type != "u64"),
         params,
         key,
-        segments: segment_items(&p.segments),
+        segments: segment_items(policy, &p.segments),
         hash_tag: effective_hash_tag(policy, p),
         ttl_ident,
         ttl,

@@ -20,7 +20,7 @@ pub(super) fn event_params(
                 "event `{event}`: parameter `{n}` is not a declared placeholder"
             ))
         })?;
-        out.push(param(n, *ty));
+        out.push(param(policy, n, ty));
     }
     Ok(out)
 }
@@ -80,7 +80,7 @@ pub(super) fn plan<'p>(
                 "event `{event}` invalidates unknown pattern `{name}`"
             ))
         })?;
-        let needed = segment_params(&p.segments);
+        let needed = segment_params(policy, &p.segments);
         let (shape, _) = key_forms(policy, "", &p.segments, p.hash_tag);
         let mut doc = format!("{}: {}", code(name), code(&shape));
         if let Some(src) = via {
@@ -144,7 +144,7 @@ pub(super) fn plans(policy: &Policy) -> Result<Vec<PlanItem>, RenderError> {
                 let (shape, _) = key_forms(policy, "", &tag.key, None);
                 keys.push(PlanKey {
                     builder: rust_idents::tag(t).builder,
-                    args: builder_args(&params, &segment_params(&tag.key), &e.name, t)?,
+                    args: builder_args(&params, &segment_params(policy, &tag.key), &e.name, t)?,
                     doc: format!("{}: {}", code(t), code(&shape)),
                 });
             }

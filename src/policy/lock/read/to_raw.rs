@@ -50,6 +50,20 @@ macro_rules! duration_in_raw {
 }
 duration_in_raw!(Secs => "s", Millis => "ms", Micros => "us");
 
+impl ToRaw for crate::policy::lock::PlaceholderSpelling {
+    fn to_raw(&self, r: &mut Reader<'_>, lock: &str, raw: &str) -> Option<Value> {
+        match self {
+            crate::policy::lock::PlaceholderSpelling::Builtin(name) => name.to_raw(r, lock, raw),
+            crate::policy::lock::PlaceholderSpelling::Regex { regex, description } => {
+                let mut o = Obj::new(r, lock, raw);
+                o.put(r, "regex", "regex", regex);
+                o.put(r, "description", "description", description);
+                o.done()
+            }
+        }
+    }
+}
+
 impl ToRaw for ExactSecs {
     fn to_raw(&self, r: &mut Reader<'_>, lock: &str, raw: &str) -> Option<Value> {
         let text = match self.0.as_u64() {
