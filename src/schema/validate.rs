@@ -458,11 +458,21 @@ mod tests {
         assert!(kinds(schema.clone(), json!("int")).is_empty());
         assert_eq!(
             kinds(schema.clone(), json!("sha256")),
-            vec![("".into(), ErrorKind::Enum { options: vec![json!("int"), json!("slug")] })]
+            vec![(
+                "".into(),
+                ErrorKind::Enum {
+                    options: vec![json!("int"), json!("slug")]
+                }
+            )]
         );
         assert_eq!(
             kinds(schema, json!({})),
-            vec![("".into(), ErrorKind::Required { property: "regex".into() })]
+            vec![(
+                "".into(),
+                ErrorKind::Required {
+                    property: "regex".into()
+                }
+            )]
         );
     }
 
