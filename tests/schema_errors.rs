@@ -368,3 +368,52 @@ fn issue_15_a_rejected_duration_feeds_no_rule() {
         assert_eq!(codes, ["CG023"], "{to}: {:#?}", report.diagnostics);
     }
 }
+
+/// A user-defined placeholder type is a mapping behind an `if`/`then`/`else`
+/// in the schema: a misspelt field there still gets "did you mean" and the
+/// known fields (the schema walk follows the mapping branch).
+#[test]
+fn a_misspelt_regex_field_gets_did_you_mean() {
+    let yaml = "version: 1\nttl: {default: 5m}\nkeys:\n  placeholders:\n    sku: {regx: \"[A-Z]{3}\"}\n  patterns:\n    item: {pattern: \"item:<sku>\"}\n";
+    let report = cachegen::check_bytes("p.yaml", yaml.as_bytes(), &Default::default());
+    let unknown = report
+        .diagnostics
+        .iter()
+        .find(|d| d.message.contains("unknown field `regx`"))
+        .unwrap_or_else(|| panic!("{:#?}", report.diagnostics));
+    assert_eq!(unknown.help.as_deref(), Some("did you mean `regex`?"));
+    let missing = report
+        .diagnostics
+        .iter()
+        .find(|d| d.message.contains("missing required field `regex`"))
+        .unwrap_or_else(|| panic!("{:#?}", report.diagnostics));
+    assert!(
+        missing
+            .help
+            .as_deref()
+            .is_some_and(|h| h.starts_with("`regex`: ")),
+        "the field's own description, not just `add regex`: {:?}",
+        missing.help
+    );
+}
+
+/// At most 64 user-defined types per policy: the 65th is refused (CG028)
+/// at its name, and the first 64 still work.
+#[test]
+fn the_sixty_fifth_regex_type_is_refused() {
+    let mut yaml = String::from("version: 1\nttl: {default: 5m}\nkeys:\n  placeholders:\n");
+    for i in 0..65 {
+        yaml.push_str(&format!("    t{i}: {{regex: \"x{i:03}\"}}\n"));
+    }
+    yaml.push_str("  patterns:\n    item: {pattern: \"item:<t0>\"}\n");
+    yaml.push_str("redis: {version: \"7.0\", maxmemory: 1gb, maxmemory_policy: allkeys-lru}\n");
+    let report = cachegen::check_bytes("p.yaml", yaml.as_bytes(), &Default::default());
+    let refused: Vec<&str> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.code == "CG028")
+        .map(|d| report.source.slice(d.span.unwrap()))
+        .collect();
+    assert_eq!(refused, ["t64"], "{:#?}", report.diagnostics);
+    assert_eq!(report.count(cachegen::diag::Severity::Error), 1);
+}

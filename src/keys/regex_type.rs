@@ -25,6 +25,9 @@ pub const MAX_MATCH_BYTES: usize = 128;
 /// Most DFA states (the dead state not counted), so a generated table
 /// indexes them with a byte.
 pub const MAX_STATES: usize = 255;
+/// Most user-defined types in one policy: the ambiguity check decides the
+/// overlap of every pair of types that meet at a pattern segment.
+pub const MAX_TYPES: usize = 64;
 
 /// A DFA over bytes as a table: state 0 rejects everything, state 1 starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,6 +112,48 @@ impl Problem {
             }
         }
     }
+}
+
+/// Whether the regex turns Unicode mode on (`(?u)`, `(?iu:…)`). Classes are
+/// ASCII by design; refusing the flag up front also keeps the verdict the
+/// same in every build (release builds carry no Unicode tables, so they
+/// could not even translate `(?u:\w)`).
+fn asks_for_unicode(source: &str) -> bool {
+    use regex_syntax::ast::{Ast, Flag, FlagsItemKind, GroupKind, Visitor};
+    struct Finder(bool);
+    impl Visitor for Finder {
+        type Output = bool;
+        type Err = ();
+        fn finish(self) -> Result<bool, ()> {
+            Ok(self.0)
+        }
+        fn visit_pre(&mut self, ast: &Ast) -> Result<(), ()> {
+            let flags = match ast {
+                Ast::Flags(set) => Some(&set.flags),
+                Ast::Group(group) => match &group.kind {
+                    GroupKind::NonCapturing(flags) => Some(flags),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some(flags) = flags
+                && flags
+                    .items
+                    .iter()
+                    .any(|item| matches!(item.kind, FlagsItemKind::Flag(Flag::Unicode)))
+            {
+                self.0 = true;
+            }
+            Ok(())
+        }
+    }
+    regex_syntax::ast::parse::ParserBuilder::new()
+        .nest_limit(64)
+        .build()
+        .parse(source)
+        .ok()
+        .and_then(|ast| regex_syntax::ast::visit(&ast, Finder(false)).ok())
+        .unwrap_or(false)
 }
 
 /// Parses a regex the way placeholder types read it: ASCII classes, bytes.
@@ -497,6 +542,9 @@ impl RegexType {
         if source.len() > MAX_SOURCE_BYTES {
             return Err(vec![Problem::SourceTooLong(source.len())]);
         }
+        if asks_for_unicode(source) {
+            return Err(vec![Problem::Unsupported("Unicode mode (the `u` flag)")]);
+        }
         let hir = parse(source).map_err(|p| vec![p])?;
         let props = hir.properties();
         let mut problems = Vec::new();
@@ -509,6 +557,24 @@ impl RegexType {
         if !problems.is_empty() {
             return Err(problems);
         }
+        // The length bounds come from the parsed regex, before any automaton
+        // is built: only a language of short values is determinized and
+        // minimized, so a short hostile source (`[a-z]{1000}`) costs nothing.
+        if props.minimum_len() == Some(0) {
+            problems.push(Problem::MatchesEmpty);
+        }
+        match props.maximum_len() {
+            None => problems.push(Problem::Unbounded),
+            Some(n) if n > MAX_MATCH_BYTES => problems.push(Problem::MatchTooLong(n)),
+            Some(_) => {}
+        }
+        if problems
+            .iter()
+            .any(|p| matches!(p, Problem::Unbounded | Problem::MatchTooLong(_)))
+        {
+            return Err(problems);
+        }
+        problems.clear();
         let Some(table) = Table::build(&hir, MAX_STATES) else {
             return Err(vec![Problem::TooComplex]);
         };
@@ -580,6 +646,22 @@ mod tests {
     #[test]
     fn problems_are_named() {
         assert_eq!(problems("[a-z]+"), vec![Problem::Unbounded]);
+        // Length is judged on the parsed regex, before any automaton: a
+        // short source with a huge repetition is refused as what it is.
+        assert_eq!(problems("[a-z]{1000}"), vec![Problem::MatchTooLong(1000)]);
+        assert_eq!(
+            problems("[a-z]{0,500}"),
+            vec![Problem::MatchesEmpty, Problem::MatchTooLong(500)]
+        );
+        // Unicode mode is refused whatever features the build carries.
+        for unicode in ["(?u)[a-z]{1,3}", "(?iu:k){1,3}", "a(?u:\\w){2}"] {
+            assert_eq!(
+                problems(unicode),
+                vec![Problem::Unsupported("Unicode mode (the `u` flag)")],
+                "{unicode}"
+            );
+        }
+        assert_eq!(ok("(?i:ab){1,2}").source, "(?i:ab){1,2}");
         assert_eq!(problems("[a-z]{0,3}"), vec![Problem::MatchesEmpty]);
         assert_eq!(problems("a{129}"), vec![Problem::MatchTooLong(129)]);
         assert_eq!(problems("a:b"), vec![Problem::Forbidden(b':')]);

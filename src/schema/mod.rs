@@ -213,6 +213,11 @@ fn map_error(
                     "write `version: 1`, or use the cachegen release that reads this version",
                 )
             }
+            ErrorKind::NotAllowed => Diagnostic::new(
+                codes::SCHEMA,
+                format!("`{}` is not allowed here", display_pointer(&pointer)),
+            )
+            .with_span(value_span, "not allowed"),
             ErrorKind::Minimum { limit } => Diagnostic::new(
                 codes::OUT_OF_RANGE,
                 format!(
@@ -455,8 +460,17 @@ fn resolve<'a>(root: &'a Value, node: &'a Value) -> Option<&'a Value> {
     }
 }
 
-/// For `anyOf: [X, null]`, the non-null branch.
+/// For `anyOf: [X, null]`, the non-null branch; for `if`/`then`/`else`
+/// (a name or a mapping), the branch that describes a mapping.
 fn object_branch<'a>(root: &'a Value, node: &'a Value) -> Option<&'a Value> {
+    for branch in ["then", "else"] {
+        if let Some(b) = node.get(branch) {
+            let b = resolve(root, b)?;
+            if b.get("properties").is_some() {
+                return Some(b);
+            }
+        }
+    }
     if let Some(branches) = node
         .get("anyOf")
         .or_else(|| node.get("oneOf"))

@@ -82,6 +82,8 @@ pub enum ErrorKind {
     Maximum {
         limit: Value,
     },
+    /// A `false` schema: no value is allowed here.
+    NotAllowed,
 }
 
 /// One error: where in the instance (a JSON pointer), the value found there,
@@ -116,8 +118,14 @@ impl Cx<'_> {
         let schema = match schema {
             Value::Bool(true) => return,
             Value::Bool(false) => {
-                // Only reachable through `additionalProperties: false`,
-                // which `properties` reports itself.
+                // `additionalProperties: false` is reported by
+                // `check_object` as the unexpected keys; anywhere else a
+                // `false` schema refuses every value.
+                out.push(SchemaError {
+                    pointer: at.clone(),
+                    instance: instance.clone(),
+                    kind: ErrorKind::NotAllowed,
+                });
                 return;
             }
             Value::Object(map) => map,
@@ -471,6 +479,24 @@ mod tests {
                 "".into(),
                 ErrorKind::Required {
                     property: "regex".into()
+                }
+            )]
+        );
+    }
+
+    #[test]
+    fn a_false_schema_refuses_everything_but_unknown_keys_are_reported_once() {
+        assert_eq!(
+            kinds(json!({"items": false}), json!([1])),
+            vec![("/0".into(), ErrorKind::NotAllowed)]
+        );
+        let closed = json!({"type": "object", "additionalProperties": false});
+        assert_eq!(
+            kinds(closed, json!({"x": 1})),
+            vec![(
+                "".into(),
+                ErrorKind::AdditionalProperties {
+                    unexpected: vec!["x".into()]
                 }
             )]
         );

@@ -145,43 +145,6 @@ impl Cx<'_> {
         false
     }
 
-    /// Compiles a user-defined placeholder type, reporting each problem at
-    /// its regex (CG027 syntax, CG028 bounds, CG029 values keys refuse).
-    fn regex_type(&mut self, pointer: &str, def: raw::RegexTypeDef) -> Option<PlaceholderType> {
-        use keys::regex_type::Problem;
-        match keys::RegexType::compile(&def.regex, def.description) {
-            Ok(t) => Some(PlaceholderType::Pattern(std::sync::Arc::new(t))),
-            Err(problems) => {
-                for problem in problems {
-                    let (message, help) = problem.describe();
-                    let (code, label) = match &problem {
-                        Problem::Syntax { .. } | Problem::Unsupported(_) => {
-                            (codes::PLACEHOLDER_REGEX_SYNTAX, "here")
-                        }
-                        Problem::Unbounded => (codes::PLACEHOLDER_REGEX_UNBOUNDED, "unbounded"),
-                        Problem::SourceTooLong(_)
-                        | Problem::TooComplex
-                        | Problem::MatchTooLong(_) => {
-                            (codes::PLACEHOLDER_REGEX_UNBOUNDED, "too large")
-                        }
-                        Problem::MatchesEmpty | Problem::Forbidden(_) => {
-                            (codes::PLACEHOLDER_REGEX_VALUES, "not a key segment")
-                        }
-                    };
-                    let span = match problem {
-                        Problem::Syntax {
-                            span: Some((start, end)),
-                            ..
-                        } => self.inner_span(pointer, &def.regex, start, end),
-                        _ => self.span(pointer),
-                    };
-                    self.report(code, message, span, label, help);
-                }
-                None
-            }
-        }
-    }
-
     fn parse_key(
         &mut self,
         text: &str,
@@ -228,26 +191,7 @@ impl Cx<'_> {
                 );
             }
         }
-        let mut placeholders = IndexMap::new();
-        for (name, def) in raw.placeholders {
-            let pointer = format!("/keys/placeholders/{}", esc(&name));
-            if !self.check_identifier(&name, &pointer, "placeholder") {
-                continue;
-            }
-            let ty = match def {
-                raw::PlaceholderDef::Builtin(b) => b.into(),
-                raw::PlaceholderDef::Regex(def) => {
-                    match self.regex_type(&format!("{pointer}/regex"), def) {
-                        Some(t) => t,
-                        None => {
-                            self.mark_unknown(&pointer);
-                            continue;
-                        }
-                    }
-                }
-            };
-            placeholders.insert(name, ty);
-        }
+        let placeholders = self.placeholders(raw.placeholders);
         let mut patterns = IndexMap::new();
         for (name, def) in raw.patterns {
             let pointer = format!("/keys/patterns/{}", esc(&name));

@@ -17,6 +17,7 @@ mod edge;
 mod invalidation;
 mod keys;
 mod names;
+mod placeholders;
 mod recovery;
 mod server;
 
