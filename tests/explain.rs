@@ -108,16 +108,23 @@ fn the_last_matching_rule_wins_and_bypass_excludes_per_user_paths() {
         .map(|r| r["reference"].as_str().unwrap())
         .collect();
     assert_eq!(matched, vec!["cachegen_api_user"]);
-    // Credentials on a public, edge-cached route get a warning.
-    let auth = Header::parse("Authorization: Bearer x").unwrap();
+    // Credentials on a public, edge-cached route: bypassed by the
+    // credentials rule, and no TTL override of the public rule applies.
+    let auth = Header::parse("authorization: Bearer x").unwrap();
     let v = explain::explain(
         &policy,
         &Target::Url("/api/public/leaderboard".into()),
         &[auth],
     )
     .unwrap();
-    assert_eq!(v["result"]["edge_ttl_secs"], 300);
-    assert!(v["notes"][0].as_str().unwrap().contains("RFC 9111"), "{v}");
+    assert_eq!(v["result"]["cached_at_edge"], false);
+    assert_eq!(v["result"]["decided_by"], "cachegen__credentials");
+    assert!(v["result"]["edge_ttl_secs"].is_null(), "{v}");
+    assert!(v["result"]["browser_ttl_secs"].is_null(), "{v}");
+    assert!(
+        v["notes"][0].as_str().unwrap().contains("credentials"),
+        "{v}"
+    );
     // Nothing matches: Cloudflare's defaults.
     let v = explain::explain(&policy, &Target::Url("/about".into()), &[]).unwrap();
     assert!(v["route"].is_null());

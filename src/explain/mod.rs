@@ -148,43 +148,7 @@ pub fn url_path(url: &str) -> String {
 }
 
 fn normalize_path(raw: &str) -> String {
-    let slashed = raw.replace('\\', "/");
-    // Decode only unreserved characters (RFC 3986 §2.3); `%2F` stays.
-    let bytes = slashed.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(v) = bytes
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            && (v.is_ascii_alphanumeric() || matches!(v, b'-' | b'.' | b'_' | b'~'))
-        {
-            decoded.push(v);
-            i += 3;
-            continue;
-        }
-        decoded.push(bytes[i]);
-        i += 1;
-    }
-    let decoded = String::from_utf8_lossy(&decoded).into_owned();
-    let mut segments: Vec<&str> = Vec::new();
-    let trailing = decoded.ends_with('/') || decoded.ends_with("/.") || decoded.ends_with("/..");
-    for segment in decoded.split('/') {
-        match segment {
-            "" | "." => {}
-            ".." => {
-                segments.pop();
-            }
-            s => segments.push(s),
-        }
-    }
-    let mut out = format!("/{}", segments.join("/"));
-    if trailing && out != "/" {
-        out.push('/');
-    }
-    out
+    edge::normalize_path(raw)
 }
 
 fn secs(s: Option<u64>) -> Value {
@@ -201,7 +165,15 @@ fn explain_url(policy: &Policy, url: &str, headers: &[Header]) -> Result<Value, 
     };
     let ruleset = cloudflare::ruleset(policy, edge_policy, "")
         .map_err(|e| format!("cannot render the edge rules: {e}"))?;
-    let (matches, effective) = edge::evaluate(&ruleset.rules, &path)?;
+    let request = edge::Request {
+        path: path.clone(),
+        header_names: headers.iter().map(|h| h.name.clone()).collect(),
+        cookie: headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case("cookie"))
+            .map(|h| h.value.clone()),
+    };
+    let (matches, effective) = edge::evaluate(&ruleset.rules, &request)?;
     // The route that owns the response: the last matching rule (it decides
     // `cache`, which every rule sets).
     let route = effective
@@ -227,7 +199,16 @@ fn explain_url(policy: &Policy, url: &str, headers: &[Header]) -> Result<Value, 
     if effective.cache.is_none() {
         notes.push("no rule matches: Cloudflare's default caching applies (by file extension, respecting the origin's headers)".to_owned());
     }
-    if authorization {
+    if effective
+        .cache
+        .as_ref()
+        .is_some_and(|(_, by)| by == cloudflare::CREDENTIALS_REF)
+    {
+        notes.push(format!(
+            "the request carries credentials: rule `{}` bypasses the edge cache whatever the path, and every cacheable rule excludes it, so no edge or browser TTL override applies",
+            cloudflare::CREDENTIALS_REF
+        ));
+    } else if authorization {
         match route {
             Some(r) if cached && r.visibility == crate::policy::model::Visibility::Public => notes.push(format!(
                 "the request carries credentials, yet the edge caches this path and route `{}` answers `public`: one user's response can be served to another (RFC 9111 §3.5); only safe if the response does not depend on who asks",
