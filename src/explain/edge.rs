@@ -219,6 +219,49 @@ pub fn normalize_path(raw: &str) -> String {
     out
 }
 
+/// Forms of `path` (an absolute path, already normalized) that a client can
+/// send for what a lenient origin router treats as the same resource, by
+/// leak class: case, doubled slashes, backslashes, an encoded `/`, a dot
+/// segment, a trailing slash, the bare parent, an appended extension, a
+/// path parameter. `explain` evaluates each (after normalization) and shows
+/// those the rules treat differently.
+pub fn url_variants(path: &str) -> Vec<(&'static str, String)> {
+    let mut v: Vec<(&'static str, String)> = Vec::new();
+    let upper = path.to_ascii_uppercase();
+    if upper != path {
+        v.push(("case", upper));
+    }
+    if path.len() > 1 {
+        v.push(("doubled slashes", path.replace('/', "//")));
+        v.push(("backslashes", format!("/{}", path[1..].replace('/', "\\"))));
+    }
+    if path[1..].contains('/') {
+        v.push((
+            "encoded slash",
+            format!("/{}", path[1..].replace('/', "%2F")),
+        ));
+    }
+    v.push(("dot segment", format!("/x/..{path}")));
+    if path.ends_with('/') && path.len() > 1 {
+        v.push(("trailing slash", path.trim_end_matches('/').to_owned()));
+    } else {
+        v.push(("trailing slash", format!("{path}/")));
+    }
+    let trimmed = path.trim_end_matches('/');
+    if let Some((parent, _)) = trimmed.rsplit_once('/')
+        && !parent.is_empty()
+    {
+        v.push(("bare prefix", parent.to_owned()));
+    }
+    for ext in ["js", "css", "png"] {
+        if extension(path) != ext {
+            v.push(("appended extension", format!("{trimmed}.{ext}")));
+        }
+    }
+    v.push(("path parameter", format!("{trimmed};x.js")));
+    v
+}
+
 /// `http.request.uri.path.extension`: the lower-cased text after the last
 /// `.` of the last path segment, empty when there is none.
 pub fn extension(path: &str) -> String {

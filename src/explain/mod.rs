@@ -221,6 +221,36 @@ fn explain_url(policy: &Policy, url: &str, headers: &[Header]) -> Result<Value, 
             _ => {}
         }
     }
+    // Other forms of the URL: those the rules treat differently, and a
+    // warning for each form that is cached where this one is not (or whose
+    // owner is authenticated while the form is cached).
+    let mut variants = Vec::new();
+    let authenticated_here = route.is_some_and(|r| r.authenticated);
+    for (class, form) in edge::url_variants(&path) {
+        let seen = edge::normalize_path(&form);
+        let r = edge::Request {
+            path: seen.clone(),
+            ..request.clone()
+        };
+        let (_, e) = edge::evaluate(&ruleset.rules, &r)?;
+        let by = e.cache.as_ref().map(|(_, by)| by.clone());
+        if e.cached() == cached && by == effective.cache.as_ref().map(|(_, b)| b.clone()) {
+            continue;
+        }
+        if e.cached() && (!cached || authenticated_here) {
+            notes.push(format!(
+                "leak class `{class}`: `{form}` is cached at the edge (by {}) while `{path}` is not; if the origin routes both to the same handler, its response is shared",
+                by.clone().unwrap_or_default()
+            ));
+        }
+        variants.push(json!({
+            "class": class,
+            "url": form,
+            "path": seen,
+            "cached_at_edge": e.cache.as_ref().map(|(c, _)| *c),
+            "decided_by": by,
+        }));
+    }
     let (edge_ttl, edge_by) = effective.edge_ttl.clone().unwrap_or((None, String::new()));
     let (browser_ttl, browser_by) = effective
         .browser_ttl
@@ -246,6 +276,7 @@ fn explain_url(policy: &Policy, url: &str, headers: &[Header]) -> Result<Value, 
         },
         "route": route.map(|r| r.name.clone()),
         "origin_headers": origin_headers,
+        "variants": variants,
         "staleness": route.map(|r| budget_json(&staleness::route_budget(policy, r))),
         "notes": notes,
     }))
@@ -417,6 +448,21 @@ pub fn human(v: &Value) -> String {
                     );
                 }
                 None => {}
+            }
+            let variants: Vec<&Value> = v["variants"].as_array().into_iter().flatten().collect();
+            if !variants.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "\nother forms of this URL the edge treats differently:"
+                );
+                for f in variants {
+                    let what = match f["cached_at_edge"].as_bool() {
+                        Some(true) => format!("cached by {}", s(&f["decided_by"])),
+                        Some(false) => format!("bypassed by {}", s(&f["decided_by"])),
+                        None => "no rule".to_owned(),
+                    };
+                    let _ = writeln!(out, "  {:<18} {}  ({what})", s(&f["class"]), s(&f["url"]));
+                }
             }
             if let Some(route) = v["route"].as_str() {
                 let _ = writeln!(out, "\norigin headers (route {route}):");
