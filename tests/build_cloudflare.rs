@@ -253,7 +253,7 @@ fn assert_ruleset(policy: &Policy, ruleset: &Value) {
             .map(expected_expression)
             .collect();
         // With something to protect, encoded separators are never cached.
-        if !excluded.is_empty() {
+        if edge.routes.values().any(|r| r.cache == CacheLevel::Bypass) {
             excluded.push(ENCODED_SEPARATORS.to_owned());
         }
         excluded.extend(credentials.clone());

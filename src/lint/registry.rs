@@ -88,6 +88,11 @@ pub const RULES: &[Rule] = &[
         reads: public_route_serves_authenticated_data::READS,
     },
     Rule {
+        code: bypass_overridden_by_later_rule::CODE,
+        check: bypass_overridden_by_later_rule::check,
+        reads: bypass_overridden_by_later_rule::READS,
+    },
+    Rule {
         code: cross_slot_invalidation::CODE,
         check: cross_slot_invalidation::check,
         reads: cross_slot_invalidation::READS,

@@ -371,7 +371,7 @@ fn credentials_text(edge: &Edge) -> String {
 /// The conditions every cacheable rule excludes (`not (a or b …)`):
 /// - the paths of every authenticated bypass, in their widened form
 ///   ([`bypass_forms`]);
-/// - when there is one, any path with a percent-encoded `/` or `\` (`%2F`,
+/// - when any route bypasses, any path with a percent-encoded `/` or `\` (`%2F`,
 ///   `%5C`): URL normalization leaves reserved characters encoded
 ///   (<https://developers.cloudflare.com/rules/normalization/how-it-works/>),
 ///   so the rules see `/api%2Fuser/x.js` where an origin that decodes it
@@ -384,7 +384,7 @@ pub fn never_cached(edge: &Edge) -> Result<Vec<String>, RenderError> {
         .filter(|r| r.cache == CacheLevel::Bypass && r.authenticated)
         .map(expression)
         .collect::<Result<Vec<_>, _>>()?;
-    if !excluded.is_empty() {
+    if edge.routes.values().any(|r| r.cache == CacheLevel::Bypass) {
         excluded.push(ENCODED_SEPARATORS.to_owned());
     }
     if let Some(c) = credentials_condition(edge)? {
@@ -619,31 +619,7 @@ fn path_condition(path: &str, case_insensitive: bool) -> Result<String, RenderEr
     ))
 }
 
-/// The patterns a bypass of `path` matches. An origin router commonly
-/// serves `/checkout/*`'s handler for the bare `/checkout`, for
-/// `/checkout.json` (format suffixes) and `/checkout;jsessionid=…` (path
-/// parameters), so a bypass of `/checkout/*` (or `/checkout/`, or
-/// `/checkout`) covers `/checkout`, `/checkout/*`, `/checkout.*` and
-/// `/checkout;*`. A path ending in `*` without a `/` before it (`/a*`) is
-/// already a prefix and stays as written.
-pub fn bypass_forms(path: &str) -> Vec<String> {
-    if path.ends_with('*') && !path.ends_with("/*") {
-        return vec![path.to_owned()];
-    }
-    let base = path
-        .strip_suffix("/*")
-        .or_else(|| path.strip_suffix('/'))
-        .unwrap_or(path);
-    if base.is_empty() {
-        return vec![path.to_owned()];
-    }
-    vec![
-        base.to_owned(),
-        format!("{base}/*"),
-        format!("{base}.*"),
-        format!("{base};*"),
-    ]
-}
+pub use crate::policy::edge_paths::bypass_forms;
 
 /// A bypass path as `wildcard` conditions: case-insensitive (an origin that
 /// routes `/API/User/x` like `/api/user/x` must not get it from cache;

@@ -36,6 +36,8 @@ pub mod vary_not_honoured_at_edge;
 
 pub mod public_route_serves_authenticated_data;
 
+pub mod bypass_overridden_by_later_rule;
+
 // Keys, tags and invalidation (CG3xx).
 pub mod cross_slot_invalidation;
 
