@@ -1272,3 +1272,39 @@ fn paths_are_validated_before_they_reach_an_expression() {
         assert!(cachegen::render_report(&report, &Templates::default()).is_none());
     }
 }
+
+#[test]
+fn credential_names_are_validated_before_they_reach_an_expression() {
+    for (field, value) in [
+        ("headers", r#"["Bad Header"]"#),
+        ("headers", r#"["X\"y"]"#),
+        ("cookies", r#"["sid;x"]"#),
+        ("cookies", r#"["a=b"]"#),
+    ] {
+        let text = shop_with_edge(&format!(
+            "edge:\n  credentials:\n    {field}: {value}\n  routes:\n    r:\n      path: \"/a/*\"\n"
+        ));
+        let report = cachegen::check_bytes(
+            "hostile.yaml",
+            text.as_bytes(),
+            &cachegen::CheckOptions::default(),
+        );
+        assert!(
+            report.count(cachegen::diag::Severity::Error) > 0,
+            "{field}: {value} accepted"
+        );
+    }
+    // An empty list turns the credentials rule off.
+    let text = shop_with_edge(
+        "edge:\n  credentials:\n    headers: []\n  routes:\n    r:\n      path: \"/a/*\"\n",
+    );
+    let (_, files) = render_text("none.yaml", &text);
+    let ruleset = json_file(&files, RULESET);
+    assert!(
+        ruleset["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["ref"] != "cachegen__credentials")
+    );
+}
