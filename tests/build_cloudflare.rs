@@ -127,14 +127,72 @@ fn join(mut parts: Vec<String>) -> String {
     }
 }
 
+/// The forms a bypass of `path` covers: the bare prefix, everything under
+/// it, a format suffix and a path parameter (`/a`, `/a/*`, `/a.*`, `/a;*`
+/// for `/a/*`, `/a/` or `/a`); `/a*` and `/*` stay as written.
+fn expected_bypass_forms(path: &str) -> Vec<String> {
+    let base = path
+        .strip_suffix("/*")
+        .or_else(|| path.strip_suffix('/'))
+        .unwrap_or(path);
+    if (path.ends_with('*') && !path.ends_with("/*")) || base.is_empty() {
+        return vec![path.to_owned()];
+    }
+    ["", "/*", ".*", ";*"]
+        .iter()
+        .map(|suffix| format!("{base}{suffix}"))
+        .collect()
+}
+
+fn wildcard_any(patterns: &[String]) -> String {
+    let parts: Vec<String> = patterns
+        .iter()
+        .map(|p| format!("http.request.uri.path wildcard \"{p}\""))
+        .collect();
+    if parts.len() == 1 {
+        parts[0].clone()
+    } else {
+        format!("({})", parts.join(" or "))
+    }
+}
+
+const ENCODED_SEPARATORS: &str =
+    r#"(http.request.uri.path wildcard "*%2f*" or http.request.uri.path wildcard "*%5c*")"#;
+
+/// The credentials condition, from the policy's `edge.credentials`.
+fn expected_credentials(policy: &Policy) -> Option<String> {
+    let c = &policy.edge.as_ref().unwrap().credentials;
+    let mut parts: Vec<String> = c
+        .headers
+        .iter()
+        .map(|h| {
+            format!(
+                "any(lower(http.request.headers.names[*])[*] eq \"{}\")",
+                h.to_ascii_lowercase()
+            )
+        })
+        .collect();
+    parts.extend(
+        c.cookies
+            .iter()
+            .map(|k| format!("http.cookie contains \"{k}=\"")),
+    );
+    match parts.len() {
+        0 => None,
+        1 => Some(parts.remove(0)),
+        _ => Some(format!("({})", parts.join(" or "))),
+    }
+}
+
 fn expected_conditions(route: &Route) -> Vec<String> {
     let mut parts = Vec::new();
     if let Some(path) = &route.path {
         let prefix = path.strip_suffix("/*");
-        // Bypasses and authenticated routes match case-insensitively (`wildcard`).
-        let case_insensitive = route.cache == CacheLevel::Bypass || route.authenticated;
         parts.push(match prefix {
-            Some(p) if !p.contains('*') && !case_insensitive => {
+            // Bypasses match every form of their path, case-insensitively.
+            _ if route.cache == CacheLevel::Bypass => wildcard_any(&expected_bypass_forms(path)),
+            // Authenticated routes match case-insensitively (`wildcard`).
+            Some(p) if !p.contains('*') && !route.authenticated => {
                 format!("starts_with(http.request.uri.path, \"{p}/\")")
             }
             _ => format!("http.request.uri.path wildcard \"{path}\""),
@@ -162,7 +220,19 @@ fn assert_ruleset(policy: &Policy, ruleset: &Value) {
     let edge = policy.edge.as_ref().unwrap();
     assert_eq!(ruleset["kind"], "zone");
     assert_eq!(ruleset["phase"], "http_request_cache_settings");
-    let rules = ruleset["rules"].as_array().expect("rules");
+    let all_rules = ruleset["rules"].as_array().expect("rules");
+    // One rule per route, then the bypass of requests carrying credentials.
+    let credentials = expected_credentials(policy);
+    let rules = match &credentials {
+        Some(expression) => {
+            let last = all_rules.last().expect("a credentials rule");
+            assert_eq!(last["ref"], "cachegen__credentials");
+            assert_eq!(&last["expression"], expression);
+            assert_eq!(last["action_parameters"], json!({ "cache": false }));
+            &all_rules[..all_rules.len() - 1]
+        }
+        None => &all_rules[..],
+    };
     assert_eq!(rules.len(), edge.routes.len(), "one rule per route");
 
     let mut refs = HashSet::new();
@@ -176,12 +246,17 @@ fn assert_ruleset(policy: &Policy, ruleset: &Value) {
         let route = route_of(policy, rule);
         // Cacheable rules exclude every authenticated bypass's paths, so no
         // cache setting (Cache Rules stack) can reach per-user responses.
-        let excluded: Vec<String> = edge
+        let mut excluded: Vec<String> = edge
             .routes
             .values()
             .filter(|r| is_auth_bypass(r))
             .map(expected_expression)
             .collect();
+        // With something to protect, encoded separators are never cached.
+        if edge.routes.values().any(|r| r.cache == CacheLevel::Bypass) {
+            excluded.push(ENCODED_SEPARATORS.to_owned());
+        }
+        excluded.extend(credentials.clone());
         let mut conditions = expected_conditions(route);
         if route.cache != CacheLevel::Bypass && !excluded.is_empty() {
             conditions.push(format!("not ({})", excluded.join(" or ")));
@@ -215,16 +290,29 @@ fn assert_ruleset(policy: &Policy, ruleset: &Value) {
         } else {
             assert!(params.get("serve_stale").is_none(), "{}", route.name);
         }
+        // Extension-matched rules turn Cache Deception Armor on.
+        let by_extension = !route.extensions.is_empty()
+            || route
+                .path
+                .as_deref()
+                .is_some_and(|p| p.rsplit('/').next().unwrap().contains('.'));
+        let mut key = serde_json::Map::new();
         if route.cache == CacheLevel::Aggressive {
-            assert_eq!(
-                params["cache_key"],
-                json!({
-                    "ignore_query_strings_order": true,
-                    "custom_key": { "query_string": { "exclude": { "all": true } } }
-                })
+            key.insert("ignore_query_strings_order".into(), json!(true));
+        }
+        if by_extension {
+            key.insert("cache_deception_armor".into(), json!(true));
+        }
+        if route.cache == CacheLevel::Aggressive {
+            key.insert(
+                "custom_key".into(),
+                json!({ "query_string": { "exclude": { "all": true } } }),
             );
-        } else {
+        }
+        if key.is_empty() {
             assert!(params.get("cache_key").is_none(), "{}", route.name);
+        } else {
+            assert_eq!(params["cache_key"], Value::Object(key), "{}", route.name);
         }
     }
 
@@ -434,11 +522,18 @@ fn assert_all(report: &cachegen::FileReport, files: &[OutputFile]) {
 fn quizmentor_rules_and_headers_follow_the_policy() {
     let (report, files) = render(QUIZMENTOR);
     assert_all(&report, &files);
-    // The bypass is last in quizmentor already; it is what the ordering protects.
+    // The bypass is last of the routes in quizmentor already; it is what the
+    // ordering protects. Only the credentials bypass follows it.
     let ruleset = json_file(&files, RULESET);
+    let rules = ruleset["rules"].as_array().unwrap();
+    assert_eq!(rules[rules.len() - 2]["ref"], "cachegen_api_user");
+    assert_eq!(rules[rules.len() - 1]["ref"], "cachegen__credentials");
+    let normalization = json_file(&files, "cloudflare/url-normalization.json");
+    assert_eq!(normalization["method"], "PUT");
+    assert_eq!(normalization["path"], "/zones/{zone_id}/url_normalization");
     assert_eq!(
-        ruleset["rules"].as_array().unwrap().last().unwrap()["ref"],
-        "cachegen_api_user"
+        normalization["body"],
+        json!({ "scope": "incoming", "type": "cloudflare" })
     );
 }
 
@@ -502,16 +597,23 @@ fn authenticated_bypasses_move_last_and_the_rest_keeps_policy_order() {
             "cachegen_preferences",
             "cachegen_account",
             "cachegen_orders",
+            "cachegen__credentials",
         ]
     );
     let rules = ruleset["rules"].as_array().unwrap();
     assert_eq!(
         rules[1]["expression"],
-        r#"(http.request.uri.path wildcard "/products/*/images/*" and http.request.uri.path.extension in {"png"} and not (http.request.uri.path wildcard "/account/*" or http.request.uri.path wildcard "/orders/*"))"#
+        concat!(
+            r#"(http.request.uri.path wildcard "/products/*/images/*" and http.request.uri.path.extension in {"png"} and not ("#,
+            r#"(http.request.uri.path wildcard "/account" or http.request.uri.path wildcard "/account/*" or http.request.uri.path wildcard "/account.*" or http.request.uri.path wildcard "/account;*")"#,
+            r#" or (http.request.uri.path wildcard "/orders" or http.request.uri.path wildcard "/orders/*" or http.request.uri.path wildcard "/orders.*" or http.request.uri.path wildcard "/orders;*")"#,
+            r#" or (http.request.uri.path wildcard "*%2f*" or http.request.uri.path wildcard "*%5c*")"#,
+            r#" or any(lower(http.request.headers.names[*])[*] eq "authorization")))"#,
+        )
     );
     assert_eq!(
         rules[2]["expression"],
-        r#"http.request.uri.path wildcard "/healthz""#
+        r#"(http.request.uri.path wildcard "/healthz" or http.request.uri.path wildcard "/healthz/*" or http.request.uri.path wildcard "/healthz.*" or http.request.uri.path wildcard "/healthz;*")"#
     );
     let headers = json_file(&files, HEADERS);
     let prefs = &headers["routes"][4];
@@ -575,7 +677,7 @@ fn output_is_byte_deterministic() {
             .cloned()
             .collect()
     };
-    assert_eq!(pick(&a).len(), 3);
+    assert_eq!(pick(&a).len(), 4);
     assert_eq!(pick(&a), pick(&b));
 }
 
@@ -1019,6 +1121,15 @@ fn terraform_ruleset(tf: &str) -> Value {
     else {
         panic!("no resource \"cloudflare_ruleset\" \"cache_rules\"");
     };
+    // The zone's URL normalization, which the rules are written for.
+    assert_eq!(
+        body.remove("resource cloudflare_url_normalization_settings url_normalization"),
+        Some(json!({
+            "zone_id": "<traversal var.zone_id>",
+            "scope": "incoming",
+            "type": "cloudflare",
+        }))
+    );
     assert!(body.is_empty(), "unexpected top-level items: {body:?}");
     assert_eq!(
         resource.remove("zone_id"),
@@ -1160,4 +1271,40 @@ fn paths_are_validated_before_they_reach_an_expression() {
         );
         assert!(cachegen::render_report(&report, &Templates::default()).is_none());
     }
+}
+
+#[test]
+fn credential_names_are_validated_before_they_reach_an_expression() {
+    for (field, value) in [
+        ("headers", r#"["Bad Header"]"#),
+        ("headers", r#"["X\"y"]"#),
+        ("cookies", r#"["sid;x"]"#),
+        ("cookies", r#"["a=b"]"#),
+    ] {
+        let text = shop_with_edge(&format!(
+            "edge:\n  credentials:\n    {field}: {value}\n  routes:\n    r:\n      path: \"/a/*\"\n"
+        ));
+        let report = cachegen::check_bytes(
+            "hostile.yaml",
+            text.as_bytes(),
+            &cachegen::CheckOptions::default(),
+        );
+        assert!(
+            report.count(cachegen::diag::Severity::Error) > 0,
+            "{field}: {value} accepted"
+        );
+    }
+    // An empty list turns the credentials rule off.
+    let text = shop_with_edge(
+        "edge:\n  credentials:\n    headers: []\n  routes:\n    r:\n      path: \"/a/*\"\n",
+    );
+    let (_, files) = render_text("none.yaml", &text);
+    let ruleset = json_file(&files, RULESET);
+    assert!(
+        ruleset["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["ref"] != "cachegen__credentials")
+    );
 }

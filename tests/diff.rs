@@ -407,15 +407,15 @@ fn issue_15_5b_a_new_bypass_folds_the_rules_it_changes_under_one_cause() {
         [
             ("route admin", ""),
             (
-                "authenticated bypasses",
-                "paths every cacheable rule excludes"
+                "edge exclusions",
+                "paths and requests every cacheable rule excludes"
             )
         ],
         "{changes:#?}"
     );
     let mut folded: Vec<(&str, &str)> = changes
         .iter()
-        .filter(|c| c.cause.as_deref() == Some("authenticated bypasses"))
+        .filter(|c| c.cause.as_deref() == Some("edge exclusions"))
         .map(|c| (c.subject.as_str(), c.field.as_str()))
         .collect();
     folded.sort();
@@ -474,4 +474,45 @@ fn issue_15_5b_a_reordered_rule_shows_its_position_only() {
         "{changes:#?}"
     );
     assert_eq!(fails_on(GROUPING_BASE, head, "edge"), Some(1));
+}
+
+/// A changed `edge.credentials` changes every cacheable rule's exclusions
+/// and the credentials bypass: one cause, the rules folded under it.
+#[test]
+fn a_credentials_change_is_one_edge_exclusions_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = dir.path().join("head.yaml");
+    let text = std::fs::read_to_string(GROUPING_BASE).unwrap();
+    let anchor = "edge:\n";
+    assert!(text.contains(anchor));
+    std::fs::write(
+        &head,
+        text.replacen(anchor, "edge:\n  credentials:\n    cookies: [sid]\n", 1),
+    )
+    .unwrap();
+    let base_policy = support::render::checked(GROUPING_BASE).policy.unwrap();
+    let head_policy = support::render::checked(head.to_str().unwrap())
+        .policy
+        .unwrap();
+    let changes = cachegen::diff::changes(&base_policy, &head_policy);
+    let top: Vec<(&str, &str)> = changes
+        .iter()
+        .filter(|c| c.cause.is_none())
+        .map(|c| (c.subject.as_str(), c.field.as_str()))
+        .collect();
+    assert_eq!(
+        top,
+        [(
+            "edge exclusions",
+            "paths and requests every cacheable rule excludes"
+        )],
+        "{changes:#?}"
+    );
+    assert!(
+        changes.iter().any(|c| c
+            .head
+            .as_deref()
+            .is_some_and(|h| h.contains("http.cookie contains \"sid=\""))),
+        "{changes:#?}"
+    );
 }

@@ -108,16 +108,23 @@ fn the_last_matching_rule_wins_and_bypass_excludes_per_user_paths() {
         .map(|r| r["reference"].as_str().unwrap())
         .collect();
     assert_eq!(matched, vec!["cachegen_api_user"]);
-    // Credentials on a public, edge-cached route get a warning.
-    let auth = Header::parse("Authorization: Bearer x").unwrap();
+    // Credentials on a public, edge-cached route: bypassed by the
+    // credentials rule, and no TTL override of the public rule applies.
+    let auth = Header::parse("authorization: Bearer x").unwrap();
     let v = explain::explain(
         &policy,
         &Target::Url("/api/public/leaderboard".into()),
         &[auth],
     )
     .unwrap();
-    assert_eq!(v["result"]["edge_ttl_secs"], 300);
-    assert!(v["notes"][0].as_str().unwrap().contains("RFC 9111"), "{v}");
+    assert_eq!(v["result"]["cached_at_edge"], false);
+    assert_eq!(v["result"]["decided_by"], "cachegen__credentials");
+    assert!(v["result"]["edge_ttl_secs"].is_null(), "{v}");
+    assert!(v["result"]["browser_ttl_secs"].is_null(), "{v}");
+    assert!(
+        v["notes"][0].as_str().unwrap().contains("credentials"),
+        "{v}"
+    );
     // Nothing matches: Cloudflare's defaults.
     let v = explain::explain(&policy, &Target::Url("/about".into()), &[]).unwrap();
     assert!(v["route"].is_null());
@@ -397,4 +404,66 @@ fn a_key_names_the_value_size_limit_that_applies() {
         text("prices:7")
     );
     assert!(text("stock:7").contains("largest value: 8192 bytes (`keys.max_value_size`)"));
+}
+
+#[test]
+fn other_forms_of_a_url_are_shown_and_each_leak_class_is_warned() {
+    // A bypass listed before a cacheable extension rule: last match wins, so
+    // `/checkout/cart.js` is cached while `/checkout/cart` is not. explain
+    // lists the forms treated differently and warns for the leak class.
+    let yaml = r#"version: 1
+ttl:
+  default: 5m
+  jitter: 10%
+keys:
+  placeholders:
+    quiz_id: int
+  patterns:
+    quiz_data:
+      pattern: "quiz:<quiz_id>:data"
+edge:
+  routes:
+    checkout:
+      path: "/checkout/*"
+      cache: bypass
+    assets:
+      extensions: [js]
+      edge_ttl: 1d
+redis:
+  version: "7.0"
+  maxmemory: 2gb
+  maxmemory_policy: allkeys-lru
+"#;
+    let report = cachegen::check_bytes("v.yaml", yaml.as_bytes(), &Default::default());
+    let policy = report.policy.expect("model");
+    let v = explain::explain(&policy, &Target::Url("/checkout/cart".into()), &[]).unwrap();
+    assert_eq!(v["result"]["cached_at_edge"], false);
+    let forms = v["variants"].as_array().unwrap();
+    let appended = forms
+        .iter()
+        .find(|f| f["url"] == "/checkout/cart.js")
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(appended["class"], "appended extension");
+    assert_eq!(appended["cached_at_edge"], true);
+    assert_eq!(appended["decided_by"], "cachegen_assets");
+    let notes: Vec<&str> = v["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("leak class `appended extension`")),
+        "{notes:?}"
+    );
+    // The bare prefix and upper case are bypassed too, so they are not listed.
+    assert!(forms.iter().all(|f| f["url"] != "/checkout"), "{v}");
+    assert!(forms.iter().all(|f| f["class"] != "case"), "{v}");
+    let text = explain::human(&v);
+    assert!(
+        text.contains("other forms of this URL the edge treats differently"),
+        "{text}"
+    );
 }

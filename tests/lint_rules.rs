@@ -208,7 +208,7 @@ fn runbook_literal_reports_every_hazard() {
     assert_only_lint(&report, "tests/fixtures/hazards.yaml");
     let found = codes(&report);
     let missing: Vec<&str> = [
-        "CG101", "CG102", "CG104", "CG201", "CG202", "CG203", "CG301", "CG302", "CG303",
+        "CG101", "CG102", "CG104", "CG201", "CG202", "CG203", "CG204", "CG301", "CG302", "CG303",
     ]
     .into_iter()
     .filter(|c| !found.contains(c))

@@ -3,13 +3,14 @@
 //! rule after an added or removed route) and compared field by field.
 
 use super::{Category, Change, push};
-use crate::policy::model::{CacheLevel, Policy};
+use crate::policy::model::Policy;
 use crate::render::cloudflare;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// The subject of a change of the paths every cacheable rule excludes.
-const BYPASSES: &str = "authenticated bypasses";
+/// The subject of a change of what every cacheable rule excludes (the
+/// authenticated bypasses' paths, encoded separators, credentials).
+const BYPASSES: &str = "edge exclusions";
 
 const NOTE: &str = "what the edge or the browser caches changed";
 
@@ -31,7 +32,7 @@ struct Emitted {
     order: Vec<String>,
     /// Origin headers per route: name → values (joined when repeated).
     headers: BTreeMap<String, BTreeMap<String, String>>,
-    /// The expressions of the authenticated bypasses, in policy order.
+    /// What every cacheable rule excludes (`cloudflare::never_cached`).
     bypasses: Vec<String>,
 }
 
@@ -77,12 +78,7 @@ fn emitted(p: &Policy) -> Emitted {
             );
         }
     }
-    e.bypasses = edge
-        .routes
-        .values()
-        .filter(|r| r.cache == CacheLevel::Bypass && r.authenticated)
-        .filter_map(|r| cloudflare::expression(r).ok())
-        .collect();
+    e.bypasses = cloudflare::never_cached(edge).unwrap_or_default();
     for h in cloudflare::origin_headers(edge, "").routes {
         let mut m: BTreeMap<String, String> = BTreeMap::new();
         for x in &h.headers {
@@ -102,15 +98,16 @@ fn emitted(p: &Policy) -> Emitted {
 /// compared: additions and removals are reported with the routes.
 pub(super) fn changes(base: &Policy, head: &Policy, out: &mut Vec<Change>) {
     let (be, he) = (emitted(base), emitted(head));
-    // Every cacheable rule excludes the authenticated bypasses, so a new,
-    // removed or moved bypass changes all their expressions: one cause.
+    // Every cacheable rule excludes the authenticated bypasses and the
+    // credentials, so a new, removed or moved bypass, or a changed
+    // credential, changes all their expressions: one cause.
     let bypasses_changed = be.bypasses != he.bypasses;
     if bypasses_changed {
         push(
             out,
             Category::Edge,
             BYPASSES.to_owned(),
-            "paths every cacheable rule excludes",
+            "paths and requests every cacheable rule excludes",
             Some(be.bypasses.join(" or ")),
             Some(he.bypasses.join(" or ")),
             NOTE,

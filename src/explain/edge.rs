@@ -7,10 +7,50 @@
 //! renderer adds; a renderer bug would show up here instead of being
 //! explained away. The grammar is the subset `render::cloudflare` emits:
 //! `starts_with(http.request.uri.path, "…")`, `http.request.uri.path wildcard
-//! "…"`, `http.request.uri.path.extension in {"…" …}`, `and`, `or`, `not`,
-//! parentheses.
+//! "…"`, `http.request.uri.path.extension in {"…" …}`,
+//! `any(lower(http.request.headers.names[*])[*] eq "…")`, `http.cookie
+//! contains "…"`, `and`, `or`, `not`, parentheses. Anything else is an
+//! error, never a guess.
+//!
+//! Cloudflare semantics modelled:
+//! - URL normalization, type `cloudflare`, scope `incoming` (what `build`
+//!   pins), by [`normalize_path`]: `\` → `/`, runs of `/` merged,
+//!   percent-encoded unreserved characters (`A-Z a-z 0-9 - . _ ~`) decoded,
+//!   other `%xx` upper-cased and kept (so `%2F` stays), `.` and `..`
+//!   segments removed (RFC 3986 §5.2.4). The query and fragment are not
+//!   part of `http.request.uri.path`.
+//! - `wildcard`: whole value, ASCII case-insensitive, `*` crosses `/`;
+//!   `starts_with` and `contains`: case-sensitive; `extension`: after the
+//!   last `.` of the last segment, lower-cased.
+//! - Settings stack: every matching rule applies, each setting keeps the last
+//!   matching rule's value; `cache_key` is one setting, replaced whole.
+//!
+//! Not modelled: literal non-ASCII bytes (Cloudflare percent-encodes them),
+//! Unicode case folding, `strict wildcard`, the host, method and query,
+//! Cloudflare's default caching when no rule matches (by extension,
+//! respecting the origin's headers: reported as "no rule"), Cache Deception
+//! Armor's Content-Type check (it needs the response), `Vary`, and whatever
+//! the origin's router does with a path.
 
 use crate::render::cloudflare::{Rule, TtlSetting};
+
+/// What a rule can look at: the (already normalized) path, the request's
+/// header names as sent, and its `Cookie` header.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub path: String,
+    pub header_names: Vec<String>,
+    pub cookie: Option<String>,
+}
+
+impl Request {
+    pub fn path(path: &str) -> Request {
+        Request {
+            path: path.to_owned(),
+            ..Request::default()
+        }
+    }
+}
 
 /// One rule and whether it matched.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -31,14 +71,24 @@ pub struct Effective {
     pub browser_ttl: Option<(Option<u64>, String)>,
     pub serve_stale: Option<String>,
     pub ignores_query_string: Option<String>,
+    /// The rule whose `cache_key` turned Cache Deception Armor on, if the
+    /// last `cache_key` set did.
+    pub deception_armor: Option<String>,
 }
 
-/// Evaluates every rule against `path` in order and stacks the settings.
-pub fn evaluate(rules: &[Rule], path: &str) -> Result<(Vec<RuleMatch>, Effective), String> {
+impl Effective {
+    /// Whether a matching rule made the request eligible for cache.
+    pub fn cached(&self) -> bool {
+        self.cache.as_ref().is_some_and(|(c, _)| *c)
+    }
+}
+
+/// Evaluates every rule against the request in order and stacks the settings.
+pub fn evaluate(rules: &[Rule], request: &Request) -> Result<(Vec<RuleMatch>, Effective), String> {
     let mut matches = Vec::new();
     let mut effective = Effective::default();
     for rule in rules {
-        let matched = Expr::parse(&rule.expression)?.eval(path);
+        let matched = Expr::parse(&rule.expression)?.eval(request);
         matches.push(RuleMatch {
             reference: rule.reference.clone(),
             description: rule.description.clone(),
@@ -64,8 +114,9 @@ pub fn evaluate(rules: &[Rule], path: &str) -> Result<(Vec<RuleMatch>, Effective
         if p.serve_stale.is_some() {
             effective.serve_stale = Some(by.clone());
         }
-        if p.cache_key.is_some() {
-            effective.ignores_query_string = Some(by);
+        if let Some(key) = &p.cache_key {
+            effective.ignores_query_string = key.custom_key.is_some().then(|| by.clone());
+            effective.deception_armor = (key.cache_deception_armor == Some(true)).then_some(by);
         }
     }
     Ok((matches, effective))
@@ -76,6 +127,10 @@ enum Expr {
     StartsWith(String),
     Wildcard(String),
     ExtensionIn(Vec<String>),
+    /// `any(lower(http.request.headers.names[*])[*] eq "…")`.
+    HeaderPresent(String),
+    /// `http.cookie contains "…"`.
+    CookieContains(String),
     And(Vec<Expr>),
     Or(Vec<Expr>),
     Not(Box<Expr>),
@@ -94,68 +149,120 @@ impl Expr {
         Ok(e)
     }
 
-    fn eval(&self, path: &str) -> bool {
+    fn eval(&self, r: &Request) -> bool {
+        let path = r.path.as_str();
         match self {
             Expr::StartsWith(prefix) => path.starts_with(prefix.as_str()),
             Expr::Wildcard(pattern) => wildcard(pattern, path),
             Expr::ExtensionIn(set) => set.iter().any(|e| *e == extension(path)),
-            Expr::And(parts) => parts.iter().all(|e| e.eval(path)),
-            Expr::Or(parts) => parts.iter().any(|e| e.eval(path)),
-            Expr::Not(e) => !e.eval(path),
+            // `lower()` then `eq`: the literal is compared with the lower-cased name.
+            Expr::HeaderPresent(name) => r
+                .header_names
+                .iter()
+                .any(|h| h.to_ascii_lowercase() == *name),
+            Expr::CookieContains(needle) => r
+                .cookie
+                .as_deref()
+                .is_some_and(|c| c.contains(needle.as_str())),
+            Expr::And(parts) => parts.iter().all(|e| e.eval(r)),
+            Expr::Or(parts) => parts.iter().any(|e| e.eval(r)),
+            Expr::Not(e) => !e.eval(r),
         }
     }
 }
 
-/// `http.request.uri.path.extension`: the lower-cased text after the last
-/// `.` of the last path segment, empty when there is none.
-pub fn extension(path: &str) -> String {
-    let last = path.rsplit('/').next().unwrap_or("");
-    match last.rsplit_once('.') {
-        // `.js` alone is a dot file, not an extension (Cloudflare gives "").
-        Some(("", _)) | None => String::new(),
-        Some((_, ext)) => ext.to_ascii_lowercase(),
+/// The path the rules see under URL normalization type `cloudflare`, scope
+/// `incoming` (<https://developers.cloudflare.com/rules/normalization/how-it-works/>):
+/// first `\` becomes `/`, then runs of `/` are merged, then RFC 3986:
+/// unreserved characters are percent-decoded, other percent-encodings
+/// upper-cased and kept (`%2f` → `%2F`), dot segments removed. A trailing
+/// `/` is kept.
+pub fn normalize_path(raw: &str) -> String {
+    let slashed = raw.replace('\\', "/");
+    let bytes = slashed.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(v) = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            if v.is_ascii_alphanumeric() || matches!(v, b'-' | b'.' | b'_' | b'~') {
+                decoded.push(v);
+            } else {
+                decoded.extend_from_slice(format!("%{v:02X}").as_bytes());
+            }
+            i += 3;
+            continue;
+        }
+        decoded.push(bytes[i]);
+        i += 1;
     }
+    let decoded = String::from_utf8_lossy(&decoded).into_owned();
+    let mut segments: Vec<&str> = Vec::new();
+    let trailing = decoded.ends_with('/') || decoded.ends_with("/.") || decoded.ends_with("/..");
+    for segment in decoded.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
+    }
+    let mut out = format!("/{}", segments.join("/"));
+    if trailing && out != "/" {
+        out.push('/');
+    }
+    out
 }
 
-/// Cloudflare's `wildcard`: the whole value, case-insensitive, `*` matches
-/// any run of characters (also `/`), `\*` and `\\` are literal.
-pub fn wildcard(pattern: &str, value: &str) -> bool {
-    let mut tokens: Vec<Option<char>> = Vec::new(); // None = `*`
-    let mut chars = pattern.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => tokens.push(chars.next().map(|c| c.to_ascii_lowercase())),
-            '*' => tokens.push(None),
-            c => tokens.push(Some(c.to_ascii_lowercase())),
+/// Forms of `path` (an absolute path, already normalized) that a client can
+/// send for what a lenient origin router treats as the same resource, by
+/// leak class: case, doubled slashes, backslashes, an encoded `/`, a dot
+/// segment, a trailing slash, the bare parent, an appended extension, a
+/// path parameter. `explain` evaluates each (after normalization) and shows
+/// those the rules treat differently.
+pub fn url_variants(path: &str) -> Vec<(&'static str, String)> {
+    let mut v: Vec<(&'static str, String)> = Vec::new();
+    let upper = path.to_ascii_uppercase();
+    if upper != path {
+        v.push(("case", upper));
+    }
+    if path.len() > 1 {
+        v.push(("doubled slashes", path.replace('/', "//")));
+        v.push(("backslashes", format!("/{}", path[1..].replace('/', "\\"))));
+    }
+    if path[1..].contains('/') {
+        v.push((
+            "encoded slash",
+            format!("/{}", path[1..].replace('/', "%2F")),
+        ));
+    }
+    v.push(("dot segment", format!("/x/..{path}")));
+    if path.ends_with('/') && path.len() > 1 {
+        v.push(("trailing slash", path.trim_end_matches('/').to_owned()));
+    } else {
+        v.push(("trailing slash", format!("{path}/")));
+    }
+    let trimmed = path.trim_end_matches('/');
+    if let Some((parent, _)) = trimmed.rsplit_once('/')
+        && !parent.is_empty()
+    {
+        v.push(("bare prefix", parent.to_owned()));
+    }
+    for ext in ["js", "css", "png"] {
+        if extension(path) != ext {
+            v.push(("appended extension", format!("{trimmed}.{ext}")));
         }
     }
-    let value: Vec<char> = value.chars().map(|c| c.to_ascii_lowercase()).collect();
-    // Classic two-pointer glob match with backtracking to the last `*`:
-    // linear in practice, no recursion.
-    let (mut t, mut v) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while v < value.len() {
-        match tokens.get(t) {
-            Some(Some(c)) if *c == value[v] => {
-                t += 1;
-                v += 1;
-            }
-            Some(None) => {
-                star = Some((t, v));
-                t += 1;
-            }
-            _ => match star {
-                Some((st, sv)) => {
-                    t = st + 1;
-                    v = sv + 1;
-                    star = Some((st, sv + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    tokens[t..].iter().all(Option::is_none)
+    v.push(("path parameter", format!("{trimmed};x.js")));
+    v
 }
+
+pub use crate::policy::edge_paths::{extension, wildcard};
 
 struct Parser<'a> {
     text: &'a str,
@@ -242,6 +349,23 @@ impl Parser<'_> {
             let e = self.or()?;
             self.expect(")")?;
             return Ok(e);
+        }
+        if self.eat("any(lower(http.request.headers.names[*])[*]") {
+            if !self.keyword("eq") {
+                return Err(format!("expected `eq` at {} in `{}`", self.pos, self.text));
+            }
+            let name = self.string()?;
+            self.expect(")")?;
+            return Ok(Expr::HeaderPresent(name));
+        }
+        if self.eat("http.cookie") {
+            if !self.keyword("contains") {
+                return Err(format!(
+                    "unsupported operator at {} in `{}`",
+                    self.pos, self.text
+                ));
+            }
+            return Ok(Expr::CookieContains(self.string()?));
         }
         if self.eat("starts_with(") {
             self.expect(PATH)?;
@@ -348,15 +472,37 @@ mod tests {
             r#"(http.request.uri.path.extension in {"js" "css"} and not (http.request.uri.path wildcard "/api/user/*"))"#,
         )
         .unwrap();
-        assert!(e.eval("/static/app.JS"));
-        assert!(!e.eval("/api/user/app.js"));
-        assert!(!e.eval("/static/app.png"));
+        let p = Request::path;
+        assert!(e.eval(&p("/static/app.JS")));
+        assert!(!e.eval(&p("/api/user/app.js")));
+        assert!(!e.eval(&p("/static/app.png")));
         let e = Expr::parse(r#"starts_with(http.request.uri.path, "/api/public/")"#).unwrap();
-        assert!(e.eval("/api/public/x") && !e.eval("/API/public/x"));
+        assert!(e.eval(&p("/api/public/x")) && !e.eval(&p("/API/public/x")));
+        let e = Expr::parse(
+            r#"(any(lower(http.request.headers.names[*])[*] eq "authorization") or http.cookie contains "sid=")"#,
+        )
+        .unwrap();
+        let mut r = p("/");
+        assert!(!e.eval(&r));
+        r.header_names = vec!["AUTHORIZATION".into()];
+        assert!(e.eval(&r));
+        r.header_names.clear();
+        r.cookie = Some("a=1; sid=2".into());
+        assert!(e.eval(&r));
         assert!(Expr::parse("http.host eq \"x\"").is_err());
         assert!(Expr::parse("(starts_with(http.request.uri.path, \"/a\")").is_err());
         assert_eq!(extension("/a.b/c"), "");
         assert_eq!(extension("/x/y.tar.GZ"), "gz");
         assert_eq!(extension("/static/.js"), "");
+    }
+
+    #[test]
+    fn normalization_follows_cloudflares_documented_examples() {
+        // The table of https://developers.cloudflare.com/rules/normalization/examples/
+        assert_eq!(normalize_path("/%68ello//pa\\th"), "/hello/pa/th");
+        assert_eq!(normalize_path("/hello//../path"), "/path");
+        assert_eq!(normalize_path("/hello/\\../path"), "/path");
+        assert_eq!(normalize_path("/a%2fb"), "/a%2Fb");
+        assert_eq!(normalize_path("/a/./b/"), "/a/b/");
     }
 }

@@ -148,43 +148,7 @@ pub fn url_path(url: &str) -> String {
 }
 
 fn normalize_path(raw: &str) -> String {
-    let slashed = raw.replace('\\', "/");
-    // Decode only unreserved characters (RFC 3986 §2.3); `%2F` stays.
-    let bytes = slashed.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(v) = bytes
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            && (v.is_ascii_alphanumeric() || matches!(v, b'-' | b'.' | b'_' | b'~'))
-        {
-            decoded.push(v);
-            i += 3;
-            continue;
-        }
-        decoded.push(bytes[i]);
-        i += 1;
-    }
-    let decoded = String::from_utf8_lossy(&decoded).into_owned();
-    let mut segments: Vec<&str> = Vec::new();
-    let trailing = decoded.ends_with('/') || decoded.ends_with("/.") || decoded.ends_with("/..");
-    for segment in decoded.split('/') {
-        match segment {
-            "" | "." => {}
-            ".." => {
-                segments.pop();
-            }
-            s => segments.push(s),
-        }
-    }
-    let mut out = format!("/{}", segments.join("/"));
-    if trailing && out != "/" {
-        out.push('/');
-    }
-    out
+    edge::normalize_path(raw)
 }
 
 fn secs(s: Option<u64>) -> Value {
@@ -201,7 +165,15 @@ fn explain_url(policy: &Policy, url: &str, headers: &[Header]) -> Result<Value, 
     };
     let ruleset = cloudflare::ruleset(policy, edge_policy, "")
         .map_err(|e| format!("cannot render the edge rules: {e}"))?;
-    let (matches, effective) = edge::evaluate(&ruleset.rules, &path)?;
+    let request = edge::Request {
+        path: path.clone(),
+        header_names: headers.iter().map(|h| h.name.clone()).collect(),
+        cookie: headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case("cookie"))
+            .map(|h| h.value.clone()),
+    };
+    let (matches, effective) = edge::evaluate(&ruleset.rules, &request)?;
     // The route that owns the response: the last matching rule (it decides
     // `cache`, which every rule sets).
     let route = effective
@@ -227,7 +199,16 @@ fn explain_url(policy: &Policy, url: &str, headers: &[Header]) -> Result<Value, 
     if effective.cache.is_none() {
         notes.push("no rule matches: Cloudflare's default caching applies (by file extension, respecting the origin's headers)".to_owned());
     }
-    if authorization {
+    if effective
+        .cache
+        .as_ref()
+        .is_some_and(|(_, by)| by == cloudflare::CREDENTIALS_REF)
+    {
+        notes.push(format!(
+            "the request carries credentials: rule `{}` bypasses the edge cache whatever the path, and every cacheable rule excludes it, so no edge or browser TTL override applies",
+            cloudflare::CREDENTIALS_REF
+        ));
+    } else if authorization {
         match route {
             Some(r) if cached && r.visibility == crate::policy::model::Visibility::Public => notes.push(format!(
                 "the request carries credentials, yet the edge caches this path and route `{}` answers `public`: one user's response can be served to another (RFC 9111 §3.5); only safe if the response does not depend on who asks",
@@ -239,6 +220,36 @@ fn explain_url(policy: &Policy, url: &str, headers: &[Header]) -> Result<Value, 
             )),
             _ => {}
         }
+    }
+    // Other forms of the URL: those the rules treat differently, and a
+    // warning for each form that is cached where this one is not (or whose
+    // owner is authenticated while the form is cached).
+    let mut variants = Vec::new();
+    let authenticated_here = route.is_some_and(|r| r.authenticated);
+    for (class, form) in edge::url_variants(&path) {
+        let seen = edge::normalize_path(&form);
+        let r = edge::Request {
+            path: seen.clone(),
+            ..request.clone()
+        };
+        let (_, e) = edge::evaluate(&ruleset.rules, &r)?;
+        let by = e.cache.as_ref().map(|(_, by)| by.clone());
+        if e.cached() == cached && by == effective.cache.as_ref().map(|(_, b)| b.clone()) {
+            continue;
+        }
+        if e.cached() && (!cached || authenticated_here) {
+            notes.push(format!(
+                "leak class `{class}`: `{form}` is cached at the edge (by {}) while `{path}` is not; if the origin routes both to the same handler, its response is shared",
+                by.clone().unwrap_or_default()
+            ));
+        }
+        variants.push(json!({
+            "class": class,
+            "url": form,
+            "path": seen,
+            "cached_at_edge": e.cache.as_ref().map(|(c, _)| *c),
+            "decided_by": by,
+        }));
     }
     let (edge_ttl, edge_by) = effective.edge_ttl.clone().unwrap_or((None, String::new()));
     let (browser_ttl, browser_by) = effective
@@ -265,6 +276,7 @@ fn explain_url(policy: &Policy, url: &str, headers: &[Header]) -> Result<Value, 
         },
         "route": route.map(|r| r.name.clone()),
         "origin_headers": origin_headers,
+        "variants": variants,
         "staleness": route.map(|r| budget_json(&staleness::route_budget(policy, r))),
         "notes": notes,
     }))
@@ -436,6 +448,21 @@ pub fn human(v: &Value) -> String {
                     );
                 }
                 None => {}
+            }
+            let variants: Vec<&Value> = v["variants"].as_array().into_iter().flatten().collect();
+            if !variants.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "\nother forms of this URL the edge treats differently:"
+                );
+                for f in variants {
+                    let what = match f["cached_at_edge"].as_bool() {
+                        Some(true) => format!("cached by {}", s(&f["decided_by"])),
+                        Some(false) => format!("bypassed by {}", s(&f["decided_by"])),
+                        None => "no rule".to_owned(),
+                    };
+                    let _ = writeln!(out, "  {:<18} {}  ({what})", s(&f["class"]), s(&f["url"]));
+                }
             }
             if let Some(route) = v["route"].as_str() {
                 let _ = writeln!(out, "\norigin headers (route {route}):");

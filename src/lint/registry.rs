@@ -78,6 +78,21 @@ pub const RULES: &[Rule] = &[
         reads: stale_directive_as_header::READS,
     },
     Rule {
+        code: vary_not_honoured_at_edge::CODE,
+        check: vary_not_honoured_at_edge::check,
+        reads: vary_not_honoured_at_edge::READS,
+    },
+    Rule {
+        code: public_route_serves_authenticated_data::CODE,
+        check: public_route_serves_authenticated_data::check,
+        reads: public_route_serves_authenticated_data::READS,
+    },
+    Rule {
+        code: bypass_overridden_by_later_rule::CODE,
+        check: bypass_overridden_by_later_rule::check,
+        reads: bypass_overridden_by_later_rule::READS,
+    },
+    Rule {
         code: cross_slot_invalidation::CODE,
         check: cross_slot_invalidation::check,
         reads: cross_slot_invalidation::READS,

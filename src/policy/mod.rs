@@ -4,6 +4,7 @@
 //! the generated Rust module (`rust_idents`, shared by `lower` and the
 //! renderer).
 
+pub mod edge_paths;
 pub mod lock;
 pub mod lower;
 pub mod model;

@@ -441,6 +441,22 @@ pub struct Edge {
     pub provider: EdgeProvider,
     pub zone: Option<String>,
     pub routes: IndexMap<String, Route>,
+    pub credentials: Credentials,
+}
+
+/// What marks a request as carrying a user's credentials (`edge.credentials`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// Header names as written (matched case-insensitively).
+    pub headers: Vec<String>,
+    /// Cookie names (case-sensitive).
+    pub cookies: Vec<String>,
+}
+
+impl Credentials {
+    pub fn is_empty(&self) -> bool {
+        self.headers.is_empty() && self.cookies.is_empty()
+    }
 }
 
 #[derive(Debug)]

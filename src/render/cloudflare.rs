@@ -31,6 +31,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/cloudflare/cache-ruleset.tf.j2"),
     ),
     (
+        "cloudflare/url-normalization.json.j2",
+        include_str!("../../templates/cloudflare/url-normalization.json.j2"),
+    ),
+    (
         "cloudflare/origin-headers.json.j2",
         include_str!("../../templates/cloudflare/origin-headers.json.j2"),
     ),
@@ -97,10 +101,23 @@ pub struct ServeStale {
     pub disable_stale_while_updating: bool,
 }
 
+/// `cache_key`. One setting: a later matching rule that sets it replaces it
+/// whole (Cache Rules "Order and priority").
 #[derive(Debug, Serialize)]
 pub struct CacheKey {
-    pub ignore_query_strings_order: bool,
-    pub custom_key: CustomKey,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ignore_query_strings_order: Option<bool>,
+    /// Cache Deception Armor: an extension-matched response is cached only if
+    /// its `Content-Type` matches the URL's extension, so `/account.css`
+    /// answered with the account's HTML page is not stored. Available on every
+    /// plan; <https://developers.cloudflare.com/cache/cache-security/cache-deception-armor/>
+    /// and the Cache Rules example
+    /// <https://developers.cloudflare.com/cache/how-to/cache-rules/examples/cache-deception-armor/>
+    /// (`cache_key.cache_deception_armor` in the Rulesets API and provider v5).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_deception_armor: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_key: Option<CustomKey>,
 }
 
 #[derive(Debug, Serialize)]
@@ -116,6 +133,41 @@ pub struct QueryString {
 #[derive(Debug, Serialize)]
 pub struct QueryStringAll {
     pub all: bool,
+}
+
+/// The zone's URL normalization (`PUT /zones/{zone_id}/url_normalization`,
+/// Terraform `cloudflare_url_normalization_settings`). The rules above are
+/// written for normalized paths: with type `cloudflare` and scope
+/// `incoming`, Cloudflare turns `\` into `/`, merges `//`, decodes
+/// percent-encoded unreserved characters (`%75` → `u`, never `%2F`), and
+/// removes `.` and `..` segments before any rule sees the path; the origin
+/// still receives the URL as sent
+/// (<https://developers.cloudflare.com/rules/normalization/how-it-works/>,
+/// <https://developers.cloudflare.com/rules/normalization/settings/>). This is
+/// Cloudflare's default for a zone; cachegen pins it so that turning it off
+/// is a reviewed change. `both` would also rewrite the URL sent to the
+/// origin, which can break signed URLs: not cachegen's call.
+#[derive(Debug, Serialize)]
+pub struct UrlNormalization {
+    pub scope: &'static str,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+}
+
+/// The normalization the rules are written for.
+pub const URL_NORMALIZATION: UrlNormalization = UrlNormalization {
+    scope: "incoming",
+    kind: "cloudflare",
+};
+
+/// `url-normalization.json`: the request to send, with where it comes from
+/// (the body itself has room for nothing but `scope` and `type`).
+#[derive(Debug, Serialize)]
+struct UrlNormalizationFile {
+    description: String,
+    method: &'static str,
+    path: &'static str,
+    body: UrlNormalization,
 }
 
 /// What the origin must send on each route (`origin-headers.json`).
@@ -148,6 +200,8 @@ pub struct Header {
 #[derive(Debug, Serialize)]
 struct TerraformContext {
     zone_id_description: String,
+    url_normalization_scope: String,
+    url_normalization_type: String,
     name: String,
     description: String,
     kind: String,
@@ -202,6 +256,23 @@ pub fn render(policy: &Policy, r: &Renderer<'_>) -> Result<Vec<OutputFile>, Rend
             )?,
         },
         OutputFile {
+            path: "cloudflare/url-normalization.json".into(),
+            contents: r.render(
+                "cloudflare/url-normalization.json.j2",
+                None,
+                &JsonContext {
+                    json: pretty_json(&UrlNormalizationFile {
+                        description: format!(
+                            "URL normalization the Cache Rules are written for (a zone-wide setting; Cloudflare's default, pinned), {generated_by}"
+                        ),
+                        method: "PUT",
+                        path: "/zones/{zone_id}/url_normalization",
+                        body: URL_NORMALIZATION,
+                    })?,
+                },
+            )?,
+        },
+        OutputFile {
             path: "cloudflare/origin-headers.json".into(),
             contents: r.render(
                 "cloudflare/origin-headers.json.j2",
@@ -231,23 +302,41 @@ pub fn rule_order(edge: &Edge) -> Vec<&Route> {
     head
 }
 
+/// Ref of the rule that bypasses requests carrying credentials. Route refs
+/// are `cachegen_<name>` with a name starting with a letter, so a double `_`
+/// cannot collide with one.
+pub const CREDENTIALS_REF: &str = "cachegen__credentials";
+
 pub fn ruleset(policy: &Policy, edge: &Edge, generated_by: &str) -> Result<Ruleset, RenderError> {
     // Cache Rules stack: each setting keeps the value of the last matching
     // rule that sets it, and a bypass rule can set nothing but `cache: false`.
     // So a bypass alone is not enough: `/api/user/x.js` would still get the
     // `js` rule's browser-TTL override, and browsers would keep per-user
-    // responses. Every cacheable rule therefore excludes the authenticated
-    // bypasses' paths, and no cache setting ever reaches them.
-    let excluded = edge
-        .routes
-        .values()
-        .filter(|r| r.cache == CacheLevel::Bypass && r.authenticated)
-        .map(expression)
-        .collect::<Result<Vec<_>, _>>()?;
-    let rules = rule_order(edge)
+    // responses. Every cacheable rule therefore excludes what must never be
+    // cached (see [`never_cached`]), and no cache setting ever reaches it.
+    let excluded = never_cached(edge)?;
+    let mut rules = rule_order(edge)
         .into_iter()
         .map(|route| rule(route, &excluded))
         .collect::<Result<Vec<_>, _>>()?;
+    if let Some(expression) = credentials_condition(edge)? {
+        rules.push(Rule {
+            reference: CREDENTIALS_REF.to_owned(),
+            description: format!(
+                "cachegen: bypass cache for requests carrying credentials ({})",
+                credentials_text(edge)
+            ),
+            expression: check_len("credentials", expression)?,
+            action: ACTION,
+            action_parameters: ActionParameters {
+                cache: false,
+                edge_ttl: None,
+                browser_ttl: None,
+                serve_stale: None,
+                cache_key: None,
+            },
+        });
+    }
     let zone = edge
         .zone
         .as_deref()
@@ -260,6 +349,88 @@ pub fn ruleset(policy: &Policy, edge: &Edge, generated_by: &str) -> Result<Rules
         description: format!("Cache Rules{zone} {generated_by}"),
         rules,
     })
+}
+
+/// `Authorization, cookie session` as prose, for descriptions.
+fn credentials_text(edge: &Edge) -> String {
+    let mut parts: Vec<String> = edge
+        .credentials
+        .headers
+        .iter()
+        .map(|h| format!("header {h}"))
+        .collect();
+    parts.extend(
+        edge.credentials
+            .cookies
+            .iter()
+            .map(|c| format!("cookie {c}")),
+    );
+    parts.join(", ")
+}
+
+/// The conditions every cacheable rule excludes (`not (a or b …)`):
+/// - the paths of every authenticated bypass, in their widened form
+///   ([`bypass_forms`]);
+/// - when any route bypasses, any path with a percent-encoded `/` or `\` (`%2F`,
+///   `%5C`): URL normalization leaves reserved characters encoded
+///   (<https://developers.cloudflare.com/rules/normalization/how-it-works/>),
+///   so the rules see `/api%2Fuser/x.js` where an origin that decodes it
+///   routes `/api/user/x.js`;
+/// - requests carrying credentials ([`credentials_condition`]).
+pub fn never_cached(edge: &Edge) -> Result<Vec<String>, RenderError> {
+    let mut excluded = edge
+        .routes
+        .values()
+        .filter(|r| r.cache == CacheLevel::Bypass && r.authenticated)
+        .map(expression)
+        .collect::<Result<Vec<_>, _>>()?;
+    if edge.routes.values().any(|r| r.cache == CacheLevel::Bypass) {
+        excluded.push(ENCODED_SEPARATORS.to_owned());
+    }
+    if let Some(c) = credentials_condition(edge)? {
+        excluded.push(c);
+    }
+    Ok(excluded)
+}
+
+/// Paths with a percent-encoded `/` or `\`. `wildcard` is case-insensitive,
+/// so `%2f` and `%2F` both match.
+pub const ENCODED_SEPARATORS: &str =
+    r#"(http.request.uri.path wildcard "*%2f*" or http.request.uri.path wildcard "*%5c*")"#;
+
+/// A request carrying any declared credential: a header by name,
+/// case-insensitively (`any(lower(http.request.headers.names[*])[*] eq "…")`,
+/// the form of Cloudflare's "Require specific HTTP headers" example,
+/// <https://developers.cloudflare.com/waf/custom-rules/use-cases/require-specific-headers/>;
+/// the field keeps the request's case, hence `lower()`:
+/// <https://developers.cloudflare.com/ruleset-engine/rules-language/fields/reference/http.request.headers.names/>),
+/// or a cookie by name (`http.cookie contains "name="`, the form of the
+/// Cache Rules "Bypass Cache on Cookie" example,
+/// <https://developers.cloudflare.com/cache/how-to/cache-rules/examples/bypass-cache-on-cookie/>).
+/// `contains` also matches `xname=`: that errs towards not caching.
+pub fn credentials_condition(edge: &Edge) -> Result<Option<String>, RenderError> {
+    let c = &edge.credentials;
+    if c.is_empty() {
+        return Ok(None);
+    }
+    let mut parts = Vec::new();
+    for h in &c.headers {
+        parts.push(format!(
+            "any(lower(http.request.headers.names[*])[*] eq {})",
+            string_literal(&h.to_ascii_lowercase())?
+        ));
+    }
+    for cookie in &c.cookies {
+        parts.push(format!(
+            "http.cookie contains {}",
+            string_literal(&format!("{cookie}="))?
+        ));
+    }
+    Ok(Some(if parts.len() == 1 {
+        parts.remove(0)
+    } else {
+        format!("({})", parts.join(" or "))
+    }))
 }
 
 fn ttl_setting(route: &Route, field: &str, secs: Option<u64>) -> Result<TtlSetting, RenderError> {
@@ -298,14 +469,7 @@ fn rule(route: &Route, excluded: &[String]) -> Result<Rule, RenderError> {
             serve_stale: route.stale_while_revalidate.map(|_| ServeStale {
                 disable_stale_while_updating: false,
             }),
-            cache_key: (route.cache == CacheLevel::Aggressive).then_some(CacheKey {
-                ignore_query_strings_order: true,
-                custom_key: CustomKey {
-                    query_string: QueryString {
-                        exclude: QueryStringAll { all: true },
-                    },
-                },
-            }),
+            cache_key: cache_key(route),
         }
     } else {
         ActionParameters {
@@ -323,6 +487,34 @@ fn rule(route: &Route, excluded: &[String]) -> Result<Rule, RenderError> {
         action: ACTION,
         action_parameters,
     })
+}
+
+/// The route's `cache_key`: `aggressive` ignores the query string; a route
+/// that matches by extension turns Cache Deception Armor on.
+fn cache_key(route: &Route) -> Option<CacheKey> {
+    let aggressive = route.cache == CacheLevel::Aggressive;
+    let armor = matches_by_extension(route);
+    (aggressive || armor).then(|| CacheKey {
+        ignore_query_strings_order: aggressive.then_some(true),
+        cache_deception_armor: armor.then_some(true),
+        custom_key: aggressive.then_some(CustomKey {
+            query_string: QueryString {
+                exclude: QueryStringAll { all: true },
+            },
+        }),
+    })
+}
+
+/// Whether a route selects responses by file extension: `extensions`, or a
+/// path whose last segment names one (`/b/*.json`). Those are the rules a
+/// cache deception (`/account/profile.css`) aims at.
+pub fn matches_by_extension(route: &Route) -> bool {
+    !route.extensions.is_empty()
+        || route
+            .path
+            .as_deref()
+            .and_then(|p| p.rsplit('/').next())
+            .is_some_and(|last| last.contains('.'))
 }
 
 fn rule_description(route: &Route) -> String {
@@ -358,11 +550,13 @@ pub fn expression(route: &Route) -> Result<String, RenderError> {
 fn conditions(route: &Route) -> Result<Vec<String>, RenderError> {
     let mut parts = Vec::new();
     if let Some(path) = &route.path {
-        // A bypass must also catch `/API/User/x`: `starts_with` compares case
-        // by case, `wildcard` does not, and an origin that routes paths
-        // case-insensitively would otherwise serve per-user data from cache.
-        let case_insensitive = route.cache == CacheLevel::Bypass || route.authenticated;
-        parts.push(path_condition(path, case_insensitive)?);
+        if route.cache == CacheLevel::Bypass {
+            parts.push(bypass_condition(path)?);
+        } else {
+            // An authenticated route must also catch `/API/User/x`:
+            // `starts_with` compares case by case, `wildcard` does not.
+            parts.push(path_condition(path, route.authenticated)?);
+        }
     }
     if !route.extensions.is_empty() {
         let set = route
@@ -392,11 +586,14 @@ fn join_conditions(route: &Route, mut parts: Vec<String>) -> Result<String, Rend
     } else {
         format!("({})", parts.join(" and "))
     };
+    check_len(&route.name, expression)
+}
+
+fn check_len(rule: &str, expression: String) -> Result<String, RenderError> {
     let len = expression.chars().count();
     if len > MAX_EXPRESSION_LEN {
         return Err(RenderError(format!(
-            "route `{}`: the rule expression is {len} characters, over Cloudflare's limit of {MAX_EXPRESSION_LEN}",
-            route.name
+            "route `{rule}`: the rule expression is {len} characters, over Cloudflare's limit of {MAX_EXPRESSION_LEN}"
         )));
     }
     Ok(expression)
@@ -420,6 +617,25 @@ fn path_condition(path: &str, case_insensitive: bool) -> Result<String, RenderEr
         "http.request.uri.path wildcard {}",
         string_literal(&wildcard_pattern(path))?
     ))
+}
+
+pub use crate::policy::edge_paths::bypass_forms;
+
+/// A bypass path as `wildcard` conditions: case-insensitive (an origin that
+/// routes `/API/User/x` like `/api/user/x` must not get it from cache;
+/// `wildcard` is case-insensitive, `strict wildcard` is not:
+/// <https://developers.cloudflare.com/ruleset-engine/rules-language/operators/#wildcard-matching>),
+/// over every form of [`bypass_forms`].
+fn bypass_condition(path: &str) -> Result<String, RenderError> {
+    let mut parts = bypass_forms(path)
+        .iter()
+        .map(|p| path_condition(p, true))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(if parts.len() == 1 {
+        parts.remove(0)
+    } else {
+        format!("({})", parts.join(" or "))
+    })
 }
 
 /// A policy path as a `wildcard` pattern. Every `*` in a policy path is a
@@ -583,6 +799,8 @@ fn terraform_context(edge: &Edge, ruleset: &Ruleset) -> Result<TerraformContext,
     };
     Ok(TerraformContext {
         zone_id_description: hcl_string(&zone_id_description),
+        url_normalization_scope: hcl_string(URL_NORMALIZATION.scope),
+        url_normalization_type: hcl_string(URL_NORMALIZATION.kind),
         name: hcl_string(&ruleset.name),
         description: hcl_string(&ruleset.description),
         kind: hcl_string(ruleset.kind),

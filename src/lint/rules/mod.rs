@@ -32,6 +32,12 @@ pub mod browser_ttl_exceeds_edge_ttl;
 
 pub mod stale_directive_as_header;
 
+pub mod vary_not_honoured_at_edge;
+
+pub mod public_route_serves_authenticated_data;
+
+pub mod bypass_overridden_by_later_rule;
+
 // Keys, tags and invalidation (CG3xx).
 pub mod cross_slot_invalidation;
 

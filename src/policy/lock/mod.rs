@@ -212,6 +212,14 @@ pub struct Edge {
     pub provider: String,
     pub zone: Option<String>,
     pub routes: IndexMap<String, Route>,
+    pub credentials: Credentials,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    pub headers: Vec<String>,
+    pub cookies: Vec<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -135,6 +135,10 @@ fn unnamed(policy: &Policy, derived: Derived) -> Lock {
                 .values()
                 .map(|r| (r.name.clone(), route(r)))
                 .collect(),
+            credentials: Credentials {
+                headers: edge.credentials.headers.clone(),
+                cookies: edge.credentials.cookies.clone(),
+            },
         }),
         redis: Redis {
             version: format!("{}.{}", redis.version.0, redis.version.1),

@@ -206,10 +206,48 @@ impl Cx<'_> {
                 },
             );
         }
+        let credentials = self.credentials(raw.credentials);
         Edge {
             provider: raw.provider,
             zone: raw.zone,
             routes,
+            credentials,
         }
+    }
+
+    /// `edge.credentials`: header names must be header tokens, cookie names
+    /// cookie-name tokens (RFC 6265 §4.1.1), so both are safe inside a rule
+    /// expression string.
+    fn credentials(&mut self, raw: raw::Credentials) -> Credentials {
+        let mut headers: Vec<String> = Vec::new();
+        for (i, h) in raw.headers.into_iter().enumerate() {
+            if !is_header_token(&h) {
+                self.report(
+                    codes::INVALID_SYNTAX,
+                    format!("`{}` is not a header name", h.escape_debug()),
+                    self.span(&format!("/edge/credentials/headers/{i}")),
+                    "invalid header name",
+                    None,
+                );
+            } else if !headers.iter().any(|x| x.eq_ignore_ascii_case(&h)) {
+                headers.push(h);
+            }
+        }
+        let mut cookies: Vec<String> = Vec::new();
+        for (i, c) in raw.cookies.into_iter().enumerate() {
+            // A cookie-name is an HTTP token (RFC 6265 §4.1.1).
+            if !is_header_token(&c) {
+                self.report(
+                    codes::INVALID_SYNTAX,
+                    format!("`{}` is not a cookie name", c.escape_debug()),
+                    self.span(&format!("/edge/credentials/cookies/{i}")),
+                    "invalid cookie name",
+                    Some("a cookie name is a token: letters, digits and !#$%&'*+-.^_`|~".into()),
+                );
+            } else if !cookies.contains(&c) {
+                cookies.push(c);
+            }
+        }
+        Credentials { headers, cookies }
     }
 }

@@ -401,6 +401,38 @@ pub struct Edge {
     /// Routes, by route name (the name becomes the rule's stable `ref`).
     /// Listed general first: on Cloudflare the last matching rule wins.
     pub routes: IndexMap<String, Route>,
+    /// The request headers and cookies that carry a user's credentials. A
+    /// request carrying any of them is never cached at the edge, whatever
+    /// its path. Defaults to the `Authorization` header and no cookie.
+    #[serde(default)]
+    pub credentials: Credentials,
+}
+
+/// Request headers and cookies that identify a user (`edge.credentials`).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    /// Header names, matched case-insensitively. Defaults to
+    /// `[Authorization]`; `[]` turns the header check off.
+    #[serde(default = "default_credential_headers")]
+    pub headers: Vec<String>,
+    /// Cookie names (case-sensitive, as browsers send them), e.g. the
+    /// session cookie. None by default.
+    #[serde(default)]
+    pub cookies: Vec<String>,
+}
+
+impl Default for Credentials {
+    fn default() -> Self {
+        Credentials {
+            headers: default_credential_headers(),
+            cookies: Vec::new(),
+        }
+    }
+}
+
+fn default_credential_headers() -> Vec<String> {
+    vec!["Authorization".to_owned()]
 }
 
 /// The CDN the edge rules are rendered for.

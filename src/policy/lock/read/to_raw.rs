@@ -10,8 +10,9 @@ use super::{REBUILD, Reader};
 use crate::diag::{Diagnostic, codes};
 use crate::load::escape_pointer_token as esc;
 use crate::policy::lock::{
-    Backoff, Client, Cluster, Edge, Event, ExactSecs, Invalidation, Kubernetes, Lint, Lock, Micros,
-    Millis, Pattern, Percent, PolicySource, Route, Secs, StampedeLock, Targets, TtlRules, WarmTask,
+    Backoff, Client, Cluster, Credentials, Edge, Event, ExactSecs, Invalidation, Kubernetes, Lint,
+    Lock, Micros, Millis, Pattern, Percent, PolicySource, Route, Secs, StampedeLock, Targets,
+    TtlRules, WarmTask,
 };
 use crate::policy::model::Provenance;
 use crate::schema::did_you_mean;
@@ -187,7 +188,13 @@ object_in_raw!(Event {
     invalidate_tags => "invalidate_tags",
     when_changed => "when_changed",
 });
-object_in_raw!(Edge { provider => "provider", zone => "zone", routes => "routes" });
+object_in_raw!(Edge {
+    provider => "provider",
+    zone => "zone",
+    routes => "routes",
+    credentials => "credentials",
+});
+object_in_raw!(Credentials { headers => "headers", cookies => "cookies" });
 object_in_raw!(Cluster {
     masters => "masters",
     replicas_per_master => "replicas_per_master",
