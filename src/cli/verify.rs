@@ -27,6 +27,11 @@ pub struct Args {
     /// Check server certificates against NAME instead of each node's host.
     #[arg(long, value_name = "NAME")]
     tls_server_name: Option<String>,
+    /// Hosts announced cluster nodes may be on, besides the seed's network
+    /// (addresses, networks like 10.0.0.0/8, host names, *.domain, or *);
+    /// verify contacts (and sends credentials to) no other host.
+    #[arg(long, value_name = "HOSTS", value_delimiter = ',')]
+    allow_hosts: Vec<String>,
     /// Keys to inspect per primary.
     #[arg(
         long,
@@ -77,10 +82,13 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<u8, String> {
     } else {
         None
     };
+    let mut allow = verify::allow::AllowHosts::for_seed(&target.seed);
+    allow.extend(&args.allow_hosts)?;
     let format = global.format();
     let options = verify::Options {
         target,
         tls,
+        allow,
         limits: verify::conn::Limits {
             timeout: std::time::Duration::from_micros(timeout.as_micros()),
             rate: args.rate,

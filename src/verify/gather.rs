@@ -5,8 +5,12 @@
 //! it (MONITOR for read-only behaviour, the hit-ratio accounting):
 //! 1. connect to the seed and read its facts: `INFO` (stats first), `DBSIZE`,
 //!    `CONFIG GET`, `SLOWLOG GET`;
-//! 2. in a cluster, discover every node from the seed's `CLUSTER NODES`;
-//! 3. read the same facts from every other node, one after another, so every
+//! 2. in a cluster, discover every node from the seed's `CLUSTER NODES`
+//!    (repeated addresses dropped, at most [`MAX_NODES`]), and contact only
+//!    those on hosts the user allowed (`allow`): the credentials go nowhere
+//!    else;
+//! 3. read the same facts from every other node, a bounded pool of them at
+//!    once (silent nodes cost one timeout together, not one each), so every
 //!    node's `INFO stats` is read before any key is touched anywhere
 //!    (`PTTL`/`TYPE` count as keyspace hits and would skew the hit ratio);
 //! 4. scan every reachable primary in parallel, one thread and one connection
@@ -22,8 +26,13 @@ use super::target::{self, Address};
 use super::{Options, Progress};
 use crate::policy::model::Policy;
 use crate::redis_directives;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
+
+/// Most nodes one run considers. Redis Cluster is designed for up to 1000
+/// nodes; a longer `CLUSTER NODES` is broken or hostile, and contacting
+/// every line of it would cost a connection (and a scan thread) each.
+pub const MAX_NODES: usize = 1000;
 
 /// Gathers everything a run judges. Never panics and never fails: what could
 /// not be read is a reason in `Observed::incomplete` (and the node's `error`).
@@ -81,9 +90,10 @@ pub fn gather(
 
     // Facts of every node (stats before any scan starts anywhere). `conns`
     // runs parallel to `observed.nodes`: the open connection of each node
-    // that answered, kept for its scan.
-    let mut conns: Vec<Option<Connection>> = Vec::new();
+    // that answered, kept for its scan. Nodes are contacted concurrently, a
+    // bounded pool at a time, so silent nodes cost one timeout together.
     let mut seed_slot = Some((seed_conn, seed_facts));
+    let mut planned = Vec::new();
     for (address, cluster) in members {
         let mut node = ObservedNode {
             address,
@@ -92,7 +102,7 @@ pub fn gather(
             scan: None,
             error: None,
         };
-        let mut conn = None;
+        let mut plan = Plan::Skip;
         if let Some(n) = node.cluster.as_ref().filter(|n| !n.trouble().is_empty()) {
             // Failed nodes are reported by the topology judge; connecting
             // would only wait for the timeout. A primary that still holds
@@ -105,32 +115,48 @@ pub fn gather(
                 ));
             }
             node.error = Some("flagged as failing by the cluster; not contacted".into());
-        } else {
-            let is_seed = node
-                .cluster
-                .as_ref()
-                .is_none_or(|n| n.flags.iter().any(|f| f == "myself"))
-                || (node.address == *seed);
-            let opened = match (is_seed, seed_slot.take()) {
-                (true, Some((c, f))) => Ok((c, f)),
-                (_, slot) => {
-                    seed_slot = slot;
-                    open(&node.address, options).and_then(|mut c| {
-                        let f = node_facts(&mut c, policy, slow_threshold_us)?;
-                        Ok((c, f))
-                    })
-                }
-            };
-            match opened {
-                Ok((c, f)) => {
-                    node.facts = Some(f);
-                    conn = Some(c);
-                }
-                Err(e) => {
-                    observed.incomplete.push(e.to_string());
-                    node.error = Some(e.to_string());
-                }
+        } else if is_seed_address(&node, seed) && seed_slot.is_some() {
+            plan = Plan::Seed;
+        } else if node.address != *seed && !options.allow.allows(&node.address.host) {
+            // Announced by the server, not named by the user: connecting
+            // would send the run's credentials to whoever the seed chose.
+            if node.is_primary() {
+                observed.incomplete.push(format!(
+                    "{}: a primary on a host verify may not contact (see --allow-hosts); its keys were not scanned",
+                    node.address
+                ));
             }
+            node.error = Some("not an allowed host (see --allow-hosts); not contacted".into());
+            observed.not_allowed.push(node.address.clone());
+        } else {
+            plan = Plan::Contact;
+        }
+        planned.push((node, plan));
+    }
+    let to_contact: Vec<&Address> = planned
+        .iter()
+        .filter(|(_, p)| matches!(p, Plan::Contact))
+        .map(|(n, _)| &n.address)
+        .collect();
+    let mut contacted = contact_all(&to_contact, options, policy, slow_threshold_us).into_iter();
+    let mut conns: Vec<Option<Connection>> = Vec::new();
+    for (mut node, plan) in planned {
+        let opened = match plan {
+            Plan::Skip => None,
+            Plan::Seed => seed_slot.take().map(Ok),
+            Plan::Contact => contacted.next(),
+        };
+        let mut conn = None;
+        match opened {
+            Some(Ok((c, f))) => {
+                node.facts = Some(f);
+                conn = Some(c);
+            }
+            Some(Err(e)) => {
+                observed.incomplete.push(e.to_string());
+                node.error = Some(e.to_string());
+            }
+            None => {}
         }
         observed.nodes.push(node);
         conns.push(conn);
@@ -139,12 +165,109 @@ pub fn gather(
     observed
 }
 
+/// What to do with one listed node.
+enum Plan {
+    /// Not contacted (flagged failing, or not an allowed host).
+    Skip,
+    /// The seed: its connection and facts are already there.
+    Seed,
+    Contact,
+}
+
+/// Most nodes contacted at once while their facts are read.
+const POOL: usize = 16;
+
+type Opened = Result<(Connection, NodeFacts), ConnError>;
+
+/// Connects to each address and reads its facts, [`POOL`] at a time; the
+/// results come back in `addresses` order.
+fn contact_all(
+    addresses: &[&Address],
+    options: &Options,
+    policy: &Policy,
+    slow_threshold_us: Option<u64>,
+) -> Vec<Opened> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Opened>>> =
+        Mutex::new((0..addresses.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..POOL.min(addresses.len()) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(address) = addresses.get(i) else {
+                        break;
+                    };
+                    let opened = open(address, options).and_then(|mut c| {
+                        let f = node_facts(&mut c, policy, slow_threshold_us)?;
+                        Ok((c, f))
+                    });
+                    if let Ok(mut all) = results.lock() {
+                        all[i] = Some(opened);
+                    }
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .zip(addresses)
+        .map(|(r, a)| {
+            r.unwrap_or_else(|| {
+                Err(ConnError::Closed(format!(
+                    "{a}: reading the node failed unexpectedly (a cachegen bug; please report it)"
+                )))
+            })
+        })
+        .collect()
+}
+
+/// The seed's own line of `CLUSTER NODES` (or the seed itself outside a
+/// cluster): the one node the user named.
+fn is_seed_address(node: &ObservedNode, seed: &Address) -> bool {
+    node.address == *seed
+        || node
+            .cluster
+            .as_ref()
+            .is_none_or(|n| n.flags.iter().any(|f| f == "myself"))
+}
+
+/// Drops repeated addresses (keeping the first line of each) and cuts the
+/// list at [`MAX_NODES`], counting both for the judges.
+fn plausible_nodes(nodes: Vec<ClusterNode>, observed: &mut Observed) -> Vec<ClusterNode> {
+    let mut seen = HashSet::new();
+    let mut kept = Vec::new();
+    for node in nodes {
+        if !seen.insert(node.address.clone()) {
+            observed.node_list.duplicates += 1;
+            continue;
+        }
+        observed.node_list.listed += 1;
+        if kept.len() < MAX_NODES {
+            kept.push(node);
+        } else {
+            observed.node_list.dropped += 1;
+        }
+    }
+    if observed.node_list.dropped > 0 {
+        observed.incomplete.push(format!(
+            "CLUSTER NODES lists {} distinct nodes; only the first {MAX_NODES} were considered",
+            observed.node_list.listed
+        ));
+    }
+    kept
+}
+
 /// Reads the cluster's nodes from the seed into `observed.cluster_nodes`.
 fn discover(seed_conn: &mut Connection, seed: &Address, observed: &mut Observed) {
     match seed_conn.call(Command::ClusterNodes) {
         Ok(Reply::Bulk(text)) => match server::parse_cluster_nodes(&String::from_utf8_lossy(&text))
         {
-            Ok(nodes) => observed.cluster_nodes = nodes,
+            Ok(nodes) => observed.cluster_nodes = plausible_nodes(nodes, observed),
             Err(e) => observed.incomplete.push(format!("{seed}: {e}")),
         },
         Ok(other) => observed.incomplete.push(format!(

@@ -36,6 +36,24 @@ pub struct Observed {
     /// Why results are partial, in the order it happened; empty when the
     /// run covered everything asked.
     pub incomplete: Vec<String>,
+    /// Announced nodes verify did not contact because their host is not
+    /// allowed (`allow`): no connection, no credentials sent.
+    pub not_allowed: Vec<Address>,
+    /// What was wrong with the seed's node list itself.
+    pub node_list: NodeList,
+}
+
+/// Oddities of `CLUSTER NODES` no real cluster has: the same address
+/// listed again, or more nodes than a cluster can hold. Duplicates are
+/// dropped and the list is cut at `gather::MAX_NODES`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NodeList {
+    /// Lines whose address an earlier line already had.
+    pub duplicates: usize,
+    /// Distinct nodes listed, before the cut.
+    pub listed: usize,
+    /// Distinct nodes dropped beyond the cap.
+    pub dropped: usize,
 }
 
 /// The server as the seed node describes it.

@@ -1,0 +1,211 @@
+//! Owns the proofs that `cachegen verify` stays bounded against broken or
+//! hostile servers (issue 16): each scenario is played by the fake server of
+//! `support::fake_redis`, and each test asserts the exit code, a bounded
+//! wall time (and peak memory where memory is the attack), and that the
+//! report names what was seen.
+
+mod support;
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use support::fake_redis::{Action, FakeRedis, bulk, healthy, node_line};
+use support::verify::{Run, verify};
+
+fn cluster_policy() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/quizmentor.yaml")
+}
+
+fn describe(run: &Run) -> String {
+    let cut = |s: &str| s.chars().take(4000).collect::<String>();
+    format!(
+        "exit {:?} after {:?}, peak {:?} KiB\nstdout:\n{}\nstderr:\n{}",
+        run.code,
+        run.took,
+        run.peak_rss_kib,
+        cut(&run.stdout),
+        cut(&run.stderr)
+    )
+}
+
+/// Exit 3 (incomplete) within `most`, with JSON saying so.
+fn assert_incomplete(run: &Run, most: Duration) -> serde_json::Value {
+    assert_eq!(run.code, Some(3), "{}", describe(run));
+    assert!(run.took < most, "took {:?}: {}", run.took, describe(run));
+    let report = run.json();
+    assert_eq!(report["complete"], false, "{}", describe(run));
+    report
+}
+
+fn reasons(report: &serde_json::Value) -> String {
+    report["incomplete"].to_string()
+}
+
+/// A cluster seed on 127.0.0.1 whose `CLUSTER NODES` is `nodes(own port)`.
+fn cluster_seed(nodes: impl Fn(u16) -> String + Send + Sync + 'static) -> FakeRedis {
+    let port = Arc::new(std::sync::OnceLock::<u16>::new());
+    let seen = port.clone();
+    let seed = FakeRedis::start(move |args, _| match args[0].as_str() {
+        "CLUSTER" => Action::Reply(bulk(nodes(*seen.get().unwrap_or(&0)).as_bytes())),
+        _ => healthy(args, true),
+    });
+    port.set(seed.port).unwrap();
+    seed
+}
+
+/// This machine's address on its default route, when it has one that is not
+/// loopback: a host a loopback seed does not allow.
+fn non_loopback_ip() -> Option<IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("198.51.100.1:9").ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+// ---- item 9: credentials only to allowed hosts ---------------------------
+
+#[test]
+fn announced_nodes_outside_the_seeds_network_get_no_connection_and_no_password() {
+    let Some(ip) = non_loopback_ip() else {
+        eprintln!("skipped: this machine has no non-loopback address to listen on");
+        return;
+    };
+    let outsider = FakeRedis::start_on(ip, Arc::new(|args: &[String], _| healthy(args, true)));
+    let outsider_addr = outsider.addr.to_string();
+    let seed = cluster_seed(move |port| {
+        let mut text = node_line("a", &format!("127.0.0.1:{port}"), true, "0-8191");
+        text += &node_line("b", &outsider_addr, false, "8192-16383");
+        // Names nobody gave: a documentation range and a DNS name.
+        text += &node_line("c", "198.51.100.7:6379", false, "");
+        text += &node_line("d", "collector.invalid:6379", false, "");
+        text
+    });
+    let url = format!("redis://cachegen-verify:hunter2@127.0.0.1:{}", seed.port);
+    let run = verify(
+        &cluster_policy(),
+        &url,
+        &["--format", "json", "--timeout", "2s"],
+        Duration::from_secs(30),
+    );
+    let report = assert_incomplete(&run, Duration::from_secs(10));
+    assert_eq!(
+        outsider
+            .connections
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0
+    );
+    assert!(seed.count("AUTH") >= 1, "the seed itself is authenticated");
+    let found = run.findings("CG417");
+    assert_eq!(found.len(), 1, "{}", describe(&run));
+    let message = found[0]["message"].as_str().unwrap();
+    for named in [
+        outsider.addr.to_string().as_str(),
+        "198.51.100.7:6379",
+        "collector.invalid:6379",
+    ] {
+        assert!(message.contains(named), "{message}");
+    }
+    assert!(reasons(&report).contains("--allow-hosts"), "{report}");
+    assert!(!run.stdout.contains("hunter2") && !run.stderr.contains("hunter2"));
+
+    // Allowing its host is what makes verify contact it (and authenticate).
+    let run = verify(
+        &cluster_policy(),
+        &url,
+        &[
+            "--format",
+            "json",
+            "--timeout",
+            "2s",
+            "--allow-hosts",
+            &ip.to_string(),
+        ],
+        Duration::from_secs(30),
+    );
+    assert!(run.findings("CG417").iter().all(|f| {
+        !f["message"]
+            .as_str()
+            .unwrap()
+            .contains(&outsider.addr.to_string())
+    }));
+    assert!(outsider.count("AUTH") >= 1, "{}", describe(&run));
+}
+
+// ---- item 3: node lists de-duplicated and capped --------------------------
+
+#[test]
+fn one_address_listed_ten_thousand_times_is_contacted_once() {
+    let other = FakeRedis::start(|args, _| healthy(args, true));
+    let other_addr = format!("127.0.0.1:{}", other.port);
+    let seed = cluster_seed(move |port| {
+        let mut text = node_line("a", &format!("127.0.0.1:{port}"), true, "0-8191");
+        for i in 0..10_000 {
+            text += &node_line(&format!("n{i}"), &other_addr, false, "8192-16383");
+        }
+        text
+    });
+    let run = verify(
+        &cluster_policy(),
+        &format!("redis://127.0.0.1:{}", seed.port),
+        &["--format", "json", "--timeout", "2s"],
+        Duration::from_secs(60),
+    );
+    assert!(run.took < Duration::from_secs(20), "{}", describe(&run));
+    assert_eq!(
+        other.connections.load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+    let found = run.findings("CG418");
+    assert_eq!(found.len(), 1, "{}", describe(&run));
+    assert!(
+        found[0]["message"].as_str().unwrap().contains("9999 times"),
+        "{found:?}"
+    );
+    assert!(
+        run.stdout.len() < 1_000_000,
+        "report of {} bytes",
+        run.stdout.len()
+    );
+    let peak = run.peak_rss_kib.unwrap_or(0);
+    assert!(peak < 200 * 1024, "peak RSS {peak} KiB: {}", describe(&run));
+}
+
+#[test]
+fn more_nodes_than_a_cluster_holds_are_cut_and_silent_ones_cost_one_timeout() {
+    // 40 distinct silent nodes (they accept, then never answer): one after
+    // another they would cost 40 timeouts.
+    let silent: Vec<FakeRedis> = (0..40)
+        .map(|_| FakeRedis::start(|_, _| Action::Hang))
+        .collect();
+    let ports: Vec<u16> = silent.iter().map(|s| s.port).collect();
+    let seed = cluster_seed(move |port| {
+        let mut text = node_line("a", &format!("127.0.0.1:{port}"), true, "0-16383");
+        for (i, p) in ports.iter().enumerate() {
+            text += &node_line(&format!("s{i}"), &format!("127.0.0.1:{p}"), false, "");
+        }
+        // Beyond any real cluster: never contacted (nothing listens there).
+        for i in 0..1_500 {
+            text += &node_line(
+                &format!("x{i}"),
+                &format!("127.0.0.{}:{}", 2 + i / 60000, 1 + i),
+                false,
+                "",
+            );
+        }
+        text
+    });
+    let run = verify(
+        &cluster_policy(),
+        &format!("redis://127.0.0.1:{}", seed.port),
+        &["--format", "json", "--timeout", "1s"],
+        Duration::from_secs(60),
+    );
+    let report = assert_incomplete(&run, Duration::from_secs(15));
+    assert!(reasons(&report).contains("only the first 1000"), "{report}");
+    assert_eq!(run.findings("CG418").len(), 1, "{}", describe(&run));
+    assert!(
+        reasons(&report).contains(&format!("127.0.0.1:{}", silent[0].port)),
+        "{report}"
+    );
+}
