@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use support::fake_redis::{Action, FakeRedis, bulk, healthy, node_line};
+use support::fake_redis::{Action, FakeRedis, bulk, healthy, node_line, scan_reply};
 use support::verify::{Run, verify};
 
 fn cluster_policy() -> PathBuf {
@@ -208,4 +208,154 @@ fn more_nodes_than_a_cluster_holds_are_cut_and_silent_ones_cost_one_timeout() {
         reasons(&report).contains(&format!("127.0.0.1:{}", silent[0].port)),
         "{report}"
     );
+}
+
+// ---- item 1: SCAN progress guarantees -------------------------------------
+
+fn single_policy() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/verify/single.yaml")
+}
+
+/// A single node whose SCAN is `scan(call number)`; everything else healthy.
+fn scanning(scan: impl Fn(u64) -> Vec<u8> + Send + Sync + 'static) -> FakeRedis {
+    let calls = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    FakeRedis::start(move |args, _| match args[0].as_str() {
+        "SCAN" => Action::Reply(scan(
+            calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        )),
+        "DBSIZE" => Action::Reply(b":1000000\r\n".to_vec()),
+        _ => healthy(args, false),
+    })
+}
+
+#[test]
+fn endless_empty_scan_batches_stop_in_sample_mode() {
+    let server = scanning(|n| scan_reply(&(n + 1).to_string(), &[]));
+    let run = verify(
+        &single_policy(),
+        &server.url(),
+        &["--format", "json", "--no-progress"],
+        Duration::from_secs(60),
+    );
+    let report = assert_incomplete(&run, Duration::from_secs(20));
+    assert!(reasons(&report).contains("too little progress"), "{report}");
+    // A sample of 10,000 with COUNT 1000 allows 300 calls, not millions.
+    assert!(
+        server.count("SCAN") <= 301,
+        "{} SCANs",
+        server.count("SCAN")
+    );
+}
+
+#[test]
+fn a_cycling_scan_cursor_is_stopped_and_named() {
+    // 7 → 9 → 7 → ..., one key each time: the same key over and over.
+    let server = scanning(|n| scan_reply(if n % 2 == 0 { "7" } else { "9" }, &["loop:key"]));
+    let run = verify(
+        &single_policy(),
+        &server.url(),
+        &["--format", "json", "--full"],
+        Duration::from_secs(60),
+    );
+    let report = assert_incomplete(&run, Duration::from_secs(20));
+    assert!(reasons(&report).contains("cursor 7 again"), "{report}");
+    assert!(server.count("SCAN") < 10, "{} SCANs", server.count("SCAN"));
+}
+
+#[test]
+fn full_scan_of_an_endless_keyspace_stops_at_the_deadline_with_what_it_saw() {
+    let server = scanning(|n| {
+        let keys: Vec<String> = (0..50).map(|i| format!("endless:{n}:{i}")).collect();
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        scan_reply(&(n + 1).to_string(), &keys)
+    });
+    let run = verify(
+        &single_policy(),
+        &server.url(),
+        &["--format", "json", "--full", "--deadline", "2s"],
+        Duration::from_secs(60),
+    );
+    let report = assert_incomplete(&run, Duration::from_secs(8));
+    assert!(
+        reasons(&report).contains("deadline (--deadline 2s)"),
+        "{report}"
+    );
+    let inspected = report["nodes"][0]["inspected"].as_u64().unwrap_or(0);
+    assert!(
+        inspected > 0,
+        "the partial report counts what was seen: {report}"
+    );
+}
+
+// ---- item 2: a deadline for the whole run, and signals --------------------
+
+#[test]
+fn a_silent_server_cannot_outlast_the_deadline() {
+    let server = FakeRedis::start(|_, _| Action::Hang);
+    let run = verify(
+        &single_policy(),
+        &server.url(),
+        &[
+            "--format",
+            "json",
+            "--timeout",
+            "60s",
+            "--deadline",
+            "1500ms",
+        ],
+        Duration::from_secs(30),
+    );
+    let report = assert_incomplete(&run, Duration::from_secs(6));
+    assert!(reasons(&report).contains("deadline"), "{report}");
+}
+
+#[test]
+fn sigterm_and_sigint_print_the_partial_report() {
+    for (signal, name) in [("TERM", "SIGTERM"), ("INT", "SIGINT")] {
+        let server = scanning(|n| {
+            std::thread::sleep(Duration::from_millis(5));
+            scan_reply(&(n + 1).to_string(), &["endless:a", "endless:b"])
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("stdout");
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cachegen"))
+            .arg("verify")
+            .arg(single_policy())
+            .args(["--redis", &server.url(), "--format", "json", "--full"])
+            .env_remove("REDIS_URL")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        while server.count("PTTL") < 10 && started.elapsed() < Duration::from_secs(20) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let status = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let killed = std::time::Instant::now();
+        let code = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status.code();
+            }
+            if killed.elapsed() > Duration::from_secs(10) {
+                let _ = child.kill();
+                panic!("verify did not stop within 10 s of {name}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(code, Some(3), "{name}");
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).expect("a JSON report");
+        assert_eq!(report["complete"], false);
+        assert!(reasons(&report).contains(name), "{report}");
+        assert!(
+            report["nodes"][0]["inspected"].as_u64().unwrap_or(0) > 0,
+            "{report}"
+        );
+    }
 }

@@ -49,6 +49,10 @@ pub struct Args {
     /// Connect timeout, and the longest wait for each whole reply.
     #[arg(long, value_name = "DURATION", default_value = "5s")]
     timeout: String,
+    /// The longest the whole run may take; then (or on SIGINT/SIGTERM) it
+    /// stops and prints what it saw, marked incomplete (exit 3).
+    #[arg(long, value_name = "DURATION", default_value = "1h")]
+    deadline: String,
     /// SCAN COUNT per call (at most 1000, to keep other clients' latency low).
     #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1000))]
     scan_count: u32,
@@ -67,6 +71,11 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<u8, String> {
         .map_err(|e| format!("--timeout: {e}"))?;
     if timeout.is_zero() {
         return Err("--timeout must be more than zero".into());
+    }
+    let deadline = cachegen::load::units::parse_duration(&args.deadline)
+        .map_err(|e| format!("--deadline: {e}"))?;
+    if deadline.is_zero() {
+        return Err("--deadline must be more than zero".into());
     }
     let target = verify::target::parse(
         &args.redis,
@@ -92,6 +101,9 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<u8, String> {
         limits: verify::conn::Limits {
             timeout: std::time::Duration::from_micros(timeout.as_micros()),
             rate: args.rate,
+            deadline: verify::stop::Deadline::after(std::time::Duration::from_micros(
+                deadline.as_micros(),
+            )),
         },
         coverage: if args.full {
             verify::keyspace::Coverage::Full
@@ -100,6 +112,7 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<u8, String> {
         },
         scan_count: args.scan_count,
     };
+    super::signals::stop_on_interrupt();
     let bars = super::progress::Bars::new(!args.no_progress && format == Format::Human);
     let result = verify::run(policy, &options, &|event| bars.show(event));
     print(&verify::report::render(

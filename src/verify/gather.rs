@@ -55,6 +55,7 @@ pub fn gather(
         Ok(c) => c,
         Err(e) => {
             observed.incomplete.push(format!("could not connect: {e}"));
+            stopped(options, &mut observed);
             return observed;
         }
     };
@@ -64,6 +65,7 @@ pub fn gather(
         Ok(f) => f,
         Err(e) => {
             observed.incomplete.push(e.to_string());
+            stopped(options, &mut observed);
             return observed;
         }
     };
@@ -162,7 +164,19 @@ pub fn gather(
         conns.push(conn);
     }
     scan_primaries(options, &classifier, conns, &mut observed, progress);
+    stopped(options, &mut observed);
     observed
+}
+
+/// A run that hit its deadline or was interrupted says so first: the other
+/// reasons are its consequences.
+fn stopped(options: &Options, observed: &mut Observed) {
+    if let Some(why) = options.limits.deadline.stopped() {
+        observed.incomplete.insert(
+            0,
+            format!("{why}; the report shows what was seen until then"),
+        );
+    }
 }
 
 /// What to do with one listed node.

@@ -26,6 +26,7 @@ pub mod outcome;
 pub mod report;
 pub mod resp;
 pub mod server;
+pub mod stop;
 pub mod target;
 
 pub use outcome::{NodeReport, Report, Runtime, ScanState};
