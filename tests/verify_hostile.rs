@@ -167,7 +167,8 @@ fn one_address_listed_ten_thousand_times_is_contacted_once() {
         "report of {} bytes",
         run.stdout.len()
     );
-    let peak = run.peak_rss_kib.unwrap_or(0);
+    let peak = run.peak_rss_kib.expect("peak RSS measured");
+    eprintln!("peak RSS {peak} KiB");
     assert!(peak < 200 * 1024, "peak RSS {peak} KiB: {}", describe(&run));
 }
 
@@ -358,4 +359,117 @@ fn sigterm_and_sigint_print_the_partial_report() {
             "{report}"
         );
     }
+}
+
+// ---- items 4, 5, 8: INFO bounded, server strings capped, strict numbers ---
+
+/// A single node whose `INFO <section>` reply is `info(section)`.
+fn with_info(info: impl Fn(&str) -> Vec<u8> + Send + Sync + 'static) -> FakeRedis {
+    FakeRedis::start(move |args, _| match args[0].as_str() {
+        "INFO" => Action::Reply(bulk(&info(args.get(1).map(String::as_str).unwrap_or("")))),
+        _ => healthy(args, false),
+    })
+}
+
+#[test]
+fn info_with_millions_of_fields_is_refused_within_bounded_memory() {
+    // ~63 MB of short fields in every section: under the 64 MiB reply cap,
+    // but millions of map entries each if parsed.
+    let fields: Arc<Vec<u8>> = Arc::new(
+        (0..7_000_000u32)
+            .flat_map(|i| format!("f{i}:1\r\n").into_bytes())
+            .take(63 * 1024 * 1024)
+            .collect(),
+    );
+    let server = with_info(move |_| fields.to_vec());
+    let run = verify(
+        &single_policy(),
+        &server.url(),
+        &["--format", "json", "--timeout", "20s"],
+        Duration::from_secs(60),
+    );
+    let report = assert_incomplete(&run, Duration::from_secs(30));
+    assert!(
+        reasons(&report).contains("more than any Redis does"),
+        "{report}"
+    );
+    let peak = run.peak_rss_kib.expect("peak RSS measured");
+    eprintln!("peak RSS {peak} KiB");
+    assert!(peak < 400 * 1024, "peak RSS {peak} KiB: {}", describe(&run));
+}
+
+#[test]
+fn huge_version_and_role_strings_are_capped_and_an_odd_version_is_unknown() {
+    let server = with_info(|_| {
+        format!(
+            "redis_version:{}\r\nrole:{}\r\ncluster_enabled:0\r\nkeyspace_hits:5000\r\nkeyspace_misses:10\r\n",
+            "7\u{1b}[31m".repeat(100_000),
+            "m".repeat(400_000)
+        )
+        .into_bytes()
+    });
+    let run = verify(
+        &single_policy(),
+        &server.url(),
+        &["--format", "json"],
+        Duration::from_secs(60),
+    );
+    assert!(matches!(run.code, Some(0 | 1)), "{}", describe(&run));
+    assert!(
+        run.stdout.len() < 200_000,
+        "{} bytes of report",
+        run.stdout.len()
+    );
+    assert!(!run.stdout.contains('\u{1b}'));
+    let report = run.json();
+    assert_eq!(
+        report["nodes"][0]["version"],
+        "unknown",
+        "{}",
+        describe(&run)
+    );
+    assert!(report["nodes"][0]["role"].as_str().unwrap().len() <= 300);
+    // Directives are judged by CONFIG GET alone, not all called absent.
+    let human = verify(
+        &single_policy(),
+        &server.url(),
+        &[],
+        Duration::from_secs(60),
+    );
+    assert!(
+        human.stdout.len() < 200_000,
+        "{} bytes of report",
+        human.stdout.len()
+    );
+    assert!(!human.stdout.contains('\u{1b}'));
+}
+
+#[test]
+fn non_numeric_counters_are_findings_not_zeros() {
+    let server = with_info(|_| {
+        b"redis_version:7.0.15\r\nrole:master\r\ncluster_enabled:0\r\n\
+          keyspace_hits:5000\r\nkeyspace_misses:99999999999999999999999\r\nevicted_keys:lots\r\n"
+            .to_vec()
+    });
+    let run = verify(
+        &single_policy(),
+        &server.url(),
+        &["--format", "json"],
+        Duration::from_secs(60),
+    );
+    assert!(matches!(run.code, Some(0 | 1)), "{}", describe(&run));
+    let found = run.findings("CG435");
+    let text = serde_json::to_string(&found).unwrap();
+    assert_eq!(found.len(), 2, "{}", describe(&run));
+    assert!(
+        text.contains("keyspace_misses") && text.contains("evicted_keys"),
+        "{text}"
+    );
+    let report = run.json();
+    assert!(
+        report["runtime"]["hit_ratio"].is_null(),
+        "{}",
+        report["runtime"]
+    );
+    assert!(run.findings("CG430").is_empty() && run.findings("CG431").is_empty());
 }

@@ -313,4 +313,10 @@ fixed_codes! {
     /// `redis.slowlog.log_slower_than`). Only command names are reported,
     /// never arguments.
     SLOW_COMMANDS = "CG434", "slow-commands", Warning, "commands slower than the latency target";
+    /// A node reports an `INFO` counter verify judges by (`keyspace_hits`,
+    /// `keyspace_misses`, `evicted_keys`, the `OOM` error count) that is not
+    /// an unsigned 64-bit number: it overflows, or is not a number at all.
+    /// It is not counted as zero (that would read as a 100% hit ratio or no
+    /// evictions), and the checks that need it are not judged.
+    INFO_NOT_NUMERIC = "CG435", "info-not-numeric", Warning, "a server reports a counter that is not a number";
 }

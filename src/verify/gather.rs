@@ -409,7 +409,22 @@ fn read_info(conn: &mut Connection) -> Result<Info, ConnError> {
     let mut info = Info::new();
     for section in INFO_SECTIONS {
         match conn.recv()? {
-            Reply::Bulk(text) => info.extend(server::parse_info(&String::from_utf8_lossy(&text))),
+            Reply::Bulk(text) if text.len() > server::MAX_INFO_BYTES => {
+                return Err(ConnError::Protocol(format!(
+                    "{}: INFO {section} sent {} bytes, more than any Redis does ({} at most are read); the node was not judged",
+                    conn.address,
+                    text.len(),
+                    server::MAX_INFO_BYTES
+                )));
+            }
+            // Each section parsed on its own; a field an earlier section
+            // gave is not replaced by a later one (`role` comes from
+            // replication, not from whatever errorstats claims).
+            Reply::Bulk(text) => {
+                for (field, value) in server::parse_info(&String::from_utf8_lossy(&text)) {
+                    info.entry(field).or_insert(value);
+                }
+            }
             Reply::Error(e) => {
                 return Err(ConnError::Refused(format!(
                     "{}: INFO {section} was refused: {}",
@@ -455,7 +470,7 @@ fn node_facts(
 fn read_config(
     conn: &mut Connection,
     policy: &Policy,
-    version: (u32, u32),
+    version: Option<(u32, u32)>,
 ) -> Result<Result<BTreeMap<String, String>, String>, ConnError> {
     let names: Vec<&str> = redis_directives::managed_directives(policy)
         .iter()
@@ -463,7 +478,7 @@ fn read_config(
         .collect();
     let mut values = BTreeMap::new();
     // Several names per CONFIG GET exist since 7.0; before, one call each.
-    let batches: Vec<Vec<&str>> = if version >= (7, 0) {
+    let batches: Vec<Vec<&str>> = if version.is_some_and(|v| v >= (7, 0)) {
         vec![names]
     } else {
         names.into_iter().map(|n| vec![n]).collect()
@@ -474,8 +489,9 @@ fn read_config(
                 for pair in items.chunks(2) {
                     if let [name, value] = pair {
                         values.insert(
-                            name.as_text().unwrap_or_default().to_ascii_lowercase(),
-                            value.as_text().unwrap_or_default(),
+                            server::cut(&name.as_text().unwrap_or_default(), 128)
+                                .to_ascii_lowercase(),
+                            server::cut(&value.as_text().unwrap_or_default(), 256),
                         );
                     }
                 }

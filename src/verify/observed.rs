@@ -156,9 +156,8 @@ impl ObservedNode {
 }
 
 impl NodeFacts {
-    /// An `INFO` counter; missing or unparsable counts as zero (servers
-    /// differ in what they report, and a hostile one may send anything).
-    pub fn counter(&self, field: &str) -> u64 {
-        server::info_u64(&self.info, field).unwrap_or(0)
+    /// An `INFO` counter, when present and a number.
+    pub fn counter(&self, field: &str) -> Option<u64> {
+        server::info_u64(&self.info, field)
     }
 }

@@ -98,7 +98,7 @@ mod fixture {
                 flavour: Flavour {
                     name: "Redis".into(),
                     version: "7.0.0".into(),
-                    redis_compat: (7, 0),
+                    redis_compat: Some((7, 0)),
                 },
                 cluster_enabled,
             }),
