@@ -473,3 +473,64 @@ fn non_numeric_counters_are_findings_not_zeros() {
     );
     assert!(run.findings("CG430").is_empty() && run.findings("CG431").is_empty());
 }
+
+// ---- items 6, 7: the RESP reader is linear and framing-independent --------
+
+#[test]
+fn a_million_key_scan_batch_is_read_in_linear_time() {
+    // One SCAN reply of 2^20 keys (~9 MB, every cap respected), arriving in
+    // 64 KiB reads: parsed again from its start on each read, it would take
+    // the CPU for many seconds.
+    let batch: Arc<Vec<u8>> = Arc::new({
+        let keys: Vec<String> = (0..1_048_576)
+            .map(|i| format!("k{:06}", i % 1_000_000))
+            .collect();
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        scan_reply("0", &keys)
+    });
+    let server = FakeRedis::start(move |args, _| match args[0].as_str() {
+        "SCAN" => Action::Reply(batch.to_vec()),
+        _ => healthy(args, false),
+    });
+    let run = verify(
+        &single_policy(),
+        &server.url(),
+        &["--format", "json", "--timeout", "60s", "--sample", "100"],
+        Duration::from_secs(90),
+    );
+    assert!(matches!(run.code, Some(0 | 1)), "{}", describe(&run));
+    assert!(run.took < Duration::from_secs(10), "{}", describe(&run));
+    assert_eq!(run.json()["keyspace"]["inspected"], 100);
+}
+
+#[test]
+fn a_status_line_over_64_kib_is_refused_whole_or_split() {
+    for split in [false, true] {
+        let server = FakeRedis::start(move |args, _| match args[0].as_str() {
+            "PING" => {
+                let mut line = vec![b'+'];
+                line.extend(std::iter::repeat_n(b'a', 70_000));
+                line.extend_from_slice(b"\r\n");
+                if split {
+                    // The first 64 KiB now, the rest a moment later.
+                    let (head, tail) = line.split_at(65_536);
+                    Action::Pieces(
+                        vec![head.to_vec(), tail.to_vec()],
+                        Duration::from_millis(300),
+                    )
+                } else {
+                    Action::Reply(line)
+                }
+            }
+            _ => healthy(args, false),
+        });
+        let run = verify(
+            &single_policy(),
+            &server.url(),
+            &["--format", "json"],
+            Duration::from_secs(30),
+        );
+        let report = assert_incomplete(&run, Duration::from_secs(10));
+        assert!(reasons(&report).contains("longer than 64 KiB"), "{report}");
+    }
+}

@@ -279,7 +279,10 @@ pub struct Connection {
     pub address: Address,
     stream: Stream,
     read_buf: Vec<u8>,
+    /// Bytes before this are taken by `parser` (or by earlier replies).
     read_start: usize,
+    /// The reply being parsed, kept across reads.
+    parser: resp::Parser,
     write_buf: Vec<u8>,
     rate: Option<RateLimiter>,
     /// The longest wait for one whole reply (not per read: a server that
@@ -316,6 +319,7 @@ impl Connection {
             stream,
             read_buf: Vec::with_capacity(64 * 1024),
             read_start: 0,
+            parser: resp::Parser::default(),
             write_buf: Vec::with_capacity(64 * 1024),
             rate: limits.rate.map(RateLimiter::new),
             timeout: limits.timeout,
@@ -391,9 +395,10 @@ impl Connection {
     pub fn recv(&mut self) -> Result<Reply, ConnError> {
         let deadline = Instant::now() + self.timeout;
         loop {
-            match resp::parse(&self.read_buf[self.read_start..]) {
-                Ok((reply, used)) => {
-                    self.read_start += used;
+            let (used, parsed) = self.parser.feed(&self.read_buf[self.read_start..]);
+            self.read_start += used;
+            match parsed {
+                Ok(Some(reply)) => {
                     self.pending = self.pending.saturating_sub(1);
                     return Ok(reply);
                 }
@@ -403,7 +408,7 @@ impl Connection {
                         self.address
                     )));
                 }
-                Err(ParseError::Incomplete) => self.wait_for_bytes(deadline)?,
+                Ok(None) | Err(ParseError::Incomplete) => self.wait_for_bytes(deadline)?,
             }
         }
     }
@@ -417,14 +422,16 @@ impl Connection {
             }
             let left = reply_deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(if self.read_start == self.read_buf.len() {
-                    self.io_error(std::io::ErrorKind::TimedOut.into(), "waiting for a reply")
-                } else {
-                    ConnError::Timeout(format!(
-                        "{}: no complete reply within the timeout (the server hangs, or is overloaded; see --timeout)",
-                        self.address
-                    ))
-                });
+                return Err(
+                    if self.read_start == self.read_buf.len() && !self.parser.started() {
+                        self.io_error(std::io::ErrorKind::TimedOut.into(), "waiting for a reply")
+                    } else {
+                        ConnError::Timeout(format!(
+                            "{}: no complete reply within the timeout (the server hangs, or is overloaded; see --timeout)",
+                            self.address
+                        ))
+                    },
+                );
             }
             self.stream
                 .set_read_timeout(left.min(stop::SLICE).max(Duration::from_millis(1)))
@@ -451,8 +458,10 @@ impl Connection {
     }
 
     fn fill(&mut self) -> Result<(), ConnError> {
-        // Drop consumed bytes first so the buffer does not grow with the run.
-        if self.read_start > 0 {
+        // Drop taken bytes so the buffer does not grow with the run; only
+        // once they are at least half of it, so the bytes kept (at most one
+        // partial element) are moved a bounded number of times: linear.
+        if self.read_start > 0 && self.read_start * 2 >= self.read_buf.len() {
             self.read_buf.drain(..self.read_start);
             self.read_start = 0;
         }

@@ -15,6 +15,9 @@ use std::time::Duration;
 pub enum Action {
     /// Write these bytes (any RESP, or not RESP at all).
     Reply(Vec<u8>),
+    /// Write these pieces one by one, pausing between them (so TCP delivers
+    /// them as separate reads).
+    Pieces(Vec<Vec<u8>>, Duration),
     /// Never answer; keep the connection open.
     Hang,
     /// Close the connection.
@@ -146,6 +149,18 @@ fn serve(
             Action::Reply(bytes) => {
                 if writer.write_all(&bytes).is_err() {
                     return;
+                }
+            }
+            Action::Pieces(pieces, pause) => {
+                for piece in pieces {
+                    if writer
+                        .write_all(&piece)
+                        .and_then(|_| writer.flush())
+                        .is_err()
+                    {
+                        return;
+                    }
+                    std::thread::sleep(pause);
                 }
             }
             Action::Hang => {
