@@ -534,3 +534,47 @@ fn a_status_line_over_64_kib_is_refused_whole_or_split() {
         assert!(reasons(&report).contains("longer than 64 KiB"), "{report}");
     }
 }
+
+#[test]
+fn at_most_64_primaries_are_scanned_at_once() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let now = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let primaries: Vec<FakeRedis> = (0..100)
+        .map(|_| {
+            let (now, most) = (now.clone(), most.clone());
+            FakeRedis::start(move |args, _| match args[0].as_str() {
+                "SCAN" => {
+                    let at = now.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(at, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(400));
+                    now.fetch_sub(1, Ordering::SeqCst);
+                    Action::Reply(scan_reply("0", &[]))
+                }
+                _ => healthy(args, true),
+            })
+        })
+        .collect();
+    let ports: Vec<u16> = primaries.iter().map(|p| p.port).collect();
+    let seed = cluster_seed(move |port| {
+        let mut text = node_line("seed", &format!("127.0.0.1:{port}"), true, "16383");
+        for (i, p) in ports.iter().enumerate() {
+            text += &node_line(
+                &format!("p{i}"),
+                &format!("127.0.0.1:{p}"),
+                false,
+                &i.to_string(),
+            );
+        }
+        text
+    });
+    let run = verify(
+        &cluster_policy(),
+        &format!("redis://127.0.0.1:{}", seed.port),
+        &["--format", "json"],
+        Duration::from_secs(60),
+    );
+    assert_eq!(run.code, Some(1), "{}", describe(&run));
+    let most = most.load(Ordering::SeqCst);
+    assert!((2..=64).contains(&most), "{most} scans at once");
+}

@@ -14,7 +14,7 @@
 //!    node's `INFO stats` is read before any key is touched anywhere
 //!    (`PTTL`/`TYPE` count as keyspace hits and would skew the hit ratio);
 //! 4. scan every reachable primary in parallel, one thread and one connection
-//!    each (`keyspace`).
+//!    each, at most `SCAN_POOL` at once (`keyspace`).
 
 use super::classify::Classifier;
 use super::conn::{Command, ConnError, Connection};
@@ -190,6 +190,9 @@ enum Plan {
 
 /// Most nodes contacted at once while their facts are read.
 const POOL: usize = 16;
+/// Most primaries scanned at once (each scan is one thread and one
+/// connection; a real cluster has far fewer primaries than this).
+const SCAN_POOL: usize = 64;
 
 type Opened = Result<(Connection, NodeFacts), ConnError>;
 
@@ -320,32 +323,43 @@ fn scan_primaries(
         scans.push((i, conn));
     }
     let nodes = &observed.nodes;
-    let results: Vec<(usize, Option<(keyspace::NodeScan, Duration)>)> =
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = scans
-                .into_iter()
-                .map(|(i, mut conn)| {
-                    let node = &nodes[i].address;
-                    let handle = scope.spawn(move || {
-                        let tick = |keys: u64| progress(Progress::Scanned { node, keys });
-                        let started = Instant::now();
-                        let scan = keyspace::scan(
+    // A bounded pool of scanning threads: a thousand primaries do not get a
+    // thousand threads at once.
+    let queue = std::sync::Mutex::new(scans.into_iter());
+    let done = std::sync::Mutex::new(Vec::new());
+    let workers = SCAN_POOL.min(nodes.len()).max(1);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let next = queue.lock().ok().and_then(|mut q| q.next());
+                    let Some((i, mut conn)) = next else {
+                        break;
+                    };
+                    let node: &Address = &nodes[i].address;
+                    let tick = |keys: u64| progress(Progress::Scanned { node, keys });
+                    let started = Instant::now();
+                    // A scan that panics (a bug) must still leave its node
+                    // reported, as unscanned.
+                    let scan = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        keyspace::scan(
                             &mut conn,
                             classifier,
                             options.coverage,
                             batch_keys(options),
                             &tick,
-                        );
-                        (scan, started.elapsed())
-                    });
-                    (i, handle)
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|(i, h)| (i, h.join().ok()))
-                .collect()
-        });
+                        )
+                    }));
+                    if let Ok(mut done) = done.lock() {
+                        done.push((i, scan.ok().map(|s| (s, started.elapsed()))));
+                    }
+                }
+            });
+        }
+    });
+    let mut results: Vec<(usize, Option<(keyspace::NodeScan, Duration)>)> =
+        done.into_inner().unwrap_or_default();
+    results.sort_by_key(|(i, _)| *i);
     progress(Progress::ScansDone);
     for (i, result) in results {
         let node = &mut observed.nodes[i];
