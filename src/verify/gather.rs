@@ -500,7 +500,8 @@ fn read_config(
     for batch in batches {
         match conn.call(Command::ConfigGet(&batch))? {
             Reply::Array(items) => {
-                for pair in items.chunks(2) {
+                // Only what was asked for is kept, however much comes back.
+                for pair in items.chunks(2).take(batch.len()) {
                     if let [name, value] = pair {
                         values.insert(
                             server::cut(&name.as_text().unwrap_or_default(), 128)
@@ -539,7 +540,8 @@ fn slowlog(conn: &mut Connection, threshold_us: Option<u64>) -> Result<Vec<SlowE
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
-    for entry in entries {
+    // As many as were asked for, however many come back.
+    for entry in entries.into_iter().take(128) {
         let Reply::Array(fields) = entry else {
             continue;
         };
