@@ -154,10 +154,3 @@ impl ObservedNode {
             .is_none_or(|n| n.is_master() && !n.slots.is_empty())
     }
 }
-
-impl NodeFacts {
-    /// An `INFO` counter, when present and a number.
-    pub fn counter(&self, field: &str) -> Option<u64> {
-        server::info_u64(&self.info, field)
-    }
-}

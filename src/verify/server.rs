@@ -52,10 +52,6 @@ pub fn info_counter<'a>(info: &'a Info, field: &str) -> Option<Result<u64, &'a s
     Some(value.parse().map_err(|_| value.as_str()))
 }
 
-pub fn info_u64(info: &Info, field: &str) -> Option<u64> {
-    info.get(field)?.parse().ok()
-}
-
 /// `errorstat_OOM:count=3` → 3; `Some(Err(value))` when the count is there
 /// but not a number.
 pub fn error_count<'a>(info: &'a Info, error: &str) -> Option<Result<u64, &'a str>> {

@@ -62,10 +62,3 @@ impl Deadline {
         }
     }
 }
-
-impl Default for Deadline {
-    /// An hour: `cachegen verify`'s own default.
-    fn default() -> Self {
-        Deadline::after(Duration::from_secs(3600))
-    }
-}

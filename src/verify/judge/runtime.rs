@@ -27,7 +27,7 @@ pub fn counters(observed: &Observed) -> Runtime {
         // A value that is not a number is noted, never counted as zero.
         let mut add = |total: &mut u64, field: &str, value: Option<Result<u64, &str>>| match value {
             Some(Ok(n)) => *total = total.saturating_add(n),
-            Some(Err(text)) => r_not_numeric(&mut not_numeric, &node.address, field, text),
+            Some(Err(text)) => note_not_numeric(&mut not_numeric, &node.address, field, text),
             None => {}
         };
         add(
@@ -67,7 +67,7 @@ pub fn counters(observed: &Observed) -> Runtime {
     r
 }
 
-fn r_not_numeric(
+fn note_not_numeric(
     out: &mut Vec<NotNumeric>,
     node: &crate::verify::target::Address,
     field: &str,
