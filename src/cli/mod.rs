@@ -12,6 +12,7 @@ pub mod explain;
 pub mod graph;
 pub mod progress;
 pub mod rule;
+pub mod signals;
 pub mod verify;
 
 use cachegen::diag::Severity;

@@ -27,6 +27,11 @@ pub struct Args {
     /// Check server certificates against NAME instead of each node's host.
     #[arg(long, value_name = "NAME")]
     tls_server_name: Option<String>,
+    /// Hosts announced cluster nodes may be on, besides the seed's network
+    /// (addresses, networks like 10.0.0.0/8, host names, *.domain, or *);
+    /// verify contacts (and sends credentials to) no other host.
+    #[arg(long, value_name = "HOSTS", value_delimiter = ',')]
+    allow_hosts: Vec<String>,
     /// Keys to inspect per primary.
     #[arg(
         long,
@@ -44,6 +49,10 @@ pub struct Args {
     /// Connect timeout, and the longest wait for each whole reply.
     #[arg(long, value_name = "DURATION", default_value = "5s")]
     timeout: String,
+    /// The longest the whole run may take; then (or on SIGINT/SIGTERM) it
+    /// stops and prints what it saw, marked incomplete (exit 3).
+    #[arg(long, value_name = "DURATION", default_value = "1h")]
+    deadline: String,
     /// SCAN COUNT per call (at most 1000, to keep other clients' latency low).
     #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1000))]
     scan_count: u32,
@@ -63,6 +72,11 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<u8, String> {
     if timeout.is_zero() {
         return Err("--timeout must be more than zero".into());
     }
+    let deadline = cachegen::load::units::parse_duration(&args.deadline)
+        .map_err(|e| format!("--deadline: {e}"))?;
+    if deadline.is_zero() {
+        return Err("--deadline must be more than zero".into());
+    }
     let target = verify::target::parse(
         &args.redis,
         &verify::target::CredentialSources::with_env(args.user, args.password_file),
@@ -77,13 +91,19 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<u8, String> {
     } else {
         None
     };
+    let mut allow = verify::allow::AllowHosts::for_seed(&target.seed);
+    allow.extend(&args.allow_hosts)?;
     let format = global.format();
     let options = verify::Options {
         target,
         tls,
+        allow,
         limits: verify::conn::Limits {
             timeout: std::time::Duration::from_micros(timeout.as_micros()),
             rate: args.rate,
+            deadline: verify::stop::Deadline::after(std::time::Duration::from_micros(
+                deadline.as_micros(),
+            )),
         },
         coverage: if args.full {
             verify::keyspace::Coverage::Full
@@ -92,6 +112,7 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<u8, String> {
         },
         scan_count: args.scan_count,
     };
+    super::signals::stop_on_interrupt();
     let bars = super::progress::Bars::new(!args.no_progress && format == Format::Human);
     let result = verify::run(policy, &options, &|event| bars.show(event));
     print(&verify::report::render(

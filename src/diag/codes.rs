@@ -250,6 +250,19 @@ fixed_codes! {
     /// machine failure loses both. On loopback (a test cluster) this is a
     /// warning.
     REPLICA_SHARES_HOST = "CG416", "replica-shares-host", Error, "a master and its replica share a host";
+    /// The seed announces a node whose host is outside what verify may
+    /// contact: by default the seed's own network (loopback with loopback,
+    /// the seed's /24 or /64, the seed host name's domain), plus
+    /// `--allow-hosts`. Verify does not connect to it, so the run's
+    /// credentials never reach a host nobody named; a primary left out makes
+    /// the run incomplete. A real node there needs `--allow-hosts`; otherwise
+    /// the seed is misconfigured or hostile.
+    HOST_NOT_ALLOWED = "CG417", "host-not-allowed", Warning, "a cluster node is announced on a host verify may not contact";
+    /// `CLUSTER NODES` lists one address more than once, or more nodes than a
+    /// cluster can hold (Redis Cluster is designed for up to 1000 nodes).
+    /// Verify contacts each address once and at most the first 1000; the
+    /// node list is broken, or the seed is not a real Redis.
+    NODE_LIST_IMPLAUSIBLE = "CG418", "node-list-implausible", Error, "the cluster's node list has duplicates or too many nodes";
     /// Keys that match no declared pattern, tag set or stampede lock. Nobody
     /// owns their TTL or invalidation. The report lists their most common
     /// prefixes (digit runs folded to `#`).
@@ -300,4 +313,10 @@ fixed_codes! {
     /// `redis.slowlog.log_slower_than`). Only command names are reported,
     /// never arguments.
     SLOW_COMMANDS = "CG434", "slow-commands", Warning, "commands slower than the latency target";
+    /// A node reports an `INFO` counter verify judges by (`keyspace_hits`,
+    /// `keyspace_misses`, `evicted_keys`, the `OOM` error count) that is not
+    /// an unsigned 64-bit number: it overflows, or is not a number at all.
+    /// It is not counted as zero (that would read as a 100% hit ratio or no
+    /// evictions), and the checks that need it are not judged.
+    INFO_NOT_NUMERIC = "CG435", "info-not-numeric", Warning, "a server reports a counter that is not a number";
 }

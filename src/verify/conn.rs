@@ -8,6 +8,7 @@
 //! emits allows (a unit test holds the two equal).
 
 use super::resp::{self, ParseError, Reply};
+use super::stop::{self, Deadline};
 use super::target::{Address, Secret, Target};
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -138,6 +139,11 @@ pub enum ConnError {
     Redirected(String),
     /// The node refused a command verify needs (NOPERM, LOADING, ...).
     Refused(String),
+    /// The run reached its deadline or was interrupted (`stop`).
+    Stopped(String),
+    /// The server kept answering without getting anywhere (a SCAN cursor
+    /// that repeats, or endless empty batches): verify stopped asking.
+    NoProgress(String),
 }
 
 impl std::fmt::Display for ConnError {
@@ -150,7 +156,9 @@ impl std::fmt::Display for ConnError {
             | ConnError::Protocol(m)
             | ConnError::Auth(m)
             | ConnError::Redirected(m)
-            | ConnError::Refused(m) => m,
+            | ConnError::Refused(m)
+            | ConnError::Stopped(m)
+            | ConnError::NoProgress(m) => m,
         };
         f.write_str(text)
     }
@@ -223,6 +231,8 @@ pub struct Limits {
     pub timeout: Duration,
     /// Most commands per second on this connection, if capped.
     pub rate: Option<u32>,
+    /// When the whole run ends: no wait outlasts it.
+    pub deadline: Deadline,
 }
 
 enum Stream {
@@ -269,7 +279,10 @@ pub struct Connection {
     pub address: Address,
     stream: Stream,
     read_buf: Vec<u8>,
+    /// Bytes before this are taken by `parser` (or by earlier replies).
     read_start: usize,
+    /// The reply being parsed, kept across reads.
+    parser: resp::Parser,
     write_buf: Vec<u8>,
     rate: Option<RateLimiter>,
     /// The longest wait for one whole reply (not per read: a server that
@@ -277,6 +290,7 @@ pub struct Connection {
     timeout: Duration,
     /// Commands sent whose replies have not been read yet.
     pending: usize,
+    deadline: Deadline,
     /// Commands sent on this connection, by ACL name (for the read-only proof
     /// in tests and the run summary).
     pub sent: u64,
@@ -290,7 +304,12 @@ impl Connection {
         tls: Option<&Tls>,
         limits: Limits,
     ) -> Result<Connection, ConnError> {
-        let tcp = connect_tcp(address, limits.timeout)?;
+        if let Some(why) = limits.deadline.stopped() {
+            return Err(ConnError::Stopped(format!(
+                "{address}: not contacted: {why}"
+            )));
+        }
+        let tcp = connect_tcp(address, limits.timeout.min(limits.deadline.remaining()))?;
         let stream = match tls {
             None => Stream::Plain(tcp),
             Some(tls) => Stream::Tls(Box::new(handshake(address, tcp, tls)?)),
@@ -300,10 +319,12 @@ impl Connection {
             stream,
             read_buf: Vec::with_capacity(64 * 1024),
             read_start: 0,
+            parser: resp::Parser::default(),
             write_buf: Vec::with_capacity(64 * 1024),
             rate: limits.rate.map(RateLimiter::new),
             timeout: limits.timeout,
             pending: 0,
+            deadline: limits.deadline,
             sent: 0,
         };
         if let Some(password) = &target.password {
@@ -374,9 +395,10 @@ impl Connection {
     pub fn recv(&mut self) -> Result<Reply, ConnError> {
         let deadline = Instant::now() + self.timeout;
         loop {
-            match resp::parse(&self.read_buf[self.read_start..]) {
-                Ok((reply, used)) => {
-                    self.read_start += used;
+            let (used, parsed) = self.parser.feed(&self.read_buf[self.read_start..]);
+            self.read_start += used;
+            match parsed {
+                Ok(Some(reply)) => {
                     self.pending = self.pending.saturating_sub(1);
                     return Ok(reply);
                 }
@@ -386,21 +408,46 @@ impl Connection {
                         self.address
                     )));
                 }
-                Err(ParseError::Incomplete) => {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return Err(ConnError::Timeout(format!(
-                            "{}: no complete reply within the timeout (the server hangs, or is overloaded; see --timeout)",
-                            self.address
-                        )));
-                    }
-                    self.stream
-                        .set_read_timeout(left)
-                        .map_err(|e| self.io_error(e, "waiting for a reply"))?;
-                    self.fill()?
-                }
+                Ok(None) | Err(ParseError::Incomplete) => self.wait_for_bytes(deadline)?,
             }
         }
+    }
+
+    /// Reads more bytes, in short slices so the run's deadline and an
+    /// interruption are noticed while a server is silent.
+    fn wait_for_bytes(&mut self, reply_deadline: Instant) -> Result<(), ConnError> {
+        loop {
+            if let Some(why) = self.deadline.stopped() {
+                return Err(ConnError::Stopped(format!("{}: {why}", self.address)));
+            }
+            let left = reply_deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(
+                    if self.read_start == self.read_buf.len() && !self.parser.started() {
+                        self.io_error(std::io::ErrorKind::TimedOut.into(), "waiting for a reply")
+                    } else {
+                        ConnError::Timeout(format!(
+                            "{}: no complete reply within the timeout (the server hangs, or is overloaded; see --timeout)",
+                            self.address
+                        ))
+                    },
+                );
+            }
+            self.stream
+                .set_read_timeout(left.min(stop::SLICE).max(Duration::from_millis(1)))
+                .map_err(|e| self.io_error(e, "waiting for a reply"))?;
+            match self.fill() {
+                Err(ConnError::Timeout(_)) => {}
+                other => return other,
+            }
+        }
+    }
+
+    /// Why the run must stop now (deadline or interruption), if it must.
+    pub fn stopped(&self) -> Option<ConnError> {
+        self.deadline
+            .stopped()
+            .map(|why| ConnError::Stopped(format!("{}: {why}", self.address)))
     }
 
     /// Sends one command and reads its reply.
@@ -411,8 +458,10 @@ impl Connection {
     }
 
     fn fill(&mut self) -> Result<(), ConnError> {
-        // Drop consumed bytes first so the buffer does not grow with the run.
-        if self.read_start > 0 {
+        // Drop taken bytes so the buffer does not grow with the run; only
+        // once they are at least half of it, so the bytes kept (at most one
+        // partial element) are moved a bounded number of times: linear.
+        if self.read_start > 0 && self.read_start * 2 >= self.read_buf.len() {
             self.read_buf.drain(..self.read_start);
             self.read_start = 0;
         }

@@ -5,12 +5,16 @@
 //! it (MONITOR for read-only behaviour, the hit-ratio accounting):
 //! 1. connect to the seed and read its facts: `INFO` (stats first), `DBSIZE`,
 //!    `CONFIG GET`, `SLOWLOG GET`;
-//! 2. in a cluster, discover every node from the seed's `CLUSTER NODES`;
-//! 3. read the same facts from every other node, one after another, so every
+//! 2. in a cluster, discover every node from the seed's `CLUSTER NODES`
+//!    (repeated addresses dropped, at most [`MAX_NODES`]), and contact only
+//!    those on hosts the user allowed (`allow`): the credentials go nowhere
+//!    else;
+//! 3. read the same facts from every other node, a bounded pool of them at
+//!    once (silent nodes cost one timeout together, not one each), so every
 //!    node's `INFO stats` is read before any key is touched anywhere
 //!    (`PTTL`/`TYPE` count as keyspace hits and would skew the hit ratio);
 //! 4. scan every reachable primary in parallel, one thread and one connection
-//!    each (`keyspace`).
+//!    each, at most `SCAN_POOL` at once (`keyspace`).
 
 use super::classify::Classifier;
 use super::conn::{Command, ConnError, Connection};
@@ -22,8 +26,13 @@ use super::target::{self, Address};
 use super::{Options, Progress};
 use crate::policy::model::Policy;
 use crate::redis_directives;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
+
+/// Most nodes one run considers. Redis Cluster is designed for up to 1000
+/// nodes; a longer `CLUSTER NODES` is broken or hostile, and contacting
+/// every line of it would cost a connection (and a scan thread) each.
+pub const MAX_NODES: usize = 1000;
 
 /// Gathers everything a run judges. Never panics and never fails: what could
 /// not be read is a reason in `Observed::incomplete` (and the node's `error`).
@@ -46,6 +55,7 @@ pub fn gather(
         Ok(c) => c,
         Err(e) => {
             observed.incomplete.push(format!("could not connect: {e}"));
+            stopped(options, &mut observed);
             return observed;
         }
     };
@@ -55,6 +65,7 @@ pub fn gather(
         Ok(f) => f,
         Err(e) => {
             observed.incomplete.push(e.to_string());
+            stopped(options, &mut observed);
             return observed;
         }
     };
@@ -81,9 +92,10 @@ pub fn gather(
 
     // Facts of every node (stats before any scan starts anywhere). `conns`
     // runs parallel to `observed.nodes`: the open connection of each node
-    // that answered, kept for its scan.
-    let mut conns: Vec<Option<Connection>> = Vec::new();
+    // that answered, kept for its scan. Nodes are contacted concurrently, a
+    // bounded pool at a time, so silent nodes cost one timeout together.
     let mut seed_slot = Some((seed_conn, seed_facts));
+    let mut planned = Vec::new();
     for (address, cluster) in members {
         let mut node = ObservedNode {
             address,
@@ -92,7 +104,7 @@ pub fn gather(
             scan: None,
             error: None,
         };
-        let mut conn = None;
+        let mut plan = Plan::Skip;
         if let Some(n) = node.cluster.as_ref().filter(|n| !n.trouble().is_empty()) {
             // Failed nodes are reported by the topology judge; connecting
             // would only wait for the timeout. A primary that still holds
@@ -105,38 +117,166 @@ pub fn gather(
                 ));
             }
             node.error = Some("flagged as failing by the cluster; not contacted".into());
-        } else {
-            let is_seed = node
-                .cluster
-                .as_ref()
-                .is_none_or(|n| n.flags.iter().any(|f| f == "myself"))
-                || (node.address == *seed);
-            let opened = match (is_seed, seed_slot.take()) {
-                (true, Some((c, f))) => Ok((c, f)),
-                (_, slot) => {
-                    seed_slot = slot;
-                    open(&node.address, options).and_then(|mut c| {
-                        let f = node_facts(&mut c, policy, slow_threshold_us)?;
-                        Ok((c, f))
-                    })
-                }
-            };
-            match opened {
-                Ok((c, f)) => {
-                    node.facts = Some(f);
-                    conn = Some(c);
-                }
-                Err(e) => {
-                    observed.incomplete.push(e.to_string());
-                    node.error = Some(e.to_string());
-                }
+        } else if is_seed_address(&node, seed) && seed_slot.is_some() {
+            plan = Plan::Seed;
+        } else if node.address != *seed && !options.allow.allows(&node.address.host) {
+            // Announced by the server, not named by the user: connecting
+            // would send the run's credentials to whoever the seed chose.
+            if node.is_primary() {
+                observed.incomplete.push(format!(
+                    "{}: a primary on a host verify may not contact (see --allow-hosts); its keys were not scanned",
+                    node.address
+                ));
             }
+            node.error = Some("not an allowed host (see --allow-hosts); not contacted".into());
+            observed.not_allowed.push(node.address.clone());
+        } else {
+            plan = Plan::Contact;
+        }
+        planned.push((node, plan));
+    }
+    let to_contact: Vec<&Address> = planned
+        .iter()
+        .filter(|(_, p)| matches!(p, Plan::Contact))
+        .map(|(n, _)| &n.address)
+        .collect();
+    let mut contacted = contact_all(&to_contact, options, policy, slow_threshold_us).into_iter();
+    let mut conns: Vec<Option<Connection>> = Vec::new();
+    for (mut node, plan) in planned {
+        let opened = match plan {
+            Plan::Skip => None,
+            Plan::Seed => seed_slot.take().map(Ok),
+            Plan::Contact => contacted.next(),
+        };
+        let mut conn = None;
+        match opened {
+            Some(Ok((c, f))) => {
+                node.facts = Some(f);
+                conn = Some(c);
+            }
+            Some(Err(e)) => {
+                observed.incomplete.push(e.to_string());
+                node.error = Some(e.to_string());
+            }
+            None => {}
         }
         observed.nodes.push(node);
         conns.push(conn);
     }
     scan_primaries(options, &classifier, conns, &mut observed, progress);
+    stopped(options, &mut observed);
     observed
+}
+
+/// A run that hit its deadline or was interrupted says so first: the other
+/// reasons are its consequences.
+fn stopped(options: &Options, observed: &mut Observed) {
+    if let Some(why) = options.limits.deadline.stopped() {
+        observed.incomplete.insert(
+            0,
+            format!("{why}; the report shows what was seen until then"),
+        );
+    }
+}
+
+/// What to do with one listed node.
+enum Plan {
+    /// Not contacted (flagged failing, or not an allowed host).
+    Skip,
+    /// The seed: its connection and facts are already there.
+    Seed,
+    Contact,
+}
+
+/// Most nodes contacted at once while their facts are read.
+const POOL: usize = 16;
+/// Most primaries scanned at once (each scan is one thread and one
+/// connection; a real cluster has far fewer primaries than this).
+const SCAN_POOL: usize = 64;
+
+type Opened = Result<(Connection, NodeFacts), ConnError>;
+
+/// Connects to each address and reads its facts, [`POOL`] at a time; the
+/// results come back in `addresses` order.
+fn contact_all(
+    addresses: &[&Address],
+    options: &Options,
+    policy: &Policy,
+    slow_threshold_us: Option<u64>,
+) -> Vec<Opened> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Opened>>> =
+        Mutex::new((0..addresses.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..POOL.min(addresses.len()) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(address) = addresses.get(i) else {
+                        break;
+                    };
+                    let opened = open(address, options).and_then(|mut c| {
+                        let f = node_facts(&mut c, policy, slow_threshold_us)?;
+                        Ok((c, f))
+                    });
+                    if let Ok(mut all) = results.lock() {
+                        all[i] = Some(opened);
+                    }
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .zip(addresses)
+        .map(|(r, a)| {
+            r.unwrap_or_else(|| {
+                Err(ConnError::Closed(format!(
+                    "{a}: reading the node failed unexpectedly (a cachegen bug; please report it)"
+                )))
+            })
+        })
+        .collect()
+}
+
+/// The seed's own line of `CLUSTER NODES` (or the seed itself outside a
+/// cluster): the one node the user named.
+fn is_seed_address(node: &ObservedNode, seed: &Address) -> bool {
+    node.address == *seed
+        || node
+            .cluster
+            .as_ref()
+            .is_none_or(|n| n.flags.iter().any(|f| f == "myself"))
+}
+
+/// Drops repeated addresses (keeping the first line of each) and cuts the
+/// list at [`MAX_NODES`], counting both for the judges.
+fn plausible_nodes(nodes: Vec<ClusterNode>, observed: &mut Observed) -> Vec<ClusterNode> {
+    let mut seen = HashSet::new();
+    let mut kept = Vec::new();
+    for node in nodes {
+        if !seen.insert(node.address.clone()) {
+            observed.node_list.duplicates += 1;
+            continue;
+        }
+        observed.node_list.listed += 1;
+        if kept.len() < MAX_NODES {
+            kept.push(node);
+        } else {
+            observed.node_list.dropped += 1;
+        }
+    }
+    if observed.node_list.dropped > 0 {
+        observed.incomplete.push(format!(
+            "CLUSTER NODES lists {} distinct nodes; only the first {MAX_NODES} were considered",
+            observed.node_list.listed
+        ));
+    }
+    kept
 }
 
 /// Reads the cluster's nodes from the seed into `observed.cluster_nodes`.
@@ -144,7 +284,7 @@ fn discover(seed_conn: &mut Connection, seed: &Address, observed: &mut Observed)
     match seed_conn.call(Command::ClusterNodes) {
         Ok(Reply::Bulk(text)) => match server::parse_cluster_nodes(&String::from_utf8_lossy(&text))
         {
-            Ok(nodes) => observed.cluster_nodes = nodes,
+            Ok(nodes) => observed.cluster_nodes = plausible_nodes(nodes, observed),
             Err(e) => observed.incomplete.push(format!("{seed}: {e}")),
         },
         Ok(other) => observed.incomplete.push(format!(
@@ -183,32 +323,43 @@ fn scan_primaries(
         scans.push((i, conn));
     }
     let nodes = &observed.nodes;
-    let results: Vec<(usize, Option<(keyspace::NodeScan, Duration)>)> =
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = scans
-                .into_iter()
-                .map(|(i, mut conn)| {
-                    let node = &nodes[i].address;
-                    let handle = scope.spawn(move || {
-                        let tick = |keys: u64| progress(Progress::Scanned { node, keys });
-                        let started = Instant::now();
-                        let scan = keyspace::scan(
+    // A bounded pool of scanning threads: a thousand primaries do not get a
+    // thousand threads at once.
+    let queue = std::sync::Mutex::new(scans.into_iter());
+    let done = std::sync::Mutex::new(Vec::new());
+    let workers = SCAN_POOL.min(nodes.len()).max(1);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let next = queue.lock().ok().and_then(|mut q| q.next());
+                    let Some((i, mut conn)) = next else {
+                        break;
+                    };
+                    let node: &Address = &nodes[i].address;
+                    let tick = |keys: u64| progress(Progress::Scanned { node, keys });
+                    let started = Instant::now();
+                    // A scan that panics (a bug) must still leave its node
+                    // reported, as unscanned.
+                    let scan = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        keyspace::scan(
                             &mut conn,
                             classifier,
                             options.coverage,
                             batch_keys(options),
                             &tick,
-                        );
-                        (scan, started.elapsed())
-                    });
-                    (i, handle)
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|(i, h)| (i, h.join().ok()))
-                .collect()
-        });
+                        )
+                    }));
+                    if let Ok(mut done) = done.lock() {
+                        done.push((i, scan.ok().map(|s| (s, started.elapsed()))));
+                    }
+                }
+            });
+        }
+    });
+    let mut results: Vec<(usize, Option<(keyspace::NodeScan, Duration)>)> =
+        done.into_inner().unwrap_or_default();
+    results.sort_by_key(|(i, _)| *i);
     progress(Progress::ScansDone);
     for (i, result) in results {
         let node = &mut observed.nodes[i];
@@ -272,7 +423,22 @@ fn read_info(conn: &mut Connection) -> Result<Info, ConnError> {
     let mut info = Info::new();
     for section in INFO_SECTIONS {
         match conn.recv()? {
-            Reply::Bulk(text) => info.extend(server::parse_info(&String::from_utf8_lossy(&text))),
+            Reply::Bulk(text) if text.len() > server::MAX_INFO_BYTES => {
+                return Err(ConnError::Protocol(format!(
+                    "{}: INFO {section} sent {} bytes, more than any Redis does ({} at most are read); the node was not judged",
+                    conn.address,
+                    text.len(),
+                    server::MAX_INFO_BYTES
+                )));
+            }
+            // Each section parsed on its own; a field an earlier section
+            // gave is not replaced by a later one (`role` comes from
+            // replication, not from whatever errorstats claims).
+            Reply::Bulk(text) => {
+                for (field, value) in server::parse_info(&String::from_utf8_lossy(&text)) {
+                    info.entry(field).or_insert(value);
+                }
+            }
             Reply::Error(e) => {
                 return Err(ConnError::Refused(format!(
                     "{}: INFO {section} was refused: {}",
@@ -318,7 +484,7 @@ fn node_facts(
 fn read_config(
     conn: &mut Connection,
     policy: &Policy,
-    version: (u32, u32),
+    version: Option<(u32, u32)>,
 ) -> Result<Result<BTreeMap<String, String>, String>, ConnError> {
     let names: Vec<&str> = redis_directives::managed_directives(policy)
         .iter()
@@ -326,7 +492,7 @@ fn read_config(
         .collect();
     let mut values = BTreeMap::new();
     // Several names per CONFIG GET exist since 7.0; before, one call each.
-    let batches: Vec<Vec<&str>> = if version >= (7, 0) {
+    let batches: Vec<Vec<&str>> = if version.is_some_and(|v| v >= (7, 0)) {
         vec![names]
     } else {
         names.into_iter().map(|n| vec![n]).collect()
@@ -334,11 +500,13 @@ fn read_config(
     for batch in batches {
         match conn.call(Command::ConfigGet(&batch))? {
             Reply::Array(items) => {
-                for pair in items.chunks(2) {
+                // Only what was asked for is kept, however much comes back.
+                for pair in items.chunks(2).take(batch.len()) {
                     if let [name, value] = pair {
                         values.insert(
-                            name.as_text().unwrap_or_default().to_ascii_lowercase(),
-                            value.as_text().unwrap_or_default(),
+                            server::cut(&name.as_text().unwrap_or_default(), 128)
+                                .to_ascii_lowercase(),
+                            server::cut(&value.as_text().unwrap_or_default(), 256),
                         );
                     }
                 }
@@ -372,7 +540,8 @@ fn slowlog(conn: &mut Connection, threshold_us: Option<u64>) -> Result<Vec<SlowE
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
-    for entry in entries {
+    // As many as were asked for, however many come back.
+    for entry in entries.into_iter().take(128) {
         let Reply::Array(fields) = entry else {
             continue;
         };

@@ -203,6 +203,7 @@ fn run(
         Coverage::Sample(n) => n,
         Coverage::Full => u64::MAX,
     };
+    let max_calls = most_scan_calls(coverage, count);
     let mut queued_keys: u64 = 0;
     conn.queue(Command::Scan {
         cursor: b"0",
@@ -210,15 +211,34 @@ fn run(
     });
     conn.flush(1)?;
     let (mut cursor, mut keys) = read_scan(conn)?;
+    let mut calls: u64 = 1;
+    let mut cursors = Cursors::default();
     let mut in_flight: Option<(Vec<Vec<u8>>, Vec<FollowUp>)> = None;
     let mut carry: Vec<FollowUp> = Vec::new();
+    // Why the scan ends before the server says it is done: replies already
+    // asked for are still read, then this is the scan's error.
+    let mut halt: Option<ConnError> = None;
     loop {
         let room = budget.saturating_sub(queued_keys);
         if (keys.len() as u64) > room {
             keys.truncate(room as usize);
         }
         queued_keys += keys.len() as u64;
-        let more = cursor != b"0" && queued_keys < budget;
+        let mut more = cursor != b"0" && queued_keys < budget;
+        if more {
+            halt = conn
+                .stopped()
+                .or_else(|| cursors.repeated(&conn.address, &cursor, calls, queued_keys))
+                .or_else(|| {
+                    (calls >= max_calls).then(|| {
+                        ConnError::NoProgress(format!(
+                            "{}: SCAN made too little progress: {calls} calls returned {queued_keys} keys; verify stopped asking (a sample of {budget} needs far fewer calls on a real Redis)",
+                            conn.address
+                        ))
+                    })
+                });
+            more = halt.is_none();
+        }
         let mut commands = 0;
         if more {
             conn.queue(Command::Scan {
@@ -226,6 +246,7 @@ fn run(
                 count,
             });
             commands += 1;
+            calls += 1;
         }
         for key in &keys {
             conn.queue(Command::Pttl(key));
@@ -259,7 +280,59 @@ fn run(
         conn.flush(commands)?;
         read_follow_ups(conn, classifier, &carry, tally)?;
     }
-    Ok(())
+    halt.map_or(Ok(()), Err)
+}
+
+/// Most SCAN calls a sample may take. A real Redis visits COUNT buckets per
+/// call (up to ten times that many empty ones) and keeps its table at least
+/// a tenth full, so a sample of n keys needs about 10·n/COUNT calls at
+/// worst; twice that plus a margin is never reached by a Redis, and stops
+/// a server that answers every call with an empty batch. `--full` has no
+/// call bound: its bound is the run's deadline.
+fn most_scan_calls(coverage: Coverage, count: u32) -> u64 {
+    match coverage {
+        Coverage::Sample(n) => {
+            100u64.saturating_add(n.div_ceil(u64::from(count.max(1))).saturating_mul(20))
+        }
+        Coverage::Full => u64::MAX,
+    }
+}
+
+/// Notices a SCAN cursor that comes back (7 → 9 → 7), in constant memory
+/// (Brent's cycle detection: compare with one saved cursor, saved again at
+/// every power of two). A Redis never repeats a cursor within one pass: its
+/// cursor only grows in reversed-bit order. A cycle of length λ after μ
+/// steps is noticed within μ + 2λ calls.
+#[derive(Default)]
+struct Cursors {
+    saved: Vec<u8>,
+    power: u64,
+    steps: u64,
+}
+
+impl Cursors {
+    fn repeated(
+        &mut self,
+        address: &super::target::Address,
+        cursor: &[u8],
+        calls: u64,
+        keys: u64,
+    ) -> Option<ConnError> {
+        if self.saved == cursor {
+            return Some(ConnError::NoProgress(format!(
+                "{}: SCAN returned cursor {} again after {calls} calls ({keys} keys): the iteration goes round in circles; verify stopped it",
+                address,
+                String::from_utf8_lossy(cursor)
+            )));
+        }
+        self.steps += 1;
+        if self.steps >= self.power.max(1) {
+            self.saved = cursor.to_vec();
+            self.power = self.power.max(1) * 2;
+            self.steps = 0;
+        }
+        None
+    }
 }
 
 fn queue_follow_ups(conn: &mut Connection, follow_ups: &[FollowUp]) -> usize {
@@ -310,6 +383,11 @@ fn read_scan(conn: &mut Connection) -> Result<(Vec<u8>, Vec<Vec<u8>>), ConnError
         .pop()
         .and_then(|c| c.as_bytes().map(<[u8]>::to_vec))
         .ok_or_else(bad)?;
+    // A cursor is an unsigned 64-bit number: anything else would be sent
+    // back verbatim on the next call.
+    if cursor.is_empty() || cursor.len() > 20 || !cursor.iter().all(u8::is_ascii_digit) {
+        return Err(bad());
+    }
     let Reply::Array(keys) = keys else {
         return Err(bad());
     };
@@ -478,6 +556,51 @@ pub fn is_compressed(head: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cursor_cycle_is_noticed_and_a_real_pass_is_not() {
+        let at = super::super::target::Address {
+            host: "127.0.0.1".into(),
+            port: 1,
+        };
+        let mut cursors = Cursors::default();
+        let cycle = [b"7".as_slice(), b"9"];
+        let stopped = (0..10u64)
+            .find(|i| {
+                cursors
+                    .repeated(&at, cycle[*i as usize % 2], *i, 0)
+                    .is_some()
+            })
+            .expect("the cycle is noticed");
+        assert!(stopped <= 4, "after {stopped} calls");
+        // A long cycle, after a long tail, is still noticed within μ + 2λ.
+        let mut cursors = Cursors::default();
+        let sequence = |i: u64| {
+            if i < 300 {
+                i + 1000
+            } else {
+                1 + (i - 300) % 77
+            }
+        };
+        let stopped = (0..2_000u64)
+            .find(|i| {
+                cursors
+                    .repeated(&at, sequence(*i).to_string().as_bytes(), *i, 0)
+                    .is_some()
+            })
+            .expect("the cycle is noticed");
+        assert!(stopped <= 300 + 2 * 77 + 300, "after {stopped} calls");
+        let mut cursors = Cursors::default();
+        for i in 1..100_000u64 {
+            assert!(
+                cursors
+                    .repeated(&at, i.to_string().as_bytes(), i, 0)
+                    .is_none()
+            );
+        }
+        assert_eq!(most_scan_calls(Coverage::Full, 1000), u64::MAX);
+        assert_eq!(most_scan_calls(Coverage::Sample(10_000), 1000), 300);
+    }
 
     #[test]
     fn compression_headers() {

@@ -15,6 +15,7 @@
 //! (`conn::Command` has no writing variant). Nothing here draws either:
 //! progress is reported through a callback, and the binary draws it.
 
+pub mod allow;
 pub mod classify;
 pub mod conn;
 pub mod gather;
@@ -25,6 +26,7 @@ pub mod outcome;
 pub mod report;
 pub mod resp;
 pub mod server;
+pub mod stop;
 pub mod target;
 
 pub use outcome::{NodeReport, Report, Runtime, ScanState};
@@ -40,6 +42,9 @@ use target::{Address, Target};
 pub struct Options {
     pub target: Target,
     pub tls: Option<Tls>,
+    /// The hosts announced nodes may be on (the seed's network and
+    /// `--allow-hosts`): no other host is contacted.
+    pub allow: allow::AllowHosts,
     pub limits: Limits,
     pub coverage: Coverage,
     /// SCAN COUNT (clamped to 1000).

@@ -36,6 +36,24 @@ pub struct Observed {
     /// Why results are partial, in the order it happened; empty when the
     /// run covered everything asked.
     pub incomplete: Vec<String>,
+    /// Announced nodes verify did not contact because their host is not
+    /// allowed (`allow`): no connection, no credentials sent.
+    pub not_allowed: Vec<Address>,
+    /// What was wrong with the seed's node list itself.
+    pub node_list: NodeList,
+}
+
+/// Oddities of `CLUSTER NODES` no real cluster has: the same address
+/// listed again, or more nodes than a cluster can hold. Duplicates are
+/// dropped and the list is cut at `gather::MAX_NODES`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NodeList {
+    /// Lines whose address an earlier line already had.
+    pub duplicates: usize,
+    /// Distinct nodes listed, before the cut.
+    pub listed: usize,
+    /// Distinct nodes dropped beyond the cap.
+    pub dropped: usize,
 }
 
 /// The server as the seed node describes it.
@@ -134,13 +152,5 @@ impl ObservedNode {
         self.cluster
             .as_ref()
             .is_none_or(|n| n.is_master() && !n.slots.is_empty())
-    }
-}
-
-impl NodeFacts {
-    /// An `INFO` counter; missing or unparsable counts as zero (servers
-    /// differ in what they report, and a hostile one may send anything).
-    pub fn counter(&self, field: &str) -> u64 {
-        server::info_u64(&self.info, field).unwrap_or(0)
     }
 }

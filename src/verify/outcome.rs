@@ -70,10 +70,33 @@ pub struct Runtime {
     /// Slow log entries over the threshold, slowest first.
     pub slow: Vec<SlowEntry>,
     pub slow_threshold_us: Option<u64>,
+    /// Counters a node sent that are not numbers (not counted as zero).
+    pub not_numeric: Vec<NotNumeric>,
+}
+
+/// One `INFO` counter that is not an unsigned 64-bit number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotNumeric {
+    pub node: String,
+    pub field: String,
+    /// The value, escaped and cut to 40 characters.
+    pub value: String,
 }
 
 impl Runtime {
+    /// Whether every node's hits and misses were numbers: otherwise no
+    /// ratio is computed (a missing miss count would read as 100%).
+    pub fn hit_ratio_readable(&self) -> bool {
+        !self
+            .not_numeric
+            .iter()
+            .any(|n| n.field == "keyspace_hits" || n.field == "keyspace_misses")
+    }
+
     pub fn hit_ratio(&self) -> Option<f64> {
+        if !self.hit_ratio_readable() {
+            return None;
+        }
         let total = self.keyspace_hits.saturating_add(self.keyspace_misses);
         (total > 0).then(|| self.keyspace_hits as f64 / total as f64)
     }

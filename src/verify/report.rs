@@ -520,7 +520,7 @@ mod tests {
             flavour: (!nodes.is_empty()).then(|| Flavour {
                 name: "Redis".into(),
                 version: "7.0.15".into(),
-                redis_compat: (7, 0),
+                redis_compat: Some((7, 0)),
             }),
             cluster: nodes.len() > 1,
             coverage: Coverage::Full,

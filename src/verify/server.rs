@@ -10,24 +10,59 @@ use std::collections::BTreeMap;
 /// `INFO` as `field → value`, every section merged.
 pub type Info = BTreeMap<String, String>;
 
+/// Largest `INFO <section>` reply read: a real one is a few KiB (errorstats
+/// with many error kinds stays far below this).
+pub const MAX_INFO_BYTES: usize = 1024 * 1024;
+/// Most fields kept from one section; a real section has under 100.
+pub const MAX_INFO_FIELDS: usize = 1000;
+/// Longest field name and value kept (longer values are cut, and a cut
+/// counter is then not a number: a finding, not a zero).
+pub const MAX_INFO_TEXT: usize = 256;
+
+/// One section's reply, at most [`MAX_INFO_FIELDS`] fields, each name and
+/// value cut to [`MAX_INFO_TEXT`].
 pub fn parse_info(text: &str) -> Info {
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .map(|(k, v)| (k.trim(), v.trim()))
+        .filter(|(k, _)| k.len() <= MAX_INFO_TEXT)
+        .take(MAX_INFO_FIELDS)
+        .map(|(k, v)| (k.to_owned(), cut(v, MAX_INFO_TEXT)))
         .collect()
 }
 
-pub fn info_u64(info: &Info, field: &str) -> Option<u64> {
-    info.get(field)?.parse().ok()
+/// `text` cut to at most `max` bytes on a character boundary, with `…` when
+/// cut: every server string that may reach output goes through a cap.
+pub fn cut(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
 }
 
-/// `errorstat_OOM:count=3` → 3.
-pub fn error_count(info: &Info, error: &str) -> u64 {
-    info.get(&format!("errorstat_{error}"))
-        .and_then(|v| v.split(',').find_map(|kv| kv.strip_prefix("count=")))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
+/// A counter: `None` when absent, `Some(Err(value))` when the server sent
+/// something that is not an unsigned 64-bit number.
+pub fn info_counter<'a>(info: &'a Info, field: &str) -> Option<Result<u64, &'a str>> {
+    let value = info.get(field)?;
+    Some(value.parse().map_err(|_| value.as_str()))
+}
+
+/// `errorstat_OOM:count=3` → 3; `Some(Err(value))` when the count is there
+/// but not a number.
+pub fn error_count<'a>(info: &'a Info, error: &str) -> Option<Result<u64, &'a str>> {
+    let value = info.get(&format!("errorstat_{error}"))?;
+    Some(
+        value
+            .split(',')
+            .find_map(|kv| kv.strip_prefix("count="))
+            .and_then(|n| n.parse().ok())
+            .ok_or(value.as_str()),
+    )
 }
 
 /// Which server answers.
@@ -35,33 +70,49 @@ pub fn error_count(info: &Info, error: &str) -> u64 {
 pub struct Flavour {
     /// `Redis` or `Valkey` (or whatever `server_name` says).
     pub name: String,
-    /// The flavour's own version (`8.0.1` for Valkey 8).
+    /// The flavour's own version (`8.0.1` for Valkey 8), or `unknown` when
+    /// the server's version is not `major.minor[.patch]`.
     pub version: String,
     /// The Redis version it is compatible with, for the directive table
-    /// (Valkey reports `redis_version:7.2.4`).
-    pub redis_compat: (u32, u32),
+    /// (Valkey reports `redis_version:7.2.4`); `None` when unknown, and then
+    /// no directive is judged missing from the version alone.
+    pub redis_compat: Option<(u32, u32)>,
 }
 
 pub fn flavour(info: &Info) -> Flavour {
     let redis_version = info.get("redis_version").cloned().unwrap_or_default();
     let compat = parse_version(&redis_version);
+    let known = |v: String| {
+        if parse_version(&v).is_some() {
+            v
+        } else {
+            "unknown".to_owned()
+        }
+    };
     match info.get("server_name").map(String::as_str) {
         Some(name) if name.eq_ignore_ascii_case("valkey") => Flavour {
             name: "Valkey".into(),
-            version: info.get("valkey_version").cloned().unwrap_or(redis_version),
+            version: known(info.get("valkey_version").cloned().unwrap_or(redis_version)),
             redis_compat: compat,
         },
         _ => Flavour {
             name: "Redis".into(),
-            version: redis_version,
+            version: known(redis_version),
             redis_compat: compat,
         },
     }
 }
 
-pub fn parse_version(text: &str) -> (u32, u32) {
-    let mut parts = text.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
-    (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+/// `7.0.15` → (7, 0); anything that does not start with two dot-separated
+/// numbers is unknown.
+pub fn parse_version(text: &str) -> Option<(u32, u32)> {
+    let mut parts = text.split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    let rest_ok = parts.all(|p| {
+        !p.is_empty() && p.len() <= 10 && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    });
+    rest_ok.then_some((major, minor))
 }
 
 /// One line of `CLUSTER NODES`.
@@ -121,21 +172,39 @@ pub fn parse_cluster_nodes(text: &str) -> Result<Vec<ClusterNode>, String> {
         }
         // ip:port@cport[,hostname]
         let (endpoint, hostname) = match fields[1].split_once(',') {
-            Some((e, h)) if !h.is_empty() => (e, Some(h.to_owned())),
+            Some((e, h)) if !h.is_empty() => (e, Some(super::target::printable(h))),
             Some((e, _)) => (e, None),
             None => (fields[1], None),
         };
         let hostport = endpoint.split('@').next().unwrap_or(endpoint);
-        let (host, port) = hostport
-            .rsplit_once(':')
-            .ok_or_else(|| format!("CLUSTER NODES address `{hostport}` has no port"))?;
-        let port: u16 = port
-            .parse()
-            .map_err(|_| format!("CLUSTER NODES address `{hostport}` has a bad port"))?;
+        let (host, port) = hostport.rsplit_once(':').ok_or_else(|| {
+            format!(
+                "CLUSTER NODES address `{}` has no port",
+                super::target::printable(hostport)
+            )
+        })?;
+        let port: u16 = port.parse().map_err(|_| {
+            format!(
+                "CLUSTER NODES address `{}` has a bad port",
+                super::target::printable(hostport)
+            )
+        })?;
         let host = host
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_owned();
+        // The host is connected to and printed: a host name or address,
+        // not whatever text a server put there.
+        if host.len() > 255
+            || !host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'))
+        {
+            return Err(format!(
+                "CLUSTER NODES address `{}` is not a host",
+                super::target::printable(&host)
+            ));
+        }
         let mut slots = Vec::new();
         for slot in &fields[8..] {
             // `[1234->-node]` marks a migrating slot: not served yet.
@@ -144,19 +213,25 @@ pub fn parse_cluster_nodes(text: &str) -> Result<Vec<ClusterNode>, String> {
             }
             let (a, b) = slot.split_once('-').unwrap_or((slot, slot));
             let (Ok(a), Ok(b)) = (a.parse::<u16>(), b.parse::<u16>()) else {
-                return Err(format!("CLUSTER NODES slot `{slot}` is not a range"));
+                return Err(format!(
+                    "CLUSTER NODES slot `{}` is not a range",
+                    super::target::printable(slot)
+                ));
             };
             if a > b || b >= 16384 {
-                return Err(format!("CLUSTER NODES slot `{slot}` is out of range"));
+                return Err(format!(
+                    "CLUSTER NODES slot `{}` is out of range",
+                    super::target::printable(slot)
+                ));
             }
             slots.push((a, b));
         }
         nodes.push(ClusterNode {
-            id: fields[0].to_owned(),
+            id: cut(fields[0], 64),
             address: Address { host, port },
             hostname,
-            flags: fields[2].split(',').map(str::to_owned).collect(),
-            master_id: (fields[3] != "-").then(|| fields[3].to_owned()),
+            flags: fields[2].split(',').take(16).map(|f| cut(f, 32)).collect(),
+            master_id: (fields[3] != "-").then(|| cut(fields[3], 64)),
             link_connected: fields[7] == "connected",
             slots,
         });
@@ -224,9 +299,41 @@ e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca 127.0.0.1:30001@31001 myself,master - 0
         let f = flavour(&info);
         assert_eq!(f.name, "Valkey");
         assert_eq!(f.version, "8.0.1");
-        assert_eq!(f.redis_compat, (7, 2));
-        assert_eq!(error_count(&info, "OOM"), 3);
-        assert_eq!(error_count(&info, "NOPERM"), 0);
+        assert_eq!(f.redis_compat, Some((7, 2)));
+        assert_eq!(error_count(&info, "OOM"), Some(Ok(3)));
+        assert_eq!(error_count(&info, "NOPERM"), None);
         assert!(is_loopback("127.0.0.1") && is_loopback("::1") && !is_loopback("10.0.0.1"));
+    }
+
+    #[test]
+    fn lying_info_is_capped_and_unknown_versions_are_unknown() {
+        let huge = format!(
+            "redis_version:{}\r\nrole:{}\r\n",
+            "9".repeat(100_000),
+            "x".repeat(100_000)
+        );
+        let info = parse_info(&huge);
+        assert!(
+            info.values()
+                .all(|v| v.len() <= MAX_INFO_TEXT + '…'.len_utf8())
+        );
+        let f = flavour(&info);
+        assert_eq!((f.version.as_str(), f.redis_compat), ("unknown", None));
+        let many: String = (0..5000).map(|i| format!("f{i}:1\r\n")).collect();
+        assert_eq!(parse_info(&many).len(), MAX_INFO_FIELDS);
+        for bad in ["", "seven", "7", "7.x.1", "7.0.\u{1b}"] {
+            assert_eq!(parse_version(bad), None, "{bad:?}");
+        }
+        assert_eq!(parse_version("7.4.0-rc1"), Some((7, 4)));
+        let info = parse_info(
+            "keyspace_hits:99999999999999999999999\r\nevicted_keys:many\r\nerrorstat_OOM:count=x\r\n",
+        );
+        assert_eq!(
+            info_counter(&info, "keyspace_hits"),
+            Some(Err("99999999999999999999999"))
+        );
+        assert_eq!(info_counter(&info, "evicted_keys"), Some(Err("many")));
+        assert!(matches!(error_count(&info, "OOM"), Some(Err(_))));
+        assert_eq!(cut("ééé", 3), "é…");
     }
 }

@@ -236,9 +236,15 @@ fn percent_decode(text: &str) -> Result<String, String> {
     String::from_utf8(out).map_err(|_| "is not UTF-8 once decoded".to_owned())
 }
 
-/// Escapes control characters so user-supplied text cannot drive the terminal.
+/// Longest text `printable` passes on, in bytes: a server's error reply or
+/// a user's URL needs far less, and nothing a server sends may make the
+/// report grow with it.
+pub const MAX_PRINTED: usize = 300;
+
+/// Escapes control characters so user- or server-supplied text cannot drive
+/// the terminal, and cuts it to [`MAX_PRINTED`] bytes.
 pub fn printable(text: &str) -> String {
-    crate::output::neutralize(text)
+    crate::output::neutralize(&super::server::cut(text, MAX_PRINTED))
 }
 
 #[cfg(test)]

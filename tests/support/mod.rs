@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod cluster;
+pub mod fake_redis;
 pub mod render;
 pub mod verify;
 

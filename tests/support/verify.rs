@@ -14,6 +14,9 @@ pub struct Run {
     pub stdout: String,
     pub stderr: String,
     pub took: Duration,
+    /// The highest peak resident memory (`VmHWM`, KiB) read from `/proc`
+    /// while it ran (polled; the last reading is within 20 ms of exit).
+    pub peak_rss_kib: Option<u64>,
 }
 
 impl Run {
@@ -69,7 +72,11 @@ pub fn verify_with_env(
         .stderr(std::fs::File::create(&err).expect("stderr file"));
     let started = Instant::now();
     let mut child = cmd.spawn().expect("spawn cachegen");
+    let mut peak_rss_kib = None;
     let code = loop {
+        if let Some(kib) = super::fake_redis::peak_rss_kib(child.id()) {
+            peak_rss_kib = peak_rss_kib.max(Some(kib));
+        }
         if let Some(status) = child.try_wait().expect("wait") {
             break status.code();
         }
@@ -85,6 +92,7 @@ pub fn verify_with_env(
         stdout: std::fs::read_to_string(&out).unwrap_or_default(),
         stderr: std::fs::read_to_string(&err).unwrap_or_default(),
         took: started.elapsed(),
+        peak_rss_kib,
     }
 }
 

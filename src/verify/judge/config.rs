@@ -91,7 +91,11 @@ fn compare(
     redis_directives::managed_directives(policy)
         .into_iter()
         .map(|d| {
-            let availability = redis_directives::availability(d.name, flavour.redis_compat);
+            // An unknown version rules nothing out: a directive is then
+            // judged by what CONFIG GET answers alone.
+            let availability = flavour.redis_compat.map_or(Availability::Supported, |v| {
+                redis_directives::availability(d.name, v)
+            });
             let actual = values.get(d.name).cloned();
             let status = match (&actual, availability) {
                 (None, _) | (_, Availability::Since(_)) | (_, Availability::IgnoredSince(_)) => {
@@ -231,7 +235,7 @@ mod tests {
         Flavour {
             name: "Redis".into(),
             version: format!("{}.{}.0", version.0, version.1),
-            redis_compat: version,
+            redis_compat: Some(version),
         }
     }
 

@@ -6,6 +6,7 @@
 //! policy (or into the lock it was read from).
 
 pub mod config;
+pub mod hosts;
 pub mod keyspace;
 pub mod mode;
 pub mod runtime;
@@ -25,6 +26,7 @@ pub fn all(policy: &Policy, observed: &Observed) -> Vec<Diagnostic> {
     let mut findings = mode::judge(policy, observed);
     findings.extend(config::judge(policy, observed));
     findings.extend(topology::judge(policy, observed));
+    findings.extend(hosts::judge(policy, observed));
     findings.extend(runtime::judge(policy, observed));
     findings.extend(keyspace::judge(policy, observed));
     findings
@@ -96,7 +98,7 @@ mod fixture {
                 flavour: Flavour {
                     name: "Redis".into(),
                     version: "7.0.0".into(),
-                    redis_compat: (7, 0),
+                    redis_compat: Some((7, 0)),
                 },
                 cluster_enabled,
             }),

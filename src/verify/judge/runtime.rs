@@ -6,7 +6,7 @@
 use crate::diag::{Diagnostic, Severity, codes};
 use crate::policy::model::{EvictionPolicy, Policy, Ttl};
 use crate::verify::observed::Observed;
-use crate::verify::outcome::Runtime;
+use crate::verify::outcome::{NotNumeric, Runtime};
 use crate::verify::server;
 use std::collections::BTreeMap;
 
@@ -20,17 +20,36 @@ pub fn counters(observed: &Observed) -> Runtime {
         slow_threshold_us: observed.slow_threshold_us,
         ..Runtime::default()
     };
-    for (_, f) in observed.reached() {
+    let mut not_numeric = Vec::new();
+    for (node, f) in observed.reached() {
         // Saturating: these numbers come from the server, which may be
         // hostile or broken; a wrap would turn a huge count into a small one.
-        r.keyspace_hits = r.keyspace_hits.saturating_add(f.counter("keyspace_hits"));
-        r.keyspace_misses = r
-            .keyspace_misses
-            .saturating_add(f.counter("keyspace_misses"));
-        r.evicted_keys = r.evicted_keys.saturating_add(f.counter("evicted_keys"));
-        r.oom_errors = r
-            .oom_errors
-            .saturating_add(server::error_count(&f.info, "OOM"));
+        // A value that is not a number is noted, never counted as zero.
+        let mut add = |total: &mut u64, field: &str, value: Option<Result<u64, &str>>| match value {
+            Some(Ok(n)) => *total = total.saturating_add(n),
+            Some(Err(text)) => note_not_numeric(&mut not_numeric, &node.address, field, text),
+            None => {}
+        };
+        add(
+            &mut r.keyspace_hits,
+            "keyspace_hits",
+            server::info_counter(&f.info, "keyspace_hits"),
+        );
+        add(
+            &mut r.keyspace_misses,
+            "keyspace_misses",
+            server::info_counter(&f.info, "keyspace_misses"),
+        );
+        add(
+            &mut r.evicted_keys,
+            "evicted_keys",
+            server::info_counter(&f.info, "evicted_keys"),
+        );
+        add(
+            &mut r.oom_errors,
+            "errorstat_OOM",
+            server::error_count(&f.info, "OOM"),
+        );
         if let Some(threshold) = observed.slow_threshold_us {
             let over = f
                 .slow
@@ -39,12 +58,26 @@ pub fn counters(observed: &Observed) -> Runtime {
             r.slow.extend(over.cloned());
         }
     }
+    r.not_numeric = not_numeric;
     r.slow.sort_by(|a, b| {
         b.micros
             .cmp(&a.micros)
             .then_with(|| a.command.cmp(&b.command))
     });
     r
+}
+
+fn note_not_numeric(
+    out: &mut Vec<NotNumeric>,
+    node: &crate::verify::target::Address,
+    field: &str,
+    text: &str,
+) {
+    out.push(NotNumeric {
+        node: node.to_string(),
+        field: field.to_owned(),
+        value: crate::verify::target::printable(&server::cut(text, 40)),
+    });
 }
 
 /// Findings from the summed counters (`counters`).
@@ -55,7 +88,21 @@ pub fn judge(policy: &Policy, observed: &Observed) -> Vec<Diagnostic> {
 }
 
 fn runtime_findings(policy: &Policy, runtime: &Runtime, findings: &mut Vec<Diagnostic>) {
-    if let Some(target) = policy.targets.as_ref().and_then(|t| t.redis_hit_ratio) {
+    for n in &runtime.not_numeric {
+        findings.push(
+            Diagnostic::new(
+                codes::INFO_NOT_NUMERIC,
+                format!(
+                    "{} reports a non-numeric {} (`{}`); it is not counted, and what depends on it is not judged",
+                    n.node, n.field, n.value
+                ),
+            )
+            .with_span(policy.key_span("/redis"), "server settings"),
+        );
+    }
+    if let Some(target) = policy.targets.as_ref().and_then(|t| t.redis_hit_ratio)
+        && runtime.hit_ratio_readable()
+    {
         let span = policy.span("/targets", "redis_hit_ratio");
         let lookups = runtime
             .keyspace_hits

@@ -1,0 +1,253 @@
+//! Owns which hosts verify may connect to, and so send the run's credentials
+//! to. The seed is named by the user; every other node is only *announced*
+//! by a server (`CLUSTER NODES`), and a hostile or compromised seed could
+//! announce a host it controls to collect the password. So an announced
+//! node is contacted only when its address falls in what the user allowed:
+//!
+//! - by default, the seed's own network: a loopback seed allows loopback
+//!   addresses (and `localhost`); an IPv4 seed its /24, an IPv6 seed its /64;
+//!   a host name seed the same name, the hosts of its domain (the name minus
+//!   its first label, when that still has two labels: `redis-0.cache.corp`
+//!   allows `*.cache.corp`), and the networks of the addresses it resolved
+//!   to (clusters announce IPs even when reached by name);
+//! - `--allow-hosts` adds addresses (`10.1.2.3`), networks (`10.0.0.0/8`,
+//!   `fd00::/8`), host names (`redis-7.corp`), domains (`*.corp` or
+//!   `.corp`), or `*` (any host: an explicit opt-out).
+//!
+//! An announced host name is matched as text, never looked up: resolving a
+//! name a server chose is already talking to whoever it points at.
+
+use super::target::Address;
+use std::net::{IpAddr, ToSocketAddrs};
+
+/// The hosts a run may contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllowHosts {
+    rules: Vec<Rule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Rule {
+    Any,
+    /// An address and the number of leading bits that must match.
+    Net(IpAddr, u8),
+    /// One host name (lower case).
+    Host(String),
+    /// A domain suffix with its leading dot (`.corp`).
+    Domain(String),
+}
+
+impl AllowHosts {
+    /// The seed's network, without `--allow-hosts`. A seed host name is
+    /// resolved here (the run connects to it anyway).
+    pub fn for_seed(seed: &Address) -> AllowHosts {
+        let host = seed.host.to_ascii_lowercase();
+        let mut rules = vec![Rule::Host(host.clone())];
+        match host.parse::<IpAddr>() {
+            Ok(ip) => rules.push(network_of(ip)),
+            Err(_) if host == "localhost" => {}
+            Err(_) => {
+                if let Some((_, domain)) = host.split_once('.')
+                    && domain.contains('.')
+                {
+                    rules.push(Rule::Domain(format!(".{domain}")));
+                }
+                if let Ok(found) = (host.as_str(), seed.port).to_socket_addrs() {
+                    for addr in found {
+                        let rule = network_of(addr.ip());
+                        if !rules.contains(&rule) {
+                            rules.push(rule);
+                        }
+                    }
+                }
+            }
+        }
+        if host == "localhost"
+            || rules
+                .iter()
+                .any(|r| matches!(r, Rule::Net(ip, _) if ip.is_loopback()))
+        {
+            for rule in loopback() {
+                if !rules.contains(&rule) {
+                    rules.push(rule);
+                }
+            }
+        }
+        AllowHosts { rules }
+    }
+
+    /// Adds `--allow-hosts` entries (comma-separated, any number of flags).
+    pub fn extend(&mut self, entries: &[String]) -> Result<(), String> {
+        for entry in entries.iter().flat_map(|e| e.split(',')) {
+            let entry = entry.trim();
+            if entry.is_empty() {
+                continue;
+            }
+            self.rules.push(parse_rule(entry)?);
+        }
+        Ok(())
+    }
+
+    /// Whether `host` (an announced node's address) may be contacted.
+    pub fn allows(&self, host: &str) -> bool {
+        let host = host.to_ascii_lowercase();
+        let ip = host.parse::<IpAddr>().ok();
+        self.rules.iter().any(|rule| match (rule, ip) {
+            (Rule::Any, _) => true,
+            (Rule::Net(net, bits), Some(ip)) => in_network(ip, *net, *bits),
+            (Rule::Host(name), _) => *name == host,
+            (Rule::Domain(suffix), None) => host.ends_with(suffix.as_str()),
+            _ => false,
+        })
+    }
+}
+
+fn loopback() -> [Rule; 3] {
+    [
+        Rule::Net(IpAddr::from([127, 0, 0, 0]), 8),
+        Rule::Net(IpAddr::from(std::net::Ipv6Addr::LOCALHOST), 128),
+        Rule::Host("localhost".into()),
+    ]
+}
+
+/// The default network around one address: loopback, else /24 or /64.
+fn network_of(ip: IpAddr) -> Rule {
+    match ip {
+        IpAddr::V4(v4) if v4.is_loopback() => Rule::Net(IpAddr::from([127, 0, 0, 0]), 8),
+        IpAddr::V6(v6) if v6.is_loopback() => Rule::Net(ip, 128),
+        IpAddr::V4(_) => Rule::Net(ip, 24),
+        IpAddr::V6(_) => Rule::Net(ip, 64),
+    }
+}
+
+fn parse_rule(entry: &str) -> Result<Rule, String> {
+    let bad = || {
+        format!(
+            "--allow-hosts: `{}` is not an address, network (10.0.0.0/8), host name or domain (*.example.com)",
+            super::target::printable(entry)
+        )
+    };
+    if entry == "*" {
+        return Ok(Rule::Any);
+    }
+    if let Some((addr, bits)) = entry.split_once('/') {
+        let ip: IpAddr = addr
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .map_err(|_| bad())?;
+        let max = if ip.is_ipv4() { 32 } else { 128 };
+        let bits: u8 = bits.parse().ok().filter(|b| *b <= max).ok_or_else(bad)?;
+        return Ok(Rule::Net(ip, bits));
+    }
+    let bare = entry.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = bare.parse::<IpAddr>() {
+        return Ok(Rule::Net(ip, if ip.is_ipv4() { 32 } else { 128 }));
+    }
+    let name = entry.to_ascii_lowercase();
+    let (domain, rest) = match name.strip_prefix("*.").or_else(|| name.strip_prefix('.')) {
+        Some(rest) => (true, rest.to_owned()),
+        None => (false, name.clone()),
+    };
+    let valid = !rest.is_empty()
+        && rest.split('.').all(|l| {
+            !l.is_empty()
+                && l.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+        });
+    if !valid {
+        return Err(bad());
+    }
+    Ok(if domain {
+        Rule::Domain(format!(".{rest}"))
+    } else {
+        Rule::Host(rest)
+    })
+}
+
+fn in_network(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
+    let (a, b, width) = match (ip, net) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => (u128::from(a.to_bits()), u128::from(b.to_bits()), 32),
+        (IpAddr::V6(a), IpAddr::V6(b)) => (a.to_bits(), b.to_bits(), 128),
+        _ => return false,
+    };
+    let bits = u32::from(bits).min(width);
+    if bits == 0 {
+        return true;
+    }
+    let shift = width - bits;
+    (a >> shift) == (b >> shift)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seed(host: &str) -> AllowHosts {
+        AllowHosts::for_seed(&Address {
+            host: host.into(),
+            port: 6379,
+        })
+    }
+
+    #[test]
+    fn a_loopback_seed_allows_loopback_only() {
+        let allow = seed("127.0.0.1");
+        for ok in ["127.0.0.1", "127.0.0.2", "::1", "localhost"] {
+            assert!(allow.allows(ok), "{ok}");
+        }
+        for no in [
+            "192.0.2.1",
+            "10.0.0.1",
+            "attacker.example",
+            "::2",
+            "0.0.0.0",
+        ] {
+            assert!(!allow.allows(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn an_ip_seed_allows_its_subnet() {
+        let allow = seed("10.1.2.3");
+        assert!(allow.allows("10.1.2.200"));
+        assert!(!allow.allows("10.1.3.1"));
+        assert!(!allow.allows("127.0.0.1"));
+        let allow = seed("2001:db8:1:2::10");
+        assert!(allow.allows("2001:db8:1:2:ffff::1"));
+        assert!(!allow.allows("2001:db8:1:3::1"));
+    }
+
+    #[test]
+    fn a_hostname_seed_allows_its_domain_without_lookups() {
+        let allow = seed("redis-0.cache.invalid");
+        assert!(allow.allows("redis-4.cache.invalid"));
+        assert!(allow.allows("REDIS-0.cache.invalid"));
+        assert!(!allow.allows("cache.invalid.evil.example"));
+        assert!(!allow.allows("evilcache.invalid"));
+        // A two-label name gives no domain: `.invalid` would be everyone.
+        let allow = seed("redis.invalid");
+        assert!(allow.allows("redis.invalid"));
+        assert!(!allow.allows("other.invalid"));
+    }
+
+    #[test]
+    fn allow_hosts_extends_and_rejects_nonsense() {
+        let mut allow = seed("127.0.0.1");
+        allow
+            .extend(&["10.0.0.0/8, fd00::/8".into(), "*.corp,redis-9.lab".into()])
+            .unwrap();
+        for ok in ["10.200.0.1", "fd00::5", "a.corp", "redis-9.lab"] {
+            assert!(allow.allows(ok), "{ok}");
+        }
+        assert!(!allow.allows("corp"));
+        assert!(!allow.allows("11.0.0.1"));
+        for bad in ["10.0.0.0/33", "a b", "*.", "x/y", "\u{1b}[31m"] {
+            let err = allow.clone().extend(&[bad.into()]).unwrap_err();
+            assert!(!err.contains('\u{1b}'), "{err}");
+        }
+        let mut any = seed("127.0.0.1");
+        any.extend(&["*".into()]).unwrap();
+        assert!(any.allows("198.51.100.7"));
+    }
+}
