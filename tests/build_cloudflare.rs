@@ -156,8 +156,7 @@ fn wildcard_any(patterns: &[String]) -> String {
     }
 }
 
-const ENCODED_SEPARATORS: &str =
-    r#"(http.request.uri.path wildcard "*%2f*" or http.request.uri.path wildcard "*%5c*")"#;
+const ENCODED_SEPARATORS: &str = r#"(http.request.uri.path wildcard "*%2f*" or http.request.uri.path wildcard "*%5c*" or http.request.uri.path wildcard "*;*" or http.request.uri.path wildcard "*%3b*" or http.request.uri.path wildcard "*%3f*" or http.request.uri.path wildcard "*%23*")"#;
 
 /// The credentials condition, from the policy's `edge.credentials`.
 fn expected_credentials(policy: &Policy) -> Option<String> {
@@ -607,7 +606,7 @@ fn authenticated_bypasses_move_last_and_the_rest_keeps_policy_order() {
             r#"(http.request.uri.path wildcard "/products/*/images/*" and http.request.uri.path.extension in {"png"} and not ("#,
             r#"(http.request.uri.path wildcard "/account" or http.request.uri.path wildcard "/account/*" or http.request.uri.path wildcard "/account.*" or http.request.uri.path wildcard "/account;*")"#,
             r#" or (http.request.uri.path wildcard "/orders" or http.request.uri.path wildcard "/orders/*" or http.request.uri.path wildcard "/orders.*" or http.request.uri.path wildcard "/orders;*")"#,
-            r#" or (http.request.uri.path wildcard "*%2f*" or http.request.uri.path wildcard "*%5c*")"#,
+            r#" or (http.request.uri.path wildcard "*%2f*" or http.request.uri.path wildcard "*%5c*" or http.request.uri.path wildcard "*;*" or http.request.uri.path wildcard "*%3b*" or http.request.uri.path wildcard "*%3f*" or http.request.uri.path wildcard "*%23*")"#,
             r#" or any(lower(http.request.headers.names[*])[*] eq "authorization")))"#,
         )
     );

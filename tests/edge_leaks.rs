@@ -150,6 +150,17 @@ fn variants(p: &str) -> Vec<(&'static str, String)> {
     v.push(("dot segments", format!("/static/./..{p}")));
     v.push(("dot segments", format!("{p}/x/..")));
     v.push(("encoded dot segments", format!("/images/%2E%2E{p}")));
+    // `..;` is no dot segment to normalization, but Tomcat, Jetty and Spring
+    // drop the `;` parameter and then resolve `..`.
+    v.push(("dot-semicolon segment", format!("/images/..;{p}")));
+    v.push(("dot-semicolon segment", format!("/api/public/..;{p}")));
+    for (name, delimiter) in [
+        ("encoded ;", "%3B"),
+        ("encoded ?", "%3F"),
+        ("encoded #", "%23"),
+    ] {
+        v.push((name, format!("{p}{delimiter}x.js")));
+    }
     v.push(("trailing slash", format!("{p}/")));
     for ext in ["js", "css", "png", "jpg", "svg", "woff2", "json"] {
         v.push(("appended extension", format!("{p}.{ext}")));

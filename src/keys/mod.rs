@@ -6,6 +6,7 @@
 //! tag; a pattern language built on braces cannot say where a tag is.
 
 pub mod ambiguity;
+pub mod dfa;
 pub mod ip;
 pub mod regex_type;
 

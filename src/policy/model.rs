@@ -492,6 +492,14 @@ impl Route {
     pub fn is_no_store(&self) -> bool {
         self.cache == CacheLevel::Bypass || self.authenticated
     }
+
+    /// Whether a shared cache (the edge) may store the response: not
+    /// no-store, and either public or given an edge TTL that overrides the
+    /// origin. A private route that respects the origin is never stored
+    /// there, whatever it varies by or serves.
+    pub fn stored_at_edge(&self) -> bool {
+        !self.is_no_store() && (self.visibility == Visibility::Public || self.edge_ttl.is_some())
+    }
 }
 
 /// A Redis version as `(major, minor)`.

@@ -23,7 +23,7 @@ resource "cloudflare_ruleset" "cache_rules" {
     {
       ref         = "cachegen_static_assets"
       description = "cachegen route static_assets: edge TTL 2592000s, browser TTL 86400s"
-      expression  = "(http.request.uri.path.extension in {\"js\" \"css\"} and not ((http.request.uri.path wildcard \"/api/user\" or http.request.uri.path wildcard \"/api/user/*\" or http.request.uri.path wildcard \"/api/user.*\" or http.request.uri.path wildcard \"/api/user;*\") or (http.request.uri.path wildcard \"*%2f*\" or http.request.uri.path wildcard \"*%5c*\") or any(lower(http.request.headers.names[*])[*] eq \"authorization\")))"
+      expression  = "(http.request.uri.path.extension in {\"js\" \"css\"} and not ((http.request.uri.path wildcard \"/api/user\" or http.request.uri.path wildcard \"/api/user/*\" or http.request.uri.path wildcard \"/api/user.*\" or http.request.uri.path wildcard \"/api/user;*\") or (http.request.uri.path wildcard \"*%2f*\" or http.request.uri.path wildcard \"*%5c*\" or http.request.uri.path wildcard \"*;*\" or http.request.uri.path wildcard \"*%3b*\" or http.request.uri.path wildcard \"*%3f*\" or http.request.uri.path wildcard \"*%23*\") or any(lower(http.request.headers.names[*])[*] eq \"authorization\")))"
       action      = "set_cache_settings"
       action_parameters = {
         cache = true
@@ -43,7 +43,7 @@ resource "cloudflare_ruleset" "cache_rules" {
     {
       ref         = "cachegen_images"
       description = "cachegen route images: cache ignoring the query string, edge TTL 31536000s, browser TTL from origin"
-      expression  = "(starts_with(http.request.uri.path, \"/images/\") and not ((http.request.uri.path wildcard \"/api/user\" or http.request.uri.path wildcard \"/api/user/*\" or http.request.uri.path wildcard \"/api/user.*\" or http.request.uri.path wildcard \"/api/user;*\") or (http.request.uri.path wildcard \"*%2f*\" or http.request.uri.path wildcard \"*%5c*\") or any(lower(http.request.headers.names[*])[*] eq \"authorization\")))"
+      expression  = "(starts_with(http.request.uri.path, \"/images/\") and not ((http.request.uri.path wildcard \"/api/user\" or http.request.uri.path wildcard \"/api/user/*\" or http.request.uri.path wildcard \"/api/user.*\" or http.request.uri.path wildcard \"/api/user;*\") or (http.request.uri.path wildcard \"*%2f*\" or http.request.uri.path wildcard \"*%5c*\" or http.request.uri.path wildcard \"*;*\" or http.request.uri.path wildcard \"*%3b*\" or http.request.uri.path wildcard \"*%3f*\" or http.request.uri.path wildcard \"*%23*\") or any(lower(http.request.headers.names[*])[*] eq \"authorization\")))"
       action      = "set_cache_settings"
       action_parameters = {
         cache = true
@@ -69,7 +69,7 @@ resource "cloudflare_ruleset" "cache_rules" {
     {
       ref         = "cachegen_api_public"
       description = "cachegen route api_public: edge TTL 300s, browser TTL 300s"
-      expression  = "(starts_with(http.request.uri.path, \"/api/public/\") and not ((http.request.uri.path wildcard \"/api/user\" or http.request.uri.path wildcard \"/api/user/*\" or http.request.uri.path wildcard \"/api/user.*\" or http.request.uri.path wildcard \"/api/user;*\") or (http.request.uri.path wildcard \"*%2f*\" or http.request.uri.path wildcard \"*%5c*\") or any(lower(http.request.headers.names[*])[*] eq \"authorization\")))"
+      expression  = "(starts_with(http.request.uri.path, \"/api/public/\") and not ((http.request.uri.path wildcard \"/api/user\" or http.request.uri.path wildcard \"/api/user/*\" or http.request.uri.path wildcard \"/api/user.*\" or http.request.uri.path wildcard \"/api/user;*\") or (http.request.uri.path wildcard \"*%2f*\" or http.request.uri.path wildcard \"*%5c*\" or http.request.uri.path wildcard \"*;*\" or http.request.uri.path wildcard \"*%3b*\" or http.request.uri.path wildcard \"*%3f*\" or http.request.uri.path wildcard \"*%23*\") or any(lower(http.request.headers.names[*])[*] eq \"authorization\")))"
       action      = "set_cache_settings"
       action_parameters = {
         cache = true

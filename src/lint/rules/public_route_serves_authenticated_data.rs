@@ -2,7 +2,7 @@
 //! or marked public builds its responses from per-user key patterns.
 
 use crate::lint::Findings;
-use crate::policy::model::{CacheLevel, Policy, Visibility};
+use crate::policy::model::{Policy, Visibility};
 
 crate::declare_rule! {
     /// ## What it does
@@ -50,7 +50,7 @@ pub fn check(policy: &Policy, out: &mut Findings) {
         if route.authenticated {
             continue;
         }
-        let cached = route.cache != CacheLevel::Bypass;
+        let cached = route.stored_at_edge();
         let public = route.visibility == Visibility::Public;
         if !cached && !public {
             continue;

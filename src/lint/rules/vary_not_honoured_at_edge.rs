@@ -3,7 +3,7 @@
 //! by.
 
 use crate::lint::Findings;
-use crate::policy::model::{CacheLevel, Policy, Visibility};
+use crate::policy::model::{Policy, Visibility};
 
 crate::declare_rule! {
     /// ## What it does
@@ -48,7 +48,7 @@ pub const READS: &[&str] = &["/edge/routes/*"];
 pub fn check(policy: &Policy, out: &mut Findings) {
     let Some(edge) = &policy.edge else { return };
     for route in edge.routes.values() {
-        if route.cache == CacheLevel::Bypass {
+        if !route.stored_at_edge() {
             continue;
         }
         for (i, header) in route.vary.iter().enumerate() {

@@ -16,27 +16,35 @@
 //! `RenderError`, never silently clamped: the policy should have been refused
 //! by `check`.
 
+mod headers;
+mod terraform;
+
+pub use headers::{
+    Header, OriginHeaders, RouteHeaders, cache_control, cdn_cache_control, origin_headers,
+};
+use terraform::terraform_context;
+pub use terraform::{hcl_string, hcl_value};
+
 use super::{OutputFile, RenderError, Renderer};
-use crate::policy::model::{CacheLevel, Edge, Policy, Route, Visibility};
+use crate::policy::model::{CacheLevel, Edge, Policy, Route};
 use serde::Serialize;
-use serde_json::Value;
 
 pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "cloudflare/cache-ruleset.json.j2",
-        include_str!("../../templates/cloudflare/cache-ruleset.json.j2"),
+        include_str!("../../../templates/cloudflare/cache-ruleset.json.j2"),
     ),
     (
         "cloudflare/cache-ruleset.tf.j2",
-        include_str!("../../templates/cloudflare/cache-ruleset.tf.j2"),
+        include_str!("../../../templates/cloudflare/cache-ruleset.tf.j2"),
     ),
     (
         "cloudflare/url-normalization.json.j2",
-        include_str!("../../templates/cloudflare/url-normalization.json.j2"),
+        include_str!("../../../templates/cloudflare/url-normalization.json.j2"),
     ),
     (
         "cloudflare/origin-headers.json.j2",
-        include_str!("../../templates/cloudflare/origin-headers.json.j2"),
+        include_str!("../../../templates/cloudflare/origin-headers.json.j2"),
     ),
 ];
 
@@ -168,56 +176,6 @@ struct UrlNormalizationFile {
     method: &'static str,
     path: &'static str,
     body: UrlNormalization,
-}
-
-/// What the origin must send on each route (`origin-headers.json`).
-#[derive(Debug, Serialize)]
-pub struct OriginHeaders {
-    pub description: String,
-    pub routes: Vec<RouteHeaders>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct RouteHeaders {
-    pub route: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub extensions: Vec<String>,
-    /// Header fields in sending order. A list, not a map: HTTP allows a field
-    /// more than once, and a map would silently drop a repeated one.
-    pub headers: Vec<Header>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Header {
-    pub name: String,
-    pub value: String,
-}
-
-/// Context of `cloudflare/cache-ruleset.tf.j2`: every value already an HCL
-/// literal (quoted and escaped), so the template only lays them out.
-#[derive(Debug, Serialize)]
-struct TerraformContext {
-    zone_id_description: String,
-    url_normalization_scope: String,
-    url_normalization_type: String,
-    name: String,
-    description: String,
-    kind: String,
-    phase: String,
-    rules: Vec<TerraformRule>,
-}
-
-#[derive(Debug, Serialize)]
-struct TerraformRule {
-    #[serde(rename = "ref")]
-    reference: String,
-    description: String,
-    expression: String,
-    action: String,
-    /// A multi-line HCL object, indented from column 0; the template indents it.
-    action_parameters: String,
 }
 
 #[derive(Serialize)]
@@ -393,10 +351,14 @@ pub fn never_cached(edge: &Edge) -> Result<Vec<String>, RenderError> {
     Ok(excluded)
 }
 
-/// Paths with a percent-encoded `/` or `\`. `wildcard` is case-insensitive,
-/// so `%2f` and `%2F` both match.
-pub const ENCODED_SEPARATORS: &str =
-    r#"(http.request.uri.path wildcard "*%2f*" or http.request.uri.path wildcard "*%5c*")"#;
+/// Paths an origin may route differently from how the rules read them,
+/// excluded from every cacheable rule whenever a route bypasses: an encoded
+/// `/` or `\` (normalization keeps them encoded; an origin may decode them
+/// before routing), a `;` (Tomcat, Jetty and Spring drop path parameters:
+/// `/api/public/..;/user/me` reaches `/api/user/me`, though no dot segment
+/// is left for normalization to remove), and an encoded `;`, `?` or `#`.
+/// `wildcard` is case-insensitive, so `%2f` and `%2F` both match.
+pub const ENCODED_SEPARATORS: &str = r#"(http.request.uri.path wildcard "*%2f*" or http.request.uri.path wildcard "*%5c*" or http.request.uri.path wildcard "*;*" or http.request.uri.path wildcard "*%3b*" or http.request.uri.path wildcard "*%3f*" or http.request.uri.path wildcard "*%23*")"#;
 
 /// A request carrying any declared credential: a header by name,
 /// case-insensitively (`any(lower(http.request.headers.names[*])[*] eq "…")`,
@@ -666,234 +628,4 @@ pub fn string_literal(s: &str) -> Result<String, RenderError> {
     }
     out.push('"');
     Ok(out)
-}
-
-/// An HCL quoted string literal: `\\`, `\"`, `\n`, `\r`, `\t`, other control
-/// characters as `\uXXXX`, and the template introducers `${` and `%{` doubled
-/// (`$${`, `%%{`) so Terraform does not interpolate them.
-pub fn hcl_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '$' | '%' => {
-                out.push(c);
-                if chars.peek() == Some(&'{') {
-                    out.push(c);
-                }
-            }
-            c if c.is_control() => {
-                let mut buf = [0u16; 2];
-                for unit in c.encode_utf16(&mut buf) {
-                    out.push_str(&format!("\\u{unit:04X}"));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-fn hcl_key(key: &str) -> String {
-    let mut chars = key.chars();
-    let identifier = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if identifier {
-        key.to_owned()
-    } else {
-        hcl_string(key)
-    }
-}
-
-/// A JSON value as an HCL expression, formatted the way `terraform fmt` leaves
-/// it: two-space indentation, the `=` of consecutive one-line attributes
-/// aligned, nested objects on their own lines.
-pub fn hcl_value(value: &Value, indent: usize) -> String {
-    match value {
-        Value::Null => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => hcl_string(s),
-        Value::Array(items) if items.is_empty() => "[]".into(),
-        Value::Array(items) if items.iter().all(|v| !v.is_object() && !v.is_array()) => {
-            let items: Vec<String> = items.iter().map(|v| hcl_value(v, indent)).collect();
-            format!("[{}]", items.join(", "))
-        }
-        Value::Array(items) => {
-            let pad = "  ".repeat(indent + 1);
-            let mut out = String::from("[\n");
-            for v in items {
-                out.push_str(&format!("{pad}{},\n", hcl_value(v, indent + 1)));
-            }
-            out.push_str(&"  ".repeat(indent));
-            out.push(']');
-            out
-        }
-        Value::Object(map) if map.is_empty() => "{}".into(),
-        Value::Object(map) => {
-            let pad = "  ".repeat(indent + 1);
-            let items: Vec<(String, String)> = map
-                .iter()
-                .map(|(k, v)| (hcl_key(k), hcl_value(v, indent + 1)))
-                .collect();
-            let mut out = String::from("{\n");
-            let mut i = 0;
-            while i < items.len() {
-                // A run of one-line attributes is aligned on `=`; a multi-line
-                // one stands alone.
-                let mut end = i;
-                while end < items.len() && !items[end].1.contains('\n') {
-                    end += 1;
-                }
-                if end == i {
-                    let (k, v) = &items[i];
-                    out.push_str(&format!("{pad}{k} = {v}\n"));
-                    i += 1;
-                    continue;
-                }
-                let width = items[i..end]
-                    .iter()
-                    .map(|(k, _)| k.len())
-                    .max()
-                    .unwrap_or(0);
-                for (k, v) in &items[i..end] {
-                    out.push_str(&format!("{pad}{k:<width$} = {v}\n"));
-                }
-                i = end;
-            }
-            out.push_str(&"  ".repeat(indent));
-            out.push('}');
-            out
-        }
-    }
-}
-
-fn terraform_context(edge: &Edge, ruleset: &Ruleset) -> Result<TerraformContext, RenderError> {
-    let rules = ruleset
-        .rules
-        .iter()
-        .map(|rule| {
-            let params = serde_json::to_value(&rule.action_parameters)
-                .map_err(|e| RenderError(format!("JSON: {e}")))?;
-            Ok(TerraformRule {
-                reference: hcl_string(&rule.reference),
-                description: hcl_string(&rule.description),
-                expression: hcl_string(&rule.expression),
-                action: hcl_string(rule.action),
-                action_parameters: hcl_value(&params, 0),
-            })
-        })
-        .collect::<Result<Vec<_>, RenderError>>()?;
-    let zone_id_description = match &edge.zone {
-        Some(zone) => format!("Cloudflare zone ID of {zone}"),
-        None => "Cloudflare zone ID".to_owned(),
-    };
-    Ok(TerraformContext {
-        zone_id_description: hcl_string(&zone_id_description),
-        url_normalization_scope: hcl_string(URL_NORMALIZATION.scope),
-        url_normalization_type: hcl_string(URL_NORMALIZATION.kind),
-        name: hcl_string(&ruleset.name),
-        description: hcl_string(&ruleset.description),
-        kind: hcl_string(ruleset.kind),
-        phase: hcl_string(ruleset.phase),
-        rules,
-    })
-}
-
-/// `Cache-Control` as the origin sends it (RFC 9111, RFC 5861 directives).
-pub fn cache_control(route: &Route) -> String {
-    if route.is_no_store() {
-        return "private, no-store".into();
-    }
-    let mut d = vec![match route.visibility {
-        Visibility::Public => "public".to_owned(),
-        Visibility::Private => "private".to_owned(),
-    }];
-    if let Some(t) = route.browser_ttl {
-        d.push(format!("max-age={}", t.as_secs()));
-    }
-    if route.visibility == Visibility::Public
-        && let Some(t) = route.edge_ttl
-    {
-        d.push(format!("s-maxage={}", t.as_secs()));
-    }
-    if route.immutable {
-        d.push("immutable".into());
-    }
-    d.extend(stale_directives(route));
-    d.join(", ")
-}
-
-/// `CDN-Cache-Control` (RFC 9213) for public, edge-cached routes with an edge
-/// TTL. A CDN that reads it ignores `Cache-Control`, so the stale directives
-/// are repeated. Without an edge TTL the CDN follows `Cache-Control`.
-pub fn cdn_cache_control(route: &Route) -> Option<String> {
-    if route.is_no_store() || route.visibility != Visibility::Public {
-        return None;
-    }
-    let edge = route.edge_ttl?;
-    let mut d = vec![format!("max-age={}", edge.as_secs())];
-    d.extend(stale_directives(route));
-    Some(d.join(", "))
-}
-
-fn stale_directives(route: &Route) -> Vec<String> {
-    let mut d = Vec::new();
-    if let Some(t) = route.stale_while_revalidate {
-        d.push(format!("stale-while-revalidate={}", t.as_secs()));
-    }
-    if let Some(t) = route.stale_if_error {
-        d.push(format!("stale-if-error={}", t.as_secs()));
-    }
-    d
-}
-
-pub fn origin_headers(edge: &Edge, generated_by: &str) -> OriginHeaders {
-    let routes = edge
-        .routes
-        .values()
-        .map(|route| {
-            let mut headers = vec![Header {
-                name: "Cache-Control".into(),
-                value: cache_control(route),
-            }];
-            if let Some(value) = cdn_cache_control(route) {
-                headers.push(Header {
-                    name: "CDN-Cache-Control".into(),
-                    value,
-                });
-            }
-            if !route.vary.is_empty() {
-                headers.push(Header {
-                    name: "Vary".into(),
-                    value: route.vary.join(", "),
-                });
-            }
-            headers.extend(route.headers.iter().map(|(name, value)| Header {
-                name: name.clone(),
-                value: value.clone(),
-            }));
-            RouteHeaders {
-                route: route.name.clone(),
-                path: route.path.clone(),
-                extensions: route.extensions.clone(),
-                headers,
-            }
-        })
-        .collect();
-    OriginHeaders {
-        description: format!(
-            "Response headers the origin sends on each edge route, {generated_by}"
-        ),
-        routes,
-    }
 }
