@@ -4,12 +4,15 @@
 //! announce a host it controls to collect the password. So an announced
 //! node is contacted only when its address falls in what the user allowed:
 //!
-//! - by default, the seed's own network: a loopback seed allows loopback
-//!   addresses (and `localhost`); an IPv4 seed its /24, an IPv6 seed its /64;
-//!   a host name seed the same name, the hosts of its domain (the name minus
-//!   its first label, when that still has two labels: `redis-0.cache.corp`
-//!   allows `*.cache.corp`), and the networks of the addresses it resolved
-//!   to (clusters announce IPs even when reached by name);
+//! - by default, the seed's own network where it is private: a loopback seed
+//!   allows loopback addresses (and `localhost`); a private IPv4 seed
+//!   (RFC 1918, link-local) its /24, a private IPv6 seed (unique or link
+//!   local) its /64; a public address only itself, because a public /24 or
+//!   /64 is often shared with strangers in a cloud; a host name seed the same
+//!   name and, by the same rule, the addresses it resolved to (clusters
+//!   announce IPs even when reached by name). No domain is allowed by
+//!   default: without a public-suffix list, `redis.fly.dev` would allow every
+//!   `*.fly.dev`, names anyone can register with a valid certificate;
 //! - `--allow-hosts` adds addresses (`10.1.2.3`), networks (`10.0.0.0/8`,
 //!   `fd00::/8`), host names (`redis-7.corp`), domains (`*.corp` or
 //!   `.corp`), or `*` (any host: an explicit opt-out).
@@ -41,17 +44,12 @@ impl AllowHosts {
     /// The seed's network, without `--allow-hosts`. A seed host name is
     /// resolved here (the run connects to it anyway).
     pub fn for_seed(seed: &Address) -> AllowHosts {
-        let host = seed.host.to_ascii_lowercase();
+        let host = canonical_host(&seed.host);
         let mut rules = vec![Rule::Host(host.clone())];
         match host.parse::<IpAddr>() {
             Ok(ip) => rules.push(network_of(ip)),
             Err(_) if host == "localhost" => {}
             Err(_) => {
-                if let Some((_, domain)) = host.split_once('.')
-                    && domain.contains('.')
-                {
-                    rules.push(Rule::Domain(format!(".{domain}")));
-                }
                 if let Ok(found) = (host.as_str(), seed.port).to_socket_addrs() {
                     for addr in found {
                         let rule = network_of(addr.ip());
@@ -90,7 +88,7 @@ impl AllowHosts {
 
     /// Whether `host` (an announced node's address) may be contacted.
     pub fn allows(&self, host: &str) -> bool {
-        let host = host.to_ascii_lowercase();
+        let host = canonical_host(host);
         let ip = host.parse::<IpAddr>().ok();
         self.rules.iter().any(|rule| match (rule, ip) {
             (Rule::Any, _) => true,
@@ -111,12 +109,28 @@ fn loopback() -> [Rule; 3] {
 }
 
 /// The default network around one address: loopback, else /24 or /64.
+/// One spelling per host: lower case, without the root's trailing dot
+/// (`redis.corp.` is `redis.corp`), and an IPv4-mapped IPv6 address
+/// (`::ffff:10.1.2.3`) as the IPv4 address it is.
+fn canonical_host(host: &str) -> String {
+    let host = host.to_ascii_lowercase();
+    let host = host.strip_suffix('.').unwrap_or(&host);
+    match host.parse::<IpAddr>() {
+        Ok(ip) => ip.to_canonical().to_string(),
+        Err(_) => host.to_owned(),
+    }
+}
+
 fn network_of(ip: IpAddr) -> Rule {
-    match ip {
+    match ip.to_canonical() {
         IpAddr::V4(v4) if v4.is_loopback() => Rule::Net(IpAddr::from([127, 0, 0, 0]), 8),
-        IpAddr::V6(v6) if v6.is_loopback() => Rule::Net(ip, 128),
-        IpAddr::V4(_) => Rule::Net(ip, 24),
-        IpAddr::V6(_) => Rule::Net(ip, 64),
+        IpAddr::V6(v6) if v6.is_loopback() => Rule::Net(IpAddr::V6(v6), 128),
+        IpAddr::V4(v4) if v4.is_private() || v4.is_link_local() => Rule::Net(IpAddr::V4(v4), 24),
+        IpAddr::V6(v6) if v6.is_unique_local() || v6.is_unicast_link_local() => {
+            Rule::Net(IpAddr::V6(v6), 64)
+        }
+        public @ IpAddr::V4(_) => Rule::Net(public, 32),
+        public @ IpAddr::V6(_) => Rule::Net(public, 128),
     }
 }
 
@@ -208,27 +222,48 @@ mod tests {
     }
 
     #[test]
-    fn an_ip_seed_allows_its_subnet() {
+    fn a_private_ip_seed_allows_its_subnet_and_a_public_one_only_itself() {
         let allow = seed("10.1.2.3");
         assert!(allow.allows("10.1.2.200"));
         assert!(!allow.allows("10.1.3.1"));
         assert!(!allow.allows("127.0.0.1"));
+        let allow = seed("fd00:1:2:3::10");
+        assert!(allow.allows("fd00:1:2:3:ffff::1"));
+        assert!(!allow.allows("fd00:1:2:4::1"));
+        // A public /24 or /64 is often shared with strangers.
+        let allow = seed("203.0.113.5");
+        assert!(allow.allows("203.0.113.5"));
+        assert!(!allow.allows("203.0.113.6"));
         let allow = seed("2001:db8:1:2::10");
-        assert!(allow.allows("2001:db8:1:2:ffff::1"));
-        assert!(!allow.allows("2001:db8:1:3::1"));
+        assert!(!allow.allows("2001:db8:1:2::11"));
     }
 
     #[test]
-    fn a_hostname_seed_allows_its_domain_without_lookups() {
-        let allow = seed("redis-0.cache.invalid");
-        assert!(allow.allows("redis-4.cache.invalid"));
+    fn one_spelling_per_host_trailing_dots_and_mapped_addresses() {
+        let allow = seed("::ffff:10.1.2.3");
+        assert!(allow.allows("10.1.2.9"));
+        assert!(allow.allows("::ffff:10.1.2.9"));
+        assert!(!allow.allows("::1"));
+        assert!(!allow.allows("::ffff:10.9.9.9"));
+        assert!(!allow.allows("::2"));
+        let allow = seed("redis.com.");
+        assert!(allow.allows("redis.com"));
+        assert!(allow.allows("REDIS.com."));
+        assert!(!allow.allows("x.com."));
+        assert!(!allow.allows("x.com"));
+    }
+
+    #[test]
+    fn a_hostname_seed_allows_itself_and_domains_only_when_named() {
+        let mut allow = seed("redis-0.cache.invalid");
         assert!(allow.allows("REDIS-0.cache.invalid"));
+        // No domain by default: without a public-suffix list a shared
+        // suffix (`*.fly.dev`) would be allowed to anyone who registers.
+        assert!(!allow.allows("redis-4.cache.invalid"));
         assert!(!allow.allows("cache.invalid.evil.example"));
+        allow.extend(&["*.cache.invalid".into()]).unwrap();
+        assert!(allow.allows("redis-4.cache.invalid"));
         assert!(!allow.allows("evilcache.invalid"));
-        // A two-label name gives no domain: `.invalid` would be everyone.
-        let allow = seed("redis.invalid");
-        assert!(allow.allows("redis.invalid"));
-        assert!(!allow.allows("other.invalid"));
     }
 
     #[test]

@@ -95,6 +95,10 @@ pub fn gather(
     // that answered, kept for its scan. Nodes are contacted concurrently, a
     // bounded pool at a time, so silent nodes cost one timeout together.
     let mut seed_slot = Some((seed_conn, seed_facts));
+    // Claimed while planning: only the first line that is the seed reuses
+    // its connection. A second `myself` line (a lying server) is planned
+    // like any announced node, not left without a connection or a reason.
+    let mut seed_claimed = false;
     let mut planned = Vec::new();
     for (address, cluster) in members {
         let mut node = ObservedNode {
@@ -117,7 +121,8 @@ pub fn gather(
                 ));
             }
             node.error = Some("flagged as failing by the cluster; not contacted".into());
-        } else if is_seed_address(&node, seed) && seed_slot.is_some() {
+        } else if !seed_claimed && is_seed_address(&node, seed) {
+            seed_claimed = true;
             plan = Plan::Seed;
         } else if node.address != *seed && !options.allow.allows(&node.address.host) {
             // Announced by the server, not named by the user: connecting
