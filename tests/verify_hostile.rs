@@ -172,6 +172,40 @@ fn one_address_listed_ten_thousand_times_is_contacted_once() {
     assert!(peak < 200 * 1024, "peak RSS {peak} KiB: {}", describe(&run));
 }
 
+/// A server that calls a second node `myself`: only the seed's own line
+/// reuses the seed's connection; the other is contacted like any announced
+/// node (it was left with no connection and no reason, and its slots were
+/// never scanned while the run could still pass).
+#[test]
+fn a_second_myself_line_is_contacted_not_dropped() {
+    let other = FakeRedis::start(|args, _| healthy(args, true));
+    let other_addr = format!("127.0.0.1:{}", other.port);
+    let announced = other_addr.clone();
+    let seed = cluster_seed(move |port| {
+        node_line("a", &format!("127.0.0.1:{port}"), true, "0-8191")
+            + &node_line("b", &announced, true, "8192-16383")
+    });
+    let run = verify(
+        &cluster_policy(),
+        &format!("redis://127.0.0.1:{}", seed.port),
+        &["--format", "json", "--timeout", "2s"],
+        Duration::from_secs(60),
+    );
+    assert!(run.took < Duration::from_secs(20), "{}", describe(&run));
+    assert!(
+        other.connections.load(std::sync::atomic::Ordering::Relaxed) >= 1,
+        "the second `myself` node was never contacted: {}",
+        describe(&run)
+    );
+    let report = run.json();
+    let nodes = report["nodes"].as_array().cloned().unwrap_or_default();
+    let second = nodes
+        .iter()
+        .find(|n| n["address"] == other_addr.as_str())
+        .unwrap_or_else(|| panic!("no node {other_addr}: {}", describe(&run)));
+    assert!(second["error"].is_null(), "{second}");
+}
+
 #[test]
 fn more_nodes_than_a_cluster_holds_are_cut_and_silent_ones_cost_one_timeout() {
     // 40 distinct silent nodes (they accept, then never answer): one after
@@ -577,4 +611,47 @@ fn at_most_64_primaries_are_scanned_at_once() {
     assert_eq!(run.code, Some(1), "{}", describe(&run));
     let most = most.load(Ordering::SeqCst);
     assert!((2..=64).contains(&most), "{most} scans at once");
+}
+
+/// A "TLS" server that drips its handshake a byte at a time, each byte well
+/// inside the read timeout: the whole handshake gets one timeout, so the
+/// run ends within it instead of after the 16 KiB record has trickled in
+/// (an hour and a half at this rate).
+#[test]
+fn a_dripping_tls_handshake_costs_one_timeout() {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            std::thread::spawn(move || {
+                // A handshake record header announcing 16 KiB, then one
+                // byte every 300 ms.
+                if stream.write_all(&[0x16, 0x03, 0x03, 0x40, 0x00]).is_err() {
+                    return;
+                }
+                for _ in 0..600 {
+                    std::thread::sleep(Duration::from_millis(300));
+                    if stream.write_all(&[0x02]).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let run = verify(
+        &single_policy(),
+        &format!("rediss://127.0.0.1:{port}"),
+        &["--format", "json", "--timeout", "2s"],
+        Duration::from_secs(60),
+    );
+    assert_eq!(run.code, Some(3), "{}", describe(&run));
+    assert!(run.took < Duration::from_secs(10), "{}", describe(&run));
+    assert!(
+        run.stdout.contains("TLS handshake timed out")
+            || run.stderr.contains("TLS handshake timed out"),
+        "{}",
+        describe(&run)
+    );
 }

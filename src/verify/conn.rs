@@ -312,7 +312,7 @@ impl Connection {
         let tcp = connect_tcp(address, limits.timeout.min(limits.deadline.remaining()))?;
         let stream = match tls {
             None => Stream::Plain(tcp),
-            Some(tls) => Stream::Tls(Box::new(handshake(address, tcp, tls)?)),
+            Some(tls) => Stream::Tls(Box::new(handshake(address, tcp, tls, &limits)?)),
         };
         let mut conn = Connection {
             address: address.clone(),
@@ -495,7 +495,10 @@ impl Connection {
     fn io_error(&self, e: std::io::Error, doing: &str) -> ConnError {
         use std::io::ErrorKind::*;
         match e.kind() {
-            WouldBlock | TimedOut => ConnError::Timeout(format!(
+            // A signal (SIGINT, SIGTERM) interrupting a read: the wait loop
+            // checks the stop flag next, so it is a slice that ended early,
+            // not a lost connection.
+            WouldBlock | TimedOut | Interrupted => ConnError::Timeout(format!(
                 "{}: no answer within the timeout while {doing} (the server hangs, or is overloaded; see --timeout)",
                 self.address
             )),
@@ -545,6 +548,7 @@ fn handshake(
     address: &Address,
     mut tcp: TcpStream,
     tls: &Tls,
+    limits: &Limits,
 ) -> Result<rustls::StreamOwned<rustls::ClientConnection, TcpStream>, ConnError> {
     let name = tls
         .server_name
@@ -558,16 +562,33 @@ fn handshake(
     let mut conn = rustls::ClientConnection::new(tls.config.clone(), server_name)
         .map_err(|e| ConnError::Tls(format!("{address}: {e}")))?;
     // Complete the handshake now, so a certificate problem is reported as
-    // one instead of surfacing as a failed PING.
+    // one instead of surfacing as a failed PING. The whole handshake gets
+    // one timeout (a server dripping a byte per read timeout cannot stretch
+    // it), read in short slices so the run's deadline and a signal are
+    // noticed.
+    let give_up = Instant::now() + limits.timeout.min(limits.deadline.remaining());
+    let timed_out = || {
+        ConnError::Tls(format!(
+            "{address}: TLS handshake timed out (is this a TLS port?)"
+        ))
+    };
     while conn.is_handshaking() {
+        if let Some(why) = limits.deadline.stopped() {
+            return Err(ConnError::Stopped(format!("{address}: {why}")));
+        }
+        let left = give_up.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(timed_out());
+        }
+        tcp.set_read_timeout(Some(left.min(stop::SLICE).max(Duration::from_millis(1))))
+            .map_err(|e| ConnError::Tls(format!("{address}: {e}")))?;
         if let Err(e) = conn.complete_io(&mut tcp) {
+            use std::io::ErrorKind::*;
             let message = match e.kind() {
-                std::io::ErrorKind::InvalidData => format!(
+                WouldBlock | TimedOut | Interrupted => continue,
+                InvalidData => format!(
                     "{address}: TLS handshake failed: {e} (wrong CA? pass --tls-ca; a plain-text port? use redis://)"
                 ),
-                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
-                    format!("{address}: TLS handshake timed out (is this a TLS port?)")
-                }
                 _ => format!("{address}: TLS handshake failed: {e} (is this a TLS port?)"),
             };
             return Err(ConnError::Tls(message));
