@@ -10,9 +10,10 @@
 use super::resp::{self, ParseError, Reply};
 use super::stop::{self, Deadline};
 use super::target::{Address, Secret, Target};
+pub use super::tls::Tls;
+use super::tls::handshake;
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Every command verify can send. There is no variant that writes, and no
@@ -161,66 +162,6 @@ impl std::fmt::Display for ConnError {
             | ConnError::NoProgress(m) => m,
         };
         f.write_str(text)
-    }
-}
-
-/// TLS settings shared by every connection of one run.
-#[derive(Clone)]
-pub struct Tls {
-    config: Arc<rustls::ClientConfig>,
-    /// Name to check certificates against instead of each node's host.
-    server_name: Option<String>,
-}
-
-impl Tls {
-    /// Trusts the PEM certificates in `ca_file`, or the system's roots.
-    pub fn new(
-        ca_file: Option<&std::path::Path>,
-        server_name: Option<String>,
-    ) -> Result<Self, String> {
-        use rustls_pki_types::CertificateDer;
-        use rustls_pki_types::pem::PemObject;
-        let mut roots = rustls::RootCertStore::empty();
-        match ca_file {
-            Some(path) => {
-                let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-                    .map_err(|e| format!("cannot read --tls-ca {}: {e}", path.display()))?
-                    .collect::<Result<_, _>>()
-                    .map_err(|e| format!("--tls-ca {} is not PEM: {e}", path.display()))?;
-                if certs.is_empty() {
-                    return Err(format!("--tls-ca {} holds no certificate", path.display()));
-                }
-                for cert in certs {
-                    roots
-                        .add(cert)
-                        .map_err(|e| format!("--tls-ca {}: {e}", path.display()))?;
-                }
-            }
-            None => {
-                let found = rustls_native_certs::load_native_certs();
-                for cert in found.certs {
-                    // A broken system certificate is the system's problem;
-                    // the ones that parse still verify.
-                    let _ = roots.add(cert);
-                }
-                if roots.is_empty() {
-                    return Err("no system CA certificates found; pass --tls-ca FILE".into());
-                }
-            }
-        }
-        // The ring provider is passed explicitly: no process-wide default to
-        // install, and no aws-lc C build.
-        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS setup: {e}"))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        Ok(Tls {
-            config: Arc::new(config),
-            server_name,
-        })
     }
 }
 
@@ -542,59 +483,6 @@ fn connect_tcp(address: &Address, timeout: Duration) -> Result<TcpStream, ConnEr
         Some(e) => format!("{address}: cannot connect: {e}"),
         None => format!("{address}: the host has no address"),
     }))
-}
-
-fn handshake(
-    address: &Address,
-    mut tcp: TcpStream,
-    tls: &Tls,
-    limits: &Limits,
-) -> Result<rustls::StreamOwned<rustls::ClientConnection, TcpStream>, ConnError> {
-    let name = tls
-        .server_name
-        .clone()
-        .unwrap_or_else(|| address.host.clone());
-    let server_name = rustls_pki_types::ServerName::try_from(name.clone()).map_err(|_| {
-        ConnError::Tls(format!(
-            "{address}: `{name}` is not a valid TLS server name"
-        ))
-    })?;
-    let mut conn = rustls::ClientConnection::new(tls.config.clone(), server_name)
-        .map_err(|e| ConnError::Tls(format!("{address}: {e}")))?;
-    // Complete the handshake now, so a certificate problem is reported as
-    // one instead of surfacing as a failed PING. The whole handshake gets
-    // one timeout (a server dripping a byte per read timeout cannot stretch
-    // it), read in short slices so the run's deadline and a signal are
-    // noticed.
-    let give_up = Instant::now() + limits.timeout.min(limits.deadline.remaining());
-    let timed_out = || {
-        ConnError::Tls(format!(
-            "{address}: TLS handshake timed out (is this a TLS port?)"
-        ))
-    };
-    while conn.is_handshaking() {
-        if let Some(why) = limits.deadline.stopped() {
-            return Err(ConnError::Stopped(format!("{address}: {why}")));
-        }
-        let left = give_up.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(timed_out());
-        }
-        tcp.set_read_timeout(Some(left.min(stop::SLICE).max(Duration::from_millis(1))))
-            .map_err(|e| ConnError::Tls(format!("{address}: {e}")))?;
-        if let Err(e) = conn.complete_io(&mut tcp) {
-            use std::io::ErrorKind::*;
-            let message = match e.kind() {
-                WouldBlock | TimedOut | Interrupted => continue,
-                InvalidData => format!(
-                    "{address}: TLS handshake failed: {e} (wrong CA? pass --tls-ca; a plain-text port? use redis://)"
-                ),
-                _ => format!("{address}: TLS handshake failed: {e} (is this a TLS port?)"),
-            };
-            return Err(ConnError::Tls(message));
-        }
-    }
-    Ok(rustls::StreamOwned::new(conn, tcp))
 }
 
 /// Spreads commands over time so no second carries more than `per_second`.

@@ -28,6 +28,7 @@ pub mod resp;
 pub mod server;
 pub mod stop;
 pub mod target;
+pub mod tls;
 
 pub use outcome::{NodeReport, Report, Runtime, ScanState};
 
