@@ -87,6 +87,10 @@ const MAX_LINE: usize = 64 * 1024;
 /// Largest whole reply (all its elements together): the per-element caps
 /// alone would let a million 64 MiB strings through.
 const MAX_REPLY: usize = 256 * 1024 * 1024;
+/// What one element costs against [`MAX_REPLY`] beyond its bytes on the
+/// wire: its parsed `Reply`. A 4-byte `:0\r\n` takes 32 bytes parsed, so
+/// counting wire bytes alone let a reply within the cap take 8 times it.
+const ELEMENT_COST: usize = std::mem::size_of::<Reply>();
 
 /// Parses one reply at the start of `buf`; returns it and the bytes used.
 pub fn parse(buf: &[u8]) -> Result<(Reply, usize), ParseError> {
@@ -236,7 +240,7 @@ impl Parser {
 
     /// Takes the bytes up to `to`: they belong to the reply now.
     fn take(&mut self, pos: &mut usize, to: usize) {
-        self.taken += to - *pos;
+        self.taken += to - *pos + ELEMENT_COST;
         *pos = to;
         self.scanned = 0;
     }
@@ -248,7 +252,7 @@ impl Parser {
 
     /// Refuses a reply once it would grow past [`MAX_REPLY`].
     fn within_reply(&self, more: usize) -> Result<(), ParseError> {
-        if self.taken.saturating_add(more) > MAX_REPLY {
+        if self.taken.saturating_add(more).saturating_add(ELEMENT_COST) > MAX_REPLY {
             return Err(ParseError::Invalid(format!(
                 "a reply is larger than {} MiB",
                 MAX_REPLY >> 20
@@ -555,5 +559,24 @@ mod tests {
             stream.drain(..used);
         }
         assert!(refused);
+    }
+
+    #[test]
+    fn small_elements_count_what_they_cost_parsed() {
+        // 8 arrays of 2^20 integers: 32 MiB on the wire, well under the
+        // reply cap by bytes, but 8 Mi parsed `Reply`s (256 MiB and more):
+        // refused, where counting wire bytes alone accepted it.
+        let mut stream = b"*8\r\n".to_vec();
+        for _ in 0..8 {
+            stream.extend_from_slice(format!("*{MAX_ARRAY}\r\n").as_bytes());
+            for _ in 0..MAX_ARRAY {
+                stream.extend_from_slice(b":0\r\n");
+            }
+        }
+        assert!(stream.len() < MAX_REPLY / 4);
+        match parse(&stream) {
+            Err(ParseError::Invalid(why)) => assert!(why.contains("larger than"), "{why}"),
+            other => panic!("accepted: {:?}", other.map(|(_, used)| used)),
+        }
     }
 }
