@@ -251,12 +251,27 @@ impl Keys {
     /// pointer of the field that sets it: the pattern's own
     /// `max_value_size`, else `keys.max_value_size`.
     pub fn max_value_size_of(&self, pattern: &KeyPattern) -> Option<(MemorySize, String)> {
-        match pattern.max_value_size {
-            Some(size) => Some((size, format!("{}/max_value_size", pattern.pointer))),
-            None => self
-                .max_value_size
-                .map(|size| (size, "/keys/max_value_size".to_owned())),
-        }
+        value_size_limit(
+            pattern.max_value_size,
+            &pattern.pointer,
+            self.max_value_size,
+        )
+    }
+}
+
+/// The value-size limit of an owner of keys at `owner` (a pattern's
+/// pointer; `""` for keys with no limit of their own, such as tag sets and
+/// stampede locks) and the pointer of the field that sets it: its own
+/// `max_value_size`, else `keys.max_value_size`. The one rule `lower`,
+/// `verify` and `explain` share.
+pub fn value_size_limit(
+    own: Option<MemorySize>,
+    owner: &str,
+    global: Option<MemorySize>,
+) -> Option<(MemorySize, String)> {
+    match own {
+        Some(size) => Some((size, format!("{owner}/max_value_size"))),
+        None => global.map(|size| (size, "/keys/max_value_size".to_owned())),
     }
 }
 

@@ -121,6 +121,19 @@ fn canonical_host(host: &str) -> String {
     }
 }
 
+/// A network rule in the one spelling `allows` compares against: an
+/// IPv4-mapped IPv6 network (`::ffff:10.0.0.0/104`) is the IPv4 network it
+/// is, since announced mapped addresses are read as IPv4.
+fn net(ip: IpAddr, bits: u8) -> Rule {
+    if let IpAddr::V6(v6) = ip
+        && bits >= 96
+        && let Some(v4) = v6.to_ipv4_mapped()
+    {
+        return Rule::Net(IpAddr::V4(v4), bits - 96);
+    }
+    Rule::Net(ip, bits)
+}
+
 fn network_of(ip: IpAddr) -> Rule {
     match ip.to_canonical() {
         IpAddr::V4(v4) if v4.is_loopback() => Rule::Net(IpAddr::from([127, 0, 0, 0]), 8),
@@ -152,13 +165,13 @@ fn parse_rule(entry: &str) -> Result<Rule, String> {
             .map_err(|_| bad())?;
         let max = if ip.is_ipv4() { 32 } else { 128 };
         let bits: u8 = bits.parse().ok().filter(|b| *b <= max).ok_or_else(bad)?;
-        return Ok(Rule::Net(ip, bits));
+        return Ok(net(ip, bits));
     }
     let bare = entry.trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = bare.parse::<IpAddr>() {
-        return Ok(Rule::Net(ip, if ip.is_ipv4() { 32 } else { 128 }));
+        return Ok(net(ip, if ip.is_ipv4() { 32 } else { 128 }));
     }
-    let name = entry.to_ascii_lowercase();
+    let name = canonical_host(entry);
     let (domain, rest) = match name.strip_prefix("*.").or_else(|| name.strip_prefix('.')) {
         Some(rest) => (true, rest.to_owned()),
         None => (false, name.clone()),
@@ -251,6 +264,16 @@ mod tests {
         assert!(allow.allows("REDIS.com."));
         assert!(!allow.allows("x.com."));
         assert!(!allow.allows("x.com"));
+        // `--allow-hosts` entries are read in the same spelling.
+        let mut allow = seed("127.0.0.1");
+        allow
+            .extend(&["::ffff:10.1.2.3,[::ffff:10.9.0.0]/112,Redis-7.Corp.".into()])
+            .unwrap();
+        for ok in ["10.1.2.3", "::ffff:10.1.2.3", "10.9.200.1", "redis-7.corp"] {
+            assert!(allow.allows(ok), "{ok}");
+        }
+        assert!(!allow.allows("10.1.2.4"));
+        assert!(!allow.allows("10.8.0.1"));
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! pattern. `check` has already proven the key patterns unambiguous.
 
 use crate::keys::{KeyPiece, Segment, type_regex};
-use crate::policy::model::{KeyPattern, Policy, Ttl, ValueType};
+use crate::policy::model::{KeyPattern, Policy, Ttl, ValueType, value_size_limit};
 use regex_automata::meta::Regex;
 use regex_automata::{Anchored, Input};
 
@@ -185,8 +185,7 @@ impl Classifier {
 /// `keys.max_value_size`: the limit of keys that are not a pattern's data
 /// (stampede locks, tag sets).
 fn global_limit(policy: &Policy) -> Option<(u64, String)> {
-    let size = policy.keys.max_value_size?;
-    Some((size.bytes(), "/keys/max_value_size".to_owned()))
+    value_size_limit(None, "", policy.keys.max_value_size).map(|(size, at)| (size.bytes(), at))
 }
 
 fn pattern_owner(policy: &Policy, p: &KeyPattern, shape: String) -> Owner {

@@ -401,10 +401,7 @@ impl Cx<'_> {
         if let Some(d) = def.max_staleness {
             self.nonzero(d, &format!("{pointer}/max_staleness"), "`max_staleness`");
         }
-        let max_value_size = match def.max_value_size {
-            Some(own) => Some((own, format!("{pointer}/max_value_size"))),
-            None => max_value_size.map(|global| (global, "/keys/max_value_size".to_owned())),
-        };
+        let max_value_size = value_size_limit(def.max_value_size, &pointer, max_value_size);
         self.check_estimate(def.cardinality, def.value_size, &pointer, max_value_size);
         // Both or neither: an estimate with half its inputs would be silently
         // low (no value) or meaningless (no count).
