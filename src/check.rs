@@ -233,9 +233,16 @@ pub fn check_lock(name: &str, bytes: &[u8]) -> FileReport {
 /// they meet here). The renderer writes this, and `check_lock`
 /// compares a lock it read with it.
 pub fn lock_for(policy: &Policy, source: &Provenance) -> lock::Lock {
-    let config = redis_directives::managed_directives(policy)
-        .into_iter()
-        .map(|d| (d.name.to_owned(), d.config_get))
+    let config = policy
+        .stores
+        .values()
+        .map(|store| {
+            let directives = redis_directives::managed_directives(store)
+                .into_iter()
+                .map(|d| (d.name.to_owned(), d.config_get))
+                .collect();
+            (store.name.clone(), directives)
+        })
         .collect();
     let lint_levels = lint::levels::resolve(policy).by_code;
     lock::write::lock(

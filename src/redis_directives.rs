@@ -3,7 +3,7 @@
 //! which it is ignored. Render (redis.conf, node configs, the lock file) and
 //! lint read this one table; verify compares `CONFIG GET` against it.
 
-use crate::policy::model::{Appendfsync, EvictionPolicy, Policy, Version};
+use crate::policy::model::{Appendfsync, EvictionPolicy, Store, Version};
 use serde::Serialize;
 
 /// One directive the policy manages.
@@ -14,18 +14,30 @@ pub struct Directive {
     pub value: String,
     /// The value `CONFIG GET` reports once loaded (differs for `save ""`).
     pub config_get: String,
-    /// The policy field it comes from, dotted (`redis.threads.io_threads`).
+    /// The store field it comes from, dotted and relative to the store
+    /// (`threads.io_threads`, `cluster.node_timeout`).
     #[serde(skip)]
     pub field: &'static str,
-    /// The policy field with its value as written, for generated comments.
+    /// The JSON pointer of that field in the file (`/stores/cache/threads/io_threads`).
+    #[serde(skip)]
+    pub pointer: String,
+    /// The store field with its value as written, for generated comments.
     pub comment: String,
 }
 
 impl Directive {
-    /// The JSON pointer of the policy field (`/redis/threads/io_threads`),
-    /// for diagnostics that point at it.
+    /// The JSON pointer of the policy field, for diagnostics that point at it.
     pub fn pointer(&self) -> String {
-        format!("/{}", self.field.replace('.', "/"))
+        self.pointer.clone()
+    }
+}
+
+/// The pointer of a store-relative dotted field: `cluster…` fields live in the
+/// store's cluster section (a top-level `cluster:` with the shorthand).
+pub fn field_pointer(store: &Store, field: &str) -> String {
+    match field.strip_prefix("cluster") {
+        Some(rest) => store.cluster_at(rest.trim_start_matches('.').replace('.', "/").as_str()),
+        None => store.at(&field.replace('.', "/")),
     }
 }
 
@@ -95,8 +107,8 @@ pub fn eviction_policy_name(p: EvictionPolicy) -> &'static str {
 
 /// Every directive the policy manages, in redis.conf section order, whatever
 /// the target version (callers filter with `availability`).
-pub fn managed_directives(policy: &Policy) -> Vec<Directive> {
-    let r = &policy.redis;
+pub fn managed_directives(store: &Store) -> Vec<Directive> {
+    let r = &store.redis;
     let mut out = Vec::new();
     let mut push = |name: &'static str, field: &'static str, value: String, shown: String| {
         // `save ""` reads back as an empty string.
@@ -107,6 +119,7 @@ pub fn managed_directives(policy: &Policy) -> Vec<Directive> {
         };
         out.push(Directive {
             name,
+            pointer: field_pointer(store, field),
             config_get,
             value,
             field,
@@ -116,21 +129,21 @@ pub fn managed_directives(policy: &Policy) -> Vec<Directive> {
 
     push(
         "maxmemory",
-        "redis.maxmemory",
+        "maxmemory",
         r.maxmemory.bytes().to_string(),
         r.maxmemory.to_string(),
     );
     let eviction = eviction_policy_name(r.maxmemory_policy);
     push(
         "maxmemory-policy",
-        "redis.maxmemory_policy",
+        "maxmemory_policy",
         eviction.into(),
         eviction.into(),
     );
     if let Some(n) = r.maxmemory_samples {
         push(
             "maxmemory-samples",
-            "redis.maxmemory_samples",
+            "maxmemory_samples",
             n.to_string(),
             n.to_string(),
         );
@@ -141,7 +154,7 @@ pub fn managed_directives(policy: &Policy) -> Vec<Directive> {
     if r.save.is_empty() {
         push(
             "save",
-            "redis.persistence.save",
+            "persistence.save",
             "\"\"".into(),
             "[] (no snapshots)".into(),
         );
@@ -158,11 +171,11 @@ pub fn managed_directives(policy: &Policy) -> Vec<Directive> {
             .map(|(a, c)| format!("{c} changes in {a}"))
             .collect::<Vec<_>>()
             .join(", ");
-        push("save", "redis.persistence.save", value, shown);
+        push("save", "persistence.save", value, shown);
     }
     push(
         "appendonly",
-        "redis.persistence.appendonly",
+        "persistence.appendonly",
         yes_no(r.appendonly),
         r.appendonly.to_string(),
     );
@@ -172,17 +185,12 @@ pub fn managed_directives(policy: &Policy) -> Vec<Directive> {
             Appendfsync::Everysec => "everysec",
             Appendfsync::No => "no",
         };
-        push(
-            "appendfsync",
-            "redis.persistence.appendfsync",
-            v.into(),
-            v.into(),
-        );
+        push("appendfsync", "persistence.appendfsync", v.into(), v.into());
     }
     if let Some(n) = r.tcp_backlog {
         push(
             "tcp-backlog",
-            "redis.network.tcp_backlog",
+            "network.tcp_backlog",
             n.to_string(),
             n.to_string(),
         );
@@ -190,7 +198,7 @@ pub fn managed_directives(policy: &Policy) -> Vec<Directive> {
     if let Some(d) = r.timeout {
         push(
             "timeout",
-            "redis.network.timeout",
+            "network.timeout",
             d.as_secs().to_string(),
             d.to_string(),
         );
@@ -198,7 +206,7 @@ pub fn managed_directives(policy: &Policy) -> Vec<Directive> {
     if let Some(d) = r.tcp_keepalive {
         push(
             "tcp-keepalive",
-            "redis.network.tcp_keepalive",
+            "network.tcp_keepalive",
             d.as_secs().to_string(),
             d.to_string(),
         );
@@ -206,7 +214,7 @@ pub fn managed_directives(policy: &Policy) -> Vec<Directive> {
     if let Some(d) = r.slowlog_log_slower_than {
         push(
             "slowlog-log-slower-than",
-            "redis.slowlog.log_slower_than",
+            "slowlog.log_slower_than",
             d.as_micros().to_string(),
             format!("{d} (microseconds)"),
         );
@@ -214,23 +222,18 @@ pub fn managed_directives(policy: &Policy) -> Vec<Directive> {
     if let Some(n) = r.slowlog_max_len {
         push(
             "slowlog-max-len",
-            "redis.slowlog.max_len",
+            "slowlog.max_len",
             n.to_string(),
             n.to_string(),
         );
     }
     if let Some(n) = r.maxclients {
-        push(
-            "maxclients",
-            "redis.maxclients",
-            n.to_string(),
-            n.to_string(),
-        );
+        push("maxclients", "maxclients", n.to_string(), n.to_string());
     }
     if let Some(n) = r.io_threads {
         push(
             "io-threads",
-            "redis.threads.io_threads",
+            "threads.io_threads",
             n.to_string(),
             n.to_string(),
         );
@@ -238,7 +241,7 @@ pub fn managed_directives(policy: &Policy) -> Vec<Directive> {
     if let Some(b) = r.io_threads_do_reads {
         push(
             "io-threads-do-reads",
-            "redis.threads.io_threads_do_reads",
+            "threads.io_threads_do_reads",
             yes_no(b),
             b.to_string(),
         );
@@ -246,32 +249,32 @@ pub fn managed_directives(policy: &Policy) -> Vec<Directive> {
     for (name, field, value) in [
         (
             "lazyfree-lazy-eviction",
-            "redis.lazyfree.lazy_eviction",
+            "lazyfree.lazy_eviction",
             r.lazyfree_lazy_eviction,
         ),
         (
             "lazyfree-lazy-expire",
-            "redis.lazyfree.lazy_expire",
+            "lazyfree.lazy_expire",
             r.lazyfree_lazy_expire,
         ),
         (
             "lazyfree-lazy-server-del",
-            "redis.lazyfree.lazy_server_del",
+            "lazyfree.lazy_server_del",
             r.lazyfree_lazy_server_del,
         ),
         (
             "lazyfree-lazy-user-del",
-            "redis.lazyfree.lazy_user_del",
+            "lazyfree.lazy_user_del",
             r.lazyfree_lazy_user_del,
         ),
         (
             "replica-lazy-flush",
-            "redis.replication.replica_lazy_flush",
+            "replication.replica_lazy_flush",
             r.replica_lazy_flush,
         ),
         (
             "replica-read-only",
-            "redis.replication.replica_read_only",
+            "replication.replica_read_only",
             r.replica_read_only,
         ),
     ] {
@@ -279,7 +282,7 @@ pub fn managed_directives(policy: &Policy) -> Vec<Directive> {
             push(name, field, yes_no(b), b.to_string());
         }
     }
-    if let Some(c) = &policy.cluster {
+    if let Some(c) = &store.cluster {
         push("cluster-enabled", "cluster", "yes".into(), "present".into());
         push(
             "cluster-config-file",

@@ -575,7 +575,7 @@ fn jemalloc_size_classes() {
 #[test]
 fn quizmentor_memory_budget() {
     let policy = quizmentor();
-    let budget = memory::memory_budget(&policy);
+    let budget = memory::memory_budget(&policy, policy.first_store());
     let by_name = |n: &str| -> &PatternMemory {
         budget
             .patterns
@@ -677,7 +677,7 @@ redis:
     );
 
     let policy = policy_of(&yaml.replace("maxmemory: 1gb", "maxmemory: 0"));
-    let budget = memory::memory_budget(&policy);
+    let budget = memory::memory_budget(&policy, policy.first_store());
     assert_eq!(budget.capacity, None);
     assert!(!budget.unevictable_exceeds() && !budget.total_exceeds());
 }
@@ -699,7 +699,7 @@ fn concrete_key(policy: &Policy, pattern: &KeyPattern, i: u64) -> String {
             }
         })
         .collect();
-    if policy.is_cluster()
+    if policy.store_is_cluster(&pattern.store)
         && let Some((start, end)) = pattern.hash_tag
     {
         parts[start].insert(0, '{');

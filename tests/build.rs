@@ -24,7 +24,7 @@ fn yes_no(b: bool) -> String {
 /// What `CONFIG GET` must return for each directive, derived from the policy
 /// model here (independently of the renderer) so the test can disagree with it.
 fn expected_config(p: &Policy) -> Vec<(&'static str, String)> {
-    let r = &p.redis;
+    let r = &p.first_store().redis;
     let mut e = vec![
         ("maxmemory", r.maxmemory.bytes().to_string()),
         (
@@ -95,7 +95,7 @@ fn expected_config(p: &Policy) -> Vec<(&'static str, String)> {
             e.push((name, yes_no(b)));
         }
     }
-    if let Some(c) = &p.cluster {
+    if let Some(c) = &p.first_store().cluster {
         e.push(("cluster-enabled", "yes".into()));
         e.push(("cluster-config-file", "nodes.conf".into()));
         e.push((
@@ -112,7 +112,7 @@ fn expected_config(p: &Policy) -> Vec<(&'static str, String)> {
 fn assert_redis_runs_generated_conf(policy_path: &str) {
     let (report, files) = render(policy_path);
     let policy = report.policy.as_ref().expect("model");
-    let conf_text = file(&files, "redis/redis.conf");
+    let conf_text = file(&files, "stores/redis/redis.conf");
     let dir = tempfile::tempdir().unwrap();
     let conf = dir.path().join("redis.conf");
     std::fs::write(&conf, conf_text).unwrap();
@@ -120,7 +120,7 @@ fn assert_redis_runs_generated_conf(policy_path: &str) {
     // Only the port, bind address and data dir are overridden; in cluster mode
     // the bus port too, explicitly, because port+10000 may be taken here.
     let bus_port = support::free_port().to_string();
-    let extra: Vec<&str> = if policy.cluster.is_some() {
+    let extra: Vec<&str> = if policy.first_store().cluster.is_some() {
         vec!["--cluster-port", &bus_port]
     } else {
         vec![]
@@ -172,7 +172,7 @@ fn directives_the_target_version_lacks_are_not_emitted() {
     let files = cachegen::render_report(&report, &Templates::default())
         .unwrap()
         .unwrap();
-    let conf = file(&files, "redis/redis.conf");
+    let conf = file(&files, "stores/redis/redis.conf");
     assert!(
         !conf
             .lines()
@@ -245,7 +245,7 @@ fn check_reports_changed_missing_and_no_longer_generated_files() {
         "fresh build is up to date"
     );
 
-    std::fs::write(dir.join("redis/redis.conf"), "maxmemory 1\n").unwrap();
+    std::fs::write(dir.join("stores/redis/redis.conf"), "maxmemory 1\n").unwrap();
     let stale = cachegen::build::check(&dir, &files);
     assert_eq!(stale.len(), 1);
     assert!(
@@ -288,7 +288,7 @@ fn hand_placed_files_survive_builds() {
     // Removing the policy's output removes only what cachegen generated.
     cachegen::build::remove_generated(&dir).unwrap();
     assert!(dir.join("notes/README.md").exists());
-    assert!(!dir.join("redis/redis.conf").exists());
+    assert!(!dir.join("stores/redis/redis.conf").exists());
 }
 
 fn cachegen(args: &[&str], cwd: &Path) -> std::process::Output {
@@ -310,7 +310,7 @@ fn a_failing_build_leaves_previous_output_intact() {
         "{}",
         String::from_utf8_lossy(&ok.stderr)
     );
-    let before = std::fs::read(out.join("shop-catalogue/redis/redis.conf")).unwrap();
+    let before = std::fs::read(out.join("shop-catalogue/stores/redis/redis.conf")).unwrap();
 
     // A customised template with an undefined variable: strict mode refuses it.
     let templates = root.path().join("templates/redis");
@@ -337,7 +337,7 @@ fn a_failing_build_leaves_previous_output_intact() {
             || String::from_utf8_lossy(&failed.stderr).contains("undefined")
     );
     assert_eq!(
-        std::fs::read(out.join("shop-catalogue/redis/redis.conf")).unwrap(),
+        std::fs::read(out.join("shop-catalogue/stores/redis/redis.conf")).unwrap(),
         before
     );
 }
@@ -386,7 +386,7 @@ fn repository_generated_output_is_current() {
 fn verifier_acl_allows_reads_and_refuses_writes_on_a_real_redis() {
     use support::Reply;
     let (_, files) = render(QUIZMENTOR);
-    let acl = file(&files, "redis/verifier.acl");
+    let acl = file(&files, "stores/redis/verifier.acl");
     let line = acl
         .lines()
         .find(|l| l.starts_with("ACL SETUSER "))
@@ -464,7 +464,7 @@ fn lock_file_resolves_every_value_from_the_model() {
     let lock: serde_json::Value =
         serde_json::from_str(file(&files, "policy.lock.json")).expect("policy.lock.json is JSON");
     assert_eq!(lock["format"], "cachegen-policy-lock");
-    assert_eq!(lock["version"], 1);
+    assert_eq!(lock["version"], 2);
     assert_eq!(lock["policy"]["name"], "quizmentor");
     assert_eq!(
         lock["policy"]["sha256"],
@@ -492,9 +492,12 @@ fn lock_file_resolves_every_value_from_the_model() {
         }
     }
     for (name, want) in expected_config(policy) {
-        assert_eq!(lock["redis"]["config"][name], want, "lock config {name}");
+        assert_eq!(
+            lock["stores"]["redis"]["config"][name], want,
+            "lock config {name}"
+        );
     }
-    assert_eq!(lock["cluster"]["masters"], 3);
+    assert_eq!(lock["stores"]["redis"]["cluster"]["masters"], 3);
 }
 
 /// Every output of the core targets, snapshotted for both policies so a
@@ -506,7 +509,11 @@ fn core_outputs_snapshots() {
     for (label, path) in [("quizmentor", QUIZMENTOR), ("shop", SHOP)] {
         let (report, files) = render(path);
         let hash = cachegen::check::model_sha256(report.policy.as_ref().unwrap());
-        for name in ["redis/redis.conf", "redis/verifier.acl", "policy.lock.json"] {
+        for name in [
+            "stores/redis/redis.conf",
+            "stores/redis/verifier.acl",
+            "policy.lock.json",
+        ] {
             let masked = file(&files, name).replace(&hash, "<model sha256>");
             insta::assert_snapshot!(format!("{label}__{}", name.replace('/', "__")), masked);
         }

@@ -322,7 +322,7 @@ fn expected_key(
             Segment::Placeholder { name, .. } => sample(policy, name).1,
         })
         .collect();
-    if policy.cluster.is_some()
+    if policy.stores.values().any(|s| s.cluster.is_some())
         && let Some((start, end)) = hash_tag
     {
         parts[start].insert(0, '{');
@@ -425,7 +425,7 @@ fn consumer_test(policy: &Policy, ctx: &Context) -> String {
                 lock.ttl.as_secs()
             )
             .unwrap();
-            if policy.cluster.is_some() && p.hash_tag.is_some() {
+            if policy.store_is_cluster(&p.store) && p.hash_tag.is_some() {
                 writeln!(
                     classify,
                     "    assert_eq!(c::key_slot(&lock), c::key_slot(&key));"

@@ -85,11 +85,16 @@ fn the_change_list_is_exact() {
         find("route catalogue", "edge_ttl").head.as_deref(),
         Some("30m")
     );
-    let io = find("io-threads", "");
+    let io = find("stores.redis", "io-threads");
     assert!(matches!(io.category, cachegen::diff::Category::Restart));
-    assert_eq!(find("maxmemory", "").head.as_deref(), Some("2147483648"));
     assert_eq!(
-        find("cluster", "replicas_per_master").head.as_deref(),
+        find("stores.redis", "maxmemory").head.as_deref(),
+        Some("2147483648")
+    );
+    assert_eq!(
+        find("stores.redis", "cluster.replicas_per_master")
+            .head
+            .as_deref(),
         Some("2")
     );
     let cart = find("pattern cart", "key shape");
@@ -256,7 +261,7 @@ fn a_memory_change_hidden_by_rounding_is_shown_in_bytes() {
     assert_eq!(code, Some(1), "{err}");
     let row = md
         .lines()
-        .find(|l| l.starts_with("| expected memory |"))
+        .find(|l| l.starts_with("| stores.redis | expected memory |"))
         .unwrap_or_else(|| panic!("no memory row:\n{md}"));
     assert!(row.contains(&format!("`{before}` | `{after}`")), "{row}");
 }

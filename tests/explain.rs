@@ -30,9 +30,14 @@ fn sample(ty: &PlaceholderType) -> &'static str {
 }
 
 /// A concrete key of a pattern, in the stored layout every consumer shares.
-fn sample_key(policy: &Policy, segments: &[Segment], hash_tag: Option<(usize, usize)>) -> String {
+fn sample_key(
+    policy: &Policy,
+    store: &str,
+    segments: &[Segment],
+    hash_tag: Option<(usize, usize)>,
+) -> String {
     policy
-        .stored_key("", segments, hash_tag)
+        .stored_key(store, "", segments, hash_tag)
         .iter()
         .map(|p| match p {
             KeyPiece::Text(t) => t.clone(),
@@ -45,7 +50,7 @@ fn sample_key(policy: &Policy, segments: &[Segment], hash_tag: Option<(usize, us
 fn every_key_pattern_is_explained() {
     let policy = policy();
     for p in policy.keys.patterns.values() {
-        let key = sample_key(&policy, &p.segments, p.hash_tag);
+        let key = sample_key(&policy, &p.store, &p.segments, p.hash_tag);
         let v = explain::explain(&policy, &Target::Key(key.clone()), &[]).unwrap();
         assert_eq!(v["owner"]["name"], p.name.as_str(), "{key}");
         assert_eq!(v["owner"]["kind"], "pattern");
@@ -61,7 +66,7 @@ fn every_tag_set_is_explained_with_its_key_shape() {
     let policy = policy();
     assert!(!policy.tags.is_empty());
     for t in policy.tags.values() {
-        let key = sample_key(&policy, &t.key, None);
+        let key = sample_key(&policy, &t.store, &t.key, None);
         let v = explain::explain(&policy, &Target::Key(key.clone()), &[]).unwrap();
         assert_eq!(v["owner"]["kind"], "tag-set", "{key}");
         assert_eq!(v["owner"]["name"], t.name.as_str(), "{key}");

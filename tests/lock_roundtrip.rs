@@ -71,7 +71,7 @@ fn render_model(report: &FileReport) -> Vec<OutputFile> {
 }
 
 fn directives(policy: &Policy) -> Vec<(&'static str, String)> {
-    managed_directives(policy)
+    managed_directives(policy.first_store())
         .into_iter()
         .map(|d| (d.name, d.config_get))
         .collect()
@@ -246,8 +246,8 @@ fn staleness_and_estimates_survive(path: &str) -> Policy {
         "{path}: staleness budgets differ"
     );
     assert_eq!(
-        memory::memory_budget(&a),
-        memory::memory_budget(&b),
+        memory::memory_budgets(&a),
+        memory::memory_budgets(&b),
         "{path}: memory budgets differ"
     );
     a
@@ -283,9 +283,9 @@ fn staleness_limits_serves_and_estimates_survive_the_round_trip() {
             "{path}: no limit"
         );
         assert!(
-            !cachegen::analysis::memory::memory_budget(&policy)
-                .patterns
-                .is_empty(),
+            cachegen::analysis::memory::memory_budgets(&policy)
+                .iter()
+                .any(|b| !b.patterns.is_empty()),
             "{path}: no memory estimate"
         );
     }
@@ -394,7 +394,7 @@ fn spans_of_the_read_back_model_point_into_the_lock() {
         assert_eq!(line(policy.span(&r.pointer, "")), want, "{}", r.pointer);
     }
     assert_eq!(
-        line(policy.span("/cluster", "")),
+        line(policy.span("/stores/redis/cluster", "")),
         line_of(lock, "\"cluster\": {", "\"cluster\": {")
     );
     let target = policy.span("/targets", "redis_hit_ratio");
@@ -407,9 +407,9 @@ fn spans_of_the_read_back_model_point_into_the_lock() {
     // Each redis directive at its `CONFIG GET` string under redis.config; the
     // cluster ones in the cluster section they come from.
     let cluster_start = line_of(lock, "\"cluster\": {", "\"cluster\": {");
-    for d in managed_directives(policy) {
+    for d in managed_directives(policy.first_store()) {
         let span = policy.span(&d.pointer(), "");
-        if d.pointer().starts_with("/redis/") {
+        if d.pointer().starts_with("/stores/redis/") && !d.pointer().contains("/cluster") {
             assert_eq!(
                 src.slice(span),
                 format!("\"{}\"", d.config_get),
@@ -423,7 +423,7 @@ fn spans_of_the_read_back_model_point_into_the_lock() {
                 d.name
             );
             assert!(
-                line(span) > line_of(lock, "\"redis\": {", "\"config\": {"),
+                line(span) > line_of(lock, "\"stores\": {", "\"config\": {"),
                 "{}",
                 d.name
             );
@@ -440,10 +440,14 @@ fn spans_of_the_read_back_model_point_into_the_lock() {
     // looks up) lands on the lock's line as well: `written_span` needs the key.
     assert!(
         policy
-            .written_span("/redis/threads", "io_threads")
+            .written_span("/stores/redis/threads", "io_threads")
             .is_some()
     );
-    assert!(policy.written_span("/redis", "maxmemory_samples").is_none());
+    assert!(
+        policy
+            .written_span("/stores/redis", "maxmemory_samples")
+            .is_none()
+    );
 }
 
 // --- Damaged and hostile lock files ----------------------------------------
@@ -535,7 +539,7 @@ fn not_json() {
     // Cut off in the middle: the YAML parser's error (it names the bracket
     // left open, at the bracket).
     let mut cut = pretty(&lock_json());
-    cut.truncate(cut.find("\"redis\"").unwrap());
+    cut.truncate(cut.find("\"stores\"").unwrap());
     let r = check_lock(LOCK, cut.as_bytes());
     assert!(r.unreadable && r.policy.is_none());
     let d = &r.diagnostics[0];
@@ -566,11 +570,11 @@ fn wrong_format_and_newer_version() {
     assert!(r.unreadable);
 
     let mut v = lock_json();
-    v["version"] = 2.into();
+    v["version"] = 3.into();
     let r = expect_error(
         &pretty(&v),
         codes::SCHEMA.code,
-        "\"version\": 2",
+        "\"version\": 3",
         "newer cachegen",
     );
     assert!(r.unreadable && r.policy.is_none());
@@ -588,13 +592,13 @@ fn wrong_format_and_newer_version() {
 #[test]
 fn missing_section_and_wrong_types() {
     let mut v = lock_json();
-    v.as_object_mut().unwrap().shift_remove("redis");
+    v.as_object_mut().unwrap().shift_remove("stores");
     // The root object has no key to point at: its first line.
     let r = expect_error(
         &pretty(&v),
         codes::SCHEMA.code,
         "{",
-        "the lock has no `redis`",
+        "the lock has no `stores`",
     );
     assert!(!r.unreadable && r.policy.is_none());
 
@@ -688,7 +692,8 @@ fn unknown_references() {
 #[test]
 fn injected_newline_in_a_directive_value() {
     let mut v = lock_json();
-    v["redis"]["config"]["maxmemory-policy"] = "volatile-lru\nreplicaof 203.0.113.9 6379".into();
+    v["stores"]["redis"]["config"]["maxmemory-policy"] =
+        "volatile-lru\nreplicaof 203.0.113.9 6379".into();
     expect_error(
         &pretty(&v),
         codes::INVALID_SYNTAX.code,
@@ -698,7 +703,7 @@ fn injected_newline_in_a_directive_value() {
 
     // An unknown directive smuggled into the config.
     let mut v = lock_json();
-    v["redis"]["config"]["replicaof"] = "203.0.113.9 6379".into();
+    v["stores"]["redis"]["config"]["replicaof"] = "203.0.113.9 6379".into();
     expect_error(
         &pretty(&v),
         codes::UNKNOWN_FIELD.code,
@@ -708,7 +713,7 @@ fn injected_newline_in_a_directive_value() {
 
     // A value that is not what CONFIG GET prints for the directive.
     let mut v = lock_json();
-    v["redis"]["config"]["appendonly"] = "true".into();
+    v["stores"]["redis"]["config"]["appendonly"] = "true".into();
     expect_error(
         &pretty(&v),
         codes::SCHEMA.code,
@@ -718,7 +723,7 @@ fn injected_newline_in_a_directive_value() {
 
     // A value the schema refuses, at the directive's line.
     let mut v = lock_json();
-    v["redis"]["config"]["maxmemory-policy"] = "evict-everything".into();
+    v["stores"]["redis"]["config"]["maxmemory-policy"] = "evict-everything".into();
     expect_error(
         &pretty(&v),
         codes::SCHEMA.code,
@@ -787,7 +792,7 @@ fn a_derived_value_that_does_not_follow_is_reported_where_it_is() {
     );
 
     let mut v = lock_json();
-    v["redis"]["config"]["cluster-node-timeout"] = "15000".into();
+    v["stores"]["redis"]["config"]["cluster-node-timeout"] = "15000".into();
     expect_error(
         &pretty(&v),
         codes::INCONSISTENT.code,

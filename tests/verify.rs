@@ -21,7 +21,7 @@ fn fixture() -> PathBuf {
 fn server(out: &Path) -> RedisServer {
     let dir = build(&fixture(), out);
     RedisServer::start(
-        Some(&dir.join("redis/redis.conf")),
+        Some(&dir.join("stores/redis/redis.conf")),
         &["--enable-debug-command", "local"],
     )
 }
@@ -458,7 +458,7 @@ fn config_blocked_like_a_managed_service_is_not_checkable_and_not_fatal() {
     let dir = build(&fixture(), out.path());
     // Managed services rename or remove CONFIG; this server has none.
     let server = RedisServer::start(
-        Some(&dir.join("redis/redis.conf")),
+        Some(&dir.join("stores/redis/redis.conf")),
         &["--rename-command", "CONFIG", ""],
     );
     server.client().command(&["RPUSH", "v3:jobs", "j"]).unwrap();
@@ -604,7 +604,7 @@ fn ip_and_regex_keys_are_classified_by_their_language() {
     let policy = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/verify/ip.yaml");
     let out = tempfile::tempdir().unwrap();
     let dir = build(&policy, out.path());
-    let server = RedisServer::start(Some(&dir.join("redis/redis.conf")), &[]);
+    let server = RedisServer::start(Some(&dir.join("stores/redis/redis.conf")), &[]);
     let mut c = server.client();
     for key in [
         "rl:rate:192.0.2.1",

@@ -35,7 +35,7 @@ fn policy_server(out: &Path, extra: &[&str]) -> RedisServer {
     let dir = rendered(out);
     let mut args = vec!["--enable-debug-command", "local"];
     args.extend_from_slice(extra);
-    RedisServer::start(Some(&dir.join("redis/redis.conf")), &args)
+    RedisServer::start(Some(&dir.join("stores/redis/redis.conf")), &args)
 }
 
 fn url(port: u16) -> String {
@@ -591,7 +591,7 @@ const VERIFY_PW_URL: &str = "Kx7-p%40ss%2Fw0rd%25q";
 fn the_generated_acl_user_can_do_everything_verify_needs() {
     let out = tempfile::tempdir().unwrap();
     let dir = rendered(out.path());
-    let server = RedisServer::start(Some(&dir.join("redis/redis.conf")), &[]);
+    let server = RedisServer::start(Some(&dir.join("stores/redis/redis.conf")), &[]);
     // A few keys of each follow-up kind: GETRANGE and STRLEN must be allowed.
     let mut c = vec![cmd(&["RPUSH", "v3:jobs", "j"])];
     let plain = "p".repeat(2000);
@@ -615,7 +615,7 @@ fn the_generated_acl_user_can_do_everything_verify_needs() {
     pipeline(server.port, &c);
 
     let mut admin = server.client();
-    let acl = std::fs::read_to_string(dir.join("redis/verifier.acl")).unwrap();
+    let acl = std::fs::read_to_string(dir.join("stores/redis/verifier.acl")).unwrap();
     let setuser: Vec<&str> = acl
         .lines()
         .find(|l| l.starts_with("ACL SETUSER"))

@@ -55,7 +55,9 @@
 //! hash tag shared by many keys, lands on a single node.
 
 use crate::keys::Segment;
-use crate::policy::model::{EvictionPolicy, KeyPattern, PlaceholderType, Policy, Ttl, ValueType};
+use crate::policy::model::{
+    EvictionPolicy, KeyPattern, PlaceholderType, Policy, Store, Ttl, ValueType,
+};
 
 /// A `dictEntry` (key pointer, value pointer, next pointer: 24 bytes) as
 /// jemalloc allocates it.
@@ -87,9 +89,9 @@ pub const INPUTS: &[&str] = &[
     "/ttl",
     "/keys",
     "/tags",
-    "/redis/maxmemory",
-    "/redis/maxmemory_policy",
-    "/cluster",
+    "@store/maxmemory",
+    "@store/maxmemory_policy",
+    "@cluster",
 ];
 
 /// The jemalloc size class an allocation of `n` bytes gets (64-bit, 16-byte
@@ -136,7 +138,7 @@ pub fn value_bytes(value_type: ValueType, len: u64) -> u64 {
 /// the `expires` entry when keys have a TTL.
 pub fn per_key_overhead(policy: &Policy, pattern: &KeyPattern, value_size: u64) -> u64 {
     let key = key_length(policy, pattern);
-    let entry = if policy.is_cluster() {
+    let entry = if policy.store_is_cluster(&pattern.store) {
         CLUSTER_DICT_ENTRY_BYTES
     } else {
         DICT_ENTRY_BYTES
@@ -186,7 +188,7 @@ pub fn key_length(policy: &Policy, pattern: &KeyPattern) -> u64 {
         })
         .sum();
     let separators = pattern.segments.len().saturating_sub(1) as u64;
-    let braces = if policy.is_cluster() && pattern.hash_tag.is_some() {
+    let braces = if policy.store_is_cluster(&pattern.store) && pattern.hash_tag.is_some() {
         2
     } else {
         0
@@ -214,9 +216,12 @@ pub struct PatternMemory {
     pub evictable: bool,
 }
 
-/// The expected memory of every pattern with an estimate, against capacity.
+/// The expected memory of every pattern of one store with an estimate,
+/// against that store's capacity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemoryBudget {
+    /// The store's name.
+    pub store: String,
     /// Patterns with an estimate, in policy order.
     pub patterns: Vec<PatternMemory>,
     /// Names of patterns without one (no `cardinality`), in policy order.
@@ -225,7 +230,7 @@ pub struct MemoryBudget {
     pub total: u64,
     /// Sum of the estimates Redis cannot (or must not) evict.
     pub unevictable: u64,
-    /// `redis.maxmemory`, per node.
+    /// The store's `maxmemory`, per node.
     pub maxmemory: u64,
     /// Nodes the keys are spread over: the cluster's masters, else 1.
     pub nodes: u32,
@@ -257,7 +262,7 @@ pub fn is_evictable(policy: &Policy, pattern: &KeyPattern) -> bool {
     if pattern.durable {
         return false;
     }
-    match policy.redis.maxmemory_policy {
+    match policy.store_of(pattern).redis.maxmemory_policy {
         Noeviction => false,
         AllkeysLru | AllkeysLfu | AllkeysRandom => true,
         VolatileLru | VolatileLfu | VolatileRandom | VolatileTtl => {
@@ -288,11 +293,20 @@ pub fn pattern_memory(policy: &Policy, pattern: &KeyPattern) -> Option<PatternMe
     })
 }
 
-/// The memory budget of the whole policy.
-pub fn memory_budget(policy: &Policy) -> MemoryBudget {
+/// The memory budget of every store, in store order.
+pub fn memory_budgets(policy: &Policy) -> Vec<MemoryBudget> {
+    policy
+        .stores
+        .values()
+        .map(|s| memory_budget(policy, s))
+        .collect()
+}
+
+/// The memory budget of one store: the patterns whose keys live there.
+pub fn memory_budget(policy: &Policy, store: &Store) -> MemoryBudget {
     let mut patterns = Vec::new();
     let mut without_estimate = Vec::new();
-    for p in policy.keys.patterns.values() {
+    for p in policy.patterns_in(&store.name) {
         match pattern_memory(policy, p) {
             Some(m) => patterns.push(m),
             None => without_estimate.push(p.name.clone()),
@@ -303,9 +317,10 @@ pub fn memory_budget(policy: &Policy) -> MemoryBudget {
         .iter()
         .filter(|m| !m.evictable)
         .fold(0u64, |a, m| a.saturating_add(m.total));
-    let nodes = policy.cluster.as_ref().map_or(1, |c| c.masters.max(1));
-    let maxmemory = policy.redis.maxmemory.bytes();
+    let nodes = store.cluster.as_ref().map_or(1, |c| c.masters.max(1));
+    let maxmemory = store.redis.maxmemory.bytes();
     MemoryBudget {
+        store: store.name.clone(),
         patterns,
         without_estimate,
         total,
@@ -313,6 +328,6 @@ pub fn memory_budget(policy: &Policy) -> MemoryBudget {
         maxmemory,
         nodes,
         capacity: (maxmemory > 0).then(|| maxmemory.saturating_mul(u64::from(nodes))),
-        eviction: policy.redis.maxmemory_policy,
+        eviction: store.redis.maxmemory_policy,
     }
 }

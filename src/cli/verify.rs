@@ -77,8 +77,9 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<u8, String> {
     if deadline.is_zero() {
         return Err("--deadline must be more than zero".into());
     }
+    let (store, url) = store_and_url(policy, &args.redis)?;
     let target = verify::target::parse(
-        &args.redis,
+        url,
         &verify::target::CredentialSources::with_env(args.user, args.password_file),
     )?;
     let tls = if target.tls {
@@ -95,6 +96,7 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<u8, String> {
     allow.extend(&args.allow_hosts)?;
     let format = global.format();
     let options = verify::Options {
+        store,
         target,
         tls,
         allow,
@@ -122,4 +124,34 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<u8, String> {
         global.color(),
     ))?;
     Ok(result.exit_code())
+}
+
+/// `--redis STORE=URL`, or a bare URL when the policy has one store.
+fn store_and_url<'a>(
+    policy: &cachegen::policy::model::Policy,
+    arg: &'a str,
+) -> Result<(String, &'a str), String> {
+    let names: Vec<&str> = policy.stores.keys().map(String::as_str).collect();
+    if let Some((name, url)) = arg.split_once('=')
+        && !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        if !policy.stores.contains_key(name) {
+            return Err(format!(
+                "--redis {name}=…: the policy has no store `{name}` (stores: {})",
+                names.join(", ")
+            ));
+        }
+        return Ok((name.to_owned(), url));
+    }
+    match names.as_slice() {
+        [only] => Ok(((*only).to_owned(), arg)),
+        _ => Err(format!(
+            "the policy has {} stores: name the one this URL reaches, as --redis STORE=URL (stores: {})",
+            names.len(),
+            names.join(", ")
+        )),
+    }
 }

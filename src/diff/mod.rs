@@ -23,10 +23,10 @@ mod staleness;
 
 pub use render::{json, markdown};
 
+mod stores;
+
 use crate::policy::model::{Policy, Route, Ttl};
-use crate::redis_directives::{self, immutable_at_runtime};
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// Version of the `diff --format json` document. Bump on incompatible changes.
 /// 2: a change that follows from another is nested under it
@@ -244,8 +244,19 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
                 // The key as stored (`v2:{user:<user_id>}:profile`): a new
                 // prefix, segment or hash tag orphans every existing key.
                 let stored = |p: &Policy, k: &crate::policy::model::KeyPattern| {
-                    p.stored_shape("", &k.segments, k.hash_tag)
+                    p.stored_shape(&k.store, "", &k.segments, k.hash_tag)
                 };
+                if b.store != h.store {
+                    push(
+                        &mut out,
+                        Category::Keys,
+                        format!("pattern {name}"),
+                        "store",
+                        Some(b.store.clone()),
+                        Some(h.store.clone()),
+                        "its keys start cold in the new store; the old store keeps them until they expire",
+                    );
+                }
                 let (bs, hs) = (stored(base, b), stored(head, h));
                 // A new version prefix is reported once, below, not per pattern.
                 if bs != hs && base.keys.version_prefix == head.keys.version_prefix {
@@ -475,139 +486,9 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
 
     edge::changes(base, head, &mut out);
 
-    // Redis directives, by the exact value `CONFIG GET` reports.
-    let directives = |p: &Policy| -> BTreeMap<&'static str, String> {
-        redis_directives::managed_directives(p)
-            .into_iter()
-            .map(|d| (d.name, d.config_get))
-            .collect()
-    };
-    let (bd, hd) = (directives(base), directives(head));
-    let names: std::collections::BTreeSet<&str> = bd.keys().chain(hd.keys()).copied().collect();
-    for name in names {
-        let (b, h) = (bd.get(name), hd.get(name));
-        if b != h {
-            let restart = immutable_at_runtime(name);
-            push(
-                &mut out,
-                if restart {
-                    Category::Restart
-                } else {
-                    Category::Directive
-                },
-                name.to_owned(),
-                "",
-                b.cloned(),
-                h.cloned(),
-                if restart {
-                    "cannot be changed at runtime: restart every node"
-                } else {
-                    "CONFIG SET applies it live"
-                },
-            );
-        }
-    }
-    if base.redis.version != head.redis.version {
-        push(
-            &mut out,
-            Category::Restart,
-            "redis.version".into(),
-            "",
-            Some(format!("{}.{}", base.redis.version.0, base.redis.version.1)),
-            Some(format!("{}.{}", head.redis.version.0, head.redis.version.1)),
-            "a server upgrade",
-        );
-    }
+    stores::changes(base, head, &mut out);
 
     staleness::changes(base, head, &mut out);
 
-    // Memory budget (patterns that declare a cardinality).
-    let (bm, hm) = (
-        crate::analysis::memory::memory_budget(base),
-        crate::analysis::memory::memory_budget(head),
-    );
-    if bm.total != hm.total {
-        let mut note = match hm.capacity {
-            Some(c) => format!(
-                "{:.0}% of maxmemory after the change",
-                hm.total as f64 * 100.0 / c as f64
-            ),
-            None => "maxmemory 0: no limit".to_owned(),
-        };
-        let (mut b, mut h) = (
-            crate::load::units::human_bytes(bm.total),
-            crate::load::units::human_bytes(hm.total),
-        );
-        if b == h {
-            // Rounded alike (`1.9 GiB` both sides): without the bytes the
-            // row would show no change, yet it counts for `--fail-on memory`.
-            b = format!("{b} ({} B)", bm.total);
-            h = format!("{h} ({} B)", hm.total);
-            let delta = i128::from(hm.total) - i128::from(bm.total);
-            note = format!("{delta:+} B; {note}");
-        }
-        push(
-            &mut out,
-            Category::Memory,
-            "expected memory".into(),
-            "",
-            Some(b),
-            Some(h),
-            &note,
-        );
-    }
-
-    // Cluster topology.
-    let topo = |p: &Policy| -> BTreeMap<&'static str, String> {
-        let mut m = BTreeMap::new();
-        if let Some(c) = &p.cluster {
-            m.insert("masters", c.masters.to_string());
-            m.insert("replicas_per_master", c.replicas_per_master.to_string());
-            m.insert("node_timeout", c.node_timeout.to_string());
-        }
-        m
-    };
-    match (&base.cluster, &head.cluster) {
-        (None, Some(_)) => push(
-            &mut out,
-            Category::Topology,
-            "cluster".into(),
-            "",
-            Some("single node".into()),
-            Some("cluster".into()),
-            "keys gain hash-tag braces: the cache starts cold",
-        ),
-        (Some(_), None) => push(
-            &mut out,
-            Category::Topology,
-            "cluster".into(),
-            "",
-            Some("cluster".into()),
-            Some("single node".into()),
-            "keys lose hash-tag braces: the cache starts cold",
-        ),
-        _ => {
-            let (bt, ht) = (topo(base), topo(head));
-            for (field, b) in &bt {
-                let h = ht.get(field);
-                if Some(b) != h {
-                    let note = if *field == "masters" {
-                        "resharding moves slots (and their keys)"
-                    } else {
-                        ""
-                    };
-                    push(
-                        &mut out,
-                        Category::Topology,
-                        "cluster".into(),
-                        field,
-                        Some(b.clone()),
-                        h.cloned(),
-                        note,
-                    );
-                }
-            }
-        }
-    }
     out
 }

@@ -25,11 +25,11 @@ pub struct KeyMatch<'a> {
 /// lock and tag set. `check` has proven the patterns unambiguous, so the
 /// first match is the only one.
 pub fn match_key<'a>(policy: &'a Policy, key: &str) -> Option<KeyMatch<'a>> {
-    let matches = |before: &str, segments, hash_tag| {
-        match_stored(&policy.stored_key(before, segments, hash_tag), key)
+    let matches = |store: &str, before: &str, segments, hash_tag| {
+        match_stored(&policy.stored_key(store, before, segments, hash_tag), key)
     };
     for p in policy.keys.patterns.values() {
-        if let Some(params) = matches("", &p.segments, p.hash_tag) {
+        if let Some(params) = matches(&p.store, "", &p.segments, p.hash_tag) {
             return Some(KeyMatch {
                 owner: Owner::Pattern(p),
                 params,
@@ -38,7 +38,7 @@ pub fn match_key<'a>(policy: &'a Policy, key: &str) -> Option<KeyMatch<'a>> {
     }
     for p in policy.keys.patterns.values() {
         if let Some(lock) = &p.stampede_lock
-            && let Some(params) = matches(&lock.prefix, &p.segments, p.hash_tag)
+            && let Some(params) = matches(&p.store, &lock.prefix, &p.segments, p.hash_tag)
         {
             return Some(KeyMatch {
                 owner: Owner::Lock(p),
@@ -47,7 +47,7 @@ pub fn match_key<'a>(policy: &'a Policy, key: &str) -> Option<KeyMatch<'a>> {
         }
     }
     for t in policy.tags.values() {
-        if let Some(params) = matches("", &t.key, None) {
+        if let Some(params) = matches(&t.store, "", &t.key, None) {
             return Some(KeyMatch {
                 owner: Owner::Tag(&t.name),
                 params,

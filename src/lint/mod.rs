@@ -20,7 +20,9 @@ pub struct Rule {
     pub check: fn(&Policy, &mut Findings),
     /// The parts of the policy the rule reads, as JSON pointers in which `*`
     /// stands for any one name (`/keys/patterns/*/ttl`), through the model or
-    /// the analyses it asks. A rule does not run when one of them is a value
+    /// the analyses it asks. `@store/…` is a field of every store and
+    /// `@cluster/…` of every store's cluster (`Store::at`, `Store::cluster_at`),
+    /// wherever the file writes them. A rule does not run when one of them is a value
     /// the file gives but that could not be read (`Policy::unknown`): the
     /// model holds a stand-in there, a default or nothing, and a finding
     /// about it would report the stand-in as if the file said it.
@@ -84,7 +86,24 @@ pub struct LevelOverrides {
 
 /// Whether `rule` reads a value of `policy` that could not be read.
 fn reads_unknown(rule: &Rule, policy: &Policy) -> bool {
-    rule.reads.iter().any(|input| policy.unknown.affects(input))
+    rule.reads.iter().any(|input| {
+        if let Some(field) = input.strip_prefix("@store") {
+            let field = field.trim_start_matches('/');
+            policy
+                .stores
+                .values()
+                .any(|s| policy.unknown.affects(&s.at(field)))
+                || policy.unknown.affects("/stores")
+        } else if let Some(field) = input.strip_prefix("@cluster") {
+            let field = field.trim_start_matches('/');
+            policy
+                .stores
+                .values()
+                .any(|s| policy.unknown.affects(&s.cluster_at(field)))
+        } else {
+            policy.unknown.affects(input)
+        }
+    })
 }
 
 /// Codes of the rules that do not run on `policy` because they read a value

@@ -156,9 +156,13 @@ mod tests {
         for rule in RULES {
             assert!(!rule.reads.is_empty(), "{}", rule.code.code);
             for input in rule.reads {
+                let pointer = input
+                    .strip_prefix("@store")
+                    .or_else(|| input.strip_prefix("@cluster"))
+                    .map_or(input.to_string(), |rest| format!("/stores/x{rest}"));
                 assert!(
-                    input.starts_with('/') && !input.ends_with('/'),
-                    "{}: `{input}` is a JSON pointer",
+                    pointer.starts_with('/') && !pointer.ends_with('/'),
+                    "{}: `{input}` is a JSON pointer (or `@store…`/`@cluster…`)",
                     rule.code.code
                 );
             }

@@ -28,8 +28,9 @@ pub struct Policy {
     pub cascade: IndexMap<String, Vec<String>>,
     pub events: IndexMap<String, Event>,
     pub edge: Option<Edge>,
-    pub redis: Redis,
-    pub cluster: Option<Cluster>,
+    /// The Redis deployments, in file order; never empty (a policy that
+    /// declares none gets a stand-in, marked unknown, after the error).
+    pub stores: IndexMap<String, Store>,
     pub client: Option<Client>,
     pub targets: Option<Targets>,
     pub warming: IndexMap<String, WarmTask>,
@@ -141,6 +142,7 @@ impl Policy {
     /// build keys from this, so they cannot disagree about where a brace goes.
     pub fn stored_key<'a>(
         &self,
+        store: &str,
         before: &str,
         segments: &'a [Segment],
         hash_tag: Option<(usize, usize)>,
@@ -160,7 +162,8 @@ impl Policy {
             text(&mut pieces, prefix);
             text(&mut pieces, ":");
         }
-        let braces = hash_tag.filter(|&(s, e)| self.is_cluster() && s < e && e <= segments.len());
+        let braces =
+            hash_tag.filter(|&(s, e)| self.store_is_cluster(store) && s < e && e <= segments.len());
         for (i, segment) in segments.iter().enumerate() {
             if i > 0 {
                 text(&mut pieces, ":");
@@ -185,11 +188,12 @@ impl Policy {
     /// `lock:v2:{quiz:<quiz_id>}:leaderboard`.
     pub fn stored_shape(
         &self,
+        store: &str,
         before: &str,
         segments: &[Segment],
         hash_tag: Option<(usize, usize)>,
     ) -> String {
-        self.stored_key(before, segments, hash_tag)
+        self.stored_key(store, before, segments, hash_tag)
             .iter()
             .map(|p| match p {
                 KeyPiece::Text(t) => t.clone(),
@@ -198,9 +202,32 @@ impl Policy {
             .collect()
     }
 
-    /// Whether the policy deploys a Redis Cluster (hash slots matter).
-    pub fn is_cluster(&self) -> bool {
-        self.cluster.is_some()
+    /// Whether the store is a Redis Cluster (hash slots matter there).
+    pub fn store_is_cluster(&self, store: &str) -> bool {
+        self.stores.get(store).is_some_and(|s| s.cluster.is_some())
+    }
+
+    /// The store a pattern's keys live in.
+    pub fn store_of(&self, pattern: &KeyPattern) -> &Store {
+        self.stores
+            .get(&pattern.store)
+            .unwrap_or_else(|| self.first_store())
+    }
+
+    /// The first store declared (`lower` guarantees there is one).
+    pub fn first_store(&self) -> &Store {
+        self.stores
+            .first()
+            .map(|(_, s)| s)
+            .expect("lower always gives a policy a store")
+    }
+
+    /// The patterns whose keys live in `store`, in file order.
+    pub fn patterns_in<'a>(&'a self, store: &'a str) -> impl Iterator<Item = &'a KeyPattern> {
+        self.keys
+            .patterns
+            .values()
+            .filter(move |p| p.store == store)
     }
 }
 
@@ -360,6 +387,8 @@ impl Ttl {
 #[derive(Debug)]
 pub struct KeyPattern {
     pub name: String,
+    /// The store the keys live in (a key of `Policy::stores`).
+    pub store: String,
     /// `/keys/patterns/<name>`.
     pub pointer: String,
     pub text: String,
@@ -439,6 +468,8 @@ pub struct Tag {
     pub ttl: Ttl,
     /// Patterns that list this tag.
     pub members: Vec<String>,
+    /// The store the tag set lives in: its members' store.
+    pub store: String,
 }
 
 #[derive(Debug)]
@@ -519,6 +550,58 @@ impl Route {
 
 /// A Redis version as `(major, minor)`.
 pub type Version = (u32, u32);
+
+/// One Redis deployment: its settings and topology. Everything that points
+/// into the file goes through `at`/`cluster_at`, because the same store is
+/// written either as `stores.<name>` or as the `redis:` + `cluster:`
+/// shorthand.
+#[derive(Debug)]
+pub struct Store {
+    pub name: String,
+    /// Pointer of the settings: `/stores/<name>`, or `/redis`.
+    pub pointer: String,
+    /// Pointer of the cluster section: `/stores/<name>/cluster`, or `/cluster`.
+    pub cluster_pointer: String,
+    pub redis: Redis,
+    pub cluster: Option<Cluster>,
+}
+
+impl Store {
+    /// Pointer of a settings field given in `/`-separated form (`persistence/save`).
+    pub fn at(&self, field: &str) -> String {
+        if field.is_empty() {
+            self.pointer.clone()
+        } else {
+            format!("{}/{field}", self.pointer)
+        }
+    }
+
+    /// Pointer of a cluster field (`kubernetes/memory_limit`).
+    pub fn cluster_at(&self, field: &str) -> String {
+        if field.is_empty() {
+            self.cluster_pointer.clone()
+        } else {
+            format!("{}/{field}", self.cluster_pointer)
+        }
+    }
+
+    /// The settings' path as users write it, dotted (`stores.cache` or `redis`),
+    /// for messages and generated comments.
+    pub fn dotted(&self) -> String {
+        dotted(&self.pointer)
+    }
+}
+
+/// A JSON pointer as a dotted path (`/stores/cache/maxmemory` →
+/// `stores.cache.maxmemory`).
+pub fn dotted(pointer: &str) -> String {
+    pointer
+        .trim_start_matches('/')
+        .split('/')
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect::<Vec<_>>()
+        .join(".")
+}
 
 #[derive(Debug)]
 pub struct Redis {

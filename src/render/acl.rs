@@ -3,7 +3,7 @@
 //! only the commands verify sends (`crate::verifier::COMMANDS`).
 
 use super::{OutputFile, RenderError, Renderer};
-use crate::policy::model::Policy;
+use crate::policy::model::{Policy, Store};
 use crate::verifier;
 use serde::Serialize;
 
@@ -35,13 +35,17 @@ struct Context {
     rules: String,
 }
 
-pub fn render(_policy: &Policy, r: &Renderer<'_>) -> Result<Vec<OutputFile>, RenderError> {
+pub fn render(
+    _policy: &Policy,
+    _store: &Store,
+    r: &Renderer<'_>,
+) -> Result<Vec<OutputFile>, RenderError> {
     let context = Context {
         user: VERIFIER_USER,
         rules: verifier_rules(),
     };
     Ok(vec![OutputFile {
-        path: "redis/verifier.acl".into(),
+        path: "verifier.acl".into(),
         contents: r.render("redis/verifier.acl.j2", Some("#"), &context)?,
     }])
 }

@@ -9,7 +9,7 @@
 //! computed here; the scripts only add port numbers at run time.
 
 use super::{OutputFile, RenderError, Renderer, redis_conf};
-use crate::policy::model::{Cluster, Policy};
+use crate::policy::model::{Cluster, Policy, Store};
 use crate::redis_directives::{Availability, availability};
 use serde::Serialize;
 
@@ -49,29 +49,33 @@ struct Context {
 }
 
 impl Context {
-    fn new(policy: &Policy, cluster: &Cluster) -> Context {
+    fn new(store: &Store, cluster: &Cluster) -> Context {
         let masters = u64::from(cluster.masters);
         let replicas_per_master = u64::from(cluster.replicas_per_master);
         // u32 × (u32 + 1) fits in u64: no overflow whatever the policy says.
         let replicas = masters * replicas_per_master;
         Context {
-            redis: redis_conf::context(policy),
+            redis: redis_conf::context(store),
             masters,
             replicas_per_master,
             replicas,
             nodes: masters + replicas,
             // Before Redis 7.0 the bus port is always the client port + 10000.
-            cluster_port: availability("cluster-port", policy.redis.version)
+            cluster_port: availability("cluster-port", store.redis.version)
                 == Availability::Supported,
         }
     }
 }
 
-pub fn render(policy: &Policy, r: &Renderer<'_>) -> Result<Vec<OutputFile>, RenderError> {
-    let Some(cluster) = &policy.cluster else {
+pub fn render(
+    _policy: &Policy,
+    store: &Store,
+    r: &Renderer<'_>,
+) -> Result<Vec<OutputFile>, RenderError> {
+    let Some(cluster) = &store.cluster else {
         return Ok(Vec::new());
     };
-    let context = Context::new(policy, cluster);
+    let context = Context::new(store, cluster);
     let mut files = Vec::new();
     for (path, template) in [
         ("cluster/redis-node.conf", "cluster/redis-node.conf.j2"),

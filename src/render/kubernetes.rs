@@ -15,7 +15,7 @@
 //! the manifest template only lays them out.
 
 use super::{OutputFile, RenderError, Renderer, redis_conf};
-use crate::policy::model::{Cluster, Kubernetes, Policy};
+use crate::policy::model::{Cluster, Kubernetes, Policy, Store};
 use crate::redis_directives::{Availability, availability};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -312,8 +312,12 @@ struct Manifest {
     create_script: String,
 }
 
-pub fn render(policy: &Policy, r: &Renderer<'_>) -> Result<Vec<OutputFile>, RenderError> {
-    let Some(cluster) = &policy.cluster else {
+pub fn render(
+    _policy: &Policy,
+    store: &Store,
+    r: &Renderer<'_>,
+) -> Result<Vec<OutputFile>, RenderError> {
+    let Some(cluster) = &store.cluster else {
         return Ok(Vec::new());
     };
     let Some(k8s) = &cluster.kubernetes else {
@@ -322,7 +326,7 @@ pub fn render(policy: &Policy, r: &Renderer<'_>) -> Result<Vec<OutputFile>, Rend
     // Host names need `cluster-announce-hostname` (and a redis-cli that
     // creates clusters from names); older versions announce pod IPs.
     let hostnames =
-        availability("cluster-announce-hostname", policy.redis.version) == Availability::Supported;
+        availability("cluster-announce-hostname", store.redis.version) == Availability::Supported;
     let names = Names::new(&k8s.name);
     let masters = u64::from(cluster.masters);
     let replicas_per_master = u64::from(cluster.replicas_per_master);
@@ -360,12 +364,12 @@ pub fn render(policy: &Policy, r: &Renderer<'_>) -> Result<Vec<OutputFile>, Rend
             vec![("POD_IP", "status.podIP")],
             format!(
                 "--cluster-announce-ip <pod IP> (Redis {}.{} has no cluster-announce-hostname)",
-                policy.redis.version.0, policy.redis.version.1
+                store.redis.version.0, store.redis.version.1
             ),
         )
     };
 
-    let redis = redis_conf::context(policy);
+    let redis = redis_conf::context(store);
     let conf = r.render(
         "kubernetes/redis.conf.j2",
         None,
@@ -446,12 +450,12 @@ pub fn render(policy: &Policy, r: &Renderer<'_>) -> Result<Vec<OutputFile>, Rend
     let manifest = Manifest {
         name_text: comment_text(&k8s.name),
         namespace_text: comment_text(&k8s.namespace),
-        version_text: format!("{}.{}", policy.redis.version.0, policy.redis.version.1),
+        version_text: format!("{}.{}", store.redis.version.0, store.redis.version.1),
         memory_limit_text: comment_text(&k8s.memory_limit),
         maxmemory_text: format!(
-            "{} bytes (redis.maxmemory: {})",
-            policy.redis.maxmemory.bytes(),
-            policy.redis.maxmemory
+            "{} bytes (maxmemory: {})",
+            store.redis.maxmemory.bytes(),
+            store.redis.maxmemory
         ),
         headless_text: comment_text(&names.headless_service),
         job_text: comment_text(&names.job),

@@ -13,7 +13,7 @@ pub mod redis_conf;
 pub mod rust;
 
 use crate::FileReport;
-use crate::policy::model::Policy;
+use crate::policy::model::{Policy, Store};
 use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -36,21 +36,32 @@ fn embedded_templates() -> impl Iterator<Item = &'static (&'static str, &'static
 pub struct Target {
     pub name: &'static str,
     pub templates: &'static [(&'static str, &'static str)],
-    pub render: fn(&Policy, &Renderer<'_>) -> Result<Vec<OutputFile>, RenderError>,
+    pub render: Render,
+}
+
+/// How a target renders: once for the policy, or once per store into
+/// `stores/<name>/` (the function's paths are relative to that directory).
+pub enum Render {
+    Policy(fn(&Policy, &Renderer<'_>) -> Result<Vec<OutputFile>, RenderError>),
+    Store(fn(&Policy, &Store, &Renderer<'_>) -> Result<Vec<OutputFile>, RenderError>),
 }
 
 /// Every target, in output order. Adding one: a module here, its templates
 /// under `templates/<target>/`, one line in this list.
 #[rustfmt::skip]
 pub const TARGETS: &[Target] = &[
-    Target { name: "redis", templates: redis_conf::TEMPLATES, render: redis_conf::render },
-    Target { name: "acl", templates: acl::TEMPLATES, render: acl::render },
-    Target { name: "lock", templates: lock::TEMPLATES, render: lock::render },
-    Target { name: "cluster", templates: cluster::TEMPLATES, render: cluster::render },
-    Target { name: "kubernetes", templates: kubernetes::TEMPLATES, render: kubernetes::render },
-    Target { name: "cloudflare", templates: cloudflare::TEMPLATES, render: cloudflare::render },
-    Target { name: "rust", templates: rust::TEMPLATES, render: rust::render },
+    Target { name: "redis", templates: redis_conf::TEMPLATES, render: Render::Store(redis_conf::render) },
+    Target { name: "acl", templates: acl::TEMPLATES, render: Render::Store(acl::render) },
+    Target { name: "lock", templates: lock::TEMPLATES, render: Render::Policy(lock::render) },
+    Target { name: "cluster", templates: cluster::TEMPLATES, render: Render::Store(cluster::render) },
+    Target { name: "kubernetes", templates: kubernetes::TEMPLATES, render: Render::Store(kubernetes::render) },
+    Target { name: "cloudflare", templates: cloudflare::TEMPLATES, render: Render::Policy(cloudflare::render) },
+    Target { name: "rust", templates: rust::TEMPLATES, render: Render::Policy(rust::render) },
 ];
+
+/// The directory, under a policy's output directory, holding one directory
+/// per store (`stores/<name>/redis.conf`).
+pub const STORES_DIR: &str = "stores";
 
 /// Where templates come from.
 #[derive(Debug, Clone, Default)]
@@ -186,7 +197,17 @@ pub fn render_all(
     };
     let mut files = Vec::new();
     for target in TARGETS {
-        files.extend((target.render)(policy, &renderer)?);
+        match target.render {
+            Render::Policy(render) => files.extend(render(policy, &renderer)?),
+            Render::Store(render) => {
+                for store in policy.stores.values() {
+                    for mut file in render(policy, store, &renderer)? {
+                        file.path = format!("{STORES_DIR}/{}/{}", store.name, file.path);
+                        files.push(file);
+                    }
+                }
+            }
+        }
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)

@@ -5,7 +5,7 @@
 //! from user text, so nothing a policy says can inject a directive.
 
 use super::{OutputFile, RenderError, Renderer};
-use crate::policy::model::Policy;
+use crate::policy::model::{Policy, Store};
 use crate::redis_directives::{Availability, availability};
 use serde::Serialize;
 
@@ -17,10 +17,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[(
     include_str!("../../templates/redis/redis.conf.j2"),
 )];
 
-pub fn render(policy: &Policy, r: &Renderer<'_>) -> Result<Vec<OutputFile>, RenderError> {
+pub fn render(
+    _policy: &Policy,
+    store: &Store,
+    r: &Renderer<'_>,
+) -> Result<Vec<OutputFile>, RenderError> {
     Ok(vec![OutputFile {
-        path: "redis/redis.conf".into(),
-        contents: r.render("redis/redis.conf.j2", Some("#"), &context(policy))?,
+        path: "redis.conf".into(),
+        contents: r.render("redis/redis.conf.j2", Some("#"), &context(store))?,
     }])
 }
 
@@ -37,11 +41,11 @@ pub struct Context {
     pub skipped: Vec<Skipped>,
 }
 
-pub fn context(policy: &Policy) -> Context {
-    let version = policy.redis.version;
+pub fn context(store: &Store) -> Context {
+    let version = store.redis.version;
     let mut directives = Vec::new();
     let mut skipped = Vec::new();
-    for d in managed_directives(policy) {
+    for d in managed_directives(store) {
         let reason = match availability(d.name, version) {
             Availability::Supported => {
                 directives.push(d);

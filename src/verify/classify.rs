@@ -69,19 +69,23 @@ fn ttl_max_ms(ttl: Ttl) -> Option<u64> {
 /// layout (`Policy::stored_key`).
 fn key_shape(
     policy: &Policy,
+    store: &str,
     before: &str,
     segments: &[Segment],
     hash_tag: Option<(usize, usize)>,
 ) -> (String, String) {
     let regex = policy
-        .stored_key(before, segments, hash_tag)
+        .stored_key(store, before, segments, hash_tag)
         .iter()
         .map(|piece| match piece {
             KeyPiece::Text(t) => escape(t),
             KeyPiece::Placeholder { ty, .. } => format!("(?:{})", type_regex(ty)),
         })
         .collect();
-    (regex, policy.stored_shape(before, segments, hash_tag))
+    (
+        regex,
+        policy.stored_shape(store, before, segments, hash_tag),
+    )
 }
 
 fn escape(literal: &str) -> String {
@@ -96,7 +100,14 @@ fn escape(literal: &str) -> String {
 }
 
 impl Classifier {
+    /// The classifier of the policy's first store (the only one, in tests).
     pub fn new(policy: &Policy) -> Result<Classifier, String> {
+        Classifier::for_store(policy, &policy.first_store().name)
+    }
+
+    /// The classifier of one store: its patterns, locks and tag sets. A key
+    /// of another store's pattern is unknown here.
+    pub fn for_store(policy: &Policy, store: &str) -> Result<Classifier, String> {
         // Regex pattern id i is owner i: one regex per owner, same order.
         let mut regexes: Vec<String> = Vec::new();
         let mut owners = Vec::new();
@@ -104,11 +115,12 @@ impl Classifier {
             regexes.push(format!("{regex}$"));
             owners.push(owner);
         };
-        for p in policy.keys.patterns.values() {
-            let (regex, shape) = key_shape(policy, "", &p.segments, p.hash_tag);
+        for p in policy.patterns_in(store) {
+            let (regex, shape) = key_shape(policy, store, "", &p.segments, p.hash_tag);
             add(regex, pattern_owner(policy, p, shape));
             if let Some(lock) = &p.stampede_lock {
-                let (regex, shape) = key_shape(policy, &lock.prefix, &p.segments, p.hash_tag);
+                let (regex, shape) =
+                    key_shape(policy, store, &lock.prefix, &p.segments, p.hash_tag);
                 add(
                     regex,
                     Owner {
@@ -126,8 +138,8 @@ impl Classifier {
                 );
             }
         }
-        for t in policy.tags.values() {
-            let (regex, shape) = key_shape(policy, "", &t.key, None);
+        for t in policy.tags.values().filter(|t| t.store == store) {
+            let (regex, shape) = key_shape(policy, store, "", &t.key, None);
             add(
                 regex,
                 Owner {

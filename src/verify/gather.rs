@@ -24,7 +24,7 @@ use super::resp::Reply;
 use super::server::{self, ClusterNode, Info};
 use super::target::{self, Address};
 use super::{Options, Progress};
-use crate::policy::model::Policy;
+use crate::policy::model::{Policy, Store};
 use crate::redis_directives;
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
@@ -42,7 +42,7 @@ pub fn gather(
     progress: &(dyn Fn(Progress<'_>) + Sync),
 ) -> Observed {
     let mut observed = Observed::default();
-    let classifier = match Classifier::new(policy) {
+    let classifier = match Classifier::for_store(policy, &options.store) {
         Ok(c) => c,
         Err(e) => {
             observed.incomplete.push(e);
@@ -60,8 +60,10 @@ pub fn gather(
         }
     };
     // Stats first, before anything else touches a key.
-    let slow_threshold_us = slow_threshold_us(policy);
-    let seed_facts = match node_facts(&mut seed_conn, policy, slow_threshold_us) {
+    let store = options.store_of(policy);
+    observed.store = store.name.clone();
+    let slow_threshold_us = slow_threshold_us(policy, store);
+    let seed_facts = match node_facts(&mut seed_conn, store, slow_threshold_us) {
         Ok(f) => f,
         Err(e) => {
             observed.incomplete.push(e.to_string());
@@ -145,7 +147,7 @@ pub fn gather(
         .filter(|(_, p)| matches!(p, Plan::Contact))
         .map(|(n, _)| &n.address)
         .collect();
-    let mut contacted = contact_all(&to_contact, options, policy, slow_threshold_us).into_iter();
+    let mut contacted = contact_all(&to_contact, options, store, slow_threshold_us).into_iter();
     let mut conns: Vec<Option<Connection>> = Vec::new();
     for (mut node, plan) in planned {
         let opened = match plan {
@@ -206,7 +208,7 @@ type Opened = Result<(Connection, NodeFacts), ConnError>;
 fn contact_all(
     addresses: &[&Address],
     options: &Options,
-    policy: &Policy,
+    store: &Store,
     slow_threshold_us: Option<u64>,
 ) -> Vec<Opened> {
     use std::sync::Mutex;
@@ -223,7 +225,7 @@ fn contact_all(
                         break;
                     };
                     let opened = open(address, options).and_then(|mut c| {
-                        let f = node_facts(&mut c, policy, slow_threshold_us)?;
+                        let f = node_facts(&mut c, store, slow_threshold_us)?;
                         Ok((c, f))
                     });
                     if let Ok(mut all) = results.lock() {
@@ -464,7 +466,7 @@ fn read_info(conn: &mut Connection) -> Result<Info, ConnError> {
 
 fn node_facts(
     conn: &mut Connection,
-    policy: &Policy,
+    store: &Store,
     slow_threshold_us: Option<u64>,
 ) -> Result<NodeFacts, ConnError> {
     let info = read_info(conn)?;
@@ -473,7 +475,7 @@ fn node_facts(
         .as_int()
         .map(|n| n.max(0) as u64);
     let flavour = server::flavour(&info);
-    let config = read_config(conn, policy, flavour.redis_compat)?;
+    let config = read_config(conn, store, flavour.redis_compat)?;
     let slow = slowlog(conn, slow_threshold_us)?;
     Ok(NodeFacts {
         info,
@@ -488,10 +490,10 @@ fn node_facts(
 /// managed service, or an ACL without `config|get`): not checkable.
 fn read_config(
     conn: &mut Connection,
-    policy: &Policy,
+    store: &Store,
     version: Option<(u32, u32)>,
 ) -> Result<Result<BTreeMap<String, String>, String>, ConnError> {
-    let names: Vec<&str> = redis_directives::managed_directives(policy)
+    let names: Vec<&str> = redis_directives::managed_directives(store)
         .iter()
         .map(|d| d.name)
         .collect();
@@ -525,12 +527,12 @@ fn read_config(
 
 /// The latency the policy holds commands to: `targets.cached_latency`, else
 /// its slow log threshold.
-fn slow_threshold_us(policy: &Policy) -> Option<u64> {
+fn slow_threshold_us(policy: &Policy, store: &Store) -> Option<u64> {
     policy
         .targets
         .as_ref()
         .and_then(|t| t.cached_latency)
-        .or(policy.redis.slowlog_log_slower_than)
+        .or(store.redis.slowlog_log_slower_than)
         .map(|d| d.as_micros())
 }
 

@@ -32,7 +32,7 @@ pub mod tls;
 
 pub use outcome::{NodeReport, Report, Runtime, ScanState};
 
-use crate::policy::model::Policy;
+use crate::policy::model::{Policy, Store};
 use conn::{Limits, Tls};
 use keyspace::Coverage;
 use observed::Observed;
@@ -41,6 +41,8 @@ use target::{Address, Target};
 
 /// How to run.
 pub struct Options {
+    /// The store of the policy the target is (a key of `Policy::stores`).
+    pub store: String,
     pub target: Target,
     pub tls: Option<Tls>,
     /// The hosts announced nodes may be on (the seed's network and
@@ -50,6 +52,17 @@ pub struct Options {
     pub coverage: Coverage,
     /// SCAN COUNT (clamped to 1000).
     pub scan_count: u32,
+}
+
+impl Options {
+    /// The store verified (the first, for a name the policy lacks: the
+    /// caller checks names before it builds options).
+    pub fn store_of<'p>(&self, policy: &'p Policy) -> &'p Store {
+        policy
+            .stores
+            .get(&self.store)
+            .unwrap_or_else(|| policy.first_store())
+    }
 }
 
 /// What a run is doing, for a caller that shows progress. The library only

@@ -16,6 +16,8 @@ use std::time::Duration;
 /// Everything one run saw, in the order it saw it.
 #[derive(Debug, Clone, Default)]
 pub struct Observed {
+    /// The name of the store verified (a key of `Policy::stores`).
+    pub store: String,
     /// What the seed node said about the server. `None` when the run stopped
     /// before the seed answered (no connection, `INFO` refused, or the
     /// policy's keys could not be compiled); then nothing is judged.
@@ -119,6 +121,17 @@ pub struct ScannedNode {
 }
 
 impl Observed {
+    /// The store verified, in `policy`.
+    pub fn store<'p>(
+        &self,
+        policy: &'p crate::policy::model::Policy,
+    ) -> &'p crate::policy::model::Store {
+        policy
+            .stores
+            .get(&self.store)
+            .unwrap_or_else(|| policy.first_store())
+    }
+
     /// Every scan's tally added up, in node order (the order decides which
     /// example keys are kept).
     pub fn tally(&self) -> Tally {

@@ -118,7 +118,7 @@ pub fn bootstrap(
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
         let cluster = LocalCluster {
-            cluster_dir: out.join("cluster"),
+            cluster_dir: out.join("stores/redis/cluster"),
             data_dir,
             env,
         };

@@ -3,7 +3,7 @@
 
 use crate::lint::Findings;
 use crate::lint::rules::written_span;
-use crate::policy::model::Policy;
+use crate::policy::model::{Policy, Store};
 
 crate::declare_rule! {
     /// ## What it does
@@ -34,10 +34,16 @@ crate::declare_rule! {
 }
 
 /// What the rule reads (see `lint::Rule::reads`).
-pub const READS: &[&str] = &["/cluster", "/targets/availability"];
+pub const READS: &[&str] = &["@cluster", "/targets/availability"];
 
 pub fn check(policy: &Policy, out: &mut Findings) {
-    let Some(cluster) = &policy.cluster else {
+    for store in policy.stores.values() {
+        check_store(policy, store, out);
+    }
+}
+
+fn check_store(policy: &Policy, store: &Store, out: &mut Findings) {
+    let Some(cluster) = &store.cluster else {
         return;
     };
     if cluster.replicas_per_master > 0 {
@@ -58,7 +64,7 @@ pub fn check(policy: &Policy, out: &mut Findings) {
     };
     let d = out.report(
         message,
-        policy.span("/cluster", "replicas_per_master"),
+        policy.span(&store.cluster_pointer, "replicas_per_master"),
         "no replica to fail over to",
     );
     d.add_help(format!(
@@ -66,13 +72,13 @@ pub fn check(policy: &Policy, out: &mut Findings) {
         cluster.node_timeout
     ));
     if full_coverage {
-        match written_span(policy, "/cluster", "require_full_coverage") {
+        match written_span(policy, &store.cluster_pointer, "require_full_coverage") {
             Some(span) => {
                 d.add_related(span, "one uncovered slot stops every node");
             }
             None => {
                 d.add_related(
-                    policy.key_span("/cluster"),
+                    policy.key_span(&store.cluster_pointer),
                     "`require_full_coverage` defaults to true: one uncovered slot stops every node",
                 );
             }

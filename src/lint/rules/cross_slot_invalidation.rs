@@ -52,14 +52,14 @@ crate::declare_rule! {
 
 /// What the rule reads (see `lint::Rule::reads`).
 pub const READS: &[&str] = &[
-    "/cluster",
+    "@cluster",
     "/invalidation",
     "/keys/patterns/*/pattern",
     "/keys/patterns/*/hash_tag",
 ];
 
 pub fn check(policy: &Policy, out: &mut Findings) {
-    if !policy.is_cluster() {
+    if !policy.stores.values().any(|s| s.cluster.is_some()) {
         return;
     }
     // Each cascade entry is checked on its own; events skip splits that lie
@@ -217,6 +217,26 @@ fn split_entities<'a>(set: &[&'a KeyPattern]) -> Vec<Vec<Group<'a>>> {
 /// whose patterns all lie in one of the `covered` sets is reported with that
 /// set and skipped here.
 fn report_splits(
+    policy: &Policy,
+    out: &mut Findings,
+    set: &[&KeyPattern],
+    covered: &[Vec<&KeyPattern>],
+    what: &str,
+    span: Span,
+) {
+    // Slots exist per cluster: only keys of one cluster store can split
+    // over its slots (keys of different stores are never one command).
+    for store in policy.stores.values().filter(|s| s.cluster.is_some()) {
+        let in_store: Vec<&KeyPattern> = set
+            .iter()
+            .copied()
+            .filter(|p| p.store == store.name)
+            .collect();
+        report_store_splits(policy, out, &in_store, covered, what, span);
+    }
+}
+
+fn report_store_splits(
     policy: &Policy,
     out: &mut Findings,
     set: &[&KeyPattern],

@@ -3,7 +3,7 @@
 
 use crate::lint::Findings;
 use crate::lint::rules::version_text;
-use crate::policy::model::Policy;
+use crate::policy::model::{Policy, Store};
 use crate::redis_directives::{Availability, availability, managed_directives};
 
 crate::declare_rule! {
@@ -35,11 +35,17 @@ crate::declare_rule! {
 const LEFT_TO_CG104: &[&str] = &["io-threads", "io-threads-do-reads"];
 
 /// What the rule reads (see `lint::Rule::reads`).
-pub const READS: &[&str] = &["/redis/version"];
+pub const READS: &[&str] = &["@store/version"];
 
 pub fn check(policy: &Policy, out: &mut Findings) {
-    let version = policy.redis.version;
-    for d in managed_directives(policy) {
+    for store in policy.stores.values() {
+        check_store(policy, store, out);
+    }
+}
+
+fn check_store(policy: &Policy, store: &Store, out: &mut Findings) {
+    let version = store.redis.version;
+    for d in managed_directives(store) {
         if LEFT_TO_CG104.contains(&d.name) {
             continue;
         }
@@ -65,6 +71,6 @@ pub fn check(policy: &Policy, out: &mut Findings) {
             ),
         };
         out.report(message, policy.span(&d.pointer(), ""), label)
-            .add_help("remove the setting, or set `redis.version` to the version you run");
+            .add_help("remove the setting, or set the store's `version` to the version you run");
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::lint::Findings;
 use crate::lint::rules::written_span;
-use crate::policy::model::Policy;
+use crate::policy::model::{KeyPattern, Policy, Store};
 
 crate::declare_rule! {
     /// ## What it does
@@ -41,24 +41,33 @@ crate::declare_rule! {
 }
 
 /// What the rule reads (see `lint::Rule::reads`).
-pub const READS: &[&str] = &["/keys/patterns/*/durable", "/redis/persistence"];
+pub const READS: &[&str] = &["/keys/patterns/*/durable", "@store/persistence"];
 
 pub fn check(policy: &Policy, out: &mut Findings) {
-    if policy.redis.persists() {
+    for store in policy.stores.values() {
+        check_store(policy, store, out);
+    }
+}
+
+fn check_store(policy: &Policy, store: &Store, out: &mut Findings) {
+    if store.redis.persists() {
         return;
     }
-    let durable = policy.keys.durable_patterns();
+    let durable: Vec<&KeyPattern> = policy
+        .patterns_in(&store.name)
+        .filter(|p| p.durable)
+        .collect();
     if durable.is_empty() {
         return;
     }
     let names: Vec<&str> = durable.iter().map(|p| p.name.as_str()).collect();
-    let (span, label) = match written_span(policy, "/redis", "persistence") {
+    let (span, label) = match written_span(policy, &store.pointer, "persistence") {
         Some(_) => (
-            policy.key_span("/redis/persistence"),
+            policy.key_span(&store.at("persistence")),
             "no `save` points and `appendonly: false`",
         ),
         None => (
-            policy.key_span("/redis"),
+            policy.key_span(&store.pointer),
             "no `persistence`: Redis starts empty after a restart",
         ),
     };
@@ -70,7 +79,7 @@ pub fn check(policy: &Policy, out: &mut Findings) {
         span,
         label,
     );
-    d.add_help("set `persistence: {appendonly: true, appendfsync: everysec}` (or add `save` points), or move durable data to a Redis that persists");
+    d.add_help("set `persistence: {appendonly: true, appendfsync: everysec}` (or add `save` points), or move durable data to a store that persists");
     for p in durable {
         d.add_related(
             policy.span(&p.pointer, "durable"),

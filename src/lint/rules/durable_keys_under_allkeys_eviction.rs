@@ -2,7 +2,7 @@
 //! may evict any key.
 
 use crate::lint::Findings;
-use crate::policy::model::Policy;
+use crate::policy::model::{KeyPattern, Policy, Store};
 use crate::redis_directives::eviction_policy_name;
 
 crate::declare_rule! {
@@ -31,14 +31,23 @@ crate::declare_rule! {
 }
 
 /// What the rule reads (see `lint::Rule::reads`).
-pub const READS: &[&str] = &["/keys/patterns/*/durable", "/redis/maxmemory_policy"];
+pub const READS: &[&str] = &["/keys/patterns/*/durable", "@store/maxmemory_policy"];
 
 pub fn check(policy: &Policy, out: &mut Findings) {
-    let policy_name = eviction_policy_name(policy.redis.maxmemory_policy);
+    for store in policy.stores.values() {
+        check_store(policy, store, out);
+    }
+}
+
+fn check_store(policy: &Policy, store: &Store, out: &mut Findings) {
+    let policy_name = eviction_policy_name(store.redis.maxmemory_policy);
     if !policy_name.starts_with("allkeys-") {
         return;
     }
-    let durable = policy.keys.durable_patterns();
+    let durable: Vec<&KeyPattern> = policy
+        .patterns_in(&store.name)
+        .filter(|p| p.durable)
+        .collect();
     if durable.is_empty() {
         return;
     }
@@ -48,10 +57,10 @@ pub fn check(policy: &Policy, out: &mut Findings) {
             "`{policy_name}` may evict durable keys: {}",
             names.join(", ")
         ),
-        policy.span("/redis/maxmemory_policy", ""),
+        policy.span(&store.at("maxmemory_policy"), ""),
         "evicts any key when memory is full",
     );
-    d.add_help("use `volatile-lru` and give durable keys `ttl: none`, or move durable data to a Redis of its own");
+    d.add_help("use `volatile-lru` and give durable keys `ttl: none`, or move durable data to a store of its own");
     for p in durable {
         d.add_related(
             policy.span(&p.pointer, "durable"),

@@ -3,7 +3,7 @@
 
 use crate::lint::Findings;
 use crate::lint::rules::written_span;
-use crate::policy::model::Policy;
+use crate::policy::model::{Policy, Store};
 
 crate::declare_rule! {
     /// ## What it does
@@ -36,13 +36,18 @@ crate::declare_rule! {
     "CG109", "idle-clients-never-reaped", Warning, "connections of dead clients are never closed and pile up until maxclients"
 }
 
-const NETWORK: &str = "/redis/network";
-
 /// What the rule reads (see `lint::Rule::reads`).
-pub const READS: &[&str] = &["/redis/network", "/redis/maxclients"];
+pub const READS: &[&str] = &["@store/network", "@store/maxclients"];
 
 pub fn check(policy: &Policy, out: &mut Findings) {
-    let redis = &policy.redis;
+    for store in policy.stores.values() {
+        check_store(policy, store, out);
+    }
+}
+
+fn check_store(policy: &Policy, store: &Store, out: &mut Findings) {
+    let redis = &store.redis;
+    let network = store.at("network");
     // Only an explicit 0 turns keepalive off; absent means Redis's 300s.
     if !redis.tcp_keepalive.is_some_and(|d| d.is_zero()) {
         return;
@@ -50,7 +55,7 @@ pub fn check(policy: &Policy, out: &mut Findings) {
     if redis.timeout.is_some_and(|d| !d.is_zero()) {
         return;
     }
-    let timeout_written = written_span(policy, NETWORK, "timeout");
+    let timeout_written = written_span(policy, &network, "timeout");
     let message = if timeout_written.is_some() {
         "`tcp_keepalive: 0s` with `timeout: 0s`: connections of clients that died are never closed"
     } else {
@@ -58,7 +63,7 @@ pub fn check(policy: &Policy, out: &mut Findings) {
     };
     let d = out.report(
         message,
-        policy.span(NETWORK, "tcp_keepalive"),
+        policy.span(&network, "tcp_keepalive"),
         "no keepalive probes: dead peers go unnoticed",
     );
     d.add_help("remove `tcp_keepalive` or set it to 300s (Redis's default), so Redis probes idle connections and closes those whose client is gone; a non-zero `timeout` also works, but then pooled connections that sit idle are dropped too");
@@ -66,7 +71,7 @@ pub fn check(policy: &Policy, out: &mut Findings) {
         d.add_related(span, "idle clients are never closed");
     }
     if let (Some(span), Some(n)) = (
-        written_span(policy, "/redis", "maxclients"),
+        written_span(policy, &store.pointer, "maxclients"),
         redis.maxclients,
     ) {
         d.add_related(span, format!("dead connections count against these {n}"));

@@ -3,7 +3,7 @@
 
 use crate::lint::Findings;
 use crate::lint::rules::{version_text, written_span};
-use crate::policy::model::Policy;
+use crate::policy::model::{Policy, Store};
 
 crate::declare_rule! {
     /// ## What it does
@@ -35,15 +35,20 @@ crate::declare_rule! {
     "CG104", "io-threads-without-effect", Warning, "I/O thread settings that the server ignores or that compete for too few cores"
 }
 
-const THREADS: &str = "/redis/threads";
-
 /// What the rule reads (see `lint::Rule::reads`).
-pub const READS: &[&str] = &["/redis/version", "/redis/threads"];
+pub const READS: &[&str] = &["@store/version", "@store/threads"];
 
 pub fn check(policy: &Policy, out: &mut Findings) {
-    let redis = &policy.redis;
+    for store in policy.stores.values() {
+        check_store(policy, store, out);
+    }
+}
+
+fn check_store(policy: &Policy, store: &Store, out: &mut Findings) {
+    let redis = &store.redis;
+    let threads = store.at("threads");
     let version = version_text(redis.version);
-    let io_threads_span = policy.span(THREADS, "io_threads");
+    let io_threads_span = policy.span(&threads, "io_threads");
     if let Some(n) = redis.io_threads.filter(|&n| n > 1) {
         if redis.version < (6, 0) {
             out.report(
@@ -52,7 +57,7 @@ pub fn check(policy: &Policy, out: &mut Findings) {
                 "no I/O threads before Redis 6.0",
             )
             .add_help("remove `threads`, or target Redis 6.0 or later")
-            .add_related(policy.span("/redis/version", ""), "target version");
+            .add_related(policy.span(&store.at("version"), ""), "target version");
         } else if let Some(cores) = redis.cores.filter(|&c| n >= c) {
             out.report(
                 format!("`io_threads: {n}` on {cores} cores leaves no core spare: the threads compete with the main thread and background saves for CPU"),
@@ -63,12 +68,12 @@ pub fn check(policy: &Policy, out: &mut Findings) {
                 "use fewer I/O threads than cores (Redis suggests 2 or 3 on 4 cores, 6 on 8): `io_threads: {}` here, or declare the real core count",
                 suggested_threads(cores)
             ))
-            .add_related(policy.span(THREADS, "cores"), "cores the server gets");
+            .add_related(policy.span(&threads, "cores"), "cores the server gets");
         }
     }
     if redis.version >= (8, 0)
         && redis.io_threads_do_reads.is_some()
-        && let Some(span) = written_span(policy, THREADS, "io_threads_do_reads")
+        && let Some(span) = written_span(policy, &threads, "io_threads_do_reads")
     {
         out.report(
             format!("`io_threads_do_reads` is ignored by Redis {version}"),

@@ -4,7 +4,7 @@
 
 use crate::lint::Findings;
 use crate::load::units::quantity_bytes;
-use crate::policy::model::Policy;
+use crate::policy::model::{Policy, Store};
 
 crate::declare_rule! {
     /// ## What it does
@@ -42,25 +42,31 @@ const SAFE_NUMERATOR: u128 = 3;
 const SAFE_DENOMINATOR: u128 = 4;
 
 /// What the rule reads (see `lint::Rule::reads`).
-pub const READS: &[&str] = &["/redis/maxmemory", "/cluster"];
+pub const READS: &[&str] = &["@store/maxmemory", "@cluster"];
 
 pub fn check(policy: &Policy, out: &mut Findings) {
-    let Some(k8s) = policy.cluster.as_ref().and_then(|c| c.kubernetes.as_ref()) else {
+    for store in policy.stores.values() {
+        check_store(policy, store, out);
+    }
+}
+
+fn check_store(policy: &Policy, store: &Store, out: &mut Findings) {
+    let Some(k8s) = store.cluster.as_ref().and_then(|c| c.kubernetes.as_ref()) else {
         return;
     };
     // An unparsable limit was already reported by `lower` (CG024).
     let Some(limit) = quantity_bytes(&k8s.memory_limit) else {
         return;
     };
-    let maxmemory = policy.redis.maxmemory;
+    let maxmemory = store.redis.maxmemory;
     let bytes = u128::from(maxmemory.bytes());
     let safe = limit * SAFE_NUMERATOR / SAFE_DENOMINATOR;
     let limit_text = &k8s.memory_limit;
     let related = (
-        policy.span("/cluster/kubernetes", "memory_limit"),
+        policy.span(&store.cluster_at("kubernetes"), "memory_limit"),
         format!("the container memory limit: {limit} bytes"),
     );
-    let span = policy.span("/redis", "maxmemory");
+    let span = policy.span(&store.pointer, "maxmemory");
     let d = if bytes == 0 {
         out.report(
             format!("`maxmemory: 0` sets no limit: under the container memory limit {limit_text} Redis grows until the kernel OOM-kills the pod"),
@@ -88,7 +94,7 @@ fn help(safe: u128, limit_text: &str) -> String {
     let headroom = "the other quarter is headroom for the forked child of AOF rewrites and replica syncs (copy-on-write), client and replication buffers, and fragmentation";
     if safe < MB {
         return format!(
-            "the memory limit {limit_text} is too small for Redis: raise `cluster.kubernetes.memory_limit`"
+            "the memory limit {limit_text} is too small for Redis: raise the cluster's `kubernetes.memory_limit`"
         );
     }
     let exact = if safe.is_multiple_of(MB) {

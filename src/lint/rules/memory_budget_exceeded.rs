@@ -43,7 +43,7 @@ crate::declare_rule! {
     ///       value_size: 512         # 792 bytes per key: 1.5 GiB of sessions
     /// ```
     /// Use instead a `maxmemory` that holds the durable data with room to
-    /// spare, or move durable data to a Redis of its own.
+    /// spare, or move durable data to a store of its own.
     "CG110", "memory-budget-exceeded", Error, "keys that cannot be evicted are expected to outgrow maxmemory"
 }
 
@@ -51,7 +51,12 @@ crate::declare_rule! {
 pub const READS: &[&str] = crate::analysis::memory::INPUTS;
 
 pub fn check(policy: &Policy, out: &mut Findings) {
-    let budget = memory::memory_budget(policy);
+    for budget in memory::memory_budgets(policy) {
+        check_store(policy, &budget, out);
+    }
+}
+
+fn check_store(policy: &Policy, budget: &memory::MemoryBudget, out: &mut Findings) {
     if !budget.unevictable_exceeds() {
         return;
     }
@@ -65,10 +70,10 @@ pub fn check(policy: &Policy, out: &mut Findings) {
         format!(
             "{which} are expected to need {}, more than {}{}",
             bytes(budget.unevictable),
-            capacity_text(&budget),
-            unestimated(&budget)
+            capacity_text(budget),
+            unestimated(budget)
         ),
-        policy.span("/redis/maxmemory", ""),
+        policy.span(&policy.stores[&budget.store].pointer, "maxmemory"),
         format!("too small for {}", bytes(budget.unevictable)),
     );
     let consequence = if policy_name.starts_with("allkeys-") {
@@ -77,7 +82,7 @@ pub fn check(policy: &Policy, out: &mut Findings) {
         "writes that need memory will fail with OOM once they fill it".to_owned()
     };
     d.add_help(format!(
-        "{consequence}; raise `maxmemory`, add masters, or move durable data to a Redis of its own"
+        "{consequence}; raise `maxmemory`, add masters, or move durable data to a store of its own"
     ));
     let unevictable = budget.patterns.iter().filter(|m| !m.evictable);
     add_largest(d, policy, unevictable);

@@ -44,7 +44,12 @@ crate::declare_rule! {
 pub const READS: &[&str] = crate::analysis::memory::INPUTS;
 
 pub fn check(policy: &Policy, out: &mut Findings) {
-    let budget = memory::memory_budget(policy);
+    for budget in memory::memory_budgets(policy) {
+        check_store(policy, &budget, out);
+    }
+}
+
+fn check_store(policy: &Policy, budget: &memory::MemoryBudget, out: &mut Findings) {
     // The error rule covers it, and says more, when even the unevictable
     // keys do not fit.
     if !budget.total_exceeds() || budget.unevictable_exceeds() {
@@ -54,10 +59,10 @@ pub fn check(policy: &Policy, out: &mut Findings) {
         format!(
             "the declared keys are expected to need {}, more than {}{}",
             bytes(budget.total),
-            capacity_text(&budget),
-            unestimated(&budget)
+            capacity_text(budget),
+            unestimated(budget)
         ),
-        policy.span("/redis/maxmemory", ""),
+        policy.span(&policy.stores[&budget.store].pointer, "maxmemory"),
         format!("too small for {}", bytes(budget.total)),
     );
     d.add_help(format!(

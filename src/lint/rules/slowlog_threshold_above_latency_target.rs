@@ -4,7 +4,7 @@
 use crate::lint::Findings;
 use crate::lint::rules::written_span;
 use crate::load::units::Duration;
-use crate::policy::model::Policy;
+use crate::policy::model::{Policy, Store};
 
 crate::declare_rule! {
     /// ## What it does
@@ -42,15 +42,24 @@ crate::declare_rule! {
 const DEFAULT_THRESHOLD_MICROS: u64 = 10_000;
 
 /// What the rule reads (see `lint::Rule::reads`).
-pub const READS: &[&str] = &["/redis/slowlog", "/targets/cached_latency"];
+pub const READS: &[&str] = &["@store/slowlog", "/targets/cached_latency"];
 
 pub fn check(policy: &Policy, out: &mut Findings) {
+    for store in policy.stores.values() {
+        check_store(policy, store, out);
+    }
+}
+
+fn check_store(policy: &Policy, store: &Store, out: &mut Findings) {
     let Some(target) = policy.targets.as_ref().and_then(|t| t.cached_latency) else {
         return;
     };
     let target_span = policy.span("/targets", "cached_latency");
-    let (threshold, written) = match policy.redis.slowlog_log_slower_than {
-        Some(t) => (t, written_span(policy, "/redis/slowlog", "log_slower_than")),
+    let (threshold, written) = match store.redis.slowlog_log_slower_than {
+        Some(t) => (
+            t,
+            written_span(policy, &store.at("slowlog"), "log_slower_than"),
+        ),
         None => (Duration::from_micros(DEFAULT_THRESHOLD_MICROS), None),
     };
     if threshold <= target {
@@ -58,7 +67,8 @@ pub fn check(policy: &Policy, out: &mut Findings) {
     }
     let gap = format!("commands between {target} and {threshold} are never logged");
     let help = format!(
-        "set `redis.slowlog.log_slower_than` to at most {target}, so every command that breaks the latency target is in `SLOWLOG GET` (and `cachegen verify` can report it)"
+        "set `{}.slowlog.log_slower_than` to at most {target}, so every command that breaks the latency target is in `SLOWLOG GET` (and `cachegen verify` can report it)",
+        store.dotted()
     );
     match written {
         Some(span) => {

@@ -3,7 +3,7 @@
 
 use crate::lint::Findings;
 use crate::lint::rules::written_span;
-use crate::policy::model::{EvictionPolicy, Policy, Ttl};
+use crate::policy::model::{EvictionPolicy, Policy, Store, Ttl};
 
 crate::declare_rule! {
     /// ## What it does
@@ -40,18 +40,24 @@ pub const READS: &[&str] = &[
     "/ttl",
     "/keys/patterns/*/ttl",
     "/keys/patterns/*/durable",
-    "/redis/maxmemory_policy",
+    "@store/maxmemory_policy",
 ];
 
 pub fn check(policy: &Policy, out: &mut Findings) {
-    let policy_name = match policy.redis.maxmemory_policy {
+    for store in policy.stores.values() {
+        check_store(policy, store, out);
+    }
+}
+
+fn check_store(policy: &Policy, store: &Store, out: &mut Findings) {
+    let policy_name = match store.redis.maxmemory_policy {
         EvictionPolicy::VolatileLru => "volatile-lru",
         EvictionPolicy::VolatileLfu => "volatile-lfu",
         EvictionPolicy::VolatileRandom => "volatile-random",
         EvictionPolicy::VolatileTtl => "volatile-ttl",
         _ => return,
     };
-    for p in policy.keys.patterns.values() {
+    for p in policy.patterns_in(&store.name) {
         if p.durable || p.ttl != Ttl::Never {
             continue;
         }
@@ -70,7 +76,7 @@ pub fn check(policy: &Policy, out: &mut Findings) {
             p.name
         ))
         .add_related(
-            policy.span("/redis/maxmemory_policy", ""),
+            policy.span(&store.at("maxmemory_policy"), ""),
             "evicts only keys with a TTL",
         );
     }

@@ -31,7 +31,7 @@ use serde_json::Number;
 
 /// Identifies the file format; bump `LOCK_VERSION` on incompatible changes.
 pub const LOCK_FORMAT: &str = "cachegen-policy-lock";
-pub const LOCK_VERSION: u32 = 1;
+pub const LOCK_VERSION: u32 = 2;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -45,8 +45,8 @@ pub struct Lock {
     pub tags: IndexMap<String, Tag>,
     pub invalidation: Invalidation,
     pub edge: Option<Edge>,
-    pub redis: Redis,
-    pub cluster: Option<Cluster>,
+    /// Every store, by name.
+    pub stores: IndexMap<String, Store>,
     pub client: Option<Client>,
     pub targets: Option<Targets>,
     pub warming: IndexMap<String, WarmTask>,
@@ -122,6 +122,8 @@ pub fn placeholder_type_name(ty: &PlaceholderType) -> &'static str {
 #[serde(deny_unknown_fields)]
 pub struct Pattern {
     pub pattern: String,
+    /// The store the keys live in.
+    pub store: String,
     pub description: Option<String>,
     /// Derived: the stored key's shape (`Policy::stored_shape`).
     pub key: String,
@@ -244,13 +246,14 @@ pub struct Route {
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Redis {
+pub struct Store {
     /// `major.minor`.
     pub version: String,
     /// Every managed directive as `CONFIG GET` reports it, which is what
     /// `verify` compares a live server with.
     pub config: IndexMap<String, String>,
     pub cores: Option<u64>,
+    pub cluster: Option<Cluster>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]

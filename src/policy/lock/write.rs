@@ -13,7 +13,8 @@ use crate::policy::raw;
 /// managed directive with its `CONFIG GET` string (`redis_directives`) and
 /// the level of each rule the `lint:` section names (`lint::levels`).
 pub struct Derived {
-    pub config: IndexMap<String, String>,
+    /// Per store, by store name.
+    pub config: IndexMap<String, IndexMap<String, String>>,
     pub lint_levels: IndexMap<&'static str, LintLevel>,
 }
 
@@ -57,10 +58,9 @@ fn model_sha256(unnamed: &Lock) -> String {
 /// (empty strings): what `model_sha256` hashes.
 fn unnamed(policy: &Policy, derived: Derived) -> Lock {
     let Derived {
-        config,
+        mut config,
         lint_levels,
     } = derived;
-    let redis = &policy.redis;
     Lock {
         format: LOCK_FORMAT.into(),
         version: LOCK_VERSION,
@@ -104,7 +104,7 @@ fn unnamed(policy: &Policy, derived: Derived) -> Lock {
             .values()
             .map(|t| {
                 let tag = Tag {
-                    key: policy.stored_shape("", &t.key, None),
+                    key: policy.stored_shape(&t.store, "", &t.key, None),
                     ttl: ttl(t.ttl),
                     members: t.members.clone(),
                 };
@@ -140,26 +140,16 @@ fn unnamed(policy: &Policy, derived: Derived) -> Lock {
                 cookies: edge.credentials.cookies.clone(),
             },
         }),
-        redis: Redis {
-            version: format!("{}.{}", redis.version.0, redis.version.1),
-            config,
-            cores: redis.cores.map(u64::from),
-        },
-        cluster: policy.cluster.as_ref().map(|c| Cluster {
-            masters: c.masters.into(),
-            replicas_per_master: c.replicas_per_master.into(),
-            node_timeout_ms: millis(c.node_timeout),
-            require_full_coverage: c.require_full_coverage,
-            kubernetes: c.kubernetes.as_ref().map(|k| Kubernetes {
-                namespace: k.namespace.clone(),
-                name: k.name.clone(),
-                image: k.image.clone(),
-                memory_limit: k.memory_limit.clone(),
-                cpu: k.cpu.clone(),
-                storage: k.storage.clone(),
-                storage_class: k.storage_class.clone(),
-            }),
-        }),
+        stores: policy
+            .stores
+            .values()
+            .map(|s| {
+                (
+                    s.name.clone(),
+                    store(s, config.shift_remove(&s.name).unwrap_or_default()),
+                )
+            })
+            .collect(),
         client: policy.client.as_ref().map(client),
         targets: policy.targets.as_ref().map(|t| Targets {
             overall_hit_ratio_percent: t.overall_hit_ratio.map(percent),
@@ -190,11 +180,36 @@ fn unnamed(policy: &Policy, derived: Derived) -> Lock {
     }
 }
 
+fn store(s: &model::Store, config: IndexMap<String, String>) -> Store {
+    let redis = &s.redis;
+    Store {
+        version: format!("{}.{}", redis.version.0, redis.version.1),
+        config,
+        cores: redis.cores.map(u64::from),
+        cluster: s.cluster.as_ref().map(|c| Cluster {
+            masters: c.masters.into(),
+            replicas_per_master: c.replicas_per_master.into(),
+            node_timeout_ms: millis(c.node_timeout),
+            require_full_coverage: c.require_full_coverage,
+            kubernetes: c.kubernetes.as_ref().map(|k| Kubernetes {
+                namespace: k.namespace.clone(),
+                name: k.name.clone(),
+                image: k.image.clone(),
+                memory_limit: k.memory_limit.clone(),
+                cpu: k.cpu.clone(),
+                storage: k.storage.clone(),
+                storage_class: k.storage_class.clone(),
+            }),
+        }),
+    }
+}
+
 fn pattern(policy: &Policy, p: &model::KeyPattern) -> Pattern {
     Pattern {
         pattern: p.text.clone(),
+        store: p.store.clone(),
         description: p.description.clone(),
-        key: policy.stored_shape("", &p.segments, p.hash_tag),
+        key: policy.stored_shape(&p.store, "", &p.segments, p.hash_tag),
         placeholders: p
             .segments
             .iter()

@@ -174,7 +174,16 @@ impl Cx<'_> {
         }
     }
 
-    pub(super) fn keys(&mut self, raw: raw::KeysSection, ttl: &TtlRules) -> Keys {
+    pub(super) fn keys(
+        &mut self,
+        raw: raw::KeysSection,
+        ttl: &TtlRules,
+        stores: &IndexMap<String, Store>,
+    ) -> Keys {
+        let default_store = match &raw.store {
+            Some(name) => Some(self.store_ref(name, "/keys/store", stores)),
+            None => (stores.len() == 1).then(|| stores[0].name.clone()),
+        };
         if let Some(prefix) = &raw.version_prefix {
             self.check_key_literal(prefix, "/keys/version_prefix", "version prefix");
         }
@@ -198,9 +207,24 @@ impl Cx<'_> {
             if !self.check_identifier(&name, &pointer, "key pattern") {
                 continue;
             }
-            if let Some(p) =
+            let store = match &def.store {
+                Some(store) => self.store_ref(store, &format!("{pointer}/store"), stores),
+                None => default_store.clone().unwrap_or_else(|| {
+                    let names: Vec<&str> = stores.keys().map(String::as_str).collect();
+                    self.report(
+                        codes::SCHEMA,
+                        format!("pattern `{name}` names no store, and the policy has {}", names.len()),
+                        self.key_span(&pointer),
+                        "which store?",
+                        Some(format!("add `store: {}` (one of {}) to the pattern, or a default for every pattern as `keys.store`", names[0], names.join(", "))),
+                    );
+                    stores[0].name.clone()
+                }),
+            };
+            if let Some(mut p) =
                 self.pattern(name, pointer, def, ttl, &placeholders, raw.max_value_size)
             {
+                p.store = store;
                 patterns.insert(p.name.clone(), p);
             }
         }
@@ -230,6 +254,22 @@ impl Cx<'_> {
             placeholders,
             patterns,
         }
+    }
+
+    /// A store named by a pattern or by `keys.store`; an unknown name is
+    /// reported and stands in as the first store.
+    fn store_ref(&mut self, name: &str, pointer: &str, stores: &IndexMap<String, Store>) -> String {
+        if stores.contains_key(name) {
+            return name.to_owned();
+        }
+        let span = self.span(pointer);
+        self.unresolved(
+            "store",
+            name,
+            stores.keys().map(String::as_str).collect(),
+            span,
+        );
+        stores[0].name.clone()
     }
 
     fn pattern(
@@ -411,6 +451,8 @@ impl Cx<'_> {
         };
         Some(KeyPattern {
             name,
+            // Set by the caller, which resolves the store.
+            store: String::new(),
             pointer,
             text: def.pattern,
             description: def.description,
@@ -515,6 +557,34 @@ impl Cx<'_> {
                 .filter_map(placeholder_name)
                 .map(str::to_owned)
                 .collect();
+            // A tag set indexes keys of its own store: its members must
+            // share one, or invalidating the tag would look for members in
+            // a store that does not hold them.
+            let store = match members.first() {
+                Some(first) => keys.patterns[first].store.clone(),
+                None => stores_fallback(keys),
+            };
+            let strays: Vec<&String> = members
+                .iter()
+                .filter(|m| keys.patterns[*m].store != store)
+                .collect();
+            if let Some(stray) = strays.first() {
+                let at = keys.patterns[*stray]
+                    .tags
+                    .iter()
+                    .position(|t| t == &name)
+                    .unwrap_or(0);
+                self.report(
+                    codes::INCONSISTENT,
+                    format!(
+                        "tag `{name}` has members in store `{store}` and in store `{}` (`{stray}`)",
+                        keys.patterns[*stray].store
+                    ),
+                    self.span(&format!("{}/tags/{at}", keys.patterns[*stray].pointer)),
+                    "member of another store",
+                    Some("a tag set lives in one store and indexes keys of that store: use one tag per store".into()),
+                );
+            }
             for member in &members {
                 let pattern = &keys.patterns[member];
                 let missing: Vec<&String> = needed
@@ -545,6 +615,7 @@ impl Cx<'_> {
                     key,
                     ttl: tag_ttl,
                     members,
+                    store,
                 },
             );
         }
@@ -638,4 +709,14 @@ fn find_hash_tag(segments: &[Segment], tag: &str) -> Option<(usize, usize)> {
         (end <= texts.len() && texts[start..end].iter().zip(&wanted).all(|(a, b)| a == b))
             .then_some((start, end))
     })
+}
+
+/// The store of a tag without members: the store patterns default to when
+/// every pattern shares one, else the first pattern's.
+fn stores_fallback(keys: &Keys) -> String {
+    keys.patterns
+        .values()
+        .next()
+        .map(|p| p.store.clone())
+        .unwrap_or_default()
 }

@@ -8,7 +8,7 @@
 //! and the order the sections are lowered in, which is the order their
 //! references need. Each section is one file: `recovery` (salvaging a model
 //! from a broken file), `keys` (TTLs, key patterns, tags), `invalidation`
-//! (cascades, events), `edge` (routes), `server` (Redis, the cluster),
+//! (cascades, events), `edge` (routes), `server` (stores: Redis, the cluster),
 //! `client` (client settings, cache warming), and `names` (names that reach
 //! redis.conf, Cloudflare expressions, Rust identifiers or Kubernetes).
 
@@ -177,15 +177,14 @@ impl Cx<'_> {
             }
             None => default_name.to_owned(),
         };
+        let stores = self.stores(raw.stores, raw.redis, raw.cluster, &name);
         let ttl = self.ttl(raw.ttl);
-        let mut keys = self.keys(raw.keys, &ttl);
+        let mut keys = self.keys(raw.keys, &ttl, &stores);
         let tags = self.tags(raw.tags, &ttl, &mut keys);
         self.check_ambiguity(&keys, &tags);
         let cascade = self.cascade(raw.invalidation.cascade, &keys);
         let events = self.events(raw.invalidation.events, &keys, &tags, &cascade);
         let edge = raw.edge.map(|e| self.edge(e, &keys));
-        let redis = self.redis(raw.redis);
-        let cluster = raw.cluster.map(|c| self.cluster(c, &name));
         if let Some(client) = &raw.client {
             self.client(client);
         }
@@ -201,8 +200,7 @@ impl Cx<'_> {
             cascade,
             events,
             edge,
-            redis,
-            cluster,
+            stores,
             client: raw.client,
             targets: raw.targets,
             warming,

@@ -1,16 +1,141 @@
-//! Owns lowering the server side: `redis:` (version, persistence, network,
-//! slowlog and the rest of what becomes redis.conf) and `cluster:` (masters,
-//! timeouts, and the Kubernetes names, image and quantities).
+//! Owns lowering the stores: `stores:` or the `redis:` + `cluster:`
+//! shorthand, each store's settings (version, persistence, network, slowlog
+//! and the rest of what becomes redis.conf) and cluster (masters, timeouts,
+//! and the Kubernetes names, image and quantities).
 
 use super::Cx;
 use super::names::{is_dns_label, is_dns_subdomain};
 use crate::diag::codes;
-use crate::load::units;
+use crate::load::units::{self, MemorySize};
 use crate::policy::model::*;
 use crate::policy::raw;
+use crate::source::Span;
+use indexmap::IndexMap;
 
 impl Cx<'_> {
-    pub(super) fn redis(&mut self, raw: raw::RedisServer) -> Redis {
+    /// Every store, in file order. A policy that declares none is an error
+    /// and gets a stand-in store (marked unknown) so later stages still run.
+    pub(super) fn stores(
+        &mut self,
+        stores: IndexMap<String, raw::Store>,
+        shorthand: Option<raw::Store>,
+        shorthand_cluster: Option<raw::Cluster>,
+        policy_name: &str,
+    ) -> IndexMap<String, Store> {
+        let mut out = IndexMap::new();
+        if !stores.is_empty() {
+            if shorthand.is_some() {
+                self.report(
+                    codes::INCONSISTENT,
+                    "`redis:` and `stores:` both declare stores".into(),
+                    self.key_span("/redis"),
+                    "shorthand for one store",
+                    Some("move these settings under `stores:` as a store of their own, e.g. `stores: {cache: {…}}`".into()),
+                );
+            }
+            if shorthand_cluster.is_some() {
+                self.report(
+                    codes::INCONSISTENT,
+                    "a top-level `cluster:` belongs to the `redis:` shorthand; with `stores:` each store has its own".into(),
+                    self.key_span("/cluster"),
+                    "not attached to a store",
+                    Some("move it into the store it describes, as `stores.<name>.cluster`".into()),
+                );
+            }
+            for (name, raw) in stores {
+                let pointer = format!("/stores/{}", crate::load::escape_pointer_token(&name));
+                if !is_dns_label(&name)
+                    || name.len() > 30
+                    || !name.starts_with(|c: char| c.is_ascii_lowercase())
+                {
+                    self.report(
+                        codes::INVALID_SYNTAX,
+                        format!("store name `{}` is not a lowercase label", name.escape_debug()),
+                        self.key_span(&pointer),
+                        "invalid store name",
+                        Some("lowercase letters, digits and `-`, starting with a letter, at most 30 characters: it names files, Kubernetes objects and `verify --redis NAME=URL`".into()),
+                    );
+                    continue;
+                }
+                let cluster_pointer = format!("{pointer}/cluster");
+                let store = self.store(
+                    name.clone(),
+                    raw,
+                    None,
+                    pointer,
+                    cluster_pointer,
+                    policy_name,
+                );
+                out.insert(name, store);
+            }
+        } else if let Some(raw) = shorthand {
+            if shorthand_cluster.is_some() && raw.cluster.is_some() {
+                self.report(
+                    codes::INCONSISTENT,
+                    "the cluster is declared twice, as `cluster:` and as `redis.cluster`".into(),
+                    self.key_span("/redis/cluster"),
+                    "second declaration",
+                    Some("keep one of them".into()),
+                );
+            }
+            // `redis.cluster` is accepted too (the store's own field); the
+            // top-level `cluster:` is the shorthand's usual spelling, and
+            // where a removed (unreadable) cluster section was.
+            let cluster_pointer = if shorthand_cluster.is_none() && raw.cluster.is_some() {
+                "/redis/cluster"
+            } else {
+                "/cluster"
+            };
+            let (cluster_pointer, cluster) = (cluster_pointer.to_owned(), shorthand_cluster);
+            let store = self.store(
+                SHORTHAND_STORE.into(),
+                raw,
+                cluster,
+                "/redis".into(),
+                cluster_pointer,
+                policy_name,
+            );
+            out.insert(SHORTHAND_STORE.to_owned(), store);
+        }
+        if out.is_empty() {
+            if self.unknown.iter().all(|p| p != "/stores" && p != "/redis") {
+                self.report(
+                    codes::SCHEMA,
+                    "the policy declares no Redis store".into(),
+                    Span::default(),
+                    "no `stores:`",
+                    Some("add `stores: {cache: {version: \"7.2\", maxmemory: 1gb, maxmemory_policy: allkeys-lru}}`, or the one-store shorthand `redis:`".into()),
+                );
+            }
+            self.mark_unknown("/stores");
+            out.insert(SHORTHAND_STORE.to_owned(), stand_in_store());
+        }
+        out
+    }
+
+    fn store(
+        &mut self,
+        name: String,
+        mut raw: raw::Store,
+        shorthand_cluster: Option<raw::Cluster>,
+        pointer: String,
+        cluster_pointer: String,
+        policy_name: &str,
+    ) -> Store {
+        let cluster = shorthand_cluster.or(raw.cluster.take());
+        let redis = self.redis(raw, &pointer);
+        let default_k8s_name = format!("{policy_name}-{name}");
+        let cluster = cluster.map(|c| self.cluster(c, &cluster_pointer, &default_k8s_name));
+        Store {
+            name,
+            pointer,
+            cluster_pointer,
+            redis,
+            cluster,
+        }
+    }
+
+    fn redis(&mut self, raw: raw::Store, base: &str) -> Redis {
         let version = match parse_version(&raw.version) {
             Some(v) if (5..=8).contains(&v.0) => v,
             Some(_) => {
@@ -20,29 +145,29 @@ impl Cx<'_> {
                         "Redis {} is outside the versions cachegen knows (5.0 to 8.x)",
                         raw.version
                     ),
-                    self.span("/redis/version"),
+                    self.span(&format!("{base}/version")),
                     "unknown version",
                     None,
                 );
-                self.mark_unknown("/redis/version");
+                self.mark_unknown(&format!("{base}/version"));
                 (7, 0)
             }
             None => {
                 self.report(
                     codes::INVALID_SYNTAX,
                     format!("`{}` is not a Redis version", raw.version.escape_debug()),
-                    self.span("/redis/version"),
+                    self.span(&format!("{base}/version")),
                     "expected `major.minor`",
                     Some("write it quoted, e.g. `version: \"7.0\"`".into()),
                 );
-                self.mark_unknown("/redis/version");
+                self.mark_unknown(&format!("{base}/version"));
                 (7, 0)
             }
         };
         for (i, point) in raw.persistence.save.iter().enumerate() {
             self.positive_seconds(
                 point.after,
-                &format!("/redis/persistence/save/{i}/after"),
+                &format!("{base}/persistence/save/{i}/after"),
                 "a save interval",
             );
         }
@@ -61,7 +186,7 @@ impl Cx<'_> {
                 self.report(
                     codes::OUT_OF_RANGE,
                     format!("`{field}` `{d}` is not a whole number of seconds"),
-                    self.span(&format!("/redis/network/{field}")),
+                    self.span(&format!("{base}/network/{field}")),
                     "sub-second",
                     Some("redis.conf takes this in seconds".into()),
                 );
@@ -73,7 +198,7 @@ impl Cx<'_> {
             self.report(
                 codes::OUT_OF_RANGE,
                 "slowlog threshold is too large".into(),
-                self.span("/redis/slowlog/log_slower_than"),
+                self.span(&format!("{base}/slowlog/log_slower_than")),
                 "too large",
                 None,
             );
@@ -112,7 +237,7 @@ impl Cx<'_> {
         }
     }
 
-    pub(super) fn cluster(&mut self, raw: raw::Cluster, policy_name: &str) -> Cluster {
+    fn cluster(&mut self, raw: raw::Cluster, base: &str, default_name: &str) -> Cluster {
         if raw.masters < 3 {
             self.report(
                 codes::OUT_OF_RANGE,
@@ -120,7 +245,7 @@ impl Cx<'_> {
                     "a Redis Cluster needs at least 3 masters, not {}",
                     raw.masters
                 ),
-                self.span("/cluster/masters"),
+                self.span(&format!("{base}/masters")),
                 "too few",
                 Some(
                     "with fewer than 3 masters the cluster cannot reach a failover majority".into(),
@@ -131,35 +256,35 @@ impl Cx<'_> {
             self.report(
                 codes::OUT_OF_RANGE,
                 "`node_timeout` must be a positive whole number of milliseconds".into(),
-                self.span("/cluster/node_timeout"),
+                self.span(&format!("{base}/node_timeout")),
                 "invalid timeout",
                 None,
             );
         }
         let kubernetes = raw.kubernetes.map(|k| {
-            let name = k.name.clone().unwrap_or_else(|| format!("{policy_name}-redis"));
+            let name = k.name.clone().unwrap_or_else(|| default_name.to_owned());
             if !is_dns_label(&k.namespace) {
-                self.report(codes::INVALID_SYNTAX, format!("namespace `{}` is not a DNS-1123 label", k.namespace.escape_debug()), self.span("/cluster/kubernetes/namespace"), "invalid namespace", Some("lowercase letters, digits and `-`, at most 63 characters".into()));
+                self.report(codes::INVALID_SYNTAX, format!("namespace `{}` is not a DNS-1123 label", k.namespace.escape_debug()), self.span(&format!("{base}/kubernetes/namespace")), "invalid namespace", Some("lowercase letters, digits and `-`, at most 63 characters".into()));
             }
             // Services need a DNS-1035 label: it must also start with a letter.
             if !is_dns_label(&name) || name.len() > 52 || !name.starts_with(|c: char| c.is_ascii_lowercase()) {
-                let pointer = if k.name.is_some() { "/cluster/kubernetes/name" } else { "/name" };
-                self.report(codes::INVALID_SYNTAX, format!("Kubernetes name `{}` is not a DNS-1035 label of at most 52 characters", name.escape_debug()), self.span(pointer), "invalid name", Some("lowercase letters, digits and `-`, starting with a letter (Service names); StatefulSet pod names append `-N`, so 52 leaves room for that and the controller hash".into()));
+                let pointer = if k.name.is_some() { format!("{base}/kubernetes/name") } else { "/name".to_owned() };
+                self.report(codes::INVALID_SYNTAX, format!("Kubernetes name `{}` is not a DNS-1035 label of at most 52 characters", name.escape_debug()), self.span(&pointer), "invalid name", Some("lowercase letters, digits and `-`, starting with a letter (Service names); StatefulSet pod names append `-N`, so 52 leaves room for that and the controller hash".into()));
             }
             if k.image.is_empty() || k.image.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\'') {
-                self.report(codes::INVALID_SYNTAX, format!("image `{}` is not a container image reference", k.image.escape_debug()), self.span("/cluster/kubernetes/image"), "invalid image", None);
+                self.report(codes::INVALID_SYNTAX, format!("image `{}` is not a container image reference", k.image.escape_debug()), self.span(&format!("{base}/kubernetes/image")), "invalid image", None);
             }
             for (field, value) in [("memory_limit", Some(&k.memory_limit)), ("storage", Some(&k.storage)), ("cpu", k.cpu.as_ref())] {
                 if let Some(v) = value
                     && units::quantity_bytes(v).is_none()
                 {
-                    self.report(codes::INVALID_SYNTAX, format!("`{}` is not a Kubernetes quantity", v.escape_debug()), self.span(&format!("/cluster/kubernetes/{field}")), "invalid quantity", Some("e.g. `3Gi`, `512Mi`, `2`, `500m`".into()));
+                    self.report(codes::INVALID_SYNTAX, format!("`{}` is not a Kubernetes quantity", v.escape_debug()), self.span(&format!("{base}/kubernetes/{field}")), "invalid quantity", Some("e.g. `3Gi`, `512Mi`, `2`, `500m`".into()));
                 }
             }
             if let Some(sc) = &k.storage_class
                 && !is_dns_subdomain(sc)
             {
-                self.report(codes::INVALID_SYNTAX, format!("storage class `{}` is not a DNS-1123 subdomain", sc.escape_debug()), self.span("/cluster/kubernetes/storage_class"), "invalid name", None);
+                self.report(codes::INVALID_SYNTAX, format!("storage class `{}` is not a DNS-1123 subdomain", sc.escape_debug()), self.span(&format!("{base}/kubernetes/storage_class")), "invalid name", None);
             }
             Kubernetes { namespace: k.namespace, name, image: k.image, memory_limit: k.memory_limit, cpu: k.cpu, storage: k.storage, storage_class: k.storage_class }
         });
@@ -170,6 +295,46 @@ impl Cx<'_> {
             require_full_coverage: raw.require_full_coverage,
             kubernetes,
         }
+    }
+}
+
+/// The name of the store the `redis:` shorthand declares. (Also the name of
+/// the stand-in store of a policy that declares none.) `redis` keeps the
+/// Kubernetes names a one-store policy always had (`<policy>-redis`).
+pub const SHORTHAND_STORE: &str = "redis";
+
+/// Settings of a store the file does not give; never rendered (the policy
+/// has an error), only there so lint and explain can run.
+fn stand_in_store() -> Store {
+    Store {
+        name: SHORTHAND_STORE.into(),
+        pointer: "/stores".into(),
+        cluster_pointer: "/stores".into(),
+        redis: Redis {
+            version: (7, 0),
+            maxmemory: MemorySize::default(),
+            maxmemory_policy: EvictionPolicy::Noeviction,
+            maxmemory_samples: None,
+            save: Vec::new(),
+            appendonly: false,
+            appendfsync: None,
+            tcp_backlog: None,
+            timeout: None,
+            tcp_keepalive: None,
+            slowlog_log_slower_than: None,
+            slowlog_max_len: None,
+            maxclients: None,
+            io_threads: None,
+            io_threads_do_reads: None,
+            cores: None,
+            lazyfree_lazy_eviction: None,
+            lazyfree_lazy_expire: None,
+            lazyfree_lazy_server_del: None,
+            lazyfree_lazy_user_del: None,
+            replica_lazy_flush: None,
+            replica_read_only: None,
+        },
+        cluster: None,
     }
 }
 

@@ -48,9 +48,19 @@ pub struct Policy {
     /// CDN / edge caching routes and the origin's response headers.
     #[serde(default)]
     pub edge: Option<Edge>,
-    /// The Redis server configuration (rendered to redis.conf).
-    pub redis: RedisServer,
-    /// Redis Cluster topology and deployment. Omit for a single node.
+    /// The Redis deployments, by name (lowercase letters, digits and `-`):
+    /// each has its own engine, version, settings and topology, and key
+    /// patterns and tag sets name the store they live in. Keeping evictable
+    /// cache data and durable data (sessions, queues) in separate stores
+    /// lets the cache evict without losing what must not be lost.
+    #[serde(default)]
+    pub stores: IndexMap<String, Store>,
+    /// Shorthand for a policy with one store (named `redis`): its settings.
+    /// Use `stores:` instead for more than one.
+    #[serde(default)]
+    pub redis: Option<Store>,
+    /// With the `redis:` shorthand: the store's Redis Cluster topology and
+    /// deployment. Omit for a single node.
     #[serde(default)]
     pub cluster: Option<Cluster>,
     /// Settings application clients must use to reach Redis.
@@ -107,6 +117,10 @@ pub struct KeysSection {
     /// Prefixes of earlier versions. `verify` reports keys still carrying them.
     #[serde(default)]
     pub previous_prefixes: Vec<String>,
+    /// The store (see `stores`) of patterns that name none. Needed when the
+    /// policy declares more than one store.
+    #[serde(default)]
+    pub store: Option<String>,
     /// Largest value any key should hold (bytes of a string, `MEMORY USAGE`
     /// of other types). A pattern's own `max_value_size` overrides it.
     /// `verify` reports bigger values.
@@ -228,6 +242,10 @@ pub struct KeyPatternDef {
     /// segments separated by `:`, e.g. `user:<user_id>:profile`. Placeholders use
     /// angle brackets because `{...}` in a real Redis key is a hash tag.
     pub pattern: String,
+    /// The store (see `stores`) the keys live in. Defaults to `keys.store`,
+    /// or to the only store.
+    #[serde(default)]
+    pub store: Option<String>,
     /// Free text for humans.
     #[serde(default)]
     pub description: Option<String>,

@@ -1,15 +1,17 @@
-//! Owns the format's server sections: `redis` (redis.conf settings, with
-//! persistence, network, slow log, threads, lazy freeing, replication) and
-//! `cluster` (topology and its Kubernetes deployment).
+//! Owns the format's stores: one Redis deployment each (`stores.<name>`, or
+//! the single-store shorthand `redis:` + `cluster:`), with its redis.conf
+//! settings (persistence, network, slow log, threads, lazy freeing,
+//! replication) and its cluster topology and Kubernetes deployment.
 
 use crate::load::units::{Duration, MemorySize};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-/// Redis server settings, named after their redis.conf directives.
+/// One Redis deployment (a store): its server settings, named after their
+/// redis.conf directives, and its topology.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RedisServer {
+pub struct Store {
     /// Target server version, `major.minor` (`"7.0"`). Directives the version
     /// does not know are not emitted.
     pub version: String,
@@ -43,6 +45,10 @@ pub struct RedisServer {
     /// Replica behaviour (`replica-*`).
     #[serde(default)]
     pub replication: Option<Replication>,
+    /// Redis Cluster topology and deployment. Omit for a single node. (With
+    /// the `redis:` shorthand, the top-level `cluster:` says this.)
+    #[serde(default)]
+    pub cluster: Option<Cluster>,
 }
 
 /// A `maxmemory-policy`. `allkeys-*` may evict any key; `volatile-*` only keys

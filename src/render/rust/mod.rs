@@ -270,7 +270,7 @@ fn tag_items(policy: &Policy) -> Vec<TagItem> {
         .map(|t| {
             let id = rust_idents::tag(&t.name);
             let params = segment_params(policy, &t.key);
-            let (shape, key) = key_forms(policy, "", &t.key, None);
+            let (shape, key) = key_forms(policy, &t.store, "", &t.key, None);
             TagItem {
                 name: t.name.clone(),
                 name_literal: rust_str(&t.name),
@@ -366,7 +366,9 @@ pub fn context(policy: &Policy) -> Result<Context, RenderError> {
     let ctx = Context {
         policy_name: one_line(&policy.name).replace('`', "'"),
         file_name: format!("{}.rs", file_stem(policy)),
-        cluster: policy.is_cluster(),
+        // Grouping by slot is needed for any cluster store and harmless on
+        // a single node.
+        cluster: policy.stores.values().any(|s| s.cluster.is_some()),
         version_prefix: policy.keys.version_prefix.as_deref().map(rust_str),
         key_prefix: rust_str(
             &policy

@@ -131,13 +131,14 @@ pub(super) fn segment_items(policy: &Policy, segments: &[Segment]) -> Vec<Segmen
 /// prefix).
 pub(super) fn key_forms(
     policy: &Policy,
+    store: &str,
     before: &str,
     segments: &[Segment],
     hash_tag: Option<(usize, usize)>,
 ) -> (String, KeyExpr) {
     let esc = |s: &str| s.replace('{', "{{").replace('}', "}}");
-    let pieces = policy.stored_key(before, segments, hash_tag);
-    let shape = policy.stored_shape(before, segments, hash_tag);
+    let pieces = policy.stored_key(store, before, segments, hash_tag);
+    let shape = policy.stored_shape(store, before, segments, hash_tag);
     let mut format = String::new();
     let mut args = Vec::new();
     let mut ip_args = Vec::new();
@@ -188,12 +189,12 @@ pub(super) fn key_forms(
 /// The hash tag as rendered: only cluster policies put braces in keys.
 pub(super) fn effective_hash_tag(policy: &Policy, p: &KeyPattern) -> Option<(usize, usize)> {
     p.hash_tag
-        .filter(|&(s, e)| policy.is_cluster() && s < e && e <= p.segments.len())
+        .filter(|&(s, e)| policy.store_is_cluster(&p.store) && s < e && e <= p.segments.len())
 }
 
 pub(super) fn pattern_item(policy: &Policy, p: &KeyPattern) -> PatternItem {
     let params = segment_params(policy, &p.segments);
-    let (shape, key) = key_forms(policy, "", &p.segments, p.hash_tag);
+    let (shape, key) = key_forms(policy, &p.store, "", &p.segments, p.hash_tag);
     let id = rust_idents::pattern(&p.name);
     let ttl_ident = id.ttl_fn;
     let (ttl, ttl_doc) = match p.ttl {
@@ -235,7 +236,8 @@ pub(super) fn pattern_item(policy: &Policy, p: &KeyPattern) -> PatternItem {
         doc_lines.push(format!("Member of tag sets {}.", tags.join(", ")));
     }
     let lock = p.stampede_lock.as_ref().map(|l| {
-        let (lock_shape, lock_key) = key_forms(policy, &l.prefix, &p.segments, p.hash_tag);
+        let (lock_shape, lock_key) =
+            key_forms(policy, &p.store, &l.prefix, &p.segments, p.hash_tag);
         LockItem {
             ident: id.lock_builder,
             prefix: rust_str(&l.prefix),

@@ -81,7 +81,7 @@ pub(super) fn plan<'p>(
             ))
         })?;
         let needed = segment_params(policy, &p.segments);
-        let (shape, _) = key_forms(policy, "", &p.segments, p.hash_tag);
+        let (shape, _) = key_forms(policy, &p.store, "", &p.segments, p.hash_tag);
         let mut doc = format!("{}: {}", code(name), code(&shape));
         if let Some(src) = via {
             doc.push_str(&format!(" (cascade from {})", code(src)));
@@ -141,7 +141,7 @@ pub(super) fn plans(policy: &Policy) -> Result<Vec<PlanItem>, RenderError> {
                 let tag = policy.tags.get(t).ok_or_else(|| {
                     RenderError(format!("event `{}` invalidates unknown tag `{t}`", e.name))
                 })?;
-                let (shape, _) = key_forms(policy, "", &tag.key, None);
+                let (shape, _) = key_forms(policy, &tag.store, "", &tag.key, None);
                 keys.push(PlanKey {
                     builder: rust_idents::tag(t).builder,
                     args: builder_args(&params, &segment_params(policy, &tag.key), &e.name, t)?,

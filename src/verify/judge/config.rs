@@ -4,7 +4,7 @@
 //! `CONFIG GET` reports. One finding per directive and distinct value.
 
 use crate::diag::{Diagnostic, codes};
-use crate::policy::model::Policy;
+use crate::policy::model::{Policy, Store};
 use crate::redis_directives::{self, Availability};
 use crate::verify::observed::Observed;
 use crate::verify::server::{self, Flavour};
@@ -57,7 +57,7 @@ pub fn rows(policy: &Policy, observed: &Observed) -> Vec<ConfigRow> {
     for (node, facts) in observed.reached() {
         if let Ok(values) = &facts.config {
             rows.extend(compare(
-                policy,
+                observed.store(policy),
                 &node.address,
                 &server::flavour(&facts.info),
                 values,
@@ -78,17 +78,23 @@ pub fn judge(policy: &Policy, observed: &Observed) -> Vec<Diagnostic> {
         })
         .collect();
     let mut out = Vec::new();
-    findings(policy, &rows(policy, observed), &not_checkable, &mut out);
+    findings(
+        policy,
+        observed.store(policy),
+        &rows(policy, observed),
+        &not_checkable,
+        &mut out,
+    );
     out
 }
 
 fn compare(
-    policy: &Policy,
+    store: &Store,
     node: &Address,
     flavour: &Flavour,
     values: &BTreeMap<String, String>,
 ) -> Vec<ConfigRow> {
-    redis_directives::managed_directives(policy)
+    redis_directives::managed_directives(store)
         .into_iter()
         .map(|d| {
             // An unknown version rules nothing out: a directive is then
@@ -118,11 +124,12 @@ fn compare(
 /// One finding per directive and distinct value, listing the nodes.
 fn findings(
     policy: &Policy,
+    store: &Store,
     rows: &[ConfigRow],
     not_checkable: &[String],
     out: &mut Vec<Diagnostic>,
 ) {
-    let directives = redis_directives::managed_directives(policy);
+    let directives = redis_directives::managed_directives(store);
     let span_of = |name: &str| {
         directives
             .iter()
@@ -246,20 +253,21 @@ mod tests {
             host: "127.0.0.1".into(),
             port: 1,
         };
-        let mut values: BTreeMap<String, String> = redis_directives::managed_directives(&p)
-            .into_iter()
-            .map(|d| (d.name.to_owned(), d.config_get.to_ascii_uppercase()))
-            .collect();
+        let mut values: BTreeMap<String, String> =
+            redis_directives::managed_directives(p.first_store())
+                .into_iter()
+                .map(|d| (d.name.to_owned(), d.config_get.to_ascii_uppercase()))
+                .collect();
         values.remove("appendfsync");
         values.insert("maxmemory".into(), "1".into());
-        let rows = compare(&p, &node, &flavour((7, 0)), &values);
+        let rows = compare(p.first_store(), &node, &flavour((7, 0)), &values);
         let status = |name: &str| rows.iter().find(|r| r.directive == name).unwrap().status;
         assert_eq!(status("appendfsync"), Status::NotApplicable);
         assert_eq!(status("maxmemory"), Status::Drift);
         // Upper case from the server still matches (CONFIG GET spelling varies by fork).
         assert_eq!(status("maxmemory-policy"), Status::Matches);
         let mut out = Vec::new();
-        findings(&p, &rows, &[], &mut out);
+        findings(&p, p.first_store(), &rows, &[], &mut out);
         let codes: Vec<&str> = out.iter().map(|d| d.code.code).collect();
         assert_eq!(codes, vec!["CG401", "CG402"]);
         assert!(
@@ -273,10 +281,11 @@ mod tests {
     fn drift_and_refusals_are_judged_per_node() {
         use super::super::fixture::{facts, node, observed};
         let p = policy();
-        let rendered: BTreeMap<String, String> = redis_directives::managed_directives(&p)
-            .into_iter()
-            .map(|d| (d.name.to_owned(), d.config_get))
-            .collect();
+        let rendered: BTreeMap<String, String> =
+            redis_directives::managed_directives(p.first_store())
+                .into_iter()
+                .map(|d| (d.name.to_owned(), d.config_get))
+                .collect();
         let mut drifted = facts(&[]);
         let mut values = rendered.clone();
         values.insert("maxmemory".into(), "1".into());
@@ -296,7 +305,7 @@ mod tests {
             ],
         );
         // The two nodes that answered CONFIG GET, every directive each.
-        let directives = redis_directives::managed_directives(&p).len();
+        let directives = redis_directives::managed_directives(p.first_store()).len();
         assert_eq!(rows(&p, &seen).len(), 2 * directives);
         let messages: Vec<String> = judge(&p, &seen)
             .iter()

@@ -11,13 +11,14 @@ pub fn judge(policy: &Policy, observed: &Observed) -> Vec<Diagnostic> {
     let Some(seed) = &observed.seed else {
         return Vec::new();
     };
-    match (policy.is_cluster(), seed.cluster_enabled) {
+    let store = observed.store(policy);
+    match (store.cluster.is_some(), seed.cluster_enabled) {
         (true, false) => vec![
             Diagnostic::new(
                 codes::SERVER_MODE_MISMATCH,
                 "the policy declares a Redis Cluster, but the server is a single node (cluster_enabled:0)",
             )
-            .with_span(policy.key_span("/cluster"), "declared here")
+            .with_span(policy.key_span(&store.cluster_pointer), "declared here")
             .with_help("point --redis at a cluster node, or remove `cluster` from the policy"),
         ],
         (false, true) => vec![
@@ -25,7 +26,7 @@ pub fn judge(policy: &Policy, observed: &Observed) -> Vec<Diagnostic> {
                 codes::SERVER_MODE_MISMATCH,
                 "the server is a Redis Cluster node, but the policy declares no `cluster`",
             )
-            .with_span(policy.key_span("/redis"), "single-node policy")
+            .with_span(policy.key_span(&store.pointer), "single-node store")
             .with_help("key shapes differ in a cluster (hash tags); add a `cluster` section"),
         ],
         _ => Vec::new(),

@@ -4,7 +4,7 @@
 //! policy's latency threshold.
 
 use crate::diag::{Diagnostic, Severity, codes};
-use crate::policy::model::{EvictionPolicy, Policy, Ttl};
+use crate::policy::model::{EvictionPolicy, KeyPattern, Policy, Store, Ttl};
 use crate::verify::observed::Observed;
 use crate::verify::outcome::{NotNumeric, Runtime};
 use crate::verify::server;
@@ -83,11 +83,21 @@ fn note_not_numeric(
 /// Findings from the summed counters (`counters`).
 pub fn judge(policy: &Policy, observed: &Observed) -> Vec<Diagnostic> {
     let mut findings = Vec::new();
-    runtime_findings(policy, &counters(observed), &mut findings);
+    runtime_findings(
+        policy,
+        observed.store(policy),
+        &counters(observed),
+        &mut findings,
+    );
     findings
 }
 
-fn runtime_findings(policy: &Policy, runtime: &Runtime, findings: &mut Vec<Diagnostic>) {
+fn runtime_findings(
+    policy: &Policy,
+    store: &Store,
+    runtime: &Runtime,
+    findings: &mut Vec<Diagnostic>,
+) {
     for n in &runtime.not_numeric {
         findings.push(
             Diagnostic::new(
@@ -97,7 +107,7 @@ fn runtime_findings(policy: &Policy, runtime: &Runtime, findings: &mut Vec<Diagn
                     n.node, n.field, n.value
                 ),
             )
-            .with_span(policy.key_span("/redis"), "server settings"),
+            .with_span(policy.key_span(&store.pointer), "server settings"),
         );
     }
     if let Some(target) = policy.targets.as_ref().and_then(|t| t.redis_hit_ratio)
@@ -136,9 +146,12 @@ fn runtime_findings(policy: &Policy, runtime: &Runtime, findings: &mut Vec<Diagn
         }
     }
     if runtime.evicted_keys > 0 {
-        let durable = policy.keys.durable_patterns();
+        let durable: Vec<&KeyPattern> = policy
+            .patterns_in(&store.name)
+            .filter(|p| p.durable)
+            .collect();
         let allkeys = matches!(
-            policy.redis.maxmemory_policy,
+            store.redis.maxmemory_policy,
             EvictionPolicy::AllkeysLru | EvictionPolicy::AllkeysLfu | EvictionPolicy::AllkeysRandom
         );
         let volatile_exposed: Vec<&str> = durable
@@ -149,7 +162,7 @@ fn runtime_findings(policy: &Policy, runtime: &Runtime, findings: &mut Vec<Diagn
         let severity = if allkeys && !durable.is_empty() {
             Some(Severity::Error)
         } else if !allkeys
-            && policy.redis.maxmemory_policy != EvictionPolicy::Noeviction
+            && store.redis.maxmemory_policy != EvictionPolicy::Noeviction
             && !volatile_exposed.is_empty()
         {
             Some(Severity::Warning)
@@ -172,7 +185,10 @@ fn runtime_findings(policy: &Policy, runtime: &Runtime, findings: &mut Vec<Diagn
                     ),
                 )
                 .with_severity(severity)
-                .with_span(policy.span("/redis", "maxmemory_policy"), "eviction policy")
+                .with_span(
+                    policy.span(&store.pointer, "maxmemory_policy"),
+                    "eviction policy",
+                )
                 .with_help(
                     "raise maxmemory, or keep durable data out of the eviction policy's reach",
                 ),
@@ -185,7 +201,7 @@ fn runtime_findings(policy: &Policy, runtime: &Runtime, findings: &mut Vec<Diagn
                 codes::OOM_REJECTIONS,
                 format!("{} commands were refused with OOM since the last restart", runtime.oom_errors),
             )
-            .with_span(policy.span("/redis", "maxmemory"), "memory limit")
+            .with_span(policy.span(&store.pointer, "maxmemory"), "memory limit")
             .with_help("memory is full of keys the eviction policy may not evict: check durable and TTL-less keys"),
         );
     }

@@ -13,8 +13,9 @@ use crate::verify::target;
 /// (a mismatch is the mode judge's finding).
 pub fn judge(policy: &Policy, observed: &Observed) -> Vec<Diagnostic> {
     let mut findings = Vec::new();
+    let store = observed.store(policy);
     let (Some(cluster), true) = (
-        &policy.cluster,
+        &store.cluster,
         observed.seed.as_ref().is_some_and(|s| s.cluster_enabled),
     ) else {
         return findings;

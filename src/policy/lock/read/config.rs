@@ -1,4 +1,4 @@
-//! Owns reading `redis.config` back: each `CONFIG GET` string the lock
+//! Owns reading a store's `config` back: each `CONFIG GET` string the lock
 //! holds, parsed into the policy field it was rendered from. This is the
 //! inverse of `redis_directives::managed_directives`, which is a later
 //! stage than `policy`; `tests/lock_roundtrip.rs` reads back a policy that
@@ -29,7 +29,7 @@ enum Form {
 }
 
 /// Every directive cachegen manages, with its policy field as a path under
-/// `redis` (the `Directive::field` of `redis_directives`).
+/// the store (the `Directive::field` of `redis_directives`).
 const DIRECTIVES: &[(&str, &str, Form)] = &[
     ("maxmemory", "maxmemory", Form::Number),
     ("maxmemory-policy", "maxmemory_policy", Form::Name),
@@ -90,17 +90,20 @@ const DIRECTIVES: &[(&str, &str, Form)] = &[
 const REQUIRED: &[&str] = &["maxmemory", "maxmemory-policy", "save", "appendonly"];
 
 impl Reader<'_> {
-    /// Reads `redis.config` into the raw `redis` object.
+    /// Reads a store's `config` into its raw object; `at` is the store's
+    /// pointer, the same in the lock and in the raw policy (`/stores/<name>`).
     pub(super) fn redis_config(
         &mut self,
         config: &IndexMap<String, String>,
         raw: &mut Map<String, Value>,
+        at: &str,
     ) {
+        let config_at = format!("{at}/config");
         for required in REQUIRED.iter().filter(|r| !config.contains_key(**r)) {
-            self.missing("/redis/config", required);
+            self.missing(&config_at, required);
         }
         for (name, text) in config {
-            let lock = format!("/redis/config/{}", esc(name));
+            let lock = format!("{config_at}/{}", esc(name));
             let Some(&(_, path, form)) = DIRECTIVES.iter().find(|d| d.0 == name) else {
                 self.unknown_directive(name, &lock);
                 continue;
@@ -149,10 +152,10 @@ impl Reader<'_> {
             };
             let parts: Vec<&str> = path.split('/').collect();
             if parts.len() > 1 {
-                // `/redis/persistence` and the like have no place of their own.
-                self.link(&format!("/redis/{}", parts[0]), "/redis/config");
+                // `…/persistence` and the like have no place of their own.
+                self.link(&format!("{at}/{}", parts[0]), &config_at);
             }
-            self.link(&format!("/redis/{path}"), &lock);
+            self.link(&format!("{at}/{path}"), &lock);
             insert_path(raw, &parts, converted);
         }
     }

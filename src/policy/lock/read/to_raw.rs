@@ -243,6 +243,7 @@ impl ToRaw for Pattern {
     fn to_raw(&self, r: &mut Reader<'_>, lock: &str, raw: &str) -> Option<Value> {
         let mut o = Obj::new(r, lock, raw);
         o.put(r, "pattern", "pattern", &self.pattern);
+        o.put(r, "store", "store", &self.store);
         o.put(r, "description", "description", &self.description);
         o.put(r, "hash_tag", "hash_tag", &self.hash_tag);
         o.put(r, "type", "type", &self.value_type);
@@ -383,12 +384,20 @@ impl Reader<'_> {
         o.out.insert("tags".into(), tags);
         o.put(self, "invalidation", "invalidation", &lock.invalidation);
         o.put(self, "edge", "edge", &lock.edge);
-        let mut redis = Obj::new(self, "/redis", "/redis");
-        redis.put(self, "version", "version", &lock.redis.version);
-        redis.put(self, "cores", "threads/cores", &lock.redis.cores);
-        self.redis_config(&lock.redis.config, &mut redis.out);
-        o.out.extend(redis.done().map(|v| ("redis".to_owned(), v)));
-        o.put(self, "cluster", "cluster", &lock.cluster);
+        self.link("/stores", "/stores");
+        let mut stores = Map::new();
+        for (name, store) in &lock.stores {
+            let at = format!("/stores/{}", esc(name));
+            let mut s = Obj::new(self, &at, &at);
+            s.put(self, "version", "version", &store.version);
+            s.put(self, "cores", "threads/cores", &store.cores);
+            self.redis_config(&store.config, &mut s.out, &at);
+            s.put(self, "cluster", "cluster", &store.cluster);
+            if let Some(v) = s.done() {
+                stores.insert(name.clone(), v);
+            }
+        }
+        o.out.insert("stores".into(), Value::Object(stores));
         o.put(self, "client", "client", &lock.client);
         o.put(self, "targets", "targets", &lock.targets);
         o.put(self, "warming", "warming/tasks", &lock.warming);
