@@ -23,8 +23,9 @@ mod staleness;
 
 pub use render::{json, markdown};
 
+use crate::facts::Engine;
 use crate::policy::model::{Policy, Route, Ttl};
-use crate::redis_directives::{self, immutable_at_runtime};
+use crate::redis_directives::{self, immutable};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -487,7 +488,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<Change> {
     for name in names {
         let (b, h) = (bd.get(name), hd.get(name));
         if b != h {
-            let restart = immutable_at_runtime(name);
+            let restart = immutable(Engine::Redis, head.redis.version, name);
             push(
                 &mut out,
                 if restart {

@@ -152,6 +152,8 @@ const HONOURED_RANGES: &[(&str, i128, i128)] = &[("hz", 1, 500)];
 #[derive(Debug)]
 pub struct Table {
     release: Release,
+    /// Where the facts were read from (`redis 7.0.15: src/config.c …`).
+    source: String,
     directives: Vec<DirectiveFact>,
     /// Lower-case canonical names and aliases → index.
     by_name: HashMap<String, usize>,
@@ -160,6 +162,11 @@ pub struct Table {
 impl Table {
     pub fn release(&self) -> Release {
         self.release
+    }
+
+    /// Where the facts were read from, for messages that cite them.
+    pub fn source(&self) -> &str {
+        &self.source
     }
 
     /// The directive a server of this release knows by `name`, canonical or
@@ -194,7 +201,6 @@ impl Table {
                 release.exact_version()
             ));
         }
-        let _ = raw.source;
         let mut directives = Vec::with_capacity(raw.directives.len());
         for (name, d) in raw.directives {
             let kind = kind_of(&name, &d).map_err(|e| format!("`{name}`: {e}"))?;
@@ -218,6 +224,7 @@ impl Table {
         }
         Ok(Table {
             release,
+            source: raw.source,
             directives,
             by_name,
         })

@@ -164,7 +164,7 @@ fn hz_range_is_what_the_server_honours() {
         let e = check(t, "hz", ConfigValue::Integer(501)).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "invalid value for `hz`: 501 is out of range (1 to 500); expected an integer from 1 to 500"
+            "invalid value for `hz`: 501 is out of range; expected an integer from 1 to 500"
         );
         assert!(check(t, "hz", ConfigValue::Integer(0)).is_err());
     }

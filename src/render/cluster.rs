@@ -9,6 +9,7 @@
 //! computed here; the scripts only add port numbers at run time.
 
 use super::{OutputFile, RenderError, Renderer, redis_conf};
+use crate::facts::Engine;
 use crate::policy::model::{Cluster, Policy};
 use crate::redis_directives::{Availability, availability};
 use serde::Serialize;
@@ -61,7 +62,7 @@ impl Context {
             replicas,
             nodes: masters + replicas,
             // Before Redis 7.0 the bus port is always the client port + 10000.
-            cluster_port: availability("cluster-port", policy.redis.version)
+            cluster_port: availability(Engine::Redis, "cluster-port", policy.redis.version)
                 == Availability::Supported,
         }
     }

@@ -15,6 +15,7 @@
 //! the manifest template only lays them out.
 
 use super::{OutputFile, RenderError, Renderer, redis_conf};
+use crate::facts::Engine;
 use crate::policy::model::{Cluster, Kubernetes, Policy};
 use crate::redis_directives::{Availability, availability};
 use serde::Serialize;
@@ -321,8 +322,11 @@ pub fn render(policy: &Policy, r: &Renderer<'_>) -> Result<Vec<OutputFile>, Rend
     };
     // Host names need `cluster-announce-hostname` (and a redis-cli that
     // creates clusters from names); older versions announce pod IPs.
-    let hostnames =
-        availability("cluster-announce-hostname", policy.redis.version) == Availability::Supported;
+    let hostnames = availability(
+        Engine::Redis,
+        "cluster-announce-hostname",
+        policy.redis.version,
+    ) == Availability::Supported;
     let names = Names::new(&k8s.name);
     let masters = u64::from(cluster.masters);
     let replicas_per_master = u64::from(cluster.replicas_per_master);

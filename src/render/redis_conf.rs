@@ -5,6 +5,7 @@
 //! from user text, so nothing a policy says can inject a directive.
 
 use super::{OutputFile, RenderError, Renderer};
+use crate::facts::Engine;
 use crate::policy::model::Policy;
 use crate::redis_directives::{Availability, availability};
 use serde::Serialize;
@@ -42,7 +43,7 @@ pub fn context(policy: &Policy) -> Context {
     let mut directives = Vec::new();
     let mut skipped = Vec::new();
     for d in managed_directives(policy) {
-        let reason = match availability(d.name, version) {
+        let reason = match availability(Engine::Redis, d.name, version) {
             Availability::Supported => {
                 directives.push(d);
                 continue;

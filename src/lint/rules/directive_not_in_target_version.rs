@@ -1,6 +1,7 @@
 //! CG106 directive-not-in-target-version: a Redis setting the target server
 //! version does not have, or ignores, so it is left out of redis.conf.
 
+use crate::facts::Engine;
 use crate::lint::Findings;
 use crate::lint::rules::version_text;
 use crate::policy::model::Policy;
@@ -43,7 +44,7 @@ pub fn check(policy: &Policy, out: &mut Findings) {
         if LEFT_TO_CG104.contains(&d.name) {
             continue;
         }
-        let (message, label) = match availability(d.name, version) {
+        let (message, label) = match availability(Engine::Redis, d.name, version) {
             Availability::Supported => continue,
             Availability::Since(since) => (
                 format!(

@@ -4,6 +4,7 @@
 //! `CONFIG GET` reports. One finding per directive and distinct value.
 
 use crate::diag::{Diagnostic, codes};
+use crate::facts::Engine;
 use crate::policy::model::Policy;
 use crate::redis_directives::{self, Availability};
 use crate::verify::observed::Observed;
@@ -94,7 +95,7 @@ fn compare(
             // An unknown version rules nothing out: a directive is then
             // judged by what CONFIG GET answers alone.
             let availability = flavour.redis_compat.map_or(Availability::Supported, |v| {
-                redis_directives::availability(d.name, v)
+                redis_directives::availability(Engine::Redis, d.name, v)
             });
             let actual = values.get(d.name).cloned();
             let status = match (&actual, availability) {
@@ -161,7 +162,7 @@ fn findings(
             ),
         )
         .with_span(span_of(name), "policy value");
-        if redis_directives::immutable_at_runtime(name) {
+        if redis_directives::immutable(Engine::Redis, policy.redis.version, name) {
             d = d.with_help(format!(
                 "`{name}` cannot be changed at runtime: fix the node's config file and restart it"
             ));
