@@ -400,47 +400,4 @@ mod tests {
         assert!(immutable(Engine::Redis, (9, 0), "tcp-backlog"));
         assert!(!immutable(Engine::Redis, (7, 0), "no-such-directive"));
     }
-
-    /// Every directive the policy manages is in every table, so the tables
-    /// (not the `Supported` fallback for unknown names) date each of them.
-    #[test]
-    fn every_managed_directive_is_in_the_tables() {
-        let managed = [
-            "maxmemory",
-            "maxmemory-policy",
-            "maxmemory-samples",
-            "save",
-            "appendonly",
-            "appendfsync",
-            "tcp-backlog",
-            "timeout",
-            "tcp-keepalive",
-            "slowlog-log-slower-than",
-            "slowlog-max-len",
-            "maxclients",
-            "io-threads",
-            "io-threads-do-reads",
-            "lazyfree-lazy-eviction",
-            "lazyfree-lazy-expire",
-            "lazyfree-lazy-server-del",
-            "lazyfree-lazy-user-del",
-            "replica-lazy-flush",
-            "replica-read-only",
-            "cluster-enabled",
-            "cluster-config-file",
-            "cluster-node-timeout",
-            "cluster-require-full-coverage",
-            "cluster-port",
-            "cluster-announce-hostname",
-            "cluster-preferred-endpoint-type",
-        ];
-        for release in facts::Release::all() {
-            for name in managed {
-                assert!(
-                    release.table().get(name).is_some(),
-                    "{release} lacks {name}"
-                );
-            }
-        }
-    }
 }

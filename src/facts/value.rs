@@ -166,7 +166,7 @@ fn integer(
 ) -> Result<Setting, String> {
     if format.octal {
         let digits = match value {
-            ConfigValue::Integer(n) if *n >= 0 => n.to_string(),
+            ConfigValue::Integer(n) => n.to_string(),
             ConfigValue::String(s) => s.clone(),
             other => return Err(format!("{other} is {}", value_kind(other))),
         };
