@@ -14,6 +14,7 @@ pub mod check;
 pub mod diag;
 pub mod diff;
 pub mod explain;
+pub mod facts;
 pub mod graph;
 pub mod keys;
 pub mod lint;

@@ -1,8 +1,9 @@
-//! Owns how the policy's Redis settings become redis.conf directives, and the
-//! facts about those directives: since which version each exists and since
-//! which it is ignored. Render (redis.conf, node configs, the lock file) and
+//! Owns how the policy's Redis settings become redis.conf directives, and
+//! what the fact tables (`facts`) say about them: since which version each
+//! exists, since which it is ignored, whether it needs a restart. Render (redis.conf, node configs, the lock file) and
 //! lint read this one table; verify compares `CONFIG GET` against it.
 
+use crate::facts::{self, Engine};
 use crate::policy::model::{Appendfsync, EvictionPolicy, Store, Version};
 use serde::Serialize;
 
@@ -51,41 +52,71 @@ pub enum Availability {
     IgnoredSince(Version),
 }
 
-/// A fact table about Redis, not a policy decision.
-pub fn availability(name: &str, version: Version) -> Availability {
-    let (since, ignored_since): (Version, Option<Version>) = match name {
-        "io-threads" | "lazyfree-lazy-user-del" => ((6, 0), None),
-        "io-threads-do-reads" => ((6, 0), Some((8, 0))),
-        // From 7.0 the bus port is configurable and nodes can announce host
-        // names (and redis-cli creates clusters from them); before, the bus
-        // port is always port + 10000 and nodes announce IPs.
-        "cluster-port" | "cluster-announce-hostname" | "cluster-preferred-endpoint-type" => {
-            ((7, 0), None)
-        }
-        _ => ((5, 0), None),
-    };
-    if version < since {
-        Availability::Since(since)
-    } else if let Some(v) = ignored_since.filter(|v| version >= *v) {
-        Availability::IgnoredSince(v)
-    } else {
-        Availability::Supported
+/// Redis 8.0 GA ignores `io-threads-do-reads` (its I/O threads always read);
+/// the one fact not in the tables, whose 8.0 is the development line before
+/// GA (see `data/redis-directives/README.md`).
+const REDIS_IGNORED: &[(&str, Version)] = &[("io-threads-do-reads", (8, 0))];
+
+/// Redis releases older than every fact table (the policy format still
+/// accepts 5.0 to 6.2): when the directives cachegen manages appeared, from
+/// the Redis release notes. It answers only for versions below the oldest
+/// table, and goes once policies may name only releases with tables.
+const REDIS_BEFORE_TABLES: &[(&str, Version)] = &[
+    ("io-threads", (6, 0)),
+    ("io-threads-do-reads", (6, 0)),
+    ("lazyfree-lazy-user-del", (6, 0)),
+    // From 7.0 the bus port is configurable and nodes can announce host
+    // names (and redis-cli creates clusters from them); before, the bus
+    // port is always port + 10000 and nodes announce IPs.
+    ("cluster-port", (7, 0)),
+    ("cluster-announce-hostname", (7, 0)),
+    ("cluster-preferred-endpoint-type", (7, 0)),
+];
+
+/// Whether `name` means anything to `engine` at `version`, from the fact
+/// tables: "since" is the oldest release of the engine whose table has it
+/// (by name or alias). A name no table of the engine has is `Supported`: the
+/// tables cannot date it, and whether it exists at all is asked of `facts`.
+pub fn availability(engine: Engine, name: &str, version: Version) -> Availability {
+    if engine == Engine::Redis
+        && let Some(&(_, since)) = REDIS_IGNORED
+            .iter()
+            .find(|(n, since)| *n == name && version >= *since)
+    {
+        return Availability::IgnoredSince(since);
+    }
+    let oldest_table = facts::releases_of(engine).next().map(|r| r.version());
+    if oldest_table.is_some_and(|oldest| version < oldest) {
+        let since = (engine == Engine::Redis)
+            .then(|| REDIS_BEFORE_TABLES.iter().find(|(n, _)| *n == name))
+            .flatten()
+            .map(|&(_, since)| since);
+        return match since {
+            Some(since) if version < since => Availability::Since(since),
+            _ => Availability::Supported,
+        };
+    }
+    match facts::releases_of(engine).find(|r| r.table().get(name).is_some()) {
+        Some(first) if version < first.version() => Availability::Since(first.version()),
+        _ => Availability::Supported,
     }
 }
 
-/// Directives `CONFIG SET` refuses: drift in them is fixed only by a restart
-/// with the right config file (measured on 7.0.15: shared/notes/redis.md, and
-/// `CONFIG SET tcp-backlog` answers "can't set immutable config").
-pub fn immutable_at_runtime(name: &str) -> bool {
-    matches!(
-        name,
-        "io-threads"
-            | "io-threads-do-reads"
-            | "cluster-enabled"
-            | "cluster-config-file"
-            | "cluster-port"
-            | "tcp-backlog"
-    )
+/// Whether `CONFIG SET` refuses `name` on `engine` at `version` (its table's
+/// `immutable` flag), so drift in it is fixed only by a restart with the
+/// right config file. Versions between or beyond the tables use the newest
+/// table at or below them; versions older than every table use the oldest.
+pub fn immutable(engine: Engine, version: Version, name: &str) -> bool {
+    let mut releases = facts::releases_of(engine).peekable();
+    let oldest = releases.peek().copied();
+    let table = releases
+        .filter(|r| r.version() <= version)
+        .last()
+        .or(oldest)
+        .map(|r| r.table());
+    table
+        .and_then(|t| t.get(name))
+        .is_some_and(|fact| fact.immutable())
 }
 
 fn yes_no(b: bool) -> String {
@@ -314,30 +345,62 @@ mod tests {
 
     #[test]
     fn availability_by_version() {
+        let redis = |name, version| availability(Engine::Redis, name, version);
+        // Before the tables, the release notes.
         assert_eq!(
-            availability("lazyfree-lazy-user-del", (5, 0)),
+            redis("lazyfree-lazy-user-del", (5, 0)),
             Availability::Since((6, 0))
         );
         assert_eq!(
-            availability("lazyfree-lazy-user-del", (6, 2)),
+            redis("lazyfree-lazy-user-del", (6, 2)),
+            Availability::Supported
+        );
+        assert_eq!(redis("cluster-port", (6, 2)), Availability::Since((7, 0)));
+        assert_eq!(redis("maxmemory", (5, 0)), Availability::Supported);
+        // From the tables.
+        assert_eq!(
+            redis("io-threads-do-reads", (7, 0)),
             Availability::Supported
         );
         assert_eq!(
-            availability("io-threads-do-reads", (7, 0)),
-            Availability::Supported
-        );
-        assert_eq!(
-            availability("io-threads-do-reads", (8, 0)),
+            redis("io-threads-do-reads", (8, 0)),
             Availability::IgnoredSince((8, 0))
         );
-        assert_eq!(availability("maxmemory", (5, 0)), Availability::Supported);
         assert_eq!(
-            availability("cluster-port", (6, 2)),
-            Availability::Since((7, 0))
-        );
-        assert_eq!(
-            availability("cluster-announce-hostname", (7, 0)),
+            redis("cluster-announce-hostname", (7, 0)),
             Availability::Supported
         );
+        assert_eq!(redis("locale-collate", (7, 0)), Availability::Since((7, 2)));
+        assert_eq!(redis("locale-collate", (7, 4)), Availability::Supported);
+        assert_eq!(
+            redis("hide-user-data-from-log", (7, 2)),
+            Availability::Since((7, 4))
+        );
+        // An alias dates like its directive.
+        assert_eq!(redis("slaveof", (7, 0)), Availability::Supported);
+        // Valkey keeps io-threads-do-reads and has primaryauth from its first table.
+        let valkey = |name| availability(Engine::Valkey, name, (8, 0));
+        assert_eq!(valkey("io-threads-do-reads"), Availability::Supported);
+        assert_eq!(valkey("primaryauth"), Availability::Supported);
+    }
+
+    #[test]
+    fn immutable_from_the_tables() {
+        for name in [
+            "io-threads",
+            "io-threads-do-reads",
+            "cluster-enabled",
+            "cluster-config-file",
+            "cluster-port",
+            "tcp-backlog",
+        ] {
+            assert!(immutable(Engine::Redis, (7, 0), name), "{name}");
+            assert!(immutable(Engine::Valkey, (8, 0), name), "{name}");
+        }
+        assert!(!immutable(Engine::Redis, (7, 0), "maxmemory"));
+        assert!(!immutable(Engine::Redis, (6, 2), "maxmemory"));
+        assert!(immutable(Engine::Redis, (6, 2), "tcp-backlog"));
+        assert!(immutable(Engine::Redis, (9, 0), "tcp-backlog"));
+        assert!(!immutable(Engine::Redis, (7, 0), "no-such-directive"));
     }
 }

@@ -19,7 +19,7 @@ const STAGES: &[&[&str]] = &[
     &["source", "verifier"],
     &["diag"],
     &["load"],
-    &["keys"],
+    &["keys", "facts"],
     &["policy::raw"],
     &["schema"],
     &["policy"],

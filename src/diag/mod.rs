@@ -105,3 +105,18 @@ pub fn sort(diagnostics: &mut [Diagnostic]) {
             .then_with(|| a.message.cmp(&b.message))
     });
 }
+
+/// The closest candidate by edit distance, if it is close enough to be a typo.
+/// The word is compared in lower case with `-` read as `_`, the spelling of
+/// policy keys; callers with other candidates (directive names) translate.
+pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let lower = word.to_ascii_lowercase().replace('-', "_");
+    candidates
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(&lower, c), *c))
+        .filter(|(d, c)| {
+            *d <= (c.len().max(3) / 3).max(1) || c.starts_with(&lower) && lower.len() >= 3
+        })
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}

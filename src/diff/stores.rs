@@ -7,7 +7,7 @@ use super::{Category, Change, push};
 use crate::analysis::memory::memory_budget;
 use crate::load::units::human_bytes;
 use crate::policy::model::{Policy, Store};
-use crate::redis_directives::{immutable_at_runtime, managed_directives};
+use crate::redis_directives::{immutable, managed_directives};
 use std::collections::BTreeMap;
 
 pub(super) fn changes(base: &Policy, head: &Policy, out: &mut Vec<Change>) {
@@ -58,7 +58,7 @@ fn store_changes(base: &Policy, b: &Store, head: &Policy, h: &Store, out: &mut V
     for name in names {
         let (bv, hv) = (bd.get(name), hd.get(name));
         if bv != hv {
-            let restart = immutable_at_runtime(name);
+            let restart = immutable(h.engine, h.redis.version, name);
             push(
                 out,
                 if restart {

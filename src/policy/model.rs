@@ -562,6 +562,7 @@ pub struct Store {
     pub pointer: String,
     /// Pointer of the cluster section: `/stores/<name>/cluster`, or `/cluster`.
     pub cluster_pointer: String,
+    pub engine: crate::facts::Engine,
     pub redis: Redis,
     pub cluster: Option<Cluster>,
 }

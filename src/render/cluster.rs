@@ -61,7 +61,7 @@ impl Context {
             replicas,
             nodes: masters + replicas,
             // Before Redis 7.0 the bus port is always the client port + 10000.
-            cluster_port: availability("cluster-port", store.redis.version)
+            cluster_port: availability(store.engine, "cluster-port", store.redis.version)
                 == Availability::Supported,
         }
     }

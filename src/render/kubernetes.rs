@@ -325,8 +325,11 @@ pub fn render(
     };
     // Host names need `cluster-announce-hostname` (and a redis-cli that
     // creates clusters from names); older versions announce pod IPs.
-    let hostnames =
-        availability("cluster-announce-hostname", store.redis.version) == Availability::Supported;
+    let hostnames = availability(
+        store.engine,
+        "cluster-announce-hostname",
+        store.redis.version,
+    ) == Availability::Supported;
     let names = Names::new(&k8s.name);
     let masters = u64::from(cluster.masters);
     let replicas_per_master = u64::from(cluster.replicas_per_master);

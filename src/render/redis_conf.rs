@@ -46,7 +46,7 @@ pub fn context(store: &Store) -> Context {
     let mut directives = Vec::new();
     let mut skipped = Vec::new();
     for d in managed_directives(store) {
-        let reason = match availability(d.name, version) {
+        let reason = match availability(store.engine, d.name, version) {
             Availability::Supported => {
                 directives.push(d);
                 continue;

@@ -5,6 +5,9 @@
 pub mod validate;
 
 use crate::diag::{Diagnostic, codes};
+// The one "did you mean": it lives in `diag` so the fact tables (an earlier
+// stage) share it; lower and the lock reader import it from here.
+pub use crate::diag::did_you_mean;
 use crate::load::{SpanIndex, escape_pointer_token, units};
 use crate::policy::raw;
 use crate::source::{SourceFile, Span};
@@ -484,19 +487,6 @@ fn object_branch<'a>(root: &'a Value, node: &'a Value) -> Option<&'a Value> {
         }
     }
     Some(node)
-}
-
-/// The closest candidate by edit distance, if it is close enough to be a typo.
-pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    let lower = word.to_ascii_lowercase().replace('-', "_");
-    candidates
-        .iter()
-        .map(|c| (strsim::damerau_levenshtein(&lower, c), *c))
-        .filter(|(d, c)| {
-            *d <= (c.len().max(3) / 3).max(1) || c.starts_with(&lower) && lower.len() >= 3
-        })
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
 }
 
 /// Keys from other tools and configuration formats that users carry over, and where

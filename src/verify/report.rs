@@ -387,7 +387,11 @@ pub fn json(report: &Report, source: &SourceFile) -> Value {
             "expected": r.expected,
             "actual": r.actual,
             "status": r.status.as_str(),
-            "immutable_at_runtime": crate::redis_directives::immutable_at_runtime(r.directive),
+            "immutable_at_runtime": crate::redis_directives::immutable(
+                crate::facts::Engine::Redis,
+                report.flavour.as_ref().and_then(|f| f.redis_compat).unwrap_or((7, 0)),
+                r.directive,
+            ),
         })).collect::<Vec<_>>(),
         "runtime": {
             "keyspace_hits": report.runtime.keyspace_hits,

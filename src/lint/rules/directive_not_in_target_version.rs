@@ -49,7 +49,7 @@ fn check_store(policy: &Policy, store: &Store, out: &mut Findings) {
         if LEFT_TO_CG104.contains(&d.name) {
             continue;
         }
-        let (message, label) = match availability(d.name, version) {
+        let (message, label) = match availability(store.engine, d.name, version) {
             Availability::Supported => continue,
             Availability::Since(since) => (
                 format!(

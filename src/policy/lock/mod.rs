@@ -247,6 +247,8 @@ pub struct Route {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Store {
+    /// `redis` or `valkey`.
+    pub engine: String,
     /// `major.minor`.
     pub version: String,
     /// Every managed directive as `CONFIG GET` reports it, which is what

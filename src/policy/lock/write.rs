@@ -183,6 +183,7 @@ fn unnamed(policy: &Policy, derived: Derived) -> Lock {
 fn store(s: &model::Store, config: IndexMap<String, String>) -> Store {
     let redis = &s.redis;
     Store {
+        engine: s.engine.name().to_owned(),
         version: format!("{}.{}", redis.version.0, redis.version.1),
         config,
         cores: redis.cores.map(u64::from),

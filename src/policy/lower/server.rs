@@ -123,6 +123,7 @@ impl Cx<'_> {
         policy_name: &str,
     ) -> Store {
         let cluster = shorthand_cluster.or(raw.cluster.take());
+        let engine = raw.engine.unwrap_or(crate::facts::Engine::Redis);
         let redis = self.redis(raw, &pointer);
         let default_k8s_name = format!("{policy_name}-{name}");
         let cluster = cluster.map(|c| self.cluster(c, &cluster_pointer, &default_k8s_name));
@@ -130,6 +131,7 @@ impl Cx<'_> {
             name,
             pointer,
             cluster_pointer,
+            engine,
             redis,
             cluster,
         }
@@ -310,6 +312,7 @@ fn stand_in_store() -> Store {
         name: SHORTHAND_STORE.into(),
         pointer: "/stores".into(),
         cluster_pointer: "/stores".into(),
+        engine: crate::facts::Engine::Redis,
         redis: Redis {
             version: (7, 0),
             maxmemory: MemorySize::default(),

@@ -12,8 +12,13 @@ use serde::Deserialize;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Store {
-    /// Target server version, `major.minor` (`"7.0"`). Directives the version
-    /// does not know are not emitted.
+    /// The server: `redis` (the default) or `valkey`. Their defaults,
+    /// directives and version numbers differ.
+    #[serde(default)]
+    pub engine: Option<crate::facts::Engine>,
+    /// Target server version, `major.minor` (`"7.0"`; for Valkey its own
+    /// release, `"8.0"`, not the `redis_version` it reports). Directives
+    /// the version does not know are not emitted.
     pub version: String,
     /// `maxmemory`, in Redis units: `2gb` is 2·1024³ bytes, `2g` is 2·10⁹.
     pub maxmemory: MemorySize,

@@ -100,7 +100,7 @@ fn compare(
             // An unknown version rules nothing out: a directive is then
             // judged by what CONFIG GET answers alone.
             let availability = flavour.redis_compat.map_or(Availability::Supported, |v| {
-                redis_directives::availability(d.name, v)
+                redis_directives::availability(store.engine, d.name, v)
             });
             let actual = values.get(d.name).cloned();
             let status = match (&actual, availability) {
@@ -168,7 +168,7 @@ fn findings(
             ),
         )
         .with_span(span_of(name), "policy value");
-        if redis_directives::immutable_at_runtime(name) {
+        if redis_directives::immutable(store.engine, store.redis.version, name) {
             d = d.with_help(format!(
                 "`{name}` cannot be changed at runtime: fix the node's config file and restart it"
             ));

@@ -389,6 +389,7 @@ impl Reader<'_> {
         for (name, store) in &lock.stores {
             let at = format!("/stores/{}", esc(name));
             let mut s = Obj::new(self, &at, &at);
+            s.put(self, "engine", "engine", &store.engine);
             s.put(self, "version", "version", &store.version);
             s.put(self, "cores", "threads/cores", &store.cores);
             self.redis_config(&store.config, &mut s.out, &at);
