@@ -233,8 +233,9 @@ mod tests {
 
     fn flavour(version: (u32, u32)) -> Flavour {
         Flavour {
-            name: "Redis".into(),
+            engine: crate::verify::server::Engine::Redis,
             version: format!("{}.{}.0", version.0, version.1),
+            release: Some(version),
             redis_compat: Some(version),
         }
     }

@@ -6,6 +6,7 @@
 //! policy (or into the lock it was read from).
 
 pub mod config;
+pub mod engine;
 pub mod hosts;
 pub mod keyspace;
 pub mod mode;
@@ -37,7 +38,7 @@ pub fn all(policy: &Policy, observed: &Observed) -> Vec<Diagnostic> {
 mod fixture {
     use crate::policy::model::Policy;
     use crate::verify::observed::{NodeFacts, Observed, ObservedNode, Seed};
-    use crate::verify::server::{ClusterNode, Flavour};
+    use crate::verify::server::{ClusterNode, Engine, Flavour};
     use crate::verify::target::{Address, parse_host_port};
     use std::collections::BTreeMap;
 
@@ -88,6 +89,8 @@ mod fixture {
             facts,
             scan: None,
             error: None,
+            window: None,
+            no_touch: Default::default(),
         }
     }
 
@@ -96,8 +99,9 @@ mod fixture {
         Observed {
             seed: Some(Seed {
                 flavour: Flavour {
-                    name: "Redis".into(),
+                    engine: Engine::Redis,
                     version: "7.0.0".into(),
+                    release: Some((7, 0)),
                     redis_compat: Some((7, 0)),
                 },
                 cluster_enabled,
