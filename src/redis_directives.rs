@@ -18,7 +18,12 @@ pub struct Directive {
     /// The store field it comes from, dotted and relative to the store
     /// (`threads.io_threads`, `cluster.node_timeout`).
     #[serde(skip)]
-    pub field: &'static str,
+    pub field: String,
+    /// Whether `config_get` is what the server reports (false for a
+    /// `config:` value the server rewrites, such as multi-word ones):
+    /// verify compares only these.
+    #[serde(skip)]
+    pub comparable: bool,
     /// The JSON pointer of that field in the file (`/stores/cache/threads/io_threads`).
     #[serde(skip)]
     pub pointer: String,
@@ -150,10 +155,11 @@ pub fn managed_directives(store: &Store) -> Vec<Directive> {
         };
         out.push(Directive {
             name,
+            field: field.to_owned(),
+            comparable: true,
             pointer: field_pointer(store, field),
             config_get,
             value,
-            field,
             comment: format!("{field}: {shown}"),
         });
     };
@@ -335,6 +341,22 @@ pub fn managed_directives(store: &Store) -> Vec<Directive> {
                 b.to_string(),
             );
         }
+    }
+    // `config:` entries last, in file order, each as checked against the
+    // release's facts (`lower`).
+    for setting in &store.config {
+        out.push(Directive {
+            name: setting.name,
+            value: setting.conf.clone(),
+            config_get: setting
+                .config_get
+                .clone()
+                .unwrap_or_else(|| setting.conf.clone()),
+            field: format!("config.{}", setting.name),
+            comparable: setting.config_get.is_some(),
+            pointer: setting.pointer.clone(),
+            comment: format!("config.{}: {}", setting.name, setting.conf),
+        });
     }
     out
 }

@@ -17,12 +17,15 @@ pub const NAME: &str = "cachegen-verify";
 /// and per-key metadata, slow log, cluster topology. Measured to suffice on
 /// Redis 7.0 (shared/notes/redis.md); nothing here writes. `getrange` reads
 /// the first bytes of large values to see whether they are compressed;
-/// `select` picks the database a `redis://host/N` URL names. `auth` needs no
-/// ACL permission and is not listed. The order is the order the ACL grants
-/// them in, which is part of the generated file.
+/// `select` picks the database a `redis://host/N` URL names; `client|no-touch`
+/// keeps verify's reads from changing the keys' LRU/LFU (Redis 7.2+ and
+/// Valkey only: see [`NEEDS_NO_TOUCH`]). `auth` needs no ACL permission and
+/// is not listed. The order is the order the ACL grants them in, which is
+/// part of the generated file.
 pub const COMMANDS: &[&str] = &[
     "ping",
     "client|setname",
+    "client|no-touch",
     "select",
     "info",
     "dbsize",
@@ -36,3 +39,16 @@ pub const COMMANDS: &[&str] = &[
     "slowlog|get",
     "cluster|nodes",
 ];
+
+/// The command of [`COMMANDS`] that older servers do not know: Redis added
+/// `CLIENT NO-TOUCH` in 7.2 (`ACL CAT connection` of 7.2.6, 7.4.1 and 8.0-m01
+/// lists it, 7.0.15's does not; shared/data/redis-directives/acl-categories-*),
+/// and Valkey has it from its first release (forked from 7.2.4; 8.0.1 lists
+/// it). `ACL SETUSER … +client|no-touch` fails on 7.0 ("Unknown command or
+/// category name in ACL"), so the ACL grants it only to servers that have it.
+pub const NEEDS_NO_TOUCH: &str = "client|no-touch";
+
+/// Whether a Redis of this (major, minor) has `CLIENT NO-TOUCH`.
+pub fn redis_has_no_touch(version: (u32, u32)) -> bool {
+    version >= (7, 2)
+}

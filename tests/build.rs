@@ -382,6 +382,49 @@ fn repository_generated_output_is_current() {
     );
 }
 
+/// `+client|no-touch` only for servers that have `CLIENT NO-TOUCH` (Redis
+/// 7.2+): Redis 7.0.15 refuses the whole `ACL SETUSER` line when it names
+/// the command, so a 7.0 policy's line must not, and must load there.
+#[test]
+fn verifier_acl_grants_no_touch_only_from_redis_7_2() {
+    let line_of = |policy: &str| {
+        let (_, files) = render(policy);
+        file(&files, "stores/redis/verifier.acl")
+            .lines()
+            .find(|l| l.starts_with("ACL SETUSER "))
+            .expect("an ACL SETUSER line")
+            .to_owned()
+    };
+    // quizmentor declares Redis 7.0, lock-every-field Redis 7.2.
+    let v70 = line_of(QUIZMENTOR);
+    let v72 = line_of(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/lock-every-field.yaml"
+    ));
+    assert!(!v70.contains("no-touch"), "{v70}");
+    assert!(v72.contains(" +client|no-touch "), "{v72}");
+    let server = support::RedisServer::start(None, &["--save", "", "--appendonly", "no"]);
+    let mut admin = server.client();
+    let args: Vec<&str> = v70.split_whitespace().collect();
+    assert_eq!(
+        admin.command(&args).unwrap(),
+        support::Reply::Simple("OK".into())
+    );
+    // The 7.2 line on the 7.0 server on PATH: refused, which is why the 7.0
+    // line leaves the command out.
+    let info = admin.command(&["INFO", "server"]).unwrap();
+    assert!(
+        matches!(&info, support::Reply::Bulk(Some(t)) if t.contains("redis_version:7.0.")),
+        "this test needs the Redis 7.0 on PATH: {info:?}"
+    );
+    let args: Vec<&str> = v72.split_whitespace().collect();
+    let refused = admin.command(&args).unwrap();
+    assert!(
+        matches!(&refused, support::Reply::Error(e) if e.contains("no-touch")),
+        "{refused:?}"
+    );
+}
+
 #[test]
 fn verifier_acl_allows_reads_and_refuses_writes_on_a_real_redis() {
     use support::Reply;

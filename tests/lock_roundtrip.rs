@@ -701,13 +701,23 @@ fn injected_newline_in_a_directive_value() {
         "line break",
     );
 
-    // An unknown directive smuggled into the config.
+    // A directive smuggled into the config: read as a `config:` entry, and
+    // `replicaof` is refused there (replication is topology).
     let mut v = lock_json();
     v["stores"]["redis"]["config"]["replicaof"] = "203.0.113.9 6379".into();
     expect_error(
         &pretty(&v),
-        codes::UNKNOWN_FIELD.code,
+        codes::INCONSISTENT.code,
         "\"replicaof\"",
+        "is not set through `config:`",
+    );
+    // A name no engine has is not a directive at all.
+    let mut v = lock_json();
+    v["stores"]["redis"]["config"]["evil-directive"] = "1".into();
+    expect_error(
+        &pretty(&v),
+        codes::UNKNOWN_FIELD.code,
+        "\"evil-directive\"",
         "not a directive cachegen manages",
     );
 

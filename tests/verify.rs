@@ -11,7 +11,7 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use support::RedisServer;
-use support::verify::{Run, build, verify};
+use support::verify::{Run, build, verify, verify_during_window};
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/verify/single.yaml")
@@ -167,22 +167,37 @@ fn seeded_single_node_gives_exact_findings_and_drift_is_detected() {
     let out = tempfile::tempdir().unwrap();
     let server = server(out.path());
     seed(&server);
-    // Traffic for the hit ratio: 100 hits and 1000 misses, read by verify
-    // before its own PTTL/TYPE calls (which would count as hits).
     let mut c = server.client();
-    for _ in 0..100 {
-        c.command(&["GET", "v3:session:abc"]).unwrap();
-    }
-    for i in 0..1000 {
-        c.command(&["GET", &format!("v3:session:missing{i}")])
+    // Traffic before the run: lifetime counters only, not in the window.
+    for i in 0..500 {
+        c.command(&["GET", &format!("v3:session:before{i}")])
             .unwrap();
     }
     let url = format!("redis://127.0.0.1:{}", server.port);
-    let run = verify(&fixture(), &url, &["--full", "--format", "json"], limit());
+    // Traffic for the hit ratio, inside the window: 100 hits and 1000
+    // misses, measured before verify's own PTTL/TYPE calls (which count as
+    // hits).
+    let run = verify_during_window(
+        &fixture(),
+        &url,
+        &["--full", "--format", "json", "--window", "4s"],
+        limit(),
+        server.port,
+        || {
+            let mut t = server.client();
+            for _ in 0..100 {
+                t.command(&["GET", "v3:session:abc"]).unwrap();
+            }
+            for i in 0..1000 {
+                t.command(&["GET", &format!("v3:session:missing{i}")])
+                    .unwrap();
+            }
+        },
+    );
     assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
     let report = run.json();
     assert_eq!(report["format"], "cachegen-verify");
-    assert_eq!(report["version"], 1);
+    assert_eq!(report["version"], 2);
     assert_eq!(report["complete"], true);
     assert_eq!(report["mode"], "single");
     assert_eq!(report["keyspace"]["inspected"], SEEDED);
@@ -224,10 +239,18 @@ fn seeded_single_node_gives_exact_findings_and_drift_is_detected() {
         "ttl: 10m"
     );
 
-    // Runtime: the counters are exactly the traffic above, so they were read
-    // before verify touched a key.
-    assert_eq!(report["runtime"]["keyspace_hits"], 100);
-    assert_eq!(report["runtime"]["keyspace_misses"], 1000);
+    // Runtime: the window saw exactly the traffic sent in it (not the 500
+    // misses before), so it closed before verify touched a key.
+    let window = &report["runtime"]["window"];
+    assert_eq!(window["state"], "measured", "{window}");
+    assert_eq!(window["hits"], 100, "{window}");
+    assert_eq!(window["misses"], 1000, "{window}");
+    assert!(window["took_ms"].as_u64().unwrap() >= 4000, "{window}");
+    assert_eq!(report["server"]["engine"], "redis");
+    assert_eq!(
+        report["nodes"][0]["no_touch"], "not-available",
+        "Redis 7.0 has no CLIENT NO-TOUCH"
+    );
     assert_eq!(run.findings("CG430").len(), 1);
     assert_eq!(run.findings("CG431").len(), 0);
 
@@ -272,6 +295,141 @@ fn seeded_single_node_gives_exact_findings_and_drift_is_detected() {
         slow[0]["message"].as_str().unwrap().contains("DEBUG"),
         "{slow:?}"
     );
+}
+
+fn lifetime_hits(server: &RedisServer) -> u64 {
+    let support::Reply::Bulk(Some(info)) = server.client().command(&["INFO", "stats"]).unwrap()
+    else {
+        panic!("INFO stats")
+    };
+    info.lines()
+        .find_map(|l| l.trim().strip_prefix("keyspace_hits:"))
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// Issue 10: verify's own PTTL/TYPE reads count as keyspace hits, so with
+/// lifetime counters a second `--full` run read a ratio near 100%. The
+/// window's ratio holds only what happened in it.
+#[test]
+fn a_second_full_run_is_not_swayed_by_the_first_runs_reads() {
+    let out = tempfile::tempdir().unwrap();
+    let server = server(out.path());
+    seed(&server);
+    let url = format!("redis://127.0.0.1:{}", server.port);
+    let before = lifetime_hits(&server);
+    let first = verify(
+        &fixture(),
+        &url,
+        &["--full", "--format", "json", "--window", "1s"],
+        limit(),
+    );
+    let report = first.json();
+    // No traffic in the window: zero lookups, no ratio, not judged.
+    let window = &report["runtime"]["window"];
+    assert_eq!(
+        (window["hits"].as_u64(), window["misses"].as_u64()),
+        (Some(0), Some(0)),
+        "{window}"
+    );
+    assert!(report["runtime"]["hit_ratio"].is_null());
+    let note = &first.findings("CG431")[0]["message"];
+    assert!(
+        note.as_str().unwrap().starts_with(
+            "only 0 lookups in the 1.0s window: too few lookups in the window to judge"
+        ),
+        "{note}"
+    );
+    // The first run's scan did add hits to the lifetime counters (what
+    // made the old ratio 100%).
+    let after_first = lifetime_hits(&server);
+    assert!(after_first >= before + SEEDED, "{before} → {after_first}");
+
+    // Second run, with 30 hits and 170 misses sent during its window.
+    let second = verify_during_window(
+        &fixture(),
+        &url,
+        &["--full", "--format", "json", "--window", "3s"],
+        limit(),
+        server.port,
+        || {
+            let mut t = server.client();
+            for _ in 0..30 {
+                t.command(&["GET", "v3:session:abc"]).unwrap();
+            }
+            for i in 0..170 {
+                t.command(&["GET", &format!("v3:session:gone{i}")]).unwrap();
+            }
+        },
+    );
+    let report = second.json();
+    let window = &report["runtime"]["window"];
+    assert_eq!(
+        (window["hits"].as_u64(), window["misses"].as_u64()),
+        (Some(30), Some(170)),
+        "{window}"
+    );
+    assert_eq!(report["runtime"]["hit_ratio"], 0.15);
+    let below = second.findings("CG430");
+    assert_eq!(below.len(), 1, "{}", second.stdout);
+    assert!(
+        below[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("the keyspace hit ratio is 15.0% (30 hits, 170 misses in a 3."),
+        "{below:?}"
+    );
+    assert!(second.findings("CG431").is_empty());
+}
+
+#[test]
+fn window_zero_skips_the_hit_ratio_and_says_so() {
+    let out = tempfile::tempdir().unwrap();
+    let server = server(out.path());
+    let url = format!("redis://127.0.0.1:{}", server.port);
+    let run = verify(
+        &fixture(),
+        &url,
+        &["--format", "json", "--window", "0s"],
+        limit(),
+    );
+    let report = run.json();
+    assert_eq!(report["runtime"]["window"]["state"], "skipped");
+    assert!(report["runtime"]["hit_ratio"].is_null());
+    let notes = run.findings("CG431");
+    assert_eq!(
+        notes[0]["message"],
+        "hit ratio not measured (--window 0s); the hit ratio is not judged"
+    );
+    let human = verify(&fixture(), &url, &["--window", "0s"], limit());
+    assert!(
+        human
+            .stdout
+            .contains("runtime: hit ratio not measured (--window 0s),"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human.stdout.contains(": server redis 7.0.15, single node,"),
+        "{}",
+        human.stdout
+    );
+    // A window cut by the run's deadline: no ratio, the run is incomplete.
+    let cut = verify(
+        &fixture(),
+        &url,
+        &["--format", "json", "--window", "10s", "--deadline", "1s"],
+        limit(),
+    );
+    assert_eq!(cut.code, Some(3), "{}", cut.stdout);
+    let report = cut.json();
+    assert_eq!(
+        report["runtime"]["window"]["state"], "not-measured",
+        "{}",
+        report["runtime"]
+    );
+    assert!(cut.took < Duration::from_secs(5), "{:?}", cut.took);
 }
 
 #[test]

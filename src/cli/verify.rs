@@ -53,6 +53,11 @@ pub struct Args {
     /// stops and prints what it saw, marked incomplete (exit 3).
     #[arg(long, value_name = "DURATION", default_value = "1h")]
     deadline: String,
+    /// How long to watch the application's lookups before any key is
+    /// touched: the hit ratio is of what changed in that window, so no
+    /// earlier verify's reads count in it. 0s skips the hit ratio.
+    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    window: String,
     /// SCAN COUNT per call (at most 1000, to keep other clients' latency low).
     #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1000))]
     scan_count: u32,
@@ -78,6 +83,8 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<u8, String> {
         return Err("--deadline must be more than zero".into());
     }
     let (store, url) = store_and_url(policy, &args.redis)?;
+    let window = cachegen::load::units::parse_duration(&args.window)
+        .map_err(|e| format!("--window: {e}"))?;
     let target = verify::target::parse(
         url,
         &verify::target::CredentialSources::with_env(args.user, args.password_file),
@@ -113,6 +120,7 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<u8, String> {
             verify::keyspace::Coverage::Sample(args.sample)
         },
         scan_count: args.scan_count,
+        window: std::time::Duration::from_micros(window.as_micros()),
     };
     super::signals::stop_on_interrupt();
     let bars = super::progress::Bars::new(!args.no_progress && format == Format::Human);

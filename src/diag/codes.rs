@@ -194,6 +194,31 @@ fixed_codes! {
     ///     path: { regex: "[a-z/:]{1,64}" }   # CG029: `:` is not allowed
     /// ```
     PLACEHOLDER_REGEX_VALUES = "CG029", "placeholder-regex-admits-invalid-values", Error, "a placeholder regex matches values keys cannot hold";
+    /// A secret written into the policy: a `sensitive` directive (a
+    /// password such as `requirepass` or `masterauth`) under a store's
+    /// `config:`. A policy is reviewed in pull requests and copied into
+    /// generated files; secrets must reach the server another way.
+    ///
+    /// ```yaml
+    /// stores:
+    ///   cache:
+    ///     config:
+    ///       requirepass: hunter2   # CG030
+    /// ```
+    LITERAL_SECRET = "CG030", "literal-secret", Error, "a secret written into the policy";
+    /// A `config:` entry the store's engine and version do not have, or
+    /// whose value is not one the server accepts (type, range, enum value,
+    /// memory unit), checked against facts read off each engine release.
+    ///
+    /// ```yaml
+    /// stores:
+    ///   cache:
+    ///     engine: redis
+    ///     version: "7.2"
+    ///     config:
+    ///       hz: 1000        # CG031: 1 to 500
+    /// ```
+    INVALID_DIRECTIVE = "CG031", "invalid-directive", Error, "a `config:` directive the server does not have or would refuse";
     /// A `# cachegen: allow` comment that suppresses nothing. It hides nothing
     /// today, but it will hide a real finding tomorrow.
     UNUSED_SUPPRESSION = "CG090", "unused-suppression", Warning, "a suppression comment matches no finding";
@@ -263,6 +288,13 @@ fixed_codes! {
     /// Verify contacts each address once and at most the first 1000; the
     /// node list is broken, or the seed is not a real Redis.
     NODE_LIST_IMPLAUSIBLE = "CG418", "node-list-implausible", Error, "the cluster's node list has duplicates or too many nodes";
+    /// The server is another engine than the policy declares: Valkey where
+    /// Redis is declared, or the other way round (from `INFO server`'s
+    /// `server_name`, never from `redis_version`, which Valkey sets to 7.2.4
+    /// whatever its release). Defaults, directive names and the commands
+    /// available differ between the engines, so the rest of the comparison
+    /// is against the wrong facts.
+    ENGINE_MISMATCH = "CG419", "engine-mismatch", Error, "the server runs another engine than the policy declares";
     /// Keys that match no declared pattern, tag set or stampede lock. Nobody
     /// owns their TTL or invalidation. The report lists their most common
     /// prefixes (digit runs folded to `#`).
@@ -295,11 +327,15 @@ fixed_codes! {
     /// known compression header (gzip, zlib, zstd, lz4 frame, snappy frame).
     /// Verify reads at most the first 4 bytes, of these keys only.
     VALUE_NOT_COMPRESSED = "CG427", "value-not-compressed", Warning, "a value above the compression threshold is stored uncompressed";
-    /// The keyspace hit ratio (`INFO stats`, read before verify touched any
-    /// key, summed over every node) is below `targets.redis_hit_ratio`.
+    /// The keyspace hit ratio is below `targets.redis_hit_ratio`. It is the
+    /// ratio of what `keyspace_hits`/`keyspace_misses` gained over the
+    /// `--window` (default 5s) before verify touched any key, summed over
+    /// every node: lifetime counters would include verify's own earlier
+    /// reads (`PTTL`/`TYPE` count as hits).
     HIT_RATIO_BELOW_TARGET = "CG430", "hit-ratio-below-target", Warning, "the hit ratio is below its target";
-    /// Too few lookups since the last restart or `CONFIG RESETSTAT` to judge
-    /// the hit ratio.
+    /// The hit ratio is not judged: fewer than 100 lookups in the window
+    /// (the ratio is still reported), a counter went back during it (a
+    /// restart or `CONFIG RESETSTAT`), or it was skipped (`--window 0s`).
     HIT_RATIO_NOT_MEASURABLE = "CG431", "hit-ratio-not-measurable", Note, "too little traffic to judge the hit ratio";
     /// Keys were evicted (`evicted_keys`) while the policy has durable
     /// patterns that the eviction policy can reach: durable keys may be

@@ -5,6 +5,7 @@
 //! renderer).
 
 pub mod edge_paths;
+pub mod first_class;
 pub mod lock;
 pub mod lower;
 pub mod model;

@@ -563,8 +563,29 @@ pub struct Store {
     /// Pointer of the cluster section: `/stores/<name>/cluster`, or `/cluster`.
     pub cluster_pointer: String,
     pub engine: crate::facts::Engine,
+    /// The engine release whose facts checked the store; `None` for a Redis
+    /// older than the facts (5.0 to 6.2), which can have no `config:`.
+    pub release: Option<crate::facts::Release>,
     pub redis: Redis,
     pub cluster: Option<Cluster>,
+    /// The `config:` entries, in file order, by canonical name.
+    pub config: Vec<ConfigSetting>,
+}
+
+/// One `config:` entry, checked against the release's facts.
+#[derive(Debug, Clone)]
+pub struct ConfigSetting {
+    /// The canonical directive name (an alias as written is normalised).
+    pub name: &'static str,
+    /// `/stores/<name>/config/<as written>`.
+    pub pointer: String,
+    /// The value as redis.conf takes it.
+    pub conf: String,
+    /// What `CONFIG GET` reports once loaded; `None` when it cannot be
+    /// predicted (multi-word values the server rewrites).
+    pub config_get: Option<String>,
+    /// Marked `hidden` or `debug` by the engine: meant for its developers.
+    pub development: bool,
 }
 
 impl Store {

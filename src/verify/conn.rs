@@ -29,6 +29,10 @@ pub enum Command<'a> {
     Ping,
     /// `CLIENT SETNAME cachegen-verify`, so operators see who is scanning.
     ClientSetName,
+    /// `CLIENT NO-TOUCH ON`: this connection's reads leave the keys'
+    /// LRU/LFU alone (Redis 7.2+, Valkey). Sent only where the observed
+    /// server has it (`server::has_no_touch`), never tried blindly.
+    ClientNoTouch,
     Info(&'static str),
     Dbsize,
     ConfigGet(&'a [&'a str]),
@@ -66,6 +70,7 @@ impl Command<'_> {
             Command::Select(_) => "select",
             Command::Ping => "ping",
             Command::ClientSetName => "client|setname",
+            Command::ClientNoTouch => "client|no-touch",
             Command::Info(_) => "info",
             Command::Dbsize => "dbsize",
             Command::ConfigGet(_) => "config|get",
@@ -100,6 +105,7 @@ impl Command<'_> {
                 &[b"CLIENT", b"SETNAME", crate::verifier::NAME.as_bytes()],
                 out,
             ),
+            Command::ClientNoTouch => resp::encode(&[b"CLIENT", b"NO-TOUCH", b"ON"], out),
             Command::Info(section) => resp::encode(&[b"INFO", section.as_bytes()], out),
             Command::Dbsize => resp::encode(&[b"DBSIZE"], out),
             Command::ConfigGet(names) => {
@@ -527,6 +533,7 @@ mod tests {
             Command::Select(1),
             Command::Ping,
             Command::ClientSetName,
+            Command::ClientNoTouch,
             Command::Info("stats"),
             Command::Dbsize,
             Command::ConfigGet(names),
@@ -550,6 +557,7 @@ mod tests {
                 | Command::Select(_)
                 | Command::Ping
                 | Command::ClientSetName
+                | Command::ClientNoTouch
                 | Command::Info(_)
                 | Command::Dbsize
                 | Command::ConfigGet(_)

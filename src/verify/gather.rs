@@ -13,17 +13,22 @@
 //!    once (silent nodes cost one timeout together, not one each), so every
 //!    node's `INFO stats` is read before any key is touched anywhere
 //!    (`PTTL`/`TYPE` count as keyspace hits and would skew the hit ratio);
-//! 4. scan every reachable primary in parallel, one thread and one connection
-//!    each, at most `SCAN_POOL` at once (`keyspace`).
+//! 4. read every answering node's `keyspace_hits`/`keyspace_misses` twice,
+//!    `--window` apart (`window`): the hit ratio is of that delta, so no
+//!    earlier run's reads count in it;
+//! 5. scan every reachable primary in parallel, one thread and one connection
+//!    each, at most `SCAN_POOL` at once (`keyspace`), each connection first
+//!    sending `CLIENT NO-TOUCH ON` where the server has it, so the reads leave
+//!    LRU/LFU alone.
 
 use super::classify::Classifier;
 use super::conn::{Command, ConnError, Connection};
 use super::keyspace::{self, Coverage};
-use super::observed::{NodeFacts, Observed, ObservedNode, ScannedNode, Seed, SlowEntry};
+use super::observed::{NoTouch, NodeFacts, Observed, ObservedNode, ScannedNode, Seed, SlowEntry};
 use super::resp::Reply;
 use super::server::{self, ClusterNode, Info};
 use super::target::{self, Address};
-use super::{Options, Progress};
+use super::{Options, Progress, window};
 use crate::policy::model::{Policy, Store};
 use crate::redis_directives;
 use std::collections::{BTreeMap, HashSet};
@@ -109,6 +114,8 @@ pub fn gather(
             facts: None,
             scan: None,
             error: None,
+            window: None,
+            no_touch: NoTouch::NotScanned,
         };
         let mut plan = Plan::Skip;
         if let Some(n) = node.cluster.as_ref().filter(|n| !n.trouble().is_empty()) {
@@ -170,6 +177,10 @@ pub fn gather(
         observed.nodes.push(node);
         conns.push(conn);
     }
+    observed.window_asked = options.window;
+    if !options.window.is_zero() {
+        read_window(options, &mut conns, &mut observed);
+    }
     scan_primaries(options, &classifier, conns, &mut observed, progress);
     stopped(options, &mut observed);
     observed
@@ -193,6 +204,32 @@ enum Plan {
     /// The seed: its connection and facts are already there.
     Seed,
     Contact,
+}
+
+/// Reads every answering node's hit-ratio window (`window::read`) and
+/// records it on the node. A node whose connection fails meanwhile is lost:
+/// its error is recorded and it is not scanned.
+fn read_window(options: &Options, conns: &mut [Option<Connection>], observed: &mut Observed) {
+    let mut open: Vec<(usize, &mut Connection)> = conns
+        .iter_mut()
+        .enumerate()
+        .filter_map(|(i, c)| c.as_mut().map(|c| (i, c)))
+        .collect();
+    let mut only: Vec<&mut Connection> = open.iter_mut().map(|(_, c)| &mut **c).collect();
+    let readings = window::read(&mut only, options.window, &options.limits.deadline);
+    let indices: Vec<usize> = open.iter().map(|(i, _)| *i).collect();
+    for (i, reading) in indices.into_iter().zip(readings) {
+        let node = &mut observed.nodes[i];
+        match reading {
+            Ok(w) => node.window = Some(w.map_err(|why| format!("{}: {why}", node.address))),
+            Err(e) => {
+                node.window = Some(Err(e.to_string()));
+                node.error = Some(e.to_string());
+                observed.incomplete.push(e.to_string());
+                conns[i] = None;
+            }
+        }
+    }
 }
 
 /// Most nodes contacted at once while their facts are read.
@@ -327,7 +364,8 @@ fn scan_primaries(
             node: &node.address,
             keys,
         });
-        scans.push((i, conn));
+        let no_touch = server::has_no_touch(&server::flavour(&facts.info));
+        scans.push((i, conn, no_touch));
     }
     let nodes = &observed.nodes;
     // A bounded pool of scanning threads: a thousand primaries do not get a
@@ -340,8 +378,13 @@ fn scan_primaries(
             scope.spawn(|| {
                 loop {
                     let next = queue.lock().ok().and_then(|mut q| q.next());
-                    let Some((i, mut conn)) = next else {
+                    let Some((i, mut conn, has_no_touch)) = next else {
                         break;
+                    };
+                    let no_touch = if has_no_touch {
+                        no_touch_on(&mut conn)
+                    } else {
+                        NoTouch::NotAvailable
                     };
                     let node: &Address = &nodes[i].address;
                     let tick = |keys: u64| progress(Progress::Scanned { node, keys });
@@ -358,18 +401,18 @@ fn scan_primaries(
                         )
                     }));
                     if let Ok(mut done) = done.lock() {
-                        done.push((i, scan.ok().map(|s| (s, started.elapsed()))));
+                        done.push((i, no_touch, scan.ok().map(|s| (s, started.elapsed()))));
                     }
                 }
             });
         }
     });
-    let mut results: Vec<(usize, Option<(keyspace::NodeScan, Duration)>)> =
-        done.into_inner().unwrap_or_default();
-    results.sort_by_key(|(i, _)| *i);
+    let mut results: Vec<ScanResult> = done.into_inner().unwrap_or_default();
+    results.sort_by_key(|(i, _, _)| *i);
     progress(Progress::ScansDone);
-    for (i, result) in results {
+    for (i, no_touch, result) in results {
         let node = &mut observed.nodes[i];
+        node.no_touch = no_touch;
         // A scan thread that panicked is a bug, but its node must still be
         // reported as unscanned rather than silently missing.
         let Some((scan, took)) = result else {
@@ -388,6 +431,23 @@ fn scan_primaries(
             tally: scan.tally,
             took,
         });
+    }
+}
+
+/// One primary's scan as its thread left it: the node's index, whether its
+/// connection said NO-TOUCH, and the scan with its duration (`None`: the
+/// thread panicked).
+type ScanResult = (usize, NoTouch, Option<(keyspace::NodeScan, Duration)>);
+
+/// Sends `CLIENT NO-TOUCH ON` on a scan connection. A refusal (an ACL from
+/// before verify sent it) is recorded, not fatal: the scan still runs, and
+/// the report says its reads touched LRU/LFU. A lost connection shows up
+/// in the scan that follows.
+fn no_touch_on(conn: &mut Connection) -> NoTouch {
+    match conn.call(Command::ClientNoTouch) {
+        Ok(Reply::Status(_)) => NoTouch::On,
+        Ok(other) => NoTouch::Refused(reply_text(&other)),
+        Err(e) => NoTouch::Refused(e.to_string()),
     }
 }
 

@@ -4,9 +4,10 @@
 //! A run gathers, then judges:
 //! - `gather` talks to the servers, in a fixed order (connect, discover, INFO
 //!   stats of every node before any key is touched, CONFIG GET, slow log,
-//!   then every primary scanned in parallel), and returns the plain facts of
-//!   `observed`. It and the modules it drives (`conn`, `resp`, `target`,
-//!   `server`, `keyspace`, `classify`) are the only code with sockets;
+//!   the hit-ratio window, then every primary scanned in parallel), and
+//!   returns the plain facts of `observed`. It and the modules it drives
+//!   (`conn`, `resp`, `target`, `server`, `window`, `keyspace`, `classify`)
+//!   are the only code with sockets;
 //! - `judge` turns those facts into `Diagnostic`s with CG4xx codes, one pure
 //!   function per concern (mode, config, topology, runtime, keyspace);
 //! - `run` assembles the `Report` (`outcome`) that `report` prints.
@@ -29,6 +30,7 @@ pub mod server;
 pub mod stop;
 pub mod target;
 pub mod tls;
+pub mod window;
 
 pub use outcome::{NodeReport, Report, Runtime, ScanState};
 
@@ -52,6 +54,9 @@ pub struct Options {
     pub coverage: Coverage,
     /// SCAN COUNT (clamped to 1000).
     pub scan_count: u32,
+    /// How long the hit ratio is measured for, before any key is touched;
+    /// zero skips it.
+    pub window: Duration,
 }
 
 impl Options {
@@ -132,6 +137,7 @@ fn node_reports(observed: &Observed) -> Vec<NodeReport> {
                 None if n.is_primary() => ScanState::NotScanned,
                 None => ScanState::NotPrimary,
             },
+            no_touch: n.no_touch.clone(),
         })
         .collect()
 }

@@ -10,6 +10,7 @@ use super::classify::Owner;
 use super::keyspace::Tally;
 use super::server::{self, ClusterNode, Flavour, Info};
 use super::target::Address;
+use super::window::NodeWindow;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -43,6 +44,8 @@ pub struct Observed {
     pub not_allowed: Vec<Address>,
     /// What was wrong with the seed's node list itself.
     pub node_list: NodeList,
+    /// The hit-ratio window asked for (`--window`); zero: not measured.
+    pub window_asked: Duration,
 }
 
 /// Oddities of `CLUSTER NODES` no real cluster has: the same address
@@ -80,9 +83,28 @@ pub struct ObservedNode {
     pub scan: Option<ScannedNode>,
     /// Why this node's results are missing or partial.
     pub error: Option<String>,
+    /// Its lookups over the hit-ratio window, or why there are none; `None`
+    /// when no window was read (`--window 0s`, or the node never answered).
+    pub window: Option<Result<NodeWindow, String>>,
+    /// Whether its scan connection said `CLIENT NO-TOUCH ON`.
+    pub no_touch: NoTouch,
 }
 
-/// What one node answered before the scan.
+/// Whether a scanned node's LRU/LFU was left alone by verify's reads.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum NoTouch {
+    /// Not scanned, so nothing to leave alone.
+    #[default]
+    NotScanned,
+    /// `CLIENT NO-TOUCH ON` was accepted before the first key was read.
+    On,
+    /// The server has no `CLIENT NO-TOUCH` (Redis before 7.2): reads update
+    /// the keys' access time and frequency.
+    NotAvailable,
+    /// The server has it but refused it (an ACL without
+    /// `+client|no-touch`): the reply, escaped.
+    Refused(String),
+}
 #[derive(Debug, Clone)]
 pub struct NodeFacts {
     /// `INFO` stats, server, replication, errorstats and cluster, merged.
@@ -118,6 +140,18 @@ pub struct ScannedNode {
     /// The scan ended before it covered what was asked (the node died, hung
     /// or failed over; the node's `error` says why): the tally is partial.
     pub stopped_early: bool,
+}
+
+impl NoTouch {
+    /// The JSON spelling.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            NoTouch::NotScanned => "not-scanned",
+            NoTouch::On => "on",
+            NoTouch::NotAvailable => "not-available",
+            NoTouch::Refused(_) => "refused",
+        }
+    }
 }
 
 impl Observed {

@@ -5,9 +5,10 @@
 use super::classify::Owner;
 use super::judge::config::ConfigRow;
 use super::keyspace::{Coverage, Tally};
-use super::observed::SlowEntry;
+use super::observed::{NoTouch, SlowEntry};
 use super::server::Flavour;
 use super::target::Address;
+use super::window::HitWindow;
 use crate::diag::{Diagnostic, Severity};
 use std::time::Duration;
 
@@ -27,6 +28,8 @@ pub struct NodeReport {
     pub error: Option<String>,
     /// Whether its keys were read, and how far.
     pub scan: ScanState,
+    /// Whether its reads left the keys' LRU/LFU alone.
+    pub no_touch: NoTouch,
 }
 
 /// How far verify read one node's keys.
@@ -63,8 +66,11 @@ pub struct Report {
 /// Counters read from `INFO` before the scan, summed over nodes.
 #[derive(Debug, Clone, Default)]
 pub struct Runtime {
-    pub keyspace_hits: u64,
-    pub keyspace_misses: u64,
+    /// Lookups over the `--window` before the scan, the hit ratio's only
+    /// source (lifetime counters include earlier runs' reads).
+    pub window: HitWindow,
+    /// The window asked for (`--window`).
+    pub window_asked: Duration,
     pub evicted_keys: u64,
     pub oom_errors: u64,
     /// Slow log entries over the threshold, slowest first.
@@ -84,8 +90,9 @@ pub struct NotNumeric {
 }
 
 impl Runtime {
-    /// Whether every node's hits and misses were numbers: otherwise no
-    /// ratio is computed (a missing miss count would read as 100%).
+    /// Whether every node's hits and misses were numbers when first read:
+    /// otherwise no ratio is computed (a missing miss count would read as
+    /// 100%), and CG435 says why.
     pub fn hit_ratio_readable(&self) -> bool {
         !self
             .not_numeric
@@ -93,12 +100,12 @@ impl Runtime {
             .any(|n| n.field == "keyspace_hits" || n.field == "keyspace_misses")
     }
 
+    /// The ratio over the window; `None` when not measured or no lookups.
     pub fn hit_ratio(&self) -> Option<f64> {
         if !self.hit_ratio_readable() {
             return None;
         }
-        let total = self.keyspace_hits.saturating_add(self.keyspace_misses);
-        (total > 0).then(|| self.keyspace_hits as f64 / total as f64)
+        self.window.ratio()
     }
 }
 
@@ -123,6 +130,55 @@ impl Report {
             count(ScanState::StoppedEarly),
             count(ScanState::NotScanned),
         )
+    }
+
+    /// Whether the scans' reads left the keys' LRU/LFU alone, for the human
+    /// report; `None` when nothing was scanned.
+    pub fn no_touch_text(&self) -> Option<String> {
+        let scanned: Vec<&NodeReport> = self
+            .nodes
+            .iter()
+            .filter(|n| n.no_touch != NoTouch::NotScanned)
+            .collect();
+        let on = scanned.iter().filter(|n| n.no_touch == NoTouch::On).count();
+        if scanned.is_empty() {
+            return None;
+        }
+        if on == scanned.len() {
+            return Some(
+                "CLIENT NO-TOUCH on every scanned node: LRU/LFU left as the application set them"
+                    .into(),
+            );
+        }
+        let mut parts = Vec::new();
+        if on > 0 {
+            parts.push(format!(
+                "CLIENT NO-TOUCH on {on} of {} scanned nodes",
+                scanned.len()
+            ));
+        }
+        let lacking = scanned
+            .iter()
+            .filter(|n| n.no_touch == NoTouch::NotAvailable)
+            .count();
+        if lacking > 0 {
+            let version = self.flavour.as_ref().map_or(String::new(), |f| {
+                format!(" ({} {})", f.engine.name(), f.version)
+            });
+            parts.push(format!(
+                "{lacking} scanned node{} without CLIENT NO-TOUCH{version}, which Redis has from 7.2: the reads updated their keys' LRU/LFU",
+                if lacking == 1 { "" } else { "s" }
+            ));
+        }
+        for n in &scanned {
+            if let NoTouch::Refused(why) = &n.no_touch {
+                parts.push(format!(
+                    "{} refused CLIENT NO-TOUCH ({why}; grant +client|no-touch): its reads updated LRU/LFU",
+                    n.address
+                ));
+            }
+        }
+        Some(parts.join("; "))
     }
 
     pub fn count(&self, severity: Severity) -> usize {

@@ -16,7 +16,10 @@ use serde_json::{Value, json};
 use std::fmt::Write;
 
 /// Version of the `verify --format json` document. Bump on incompatible changes.
-pub const JSON_VERSION: u32 = 1;
+/// 2: `server` names the `engine`; `runtime` reads the hit ratio from a
+/// `window` instead of lifetime `keyspace_hits`/`keyspace_misses`; nodes say
+/// whether their reads left LRU/LFU alone (`no_touch`).
+pub const JSON_VERSION: u32 = 2;
 
 fn as_file_report(report: &Report, source: &SourceFile) -> FileReport {
     FileReport {
@@ -95,7 +98,7 @@ fn server_text(report: &Report) -> String {
     report
         .flavour
         .as_ref()
-        .map(|f| printable(&format!("{} {}", f.name, f.version)))
+        .map(|f| printable(&format!("server {} {}", f.engine.name(), f.version)))
         .unwrap_or_else(|| "server unknown".into())
 }
 
@@ -172,18 +175,17 @@ fn human(report: &Report, source: &SourceFile, color: bool) -> String {
             report.config.len()
         );
         let r = &report.runtime;
-        let ratio = r
-            .hit_ratio()
-            .map_or("n/a".into(), |x| format!("{:.1}%", x * 100.0));
         let _ = writeln!(
             out,
-            "runtime: hit ratio {ratio} ({} hits, {} misses, read before the scan), {} evicted, {} OOM rejections, {} slow log entries",
-            r.keyspace_hits,
-            r.keyspace_misses,
+            "runtime: {}, {} evicted, {} OOM rejections, {} slow log entries",
+            r.window.describe(),
             r.evicted_keys,
             r.oom_errors,
             r.slow.len()
         );
+        if let Some(reads) = report.no_touch_text() {
+            let _ = writeln!(out, "reads: {}", printable(&reads));
+        }
     }
     if !report.findings.is_empty() {
         out.push('\n');
@@ -232,6 +234,9 @@ fn markdown(report: &Report, source: &SourceFile) -> String {
         cell(&coverage_text(report)),
         report.elapsed.as_secs_f64()
     );
+    if report.flavour.is_some() {
+        let _ = writeln!(out, "{}\n", cell(&report.runtime.window.describe()));
+    }
     if !report.incomplete.is_empty() {
         for why in &report.incomplete {
             let _ = writeln!(out, "- incomplete: {}", cell(why));
@@ -350,7 +355,11 @@ pub fn json(report: &Report, source: &SourceFile) -> Value {
         "version": JSON_VERSION,
         "policy": source.name(),
         "target": report.target,
-        "server": report.flavour.as_ref().map(|f| json!({ "flavour": f.name, "version": f.version })),
+        "server": report.flavour.as_ref().map(|f| json!({
+            "engine": f.engine.name(),
+            "version": f.version,
+            "redis_compat": f.redis_compat.map(|(a, b)| format!("{a}.{b}")),
+        })),
         "mode": if report.cluster { "cluster" } else { "single" },
         "coverage": match report.coverage {
             Coverage::Full => json!({ "mode": "full" }),
@@ -366,6 +375,7 @@ pub fn json(report: &Report, source: &SourceFile) -> Value {
             "dbsize": n.dbsize,
             "inspected": n.inspected,
             "scan_ms": n.scan_time.as_millis() as u64,
+            "no_touch": n.no_touch.as_str(),
             "error": n.error,
         })).collect::<Vec<_>>(),
         "keyspace": {
@@ -394,9 +404,8 @@ pub fn json(report: &Report, source: &SourceFile) -> Value {
             ),
         })).collect::<Vec<_>>(),
         "runtime": {
-            "keyspace_hits": report.runtime.keyspace_hits,
-            "keyspace_misses": report.runtime.keyspace_misses,
             "hit_ratio": report.runtime.hit_ratio(),
+            "window": report.runtime.window.json(report.runtime.window_asked),
             "evicted_keys": report.runtime.evicted_keys,
             "oom_errors": report.runtime.oom_errors,
             "slow_entries": report.runtime.slow.len(),
@@ -434,7 +443,7 @@ fn junit(report: &Report, source: &SourceFile) -> String {
                 .iter()
                 .filter(|d| d.code.code == code.code)
                 .collect();
-            let lines: Vec<String> = found
+            let mut lines: Vec<String> = found
                 .iter()
                 .map(|d| {
                     let at = d.span.map_or(String::new(), |s| {
@@ -444,6 +453,10 @@ fn junit(report: &Report, source: &SourceFile) -> String {
                     format!("{at}{}: {}", d.severity.as_str(), d.message)
                 })
                 .collect();
+            if code.code == codes::HIT_RATIO_BELOW_TARGET.code && report.flavour.is_some() {
+                // What the ratio was read from, judged or not.
+                lines.push(report.runtime.window.describe());
+            }
             let _ = write!(
                 cases,
                 "    <testcase classname=\"cachegen.verify.{category}\" name=\"{} {}\">",
@@ -522,8 +535,9 @@ mod tests {
         Report {
             target: "redis://127.0.0.1:1".into(),
             flavour: (!nodes.is_empty()).then(|| Flavour {
-                name: "Redis".into(),
+                engine: crate::verify::server::Engine::Redis,
                 version: "7.0.15".into(),
+                release: Some((7, 0)),
                 redis_compat: Some((7, 0)),
             }),
             cluster: nodes.len() > 1,
@@ -554,6 +568,7 @@ mod tests {
             scan_time: Duration::ZERO,
             error: (scan == ScanState::StoppedEarly).then(|| "connection reset".into()),
             scan,
+            no_touch: Default::default(),
         }
     }
 
@@ -675,7 +690,7 @@ mod tests {
         let md = markdown(&r, &source());
         assert!(md.contains("**conforms** · 0 errors"), "{md}");
         assert!(
-            md.contains("Redis 7.0.15, single node, full pass in 13.8s"),
+            md.contains("server redis 7.0.15, single node, full pass in 13.8s\n\nhit ratio not measured (--window 0s)\n"),
             "{md}"
         );
         assert!(md.ends_with("No findings.\n"), "{md}");

@@ -65,41 +65,84 @@ pub fn error_count<'a>(info: &'a Info, error: &str) -> Option<Result<u64, &'a st
     )
 }
 
-/// Which server answers.
+/// Which server software answers, from `INFO server`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Engine {
+    Redis,
+    Valkey,
+    /// Another `server_name` (a fork verify does not know), escaped and cut.
+    Other(String),
+}
+
+impl Engine {
+    /// The name a policy declares an engine by (`redis`, `valkey`).
+    pub fn name(&self) -> &str {
+        match self {
+            Engine::Redis => "redis",
+            Engine::Valkey => "valkey",
+            Engine::Other(name) => name,
+        }
+    }
+}
+
+/// Which server answers, and which release.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Flavour {
-    /// `Redis` or `Valkey` (or whatever `server_name` says).
-    pub name: String,
-    /// The flavour's own version (`8.0.1` for Valkey 8), or `unknown` when
-    /// the server's version is not `major.minor[.patch]`.
+    pub engine: Engine,
+    /// The engine's own release (`8.0.1` for Valkey 8), or `unknown` when it
+    /// is not `major.minor[.patch]`.
     pub version: String,
+    /// The engine's own (major, minor), from `version`.
+    pub release: Option<(u32, u32)>,
     /// The Redis version it is compatible with, for the directive table
     /// (Valkey reports `redis_version:7.2.4`); `None` when unknown, and then
     /// no directive is judged missing from the version alone.
     pub redis_compat: Option<(u32, u32)>,
 }
 
+/// The engine and release, never from `redis_version` alone: Valkey reports
+/// `redis_version:7.2.4` whatever its release, and says what it is in
+/// `server_name:valkey` and `valkey_version:8.0.1` (valkey `src/server.c`,
+/// 8.0.1). Redis has no `server_name` field (none in `src/server.c` of 7.0.15,
+/// 7.2.6, 7.4.1 or 8.0-m01), so its absence, or `redis`, means Redis.
 pub fn flavour(info: &Info) -> Flavour {
     let redis_version = info.get("redis_version").cloned().unwrap_or_default();
     let compat = parse_version(&redis_version);
-    let known = |v: String| {
-        if parse_version(&v).is_some() {
-            v
+    let (engine, version) = match info.get("server_name").map(String::as_str) {
+        None => (Engine::Redis, redis_version),
+        Some(name) if name.eq_ignore_ascii_case("redis") => (Engine::Redis, redis_version),
+        Some(name) if name.eq_ignore_ascii_case("valkey") => (
+            Engine::Valkey,
+            info.get("valkey_version").cloned().unwrap_or(redis_version),
+        ),
+        Some(other) => (
+            Engine::Other(super::target::printable(&cut(other, 32)).to_ascii_lowercase()),
+            redis_version,
+        ),
+    };
+    let release = parse_version(&version);
+    Flavour {
+        engine,
+        version: if release.is_some() {
+            version
         } else {
             "unknown".to_owned()
-        }
-    };
-    match info.get("server_name").map(String::as_str) {
-        Some(name) if name.eq_ignore_ascii_case("valkey") => Flavour {
-            name: "Valkey".into(),
-            version: known(info.get("valkey_version").cloned().unwrap_or(redis_version)),
-            redis_compat: compat,
         },
-        _ => Flavour {
-            name: "Redis".into(),
-            version: known(redis_version),
-            redis_compat: compat,
-        },
+        release,
+        redis_compat: compat,
+    }
+}
+
+/// Whether the server has `CLIENT NO-TOUCH`: every Valkey (forked from Redis
+/// 7.2.4, which has it), Redis from 7.2. Unknown engines and versions are
+/// not tried: an unknown subcommand is an error reply, not a no-op.
+pub fn has_no_touch(flavour: &Flavour) -> bool {
+    match flavour.engine {
+        Engine::Valkey => true,
+        Engine::Redis => flavour
+            .release
+            .is_some_and(crate::verifier::redis_has_no_touch),
+        Engine::Other(_) => false,
     }
 }
 
@@ -297,12 +340,50 @@ e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca 127.0.0.1:30001@31001 myself,master - 0
             "# Server\r\nredis_version:7.2.4\r\nserver_name:valkey\r\nvalkey_version:8.0.1\r\n# Errorstats\r\nerrorstat_OOM:count=3\r\n",
         );
         let f = flavour(&info);
-        assert_eq!(f.name, "Valkey");
+        assert_eq!(f.engine, Engine::Valkey);
         assert_eq!(f.version, "8.0.1");
+        assert_eq!(f.release, Some((8, 0)));
         assert_eq!(f.redis_compat, Some((7, 2)));
+        assert!(has_no_touch(&f));
         assert_eq!(error_count(&info, "OOM"), Some(Ok(3)));
         assert_eq!(error_count(&info, "NOPERM"), None);
         assert!(is_loopback("127.0.0.1") && is_loopback("::1") && !is_loopback("10.0.0.1"));
+    }
+
+    #[test]
+    fn engine_and_release_come_from_server_name_not_redis_version() {
+        // Redis 7.0.15 and 7.2.6 as they answer (no server_name field).
+        let redis70 = flavour(&parse_info(
+            "# Server\r\nredis_version:7.0.15\r\nredis_mode:standalone\r\n",
+        ));
+        assert_eq!(
+            (redis70.engine.name(), redis70.version.as_str()),
+            ("redis", "7.0.15")
+        );
+        assert!(!has_no_touch(&redis70), "7.0 has no CLIENT NO-TOUCH");
+        let redis72 = flavour(&parse_info("redis_version:7.2.6\r\n"));
+        assert_eq!(redis72.release, Some((7, 2)));
+        assert!(has_no_touch(&redis72));
+        let named = flavour(&parse_info("redis_version:7.4.1\r\nserver_name:redis\r\n"));
+        assert_eq!(named.engine, Engine::Redis);
+        // Valkey 8.0.1's own lines, in its order: redis_version first.
+        let valkey = flavour(&parse_info(
+            "# Server\r\nredis_version:7.2.4\r\nserver_name:valkey\r\nvalkey_version:8.0.1\r\n",
+        ));
+        assert_eq!(
+            (valkey.engine.name(), valkey.version.as_str()),
+            ("valkey", "8.0.1")
+        );
+        assert_eq!(
+            (valkey.release, valkey.redis_compat),
+            (Some((8, 0)), Some((7, 2)))
+        );
+        // A fork verify does not know: named as it says, never sent NO-TOUCH.
+        let other = flavour(&parse_info(
+            "redis_version:7.2.4\r\nserver_name:Fancy\u{1b}\r\n",
+        ));
+        assert_eq!(other.engine, Engine::Other("fancy\\u{1b}".into()));
+        assert!(!has_no_touch(&other));
     }
 
     #[test]

@@ -61,8 +61,14 @@ pub fn verify_with_env(
     cmd.arg("verify")
         .arg(policy)
         .args(["--redis", url])
-        .args(args)
-        .env_remove("REDIS_URL")
+        .args(args);
+    // The hit-ratio window waits 5 s by default: tests that are not about
+    // the hit ratio skip it (and its two extra INFO reads); those that are
+    // pass their own --window.
+    if !args.iter().any(|a| a.starts_with("--window")) {
+        cmd.args(["--window", "0s"]);
+    }
+    cmd.env_remove("REDIS_URL")
         .env_remove("CACHEGEN_REDIS_PASSWORD")
         .env_remove("CACHEGEN_REDIS_USER")
         .env_remove("REDISCLI_AUTH")
@@ -120,4 +126,57 @@ pub fn build(policy: &Path, out: &Path) -> std::path::PathBuf {
         .collect();
     assert_eq!(dirs.len(), 1, "one policy built");
     dirs.remove(0)
+}
+
+/// Runs `cachegen verify` (with `args`, which should set a `--window` of a
+/// few seconds) and calls `during` once verify is inside its hit-ratio
+/// window on the server at `port`: its connection (`CLIENT SETNAME
+/// cachegen-verify`) last sent `INFO` and has been idle for a second, which
+/// only the window's wait does (the reads before it follow each other
+/// without pause). Whatever `during` sends then lands between the window's
+/// two readings, as long as it takes well under the window's remainder.
+pub fn verify_during_window(
+    policy: &Path,
+    url: &str,
+    args: &[&str],
+    limit: Duration,
+    port: u16,
+    during: impl FnOnce(),
+) -> Run {
+    std::thread::scope(|scope| {
+        let run = scope.spawn(|| verify(policy, url, args, limit));
+        let mut watcher = super::Client::connect(port).expect("connect to watch verify");
+        let started = Instant::now();
+        loop {
+            assert!(
+                started.elapsed() < limit,
+                "verify never waited in its window"
+            );
+            assert!(
+                !run.is_finished(),
+                "verify ended before its window was seen"
+            );
+            let list = match watcher.command(&["CLIENT", "LIST"]).expect("CLIENT LIST") {
+                super::Reply::Bulk(Some(text)) => text,
+                other => panic!("CLIENT LIST: {other:?}"),
+            };
+            let waiting = list.lines().any(|l| {
+                let field = |name: &str| {
+                    l.split_whitespace()
+                        .find_map(|kv| kv.strip_prefix(name))
+                        .unwrap_or_default()
+                        .to_owned()
+                };
+                field("name=") == "cachegen-verify"
+                    && field("cmd=") == "info"
+                    && field("idle=").parse::<u64>().unwrap_or(0) >= 1
+            });
+            if waiting {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        during();
+        run.join().expect("verify thread")
+    })
 }

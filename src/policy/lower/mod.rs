@@ -13,6 +13,7 @@
 //! redis.conf, Cloudflare expressions, Rust identifiers or Kubernetes).
 
 mod client;
+mod config;
 mod edge;
 mod invalidation;
 mod keys;

@@ -124,7 +124,10 @@ impl Cx<'_> {
     ) -> Store {
         let cluster = shorthand_cluster.or(raw.cluster.take());
         let engine = raw.engine.unwrap_or(crate::facts::Engine::Redis);
+        let config = std::mem::take(&mut raw.config);
         let redis = self.redis(raw, &pointer);
+        let release = self.release(engine, redis.version, &pointer, !config.is_empty());
+        let config = self.store_config(&pointer, release, config);
         let default_k8s_name = format!("{policy_name}-{name}");
         let cluster = cluster.map(|c| self.cluster(c, &cluster_pointer, &default_k8s_name));
         Store {
@@ -132,8 +135,10 @@ impl Cx<'_> {
             pointer,
             cluster_pointer,
             engine,
+            release,
             redis,
             cluster,
+            config,
         }
     }
 
@@ -313,6 +318,8 @@ fn stand_in_store() -> Store {
         pointer: "/stores".into(),
         cluster_pointer: "/stores".into(),
         engine: crate::facts::Engine::Redis,
+        release: None,
+        config: Vec::new(),
         redis: Redis {
             version: (7, 0),
             maxmemory: MemorySize::default(),

@@ -4,6 +4,7 @@
 //! replication) and its cluster topology and Kubernetes deployment.
 
 use crate::load::units::{Duration, MemorySize};
+use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -50,6 +51,14 @@ pub struct Store {
     /// Replica behaviour (`replica-*`).
     #[serde(default)]
     pub replication: Option<Replication>,
+    /// Any other directive of the engine and version, by its redis.conf
+    /// name (`hz: 20`, `activedefrag: true`, `lfu-log-factor: 10`),
+    /// checked against that release's own facts: the name, the type, the
+    /// range, enum values and memory units (`64mb`). Settings that have a
+    /// field of their own (`maxmemory`, `persistence`…) are set there;
+    /// secrets (`requirepass`) never in a policy.
+    #[serde(default)]
+    pub config: IndexMap<String, crate::facts::ConfigValue>,
     /// Redis Cluster topology and deployment. Omit for a single node. (With
     /// the `redis:` shorthand, the top-level `cluster:` says this.)
     #[serde(default)]

@@ -6,6 +6,7 @@
 //! policy (or into the lock it was read from).
 
 pub mod config;
+pub mod engine;
 pub mod hosts;
 pub mod keyspace;
 pub mod mode;
@@ -24,6 +25,18 @@ pub fn all(policy: &Policy, observed: &Observed) -> Vec<Diagnostic> {
         return Vec::new();
     }
     let mut findings = mode::judge(policy, observed);
+    if let Some(seed) = &observed.seed {
+        let store = observed.store(policy);
+        let declared = engine::Declared {
+            engine: store.engine.name(),
+            version: store.redis.version,
+        };
+        // Point at `engine:` where the file writes it, else at the store.
+        let span = policy
+            .written_span(&store.pointer, "engine")
+            .unwrap_or_else(|| policy.key_span(&store.pointer));
+        findings.extend(engine::judge(declared, span, &seed.flavour));
+    }
     findings.extend(config::judge(policy, observed));
     findings.extend(topology::judge(policy, observed));
     findings.extend(hosts::judge(policy, observed));
@@ -37,7 +50,7 @@ pub fn all(policy: &Policy, observed: &Observed) -> Vec<Diagnostic> {
 mod fixture {
     use crate::policy::model::Policy;
     use crate::verify::observed::{NodeFacts, Observed, ObservedNode, Seed};
-    use crate::verify::server::{ClusterNode, Flavour};
+    use crate::verify::server::{ClusterNode, Engine, Flavour};
     use crate::verify::target::{Address, parse_host_port};
     use std::collections::BTreeMap;
 
@@ -88,6 +101,8 @@ mod fixture {
             facts,
             scan: None,
             error: None,
+            window: None,
+            no_touch: Default::default(),
         }
     }
 
@@ -96,8 +111,9 @@ mod fixture {
         Observed {
             seed: Some(Seed {
                 flavour: Flavour {
-                    name: "Redis".into(),
+                    engine: Engine::Redis,
                     version: "7.0.0".into(),
+                    release: Some((7, 0)),
                     redis_compat: Some((7, 0)),
                 },
                 cluster_enabled,

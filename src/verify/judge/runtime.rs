@@ -1,23 +1,33 @@
 //! Owns judging the runtime counters every node reported in `INFO` before any
-//! key was touched: the hit ratio against its target, evictions where
-//! durable data can be evicted, OOM rejections, and slow log entries over the
-//! policy's latency threshold.
+//! key was touched: the hit ratio over the `--window` (`verify::window`)
+//! against its target, evictions where durable data can be evicted, OOM
+//! rejections, and slow log entries over the policy's latency threshold.
 
 use crate::diag::{Diagnostic, Severity, codes};
 use crate::policy::model::{EvictionPolicy, KeyPattern, Policy, Store, Ttl};
 use crate::verify::observed::Observed;
 use crate::verify::outcome::{NotNumeric, Runtime};
 use crate::verify::server;
+use crate::verify::window::{HitWindow, MIN_LOOKUPS};
 use std::collections::BTreeMap;
-
-/// Fewest lookups that make a hit ratio worth judging.
-const MIN_LOOKUPS: u64 = 1000;
 
 /// The counters of every node that answered, summed, and their slow log
 /// entries over the threshold (verify's own left out), slowest first.
 pub fn counters(observed: &Observed) -> Runtime {
+    let not_read = Err("the window was not read".to_owned());
+    let windows: Vec<(String, &Result<_, String>)> = observed
+        .reached()
+        .map(|(node, _)| {
+            (
+                node.address.to_string(),
+                node.window.as_ref().unwrap_or(&not_read),
+            )
+        })
+        .collect();
     let mut r = Runtime {
         slow_threshold_us: observed.slow_threshold_us,
+        window: HitWindow::sum(observed.window_asked, &windows),
+        window_asked: observed.window_asked,
         ..Runtime::default()
     };
     let mut not_numeric = Vec::new();
@@ -30,13 +40,17 @@ pub fn counters(observed: &Observed) -> Runtime {
             Some(Err(text)) => note_not_numeric(&mut not_numeric, &node.address, field, text),
             None => {}
         };
+        // Lifetime hits and misses are not summed (verify's own earlier
+        // reads are in them; the ratio comes from the window), but one that
+        // is not a number is still reported.
+        let (mut hits, mut misses) = (0, 0);
         add(
-            &mut r.keyspace_hits,
+            &mut hits,
             "keyspace_hits",
             server::info_counter(&f.info, "keyspace_hits"),
         );
         add(
-            &mut r.keyspace_misses,
+            &mut misses,
             "keyspace_misses",
             server::info_counter(&f.info, "keyspace_misses"),
         );
@@ -113,37 +127,12 @@ fn runtime_findings(
     if let Some(target) = policy.targets.as_ref().and_then(|t| t.redis_hit_ratio)
         && runtime.hit_ratio_readable()
     {
-        let span = policy.span("/targets", "redis_hit_ratio");
-        let lookups = runtime
-            .keyspace_hits
-            .saturating_add(runtime.keyspace_misses);
-        let target_ratio = f64::from(target.basis_points()) / 10_000.0;
-        if lookups < MIN_LOOKUPS {
-            findings.push(
-                Diagnostic::new(
-                    codes::HIT_RATIO_NOT_MEASURABLE,
-                    format!("only {lookups} lookups since the last restart or CONFIG RESETSTAT; the hit ratio is not judged"),
-                )
-                .with_span(span, "target"),
-            );
-        } else if let Some(ratio) = runtime.hit_ratio()
-            && ratio < target_ratio
-        {
-            findings.push(
-                Diagnostic::new(
-                    codes::HIT_RATIO_BELOW_TARGET,
-                    format!(
-                        "the keyspace hit ratio is {:.1}% ({} hits, {} misses); the target is {:.1}%",
-                        ratio * 100.0,
-                        runtime.keyspace_hits,
-                        runtime.keyspace_misses,
-                        target_ratio * 100.0
-                    ),
-                )
-                .with_span(span, "target")
-                .with_help("read before verify touched any key; check TTLs that are too short and warming"),
-            );
-        }
+        hit_ratio_findings(
+            policy.span("/targets", "redis_hit_ratio"),
+            f64::from(target.basis_points()) / 10_000.0,
+            &runtime.window,
+            findings,
+        );
     }
     if runtime.evicted_keys > 0 {
         let durable: Vec<&KeyPattern> = policy
@@ -244,6 +233,55 @@ fn runtime_findings(
     }
 }
 
+/// CG430 when the window's ratio is below target, CG431 (a note) when there
+/// is no ratio to judge: skipped, not measured, counters reset, or fewer
+/// than [`MIN_LOOKUPS`] lookups (the ratio is then still in the report).
+fn hit_ratio_findings(
+    span: crate::source::Span,
+    target: f64,
+    window: &HitWindow,
+    findings: &mut Vec<Diagnostic>,
+) {
+    let not_judged = |why: String| {
+        Diagnostic::new(
+            codes::HIT_RATIO_NOT_MEASURABLE,
+            format!("{why}; the hit ratio is not judged"),
+        )
+        .with_span(span, "target")
+    };
+    let HitWindow::Measured { lookups, took, .. } = window else {
+        findings.push(not_judged(window.describe()));
+        return;
+    };
+    let seconds = took.as_secs_f64();
+    if lookups.total() < MIN_LOOKUPS {
+        findings.push(
+            not_judged(format!(
+                "only {} lookups in the {seconds:.1}s window: too few lookups in the window to judge (at least {MIN_LOOKUPS})",
+                lookups.total()
+            ))
+            .with_help("run verify while the application serves traffic, or give it a longer --window"),
+        );
+    } else if let Some(ratio) = window.ratio()
+        && ratio < target
+    {
+        findings.push(
+            Diagnostic::new(
+                codes::HIT_RATIO_BELOW_TARGET,
+                format!(
+                    "the keyspace hit ratio is {:.1}% ({} hits, {} misses in a {seconds:.1}s window); the target is {:.1}%",
+                    ratio * 100.0,
+                    lookups.hits,
+                    lookups.misses,
+                    target * 100.0
+                ),
+            )
+            .with_span(span, "target")
+            .with_help("measured before verify touched any key; check TTLs that are too short and warming"),
+        );
+    }
+}
+
 fn micros(us: u64) -> String {
     if us >= 1_000_000 {
         format!("{:.1}s", us as f64 / 1e6)
@@ -258,7 +296,27 @@ fn micros(us: u64) -> String {
 mod tests {
     use super::super::fixture::{facts, node, observed, single};
     use super::*;
-    use crate::verify::observed::{NodeFacts, SlowEntry};
+    use crate::verify::observed::{NodeFacts, ObservedNode, SlowEntry};
+    use crate::verify::window::{Lookups, NodeWindow};
+    use std::time::Duration;
+
+    /// `node` with a window that saw these hits and misses on top of a
+    /// lifetime count (an earlier verify's reads) that must not matter.
+    fn windowed(mut node: ObservedNode, hits: u64, misses: u64) -> ObservedNode {
+        let before = Lookups {
+            hits: 102_849,
+            misses: 7,
+        };
+        node.window = Some(Ok(NodeWindow {
+            before,
+            after: Lookups {
+                hits: before.hits + hits,
+                misses: before.misses + misses,
+            },
+            took: Duration::from_millis(5_002),
+        }));
+        node
+    }
 
     fn slow(command: &str, micros: u64) -> SlowEntry {
         SlowEntry {
@@ -303,15 +361,19 @@ mod tests {
         let mut seen = observed(
             false,
             vec![
-                node("127.0.0.1:1", None, Some(a)),
-                node("127.0.0.1:2", None, Some(b)),
+                windowed(node("127.0.0.1:1", None, Some(a)), 600, 300),
+                windowed(node("127.0.0.1:2", None, Some(b)), 100, 200),
                 // Not reached: counts nothing.
                 node("127.0.0.1:3", None, None),
             ],
         );
         seen.slow_threshold_us = Some(10_000);
+        seen.window_asked = Duration::from_secs(5);
         let runtime = counters(&seen);
-        assert_eq!((runtime.keyspace_hits, runtime.keyspace_misses), (700, 500));
+        let HitWindow::Measured { lookups, .. } = runtime.window else {
+            panic!("{:?}", runtime.window)
+        };
+        assert_eq!((lookups.hits, lookups.misses), (700, 500));
         assert_eq!(runtime.slow[0], slow("GET", 30_000), "slowest first");
         assert_eq!(runtime.slow.len(), 3, "{:?}", runtime.slow);
 
@@ -323,7 +385,7 @@ mod tests {
         assert_eq!(
             lines,
             [
-                "CG430 Warning the keyspace hit ratio is 58.3% (700 hits, 500 misses); the target is 80.0%",
+                "CG430 Warning the keyspace hit ratio is 58.3% (700 hits, 500 misses in a 5.0s window); the target is 80.0%",
                 // volatile-lru: only durable patterns with a TTL can be evicted.
                 "CG432 Warning 3 keys were evicted, and durable patterns can be among them: session",
                 "CG433 Error 2 commands were refused with OOM since the last restart",
@@ -332,15 +394,74 @@ mod tests {
         );
     }
 
+    fn judged(nodes: Vec<ObservedNode>, asked: Duration) -> Vec<String> {
+        let mut seen = observed(false, nodes);
+        seen.window_asked = asked;
+        judge(&single(), &seen)
+            .iter()
+            .map(|d| format!("{} {}", d.code.code, d.message))
+            .collect()
+    }
+
     #[test]
-    fn too_few_lookups_are_not_judged() {
-        let quiet = facts(&[("keyspace_hits", "10"), ("keyspace_misses", "900")]);
-        let found = judge(
-            &single(),
-            &observed(false, vec![node("127.0.0.1:1", None, Some(quiet))]),
+    fn too_few_lookups_in_the_window_are_reported_not_judged() {
+        // 99 lookups at a 10% ratio: under the target, but too few.
+        let quiet = windowed(node("127.0.0.1:1", None, Some(facts(&[]))), 10, 89);
+        assert_eq!(
+            judged(vec![quiet], Duration::from_secs(5)),
+            [
+                "CG431 only 99 lookups in the 5.0s window: too few lookups in the window to judge (at least 100); the hit ratio is not judged"
+            ]
         );
-        let codes: Vec<&str> = found.iter().map(|d| d.code.code).collect();
-        assert_eq!(codes, ["CG431"]);
-        assert!(found[0].message.starts_with("only 910 lookups"));
+        // One more lookup, and the same ratio is judged.
+        let enough = windowed(node("127.0.0.1:1", None, Some(facts(&[]))), 10, 90);
+        let found = judged(vec![enough], Duration::from_secs(5));
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].starts_with("CG430 the keyspace hit ratio is 10.0%"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_skipped_or_reset_window_is_a_note() {
+        let n = || node("127.0.0.1:1", None, Some(facts(&[])));
+        assert_eq!(
+            judged(vec![n()], Duration::ZERO),
+            ["CG431 hit ratio not measured (--window 0s); the hit ratio is not judged"]
+        );
+        let mut reset = n();
+        reset.window = Some(Ok(NodeWindow {
+            before: Lookups {
+                hits: 900,
+                misses: 900,
+            },
+            after: Lookups {
+                hits: 3,
+                misses: 950,
+            },
+            took: Duration::from_secs(5),
+        }));
+        let found = judged(vec![reset], Duration::from_secs(5));
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].starts_with(
+                "CG431 no hit ratio: the counters went back during the window on 127.0.0.1:1"
+            ),
+            "{found:?}"
+        );
+        // A node that answered but whose window was not read (the run
+        // stopped): not measured, not a ratio of the other nodes.
+        let found = judged(
+            vec![
+                windowed(n(), 500, 0),
+                node("127.0.0.1:2", None, Some(facts(&[]))),
+            ],
+            Duration::from_secs(5),
+        );
+        assert_eq!(
+            found,
+            ["CG431 hit ratio not measured (the window was not read); the hit ratio is not judged"]
+        );
     }
 }

@@ -8,82 +8,10 @@ use super::to_raw::insert_path;
 use super::{REBUILD, Reader};
 use crate::diag::{Diagnostic, codes};
 use crate::load::escape_pointer_token as esc;
+use crate::policy::first_class::{DIRECTIVES, Form};
 use crate::schema::did_you_mean;
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
-
-/// How a `CONFIG GET` string becomes a policy value.
-#[derive(Clone, Copy, PartialEq)]
-enum Form {
-    /// A whole number, copied (`maxmemory` in bytes, `maxclients`).
-    Number,
-    /// A name the schema checks (`maxmemory-policy`, `appendfsync`).
-    Name,
-    YesNo,
-    /// `save`: `<seconds> <changes>` pairs, or empty for none.
-    Save,
-    Secs,
-    Micros,
-    /// Derived from the `cluster` section; compared after lowering.
-    FromCluster,
-}
-
-/// Every directive cachegen manages, with its policy field as a path under
-/// the store (the `Directive::field` of `redis_directives`).
-const DIRECTIVES: &[(&str, &str, Form)] = &[
-    ("maxmemory", "maxmemory", Form::Number),
-    ("maxmemory-policy", "maxmemory_policy", Form::Name),
-    ("maxmemory-samples", "maxmemory_samples", Form::Number),
-    ("save", "persistence/save", Form::Save),
-    ("appendonly", "persistence/appendonly", Form::YesNo),
-    ("appendfsync", "persistence/appendfsync", Form::Name),
-    ("tcp-backlog", "network/tcp_backlog", Form::Number),
-    ("timeout", "network/timeout", Form::Secs),
-    ("tcp-keepalive", "network/tcp_keepalive", Form::Secs),
-    (
-        "slowlog-log-slower-than",
-        "slowlog/log_slower_than",
-        Form::Micros,
-    ),
-    ("slowlog-max-len", "slowlog/max_len", Form::Number),
-    ("maxclients", "maxclients", Form::Number),
-    ("io-threads", "threads/io_threads", Form::Number),
-    (
-        "io-threads-do-reads",
-        "threads/io_threads_do_reads",
-        Form::YesNo,
-    ),
-    (
-        "lazyfree-lazy-eviction",
-        "lazyfree/lazy_eviction",
-        Form::YesNo,
-    ),
-    ("lazyfree-lazy-expire", "lazyfree/lazy_expire", Form::YesNo),
-    (
-        "lazyfree-lazy-server-del",
-        "lazyfree/lazy_server_del",
-        Form::YesNo,
-    ),
-    (
-        "lazyfree-lazy-user-del",
-        "lazyfree/lazy_user_del",
-        Form::YesNo,
-    ),
-    (
-        "replica-lazy-flush",
-        "replication/replica_lazy_flush",
-        Form::YesNo,
-    ),
-    (
-        "replica-read-only",
-        "replication/replica_read_only",
-        Form::YesNo,
-    ),
-    ("cluster-enabled", "", Form::FromCluster),
-    ("cluster-config-file", "", Form::FromCluster),
-    ("cluster-node-timeout", "", Form::FromCluster),
-    ("cluster-require-full-coverage", "", Form::FromCluster),
-];
 
 /// Directives every lock has: the policy requires them, or the renderer
 /// always writes them.
@@ -104,10 +32,6 @@ impl Reader<'_> {
         }
         for (name, text) in config {
             let lock = format!("{config_at}/{}", esc(name));
-            let Some(&(_, path, form)) = DIRECTIVES.iter().find(|d| d.0 == name) else {
-                self.unknown_directive(name, &lock);
-                continue;
-            };
             // These values are what verify compares a live server with, and
             // redis.conf is line-based: refuse anything that is not one line.
             if text.chars().any(|c| c.is_control()) {
@@ -121,6 +45,20 @@ impl Reader<'_> {
                 );
                 continue;
             }
+            let Some(&(_, path, form)) = DIRECTIVES.iter().find(|d| d.0 == name) else {
+                // Any other directive of an engine is a `config:` entry, read
+                // back as the string the lock holds and checked again by
+                // `lower` against the store's release.
+                if crate::facts::releases_having(name).is_empty() {
+                    self.unknown_directive(name, &lock);
+                } else {
+                    let entry = Value::String(text.clone());
+                    insert_path(raw, &["config", name.as_str()], entry);
+                    self.link(&format!("{at}/config/{}", esc(name)), &lock);
+                    self.link(&format!("{at}/config"), &config_at);
+                }
+                continue;
+            };
             let converted = match form {
                 Form::FromCluster => continue,
                 Form::Name => Some(Value::String(text.clone())),

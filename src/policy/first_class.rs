@@ -1,0 +1,109 @@
+//! Owns which redis.conf directives a store sets through fields of its own
+//! (first-class, linted settings) or through its topology, so the `config:`
+//! map cannot set them a second time, and how the lock reads each back.
+
+/// How a `CONFIG GET` string becomes a policy value.
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum Form {
+    /// A whole number, copied (`maxmemory` in bytes, `maxclients`).
+    Number,
+    /// A name the schema checks (`maxmemory-policy`, `appendfsync`).
+    Name,
+    YesNo,
+    /// `save`: `<seconds> <changes>` pairs, or empty for none.
+    Save,
+    Secs,
+    Micros,
+    /// Derived from the `cluster` section; compared after lowering.
+    FromCluster,
+}
+
+/// Every directive a store sets through a field of its own, with that
+/// field's path under the store (the `Directive::field` of
+/// `redis_directives`) and how its `CONFIG GET` string reads back.
+pub(crate) const DIRECTIVES: &[(&str, &str, Form)] = &[
+    ("maxmemory", "maxmemory", Form::Number),
+    ("maxmemory-policy", "maxmemory_policy", Form::Name),
+    ("maxmemory-samples", "maxmemory_samples", Form::Number),
+    ("save", "persistence/save", Form::Save),
+    ("appendonly", "persistence/appendonly", Form::YesNo),
+    ("appendfsync", "persistence/appendfsync", Form::Name),
+    ("tcp-backlog", "network/tcp_backlog", Form::Number),
+    ("timeout", "network/timeout", Form::Secs),
+    ("tcp-keepalive", "network/tcp_keepalive", Form::Secs),
+    (
+        "slowlog-log-slower-than",
+        "slowlog/log_slower_than",
+        Form::Micros,
+    ),
+    ("slowlog-max-len", "slowlog/max_len", Form::Number),
+    ("maxclients", "maxclients", Form::Number),
+    ("io-threads", "threads/io_threads", Form::Number),
+    (
+        "io-threads-do-reads",
+        "threads/io_threads_do_reads",
+        Form::YesNo,
+    ),
+    (
+        "lazyfree-lazy-eviction",
+        "lazyfree/lazy_eviction",
+        Form::YesNo,
+    ),
+    ("lazyfree-lazy-expire", "lazyfree/lazy_expire", Form::YesNo),
+    (
+        "lazyfree-lazy-server-del",
+        "lazyfree/lazy_server_del",
+        Form::YesNo,
+    ),
+    (
+        "lazyfree-lazy-user-del",
+        "lazyfree/lazy_user_del",
+        Form::YesNo,
+    ),
+    (
+        "replica-lazy-flush",
+        "replication/replica_lazy_flush",
+        Form::YesNo,
+    ),
+    (
+        "replica-read-only",
+        "replication/replica_read_only",
+        Form::YesNo,
+    ),
+    ("cluster-enabled", "", Form::FromCluster),
+    ("cluster-config-file", "", Form::FromCluster),
+    ("cluster-node-timeout", "", Form::FromCluster),
+    ("cluster-require-full-coverage", "", Form::FromCluster),
+];
+
+/// Directives cachegen writes from the store's deployment (ports, paths,
+/// daemon mode, cluster wiring) or that would change what the file means
+/// (`include` pulls in another file; `replicaof` is replication topology):
+/// never from `config:`.
+pub(crate) const DEPLOYMENT: &[&str] = &[
+    "port",
+    "bind",
+    "dir",
+    "daemonize",
+    "pidfile",
+    "logfile",
+    "include",
+    "replicaof",
+    "cluster-port",
+    "cluster-announce-ip",
+    "cluster-announce-hostname",
+    "cluster-announce-port",
+    "cluster-announce-bus-port",
+];
+
+/// The store field that sets `directive`, as written (`persistence.appendonly`),
+/// or `cluster` for the cluster's own directives.
+pub(crate) fn field_of(directive: &str) -> Option<String> {
+    DIRECTIVES.iter().find(|d| d.0 == directive).map(|d| {
+        if d.2 == Form::FromCluster {
+            "cluster".to_owned()
+        } else {
+            d.1.replace('/', ".")
+        }
+    })
+}

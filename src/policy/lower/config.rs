@@ -1,0 +1,167 @@
+//! Owns lowering a store's engine release and its `config:` map: every
+//! entry checked against the facts of that engine and version (name,
+//! aliases, type, range, enum values, memory units), secrets refused,
+//! directives that have a field of their own or belong to the deployment
+//! sent there.
+
+use super::Cx;
+use crate::diag::{Diagnostic, codes, did_you_mean};
+use crate::facts::{self, ConfigValue, Engine, Release};
+use crate::load::escape_pointer_token as esc;
+use crate::policy::first_class::{DEPLOYMENT, field_of};
+use crate::policy::model::{ConfigSetting, Version};
+use indexmap::IndexMap;
+
+impl Cx<'_> {
+    /// The release whose facts describe the store. Valkey and every Redis
+    /// from 7.0 must have one; a Redis before 7.0 (no facts) is accepted
+    /// without a `config:` map, as the format always accepted it.
+    pub(super) fn release(
+        &mut self,
+        engine: Engine,
+        version: Version,
+        store_pointer: &str,
+        has_config: bool,
+    ) -> Option<Release> {
+        match facts::release(engine, version) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                let old_redis = engine == Engine::Redis && version < (7, 0);
+                if !old_redis || has_config {
+                    let pointer = format!("{store_pointer}/version");
+                    if !self.unknown.contains(&pointer) {
+                        let help = if old_redis {
+                            "a `config:` map needs the directive facts of the release: target Redis 7.0 or later".to_owned()
+                        } else {
+                            "declare a release cachegen has facts for".to_owned()
+                        };
+                        self.report(
+                            codes::OUT_OF_RANGE,
+                            e.to_string(),
+                            self.span(&pointer),
+                            "no facts for this release",
+                            Some(help),
+                        );
+                        self.mark_unknown(&pointer);
+                    }
+                }
+                None
+            }
+        }
+    }
+
+    /// The checked `config:` entries; each problem is a diagnostic at its
+    /// entry and the entry is left out.
+    pub(super) fn store_config(
+        &mut self,
+        store_pointer: &str,
+        release: Option<Release>,
+        config: IndexMap<String, ConfigValue>,
+    ) -> Vec<ConfigSetting> {
+        let Some(release) = release else {
+            return Vec::new();
+        };
+        let table = release.table();
+        let mut out: Vec<ConfigSetting> = Vec::new();
+        for (written, value) in config {
+            let pointer = format!("{store_pointer}/config/{}", esc(&written));
+            let Some(fact) = table.get(&written) else {
+                self.diags.push(unknown_directive(
+                    &written,
+                    release,
+                    self.key_span(&pointer),
+                ));
+                continue;
+            };
+            let name: &'static str = fact.name.as_str();
+            if fact.sensitive() {
+                self.report(
+                    codes::LITERAL_SECRET,
+                    format!("`{name}` holds a secret; a policy must never contain one"),
+                    self.span(&pointer),
+                    "secret in the policy",
+                    Some("remove it: the policy is reviewed in pull requests and copied into generated files; give the server its secrets from a secret store or the deployment's environment".into()),
+                );
+                continue;
+            }
+            if let Some(field) = field_of(name) {
+                self.report(
+                    codes::INCONSISTENT,
+                    format!("`{name}` is a setting of its own: set it as `{field}`"),
+                    self.key_span(&pointer),
+                    "first-class setting",
+                    Some(format!("move the value to the store's `{field}` field, where it is linted and verified")),
+                );
+                continue;
+            }
+            if DEPLOYMENT.contains(&name) {
+                self.report(
+                    codes::INCONSISTENT,
+                    format!("`{name}` is not set through `config:`"),
+                    self.key_span(&pointer),
+                    "owned by the deployment",
+                    Some("cachegen writes it from the store's topology (ports, paths, cluster wiring), or it would change what the file means (`include`, `replicaof`)".into()),
+                );
+                continue;
+            }
+            if let Some(earlier) = out.iter().find(|s| s.name == name) {
+                self.report(
+                    codes::INCONSISTENT,
+                    format!(
+                        "`{name}` is set twice (`{}` is another name for it)",
+                        written.escape_debug()
+                    ),
+                    self.key_span(&pointer),
+                    "second setting",
+                    Some(format!(
+                        "keep one; the other is at `{}`",
+                        earlier.pointer.rsplit('/').next().unwrap_or(name)
+                    )),
+                );
+                continue;
+            }
+            match facts::check_value(fact, &value) {
+                Ok(setting) => out.push(ConfigSetting {
+                    name,
+                    pointer,
+                    conf: setting.conf,
+                    config_get: setting.config_get,
+                    development: fact.hidden_or_debug(),
+                }),
+                Err(problem) => self.report(
+                    codes::INVALID_DIRECTIVE,
+                    problem.to_string(),
+                    self.span(&pointer),
+                    "not accepted by the server",
+                    None,
+                ),
+            }
+        }
+        out
+    }
+}
+
+/// An unknown name: the closest one of this release, and the releases that
+/// do have it (`activedefrag-…` of another engine, a newer directive).
+fn unknown_directive(written: &str, release: Release, span: crate::source::Span) -> Diagnostic {
+    let d = Diagnostic::new(
+        codes::INVALID_DIRECTIVE,
+        format!("{release} has no directive `{}`", written.escape_debug()),
+    )
+    .with_span(span, "unknown directive");
+    let elsewhere: Vec<String> = facts::releases_having(written)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    if !elsewhere.is_empty() {
+        return d.with_help(format!(
+            "`{written}` exists in {}, not in {release}",
+            elsewhere.join(", ")
+        ));
+    }
+    let names: Vec<&str> = release.table().iter().map(|f| f.name.as_str()).collect();
+    match did_you_mean(written, &names) {
+        Some(best) => d.with_help(format!("did you mean `{best}`?")),
+        None => d,
+    }
+}
