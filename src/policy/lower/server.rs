@@ -6,6 +6,7 @@
 use super::Cx;
 use super::names::{is_dns_label, is_dns_subdomain};
 use crate::diag::codes;
+use crate::facts::{Engine, Release};
 use crate::load::units::{self, MemorySize};
 use crate::policy::model::*;
 use crate::policy::raw;
@@ -129,7 +130,14 @@ impl Cx<'_> {
         let release = self.release(engine, redis.version, &pointer, !config.is_empty());
         let config = self.store_config(&pointer, release, config);
         let default_k8s_name = format!("{policy_name}-{name}");
-        let cluster = cluster.map(|c| self.cluster(c, &cluster_pointer, &default_k8s_name));
+        let cluster = cluster.map(|c| {
+            let image = ImageDefault {
+                engine,
+                release,
+                version: redis.version,
+            };
+            self.cluster(c, &cluster_pointer, &default_k8s_name, image)
+        });
         Store {
             name,
             pointer,
@@ -244,7 +252,13 @@ impl Cx<'_> {
         }
     }
 
-    fn cluster(&mut self, raw: raw::Cluster, base: &str, default_name: &str) -> Cluster {
+    fn cluster(
+        &mut self,
+        raw: raw::Cluster,
+        base: &str,
+        default_name: &str,
+        store: ImageDefault,
+    ) -> Cluster {
         if raw.masters < 3 {
             self.report(
                 codes::OUT_OF_RANGE,
@@ -278,9 +292,7 @@ impl Cx<'_> {
                 let pointer = if k.name.is_some() { format!("{base}/kubernetes/name") } else { "/name".to_owned() };
                 self.report(codes::INVALID_SYNTAX, format!("Kubernetes name `{}` is not a DNS-1035 label of at most 52 characters", name.escape_debug()), self.span(&pointer), "invalid name", Some("lowercase letters, digits and `-`, starting with a letter (Service names); StatefulSet pod names append `-N`, so 52 leaves room for that and the controller hash".into()));
             }
-            if k.image.is_empty() || k.image.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\'') {
-                self.report(codes::INVALID_SYNTAX, format!("image `{}` is not a container image reference", k.image.escape_debug()), self.span(&format!("{base}/kubernetes/image")), "invalid image", None);
-            }
+            let image = self.image(k.image, &format!("{base}/kubernetes"), store);
             for (field, value) in [("memory_limit", Some(&k.memory_limit)), ("storage", Some(&k.storage)), ("cpu", k.cpu.as_ref())] {
                 if let Some(v) = value
                     && units::quantity_bytes(v).is_none()
@@ -293,7 +305,7 @@ impl Cx<'_> {
             {
                 self.report(codes::INVALID_SYNTAX, format!("storage class `{}` is not a DNS-1123 subdomain", sc.escape_debug()), self.span(&format!("{base}/kubernetes/storage_class")), "invalid name", None);
             }
-            Kubernetes { namespace: k.namespace, name, image: k.image, memory_limit: k.memory_limit, cpu: k.cpu, storage: k.storage, storage_class: k.storage_class }
+            Kubernetes { namespace: k.namespace, name, image, memory_limit: k.memory_limit, cpu: k.cpu, storage: k.storage, storage_class: k.storage_class }
         });
         Cluster {
             masters: raw.masters,
@@ -302,6 +314,101 @@ impl Cx<'_> {
             require_full_coverage: raw.require_full_coverage,
             kubernetes,
         }
+    }
+}
+
+/// What decides a store's default container image.
+#[derive(Clone, Copy)]
+struct ImageDefault {
+    engine: Engine,
+    release: Option<Release>,
+    version: Version,
+}
+
+impl Cx<'_> {
+    /// The image as written, checked, or the official one of the store's
+    /// engine and release.
+    fn image(&mut self, written: Option<String>, k8s_pointer: &str, store: ImageDefault) -> String {
+        let pointer = format!("{k8s_pointer}/image");
+        let Some(image) = written else {
+            return match store.release {
+                Some(r) => official_image(r),
+                None => {
+                    self.report(
+                        codes::SCHEMA,
+                        format!(
+                            "no default image for {} {}.{}",
+                            store.engine, store.version.0, store.version.1
+                        ),
+                        self.key_span(k8s_pointer),
+                        "`image` needed",
+                        Some("name the image, e.g. `image: \"redis:6.2.14\"`".into()),
+                    );
+                    String::new()
+                }
+            };
+        };
+        if image.is_empty()
+            || image
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\'')
+        {
+            self.report(
+                codes::INVALID_SYNTAX,
+                format!(
+                    "image `{}` is not a container image reference",
+                    image.escape_debug()
+                ),
+                self.span(&pointer),
+                "invalid image",
+                None,
+            );
+        } else if let Some(other) = image_engine(&image).filter(|e| *e != store.engine) {
+            self.report(
+                codes::INCONSISTENT,
+                format!(
+                    "image `{}` runs {other}, but the store's engine is {}",
+                    image.escape_debug(),
+                    store.engine
+                ),
+                self.span(&pointer),
+                "another engine",
+                Some(format!(
+                    "use a {} image, or declare `engine: {other}`",
+                    store.engine
+                )),
+            );
+        }
+        image
+    }
+}
+
+/// The official image of a release: `redis:7.2.6`, `valkey/valkey:8.0.1`
+/// (a development line such as `8.0-m01` by its `major.minor` tag).
+fn official_image(release: Release) -> String {
+    let (major, minor) = release.version();
+    let exact = release.exact_version();
+    let tag = if exact.contains('-') {
+        format!("{major}.{minor}")
+    } else {
+        exact.to_owned()
+    };
+    match release.engine() {
+        Engine::Redis => format!("redis:{tag}"),
+        Engine::Valkey => format!("valkey/valkey:{tag}"),
+    }
+}
+
+/// The engine an image's repository name says (`redis`, `bitnami/valkey`),
+/// if it says one.
+fn image_engine(image: &str) -> Option<Engine> {
+    let without_digest = image.split('@').next().unwrap_or(image);
+    let repository = without_digest.rsplit('/').next().unwrap_or(without_digest);
+    let name = repository.split(':').next().unwrap_or(repository);
+    match name {
+        "redis" | "redis-stack-server" => Some(Engine::Redis),
+        "valkey" => Some(Engine::Valkey),
+        _ => None,
     }
 }
 
@@ -352,4 +459,69 @@ fn parse_version(text: &str) -> Option<Version> {
     let (major, minor) = text.split_once('.')?;
     let minor = minor.split('.').next()?;
     Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{image_engine, official_image};
+    use crate::facts::{Engine, release};
+    use crate::{CheckOptions, check_bytes};
+
+    #[test]
+    fn official_images_follow_the_release() {
+        let image = |e, v| official_image(release(e, v).unwrap());
+        assert_eq!(image(Engine::Redis, (7, 0)), "redis:7.0.15");
+        assert_eq!(image(Engine::Redis, (8, 0)), "redis:8.0");
+        assert_eq!(image(Engine::Valkey, (8, 0)), "valkey/valkey:8.0.1");
+    }
+
+    #[test]
+    fn an_image_names_its_engine_by_repository() {
+        assert_eq!(image_engine("redis:7.0.15"), Some(Engine::Redis));
+        assert_eq!(
+            image_engine("registry.local:5000/valkey/valkey:8.0"),
+            Some(Engine::Valkey)
+        );
+        assert_eq!(
+            image_engine("bitnami/valkey@sha256:ab12"),
+            Some(Engine::Valkey)
+        );
+        assert_eq!(image_engine("example.com/cache-server:1"), None);
+    }
+
+    fn codes_for(engine: &str, image: &str) -> (Vec<String>, Option<String>) {
+        let yaml = format!(
+            "version: 1\nttl:\n  default: 5m\nkeys:\n  patterns:\n    quiz:\n      pattern: \"quiz\"\n\
+             stores:\n  cache:\n    engine: {engine}\n    version: \"8.0\"\n    maxmemory: 1gb\n    maxmemory_policy: allkeys-lru\n\
+             \x20   cluster:\n      masters: 3\n      replicas_per_master: 1\n      node_timeout: 5s\n      kubernetes:\n        namespace: ns\n{image}        memory_limit: 2Gi\n        storage: 1Gi\n"
+        );
+        let report = check_bytes("inline.yaml", yaml.as_bytes(), &CheckOptions::default());
+        let codes = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == crate::diag::Severity::Error)
+            .map(|d| format!("{} {}", d.code.code, d.message))
+            .collect();
+        let image = report.policy.as_ref().and_then(|p| {
+            let k8s = p.stores["cache"].cluster.as_ref()?.kubernetes.as_ref()?;
+            Some(k8s.image.clone())
+        });
+        (codes, image)
+    }
+
+    #[test]
+    fn the_default_image_is_the_engines_and_another_engines_is_refused() {
+        let (codes, image) = codes_for("valkey", "");
+        assert!(codes.is_empty(), "{codes:?}");
+        assert_eq!(image.as_deref(), Some("valkey/valkey:8.0.1"));
+        let (codes, _) = codes_for("valkey", "        image: \"redis:8.0\"\n");
+        assert_eq!(codes.len(), 1, "{codes:?}");
+        assert!(
+            codes[0].starts_with("CG025 image `redis:8.0` runs redis"),
+            "{codes:?}"
+        );
+        let (codes, image) = codes_for("redis", "        image: \"redis:8.0.2\"\n");
+        assert!(codes.is_empty(), "{codes:?}");
+        assert_eq!(image.as_deref(), Some("redis:8.0.2"));
+    }
 }

@@ -223,11 +223,14 @@ pub struct Kubernetes {
     /// Namespace (a DNS-1123 label).
     pub namespace: String,
     /// Base name of the StatefulSet and Services (a DNS-1123 label). Defaults
-    /// to `<policy name>-redis`.
+    /// to `<policy name>-<store name>`.
     #[serde(default)]
     pub name: Option<String>,
-    /// Container image, e.g. `redis:7.0.15`.
-    pub image: String,
+    /// Container image, e.g. `redis:7.0.15`. Defaults to the official image
+    /// of the store's engine and release (`redis:7.2.6`,
+    /// `valkey/valkey:8.0.1`); an image of the other engine is an error.
+    #[serde(default)]
+    pub image: Option<String>,
     /// Container memory limit as a Kubernetes quantity (`3Gi`).
     pub memory_limit: String,
     /// CPU request and limit as a Kubernetes quantity (`2`, `500m`).
