@@ -417,3 +417,61 @@ fn the_sixty_fifth_regex_type_is_refused() {
     assert_eq!(refused, ["t64"], "{:#?}", report.diagnostics);
     assert_eq!(report.count(cachegen::diag::Severity::Error), 1);
 }
+
+/// Mistakes in stores and their `config:` maps: each gives exactly one
+/// diagnostic, at the line and column of the offending text (no follow-on
+/// findings from the stand-in the model holds).
+#[test]
+fn store_mistakes_are_reported_where_they_are() {
+    let expect: &[(&str, &str, usize, usize, &str)] = &[
+        ("config_unknown_directive", "CG031", 23, 7, "hzz"),
+        (
+            "config_valkey_only_directive",
+            "CG031",
+            23,
+            7,
+            "dual-channel-replication-enabled",
+        ),
+        ("config_value_out_of_range", "CG031", 23, 11, "1000"),
+        ("config_password_literal", "CG030", 23, 20, "hunter2"),
+        ("pattern_unknown_store", "CG020", 16, 14, "sesions"),
+        ("redis_with_stores", "CG025", 22, 1, "redis"),
+        ("tag_members_in_two_stores", "CG025", 17, 14, "quiz"),
+        ("store_unknown_engine", "CG011", 19, 13, "keydb"),
+        (
+            "store_valkey_version_without_facts",
+            "CG023",
+            20,
+            14,
+            "\"7.2\"",
+        ),
+    ];
+    for &(name, code, line, column, text) in expect {
+        let report = check(&Path::new(DIR).join(format!("{name}.yaml")));
+        assert_eq!(
+            positions(&report),
+            [(code, line, column)],
+            "{name}: {:#?}",
+            report.diagnostics
+        );
+        let span = report.diagnostics[0].span.unwrap();
+        assert_eq!(report.source.slice(span), text, "{name}");
+    }
+    let help = |name: &str| {
+        check(&Path::new(DIR).join(format!("{name}.yaml"))).diagnostics[0]
+            .help
+            .clone()
+    };
+    assert_eq!(
+        help("config_unknown_directive").as_deref(),
+        Some("did you mean `hz`?")
+    );
+    assert_eq!(
+        help("config_valkey_only_directive").as_deref(),
+        Some("`dual-channel-replication-enabled` exists in valkey 8.0, not in redis 7.2")
+    );
+    assert_eq!(
+        help("pattern_unknown_store").as_deref(),
+        Some("did you mean `sessions`?")
+    );
+}

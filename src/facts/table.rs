@@ -43,7 +43,8 @@ pub enum Flag {
     Protected,
     /// Not listed by `CONFIG GET *`.
     Hidden,
-    /// Meant for development.
+    /// `DEBUG_CONFIG`, "useful for debugging": printed in the crash report.
+    /// Ordinary settings carry it (`activedefrag`, `lazyfree-lazy-eviction`).
     Debug,
     /// Takes several words (`save 3600 1 300 100`).
     MultiArg,
@@ -126,7 +127,7 @@ impl DirectiveFact {
         self.has(Flag::Immutable)
     }
 
-    /// Meant for development or not listed by `CONFIG GET *`.
+    /// Not listed by `CONFIG GET *`, or printed in the crash report.
     pub fn hidden_or_debug(&self) -> bool {
         self.has(Flag::Hidden) || self.has(Flag::Debug)
     }

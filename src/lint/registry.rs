@@ -63,6 +63,16 @@ pub const RULES: &[Rule] = &[
         reads: memory_budget_forces_eviction::READS,
     },
     Rule {
+        code: engine_default_differs::CODE,
+        check: engine_default_differs::check,
+        reads: engine_default_differs::READS,
+    },
+    Rule {
+        code: development_directive::CODE,
+        check: development_directive::check,
+        reads: development_directive::READS,
+    },
+    Rule {
         code: authenticated_route_publicly_cached::CODE,
         check: authenticated_route_publicly_cached::check,
         reads: authenticated_route_publicly_cached::READS,
@@ -136,6 +146,11 @@ pub const RULES: &[Rule] = &[
         code: ttl_above_authenticated_cap::CODE,
         check: ttl_above_authenticated_cap::check,
         reads: ttl_above_authenticated_cap::READS,
+    },
+    Rule {
+        code: invalidation_spans_stores::CODE,
+        check: invalidation_spans_stores::check,
+        reads: invalidation_spans_stores::READS,
     },
 ];
 

@@ -584,7 +584,11 @@ pub struct ConfigSetting {
     /// What `CONFIG GET` reports once loaded; `None` when it cannot be
     /// predicted (multi-word values the server rewrites).
     pub config_get: Option<String>,
-    /// Marked `hidden` or `debug` by the engine: meant for its developers.
+    /// Marked `hidden` by the engine (`HIDDEN_CONFIG`: left out of
+    /// `CONFIG GET *`, there for its own tests and debugging). Not `debug`:
+    /// that flag (`DEBUG_CONFIG`, "useful for debugging") only puts a
+    /// setting in the crash report, and production settings such as
+    /// `activedefrag` and `lazyfree-lazy-eviction` carry it.
     pub development: bool,
 }
 

@@ -56,6 +56,8 @@ pub const READS: &[&str] = &[
     "/invalidation",
     "/keys/patterns/*/pattern",
     "/keys/patterns/*/hash_tag",
+    "/keys/patterns/*/store",
+    "/keys/store",
 ];
 
 pub fn check(policy: &Policy, out: &mut Findings) {

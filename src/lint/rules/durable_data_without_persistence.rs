@@ -41,7 +41,12 @@ crate::declare_rule! {
 }
 
 /// What the rule reads (see `lint::Rule::reads`).
-pub const READS: &[&str] = &["/keys/patterns/*/durable", "@store/persistence"];
+pub const READS: &[&str] = &[
+    "/keys/patterns/*/durable",
+    "@store/persistence",
+    "/keys/patterns/*/store",
+    "/keys/store",
+];
 
 pub fn check(policy: &Policy, out: &mut Findings) {
     for store in policy.stores.values() {

@@ -31,7 +31,12 @@ crate::declare_rule! {
 }
 
 /// What the rule reads (see `lint::Rule::reads`).
-pub const READS: &[&str] = &["/keys/patterns/*/durable", "@store/maxmemory_policy"];
+pub const READS: &[&str] = &[
+    "/keys/patterns/*/durable",
+    "@store/maxmemory_policy",
+    "/keys/patterns/*/store",
+    "/keys/store",
+];
 
 pub fn check(policy: &Policy, out: &mut Findings) {
     for store in policy.stores.values() {

@@ -4,6 +4,7 @@
 use crate::lint::Findings;
 use crate::lint::rules::{version_text, written_span};
 use crate::policy::model::{Policy, Store};
+use crate::redis_directives::{Availability, availability};
 
 crate::declare_rule! {
     /// ## What it does
@@ -71,7 +72,8 @@ fn check_store(policy: &Policy, store: &Store, out: &mut Findings) {
             .add_related(policy.span(&threads, "cores"), "cores the server gets");
         }
     }
-    if redis.version >= (8, 0)
+    // Redis 8.0 ignores it; Valkey 8.0 still reads it (default yes).
+    if availability(store.engine, "io-threads-do-reads", redis.version) != Availability::Supported
         && redis.io_threads_do_reads.is_some()
         && let Some(span) = written_span(policy, &threads, "io_threads_do_reads")
     {

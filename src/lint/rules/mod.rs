@@ -25,6 +25,10 @@ pub mod memory_budget_exceeded;
 
 pub mod memory_budget_forces_eviction;
 
+pub mod engine_default_differs;
+
+pub mod development_directive;
+
 // Edge / HTTP (CG2xx).
 pub mod authenticated_route_publicly_cached;
 
@@ -56,6 +60,8 @@ pub mod stampede_lock_outlives_key;
 pub mod staleness_budget_exceeded;
 
 pub mod ttl_above_authenticated_cap;
+
+pub mod invalidation_spans_stores;
 
 use crate::policy::model::Policy;
 use crate::source::Span;

@@ -41,6 +41,8 @@ pub const READS: &[&str] = &[
     "/keys/patterns/*/ttl",
     "/keys/patterns/*/durable",
     "@store/maxmemory_policy",
+    "/keys/patterns/*/store",
+    "/keys/store",
 ];
 
 pub fn check(policy: &Policy, out: &mut Findings) {

@@ -126,7 +126,7 @@ impl Cx<'_> {
                     pointer,
                     conf: setting.conf,
                     config_get: setting.config_get,
-                    development: fact.hidden_or_debug(),
+                    development: fact.has(facts::Flag::Hidden),
                 }),
                 Err(problem) => self.report(
                     codes::INVALID_DIRECTIVE,

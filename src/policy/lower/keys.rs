@@ -257,11 +257,13 @@ impl Cx<'_> {
     }
 
     /// A store named by a pattern or by `keys.store`; an unknown name is
-    /// reported and stands in as the first store.
+    /// reported and stands in as the first store (marked unknown, so rules
+    /// that judge keys by their store do not judge them in the stand-in).
     fn store_ref(&mut self, name: &str, pointer: &str, stores: &IndexMap<String, Store>) -> String {
         if stores.contains_key(name) {
             return name.to_owned();
         }
+        self.mark_unknown(pointer);
         let span = self.span(pointer);
         self.unresolved(
             "store",
