@@ -272,6 +272,18 @@ fn colliding_parameters_fail_check() {
     assert!(err.contains("`self_` (parameters of pattern `p`)"), "{err}");
 }
 
+#[test]
+fn colliding_store_names_fail_check() {
+    // Store names are labels: `a-1` and `a1` both give the variant `Store::A1`.
+    let text = "version: 1\nname: names\nttl:\n  default: 1m\nkeys:\n  store: a1\n  placeholders:\n    a: int\n  patterns:\n    p:\n      pattern: \"p:<a>\"\n    q:\n      pattern: \"q:<a>\"\n      store: a-1\ninvalidation:\n  events: {}\nstores:\n  a-1:\n    version: \"7.0\"\n    maxmemory: 64mb\n    maxmemory_policy: allkeys-lru\n  a1:\n    version: \"7.0\"\n    maxmemory: 64mb\n    maxmemory_policy: allkeys-lru\n";
+    let (check, err) = collision(text);
+    assert!(
+        check.contains("store `a1` and store `a-1`") && check.contains("`A1`"),
+        "{check}"
+    );
+    assert!(err.contains("`A1` (enum Store)"), "{err}");
+}
+
 // ---------------------------------------------------------------------------
 // The real consumer: the generated module as a crate, with a test file.
 
@@ -308,9 +320,11 @@ fn sample(policy: &Policy, name: &str) -> (String, String) {
 }
 
 /// The key the policy means, computed here from the model: lock prefix,
-/// version prefix, segments, braces around the hash tag in cluster mode.
+/// version prefix, segments, braces around the hash tag when `store` is a
+/// cluster.
 fn expected_key(
     policy: &Policy,
+    store: &str,
     before: &str,
     segments: &[Segment],
     hash_tag: Option<(usize, usize)>,
@@ -322,7 +336,7 @@ fn expected_key(
             Segment::Placeholder { name, .. } => sample(policy, name).1,
         })
         .collect();
-    if policy.stores.values().any(|s| s.cluster.is_some())
+    if policy.stores[store].cluster.is_some()
         && let Some((start, end)) = hash_tag
     {
         parts[start].insert(0, '{');
@@ -388,6 +402,15 @@ fn consumer_test(policy: &Policy, ctx: &Context) -> String {
     let mut ttls = String::new();
     let mut plans = String::new();
     let mut slot_keys = Vec::new();
+    let mut live = String::new();
+    let store_expr = |name: &str| -> String {
+        let s = ctx
+            .stores
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| panic!("store {name} not rendered"));
+        format!("c::Store::{}", s.variant)
+    };
     let args = |params: &[rust::Param]| -> String {
         params
             .iter()
@@ -398,13 +421,15 @@ fn consumer_test(policy: &Policy, ctx: &Context) -> String {
     for (p, item) in policy.keys.patterns.values().zip(&ctx.patterns) {
         assert_eq!(p.name, item.name);
         let call = format!("c::{}({})", item.ident, args(&item.params));
-        let key = expected_key(policy, "", &p.segments, p.hash_tag);
+        let key = expected_key(policy, &p.store, "", &p.segments, p.hash_tag);
         let params = expected_params(policy, &p.segments);
         let variant = format!("c::Pattern::{}", item.variant);
         writeln!(
             classify,
-            "    let key = {call};\n    assert_eq!(key, {key:?});\n    assert_eq!(c::classify(&key), Some(({variant}, {params})));\n    assert_eq!(c::classify_any(&key), Some((c::KeyKind::Data({variant}), {params})));\n    assert_eq!({variant}.name(), {:?});",
-            p.name
+            "    let key = {call};\n    assert_eq!(key, {key:?});\n    assert_eq!(c::classify(&key), Some(({variant}, {params})));\n    assert_eq!(c::classify_any(&key), Some((c::KeyKind::Data({variant}), {params})));\n    assert_eq!({variant}.name(), {:?});\n    assert_eq!({variant}.store(), {store});\n    assert_eq!(c::{}, {store});\n    assert_eq!(c::KeyKind::Data({variant}).store(), {store});\n    assert_eq!(c::KeyKind::Lock({variant}).store(), {store});",
+            p.name,
+            item.store_const,
+            store = store_expr(&p.store),
         )
         .unwrap();
         if let Some(prefix) = &policy.keys.version_prefix {
@@ -416,7 +441,7 @@ fn consumer_test(policy: &Policy, ctx: &Context) -> String {
         slot_keys.push(call.clone());
         if let (Some(lock), Some(l)) = (&p.stampede_lock, &item.lock) {
             let lock_call = format!("c::{}({})", l.ident, args(&item.params));
-            let lock_key = expected_key(policy, &lock.prefix, &p.segments, p.hash_tag);
+            let lock_key = expected_key(policy, &p.store, &lock.prefix, &p.segments, p.hash_tag);
             writeln!(
                 classify,
                 "    let lock = {lock_call};\n    assert_eq!(lock, {lock_key:?});\n    assert_eq!(c::classify(&lock), None);\n    assert_eq!(c::classify_any(&lock), Some((c::KeyKind::Lock({variant}), {params})));\n    assert_eq!({variant}.lock_prefix(), Some({:?}));\n    assert_eq!(c::{}, {});",
@@ -501,12 +526,14 @@ fn consumer_test(policy: &Policy, ctx: &Context) -> String {
     for (t, item) in policy.tags.values().zip(&ctx.tags) {
         assert_eq!(t.name, item.name);
         let call = format!("c::{}({})", item.ident, args(&item.params));
-        let key = expected_key(policy, "", &t.key, None);
+        let key = expected_key(policy, &t.store, "", &t.key, None);
         let params = expected_params(policy, &t.key);
         writeln!(
             classify,
-            "    let tag = {call};\n    assert_eq!(tag, {key:?});\n    assert_eq!(c::classify(&tag), None);\n    assert_eq!(c::classify_any(&tag), Some((c::KeyKind::TagSet(c::TagSet::{}), {params})));",
-            item.variant
+            "    let tag = {call};\n    assert_eq!(tag, {key:?});\n    assert_eq!(c::classify(&tag), None);\n    assert_eq!(c::classify_any(&tag), Some((c::KeyKind::TagSet(c::TagSet::{0}), {params})));\n    assert_eq!(c::TagSet::{0}.store(), {store});\n    assert_eq!(c::{1}, {store});",
+            item.variant,
+            item.store_const,
+            store = store_expr(&t.store),
         )
         .unwrap();
         if let (Some(c), Some(ttl)) = (&item.ttl_const, t.ttl.base()) {
@@ -515,38 +542,55 @@ fn consumer_test(policy: &Policy, ctx: &Context) -> String {
         slot_keys.push(call);
     }
     // Plans, in the order the renderer emits them: per event the main plan,
-    // then each `when_changed` field, then its tag sets.
+    // then each `when_changed` field, then its tag sets. Each key as
+    // `(c::Store::X, "key")`, its store from the model.
+    let keyed = |store: &str, key: String| format!("({}, {key:?})", store_expr(store));
+    let pattern_keys = |list: &[String]| -> String {
+        cascade_closure(policy, list)
+            .iter()
+            .map(|name| {
+                let p = policy.pattern(name).unwrap();
+                keyed(
+                    &p.store,
+                    expected_key(policy, &p.store, "", &p.segments, p.hash_tag),
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let stores: Vec<String> = policy.stores.keys().map(|n| store_expr(n)).collect();
+    writeln!(
+        classify,
+        "    assert_eq!(c::Store::ALL, &[{}]);",
+        stores.join(", ")
+    )
+    .unwrap();
+    for (name, store) in &policy.stores {
+        writeln!(
+            classify,
+            "    assert_eq!({0}.name(), {name:?});\n    assert_eq!({0}.cluster(), {1});",
+            store_expr(name),
+            store.cluster.is_some()
+        )
+        .unwrap();
+    }
     let mut rendered = ctx.plans.iter();
     for e in policy.events.values() {
-        let mut expected: Vec<(String, bool)> = vec![(
-            cascade_closure(policy, &e.invalidate)
-                .iter()
-                .map(|name| {
-                    let p = policy.pattern(name).unwrap();
-                    format!("{:?}", expected_key(policy, "", &p.segments, p.hash_tag))
-                })
-                .collect::<Vec<_>>()
-                .join(", "),
-            false,
-        )];
+        let mut expected: Vec<(String, bool)> = vec![(pattern_keys(&e.invalidate), false)];
         for list in e.when_changed.values() {
-            expected.push((
-                cascade_closure(policy, list)
-                    .iter()
-                    .map(|name| {
-                        let p = policy.pattern(name).unwrap();
-                        format!("{:?}", expected_key(policy, "", &p.segments, p.hash_tag))
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                false,
-            ));
+            expected.push((pattern_keys(list), false));
         }
         if !e.invalidate_tags.is_empty() {
             expected.push((
                 e.invalidate_tags
                     .iter()
-                    .map(|t| format!("{:?}", expected_key(policy, "", &policy.tags[t].key, None)))
+                    .map(|t| {
+                        let tag = &policy.tags[t];
+                        keyed(
+                            &tag.store,
+                            expected_key(policy, &tag.store, "", &tag.key, None),
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join(", "),
                 true,
@@ -559,8 +603,14 @@ fn consumer_test(policy: &Policy, ctx: &Context) -> String {
             assert_eq!(plan.tag_sets, tag_sets, "{}", plan.ident);
             let call = format!("c::{}({})", plan.ident, args(&plan.params));
             if tag_sets {
-                writeln!(plans, "    assert_eq!({call}, vec![{keys}]);").unwrap();
-                slot_keys.push(format!("{call}.join(\"\\t\")"));
+                writeln!(
+                    plans,
+                    "    let sets = {call};\n    let sets: Vec<(c::Store, &str)> = sets.iter().map(|(s, k)| (*s, k.as_str())).collect();\n    assert_eq!(sets, vec![{keys}]);"
+                )
+                .unwrap();
+                slot_keys.push(format!(
+                    "{call}.into_iter().map(|(_, k)| k).collect::<Vec<_>>().join(\"\\t\")"
+                ));
             } else {
                 writeln!(
                     plans,
@@ -568,7 +618,15 @@ fn consumer_test(policy: &Policy, ctx: &Context) -> String {
                     plan.ident
                 )
                 .unwrap();
-                slot_keys.push(format!("{call}.concat().join(\"\\t\")"));
+                writeln!(
+                    live,
+                    "    run_live(&mut conns, {:?}, &{call}, &[{keys}]);",
+                    plan.ident
+                )
+                .unwrap();
+                slot_keys.push(format!(
+                    "{call}.into_iter().flat_map(|u| u.keys).collect::<Vec<_>>().join(\"\\t\")"
+                ));
             }
         }
     }
@@ -581,24 +639,78 @@ fn consumer_test(policy: &Policy, ctx: &Context) -> String {
     writeln!(out, "use policy_cache as c;\n").unwrap();
     out.push_str(
         "const UNITS: [f64; 3] = [0.0, 0.5, 0.999_999];\n\n\
-         fn check_plan(name: &str, groups: &[Vec<String>], expected: &[&str]) {\n\
-         \x20   let mut got: Vec<&str> = groups.iter().flatten().map(String::as_str).collect();\n\
+         fn check_plan(name: &str, plan: &[c::Unlink], expected: &[(c::Store, &str)]) {\n\
+         \x20   let mut got: Vec<(&str, &str)> = plan.iter().flat_map(|u| u.keys.iter().map(|k| (u.store.name(), k.as_str()))).collect();\n\
          \x20   got.sort_unstable();\n\
-         \x20   let mut want = expected.to_vec();\n\
+         \x20   let mut want: Vec<(&str, &str)> = expected.iter().map(|(s, k)| (s.name(), *k)).collect();\n\
          \x20   want.sort_unstable();\n\
-         \x20   assert_eq!(got, want, \"{name}: keys\");\n\
-         \x20   let mut slots = Vec::new();\n\
-         \x20   for group in groups {\n\
-         \x20       assert!(!group.is_empty(), \"{name}: empty group\");\n\
-         \x20       let slot = c::key_slot(&group[0]);\n\
-         \x20       assert!(group.iter().all(|k| c::key_slot(k) == slot), \"{name}: group mixes slots: {group:?}\");\n\
-         \x20       slots.push(slot);\n\
+         \x20   assert_eq!(got, want, \"{name}: keys and their stores\");\n\
+         \x20   // Grouped by store first: each store's commands are contiguous.\n\
+         \x20   let mut order: Vec<c::Store> = plan.iter().map(|u| u.store).collect();\n\
+         \x20   order.dedup();\n\
+         \x20   let distinct: std::collections::BTreeSet<&str> = order.iter().map(|s| s.name()).collect();\n\
+         \x20   assert_eq!(distinct.len(), order.len(), \"{name}: a store's commands are split: {plan:?}\");\n\
+         \x20   for store in order {\n\
+         \x20       let groups: Vec<&c::Unlink> = plan.iter().filter(|u| u.store == store).collect();\n\
+         \x20       let mut slots = Vec::new();\n\
+         \x20       for group in &groups {\n\
+         \x20           assert!(!group.keys.is_empty(), \"{name}: empty command\");\n\
+         \x20           let slot = c::key_slot(&group.keys[0]);\n\
+         \x20           if store.cluster() {\n\
+         \x20               assert!(group.keys.iter().all(|k| c::key_slot(k) == slot), \"{name}: command mixes slots: {group:?}\");\n\
+         \x20           } else {\n\
+         \x20               assert!(group.keys.iter().all(|k| !k.contains('{')), \"{name}: braces on a single node: {group:?}\");\n\
+         \x20           }\n\
+         \x20           slots.push(slot);\n\
+         \x20       }\n\
+         \x20       if store.cluster() {\n\
+         \x20           let distinct: std::collections::BTreeSet<u16> = slots.iter().copied().collect();\n\
+         \x20           assert_eq!(distinct.len(), slots.len(), \"{name}: one slot split over commands\");\n\
+         \x20       } else {\n\
+         \x20           assert_eq!(groups.len(), 1, \"{name}: a single node needs one UNLINK\");\n\
+         \x20       }\n\
          \x20   }\n\
-         \x20   if c::CLUSTER {\n\
-         \x20       let distinct: std::collections::BTreeSet<u16> = slots.iter().copied().collect();\n\
-         \x20       assert_eq!(distinct.len(), slots.len(), \"{name}: one slot split over groups\");\n\
-         \x20   } else {\n\
-         \x20       assert!(groups.len() <= 1, \"{name}: a single node needs one UNLINK\");\n\
+         }\n\n\
+         /// A minimal RESP connection (std only) to a loopback redis-server.\n\
+         struct Conn(std::io::BufReader<std::net::TcpStream>);\n\n\
+         impl Conn {\n\
+         \x20   /// Sends one command; its reply's first line (`+OK`, `:2`).\n\
+         \x20   fn command(&mut self, args: &[&str]) -> String {\n\
+         \x20       use std::io::{BufRead, Write};\n\
+         \x20       let mut out = format!(\"*{}\\r\\n\", args.len());\n\
+         \x20       for a in args {\n\
+         \x20           out.push_str(&format!(\"${}\\r\\n{a}\\r\\n\", a.len()));\n\
+         \x20       }\n\
+         \x20       self.0.get_mut().write_all(out.as_bytes()).unwrap();\n\
+         \x20       let mut line = String::new();\n\
+         \x20       self.0.read_line(&mut line).unwrap();\n\
+         \x20       line.trim_end().to_owned()\n\
+         \x20   }\n\
+         }\n\n\
+         /// Seeds each expected key in its store (the store the policy gives it),\n\
+         /// runs the plan through `run_plan` on one connection per store, and\n\
+         /// checks every `UNLINK` deleted all its keys and nothing is left.\n\
+         fn run_live(conns: &mut [(c::Store, Conn)], name: &str, plan: &[c::Unlink], expected: &[(c::Store, &str)]) {\n\
+         \x20   let conn = |conns: &mut [(c::Store, Conn)], store: c::Store| -> usize {\n\
+         \x20       conns.iter().position(|(s, _)| *s == store).expect(\"a connection per store\")\n\
+         \x20   };\n\
+         \x20   for (store, key) in expected {\n\
+         \x20       let i = conn(conns, *store);\n\
+         \x20       assert_eq!(conns[i].1.command(&[\"SET\", key, \"1\"]), \"+OK\");\n\
+         \x20   }\n\
+         \x20   let mut commands = 0;\n\
+         \x20   c::run_plan(plan, |store, keys| {\n\
+         \x20       commands += 1;\n\
+         \x20       let i = conn(conns, store);\n\
+         \x20       let mut args = vec![\"UNLINK\"];\n\
+         \x20       args.extend(keys.iter().map(String::as_str));\n\
+         \x20       let reply = conns[i].1.command(&args);\n\
+         \x20       if reply == format!(\":{}\", keys.len()) { Ok(()) } else { Err(format!(\"{} {keys:?}: {reply}\", store.name())) }\n\
+         \x20   })\n\
+         \x20   .unwrap_or_else(|e| panic!(\"{name}: UNLINK on the wrong store? {e}\"));\n\
+         \x20   assert_eq!(commands, plan.len(), \"{name}\");\n\
+         \x20   for (store, c) in conns.iter_mut() {\n\
+         \x20       assert_eq!(c.command(&[\"DBSIZE\"]), \":0\", \"{name}: keys left in {}\", store.name());\n\
          \x20   }\n\
          }\n\n",
     );
@@ -615,6 +727,13 @@ fn consumer_test(policy: &Policy, ctx: &Context) -> String {
     writeln!(
         out,
         "#[test]\nfn invalidation_groups_share_a_slot() {{\n{plans}}}\n"
+    )
+    .unwrap();
+    // `CACHEGEN_STORE_PORTS` (`store=port,..`): a loopback redis-server per
+    // store, all empty, that the plans run against.
+    writeln!(
+        out,
+        "#[test]\nfn plans_run_per_store() {{\n    let Ok(ports) = std::env::var(\"CACHEGEN_STORE_PORTS\") else {{ return }};\n    let mut conns: Vec<(c::Store, Conn)> = ports\n        .split(',')\n        .map(|pair| {{\n            let (name, port) = pair.split_once('=').unwrap();\n            let store = *c::Store::ALL.iter().find(|s| s.name() == name).unwrap();\n            let stream = std::net::TcpStream::connect((\"127.0.0.1\", port.parse::<u16>().unwrap())).unwrap();\n            (store, Conn(std::io::BufReader::new(stream)))\n        }})\n        .collect();\n    assert_eq!(conns.len(), c::Store::ALL.len());\n{live}}}\n"
     )
     .unwrap();
     let slot_exprs: Vec<String> = slot_keys
@@ -659,7 +778,12 @@ fn run(cmd: &mut Command, what: &str) -> (String, std::time::Duration) {
 
 /// Builds the consumer crate for one policy, runs its tests (and clippy when
 /// installed) and returns the `(key, slot)` pairs its test wrote.
-fn consumer_crate(report: &cachegen::FileReport, edition: &str) -> Vec<(String, u16)> {
+/// `store_ports` (`store=port,..`) gives its plans empty servers to run on.
+fn consumer_crate(
+    report: &cachegen::FileReport,
+    edition: &str,
+    store_ports: Option<&str>,
+) -> Vec<(String, u16)> {
     let policy = report.policy.as_ref().expect("model");
     let file = rust_file(report);
     let ctx = rust::context(policy).expect("context");
@@ -682,18 +806,23 @@ fn consumer_crate(report: &cachegen::FileReport, edition: &str) -> Vec<(String, 
     )
     .unwrap();
     let slots = dir.path().join("slots.tsv");
+    let mut test = cargo();
+    test.args(["test", "--offline", "--quiet"])
+        .current_dir(dir.path())
+        .env("CARGO_TARGET_DIR", target.path())
+        .env("CACHEGEN_SLOTS_OUT", &slots)
+        .env_remove("CACHEGEN_STORE_PORTS");
+    if let Some(ports) = store_ports {
+        test.env("CACHEGEN_STORE_PORTS", ports);
+    }
     let (stdout, took) = run(
-        cargo()
-            .args(["test", "--offline", "--quiet"])
-            .current_dir(dir.path())
-            .env("CARGO_TARGET_DIR", target.path())
-            .env("CACHEGEN_SLOTS_OUT", &slots),
+        &mut test,
         &format!("cargo test in the {} consumer crate", policy.name),
     );
     eprintln!("{}: consumer `cargo test` took {took:.2?}", policy.name);
-    // The four tests of tests/consumer.rs ran (not zero, not filtered).
+    // The five tests of tests/consumer.rs ran (not zero, not filtered).
     assert!(
-        stdout.contains("test result: ok. 4 passed"),
+        stdout.contains("test result: ok. 5 passed"),
         "consumer tests did not run:\n{stdout}"
     );
     // Docs build without a rustdoc warning (broken intra-doc links, bad HTML).
@@ -765,13 +894,13 @@ fn assert_redis_agrees(slots: &[(String, u16)]) {
 #[test]
 fn quizmentor_module_serves_a_real_crate_and_matches_redis_slots() {
     let report = checked(QUIZMENTOR);
-    let slots = consumer_crate(&report, "2024");
+    let slots = consumer_crate(&report, "2024", None);
     // Every invalidation key of every event is in the list.
     let policy = report.policy.as_ref().unwrap();
     for e in policy.events.values() {
         for name in cascade_closure(policy, &e.invalidate) {
             let p = policy.pattern(&name).unwrap();
-            let key = expected_key(policy, "", &p.segments, p.hash_tag);
+            let key = expected_key(policy, &p.store, "", &p.segments, p.hash_tag);
             assert!(slots.iter().any(|(k, _)| *k == key), "{key} not checked");
         }
     }
@@ -781,7 +910,7 @@ fn quizmentor_module_serves_a_real_crate_and_matches_redis_slots() {
 
 #[test]
 fn shop_module_serves_a_real_crate() {
-    let slots = consumer_crate(&checked(SHOP), "2024");
+    let slots = consumer_crate(&checked(SHOP), "2024", None);
     assert!(
         slots.iter().any(|(k, _)| k == "c7:price:Tok_0-X"),
         "{slots:?}"
@@ -790,7 +919,7 @@ fn shop_module_serves_a_real_crate() {
 
 #[test]
 fn edge_case_module_serves_a_real_crate_and_matches_redis_slots() {
-    let slots = consumer_crate(&checked_text("edge-cases.yaml", EDGE_CASES), "2021");
+    let slots = consumer_crate(&checked_text("edge-cases.yaml", EDGE_CASES), "2021", None);
     assert!(slots.iter().any(|(k, _)| k == "{fixed:only}"), "{slots:?}");
     assert_redis_agrees(&slots);
 }
@@ -820,7 +949,7 @@ fn ip_module_serves_a_real_crate_and_matches_redis_slots() {
         "{}",
         file.contents
     );
-    let slots = consumer_crate(&report, "2024");
+    let slots = consumer_crate(&report, "2024", None);
     for key in [
         "rl1:rate:{192.0.2.0}",
         "rl1:rate:slug-3:2001-db8--1:198.51.100.2",
@@ -849,8 +978,87 @@ fn regex_module_serves_a_real_crate() {
     let text = rust_file(&report).contents;
     assert!(text.contains("pub const REGEX_TYPE_2: RegexType"), "{text}");
     assert!(!text.contains("regex::") && !text.contains("REGEX_TYPE_3"));
-    let slots = consumer_crate(&report, "2024");
+    let slots = consumer_crate(&report, "2024", None);
     for key in ["c1:item:AAA-0000", "c1:item:AA0", "c1:r:eu:AAA-0000"] {
         assert!(slots.iter().any(|(k, _)| k == key), "{key}: {slots:?}");
     }
+}
+
+// ---------------------------------------------------------------------------
+// Stores: a cluster store and a single-node store in one policy.
+
+const STORES_POLICY: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/build-stores.yaml"
+);
+
+#[test]
+fn stores_module_snapshot() {
+    let file = rust_file(&checked(STORES_POLICY));
+    insta::assert_snapshot!("stores", file.contents);
+}
+
+/// Each pattern knows its store, braces appear only in the cluster store's
+/// keys, and a plan spanning both stores is split per store; the consumer
+/// runs every plan through `run_plan` against one real server per store
+/// (keys seeded where the policy puts them, so an `UNLINK` sent to the wrong
+/// store deletes nothing and fails), and Redis agrees on the slots.
+#[test]
+fn stores_module_routes_each_key_to_its_store() {
+    let report = checked(STORES_POLICY);
+    let policy = report.policy.as_ref().unwrap();
+    assert!(policy.store_is_cluster("page-cache") && !policy.store_is_cluster("sessions"));
+    let text = rust_file(&report).contents;
+    for item in [
+        "pub const SESSION_STORE: Store = Store::Sessions;",
+        "pub const USER_PAGE_STORE: Store = Store::PageCache;",
+        "pub const TAG_USER_SESSIONS_STORE: Store = Store::Sessions;",
+        "Store::PageCache => true,",
+        "Store::Sessions => false,",
+        "A plan spanning stores is not atomic across them",
+    ] {
+        assert!(text.contains(item), "{item}\n{text}");
+    }
+    // `CLUSTER` was "any store is a cluster"; it is per store now.
+    assert!(!text.contains("pub const CLUSTER"));
+    // `user.changed` spans both stores: one group per store, sessions first
+    // (the order its keys come in), then the cluster store's.
+    let ctx = rust::context(policy).unwrap();
+    let plan = ctx
+        .plans
+        .iter()
+        .find(|p| p.ident == "on_user_changed")
+        .unwrap();
+    let groups: Vec<(&str, usize)> = plan
+        .groups
+        .iter()
+        .map(|g| (g.store.as_str(), g.keys.len()))
+        .collect();
+    assert_eq!(groups, [("Sessions", 1), ("PageCache", 3)]);
+
+    let servers: Vec<support::RedisServer> = (0..2)
+        .map(|_| support::RedisServer::start(None, &["--save", "", "--appendonly", "no"]))
+        .collect();
+    let ports = format!(
+        "page-cache={},sessions={}",
+        servers[0].port, servers[1].port
+    );
+    let slots = consumer_crate(&report, "2024", Some(&ports));
+    for key in [
+        "s1:page:user:{1000}",
+        "lock:s1:page:user:{1000}",
+        "s1:session:1000:Tok_1-X",
+        "lk:s1:session:1000:Tok_1-X",
+        "s1:settings:1000",
+        "s1:sessions-of:1000",
+    ] {
+        assert!(slots.iter().any(|(k, _)| k == key), "{key}: {slots:?}");
+    }
+    assert!(
+        !slots
+            .iter()
+            .any(|(k, _)| k.contains("session") && k.contains('{')),
+        "{slots:?}"
+    );
+    assert_redis_agrees(&slots);
 }
