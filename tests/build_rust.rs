@@ -1,10 +1,15 @@
 //! The Rust target (`rust/<policy>_cache.rs`), proven by its real consumers:
-//! rustc and clippy compile it as a crate of its own, a test file written here
-//! (from the policy model, not from the renderer) exercises it, and a real
-//! cluster-enabled `redis-server` confirms every hash slot it computes.
+//! rustc and clippy compile it as a crate of its own, a test file written by
+//! `build_rust/consumer.rs` (from the policy model, not from the renderer)
+//! exercises it, a real cluster-enabled `redis-server` confirms every hash
+//! slot it computes, and one server per store runs a two-store policy's plans.
 
 mod support;
 use support::render::{checked, checked_text};
+
+#[path = "build_rust/consumer.rs"]
+mod consumer;
+use consumer::{assert_redis_agrees, cascade_closure, consumer_crate, expected_key};
 
 use cachegen::keys::Segment;
 use cachegen::policy::model::PlaceholderType;
@@ -12,10 +17,7 @@ use cachegen::policy::model::{Policy, Ttl};
 use cachegen::render::rust::{self, Context};
 use cachegen::render::{OutputFile, Templates};
 use std::collections::BTreeSet;
-use std::fmt::Write as _;
 use std::path::Path;
-use std::process::Command;
-use std::time::Instant;
 
 const QUIZMENTOR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/policies/quizmentor.yaml");
 const SHOP: &str = concat!(
@@ -272,506 +274,31 @@ fn colliding_parameters_fail_check() {
     assert!(err.contains("`self_` (parameters of pattern `p`)"), "{err}");
 }
 
+#[test]
+fn colliding_store_names_fail_check() {
+    // Store names are labels: `a-1` and `a1` both give the variant `Store::A1`.
+    let text = "version: 1\nname: names\nttl:\n  default: 1m\nkeys:\n  store: a1\n  placeholders:\n    a: int\n  patterns:\n    p:\n      pattern: \"p:<a>\"\n    q:\n      pattern: \"q:<a>\"\n      store: a-1\ninvalidation:\n  events: {}\nstores:\n  a-1:\n    version: \"7.0\"\n    maxmemory: 64mb\n    maxmemory_policy: allkeys-lru\n  a1:\n    version: \"7.0\"\n    maxmemory: 64mb\n    maxmemory_policy: allkeys-lru\n";
+    let (check, err) = collision(text);
+    assert!(
+        check.contains("store `a1` and store `a-1`") && check.contains("`A1`"),
+        "{check}"
+    );
+    assert!(err.contains("`A1` (enum Store)"), "{err}");
+}
+
 // ---------------------------------------------------------------------------
-// The real consumer: the generated module as a crate, with a test file.
-
-/// A sample value per placeholder, distinct per placeholder so swapped
-/// arguments show: the Rust expression and the text it puts in a key.
-fn sample(policy: &Policy, name: &str) -> (String, String) {
-    let i = policy
-        .keys
-        .placeholders
-        .get_index_of(name)
-        .unwrap_or_else(|| panic!("placeholder {name}"));
-    let text = match &policy.keys.placeholders[name] {
-        PlaceholderType::Int => return ((1000 + 7 * i).to_string(), (1000 + 7 * i).to_string()),
-        PlaceholderType::Slug => format!("slug-{i}"),
-        PlaceholderType::Token => format!("Tok_{i}-X"),
-        PlaceholderType::Md5 => format!("{:032x}", 0xabc0 + i),
-        PlaceholderType::Uuid => format!("{:08x}-0000-4000-8000-{:012x}", i + 1, i + 1),
-        // A shortest value of the type's language.
-        PlaceholderType::Pattern(r) => r.table.example().expect("a value"),
-        PlaceholderType::Ip => {
-            // IPv4, IPv6 and IPv4-mapped IPv6 (stored as IPv4), by index.
-            let (address, text) = match i % 3 {
-                0 => (format!("192.0.2.{i}"), format!("192.0.2.{i}")),
-                1 => (format!("2001:db8::{i:x}"), format!("2001-db8--{i:x}")),
-                _ => (format!("::ffff:198.51.100.{i}"), format!("198.51.100.{i}")),
-            };
-            return (
-                format!("{address:?}.parse::<std::net::IpAddr>().unwrap()"),
-                text,
-            );
-        }
-    };
-    (format!("{text:?}"), text)
-}
-
-/// The key the policy means, computed here from the model: lock prefix,
-/// version prefix, segments, braces around the hash tag in cluster mode.
-fn expected_key(
-    policy: &Policy,
-    before: &str,
-    segments: &[Segment],
-    hash_tag: Option<(usize, usize)>,
-) -> String {
-    let mut parts: Vec<String> = segments
-        .iter()
-        .map(|s| match s {
-            Segment::Literal(t) => t.clone(),
-            Segment::Placeholder { name, .. } => sample(policy, name).1,
-        })
-        .collect();
-    if policy.stores.values().any(|s| s.cluster.is_some())
-        && let Some((start, end)) = hash_tag
-    {
-        parts[start].insert(0, '{');
-        parts[end - 1].push('}');
-    }
-    let prefix = policy
-        .keys
-        .version_prefix
-        .as_ref()
-        .map(|p| format!("{p}:"))
-        .unwrap_or_default();
-    format!("{before}{prefix}{}", parts.join(":"))
-}
-
-fn expected_params(policy: &Policy, segments: &[Segment]) -> String {
-    let items: Vec<String> = segments
-        .iter()
-        .filter_map(|s| match s {
-            Segment::Placeholder { name, .. } => Some(format!(
-                "({name:?}, {:?}.to_string())",
-                sample(policy, name).1
-            )),
-            Segment::Literal(_) => None,
-        })
-        .collect();
-    format!("vec![{}]", items.join(", "))
-}
-
-/// Patterns invalidated by `list`, cascades included.
-fn cascade_closure(policy: &Policy, list: &[String]) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    let mut stack: Vec<&String> = list.iter().collect();
-    while let Some(p) = stack.pop() {
-        if out.insert(p.clone()) {
-            stack.extend(policy.cascade.get(p).into_iter().flatten());
-        }
-    }
-    out
-}
-
-/// Keys whose hash slot is easy to get wrong; `CLUSTER KEYSLOT` decides.
-const TRICKY_KEYS: &[&str] = &[
-    "",
-    "a",
-    "{}",
-    "{}{a}",
-    "a{b",
-    "a}b{c}",
-    "{a}{b}",
-    "foo{}bar",
-    "foo{bar}baz",
-    "{user1000}.following",
-    "{user1000}.followers",
-    "héllo{wörld}",
-    "123456789",
-];
-
-/// The consumer's test file: every builder classifies back, TTLs stay in
-/// range, every invalidation group is one slot, and `$CACHEGEN_SLOTS_OUT`
-/// receives `key<TAB>slot` lines for the Redis comparison.
-fn consumer_test(policy: &Policy, ctx: &Context) -> String {
-    let mut classify = String::new();
-    let mut ttls = String::new();
-    let mut plans = String::new();
-    let mut slot_keys = Vec::new();
-    let args = |params: &[rust::Param]| -> String {
-        params
-            .iter()
-            .map(|p| sample(policy, &p.name).0)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    for (p, item) in policy.keys.patterns.values().zip(&ctx.patterns) {
-        assert_eq!(p.name, item.name);
-        let call = format!("c::{}({})", item.ident, args(&item.params));
-        let key = expected_key(policy, "", &p.segments, p.hash_tag);
-        let params = expected_params(policy, &p.segments);
-        let variant = format!("c::Pattern::{}", item.variant);
-        writeln!(
-            classify,
-            "    let key = {call};\n    assert_eq!(key, {key:?});\n    assert_eq!(c::classify(&key), Some(({variant}, {params})));\n    assert_eq!(c::classify_any(&key), Some((c::KeyKind::Data({variant}), {params})));\n    assert_eq!({variant}.name(), {:?});",
-            p.name
-        )
-        .unwrap();
-        if let Some(prefix) = &policy.keys.version_prefix {
-            for old in &policy.keys.previous_prefixes {
-                let stale = format!("{old}{}", &key[prefix.len()..]);
-                writeln!(classify, "    assert_eq!(c::classify({stale:?}), None);").unwrap();
-            }
-        }
-        slot_keys.push(call.clone());
-        if let (Some(lock), Some(l)) = (&p.stampede_lock, &item.lock) {
-            let lock_call = format!("c::{}({})", l.ident, args(&item.params));
-            let lock_key = expected_key(policy, &lock.prefix, &p.segments, p.hash_tag);
-            writeln!(
-                classify,
-                "    let lock = {lock_call};\n    assert_eq!(lock, {lock_key:?});\n    assert_eq!(c::classify(&lock), None);\n    assert_eq!(c::classify_any(&lock), Some((c::KeyKind::Lock({variant}), {params})));\n    assert_eq!({variant}.lock_prefix(), Some({:?}));\n    assert_eq!(c::{}, {});",
-                lock.prefix,
-                l.ttl_const,
-                lock.ttl.as_secs()
-            )
-            .unwrap();
-            if policy.store_is_cluster(&p.store) && p.hash_tag.is_some() {
-                writeln!(
-                    classify,
-                    "    assert_eq!(c::key_slot(&lock), c::key_slot(&key));"
-                )
-                .unwrap();
-            }
-            slot_keys.push(lock_call);
-        }
-        match (p.ttl, &item.ttl) {
-            (Ttl::Expires { base, max }, Some(t)) => {
-                let (base, max) = (base.as_secs(), max.as_secs());
-                writeln!(
-                    ttls,
-                    "    assert_eq!(c::{}, {base});\n    assert_eq!(c::{}, {max});\n    assert_eq!(c::{}(0.0), Some({base}));\n    for r in UNITS {{\n        let t = c::{}(r).expect(\"expires\");\n        assert!(({base}..={max}).contains(&t), \"{} at {{r}}: {{t}}\");\n        assert_eq!({variant}.ttl(r), Some(t));\n    }}",
-                    t.base_const, t.max_const, item.ttl_ident, item.ttl_ident, p.name
-                )
-                .unwrap();
-            }
-            (Ttl::Never, None) => {
-                writeln!(
-                    ttls,
-                    "    for r in UNITS {{\n        assert_eq!(c::{}(r), None);\n        assert_eq!({variant}.ttl(r), None);\n    }}",
-                    item.ttl_ident
-                )
-                .unwrap();
-            }
-            other => panic!("{}: TTL {other:?} rendered inconsistently", p.name),
-        }
-    }
-    if ctx.uses_ip {
-        for text in IP_TEXTS {
-            let accepted = cachegen::keys::type_accepts(&PlaceholderType::Ip, text);
-            writeln!(
-                classify,
-                "    assert_eq!(c::PlaceholderType::Ip.accepts({text:?}), {accepted}, {text:?});"
-            )
-            .unwrap();
-        }
-    }
-    for item in &ctx.regex_types {
-        let ty = policy
-            .keys
-            .placeholders
-            .values()
-            .find(|t| matches!(t, PlaceholderType::Pattern(r) if format!("{:?}", r.source) == item.source))
-            .expect("a rendered regex type is a placeholder's");
-        let PlaceholderType::Pattern(r) = ty else {
-            unreachable!()
-        };
-        let example = r.table.example().expect("a value");
-        let mut texts: Vec<String> = REGEX_TEXTS.iter().map(|s| s.to_string()).collect();
-        texts.push(example.clone());
-        texts.push(format!("{example}A"));
-        texts.push(example[1..].to_owned());
-        texts.push(example.to_lowercase());
-        let verdicts: Vec<bool> = texts
-            .iter()
-            .map(|t| cachegen::keys::type_accepts(ty, t))
-            .collect();
-        assert!(
-            verdicts.contains(&true) && verdicts.contains(&false),
-            "{texts:?}"
-        );
-        for (text, accepted) in texts.iter().zip(verdicts) {
-            writeln!(
-                classify,
-                "    assert_eq!(c::{}.accepts({text:?}), {accepted}, {text:?});\n    assert_eq!(c::PlaceholderType::Regex(&c::{}).accepts({text:?}), {accepted});",
-                item.ident, item.ident
-            )
-            .unwrap();
-        }
-    }
-    for (t, item) in policy.tags.values().zip(&ctx.tags) {
-        assert_eq!(t.name, item.name);
-        let call = format!("c::{}({})", item.ident, args(&item.params));
-        let key = expected_key(policy, "", &t.key, None);
-        let params = expected_params(policy, &t.key);
-        writeln!(
-            classify,
-            "    let tag = {call};\n    assert_eq!(tag, {key:?});\n    assert_eq!(c::classify(&tag), None);\n    assert_eq!(c::classify_any(&tag), Some((c::KeyKind::TagSet(c::TagSet::{}), {params})));",
-            item.variant
-        )
-        .unwrap();
-        if let (Some(c), Some(ttl)) = (&item.ttl_const, t.ttl.base()) {
-            writeln!(ttls, "    assert_eq!(c::{c}, {});", ttl.as_secs()).unwrap();
-        }
-        slot_keys.push(call);
-    }
-    // Plans, in the order the renderer emits them: per event the main plan,
-    // then each `when_changed` field, then its tag sets.
-    let mut rendered = ctx.plans.iter();
-    for e in policy.events.values() {
-        let mut expected: Vec<(String, bool)> = vec![(
-            cascade_closure(policy, &e.invalidate)
-                .iter()
-                .map(|name| {
-                    let p = policy.pattern(name).unwrap();
-                    format!("{:?}", expected_key(policy, "", &p.segments, p.hash_tag))
-                })
-                .collect::<Vec<_>>()
-                .join(", "),
-            false,
-        )];
-        for list in e.when_changed.values() {
-            expected.push((
-                cascade_closure(policy, list)
-                    .iter()
-                    .map(|name| {
-                        let p = policy.pattern(name).unwrap();
-                        format!("{:?}", expected_key(policy, "", &p.segments, p.hash_tag))
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                false,
-            ));
-        }
-        if !e.invalidate_tags.is_empty() {
-            expected.push((
-                e.invalidate_tags
-                    .iter()
-                    .map(|t| format!("{:?}", expected_key(policy, "", &policy.tags[t].key, None)))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                true,
-            ));
-        }
-        for (keys, tag_sets) in expected {
-            let plan = rendered
-                .next()
-                .expect("a plan per event, field and tag list");
-            assert_eq!(plan.tag_sets, tag_sets, "{}", plan.ident);
-            let call = format!("c::{}({})", plan.ident, args(&plan.params));
-            if tag_sets {
-                writeln!(plans, "    assert_eq!({call}, vec![{keys}]);").unwrap();
-                slot_keys.push(format!("{call}.join(\"\\t\")"));
-            } else {
-                writeln!(
-                    plans,
-                    "    check_plan({:?}, &{call}, &[{keys}]);",
-                    plan.ident
-                )
-                .unwrap();
-                slot_keys.push(format!("{call}.concat().join(\"\\t\")"));
-            }
-        }
-    }
-    assert!(rendered.next().is_none(), "more plans than events");
-
-    let mut out = String::new();
-    out.push_str(
-        "//! Written by cachegen's tests/build_rust.rs: the generated module, used as a library.\n\n",
-    );
-    writeln!(out, "use policy_cache as c;\n").unwrap();
-    out.push_str(
-        "const UNITS: [f64; 3] = [0.0, 0.5, 0.999_999];\n\n\
-         fn check_plan(name: &str, groups: &[Vec<String>], expected: &[&str]) {\n\
-         \x20   let mut got: Vec<&str> = groups.iter().flatten().map(String::as_str).collect();\n\
-         \x20   got.sort_unstable();\n\
-         \x20   let mut want = expected.to_vec();\n\
-         \x20   want.sort_unstable();\n\
-         \x20   assert_eq!(got, want, \"{name}: keys\");\n\
-         \x20   let mut slots = Vec::new();\n\
-         \x20   for group in groups {\n\
-         \x20       assert!(!group.is_empty(), \"{name}: empty group\");\n\
-         \x20       let slot = c::key_slot(&group[0]);\n\
-         \x20       assert!(group.iter().all(|k| c::key_slot(k) == slot), \"{name}: group mixes slots: {group:?}\");\n\
-         \x20       slots.push(slot);\n\
-         \x20   }\n\
-         \x20   if c::CLUSTER {\n\
-         \x20       let distinct: std::collections::BTreeSet<u16> = slots.iter().copied().collect();\n\
-         \x20       assert_eq!(distinct.len(), slots.len(), \"{name}: one slot split over groups\");\n\
-         \x20   } else {\n\
-         \x20       assert!(groups.len() <= 1, \"{name}: a single node needs one UNLINK\");\n\
-         \x20   }\n\
-         }\n\n",
-    );
-    writeln!(
-        out,
-        "#[test]\nfn builders_classify_back() {{\n{classify}}}\n"
-    )
-    .unwrap();
-    writeln!(
-        out,
-        "#[test]\nfn ttls_stay_in_range() {{\n{ttls}    // Whatever the caller passes, the result stays in range and nothing panics.\n    for r in [-1.0, 1.0, 2.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {{\n        let t = c::jittered_ttl(1000, 1000, None, r);\n        assert!((1000..=1100).contains(&t), \"{{r}}: {{t}}\");\n    }}\n    assert_eq!(c::jittered_ttl(u64::MAX, 10_000, None, 0.999), u64::MAX);\n    assert_eq!(c::jittered_ttl(1000, 1000, Some(1050), 0.999), 1050);\n}}\n"
-    )
-    .unwrap();
-    writeln!(
-        out,
-        "#[test]\nfn invalidation_groups_share_a_slot() {{\n{plans}}}\n"
-    )
-    .unwrap();
-    let slot_exprs: Vec<String> = slot_keys
-        .iter()
-        .map(|e| format!("        {e},"))
-        .chain(
-            TRICKY_KEYS
-                .iter()
-                .map(|k| format!("        {k:?}.to_string(),")),
-        )
-        .collect();
-    writeln!(
-        out,
-        "#[test]\nfn slots_for_redis() {{\n    let Ok(path) = std::env::var(\"CACHEGEN_SLOTS_OUT\") else {{ return }};\n    let keys: Vec<String> = vec![\n{}\n    ];\n    let mut lines = String::new();\n    for key in keys.iter().flat_map(|k| k.split('\\t')) {{\n        lines.push_str(&format!(\"{{key}}\\t{{}}\\n\", c::key_slot(key)));\n    }}\n    std::fs::write(path, lines).unwrap();\n}}",
-        slot_exprs.join("\n")
-    )
-    .unwrap();
-    out
-}
-
-fn cargo() -> Command {
-    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    // The outer build's settings must not leak into the consumer crate.
-    cmd.env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS");
-    cmd
-}
-
-/// Runs `cmd`, panics with its output if it fails; its stdout and wall time.
-fn run(cmd: &mut Command, what: &str) -> (String, std::time::Duration) {
-    let start = Instant::now();
-    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
-    let took = start.elapsed();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{what} failed:\n{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (stdout, took)
-}
-
-/// Builds the consumer crate for one policy, runs its tests (and clippy when
-/// installed) and returns the `(key, slot)` pairs its test wrote.
-fn consumer_crate(report: &cachegen::FileReport, edition: &str) -> Vec<(String, u16)> {
-    let policy = report.policy.as_ref().expect("model");
-    let file = rust_file(report);
-    let ctx = rust::context(policy).expect("context");
-    let dir = tempfile::tempdir().unwrap();
-    let target = tempfile::tempdir().unwrap();
-    let module = file.path.rsplit('/').next().unwrap();
-    std::fs::write(dir.path().join(module), &file.contents).unwrap();
-    // `missing_docs` denied: every public item of the module is documented.
-    std::fs::write(
-        dir.path().join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"policy-cache\"\nversion = \"0.0.0\"\nedition = \"{edition}\"\npublish = false\n\n[lib]\nname = \"policy_cache\"\npath = \"{module}\"\n\n[lints.rust]\nmissing_docs = \"deny\"\nunsafe_code = \"forbid\"\n\n[workspace]\n"
-        ),
-    )
-    .unwrap();
-    std::fs::create_dir(dir.path().join("tests")).unwrap();
-    std::fs::write(
-        dir.path().join("tests/consumer.rs"),
-        consumer_test(policy, &ctx),
-    )
-    .unwrap();
-    let slots = dir.path().join("slots.tsv");
-    let (stdout, took) = run(
-        cargo()
-            .args(["test", "--offline", "--quiet"])
-            .current_dir(dir.path())
-            .env("CARGO_TARGET_DIR", target.path())
-            .env("CACHEGEN_SLOTS_OUT", &slots),
-        &format!("cargo test in the {} consumer crate", policy.name),
-    );
-    eprintln!("{}: consumer `cargo test` took {took:.2?}", policy.name);
-    // The four tests of tests/consumer.rs ran (not zero, not filtered).
-    assert!(
-        stdout.contains("test result: ok. 4 passed"),
-        "consumer tests did not run:\n{stdout}"
-    );
-    // Docs build without a rustdoc warning (broken intra-doc links, bad HTML).
-    let (_, took) = run(
-        cargo()
-            .args(["doc", "--offline", "--quiet", "--no-deps"])
-            .current_dir(dir.path())
-            .env("CARGO_TARGET_DIR", target.path())
-            .env("RUSTDOCFLAGS", "-D warnings"),
-        &format!("cargo doc on the {} module", policy.name),
-    );
-    eprintln!("{}: consumer `cargo doc` took {took:.2?}", policy.name);
-    let clippy = cargo()
-        .args(["clippy", "--version"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if clippy {
-        let (_, took) = run(
-            cargo()
-                .args(["clippy", "--offline", "--quiet", "--", "-D", "warnings"])
-                .current_dir(dir.path())
-                .env("CARGO_TARGET_DIR", target.path()),
-            &format!("cargo clippy on the {} module", policy.name),
-        );
-        eprintln!("{}: consumer `cargo clippy` took {took:.2?}", policy.name);
-    } else {
-        eprintln!("{}: clippy is not installed; skipped", policy.name);
-    }
-    std::fs::read_to_string(&slots)
-        .expect("the consumer test wrote its slots")
-        .lines()
-        .map(|l| {
-            let (key, slot) = l.rsplit_once('\t').expect("key<TAB>slot");
-            (key.to_owned(), slot.parse().expect("slot"))
-        })
-        .collect()
-}
-
-/// `CLUSTER KEYSLOT` of each key on a real cluster-enabled node equals the
-/// slot the generated `key_slot` computed.
-fn assert_redis_agrees(slots: &[(String, u16)]) {
-    let bus_port = support::free_port().to_string();
-    let server = support::RedisServer::start(
-        None,
-        &[
-            "--cluster-enabled",
-            "yes",
-            "--cluster-config-file",
-            "nodes.conf",
-            "--cluster-port",
-            &bus_port,
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-    );
-    let mut client = server.client();
-    for (key, slot) in slots {
-        let reply = client.command(&["CLUSTER", "KEYSLOT", key]).unwrap();
-        assert_eq!(
-            reply,
-            support::Reply::Int(i64::from(*slot)),
-            "CLUSTER KEYSLOT {key:?}"
-        );
-    }
-}
+// The real consumer (`consumer.rs`): the generated module as a crate.
 
 #[test]
 fn quizmentor_module_serves_a_real_crate_and_matches_redis_slots() {
     let report = checked(QUIZMENTOR);
-    let slots = consumer_crate(&report, "2024");
+    let slots = consumer_crate(&report, "2024", None);
     // Every invalidation key of every event is in the list.
     let policy = report.policy.as_ref().unwrap();
     for e in policy.events.values() {
         for name in cascade_closure(policy, &e.invalidate) {
             let p = policy.pattern(&name).unwrap();
-            let key = expected_key(policy, "", &p.segments, p.hash_tag);
+            let key = expected_key(policy, &p.store, "", &p.segments, p.hash_tag);
             assert!(slots.iter().any(|(k, _)| *k == key), "{key} not checked");
         }
     }
@@ -781,7 +308,7 @@ fn quizmentor_module_serves_a_real_crate_and_matches_redis_slots() {
 
 #[test]
 fn shop_module_serves_a_real_crate() {
-    let slots = consumer_crate(&checked(SHOP), "2024");
+    let slots = consumer_crate(&checked(SHOP), "2024", None);
     assert!(
         slots.iter().any(|(k, _)| k == "c7:price:Tok_0-X"),
         "{slots:?}"
@@ -790,7 +317,7 @@ fn shop_module_serves_a_real_crate() {
 
 #[test]
 fn edge_case_module_serves_a_real_crate_and_matches_redis_slots() {
-    let slots = consumer_crate(&checked_text("edge-cases.yaml", EDGE_CASES), "2021");
+    let slots = consumer_crate(&checked_text("edge-cases.yaml", EDGE_CASES), "2021", None);
     assert!(slots.iter().any(|(k, _)| k == "{fixed:only}"), "{slots:?}");
     assert_redis_agrees(&slots);
 }
@@ -820,7 +347,7 @@ fn ip_module_serves_a_real_crate_and_matches_redis_slots() {
         "{}",
         file.contents
     );
-    let slots = consumer_crate(&report, "2024");
+    let slots = consumer_crate(&report, "2024", None);
     for key in [
         "rl1:rate:{192.0.2.0}",
         "rl1:rate:slug-3:2001-db8--1:198.51.100.2",
@@ -849,8 +376,87 @@ fn regex_module_serves_a_real_crate() {
     let text = rust_file(&report).contents;
     assert!(text.contains("pub const REGEX_TYPE_2: RegexType"), "{text}");
     assert!(!text.contains("regex::") && !text.contains("REGEX_TYPE_3"));
-    let slots = consumer_crate(&report, "2024");
+    let slots = consumer_crate(&report, "2024", None);
     for key in ["c1:item:AAA-0000", "c1:item:AA0", "c1:r:eu:AAA-0000"] {
         assert!(slots.iter().any(|(k, _)| k == key), "{key}: {slots:?}");
     }
+}
+
+// ---------------------------------------------------------------------------
+// Stores: a cluster store and a single-node store in one policy.
+
+const STORES_POLICY: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/build-stores.yaml"
+);
+
+#[test]
+fn stores_module_snapshot() {
+    let file = rust_file(&checked(STORES_POLICY));
+    insta::assert_snapshot!("stores", file.contents);
+}
+
+/// Each pattern knows its store, braces appear only in the cluster store's
+/// keys, and a plan spanning both stores is split per store; the consumer
+/// runs every plan through `run_plan` against one real server per store
+/// (keys seeded where the policy puts them, so an `UNLINK` sent to the wrong
+/// store deletes nothing and fails), and Redis agrees on the slots.
+#[test]
+fn stores_module_routes_each_key_to_its_store() {
+    let report = checked(STORES_POLICY);
+    let policy = report.policy.as_ref().unwrap();
+    assert!(policy.store_is_cluster("page-cache") && !policy.store_is_cluster("sessions"));
+    let text = rust_file(&report).contents;
+    for item in [
+        "pub const SESSION_STORE: Store = Store::Sessions;",
+        "pub const USER_PAGE_STORE: Store = Store::PageCache;",
+        "pub const TAG_USER_SESSIONS_STORE: Store = Store::Sessions;",
+        "Store::PageCache => true,",
+        "Store::Sessions => false,",
+        "A plan spanning stores is not atomic across them",
+    ] {
+        assert!(text.contains(item), "{item}\n{text}");
+    }
+    // `CLUSTER` was "any store is a cluster"; it is per store now.
+    assert!(!text.contains("pub const CLUSTER"));
+    // `user.changed` spans both stores: one group per store, sessions first
+    // (the order its keys come in), then the cluster store's.
+    let ctx = rust::context(policy).unwrap();
+    let plan = ctx
+        .plans
+        .iter()
+        .find(|p| p.ident == "on_user_changed")
+        .unwrap();
+    let groups: Vec<(&str, usize)> = plan
+        .groups
+        .iter()
+        .map(|g| (g.store.as_str(), g.keys.len()))
+        .collect();
+    assert_eq!(groups, [("Sessions", 1), ("PageCache", 3)]);
+
+    let servers: Vec<support::RedisServer> = (0..2)
+        .map(|_| support::RedisServer::start(None, &["--save", "", "--appendonly", "no"]))
+        .collect();
+    let ports = format!(
+        "page-cache={},sessions={}",
+        servers[0].port, servers[1].port
+    );
+    let slots = consumer_crate(&report, "2024", Some(&ports));
+    for key in [
+        "s1:page:user:{1000}",
+        "lock:s1:page:user:{1000}",
+        "s1:session:1000:Tok_1-X",
+        "lk:s1:session:1000:Tok_1-X",
+        "s1:settings:1000",
+        "s1:sessions-of:1000",
+    ] {
+        assert!(slots.iter().any(|(k, _)| k == key), "{key}: {slots:?}");
+    }
+    assert!(
+        !slots
+            .iter()
+            .any(|(k, _)| k.contains("session") && k.contains('{')),
+        "{slots:?}"
+    );
+    assert_redis_agrees(&slots);
 }

@@ -32,7 +32,6 @@ const FIXED_VALUES: &[&str] = &[
     "VERSION_PREFIX",
     "PREVIOUS_PREFIXES",
     "KEY_PREFIX",
-    "CLUSTER",
     "classify",
     "classify_any",
     "key_slot",
@@ -41,6 +40,7 @@ const FIXED_VALUES: &[&str] = &[
     "jittered_ttl",
     "crc16",
     "match_segments",
+    "run_plan",
 ];
 
 /// Name parts: `a.b_c` → `[a, b, c]`; empty parts dropped so the joined
@@ -96,6 +96,8 @@ pub struct PatternIdents {
     /// The stampede-lock key builder and TTL constant (with a lock only).
     pub lock_builder: String,
     pub lock_ttl_const: String,
+    /// The constant naming the store its keys (and lock keys) live in.
+    pub store_const: String,
 }
 
 pub fn pattern(name: &str) -> PatternIdents {
@@ -108,6 +110,7 @@ pub fn pattern(name: &str) -> PatternIdents {
         max_ttl_const: format!("{up}_MAX_TTL_SECS"),
         lock_builder: format!("{}_lock_key", snake(name)),
         lock_ttl_const: format!("{up}_LOCK_TTL_SECS"),
+        store_const: format!("{up}_STORE"),
     }
 }
 
@@ -119,6 +122,8 @@ pub struct TagIdents {
     pub variant: String,
     /// The TTL constant (tags whose set expires only).
     pub ttl_const: String,
+    /// The constant naming the store its set (and its members) live in.
+    pub store_const: String,
 }
 
 pub fn tag(name: &str) -> TagIdents {
@@ -126,7 +131,14 @@ pub fn tag(name: &str) -> TagIdents {
         builder: format!("tag_key_{}", snake(name)),
         variant: camel(name),
         ttl_const: format!("TAG_{}_TTL_SECS", upper(name)),
+        store_const: format!("TAG_{}_STORE", upper(name)),
     }
+}
+
+/// The variant of `enum Store` for a store (store names are labels, so `-`
+/// separates words too: `page-cache` → `PageCache`).
+pub fn store(name: &str) -> String {
+    camel(&name.replace('-', "_"))
 }
 
 /// The invalidation plan of an event (`invalidate`).
@@ -253,6 +265,10 @@ pub fn collisions(policy: &Policy) -> Vec<Collision> {
     for f in FIXED_VALUES {
         names.add("module", f, "the module itself".into(), None);
     }
+    for s in policy.stores.values() {
+        let src = format!("store `{}`", s.name);
+        names.add("enum Store", &store(&s.name), src, Some(s.pointer.clone()));
+    }
     for p in policy.keys.patterns.values() {
         let id = pattern(&p.name);
         let src = format!("pattern `{}`", p.name);
@@ -282,6 +298,7 @@ pub fn collisions(policy: &Policy) -> Vec<Collision> {
                 at(),
             );
         }
+        names.add("module", &id.store_const, format!("{src} (store)"), at());
         names.add("enum Pattern", &id.variant, src.clone(), at());
         names.params(&src, placeholders(&p.segments));
     }
@@ -293,6 +310,7 @@ pub fn collisions(policy: &Policy) -> Vec<Collision> {
         if t.ttl.base().is_some() {
             names.add("module", &id.ttl_const, format!("{src} (TTL)"), at());
         }
+        names.add("module", &id.store_const, format!("{src} (store)"), at());
         names.add("enum TagSet", &id.variant, src.clone(), at());
         names.params(&src, placeholders(&t.key));
     }
@@ -347,5 +365,7 @@ mod tests {
         assert_eq!(camel("user_profile2"), "UserProfile2");
         assert_eq!(camel("self"), "Self_");
         assert_eq!(upper("quiz_data"), "QUIZ_DATA");
+        assert_eq!(store("page-cache"), "PageCache");
+        assert_eq!(store("a-1"), store("a1"));
     }
 }

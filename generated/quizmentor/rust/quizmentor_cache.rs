@@ -7,22 +7,28 @@
 //! crate. It opens with inner docs, so `include!` does not accept it.
 //!
 //! - Key builders, one function per key pattern, return the key as stored:
-//!   version prefix, hash tag in braces (cluster policy) and segments.
+//!   version prefix, hash tag in braces (keys of a cluster store) and segments.
 //!   Integer placeholders take `u64`; the others take `&str`, which must be
 //!   in the placeholder's value space. Builders do not check it: a value
 //!   outside it gives a key that [`classify`] does not map back.
+//! - [`Store`]: the Redis deployments of the policy. Every pattern and tag
+//!   set lives in one: `<PATTERN>_STORE`, `TAG_<TAG>_STORE`,
+//!   [`Pattern::store`], [`TagSet::store`] and [`KeyKind::store`] say which,
+//!   so each key goes to its store's connection (a lock key lives with its
+//!   data key).
 //! - [`classify`] maps a key back to its [`Pattern`] and parameters;
 //!   [`classify_any`] also recognises stampede-lock and tag-set keys.
 //! - TTLs: `<PATTERN>_TTL_SECS` (base) and `<PATTERN>_MAX_TTL_SECS` (jitter
 //!   and caps included); `<pattern>_ttl(random_unit)` draws a jittered TTL
 //!   from a random number the caller supplies in `[0, 1)`.
 //! - Invalidation plans: `on_<event>(..)` and `on_<event>_<field>_changed(..)`
-//!   return the keys to `UNLINK`, cascades already expanded, one `Vec` per
-//!   `UNLINK` command: keys are grouped by [`key_slot`], so no
-//!   command mixes hash slots (`CROSSSLOT`).
+//!   return the keys to `UNLINK`, cascades already expanded, one [`Unlink`]
+//!   per command: keys are grouped by store first, then by [`key_slot`]
+//!   within a cluster store, so no command mixes hash slots (`CROSSSLOT`).
+//!   [`run_plan`] sends each command to its store's connection.
 //! - Tag sets: `tag_key_<tag>(..)` gives a set's key. To invalidate a tag,
-//!   read its members with `SMEMBERS`, `UNLINK` them in the groups
-//!   [`unlink_groups`] makes, then `UNLINK` the set itself.
+//!   read its members with `SMEMBERS` from the tag's store, `UNLINK` them in
+//!   the commands [`unlink_groups`] makes, then `UNLINK` the set itself.
 //! - [`routes`]: the response headers the origin sends on each edge route.
 
 /// Version prefix of every key (`<prefix>:` starts each key).
@@ -32,9 +38,46 @@ pub const VERSION_PREFIX: &str = "v2";
 /// classify.
 pub const PREVIOUS_PREFIXES: &[&str] = &["v1"];
 
-/// Whether the policy deploys a Redis Cluster (keys carry hash tags and
-/// invalidation groups are split by hash slot).
-pub const CLUSTER: bool = true;
+/// A store of the policy: one Redis deployment, with its own connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Store {
+    /// Store `redis` (a Redis Cluster).
+    Redis,
+}
+
+impl Store {
+    /// Every store, in policy order.
+    pub const ALL: &'static [Store] = &[
+        Store::Redis,
+    ];
+
+    /// The store's name in the policy (as `verify --redis NAME=URL` takes it).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Store::Redis => "redis",
+        }
+    }
+
+    /// Whether the store is a Redis Cluster: its keys carry hash tags and
+    /// its `UNLINK` commands are split by hash slot.
+    #[must_use]
+    pub fn cluster(self) -> bool {
+        match self {
+            Store::Redis => true,
+        }
+    }
+}
+
+/// One `UNLINK` command: the store it goes to and its keys (all in one hash
+/// slot when the store is a cluster).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Unlink {
+    /// The store whose connection runs the command.
+    pub store: Store,
+    /// The keys, never empty.
+    pub keys: Vec<String>,
+}
 
 /// What precedes the segments of every data and tag-set key.
 const KEY_PREFIX: &str = "v2:";
@@ -294,8 +337,35 @@ impl Pattern {
         }
     }
 
+    /// The store its keys (and stampede-lock keys) live in.
+    #[must_use]
+    pub fn store(self) -> Store {
+        match self {
+            Pattern::UserProfile => Store::Redis,
+            Pattern::UserQuizzes => Store::Redis,
+            Pattern::UserStats => Store::Redis,
+            Pattern::UserRecentQuizzes => Store::Redis,
+            Pattern::UserProgress => Store::Redis,
+            Pattern::UserRecommendations => Store::Redis,
+            Pattern::UserPreferences => Store::Redis,
+            Pattern::QuizData => Store::Redis,
+            Pattern::QuizQuestions => Store::Redis,
+            Pattern::QuizLeaderboard => Store::Redis,
+            Pattern::QuizAnalytics => Store::Redis,
+            Pattern::QuestionData => Store::Redis,
+            Pattern::QuestionStats => Store::Redis,
+            Pattern::LeaderboardGlobal => Store::Redis,
+            Pattern::LeaderboardTopic => Store::Redis,
+            Pattern::Session => Store::Redis,
+            Pattern::ApiResponse => Store::Redis,
+            Pattern::Computation => Store::Redis,
+            Pattern::Answer => Store::Redis,
+            Pattern::AnswerWriteQueue => Store::Redis,
+        }
+    }
+
     /// The segment range `[start, end)` written inside hash-tag braces
-    /// (cluster policies only).
+    /// (patterns of a cluster store only).
     #[must_use]
     pub fn hash_tag(self) -> Option<(usize, usize)> {
         match self {
@@ -404,6 +474,15 @@ impl TagSet {
         }
     }
 
+    /// The store its set and its members live in.
+    #[must_use]
+    pub fn store(self) -> Store {
+        match self {
+            TagSet::Quizzes => Store::Redis,
+            TagSet::User => Store::Redis,
+        }
+    }
+
     /// The set key's segments after the version prefix.
     #[must_use]
     pub fn segments(self) -> &'static [Segment] {
@@ -430,6 +509,17 @@ pub enum KeyKind {
     Lock(Pattern),
     /// A tag set's key.
     TagSet(TagSet),
+}
+
+impl KeyKind {
+    /// The store the key lives in.
+    #[must_use]
+    pub fn store(self) -> Store {
+        match self {
+            KeyKind::Data(pattern) | KeyKind::Lock(pattern) => pattern.store(),
+            KeyKind::TagSet(tag) => tag.store(),
+        }
+    }
 }
 
 /// The pattern and parameters (`(placeholder, value)`, in key order) of a
@@ -554,11 +644,39 @@ pub fn group_by_slot(keys: Vec<String>) -> Vec<Vec<String>> {
     groups.into_iter().map(|(_, group)| group).collect()
 }
 
-/// Splits `keys` into `UNLINK` commands: one per hash slot ([`group_by_slot`]).
+/// Splits `keys`, all of `store`, into `UNLINK` commands: one per hash slot
+/// ([`group_by_slot`]) in a cluster store, one for all on a single node.
 /// No keys give no commands.
 #[must_use]
-pub fn unlink_groups(keys: Vec<String>) -> Vec<Vec<String>> {
-    group_by_slot(keys)
+pub fn unlink_groups(store: Store, keys: Vec<String>) -> Vec<Unlink> {
+    let groups = if store.cluster() {
+        group_by_slot(keys)
+    } else if keys.is_empty() {
+        Vec::new()
+    } else {
+        vec![keys]
+    };
+    groups
+        .into_iter()
+        .map(|keys| Unlink { store, keys })
+        .collect()
+}
+
+/// Runs a plan: for each command in order, `unlink(store, keys)` must send
+/// `UNLINK keys..` on the connection of `store`. Stops at the first error
+/// and returns it.
+///
+/// A plan spanning stores is not atomic across them (nor is a plan split by
+/// hash slot within a cluster): commands sent before an error stay done, so
+/// retry the whole plan (`UNLINK` of a missing key is harmless).
+pub fn run_plan<E>(
+    plan: &[Unlink],
+    mut unlink: impl FnMut(Store, &[String]) -> Result<(), E>,
+) -> Result<(), E> {
+    for command in plan {
+        unlink(command.store, &command.keys)?;
+    }
+    Ok(())
 }
 
 /// A jittered TTL: `base_secs` plus up to `jitter_basis_points` / 10,000 of
@@ -599,6 +717,10 @@ pub fn user_profile(user_id: u64) -> String {
     format!("v2:{{user:{user_id}}}:profile")
 }
 
+
+/// The store `user_profile` keys (and their lock keys) live in.
+pub const USER_PROFILE_STORE: Store = Store::Redis;
+
 /// Base TTL of `user_profile` in seconds.
 pub const USER_PROFILE_TTL_SECS: u64 = 1620;
 
@@ -628,6 +750,10 @@ pub fn user_profile_ttl(random_unit: f64) -> Option<u64> {
 pub fn user_quizzes(user_id: u64) -> String {
     format!("v2:{{user:{user_id}}}:quizzes")
 }
+
+
+/// The store `user_quizzes` keys (and their lock keys) live in.
+pub const USER_QUIZZES_STORE: Store = Store::Redis;
 
 /// Base TTL of `user_quizzes` in seconds.
 pub const USER_QUIZZES_TTL_SECS: u64 = 1620;
@@ -659,6 +785,10 @@ pub fn user_stats(user_id: u64) -> String {
     format!("v2:{{user:{user_id}}}:stats")
 }
 
+
+/// The store `user_stats` keys (and their lock keys) live in.
+pub const USER_STATS_STORE: Store = Store::Redis;
+
 /// Base TTL of `user_stats` in seconds.
 pub const USER_STATS_TTL_SECS: u64 = 300;
 
@@ -688,6 +818,10 @@ pub fn user_stats_ttl(random_unit: f64) -> Option<u64> {
 pub fn user_recent_quizzes(user_id: u64) -> String {
     format!("v2:{{user:{user_id}}}:recent_quizzes")
 }
+
+
+/// The store `user_recent_quizzes` keys (and their lock keys) live in.
+pub const USER_RECENT_QUIZZES_STORE: Store = Store::Redis;
 
 /// Base TTL of `user_recent_quizzes` in seconds.
 pub const USER_RECENT_QUIZZES_TTL_SECS: u64 = 300;
@@ -719,6 +853,10 @@ pub fn user_progress(user_id: u64) -> String {
     format!("v2:{{user:{user_id}}}:progress")
 }
 
+
+/// The store `user_progress` keys (and their lock keys) live in.
+pub const USER_PROGRESS_STORE: Store = Store::Redis;
+
 /// Base TTL of `user_progress` in seconds.
 pub const USER_PROGRESS_TTL_SECS: u64 = 300;
 
@@ -748,6 +886,10 @@ pub fn user_progress_ttl(random_unit: f64) -> Option<u64> {
 pub fn user_recommendations(user_id: u64) -> String {
     format!("v2:{{user:{user_id}}}:recommendations")
 }
+
+
+/// The store `user_recommendations` keys (and their lock keys) live in.
+pub const USER_RECOMMENDATIONS_STORE: Store = Store::Redis;
 
 /// Base TTL of `user_recommendations` in seconds.
 pub const USER_RECOMMENDATIONS_TTL_SECS: u64 = 1620;
@@ -779,6 +921,10 @@ pub fn user_preferences(user_id: u64) -> String {
     format!("v2:{{user:{user_id}}}:preferences")
 }
 
+
+/// The store `user_preferences` keys (and their lock keys) live in.
+pub const USER_PREFERENCES_STORE: Store = Store::Redis;
+
 /// Base TTL of `user_preferences` in seconds.
 pub const USER_PREFERENCES_TTL_SECS: u64 = 1620;
 
@@ -808,6 +954,10 @@ pub fn user_preferences_ttl(random_unit: f64) -> Option<u64> {
 pub fn quiz_data(quiz_id: u64) -> String {
     format!("v2:{{quiz:{quiz_id}}}:data")
 }
+
+
+/// The store `quiz_data` keys (and their lock keys) live in.
+pub const QUIZ_DATA_STORE: Store = Store::Redis;
 
 /// Base TTL of `quiz_data` in seconds.
 pub const QUIZ_DATA_TTL_SECS: u64 = 1800;
@@ -839,6 +989,10 @@ pub fn quiz_questions(quiz_id: u64) -> String {
     format!("v2:{{quiz:{quiz_id}}}:questions")
 }
 
+
+/// The store `quiz_questions` keys (and their lock keys) live in.
+pub const QUIZ_QUESTIONS_STORE: Store = Store::Redis;
+
 /// Base TTL of `quiz_questions` in seconds.
 pub const QUIZ_QUESTIONS_TTL_SECS: u64 = 1800;
 
@@ -869,6 +1023,10 @@ pub fn quiz_leaderboard(quiz_id: u64) -> String {
     format!("v2:{{quiz:{quiz_id}}}:leaderboard")
 }
 
+
+/// The store `quiz_leaderboard` keys (and their lock keys) live in.
+pub const QUIZ_LEADERBOARD_STORE: Store = Store::Redis;
+
 /// Base TTL of `quiz_leaderboard` in seconds.
 pub const QUIZ_LEADERBOARD_TTL_SECS: u64 = 300;
 
@@ -888,7 +1046,8 @@ pub fn quiz_leaderboard_ttl(random_unit: f64) -> Option<u64> {
 }
 
 /// Stampede-lock key of a `quiz_leaderboard` key: `lock:v2:{quiz:<quiz_id>}:leaderboard`.
-/// Take it with `SET key token NX EX QUIZ_LEADERBOARD_LOCK_TTL_SECS`.
+/// Take it with `SET key token NX EX QUIZ_LEADERBOARD_LOCK_TTL_SECS` in the data key's
+/// store ([`QUIZ_LEADERBOARD_STORE`]).
 #[must_use]
 pub fn quiz_leaderboard_lock_key(quiz_id: u64) -> String {
     format!("lock:v2:{{quiz:{quiz_id}}}:leaderboard")
@@ -909,6 +1068,10 @@ pub fn quiz_analytics(quiz_id: u64) -> String {
     format!("v2:{{quiz:{quiz_id}}}:analytics")
 }
 
+
+/// The store `quiz_analytics` keys (and their lock keys) live in.
+pub const QUIZ_ANALYTICS_STORE: Store = Store::Redis;
+
 /// Base TTL of `quiz_analytics` in seconds.
 pub const QUIZ_ANALYTICS_TTL_SECS: u64 = 1800;
 
@@ -928,7 +1091,8 @@ pub fn quiz_analytics_ttl(random_unit: f64) -> Option<u64> {
 }
 
 /// Stampede-lock key of a `quiz_analytics` key: `lock:v2:{quiz:<quiz_id>}:analytics`.
-/// Take it with `SET key token NX EX QUIZ_ANALYTICS_LOCK_TTL_SECS`.
+/// Take it with `SET key token NX EX QUIZ_ANALYTICS_LOCK_TTL_SECS` in the data key's
+/// store ([`QUIZ_ANALYTICS_STORE`]).
 #[must_use]
 pub fn quiz_analytics_lock_key(quiz_id: u64) -> String {
     format!("lock:v2:{{quiz:{quiz_id}}}:analytics")
@@ -947,6 +1111,10 @@ pub const QUIZ_ANALYTICS_LOCK_TTL_SECS: u64 = 30;
 pub fn question_data(question_id: u64) -> String {
     format!("v2:{{question:{question_id}}}:data")
 }
+
+
+/// The store `question_data` keys (and their lock keys) live in.
+pub const QUESTION_DATA_STORE: Store = Store::Redis;
 
 /// Base TTL of `question_data` in seconds.
 pub const QUESTION_DATA_TTL_SECS: u64 = 300;
@@ -977,6 +1145,10 @@ pub fn question_stats(question_id: u64) -> String {
     format!("v2:{{question:{question_id}}}:stats")
 }
 
+
+/// The store `question_stats` keys (and their lock keys) live in.
+pub const QUESTION_STATS_STORE: Store = Store::Redis;
+
 /// Base TTL of `question_stats` in seconds.
 pub const QUESTION_STATS_TTL_SECS: u64 = 10;
 
@@ -1003,6 +1175,10 @@ pub fn leaderboard_global() -> String {
     String::from("v2:leaderboard:global")
 }
 
+
+/// The store `leaderboard_global` keys (and their lock keys) live in.
+pub const LEADERBOARD_GLOBAL_STORE: Store = Store::Redis;
+
 /// Base TTL of `leaderboard_global` in seconds.
 pub const LEADERBOARD_GLOBAL_TTL_SECS: u64 = 300;
 
@@ -1022,7 +1198,8 @@ pub fn leaderboard_global_ttl(random_unit: f64) -> Option<u64> {
 }
 
 /// Stampede-lock key of a `leaderboard_global` key: `refresh_lock:v2:leaderboard:global`.
-/// Take it with `SET key token NX EX LEADERBOARD_GLOBAL_LOCK_TTL_SECS`.
+/// Take it with `SET key token NX EX LEADERBOARD_GLOBAL_LOCK_TTL_SECS` in the data key's
+/// store ([`LEADERBOARD_GLOBAL_STORE`]).
 #[must_use]
 pub fn leaderboard_global_lock_key() -> String {
     String::from("refresh_lock:v2:leaderboard:global")
@@ -1041,6 +1218,10 @@ pub const LEADERBOARD_GLOBAL_LOCK_TTL_SECS: u64 = 60;
 pub fn leaderboard_topic(topic: &str) -> String {
     format!("v2:leaderboard:topic:{topic}")
 }
+
+
+/// The store `leaderboard_topic` keys (and their lock keys) live in.
+pub const LEADERBOARD_TOPIC_STORE: Store = Store::Redis;
 
 /// Base TTL of `leaderboard_topic` in seconds.
 pub const LEADERBOARD_TOPIC_TTL_SECS: u64 = 300;
@@ -1061,7 +1242,8 @@ pub fn leaderboard_topic_ttl(random_unit: f64) -> Option<u64> {
 }
 
 /// Stampede-lock key of a `leaderboard_topic` key: `refresh_lock:v2:leaderboard:topic:<topic>`.
-/// Take it with `SET key token NX EX LEADERBOARD_TOPIC_LOCK_TTL_SECS`.
+/// Take it with `SET key token NX EX LEADERBOARD_TOPIC_LOCK_TTL_SECS` in the data key's
+/// store ([`LEADERBOARD_TOPIC_STORE`]).
 #[must_use]
 pub fn leaderboard_topic_lock_key(topic: &str) -> String {
     format!("refresh_lock:v2:leaderboard:topic:{topic}")
@@ -1080,6 +1262,10 @@ pub const LEADERBOARD_TOPIC_LOCK_TTL_SECS: u64 = 60;
 pub fn session(session_id: &str) -> String {
     format!("v2:session:{session_id}")
 }
+
+
+/// The store `session` keys (and their lock keys) live in.
+pub const SESSION_STORE: Store = Store::Redis;
 
 /// Base TTL of `session` in seconds.
 pub const SESSION_TTL_SECS: u64 = 60;
@@ -1111,6 +1297,10 @@ pub fn api_response(endpoint: &str, params_md5: &str) -> String {
     format!("v2:cache:api:{endpoint}:{params_md5}")
 }
 
+
+/// The store `api_response` keys (and their lock keys) live in.
+pub const API_RESPONSE_STORE: Store = Store::Redis;
+
 /// Base TTL of `api_response` in seconds.
 pub const API_RESPONSE_TTL_SECS: u64 = 300;
 
@@ -1141,6 +1331,10 @@ pub fn computation(compute_type: &str, input_md5: &str) -> String {
     format!("v2:cache:compute:{compute_type}:{input_md5}")
 }
 
+
+/// The store `computation` keys (and their lock keys) live in.
+pub const COMPUTATION_STORE: Store = Store::Redis;
+
 /// Base TTL of `computation` in seconds.
 pub const COMPUTATION_TTL_SECS: u64 = 1800;
 
@@ -1160,7 +1354,8 @@ pub fn computation_ttl(random_unit: f64) -> Option<u64> {
 }
 
 /// Stampede-lock key of a `computation` key: `lock:v2:cache:compute:<compute_type>:<input_md5>`.
-/// Take it with `SET key token NX EX COMPUTATION_LOCK_TTL_SECS`.
+/// Take it with `SET key token NX EX COMPUTATION_LOCK_TTL_SECS` in the data key's
+/// store ([`COMPUTATION_STORE`]).
 #[must_use]
 pub fn computation_lock_key(compute_type: &str, input_md5: &str) -> String {
     format!("lock:v2:cache:compute:{compute_type}:{input_md5}")
@@ -1181,6 +1376,10 @@ pub fn answer(user_id: u64, question_id: u64) -> String {
     format!("v2:answer:{user_id}:{question_id}")
 }
 
+
+/// The store `answer` keys (and their lock keys) live in.
+pub const ANSWER_STORE: Store = Store::Redis;
+
 /// Always `None`: `answer` keys never expire.
 #[must_use]
 pub fn answer_ttl(_random_unit: f64) -> Option<u64> {
@@ -1195,6 +1394,10 @@ pub fn answer_write_queue() -> String {
     String::from("v2:answer_write_queue")
 }
 
+
+/// The store `answer_write_queue` keys (and their lock keys) live in.
+pub const ANSWER_WRITE_QUEUE_STORE: Store = Store::Redis;
+
 /// Always `None`: `answer_write_queue` keys never expire.
 #[must_use]
 pub fn answer_write_queue_ttl(_random_unit: f64) -> Option<u64> {
@@ -1203,22 +1406,26 @@ pub fn answer_write_queue_ttl(_random_unit: f64) -> Option<u64> {
 
 /// Key of tag set `quizzes`: `v2:tag:quizzes`.
 ///
-/// Members: `quiz_data`, `quiz_questions`, `quiz_leaderboard`, `quiz_analytics`. To invalidate the tag: `SMEMBERS` this key,
-/// `UNLINK` the members in the groups [`unlink_groups`] makes, then `UNLINK`
-/// this key.
+/// Members: `quiz_data`, `quiz_questions`, `quiz_leaderboard`, `quiz_analytics`. To invalidate the tag: `SMEMBERS` this key
+/// in its store ([`TAG_QUIZZES_STORE`]), `UNLINK` the members in the
+/// commands [`unlink_groups`] makes, then `UNLINK` this key.
 #[must_use]
 pub fn tag_key_quizzes() -> String {
     String::from("v2:tag:quizzes")
 }
+
+
+/// The store tag set `quizzes` and its members live in.
+pub const TAG_QUIZZES_STORE: Store = Store::Redis;
 
 /// TTL in seconds of tag set `quizzes` (it outlives its members).
 pub const TAG_QUIZZES_TTL_SECS: u64 = 3600;
 
 /// Key of tag set `user`: `v2:tag:user:<user_id>`.
 ///
-/// Members: `user_profile`, `user_quizzes`, `user_stats`, `user_recent_quizzes`, `user_progress`, `user_recommendations`, `user_preferences`. To invalidate the tag: `SMEMBERS` this key,
-/// `UNLINK` the members in the groups [`unlink_groups`] makes, then `UNLINK`
-/// this key.
+/// Members: `user_profile`, `user_quizzes`, `user_stats`, `user_recent_quizzes`, `user_progress`, `user_recommendations`, `user_preferences`. To invalidate the tag: `SMEMBERS` this key
+/// in its store ([`TAG_USER_STORE`]), `UNLINK` the members in the
+/// commands [`unlink_groups`] makes, then `UNLINK` this key.
 ///
 /// Parameters:
 /// - `user_id`: int.
@@ -1227,12 +1434,17 @@ pub fn tag_key_user(user_id: u64) -> String {
     format!("v2:tag:user:{user_id}")
 }
 
+
+/// The store tag set `user` and its members live in.
+pub const TAG_USER_STORE: Store = Store::Redis;
+
 /// TTL in seconds of tag set `user` (it outlives its members).
 pub const TAG_USER_TTL_SECS: u64 = 3600;
 
 /// Keys to `UNLINK` when `user.updated` happens, cascades included.
 ///
-/// One `Vec` per `UNLINK` command (keys grouped by hash slot):
+/// One [`Unlink`] per command, grouped by store and by hash slot within a cluster store;
+/// run it with [`run_plan`].
 ///
 /// - `user_profile`: `v2:{user:<user_id>}:profile`
 /// - `user_stats`: `v2:{user:<user_id>}:stats` (cascade from `user_profile`)
@@ -1246,22 +1458,26 @@ pub const TAG_USER_TTL_SECS: u64 = 3600;
 /// - `user_id`: int.
 /// - `topic`: slug, must match `[a-z0-9_-]+`. Not used by this plan.
 #[must_use]
-pub fn on_user_updated(user_id: u64, topic: &str) -> Vec<Vec<String>> {
+pub fn on_user_updated(user_id: u64, topic: &str) -> Vec<Unlink> {
     let _ = topic;
-    unlink_groups(vec![
-        self::user_profile(user_id),
-        self::user_stats(user_id),
-        self::user_recommendations(user_id),
-        self::user_quizzes(user_id),
-        self::user_recent_quizzes(user_id),
-        self::user_progress(user_id),
-        self::user_preferences(user_id),
-    ])
+    unlink_groups(
+        Store::Redis,
+        vec![
+            self::user_profile(user_id),
+            self::user_stats(user_id),
+            self::user_recommendations(user_id),
+            self::user_quizzes(user_id),
+            self::user_recent_quizzes(user_id),
+            self::user_progress(user_id),
+            self::user_preferences(user_id),
+        ],
+    )
 }
 
 /// Keys to `UNLINK` when `user.updated` changes `profile`, cascades included.
 ///
-/// One `Vec` per `UNLINK` command (keys grouped by hash slot):
+/// One [`Unlink`] per command, grouped by store and by hash slot within a cluster store;
+/// run it with [`run_plan`].
 ///
 /// - `user_profile`: `v2:{user:<user_id>}:profile`
 /// - `user_stats`: `v2:{user:<user_id>}:stats` (cascade from `user_profile`)
@@ -1271,18 +1487,22 @@ pub fn on_user_updated(user_id: u64, topic: &str) -> Vec<Vec<String>> {
 /// - `user_id`: int.
 /// - `topic`: slug, must match `[a-z0-9_-]+`. Not used by this plan.
 #[must_use]
-pub fn on_user_updated_profile_changed(user_id: u64, topic: &str) -> Vec<Vec<String>> {
+pub fn on_user_updated_profile_changed(user_id: u64, topic: &str) -> Vec<Unlink> {
     let _ = topic;
-    unlink_groups(vec![
-        self::user_profile(user_id),
-        self::user_stats(user_id),
-        self::user_recommendations(user_id),
-    ])
+    unlink_groups(
+        Store::Redis,
+        vec![
+            self::user_profile(user_id),
+            self::user_stats(user_id),
+            self::user_recommendations(user_id),
+        ],
+    )
 }
 
 /// Keys to `UNLINK` when `user.updated` changes `preferences`, cascades included.
 ///
-/// One `Vec` per `UNLINK` command (keys grouped by hash slot):
+/// One [`Unlink`] per command, grouped by store and by hash slot within a cluster store;
+/// run it with [`run_plan`].
 ///
 /// - `user_recommendations`: `v2:{user:<user_id>}:recommendations`
 /// - `user_preferences`: `v2:{user:<user_id>}:preferences`
@@ -1291,17 +1511,21 @@ pub fn on_user_updated_profile_changed(user_id: u64, topic: &str) -> Vec<Vec<Str
 /// - `user_id`: int.
 /// - `topic`: slug, must match `[a-z0-9_-]+`. Not used by this plan.
 #[must_use]
-pub fn on_user_updated_preferences_changed(user_id: u64, topic: &str) -> Vec<Vec<String>> {
+pub fn on_user_updated_preferences_changed(user_id: u64, topic: &str) -> Vec<Unlink> {
     let _ = topic;
-    unlink_groups(vec![
-        self::user_recommendations(user_id),
-        self::user_preferences(user_id),
-    ])
+    unlink_groups(
+        Store::Redis,
+        vec![
+            self::user_recommendations(user_id),
+            self::user_preferences(user_id),
+        ],
+    )
 }
 
 /// Keys to `UNLINK` when `user.updated` changes `score`, cascades included.
 ///
-/// One `Vec` per `UNLINK` command (keys grouped by hash slot):
+/// One [`Unlink`] per command, grouped by store and by hash slot within a cluster store;
+/// run it with [`run_plan`].
 ///
 /// - `leaderboard_global`: `v2:leaderboard:global`
 /// - `leaderboard_topic`: `v2:leaderboard:topic:<topic>`
@@ -1310,17 +1534,21 @@ pub fn on_user_updated_preferences_changed(user_id: u64, topic: &str) -> Vec<Vec
 /// - `user_id`: int. Not used by this plan.
 /// - `topic`: slug, must match `[a-z0-9_-]+`.
 #[must_use]
-pub fn on_user_updated_score_changed(user_id: u64, topic: &str) -> Vec<Vec<String>> {
+pub fn on_user_updated_score_changed(user_id: u64, topic: &str) -> Vec<Unlink> {
     let _ = user_id;
-    unlink_groups(vec![
-        self::leaderboard_global(),
-        self::leaderboard_topic(topic),
-    ])
+    unlink_groups(
+        Store::Redis,
+        vec![
+            self::leaderboard_global(),
+            self::leaderboard_topic(topic),
+        ],
+    )
 }
 
 /// Keys to `UNLINK` when `quiz.completed` happens, cascades included.
 ///
-/// One `Vec` per `UNLINK` command (keys grouped by hash slot):
+/// One [`Unlink`] per command, grouped by store and by hash slot within a cluster store;
+/// run it with [`run_plan`].
 ///
 /// - `quiz_leaderboard`: `v2:{quiz:<quiz_id>}:leaderboard`
 /// - `user_stats`: `v2:{user:<user_id>}:stats`
@@ -1330,17 +1558,21 @@ pub fn on_user_updated_score_changed(user_id: u64, topic: &str) -> Vec<Vec<Strin
 /// - `quiz_id`: int.
 /// - `user_id`: int.
 #[must_use]
-pub fn on_quiz_completed(quiz_id: u64, user_id: u64) -> Vec<Vec<String>> {
-    unlink_groups(vec![
-        self::quiz_leaderboard(quiz_id),
-        self::user_stats(user_id),
-        self::user_recent_quizzes(user_id),
-    ])
+pub fn on_quiz_completed(quiz_id: u64, user_id: u64) -> Vec<Unlink> {
+    unlink_groups(
+        Store::Redis,
+        vec![
+            self::quiz_leaderboard(quiz_id),
+            self::user_stats(user_id),
+            self::user_recent_quizzes(user_id),
+        ],
+    )
 }
 
 /// Keys to `UNLINK` when `question.answered` happens, cascades included.
 ///
-/// One `Vec` per `UNLINK` command (keys grouped by hash slot):
+/// One [`Unlink`] per command, grouped by store and by hash slot within a cluster store;
+/// run it with [`run_plan`].
 ///
 /// - `question_stats`: `v2:{question:<question_id>}:stats`
 /// - `user_progress`: `v2:{user:<user_id>}:progress`
@@ -1349,16 +1581,20 @@ pub fn on_quiz_completed(quiz_id: u64, user_id: u64) -> Vec<Vec<String>> {
 /// - `question_id`: int.
 /// - `user_id`: int.
 #[must_use]
-pub fn on_question_answered(question_id: u64, user_id: u64) -> Vec<Vec<String>> {
-    unlink_groups(vec![
-        self::question_stats(question_id),
-        self::user_progress(user_id),
-    ])
+pub fn on_question_answered(question_id: u64, user_id: u64) -> Vec<Unlink> {
+    unlink_groups(
+        Store::Redis,
+        vec![
+            self::question_stats(question_id),
+            self::user_progress(user_id),
+        ],
+    )
 }
 
 /// Keys to `UNLINK` when `question.updated` happens, cascades included.
 ///
-/// One `Vec` per `UNLINK` command (keys grouped by hash slot):
+/// One [`Unlink`] per command, grouped by store and by hash slot within a cluster store;
+/// run it with [`run_plan`].
 ///
 /// - `question_data`: `v2:{question:<question_id>}:data`
 /// - `question_stats`: `v2:{question:<question_id>}:stats` (cascade from `question_data`)
@@ -1368,17 +1604,21 @@ pub fn on_question_answered(question_id: u64, user_id: u64) -> Vec<Vec<String>> 
 /// - `question_id`: int.
 /// - `quiz_id`: int.
 #[must_use]
-pub fn on_question_updated(question_id: u64, quiz_id: u64) -> Vec<Vec<String>> {
-    unlink_groups(vec![
-        self::question_data(question_id),
-        self::question_stats(question_id),
-        self::quiz_questions(quiz_id),
-    ])
+pub fn on_question_updated(question_id: u64, quiz_id: u64) -> Vec<Unlink> {
+    unlink_groups(
+        Store::Redis,
+        vec![
+            self::question_data(question_id),
+            self::question_stats(question_id),
+            self::quiz_questions(quiz_id),
+        ],
+    )
 }
 
 /// Keys to `UNLINK` when `quiz.updated` happens, cascades included.
 ///
-/// One `Vec` per `UNLINK` command (keys grouped by hash slot):
+/// One [`Unlink`] per command, grouped by store and by hash slot within a cluster store;
+/// run it with [`run_plan`].
 ///
 /// - `quiz_data`: `v2:{quiz:<quiz_id>}:data`
 /// - `quiz_leaderboard`: `v2:{quiz:<quiz_id>}:leaderboard` (cascade from `quiz_data`)
@@ -1387,12 +1627,15 @@ pub fn on_question_updated(question_id: u64, quiz_id: u64) -> Vec<Vec<String>> {
 /// Parameters:
 /// - `quiz_id`: int.
 #[must_use]
-pub fn on_quiz_updated(quiz_id: u64) -> Vec<Vec<String>> {
-    unlink_groups(vec![
-        self::quiz_data(quiz_id),
-        self::quiz_leaderboard(quiz_id),
-        self::quiz_analytics(quiz_id),
-    ])
+pub fn on_quiz_updated(quiz_id: u64) -> Vec<Unlink> {
+    unlink_groups(
+        Store::Redis,
+        vec![
+            self::quiz_data(quiz_id),
+            self::quiz_leaderboard(quiz_id),
+            self::quiz_analytics(quiz_id),
+        ],
+    )
 }
 
 /// Response headers the origin sends on each edge route (the same values

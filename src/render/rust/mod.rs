@@ -1,8 +1,10 @@
 //! Owns the Rust target: `rust/<policy>_cache.rs`, one self-contained module
 //! (std only) that application code adds as a module (`#[path] mod`, or a
 //! copy). It holds typed key builders, a classifier from raw keys back to
-//! patterns, TTL constants with caller-supplied jitter, invalidation plans
-//! grouped by hash slot, and the response headers of each edge route.
+//! patterns, the store (Redis deployment) of every key, TTL constants with
+//! caller-supplied jitter, invalidation plans grouped by store and then by
+//! hash slot within a cluster store, and the response headers of each edge
+//! route.
 //!
 //! Every decision is made here: format strings, cascade closures (expanded
 //! now, by asking `graph`, so the generated code does no graph work), TTL
@@ -138,6 +140,9 @@ pub struct PatternItem {
     pub ttl: Option<TtlItem>,
     pub ttl_doc: String,
     pub lock: Option<LockItem>,
+    /// The `Store` variant its keys live in, and the constant naming it.
+    pub store_variant: String,
+    pub store_const: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -154,11 +159,28 @@ pub struct TagItem {
     pub ttl_const: Option<String>,
     pub ttl_secs: Option<u64>,
     pub members: Vec<String>,
+    /// The `Store` variant its set and members live in, and the constant
+    /// naming it.
+    pub store_variant: String,
+    pub store_const: String,
+}
+
+/// One store of the policy: a variant of the module's `enum Store`.
+#[derive(Debug, Serialize)]
+pub struct StoreItem {
+    pub name: String,
+    pub name_literal: String,
+    pub variant: String,
+    /// Whether it is a Redis Cluster: its keys carry hash tags and its
+    /// `UNLINK` commands are split by hash slot.
+    pub cluster: bool,
 }
 
 /// One key (or tag-set key) of a plan: the builder and its arguments.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct PlanKey {
+    /// The `Store` variant the key lives in.
+    pub store: String,
     pub builder: String,
     pub args: Vec<String>,
     pub doc: String,
@@ -173,8 +195,19 @@ pub struct PlanItem {
     /// Parameters the plan's keys do not use (bound to `_`).
     pub unused: Vec<String>,
     pub keys: Vec<PlanKey>,
-    /// `true`: returns tag-set keys (`Vec<String>`), not `UNLINK` groups.
+    /// The keys by store, stores in order of first appearance, keys in plan
+    /// order within each (`UNLINK` plans only).
+    pub groups: Vec<PlanGroup>,
+    /// `true`: returns tag-set keys with their stores, not `UNLINK` commands.
     pub tag_sets: bool,
+}
+
+/// The keys of one plan that live in one store.
+#[derive(Debug, Serialize)]
+pub struct PlanGroup {
+    /// The `Store` variant.
+    pub store: String,
+    pub keys: Vec<PlanKey>,
 }
 
 #[derive(Debug, Serialize)]
@@ -216,7 +249,12 @@ pub struct RegexTypeItem {
 pub struct Context {
     pub policy_name: String,
     pub file_name: String,
+    /// Whether some store is a Redis Cluster (module docs only: braces and
+    /// slot grouping are decided per store).
     pub cluster: bool,
+    /// Whether the policy has more than one store (module docs only).
+    pub many_stores: bool,
+    pub stores: Vec<StoreItem>,
     /// Rust string literal of the version prefix, if any.
     pub version_prefix: Option<String>,
     /// Rust string literal of what precedes every key (`"v2:"` or `""`).
@@ -284,6 +322,8 @@ fn tag_items(policy: &Policy) -> Vec<TagItem> {
                 ttl_const: t.ttl.base().map(|_| id.ttl_const.clone()),
                 ttl_secs: t.ttl.max().map(|d| d.as_secs()),
                 members: t.members.clone(),
+                store_variant: rust_idents::store(&t.store),
+                store_const: id.store_const,
             }
         })
         .collect()
@@ -366,9 +406,18 @@ pub fn context(policy: &Policy) -> Result<Context, RenderError> {
     let ctx = Context {
         policy_name: one_line(&policy.name).replace('`', "'"),
         file_name: format!("{}.rs", file_stem(policy)),
-        // Grouping by slot is needed for any cluster store and harmless on
-        // a single node.
         cluster: policy.stores.values().any(|s| s.cluster.is_some()),
+        many_stores: policy.stores.len() > 1,
+        stores: policy
+            .stores
+            .values()
+            .map(|s| StoreItem {
+                name: s.name.clone(),
+                name_literal: rust_str(&s.name),
+                variant: rust_idents::store(&s.name),
+                cluster: s.cluster.is_some(),
+            })
+            .collect(),
         version_prefix: policy.keys.version_prefix.as_deref().map(rust_str),
         key_prefix: rust_str(
             &policy

@@ -235,6 +235,13 @@ pub(super) fn pattern_item(policy: &Policy, p: &KeyPattern) -> PatternItem {
         let tags: Vec<String> = p.tags.iter().map(|t| code(t)).collect();
         doc_lines.push(format!("Member of tag sets {}.", tags.join(", ")));
     }
+    if policy.stores.len() > 1 {
+        doc_lines.push(format!(
+            "Lives in store {} ([`{}`]).",
+            code(&p.store),
+            id.store_const
+        ));
+    }
     let lock = p.stampede_lock.as_ref().map(|l| {
         let (lock_shape, lock_key) =
             key_forms(policy, &p.store, &l.prefix, &p.segments, p.hash_tag);
@@ -263,5 +270,7 @@ pub(super) fn pattern_item(policy: &Policy, p: &KeyPattern) -> PatternItem {
         ttl,
         ttl_doc,
         lock,
+        store_variant: rust_idents::store(&p.store),
+        store_const: id.store_const,
     }
 }

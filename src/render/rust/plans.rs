@@ -1,6 +1,7 @@
 //! Owns the invalidation plans of the Rust module's context: per event (and
 //! `when_changed` branch), the keys to delete with their builder arguments,
-//! cascades expanded by asking `graph`, grouped by hash slot at run time.
+//! cascades expanded by asking `graph`, grouped here by store and by hash
+//! slot (within a cluster store) at run time.
 
 use super::*;
 
@@ -57,6 +58,32 @@ pub(super) fn unused(params: &[Param], keys: &[PlanKey]) -> Vec<String> {
         .collect()
 }
 
+/// Where a key lives, for a plan's doc line: only when there is a choice.
+fn store_note(policy: &Policy, store: &str) -> String {
+    if policy.stores.len() > 1 {
+        format!(" in store {}", code(store))
+    } else {
+        String::new()
+    }
+}
+
+/// The plan's keys by store: stores in order of first appearance, keys in
+/// plan order within each.
+fn by_store(keys: &[PlanKey]) -> Vec<PlanGroup> {
+    let mut groups: Vec<PlanGroup> = Vec::new();
+    for k in keys {
+        let copy = k.clone();
+        match groups.iter_mut().find(|g| g.store == k.store) {
+            Some(g) => g.keys.push(copy),
+            None => groups.push(PlanGroup {
+                store: k.store.clone(),
+                keys: vec![copy],
+            }),
+        }
+    }
+    groups
+}
+
 pub(super) fn plan<'p>(
     graph: &Graph<'p>,
     policy: &Policy,
@@ -82,11 +109,17 @@ pub(super) fn plan<'p>(
         })?;
         let needed = segment_params(policy, &p.segments);
         let (shape, _) = key_forms(policy, &p.store, "", &p.segments, p.hash_tag);
-        let mut doc = format!("{}: {}", code(name), code(&shape));
+        let mut doc = format!(
+            "{}: {}{}",
+            code(name),
+            code(&shape),
+            store_note(policy, &p.store)
+        );
         if let Some(src) = via {
             doc.push_str(&format!(" (cascade from {})", code(src)));
         }
         keys.push(PlanKey {
+            store: rust_idents::store(&p.store),
             builder: ident(name),
             args: builder_args(params, &needed, event, name)?,
             doc,
@@ -97,6 +130,7 @@ pub(super) fn plan<'p>(
         summary,
         unused: unused(params, &keys),
         params: params.to_vec(),
+        groups: by_store(&keys),
         keys,
         tag_sets: false,
     })
@@ -143,9 +177,15 @@ pub(super) fn plans(policy: &Policy) -> Result<Vec<PlanItem>, RenderError> {
                 })?;
                 let (shape, _) = key_forms(policy, &tag.store, "", &tag.key, None);
                 keys.push(PlanKey {
+                    store: rust_idents::store(&tag.store),
                     builder: rust_idents::tag(t).builder,
                     args: builder_args(&params, &segment_params(policy, &tag.key), &e.name, t)?,
-                    doc: format!("{}: {}", code(t), code(&shape)),
+                    doc: format!(
+                        "{}: {}{}",
+                        code(t),
+                        code(&shape),
+                        store_note(policy, &tag.store)
+                    ),
                 });
             }
             out.push(PlanItem {
@@ -156,6 +196,7 @@ pub(super) fn plans(policy: &Policy) -> Result<Vec<PlanItem>, RenderError> {
                 ),
                 unused: unused(&params, &keys),
                 params: params.clone(),
+                groups: Vec::new(),
                 keys,
                 tag_sets: true,
             });
