@@ -401,7 +401,7 @@ fn sigterm_and_sigint_print_the_partial_report() {
         assert_eq!(document["exit_code"], 3);
         let report = &document["stores"]["redis"];
         assert_eq!(report["complete"], false);
-        assert!(reasons(&report).contains(name), "{report}");
+        assert!(reasons(report).contains(name), "{report}");
         assert!(
             report["nodes"][0]["inspected"].as_u64().unwrap_or(0) > 0,
             "{report}"

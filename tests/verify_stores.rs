@@ -422,3 +422,31 @@ fn a_store_declaring_valkey_verified_against_redis_is_an_engine_mismatch() {
         + 1;
     assert_eq!(mismatch[0]["line"], engine_line as u64, "{}", mismatch[0]);
 }
+
+#[test]
+fn config_get_star_is_sent_only_with_unmanaged() {
+    use std::sync::{Arc, Mutex};
+    use support::fake_redis::{Action, FakeRedis, bulk, healthy};
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let log = seen.clone();
+    let fake = FakeRedis::start(move |args, _| {
+        log.lock().unwrap().push(args.join(" "));
+        match args[0].as_str() {
+            "INFO" => Action::Reply(bulk(
+                b"# Server\r\nredis_version:7.0.15\r\nredis_mode:standalone\r\n# Replication\r\nrole:master\r\n# Cluster\r\ncluster_enabled:0\r\n",
+            )),
+            _ => healthy(args, false),
+        }
+    });
+    let target = format!("durable={}", fake.url());
+    let sent_star = |seen: &Mutex<Vec<String>>| {
+        seen.lock()
+            .unwrap()
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case("CONFIG GET *"))
+    };
+    verify(&fixture(), &target, &[], limit());
+    assert!(!sent_star(&seen), "{:?}", seen.lock().unwrap());
+    verify(&fixture(), &target, &["--unmanaged"], limit());
+    assert!(sent_star(&seen), "{:?}", seen.lock().unwrap());
+}

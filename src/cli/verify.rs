@@ -198,7 +198,7 @@ fn stores_and_urls<'a>(
 /// `--redis STORE=URL`, or a bare URL when the policy has one store.
 fn store_and_url<'a>(
     policy: &cachegen::policy::model::Policy,
-    arg: &'a String,
+    arg: &'a str,
 ) -> Result<(String, &'a str), String> {
     let names: Vec<&str> = policy.stores.keys().map(String::as_str).collect();
     if let Some((name, url)) = arg.split_once('=')
@@ -216,7 +216,7 @@ fn store_and_url<'a>(
         return Ok((name.to_owned(), url));
     }
     match names.as_slice() {
-        [only] => Ok(((*only).to_owned(), arg.as_str())),
+        [only] => Ok(((*only).to_owned(), arg)),
         _ => Err(format!(
             "the policy has {} stores: name the one this URL reaches, as --redis STORE=URL (stores: {})",
             names.len(),
