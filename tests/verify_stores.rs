@@ -167,6 +167,26 @@ fn two_stores_are_verified_in_one_run_and_each_finding_sits_under_its_store() {
         );
     }
     assert!(junit.stdout.contains("failures=\"1\""), "{}", junit.stdout);
+
+    // Markdown: the run's verdict, then a section per store.
+    let md = verify(
+        &fixture(),
+        &cache_arg,
+        &["--redis", &durable_arg, "--format", "markdown"],
+        limit(),
+    );
+    assert!(
+        md.stdout.starts_with(&format!(
+            "### cachegen verify against `{}`\n\n**violations** · 2 stores verified (cache, durable)\n",
+            fixture().display()
+        )),
+        "{}",
+        md.stdout
+    );
+    let cache_at = md.stdout.find("#### store `cache`").expect("cache section");
+    let durable_at = md.stdout.find("#### store `durable`").expect("durable");
+    let drift_at = md.stdout.find("config-drift").expect("drift row");
+    assert!(cache_at < durable_at && durable_at < drift_at, "{}", md.stdout);
 }
 
 #[test]
