@@ -186,7 +186,11 @@ fn two_stores_are_verified_in_one_run_and_each_finding_sits_under_its_store() {
     let cache_at = md.stdout.find("#### store `cache`").expect("cache section");
     let durable_at = md.stdout.find("#### store `durable`").expect("durable");
     let drift_at = md.stdout.find("config-drift").expect("drift row");
-    assert!(cache_at < durable_at && durable_at < drift_at, "{}", md.stdout);
+    assert!(
+        cache_at < durable_at && durable_at < drift_at,
+        "{}",
+        md.stdout
+    );
 }
 
 #[test]
