@@ -195,9 +195,12 @@ fn seeded_single_node_gives_exact_findings_and_drift_is_detected() {
         },
     );
     assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
+    let document = run.document();
+    assert_eq!(document["format"], "cachegen-verify");
+    assert_eq!(document["version"], 3);
+    assert_eq!(document["exit_code"], 1);
     let report = run.json();
-    assert_eq!(report["format"], "cachegen-verify");
-    assert_eq!(report["version"], 2);
+    assert_eq!(report["verified"], true);
     assert_eq!(report["complete"], true);
     assert_eq!(report["mode"], "single");
     assert_eq!(report["keyspace"]["inspected"], SEEDED);

@@ -12,9 +12,18 @@ pub struct Args {
     /// A YAML policy, or the policy.lock.json `build` writes (default: the
     /// one policies/*.yaml).
     policy: Option<PathBuf>,
-    /// redis:// or rediss:// URL of any one node; user and password may be in it.
-    #[arg(long, env = "REDIS_URL", hide_env_values = true, value_name = "URL")]
-    redis: String,
+    /// STORE=URL: the redis:// or rediss:// URL of any one node of that
+    /// store (user and password may be in it). Repeat it for each store to
+    /// verify; stores given no URL are not verified. A bare URL is the
+    /// store of a one-store policy.
+    #[arg(
+        long,
+        env = "REDIS_URL",
+        hide_env_values = true,
+        value_name = "[STORE=]URL",
+        required = true
+    )]
+    redis: Vec<String>,
     /// ACL user, when not in the URL.
     #[arg(long, env = "CACHEGEN_REDIS_USER", value_name = "USER")]
     user: Option<String>,
@@ -61,6 +70,11 @@ pub struct Args {
     /// SCAN COUNT per call (at most 1000, to keep other clients' latency low).
     #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1000))]
     scan_count: u32,
+    /// Also read every directive (CONFIG GET *) and note the ones the policy
+    /// does not set whose live value differs from the release's default
+    /// (secrets are never read into the report).
+    #[arg(long)]
+    unmanaged: bool,
     /// Never draw progress bars (they are drawn only on a terminal anyway).
     #[arg(long)]
     no_progress: bool,
@@ -82,56 +96,103 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<u8, String> {
     if deadline.is_zero() {
         return Err("--deadline must be more than zero".into());
     }
-    let (store, url) = store_and_url(policy, &args.redis)?;
+    let urls = stores_and_urls(policy, &args.redis)?;
     let window = cachegen::load::units::parse_duration(&args.window)
         .map_err(|e| format!("--window: {e}"))?;
-    let target = verify::target::parse(
-        url,
-        &verify::target::CredentialSources::with_env(args.user, args.password_file),
-    )?;
-    let tls = if target.tls {
-        Some(verify::conn::Tls::new(
-            args.tls_ca.as_deref(),
-            args.tls_server_name,
-        )?)
-    } else if args.tls_ca.is_some() || args.tls_server_name.is_some() {
-        return Err("--tls-ca and --tls-server-name need a rediss:// URL".into());
-    } else {
-        None
-    };
-    let mut allow = verify::allow::AllowHosts::for_seed(&target.seed);
-    allow.extend(&args.allow_hosts)?;
-    let format = global.format();
-    let options = verify::Options {
-        store,
-        target,
-        tls,
-        allow,
-        limits: verify::conn::Limits {
-            timeout: std::time::Duration::from_micros(timeout.as_micros()),
-            rate: args.rate,
-            deadline: verify::stop::Deadline::after(std::time::Duration::from_micros(
-                deadline.as_micros(),
-            )),
-        },
-        coverage: if args.full {
-            verify::keyspace::Coverage::Full
+    let credentials = verify::target::CredentialSources::with_env(args.user, args.password_file);
+    // Every URL is checked before any server is contacted: a typo in the
+    // second store's URL must not surface after the first store's scan.
+    let mut targets = Vec::new();
+    for (store, url) in urls {
+        let target = verify::target::parse(url, &credentials)?;
+        let tls = if target.tls {
+            Some(verify::conn::Tls::new(
+                args.tls_ca.as_deref(),
+                args.tls_server_name.clone(),
+            )?)
         } else {
-            verify::keyspace::Coverage::Sample(args.sample)
-        },
-        scan_count: args.scan_count,
-        window: std::time::Duration::from_micros(window.as_micros()),
-    };
+            None
+        };
+        let mut allow = verify::allow::AllowHosts::for_seed(&target.seed);
+        allow.extend(&args.allow_hosts)?;
+        targets.push((store, target, tls, allow));
+    }
+    if (args.tls_ca.is_some() || args.tls_server_name.is_some())
+        && !targets.iter().any(|(_, t, _, _)| t.tls)
+    {
+        return Err("--tls-ca and --tls-server-name need a rediss:// URL".into());
+    }
+    let format = global.format();
+    // One deadline for the whole run, however many stores it verifies.
+    let deadline =
+        verify::stop::Deadline::after(std::time::Duration::from_micros(deadline.as_micros()));
     super::signals::stop_on_interrupt();
     let bars = super::progress::Bars::new(!args.no_progress && format == Format::Human);
-    let result = verify::run(policy, &options, &|event| bars.show(event));
+    let mut by_store: std::collections::HashMap<String, verify::Report> = Default::default();
+    // One store after another: each run is bounded by its own --rate and
+    // the shared deadline, and no two scans compete for a CPU.
+    for (store, target, tls, allow) in targets {
+        let options = verify::Options {
+            store: store.clone(),
+            target,
+            tls,
+            allow,
+            limits: verify::conn::Limits {
+                timeout: std::time::Duration::from_micros(timeout.as_micros()),
+                rate: args.rate,
+                deadline,
+            },
+            coverage: if args.full {
+                verify::keyspace::Coverage::Full
+            } else {
+                verify::keyspace::Coverage::Sample(args.sample)
+            },
+            scan_count: args.scan_count,
+            window: std::time::Duration::from_micros(window.as_micros()),
+            unmanaged: args.unmanaged,
+        };
+        by_store.insert(
+            store,
+            verify::run(policy, &options, &|event| bars.show(event)),
+        );
+    }
+    let run = verify::RunReport {
+        stores: policy
+            .stores
+            .keys()
+            .map(|name| verify::StoreReport {
+                store: name.clone(),
+                report: by_store.remove(name),
+            })
+            .collect(),
+    };
     print(&verify::report::render(
         format,
-        &result,
+        &run,
         &report.source,
         global.color(),
     ))?;
-    Ok(result.exit_code())
+    Ok(run.exit_code())
+}
+
+/// Each `--redis STORE=URL` (or a bare URL when the policy has one store),
+/// in the order given; an unknown store or a store named twice is a usage
+/// error.
+fn stores_and_urls<'a>(
+    policy: &cachegen::policy::model::Policy,
+    args: &'a [String],
+) -> Result<Vec<(String, &'a str)>, String> {
+    let mut out: Vec<(String, &str)> = Vec::new();
+    for arg in args {
+        let (store, url) = store_and_url(policy, arg)?;
+        if out.iter().any(|(seen, _)| *seen == store) {
+            return Err(format!(
+                "--redis names store `{store}` twice: give one URL per store"
+            ));
+        }
+        out.push((store, url));
+    }
+    Ok(out)
 }
 
 /// `--redis STORE=URL`, or a bare URL when the policy has one store.

@@ -249,6 +249,12 @@ fixed_codes! {
     /// block it; an ACL without `+config|get`). The config was not checked, so
     /// the report says so instead of claiming conformance.
     CONFIG_NOT_CHECKABLE = "CG403", "config-not-checkable", Warning, "the server does not let its config be read";
+    /// With `verify --unmanaged`: a directive the policy does not set whose
+    /// live value differs from the engine release's default (someone set it
+    /// in a config file or with CONFIG SET, and the policy does not know).
+    /// Directives that depend on how the server was started (`port`, `dir`)
+    /// and secrets are never reported; values are never printed for secrets.
+    UNMANAGED_DIRECTIVE = "CG404", "unmanaged-directive", Note, "a directive the policy does not set differs from the default";
     /// The policy declares a Redis Cluster and the server is a single node, or
     /// the other way round. Hash-slot rules, key shapes (hash tags) and the
     /// client settings differ between the two.

@@ -36,6 +36,9 @@ pub enum Command<'a> {
     Info(&'static str),
     Dbsize,
     ConfigGet(&'a [&'a str]),
+    /// `CONFIG GET *`: every directive, for `--unmanaged` only (the reply
+    /// holds secrets such as `requirepass`, which `gather` drops at once).
+    ConfigGetAll,
     Scan {
         cursor: &'a [u8],
         count: u32,
@@ -73,7 +76,7 @@ impl Command<'_> {
             Command::ClientNoTouch => "client|no-touch",
             Command::Info(_) => "info",
             Command::Dbsize => "dbsize",
-            Command::ConfigGet(_) => "config|get",
+            Command::ConfigGet(_) | Command::ConfigGetAll => "config|get",
             Command::Scan { .. } => "scan",
             Command::Pttl(_) => "pttl",
             Command::Type(_) => "type",
@@ -113,6 +116,7 @@ impl Command<'_> {
                 args.extend(names.iter().map(|n| n.as_bytes()));
                 resp::encode(&args, out)
             }
+            Command::ConfigGetAll => resp::encode(&[b"CONFIG", b"GET", b"*"], out),
             Command::Scan { cursor, count: c } => {
                 count = c.min(MAX_SCAN_COUNT).to_string();
                 resp::encode(&[b"SCAN", cursor, b"COUNT", count.as_bytes()], out)
@@ -537,6 +541,7 @@ mod tests {
             Command::Info("stats"),
             Command::Dbsize,
             Command::ConfigGet(names),
+            Command::ConfigGetAll,
             Command::Scan {
                 cursor: b"0",
                 count: 50_000,
@@ -561,6 +566,7 @@ mod tests {
                 | Command::Info(_)
                 | Command::Dbsize
                 | Command::ConfigGet(_)
+                | Command::ConfigGetAll
                 | Command::Scan { .. }
                 | Command::Pttl(_)
                 | Command::Type(_)

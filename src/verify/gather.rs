@@ -68,7 +68,7 @@ pub fn gather(
     let store = options.store_of(policy);
     observed.store = store.name.clone();
     let slow_threshold_us = slow_threshold_us(policy, store);
-    let seed_facts = match node_facts(&mut seed_conn, store, slow_threshold_us) {
+    let seed_facts = match node_facts(&mut seed_conn, store, slow_threshold_us, options.unmanaged) {
         Ok(f) => f,
         Err(e) => {
             observed.incomplete.push(e.to_string());
@@ -262,7 +262,7 @@ fn contact_all(
                         break;
                     };
                     let opened = open(address, options).and_then(|mut c| {
-                        let f = node_facts(&mut c, store, slow_threshold_us)?;
+                        let f = node_facts(&mut c, store, slow_threshold_us, options.unmanaged)?;
                         Ok((c, f))
                     });
                     if let Ok(mut all) = results.lock() {
@@ -528,6 +528,7 @@ fn node_facts(
     conn: &mut Connection,
     store: &Store,
     slow_threshold_us: Option<u64>,
+    unmanaged: bool,
 ) -> Result<NodeFacts, ConnError> {
     let info = read_info(conn)?;
     let dbsize = conn
@@ -536,11 +537,17 @@ fn node_facts(
         .map(|n| n.max(0) as u64);
     let flavour = server::flavour(&info);
     let config = read_config(conn, store, flavour.redis_compat)?;
+    let all_config = if unmanaged {
+        Some(read_all_config(conn)?)
+    } else {
+        None
+    };
     let slow = slowlog(conn, slow_threshold_us)?;
     Ok(NodeFacts {
         info,
         dbsize,
         config,
+        all_config,
         slow,
     })
 }
@@ -583,6 +590,41 @@ fn read_config(
         }
     }
     Ok(Ok(values))
+}
+
+/// Most directives kept from one `CONFIG GET *`: Redis 8.0 has about 250;
+/// a reply far longer is broken or hostile.
+const MAX_DIRECTIVES: usize = 1000;
+
+/// `CONFIG GET *` for `--unmanaged`, keeping only directives some release's
+/// facts know and none marks secret: `requirepass`, `masterauth` and the
+/// like never leave this function, so no report can print them.
+fn read_all_config(
+    conn: &mut Connection,
+) -> Result<Result<BTreeMap<String, String>, String>, ConnError> {
+    match conn.call(Command::ConfigGetAll)? {
+        Reply::Array(items) => {
+            let mut values = BTreeMap::new();
+            for pair in items.chunks(2).take(MAX_DIRECTIVES) {
+                let [name, value] = pair else { continue };
+                let name = name.as_text().unwrap_or_default().to_ascii_lowercase();
+                let releases = crate::facts::releases_having(&name);
+                let secret = releases
+                    .iter()
+                    .any(|r| r.table().get(&name).is_some_and(|f| f.sensitive()));
+                if releases.is_empty() || secret {
+                    continue;
+                }
+                values.insert(
+                    server::cut(&name, 128),
+                    server::cut(&value.as_text().unwrap_or_default(), 256),
+                );
+            }
+            Ok(Ok(values))
+        }
+        Reply::Error(e) => Ok(Err(target::printable(&e))),
+        _ => Ok(Err("CONFIG GET * returned an unexpected reply".into())),
+    }
 }
 
 /// The latency the policy holds commands to: `targets.cached_latency`, else

@@ -32,7 +32,7 @@ pub mod target;
 pub mod tls;
 pub mod window;
 
-pub use outcome::{NodeReport, Report, Runtime, ScanState};
+pub use outcome::{NodeReport, Report, RunReport, Runtime, ScanState, StoreReport};
 
 use crate::policy::model::{Policy, Store};
 use conn::{Limits, Tls};
@@ -57,6 +57,9 @@ pub struct Options {
     /// How long the hit ratio is measured for, before any key is touched;
     /// zero skips it.
     pub window: Duration,
+    /// Also read every directive (`CONFIG GET *`) and note the ones the
+    /// policy does not set that differ from the release's default.
+    pub unmanaged: bool,
 }
 
 impl Options {

@@ -113,6 +113,10 @@ pub struct NodeFacts {
     /// `CONFIG GET` of every managed directive (lower-case names), or why
     /// the server refused it.
     pub config: Result<BTreeMap<String, String>, String>,
+    /// With `--unmanaged`: `CONFIG GET *` (lower-case names), secrets and
+    /// directives no release's facts know already dropped, or why the
+    /// server refused it; `None` when not asked for.
+    pub all_config: Option<Result<BTreeMap<String, String>, String>>,
     /// The slow log as the server keeps it (at most 128 entries); empty when
     /// the policy sets no threshold or the server refused `SLOWLOG GET`.
     pub slow: Vec<SlowEntry>,

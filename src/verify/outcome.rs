@@ -188,3 +188,29 @@ impl Report {
             .count()
     }
 }
+
+/// One store of the policy in a run: its report, or `None` when no URL was
+/// given for it (it was not verified, which is no failure).
+pub struct StoreReport {
+    pub store: String,
+    pub report: Option<Report>,
+}
+
+/// A whole verify run: every store of the policy, in policy order, verified
+/// one after another under one deadline.
+pub struct RunReport {
+    pub stores: Vec<StoreReport>,
+}
+
+impl RunReport {
+    /// The worst of the verified stores' exit codes (3 incomplete > 1
+    /// violations > 0 conforms); stores not verified do not count.
+    pub fn exit_code(&self) -> u8 {
+        self.verified().map(Report::exit_code).max().unwrap_or(0)
+    }
+
+    /// The reports of the stores that were verified.
+    pub fn verified(&self) -> impl Iterator<Item = &Report> {
+        self.stores.iter().filter_map(|s| s.report.as_ref())
+    }
+}

@@ -20,8 +20,8 @@ pub struct Run {
 }
 
 impl Run {
-    /// The `--format json` report.
-    pub fn json(&self) -> serde_json::Value {
+    /// The whole `--format json` document (every store of the policy).
+    pub fn document(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
             panic!(
                 "verify did not print JSON ({e}):\nstdout:\n{}\nstderr:\n{}",
@@ -30,7 +30,26 @@ impl Run {
         })
     }
 
-    /// Findings with this code.
+    /// The report of the one store the run verified (`stores.<name>` of
+    /// the `--format json` document).
+    pub fn json(&self) -> serde_json::Value {
+        let document = self.document();
+        let verified: Vec<&serde_json::Value> = document["stores"]
+            .as_object()
+            .unwrap_or_else(|| panic!("no stores in the report:\n{}", self.stdout))
+            .values()
+            .filter(|s| s["verified"] == true)
+            .collect();
+        assert_eq!(verified.len(), 1, "one store verified:\n{}", self.stdout);
+        verified[0].clone()
+    }
+
+    /// The report of `store`.
+    pub fn store(&self, store: &str) -> serde_json::Value {
+        self.document()["stores"][store].clone()
+    }
+
+    /// Findings with this code (of the one store verified).
     pub fn findings(&self, code: &str) -> Vec<serde_json::Value> {
         self.json()["findings"]
             .as_array()

@@ -28,6 +28,10 @@ pub enum Status {
     Drift,
     /// The server's version has no such directive, or ignores it.
     NotApplicable,
+    /// The server prints its own rendering of the value (multi-word
+    /// `config:` entries such as `client-output-buffer-limit`), which
+    /// cannot be predicted exactly: read, but not compared.
+    NotComparable,
 }
 
 impl Status {
@@ -36,6 +40,7 @@ impl Status {
             Status::Matches => "matches",
             Status::Drift => "drift",
             Status::NotApplicable => "not-applicable",
+            Status::NotComparable => "not-comparable",
         }
     }
 }
@@ -109,7 +114,7 @@ fn compare(
                 }
                 // A value the server rewrites (multi-word `config:` entries):
                 // what CONFIG GET prints cannot be predicted exactly.
-                _ if !d.comparable => Status::NotApplicable,
+                _ if !d.comparable => Status::NotComparable,
                 (Some(a), _) if normalize(a) == normalize(&d.config_get) => Status::Matches,
                 (Some(_), _) => Status::Drift,
             };
@@ -152,7 +157,7 @@ fn findings(
                 .entry(row.directive)
                 .or_default()
                 .push(row.node.to_string()),
-            Status::Matches => {}
+            Status::Matches | Status::NotComparable => {}
         }
     }
     for ((name, actual), nodes) in drift {

@@ -12,6 +12,7 @@ pub mod keyspace;
 pub mod mode;
 pub mod runtime;
 pub mod topology;
+pub mod unmanaged;
 
 use crate::diag::Diagnostic;
 use crate::policy::model::Policy;
@@ -38,6 +39,7 @@ pub fn all(policy: &Policy, observed: &Observed) -> Vec<Diagnostic> {
         findings.extend(engine::judge(declared, span, &seed.flavour));
     }
     findings.extend(config::judge(policy, observed));
+    findings.extend(unmanaged::judge(policy, observed));
     findings.extend(topology::judge(policy, observed));
     findings.extend(hosts::judge(policy, observed));
     findings.extend(runtime::judge(policy, observed));
@@ -86,6 +88,7 @@ mod fixture {
             info: fields,
             dbsize: Some(0),
             config: Ok(BTreeMap::new()),
+            all_config: None,
             slow: Vec::new(),
         }
     }

@@ -1,0 +1,186 @@
+//! Unit tests of the verify report texts, on reports built by hand.
+
+use super::human::human;
+use super::markdown::markdown;
+use super::*;
+use crate::verify::classify::Classifier;
+use crate::verify::keyspace::Tally;
+use crate::verify::outcome::{NodeReport, Runtime, ScanState};
+use crate::verify::server::Flavour;
+use crate::verify::target::parse_host_port;
+use std::time::Duration;
+
+/// A report of the single-node fixture policy with these nodes and
+/// reasons it is incomplete, and nothing found.
+fn report(nodes: Vec<NodeReport>, incomplete: &[&str]) -> Report {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/verify/single.yaml");
+    let policy = crate::check_path(&path, &Default::default())
+        .policy
+        .expect("the fixture policy checks");
+    let owners = Classifier::new(&policy).expect("compiles").owners;
+    let mut tally = Tally::new(owners.len());
+    tally.inspected = nodes.iter().map(|n| n.inspected).sum();
+    Report {
+        target: "redis://127.0.0.1:1".into(),
+        flavour: (!nodes.is_empty()).then(|| Flavour {
+            engine: crate::verify::server::Engine::Redis,
+            version: "7.0.15".into(),
+            release: Some((7, 0)),
+            redis_compat: Some((7, 0)),
+        }),
+        cluster: nodes.len() > 1,
+        coverage: Coverage::Full,
+        nodes,
+        owners,
+        tally,
+        config: Vec::new(),
+        runtime: Runtime::default(),
+        findings: Vec::new(),
+        incomplete: incomplete.iter().map(|s| s.to_string()).collect(),
+        elapsed: Duration::from_millis(13_800),
+    }
+}
+
+fn node(port: u16, scan: ScanState, inspected: u64) -> NodeReport {
+    NodeReport {
+        address: parse_host_port(&format!("127.0.0.1:{port}")).unwrap(),
+        role: if scan == ScanState::NotPrimary {
+            "slave"
+        } else {
+            "master"
+        }
+        .into(),
+        version: "7.0.15".into(),
+        dbsize: Some(1000),
+        inspected,
+        scan_time: Duration::ZERO,
+        error: (scan == ScanState::StoppedEarly).then(|| "connection reset".into()),
+        scan,
+        no_touch: Default::default(),
+    }
+}
+
+fn source() -> SourceFile {
+    SourceFile::new("policies/single.yaml", "")
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap()
+}
+
+#[test]
+fn a_complete_full_pass_is_called_one() {
+    let r = report(vec![node(1, ScanState::Complete, 10)], &[]);
+    let text = human(&r, &source(), false);
+    assert!(
+        first_line(&text).ends_with("single node, full pass in 13.8s"),
+        "{text}"
+    );
+    assert!(text.contains("keyspace by pattern (10 keys inspected)"));
+    assert!(text.contains(" ok\n"), "{text}");
+}
+
+#[test]
+fn a_refused_connection_checks_no_pattern() {
+    let r = report(Vec::new(), &["could not connect: 127.0.0.1:1: refused"]);
+    let text = human(&r, &source(), false);
+    assert!(
+        first_line(&text).contains("keyspace not checked (no primary was scanned)"),
+        "{text}"
+    );
+    assert!(!text.contains("full pass"), "{text}");
+    assert!(
+        text.contains("keyspace by pattern: not checked (no primary was scanned)"),
+        "{text}"
+    );
+    assert!(
+        !text.contains(" ok"),
+        "no pattern may be shown as ok:\n{text}"
+    );
+    assert!(!text.contains("profile"), "no pattern rows:\n{text}");
+    assert!(text.contains("config and runtime: not read"), "{text}");
+    assert!(text.contains("incomplete: results are partial"), "{text}");
+}
+
+#[test]
+fn a_scan_lost_before_its_first_key_checks_no_pattern() {
+    let r = report(
+        vec![node(1, ScanState::StoppedEarly, 0)],
+        &["127.0.0.1:1: connection reset"],
+    );
+    let text = human(&r, &source(), false);
+    assert!(
+        text.contains("keyspace by pattern: not checked (no primary was scanned)"),
+        "{text}"
+    );
+    assert!(
+        !text.contains(" ok"),
+        "no pattern may be shown as ok:\n{text}"
+    );
+}
+
+#[test]
+fn a_node_lost_mid_scan_is_not_a_full_pass() {
+    let r = report(
+        vec![node(1, ScanState::StoppedEarly, 1234)],
+        &["scan stopped early: connection reset"],
+    );
+    let text = human(&r, &source(), false);
+    assert!(
+        first_line(&text).ends_with(
+            "single node, incomplete full pass: 0 of 1 primary scanned to the end, \
+                 1 stopped early; 1234 keys inspected in 13.8s"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("keyspace by pattern (1234 keys inspected, partial scan)"),
+        "{text}"
+    );
+    assert!(text.contains(" ok so far\n"), "{text}");
+
+    // A cluster that lost one of three masters, with one never reached.
+    let r = report(
+        vec![
+            node(1, ScanState::Complete, 500),
+            node(2, ScanState::StoppedEarly, 200),
+            node(3, ScanState::NotScanned, 0),
+            node(4, ScanState::NotPrimary, 0),
+        ],
+        &["scan stopped early: MOVED", "127.0.0.1:3: refused"],
+    );
+    let text = human(&r, &source(), false);
+    assert!(
+        first_line(&text).ends_with(
+            "cluster of 4 nodes, incomplete full pass: 1 of 3 primaries scanned to the end, \
+                 1 stopped early, 1 not scanned; 700 keys inspected in 13.8s"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn markdown_names_the_run_the_target_and_the_outcome() {
+    let r = report(Vec::new(), &["could not connect: 127.0.0.1:1: refused"]);
+    let md = markdown(&r, &source());
+    assert!(
+            md.starts_with(
+                "### cachegen verify: `redis://127.0.0.1:1` against `policies/single.yaml`\n\n\
+                 **incomplete: results are partial** · 0 errors, 0 warnings, 0 notes\n\n\
+                 server unknown, single node, keyspace not checked (no primary was scanned) in 13.8s\n\n\
+                 - incomplete: could not connect: 127.0.0.1:1: refused\n"
+            ),
+            "{md}"
+        );
+    assert!(!md.contains("cachegen check"), "{md}");
+
+    let r = report(vec![node(1, ScanState::Complete, 10)], &[]);
+    let md = markdown(&r, &source());
+    assert!(md.contains("**conforms** · 0 errors"), "{md}");
+    assert!(
+            md.contains("server redis 7.0.15, single node, full pass in 13.8s\n\nhit ratio not measured (--window 0s)\n"),
+            "{md}"
+        );
+    assert!(md.ends_with("No findings.\n"), "{md}");
+}
