@@ -78,6 +78,17 @@ fn store_changes(base: &Policy, b: &Store, head: &Policy, h: &Store, out: &mut V
             );
         }
     }
+    if b.engine != h.engine {
+        push(
+            out,
+            Category::Restart,
+            who.clone(),
+            "engine",
+            Some(b.engine.name().to_owned()),
+            Some(h.engine.name().to_owned()),
+            "another server: its defaults and directives differ",
+        );
+    }
     if b.redis.version != h.redis.version {
         push(
             out,

@@ -202,6 +202,14 @@ pub fn releases_having(name: &str) -> Vec<Release> {
         .collect()
 }
 
+/// Whether any release marks `name` (canonical or alias) as a secret. A
+/// flag can arrive late: Redis 7.4 first marks `tls-key-file-pass`
+/// `sensitive`, yet it holds a passphrase on 7.0 too, so one release's
+/// table alone would let it through.
+pub fn secret_anywhere(name: &str) -> bool {
+    Release::all().any(|r| r.table().get(name).is_some_and(|f| f.sensitive()))
+}
+
 /// The directive of `table` whose name (or alias) is closest to `name`, when
 /// close enough to be a typo. Returns the canonical name.
 pub fn did_you_mean<'t>(table: &'t Table, name: &str) -> Option<&'t str> {

@@ -110,6 +110,9 @@ pub fn check_value(fact: &DirectiveFact, value: &ConfigValue) -> Result<Setting,
             let text = match value {
                 ConfigValue::String(s) => s.clone(),
                 ConfigValue::Integer(n) => n.to_string(),
+                // `latency-tracking-info-percentiles: 99.9` is text to the
+                // server; YAML made it a number.
+                ConfigValue::Float(f) if f.is_finite() => f.to_string(),
                 _ => return Err(problem(format!("{value} is {given}"))),
             };
             if let Some(c) = text.chars().find(|c| c.is_control()) {
@@ -173,7 +176,11 @@ fn integer(
         let n = (!digits.is_empty() && digits.bytes().all(|b| (b'0'..=b'7').contains(&b)))
             .then(|| i128::from_str_radix(&digits, 8).ok())
             .flatten()
-            .ok_or_else(|| format!("`{digits}` is not octal digits"))?;
+            .ok_or_else(|| {
+                format!(
+                    "`{digits}` is not octal digits (YAML reads `0o700` as the number 448: write the mode quoted, `\"700\"`)"
+                )
+            })?;
         in_range(n, min, max, |v| format!("{v:o}"))?;
         let text = format!("{n:o}");
         return Ok(same(&text));

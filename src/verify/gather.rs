@@ -560,9 +560,13 @@ fn read_config(
     store: &Store,
     version: Option<(u32, u32)>,
 ) -> Result<Result<BTreeMap<String, String>, String>, ConnError> {
+    // A secret is never asked for, whatever the policy says (lower refuses
+    // one in `config:`; a lock edited by hand is read through lower too):
+    // its value must not reach a report.
     let names: Vec<&str> = redis_directives::managed_directives(store)
         .iter()
         .map(|d| d.name)
+        .filter(|name| !crate::facts::secret_anywhere(name))
         .collect();
     let mut values = BTreeMap::new();
     // Several names per CONFIG GET exist since 7.0; before, one call each.
@@ -608,11 +612,8 @@ fn read_all_config(
             for pair in items.chunks(2).take(MAX_DIRECTIVES) {
                 let [name, value] = pair else { continue };
                 let name = name.as_text().unwrap_or_default().to_ascii_lowercase();
-                let releases = crate::facts::releases_having(&name);
-                let secret = releases
-                    .iter()
-                    .any(|r| r.table().get(&name).is_some_and(|f| f.sensitive()));
-                if releases.is_empty() || secret {
+                let known = !crate::facts::releases_having(&name).is_empty();
+                if !known || crate::facts::secret_anywhere(&name) {
                     continue;
                 }
                 values.insert(

@@ -74,7 +74,7 @@ impl Cx<'_> {
                 continue;
             };
             let name: &'static str = fact.name.as_str();
-            if fact.sensitive() {
+            if fact.sensitive() || facts::secret_anywhere(name) {
                 self.report(
                     codes::LITERAL_SECRET,
                     format!("`{name}` holds a secret; a policy must never contain one"),
@@ -163,5 +163,72 @@ fn unknown_directive(written: &str, release: Release, span: crate::source::Span)
     match did_you_mean(written, &names) {
         Some(best) => d.with_help(format!("did you mean `{best}`?")),
         None => d,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{CheckOptions, check_bytes};
+
+    fn errors(store: &str) -> Vec<String> {
+        let yaml = format!(
+            "version: 1\nttl:\n  default: 5m\nkeys:\n  patterns:\n    quiz:\n      pattern: \"quiz\"\n      store: cache\nstores:\n{store}"
+        );
+        check_bytes("inline.yaml", yaml.as_bytes(), &CheckOptions::default())
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == crate::diag::Severity::Error)
+            .map(|d| format!("{} {}", d.code.code, d.message))
+            .collect()
+    }
+
+    /// Redis 7.0 and 7.2 do not flag the TLS key passphrases `sensitive`
+    /// (7.4 does); they are secrets on every release all the same.
+    #[test]
+    fn a_secret_is_refused_even_where_its_release_does_not_flag_it() {
+        let v70 = crate::facts::release(crate::facts::Engine::Redis, (7, 0)).unwrap();
+        assert!(!v70.table().get("tls-key-file-pass").unwrap().sensitive());
+        let found = errors(
+            "  cache:\n    version: \"7.0\"\n    maxmemory: 1gb\n    maxmemory_policy: allkeys-lru\n    config:\n      tls-key-file-pass: hunter2\n",
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("CG030 `tls-key-file-pass` holds a secret"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_refused_store_name_is_reported_once() {
+        let found = errors(
+            "  Weird Name:\n    version: \"7.0\"\n    maxmemory: 1gb\n    maxmemory_policy: allkeys-lru\n  cache:\n    version: \"7.0\"\n    maxmemory: 1gb\n    maxmemory_policy: allkeys-lru\n",
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].starts_with("CG024 store name"), "{found:?}");
+    }
+
+    #[test]
+    fn no_store_at_all_names_no_stand_in() {
+        let found = errors("  {}\n");
+        assert!(
+            found
+                .iter()
+                .any(|f| f.starts_with("CG011 the policy declares no Redis store")),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .all(|f| !f.contains("redis") || f.contains("no Redis store")),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn numbers_yaml_made_of_text_are_text() {
+        let found = errors(
+            "  cache:\n    version: \"7.2\"\n    maxmemory: 1gb\n    maxmemory_policy: allkeys-lru\n    config:\n      latency-tracking-info-percentiles: 99.9\n",
+        );
+        assert!(found.is_empty(), "{found:?}");
     }
 }

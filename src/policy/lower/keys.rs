@@ -264,13 +264,19 @@ impl Cx<'_> {
             return name.to_owned();
         }
         self.mark_unknown(pointer);
+        // A store whose name was refused is already reported; a stand-in
+        // (no store declared) is no candidate the user could mean.
+        let refused = format!("/stores/{}", esc(name));
+        if self.unknown.contains(&refused) {
+            return stores[0].name.clone();
+        }
+        let candidates = if self.unknown.iter().any(|p| p == "/stores") {
+            Vec::new()
+        } else {
+            stores.keys().map(String::as_str).collect()
+        };
         let span = self.span(pointer);
-        self.unresolved(
-            "store",
-            name,
-            stores.keys().map(String::as_str).collect(),
-            span,
-        );
+        self.unresolved("store", name, candidates, span);
         stores[0].name.clone()
     }
 

@@ -24,6 +24,7 @@ impl Cx<'_> {
         policy_name: &str,
     ) -> IndexMap<String, Store> {
         let mut out = IndexMap::new();
+        let declared_any = !stores.is_empty() || shorthand.is_some();
         if !stores.is_empty() {
             if shorthand.is_some() {
                 self.report(
@@ -56,6 +57,9 @@ impl Cx<'_> {
                         "invalid store name",
                         Some("lowercase letters, digits and `-`, starting with a letter, at most 30 characters: it names files, Kubernetes objects and `verify --redis NAME=URL`".into()),
                     );
+                    // Reported: patterns naming it are not checked against
+                    // a stand-in.
+                    self.mark_unknown(&pointer);
                     continue;
                 }
                 let cluster_pointer = format!("{pointer}/cluster");
@@ -99,7 +103,7 @@ impl Cx<'_> {
             out.insert(SHORTHAND_STORE.to_owned(), store);
         }
         if out.is_empty() {
-            if self.unknown.iter().all(|p| p != "/stores" && p != "/redis") {
+            if !declared_any && self.unknown.iter().all(|p| p != "/stores" && p != "/redis") {
                 self.report(
                     codes::SCHEMA,
                     "the policy declares no Redis store".into(),
@@ -290,7 +294,7 @@ impl Cx<'_> {
             // Services need a DNS-1035 label: it must also start with a letter.
             if !is_dns_label(&name) || name.len() > 52 || !name.starts_with(|c: char| c.is_ascii_lowercase()) {
                 let pointer = if k.name.is_some() { format!("{base}/kubernetes/name") } else { "/name".to_owned() };
-                self.report(codes::INVALID_SYNTAX, format!("Kubernetes name `{}` is not a DNS-1035 label of at most 52 characters", name.escape_debug()), self.span(&pointer), "invalid name", Some("lowercase letters, digits and `-`, starting with a letter (Service names); StatefulSet pod names append `-N`, so 52 leaves room for that and the controller hash".into()));
+                self.report(codes::INVALID_SYNTAX, format!("Kubernetes name `{}` is not a DNS-1035 label of at most 52 characters", name.escape_debug()), self.span(&pointer), "invalid name", Some(format!("lowercase letters, digits and `-`, starting with a letter (Service names); StatefulSet pod names append `-N`, so 52 leaves room for that and the controller hash{}", if k.name.is_some() { "" } else { "; the default is `<policy>-<store>`: set the cluster's `kubernetes.name` to choose a shorter one" })));
             }
             let image = self.image(k.image, &format!("{base}/kubernetes"), store);
             for (field, value) in [("memory_limit", Some(&k.memory_limit)), ("storage", Some(&k.storage)), ("cpu", k.cpu.as_ref())] {
