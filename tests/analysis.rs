@@ -575,7 +575,10 @@ fn jemalloc_size_classes() {
 #[test]
 fn quizmentor_memory_budget() {
     let policy = quizmentor();
-    let cache = policy.stores.get("cache").expect("quizmentor has a cache store");
+    let cache = policy
+        .stores
+        .get("cache")
+        .expect("quizmentor has a cache store");
     let durable = policy.stores.get("durable").expect("and a durable store");
     let budget = memory::memory_budget(&policy, cache);
     let by_name = |budget: &memory::MemoryBudget, n: &str| -> PatternMemory {
@@ -635,7 +638,10 @@ fn quizmentor_memory_budget() {
     // answer (no TTL): `v2:answer:1234567:1234567` = 25; 32 + 12 + 7
     // + (16 + (262 → 320): 80) = 131; 25 + 256 + 131 = 412 × 1,000 = 412,000.
     let m = by_name(&budget, "answer");
-    assert_eq!((m.bytes_per_key, m.total, m.evictable), (412, 412_000, false));
+    assert_eq!(
+        (m.bytes_per_key, m.total, m.evictable),
+        (412, 412_000, false)
+    );
     // answer_write_queue (a list, no TTL): `v2:answer_write_queue` = 21;
     // 32 + 12 + (25 → 32: 11) + 16 (robj; 32768 is a class) = 71;
     // 21 + 32768 + 71 = 32,860.

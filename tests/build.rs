@@ -6,7 +6,7 @@ use support::render::render;
 
 use support::render::file;
 
-use cachegen::policy::model::{Appendfsync, EvictionPolicy, Policy, Store};
+use cachegen::policy::model::{Appendfsync, EvictionPolicy, Store};
 use cachegen::render::OutputFile;
 use cachegen::render::Templates;
 use std::path::Path;
@@ -149,7 +149,11 @@ fn assert_redis_runs_store_conf(policy_path: &str, store: &Store, files: &[Outpu
         let got = client
             .config_get(name)
             .unwrap_or_else(|| panic!("CONFIG GET {name} returned nothing"));
-        assert_eq!(&got, want, "{policy_path} store {}: CONFIG GET {name}", store.name);
+        assert_eq!(
+            &got, want,
+            "{policy_path} store {}: CONFIG GET {name}",
+            store.name
+        );
     }
     // Every directive in the file is one this test checks: a new directive
     // cannot ship without its readback being verified.

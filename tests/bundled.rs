@@ -69,8 +69,10 @@ fn generated_holds_one_directory_per_bundled_policy() {
 
 /// A value as redis.conf writes it, typed as a policy's `config:` would give it.
 fn conf_value(text: &str) -> ConfigValue {
-    text.parse::<i64>()
-        .map_or_else(|_| ConfigValue::String(text.to_owned()), ConfigValue::Integer)
+    text.parse::<i64>().map_or_else(
+        |_| ConfigValue::String(text.to_owned()),
+        ConfigValue::Integer,
+    )
 }
 
 /// Every directive in every store's redis.conf exists in the store's own
@@ -88,7 +90,10 @@ fn every_rendered_directive_is_in_its_stores_release() {
             let table = release.table();
             let conf = file(&files, &format!("stores/{}/redis.conf", store.name));
             let mut checked = 0;
-            for line in conf.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+            for line in conf
+                .lines()
+                .filter(|l| !l.starts_with('#') && !l.is_empty())
+            {
                 let (name, value) = line.split_once(' ').expect("directive value");
                 let fact = table
                     .get(name)
@@ -100,7 +105,11 @@ fn every_rendered_directive_is_in_its_stores_release() {
                     checked += 1;
                 }
             }
-            assert!(checked >= 5, "{path} {}: {checked} values checked", store.name);
+            assert!(
+                checked >= 5,
+                "{path} {}: {checked} values checked",
+                store.name
+            );
         }
     }
 }

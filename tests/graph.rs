@@ -710,7 +710,9 @@ fn graph_command_prints_mermaid_by_default_and_dot_on_request() {
     } else {
         assert_eq!(code, 2, "{stderr}");
         assert!(
-            stderr.contains(&format!("{bundled} policies in policies/; name the one to use")),
+            stderr.contains(&format!(
+                "{bundled} policies in policies/; name the one to use"
+            )),
             "{stderr}"
         );
     }

@@ -89,7 +89,10 @@ fn announced_nodes_outside_the_seeds_network_get_no_connection_and_no_password()
         text += &node_line("d", "collector.invalid:6379", false, "8192-16383");
         text
     });
-    let url = format!("cache=redis://cachegen-verify:hunter2@127.0.0.1:{}", seed.port);
+    let url = format!(
+        "cache=redis://cachegen-verify:hunter2@127.0.0.1:{}",
+        seed.port
+    );
     let run = verify(
         &cluster_policy(),
         &url,

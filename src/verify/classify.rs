@@ -320,7 +320,11 @@ mod tests {
         assert_eq!(owner("v2:{user:x}:profile"), "Unknown");
         assert_eq!(owner("v2:{user:42}:profile:extra"), "Unknown");
         assert_eq!(owner_in(&durable, "v2:session:\u{0}"), "Unknown");
-        let session = &durable.owners.iter().find(|o| o.label == "session").unwrap();
+        let session = &durable
+            .owners
+            .iter()
+            .find(|o| o.label == "session")
+            .unwrap();
         assert_eq!(session.ttl_max_ms, Some(66_000));
         assert!(session.durable);
     }

@@ -76,7 +76,9 @@ pub fn render(path: &str) -> (cachegen::FileReport, Vec<OutputFile>) {
 /// Redis `version`. A release cachegen has no directive facts for (before
 /// 7.0) cannot take a `config:` map, so the cache's map is dropped then.
 pub fn quizmentor_cache_at(text: &str, version: &str) -> String {
-    let store = text.find("\n  cache:\n").expect("quizmentor has a cache store");
+    let store = text
+        .find("\n  cache:\n")
+        .expect("quizmentor has a cache store");
     let from = "    version: \"7.0\"";
     let at = store + text[store..].find(from).expect("the cache declares 7.0");
     let mut out = format!(
