@@ -575,19 +575,25 @@ fn jemalloc_size_classes() {
 #[test]
 fn quizmentor_memory_budget() {
     let policy = quizmentor();
-    let budget = memory::memory_budget(&policy, policy.first_store());
-    let by_name = |n: &str| -> &PatternMemory {
+    let cache = policy
+        .stores
+        .get("cache")
+        .expect("quizmentor has a cache store");
+    let durable = policy.stores.get("durable").expect("and a durable store");
+    let budget = memory::memory_budget(&policy, cache);
+    let by_name = |budget: &memory::MemoryBudget, n: &str| -> PatternMemory {
         budget
             .patterns
             .iter()
             .find(|m| m.pattern == n)
             .unwrap_or_else(|| panic!("{n} has an estimate"))
+            .clone()
     };
     // user_profile: key `v2:{user:1234567}:profile` = 25 bytes. Overhead:
     // cluster dictEntry 48 + bucket 12 + key sds rounding (25 + 4 → 32: 7)
     // + value robj 16 and sds rounding (1024 + 6 → 1280: 256) + expires 44
     // = 383. 25 + 1024 + 383 = 1432 per key, × 5,000 = 7,160,000.
-    let m = by_name("user_profile");
+    let m = by_name(&budget, "user_profile");
     assert_eq!(
         (
             m.key_bytes,
@@ -599,33 +605,16 @@ fn quizmentor_memory_budget() {
         (25, 1024, 383, 1432, 7_160_000)
     );
     assert!(m.evictable);
-    // session (durable, so unevictable): `v2:session:<32-char token>` = 43;
-    // 48 + 12 + (47 → 48: 5) + (16 + (518 → 640): 144) + 44 = 253;
-    // 43 + 512 + 253 = 808 × 2,000 = 1,616,000.
-    let m = by_name("session");
-    assert_eq!(
-        (m.bytes_per_key, m.total, m.evictable),
-        (808, 1_616_000, false)
-    );
-    // answer (durable, no TTL): `v2:answer:1234567:1234567` = 25;
-    // 48 + 12 + 7 + (16 + (262 → 320): 80) = 147; 25 + 256 + 147 = 428 ×
-    // 1,000 = 428,000.
-    let m = by_name("answer");
-    assert_eq!(
-        (m.bytes_per_key, m.total, m.evictable),
-        (428, 428_000, false)
-    );
-    // answer_write_queue (a list, durable, no TTL): `v2:answer_write_queue`
-    // = 21; 48 + 12 + (25 → 32: 11) + 16 (robj; 32768 is a class) = 87;
-    // 21 + 32768 + 87 = 32,876.
-    let m = by_name("answer_write_queue");
-    assert_eq!(
-        (m.bytes_per_key, m.total, m.evictable),
-        (32_876, 32_876, false)
-    );
-
+    // The cache holds only cache entries (allkeys-lru): nothing in it is
+    // unevictable, and the durable patterns are not counted against it.
+    assert_eq!(budget.unevictable, 0);
+    for durable_pattern in ["session", "answer", "answer_write_queue"] {
+        assert!(
+            budget.patterns.iter().all(|m| m.pattern != durable_pattern),
+            "{durable_pattern} is counted in the cache"
+        );
+    }
     assert!(budget.without_estimate.is_empty());
-    assert_eq!(budget.unevictable, 1_616_000 + 428_000 + 32_876);
     assert_eq!(
         budget.total,
         budget.patterns.iter().map(|m| m.total).sum::<u64>()
@@ -633,6 +622,39 @@ fn quizmentor_memory_budget() {
     // 3 masters × 2gb.
     assert_eq!(budget.nodes, 3);
     assert_eq!(budget.capacity, Some(3 * 2 * 1024 * 1024 * 1024));
+    assert!(!budget.total_exceeds() && !budget.unevictable_exceeds());
+
+    // The durable store is one node (no cluster: a 32-byte dictEntry, no
+    // hash-tag braces) under noeviction, so every key is unevictable.
+    let budget = memory::memory_budget(&policy, durable);
+    // session: `v2:session:<32-char token>` = 43; 32 + 12 + (47 → 48: 5)
+    // + (16 + (518 → 640): 144) + 44 = 237; 43 + 512 + 237 = 792 × 2,000
+    // = 1,584,000.
+    let m = by_name(&budget, "session");
+    assert_eq!(
+        (m.bytes_per_key, m.total, m.evictable),
+        (792, 1_584_000, false)
+    );
+    // answer (no TTL): `v2:answer:1234567:1234567` = 25; 32 + 12 + 7
+    // + (16 + (262 → 320): 80) = 131; 25 + 256 + 131 = 412 × 1,000 = 412,000.
+    let m = by_name(&budget, "answer");
+    assert_eq!(
+        (m.bytes_per_key, m.total, m.evictable),
+        (412, 412_000, false)
+    );
+    // answer_write_queue (a list, no TTL): `v2:answer_write_queue` = 21;
+    // 32 + 12 + (25 → 32: 11) + 16 (robj; 32768 is a class) = 71;
+    // 21 + 32768 + 71 = 32,860.
+    let m = by_name(&budget, "answer_write_queue");
+    assert_eq!(
+        (m.bytes_per_key, m.total, m.evictable),
+        (32_860, 32_860, false)
+    );
+    assert_eq!(budget.patterns.len(), 3, "only the durable patterns");
+    assert_eq!(budget.unevictable, 1_584_000 + 412_000 + 32_860);
+    assert_eq!(budget.total, budget.unevictable);
+    assert_eq!(budget.nodes, 1);
+    assert_eq!(budget.capacity, Some(256 * 1024 * 1024));
     assert!(!budget.total_exceeds() && !budget.unevictable_exceeds());
 }
 

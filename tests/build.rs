@@ -6,7 +6,8 @@ use support::render::render;
 
 use support::render::file;
 
-use cachegen::policy::model::{Appendfsync, EvictionPolicy, Policy};
+use cachegen::policy::model::{Appendfsync, EvictionPolicy, Store};
+use cachegen::render::OutputFile;
 use cachegen::render::Templates;
 use std::path::Path;
 use std::process::Command;
@@ -23,8 +24,8 @@ fn yes_no(b: bool) -> String {
 
 /// What `CONFIG GET` must return for each directive, derived from the policy
 /// model here (independently of the renderer) so the test can disagree with it.
-fn expected_config(p: &Policy) -> Vec<(&'static str, String)> {
-    let r = &p.first_store().redis;
+fn expected_config(store: &Store) -> Vec<(&'static str, String)> {
+    let r = &store.redis;
     let mut e = vec![
         ("maxmemory", r.maxmemory.bytes().to_string()),
         (
@@ -95,7 +96,15 @@ fn expected_config(p: &Policy) -> Vec<(&'static str, String)> {
             e.push((name, yes_no(b)));
         }
     }
-    if let Some(c) = &p.first_store().cluster {
+    // `config:` entries: what the model predicts CONFIG GET reports, checked
+    // against the real server below (an unpredictable one stays unverified,
+    // and the "rendered but not verified" check fails on it).
+    for setting in &store.config {
+        if let Some(want) = &setting.config_get {
+            e.push((setting.name, want.clone()));
+        }
+    }
+    if let Some(c) = &store.cluster {
         e.push(("cluster-enabled", "yes".into()));
         e.push(("cluster-config-file", "nodes.conf".into()));
         e.push((
@@ -109,10 +118,17 @@ fn expected_config(p: &Policy) -> Vec<(&'static str, String)> {
     e
 }
 
+/// Every store's redis.conf, each loaded by its own real `redis-server`.
 fn assert_redis_runs_generated_conf(policy_path: &str) {
     let (report, files) = render(policy_path);
     let policy = report.policy.as_ref().expect("model");
-    let conf_text = file(&files, "stores/redis/redis.conf");
+    for store in policy.stores.values() {
+        assert_redis_runs_store_conf(policy_path, store, &files);
+    }
+}
+
+fn assert_redis_runs_store_conf(policy_path: &str, store: &Store, files: &[OutputFile]) {
+    let conf_text = file(files, &format!("stores/{}/redis.conf", store.name));
     let dir = tempfile::tempdir().unwrap();
     let conf = dir.path().join("redis.conf");
     std::fs::write(&conf, conf_text).unwrap();
@@ -120,7 +136,7 @@ fn assert_redis_runs_generated_conf(policy_path: &str) {
     // Only the port, bind address and data dir are overridden; in cluster mode
     // the bus port too, explicitly, because port+10000 may be taken here.
     let bus_port = support::free_port().to_string();
-    let extra: Vec<&str> = if policy.first_store().cluster.is_some() {
+    let extra: Vec<&str> = if store.cluster.is_some() {
         vec!["--cluster-port", &bus_port]
     } else {
         vec![]
@@ -128,12 +144,16 @@ fn assert_redis_runs_generated_conf(policy_path: &str) {
     let server = support::RedisServer::start(Some(&conf), &extra);
     let mut client = server.client();
 
-    let expected = expected_config(policy);
+    let expected = expected_config(store);
     for (name, want) in &expected {
         let got = client
             .config_get(name)
             .unwrap_or_else(|| panic!("CONFIG GET {name} returned nothing"));
-        assert_eq!(&got, want, "{policy_path}: CONFIG GET {name}");
+        assert_eq!(
+            &got, want,
+            "{policy_path} store {}: CONFIG GET {name}",
+            store.name
+        );
     }
     // Every directive in the file is one this test checks: a new directive
     // cannot ship without its readback being verified.
@@ -144,7 +164,8 @@ fn assert_redis_runs_generated_conf(policy_path: &str) {
         let name = line.split_whitespace().next().unwrap();
         assert!(
             expected.iter().any(|(n, _)| *n == name),
-            "directive `{name}` is rendered but not verified by this test"
+            "{}: directive `{name}` is rendered but not verified by this test",
+            store.name
         );
     }
 }
@@ -387,20 +408,24 @@ fn repository_generated_output_is_current() {
 /// the command, so a 7.0 policy's line must not, and must load there.
 #[test]
 fn verifier_acl_grants_no_touch_only_from_redis_7_2() {
-    let line_of = |policy: &str| {
+    let line_of = |policy: &str, store: &str| {
         let (_, files) = render(policy);
-        file(&files, "stores/redis/verifier.acl")
+        file(&files, &format!("stores/{store}/verifier.acl"))
             .lines()
             .find(|l| l.starts_with("ACL SETUSER "))
             .expect("an ACL SETUSER line")
             .to_owned()
     };
-    // quizmentor declares Redis 7.0, lock-every-field Redis 7.2.
-    let v70 = line_of(QUIZMENTOR);
-    let v72 = line_of(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/lock-every-field.yaml"
-    ));
+    // quizmentor's stores declare Redis 7.0, lock-every-field Redis 7.2.
+    let v70 = line_of(QUIZMENTOR, "cache");
+    assert_eq!(v70, line_of(QUIZMENTOR, "durable"));
+    let v72 = line_of(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/lock-every-field.yaml"
+        ),
+        "redis",
+    );
     assert!(!v70.contains("no-touch"), "{v70}");
     assert!(v72.contains(" +client|no-touch "), "{v72}");
     let server = support::RedisServer::start(None, &["--save", "", "--appendonly", "no"]);
@@ -429,7 +454,7 @@ fn verifier_acl_grants_no_touch_only_from_redis_7_2() {
 fn verifier_acl_allows_reads_and_refuses_writes_on_a_real_redis() {
     use support::Reply;
     let (_, files) = render(QUIZMENTOR);
-    let acl = file(&files, "stores/redis/verifier.acl");
+    let acl = file(&files, "stores/cache/verifier.acl");
     let line = acl
         .lines()
         .find(|l| l.starts_with("ACL SETUSER "))
@@ -534,13 +559,20 @@ fn lock_file_resolves_every_value_from_the_model() {
             );
         }
     }
-    for (name, want) in expected_config(policy) {
-        assert_eq!(
-            lock["stores"]["redis"]["config"][name], want,
-            "lock config {name}"
-        );
+    for store in policy.stores.values() {
+        let entry = &lock["stores"][&store.name];
+        for (name, want) in expected_config(store) {
+            assert_eq!(
+                entry["config"][name], want,
+                "lock config {name} of store {}",
+                store.name
+            );
+        }
     }
-    assert_eq!(lock["stores"]["redis"]["cluster"]["masters"], 3);
+    assert_eq!(lock["stores"]["cache"]["cluster"]["masters"], 3);
+    assert!(lock["stores"]["durable"]["cluster"].is_null());
+    assert_eq!(lock["keys"]["patterns"]["session"]["store"], "durable");
+    assert_eq!(lock["keys"]["patterns"]["user_profile"]["store"], "cache");
 }
 
 /// Every output of the core targets, snapshotted for both policies so a
@@ -551,12 +583,15 @@ fn lock_file_resolves_every_value_from_the_model() {
 fn core_outputs_snapshots() {
     for (label, path) in [("quizmentor", QUIZMENTOR), ("shop", SHOP)] {
         let (report, files) = render(path);
-        let hash = cachegen::check::model_sha256(report.policy.as_ref().unwrap());
-        for name in [
-            "stores/redis/redis.conf",
-            "stores/redis/verifier.acl",
-            "policy.lock.json",
-        ] {
+        let policy = report.policy.as_ref().unwrap();
+        let hash = cachegen::check::model_sha256(policy);
+        let mut names: Vec<String> = Vec::new();
+        for store in policy.stores.keys() {
+            names.push(format!("stores/{store}/redis.conf"));
+            names.push(format!("stores/{store}/verifier.acl"));
+        }
+        names.push("policy.lock.json".into());
+        for name in &names {
             let masked = file(&files, name).replace(&hash, "<model sha256>");
             insta::assert_snapshot!(format!("{label}__{}", name.replace('/', "__")), masked);
         }

@@ -6,7 +6,7 @@ mod support;
 use support::cluster::bootstrap;
 use support::render::render;
 
-use support::render::{file, paths_under, without_policy_hash};
+use support::render::{file, paths_under, quizmentor_cache_at, without_policy_hash};
 
 use cachegen::render::Templates;
 use std::collections::BTreeSet;
@@ -31,28 +31,28 @@ fn directive_lines(conf: &str) -> Vec<&str> {
 fn quizmentor_cluster_files_snapshot() {
     let (_, files) = render(QUIZMENTOR);
     assert_eq!(
-        paths_under(&files, "stores/redis/cluster"),
+        paths_under(&files, "stores/cache/cluster"),
         [
-            "stores/redis/cluster/bootstrap.sh",
-            "stores/redis/cluster/redis-node.conf",
-            "stores/redis/cluster/stop.sh"
+            "stores/cache/cluster/bootstrap.sh",
+            "stores/cache/cluster/redis-node.conf",
+            "stores/cache/cluster/stop.sh"
         ]
     );
     for name in ["redis-node.conf", "bootstrap.sh", "stop.sh"] {
         insta::assert_snapshot!(
             name,
-            without_policy_hash(file(&files, &format!("stores/redis/cluster/{name}")))
+            without_policy_hash(file(&files, &format!("stores/cache/cluster/{name}")))
         );
     }
 
     // The node config is the policy's redis.conf, directive for directive.
     assert_eq!(
-        directive_lines(file(&files, "stores/redis/cluster/redis-node.conf")),
-        directive_lines(file(&files, "stores/redis/redis.conf"))
+        directive_lines(file(&files, "stores/cache/cluster/redis-node.conf")),
+        directive_lines(file(&files, "stores/cache/redis.conf"))
     );
     for script in [
-        "stores/redis/cluster/bootstrap.sh",
-        "stores/redis/cluster/stop.sh",
+        "stores/cache/cluster/bootstrap.sh",
+        "stores/cache/cluster/stop.sh",
     ] {
         let text = file(&files, script);
         assert!(
@@ -92,10 +92,7 @@ fn policy_without_cluster_renders_no_cluster_files() {
 
 #[test]
 fn before_redis_7_the_bus_port_is_fixed_at_port_plus_10000() {
-    let text = std::fs::read_to_string(QUIZMENTOR)
-        .unwrap()
-        .replace("  version: \"7.0\"", "  version: \"6.2\"");
-    assert!(text.contains("  version: \"6.2\""), "fixture changed");
+    let text = quizmentor_cache_at(&std::fs::read_to_string(QUIZMENTOR).unwrap(), "6.2");
     let report = cachegen::check_bytes(
         "quizmentor.yaml",
         text.as_bytes(),
@@ -104,7 +101,7 @@ fn before_redis_7_the_bus_port_is_fixed_at_port_plus_10000() {
     let files = cachegen::render_report(&report, &Templates::default())
         .unwrap()
         .unwrap();
-    let bootstrap = file(&files, "stores/redis/cluster/bootstrap.sh");
+    let bootstrap = file(&files, "stores/cache/cluster/bootstrap.sh");
     // Redis 6.2 refuses `--cluster-port` and `--cluster-announce-hostname`.
     assert!(!bootstrap.contains("--cluster-port \""), "{bootstrap}");
     assert!(!bootstrap.contains("--cluster-announce-hostname \""));
@@ -170,7 +167,7 @@ fn bootstrap_sh_brings_up_the_policys_cluster() {
     );
 
     let root = tempfile::tempdir().unwrap();
-    let (local, ports, took) = bootstrap(root.path(), &files, nodes);
+    let (local, ports, took) = bootstrap(root.path(), &files, "cache", nodes);
     eprintln!("bootstrap.sh: healthy cluster of {nodes} nodes in {took:.1?}");
 
     let mut client = Client::connect(ports[0]).unwrap();

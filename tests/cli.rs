@@ -76,12 +76,12 @@ fn replace_once(text: &str, from: &str, to: &str) -> String {
     text.replacen(from, to, 1)
 }
 
-/// quizmentor.yaml with `redis.maxmemory_policy` changed, which is the only edit
-/// needed to make it break a rule.
+/// quizmentor.yaml with its durable store's `maxmemory_policy` changed,
+/// which is the only edit needed to make it break a rule.
 fn quizmentor_with_eviction(policy: &str) -> String {
     replace_once(
         &repo_file(QUIZMENTOR),
-        "  maxmemory_policy: volatile-lru\n",
+        "  maxmemory_policy: noeviction\n",
         &format!("  maxmemory_policy: {policy}\n"),
     )
 }
@@ -311,10 +311,16 @@ fn several_findings_policy() -> String {
     let text = quizmentor_with_eviction("allkeys-lru");
     let text = replace_once(
         &text,
-        "  maxmemory: 2gb",
-        "  maxmemory: 2gb\n  maxmemroy_samples: 5",
+        "    maxmemory: 256mb",
+        "    maxmemory: 256mb\n    maxmemroy_samples: 5",
     );
-    let text = replace_once(&text, "  maxclients: 10000\n", "  maxclients: lots\n");
+    // Not in a store: a store with a wrong value is dropped whole, and with
+    // it the hazard (CG101) this policy must also report.
+    let text = replace_once(
+        &text,
+        "  max_retries_per_request: 3 ",
+        "  max_retries_per_request: lots ",
+    );
     replace_once(
         &text,
         "      ttl: analytics        #",

@@ -134,7 +134,7 @@ fn the_header_says_what_the_hash_covers() {
     let (_, files) = render_text(NAME, &quizmentor());
     let lock: Value = serde_json::from_str(file(&files, LOCK)).unwrap();
     let hash = lock["policy"]["sha256"].as_str().unwrap();
-    let conf = file(&files, "stores/redis/redis.conf");
+    let conf = file(&files, "stores/cache/redis.conf");
     let header: Vec<&str> = conf.lines().take(2).collect();
     assert_eq!(
         header,

@@ -701,9 +701,20 @@ fn graph_command_prints_mermaid_by_default_and_dot_on_request() {
     let (code, stdout, _) = cachegen(&["graph", QUIZMENTOR, "--syntax", "dot"]);
     assert_eq!(code, 0);
     assert_eq!(stdout, graph.to_dot());
-    // The only policy in policies/ is the default.
-    if std::fs::read_dir(root().join("policies")).unwrap().count() == 1 {
-        assert_eq!(cachegen(&["graph"]).1, graph.to_mermaid());
+    // The only policy in policies/ would be the default; with several
+    // (quizmentor and shop are bundled) one must be named.
+    let bundled = std::fs::read_dir(root().join("policies")).unwrap().count();
+    let (code, stdout, stderr) = cachegen(&["graph"]);
+    if bundled == 1 {
+        assert_eq!(stdout, graph.to_mermaid());
+    } else {
+        assert_eq!(code, 2, "{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "{bundled} policies in policies/; name the one to use"
+            )),
+            "{stderr}"
+        );
     }
 }
 

@@ -394,7 +394,7 @@ fn spans_of_the_read_back_model_point_into_the_lock() {
         assert_eq!(line(policy.span(&r.pointer, "")), want, "{}", r.pointer);
     }
     assert_eq!(
-        line(policy.span("/stores/redis/cluster", "")),
+        line(policy.span("/stores/cache/cluster", "")),
         line_of(lock, "\"cluster\": {", "\"cluster\": {")
     );
     let target = policy.span("/targets", "redis_hit_ratio");
@@ -409,7 +409,7 @@ fn spans_of_the_read_back_model_point_into_the_lock() {
     let cluster_start = line_of(lock, "\"cluster\": {", "\"cluster\": {");
     for d in managed_directives(policy.first_store()) {
         let span = policy.span(&d.pointer(), "");
-        if d.pointer().starts_with("/stores/redis/") && !d.pointer().contains("/cluster") {
+        if d.pointer().starts_with("/stores/cache/") && !d.pointer().contains("/cluster") {
             assert_eq!(
                 src.slice(span),
                 format!("\"{}\"", d.config_get),
@@ -440,12 +440,12 @@ fn spans_of_the_read_back_model_point_into_the_lock() {
     // looks up) lands on the lock's line as well: `written_span` needs the key.
     assert!(
         policy
-            .written_span("/stores/redis/threads", "io_threads")
+            .written_span("/stores/cache/threads", "io_threads")
             .is_some()
     );
     assert!(
         policy
-            .written_span("/stores/redis", "maxmemory_samples")
+            .written_span("/stores/cache", "maxmemory_samples")
             .is_none()
     );
 }
@@ -692,7 +692,7 @@ fn unknown_references() {
 #[test]
 fn injected_newline_in_a_directive_value() {
     let mut v = lock_json();
-    v["stores"]["redis"]["config"]["maxmemory-policy"] =
+    v["stores"]["cache"]["config"]["maxmemory-policy"] =
         "volatile-lru\nreplicaof 203.0.113.9 6379".into();
     expect_error(
         &pretty(&v),
@@ -704,7 +704,7 @@ fn injected_newline_in_a_directive_value() {
     // A directive smuggled into the config: read as a `config:` entry, and
     // `replicaof` is refused there (replication is topology).
     let mut v = lock_json();
-    v["stores"]["redis"]["config"]["replicaof"] = "203.0.113.9 6379".into();
+    v["stores"]["cache"]["config"]["replicaof"] = "203.0.113.9 6379".into();
     expect_error(
         &pretty(&v),
         codes::INCONSISTENT.code,
@@ -713,7 +713,7 @@ fn injected_newline_in_a_directive_value() {
     );
     // A name no engine has is not a directive at all.
     let mut v = lock_json();
-    v["stores"]["redis"]["config"]["evil-directive"] = "1".into();
+    v["stores"]["cache"]["config"]["evil-directive"] = "1".into();
     expect_error(
         &pretty(&v),
         codes::UNKNOWN_FIELD.code,
@@ -723,7 +723,7 @@ fn injected_newline_in_a_directive_value() {
 
     // A value that is not what CONFIG GET prints for the directive.
     let mut v = lock_json();
-    v["stores"]["redis"]["config"]["appendonly"] = "true".into();
+    v["stores"]["cache"]["config"]["appendonly"] = "true".into();
     expect_error(
         &pretty(&v),
         codes::SCHEMA.code,
@@ -733,7 +733,7 @@ fn injected_newline_in_a_directive_value() {
 
     // A value the schema refuses, at the directive's line.
     let mut v = lock_json();
-    v["stores"]["redis"]["config"]["maxmemory-policy"] = "evict-everything".into();
+    v["stores"]["cache"]["config"]["maxmemory-policy"] = "evict-everything".into();
     expect_error(
         &pretty(&v),
         codes::SCHEMA.code,
@@ -802,7 +802,7 @@ fn a_derived_value_that_does_not_follow_is_reported_where_it_is() {
     );
 
     let mut v = lock_json();
-    v["stores"]["redis"]["config"]["cluster-node-timeout"] = "15000".into();
+    v["stores"]["cache"]["config"]["cluster-node-timeout"] = "15000".into();
     expect_error(
         &pretty(&v),
         codes::INCONSISTENT.code,

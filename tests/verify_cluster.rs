@@ -67,9 +67,9 @@ fn wait_for(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
 fn verify_discovers_scans_and_judges_a_real_cluster() {
     let (_, files) = render(QUIZMENTOR);
     let root = tempfile::tempdir().unwrap();
-    let (cluster, ports, _) = bootstrap(root.path(), &files, 9);
+    let (cluster, ports, _) = bootstrap(root.path(), &files, "cache", 9);
     let seed = ports[4]; // any node will do, also a replica
-    let url = format!("redis://127.0.0.1:{seed}");
+    let url = format!("cache=redis://127.0.0.1:{seed}");
 
     // 60 conforming profiles, 3 without a TTL, 2 unknown keys: spread over
     // all three masters by their hash tags.
@@ -210,7 +210,7 @@ fn verify_discovers_scans_and_judges_a_real_cluster() {
                 .any(|l| l.contains(&format!(":{victim}@")) && l.contains("fail"))
         },
     );
-    let url = format!("redis://127.0.0.1:{other}");
+    let url = format!("cache=redis://127.0.0.1:{other}");
     let run = verify(policy, &url, &["--format", "json"], Duration::from_secs(60));
     assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
     let unhealthy = run.findings("CG414");

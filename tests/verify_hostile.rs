@@ -13,6 +13,8 @@ use std::time::Duration;
 use support::fake_redis::{Action, FakeRedis, bulk, healthy, node_line, scan_reply};
 use support::verify::{Run, verify};
 
+/// quizmentor, whose `cache` store is the cluster these tests fake (URLs
+/// name it: the policy has a second, durable store).
 fn cluster_policy() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/quizmentor.yaml")
 }
@@ -87,7 +89,10 @@ fn announced_nodes_outside_the_seeds_network_get_no_connection_and_no_password()
         text += &node_line("d", "collector.invalid:6379", false, "8192-16383");
         text
     });
-    let url = format!("redis://cachegen-verify:hunter2@127.0.0.1:{}", seed.port);
+    let url = format!(
+        "cache=redis://cachegen-verify:hunter2@127.0.0.1:{}",
+        seed.port
+    );
     let run = verify(
         &cluster_policy(),
         &url,
@@ -159,7 +164,7 @@ fn one_address_listed_ten_thousand_times_is_contacted_once() {
     });
     let run = verify(
         &cluster_policy(),
-        &format!("redis://127.0.0.1:{}", seed.port),
+        &format!("cache=redis://127.0.0.1:{}", seed.port),
         &["--format", "json", "--timeout", "2s"],
         Duration::from_secs(60),
     );
@@ -199,7 +204,7 @@ fn a_second_myself_line_is_contacted_not_dropped() {
     });
     let run = verify(
         &cluster_policy(),
-        &format!("redis://127.0.0.1:{}", seed.port),
+        &format!("cache=redis://127.0.0.1:{}", seed.port),
         &["--format", "json", "--timeout", "2s"],
         Duration::from_secs(60),
     );
@@ -244,7 +249,7 @@ fn more_nodes_than_a_cluster_holds_are_cut_and_silent_ones_cost_one_timeout() {
     });
     let run = verify(
         &cluster_policy(),
-        &format!("redis://127.0.0.1:{}", seed.port),
+        &format!("cache=redis://127.0.0.1:{}", seed.port),
         &["--format", "json", "--timeout", "1s"],
         Duration::from_secs(60),
     );
@@ -618,7 +623,7 @@ fn at_most_64_primaries_are_scanned_at_once() {
     });
     let run = verify(
         &cluster_policy(),
-        &format!("redis://127.0.0.1:{}", seed.port),
+        &format!("cache=redis://127.0.0.1:{}", seed.port),
         &["--format", "json"],
         Duration::from_secs(60),
     );

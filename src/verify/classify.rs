@@ -285,11 +285,13 @@ mod tests {
             env!("CARGO_MANIFEST_DIR"),
             "/policies/quizmentor.yaml"
         ));
-        let c = Classifier::new(&p).unwrap();
-        let owner = |key: &str| match c.classify(key.as_bytes()) {
+        let c = Classifier::for_store(&p, "cache").unwrap();
+        let durable = Classifier::for_store(&p, "durable").unwrap();
+        let owner_in = |c: &Classifier, key: &str| match c.classify(key.as_bytes()) {
             Class::Owned(i) => c.owners[i].label.clone(),
             other => format!("{other:?}"),
         };
+        let owner = |key: &str| owner_in(&c, key);
         assert_eq!(owner("v2:{user:42}:profile"), "user_profile");
         assert_eq!(owner("v2:leaderboard:global"), "leaderboard_global");
         assert_eq!(owner("v2:leaderboard:topic:rust-101"), "leaderboard_topic");
@@ -302,7 +304,13 @@ mod tests {
             "leaderboard_global stampede lock"
         );
         assert_eq!(owner("v2:tag:user:42"), "tag set user");
-        assert_eq!(owner("v2:answer_write_queue"), "answer_write_queue");
+        // The queue lives in the durable store: the cache does not own it.
+        assert_eq!(owner("v2:answer_write_queue"), "Unknown");
+        assert_eq!(
+            owner_in(&durable, "v2:answer_write_queue"),
+            "answer_write_queue"
+        );
+        assert_eq!(owner_in(&durable, "v2:{user:42}:profile"), "Unknown");
         assert_eq!(owner("v1:{user:42}:profile"), "OldVersion");
         assert_eq!(owner("v1:anything"), "OldVersion");
         assert_eq!(owner("v1:a\nb"), "OldVersion");
@@ -311,8 +319,12 @@ mod tests {
         assert_eq!(owner("v2:user:42:profile"), "Unknown");
         assert_eq!(owner("v2:{user:x}:profile"), "Unknown");
         assert_eq!(owner("v2:{user:42}:profile:extra"), "Unknown");
-        assert_eq!(owner("v2:session:\u{0}"), "Unknown");
-        let session = &c.owners.iter().find(|o| o.label == "session").unwrap();
+        assert_eq!(owner_in(&durable, "v2:session:\u{0}"), "Unknown");
+        let session = &durable
+            .owners
+            .iter()
+            .find(|o| o.label == "session")
+            .unwrap();
         assert_eq!(session.ttl_max_ms, Some(66_000));
         assert!(session.durable);
     }

@@ -86,13 +86,15 @@ impl Drop for LocalCluster {
     }
 }
 
-/// Writes a policy's rendered files into a temp dir and runs bootstrap.sh
-/// on explicit free client and bus ports. A port can be taken by someone
+/// Writes a policy's rendered files into a temp dir and runs the
+/// bootstrap.sh of its store `store` (`stores/<store>/cluster/`) on explicit
+/// free client and bus ports. A port can be taken by someone
 /// else between choosing it and the node binding it (a shared machine): that
 /// one cause, and only it, is retried with fresh ports.
 pub fn bootstrap(
     root: &Path,
     files: &[OutputFile],
+    store: &str,
     nodes: usize,
 ) -> (LocalCluster, Vec<u16>, Duration) {
     let out = root.join("policy");
@@ -118,7 +120,7 @@ pub fn bootstrap(
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
         let cluster = LocalCluster {
-            cluster_dir: out.join("stores/redis/cluster"),
+            cluster_dir: out.join("stores").join(store).join("cluster"),
             data_dir,
             env,
         };
