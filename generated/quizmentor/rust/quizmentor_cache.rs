@@ -26,6 +26,8 @@
 //!   per command: keys are grouped by store first, then by [`key_slot`]
 //!   within a cluster store, so no command mixes hash slots (`CROSSSLOT`).
 //!   [`run_plan`] sends each command to its store's connection.
+//!   A plan spanning stores is not atomic across them: each store deletes
+//!   its own keys, and a failure in one leaves the others' deletions done.
 //! - Tag sets: `tag_key_<tag>(..)` gives a set's key. To invalidate a tag,
 //!   read its members with `SMEMBERS` from the tag's store, `UNLINK` them in
 //!   the commands [`unlink_groups`] makes, then `UNLINK` the set itself.
@@ -41,21 +43,25 @@ pub const PREVIOUS_PREFIXES: &[&str] = &["v1"];
 /// A store of the policy: one Redis deployment, with its own connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Store {
-    /// Store `redis` (a Redis Cluster).
-    Redis,
+    /// Store `cache` (a Redis Cluster).
+    Cache,
+    /// Store `durable` (a single node).
+    Durable,
 }
 
 impl Store {
     /// Every store, in policy order.
     pub const ALL: &'static [Store] = &[
-        Store::Redis,
+        Store::Cache,
+        Store::Durable,
     ];
 
     /// The store's name in the policy (as `verify --redis NAME=URL` takes it).
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
-            Store::Redis => "redis",
+            Store::Cache => "cache",
+            Store::Durable => "durable",
         }
     }
 
@@ -64,7 +70,8 @@ impl Store {
     #[must_use]
     pub fn cluster(self) -> bool {
         match self {
-            Store::Redis => true,
+            Store::Cache => true,
+            Store::Durable => false,
         }
     }
 }
@@ -341,26 +348,26 @@ impl Pattern {
     #[must_use]
     pub fn store(self) -> Store {
         match self {
-            Pattern::UserProfile => Store::Redis,
-            Pattern::UserQuizzes => Store::Redis,
-            Pattern::UserStats => Store::Redis,
-            Pattern::UserRecentQuizzes => Store::Redis,
-            Pattern::UserProgress => Store::Redis,
-            Pattern::UserRecommendations => Store::Redis,
-            Pattern::UserPreferences => Store::Redis,
-            Pattern::QuizData => Store::Redis,
-            Pattern::QuizQuestions => Store::Redis,
-            Pattern::QuizLeaderboard => Store::Redis,
-            Pattern::QuizAnalytics => Store::Redis,
-            Pattern::QuestionData => Store::Redis,
-            Pattern::QuestionStats => Store::Redis,
-            Pattern::LeaderboardGlobal => Store::Redis,
-            Pattern::LeaderboardTopic => Store::Redis,
-            Pattern::Session => Store::Redis,
-            Pattern::ApiResponse => Store::Redis,
-            Pattern::Computation => Store::Redis,
-            Pattern::Answer => Store::Redis,
-            Pattern::AnswerWriteQueue => Store::Redis,
+            Pattern::UserProfile => Store::Cache,
+            Pattern::UserQuizzes => Store::Cache,
+            Pattern::UserStats => Store::Cache,
+            Pattern::UserRecentQuizzes => Store::Cache,
+            Pattern::UserProgress => Store::Cache,
+            Pattern::UserRecommendations => Store::Cache,
+            Pattern::UserPreferences => Store::Cache,
+            Pattern::QuizData => Store::Cache,
+            Pattern::QuizQuestions => Store::Cache,
+            Pattern::QuizLeaderboard => Store::Cache,
+            Pattern::QuizAnalytics => Store::Cache,
+            Pattern::QuestionData => Store::Cache,
+            Pattern::QuestionStats => Store::Cache,
+            Pattern::LeaderboardGlobal => Store::Cache,
+            Pattern::LeaderboardTopic => Store::Cache,
+            Pattern::Session => Store::Durable,
+            Pattern::ApiResponse => Store::Cache,
+            Pattern::Computation => Store::Cache,
+            Pattern::Answer => Store::Durable,
+            Pattern::AnswerWriteQueue => Store::Durable,
         }
     }
 
@@ -478,8 +485,8 @@ impl TagSet {
     #[must_use]
     pub fn store(self) -> Store {
         match self {
-            TagSet::Quizzes => Store::Redis,
-            TagSet::User => Store::Redis,
+            TagSet::Quizzes => Store::Cache,
+            TagSet::User => Store::Cache,
         }
     }
 
@@ -709,6 +716,7 @@ pub fn jittered_ttl(
 ///
 /// TTL 1620 s (27m), at most 1782 s with 10% jitter (authenticated: capped at 30m): draw one with `user_profile_ttl`.
 /// Member of tag sets `user`.
+/// Lives in store `cache` ([`USER_PROFILE_STORE`]).
 ///
 /// Parameters:
 /// - `user_id`: int.
@@ -719,7 +727,7 @@ pub fn user_profile(user_id: u64) -> String {
 
 
 /// The store `user_profile` keys (and their lock keys) live in.
-pub const USER_PROFILE_STORE: Store = Store::Redis;
+pub const USER_PROFILE_STORE: Store = Store::Cache;
 
 /// Base TTL of `user_profile` in seconds.
 pub const USER_PROFILE_TTL_SECS: u64 = 1620;
@@ -743,6 +751,7 @@ pub fn user_profile_ttl(random_unit: f64) -> Option<u64> {
 ///
 /// TTL 1620 s (27m), at most 1782 s with 10% jitter (authenticated: capped at 30m): draw one with `user_quizzes_ttl`.
 /// Member of tag sets `user`.
+/// Lives in store `cache` ([`USER_QUIZZES_STORE`]).
 ///
 /// Parameters:
 /// - `user_id`: int.
@@ -753,7 +762,7 @@ pub fn user_quizzes(user_id: u64) -> String {
 
 
 /// The store `user_quizzes` keys (and their lock keys) live in.
-pub const USER_QUIZZES_STORE: Store = Store::Redis;
+pub const USER_QUIZZES_STORE: Store = Store::Cache;
 
 /// Base TTL of `user_quizzes` in seconds.
 pub const USER_QUIZZES_TTL_SECS: u64 = 1620;
@@ -777,6 +786,7 @@ pub fn user_quizzes_ttl(random_unit: f64) -> Option<u64> {
 ///
 /// TTL 300 s (5m), at most 330 s with 10% jitter (authenticated: capped at 30m): draw one with `user_stats_ttl`.
 /// Member of tag sets `user`.
+/// Lives in store `cache` ([`USER_STATS_STORE`]).
 ///
 /// Parameters:
 /// - `user_id`: int.
@@ -787,7 +797,7 @@ pub fn user_stats(user_id: u64) -> String {
 
 
 /// The store `user_stats` keys (and their lock keys) live in.
-pub const USER_STATS_STORE: Store = Store::Redis;
+pub const USER_STATS_STORE: Store = Store::Cache;
 
 /// Base TTL of `user_stats` in seconds.
 pub const USER_STATS_TTL_SECS: u64 = 300;
@@ -811,6 +821,7 @@ pub fn user_stats_ttl(random_unit: f64) -> Option<u64> {
 ///
 /// TTL 300 s (5m), at most 330 s with 10% jitter (authenticated: capped at 30m): draw one with `user_recent_quizzes_ttl`.
 /// Member of tag sets `user`.
+/// Lives in store `cache` ([`USER_RECENT_QUIZZES_STORE`]).
 ///
 /// Parameters:
 /// - `user_id`: int.
@@ -821,7 +832,7 @@ pub fn user_recent_quizzes(user_id: u64) -> String {
 
 
 /// The store `user_recent_quizzes` keys (and their lock keys) live in.
-pub const USER_RECENT_QUIZZES_STORE: Store = Store::Redis;
+pub const USER_RECENT_QUIZZES_STORE: Store = Store::Cache;
 
 /// Base TTL of `user_recent_quizzes` in seconds.
 pub const USER_RECENT_QUIZZES_TTL_SECS: u64 = 300;
@@ -845,6 +856,7 @@ pub fn user_recent_quizzes_ttl(random_unit: f64) -> Option<u64> {
 ///
 /// TTL 300 s (5m), at most 330 s with 10% jitter (authenticated: capped at 30m): draw one with `user_progress_ttl`.
 /// Member of tag sets `user`.
+/// Lives in store `cache` ([`USER_PROGRESS_STORE`]).
 ///
 /// Parameters:
 /// - `user_id`: int.
@@ -855,7 +867,7 @@ pub fn user_progress(user_id: u64) -> String {
 
 
 /// The store `user_progress` keys (and their lock keys) live in.
-pub const USER_PROGRESS_STORE: Store = Store::Redis;
+pub const USER_PROGRESS_STORE: Store = Store::Cache;
 
 /// Base TTL of `user_progress` in seconds.
 pub const USER_PROGRESS_TTL_SECS: u64 = 300;
@@ -879,6 +891,7 @@ pub fn user_progress_ttl(random_unit: f64) -> Option<u64> {
 ///
 /// TTL 1620 s (27m), at most 1782 s with 10% jitter (authenticated: capped at 30m): draw one with `user_recommendations_ttl`.
 /// Member of tag sets `user`.
+/// Lives in store `cache` ([`USER_RECOMMENDATIONS_STORE`]).
 ///
 /// Parameters:
 /// - `user_id`: int.
@@ -889,7 +902,7 @@ pub fn user_recommendations(user_id: u64) -> String {
 
 
 /// The store `user_recommendations` keys (and their lock keys) live in.
-pub const USER_RECOMMENDATIONS_STORE: Store = Store::Redis;
+pub const USER_RECOMMENDATIONS_STORE: Store = Store::Cache;
 
 /// Base TTL of `user_recommendations` in seconds.
 pub const USER_RECOMMENDATIONS_TTL_SECS: u64 = 1620;
@@ -913,6 +926,7 @@ pub fn user_recommendations_ttl(random_unit: f64) -> Option<u64> {
 ///
 /// TTL 1620 s (27m), at most 1782 s with 10% jitter (authenticated: capped at 30m): draw one with `user_preferences_ttl`.
 /// Member of tag sets `user`.
+/// Lives in store `cache` ([`USER_PREFERENCES_STORE`]).
 ///
 /// Parameters:
 /// - `user_id`: int.
@@ -923,7 +937,7 @@ pub fn user_preferences(user_id: u64) -> String {
 
 
 /// The store `user_preferences` keys (and their lock keys) live in.
-pub const USER_PREFERENCES_STORE: Store = Store::Redis;
+pub const USER_PREFERENCES_STORE: Store = Store::Cache;
 
 /// Base TTL of `user_preferences` in seconds.
 pub const USER_PREFERENCES_TTL_SECS: u64 = 1620;
@@ -947,6 +961,7 @@ pub fn user_preferences_ttl(random_unit: f64) -> Option<u64> {
 ///
 /// TTL 1800 s (30m), at most 1980 s with 10% jitter: draw one with `quiz_data_ttl`.
 /// Member of tag sets `quizzes`.
+/// Lives in store `cache` ([`QUIZ_DATA_STORE`]).
 ///
 /// Parameters:
 /// - `quiz_id`: int.
@@ -957,7 +972,7 @@ pub fn quiz_data(quiz_id: u64) -> String {
 
 
 /// The store `quiz_data` keys (and their lock keys) live in.
-pub const QUIZ_DATA_STORE: Store = Store::Redis;
+pub const QUIZ_DATA_STORE: Store = Store::Cache;
 
 /// Base TTL of `quiz_data` in seconds.
 pub const QUIZ_DATA_TTL_SECS: u64 = 1800;
@@ -981,6 +996,7 @@ pub fn quiz_data_ttl(random_unit: f64) -> Option<u64> {
 ///
 /// TTL 1800 s (30m), at most 1980 s with 10% jitter: draw one with `quiz_questions_ttl`.
 /// Member of tag sets `quizzes`.
+/// Lives in store `cache` ([`QUIZ_QUESTIONS_STORE`]).
 ///
 /// Parameters:
 /// - `quiz_id`: int.
@@ -991,7 +1007,7 @@ pub fn quiz_questions(quiz_id: u64) -> String {
 
 
 /// The store `quiz_questions` keys (and their lock keys) live in.
-pub const QUIZ_QUESTIONS_STORE: Store = Store::Redis;
+pub const QUIZ_QUESTIONS_STORE: Store = Store::Cache;
 
 /// Base TTL of `quiz_questions` in seconds.
 pub const QUIZ_QUESTIONS_TTL_SECS: u64 = 1800;
@@ -1015,6 +1031,7 @@ pub fn quiz_questions_ttl(random_unit: f64) -> Option<u64> {
 ///
 /// TTL 300 s (5m), at most 330 s with 10% jitter: draw one with `quiz_leaderboard_ttl`.
 /// Member of tag sets `quizzes`.
+/// Lives in store `cache` ([`QUIZ_LEADERBOARD_STORE`]).
 ///
 /// Parameters:
 /// - `quiz_id`: int.
@@ -1025,7 +1042,7 @@ pub fn quiz_leaderboard(quiz_id: u64) -> String {
 
 
 /// The store `quiz_leaderboard` keys (and their lock keys) live in.
-pub const QUIZ_LEADERBOARD_STORE: Store = Store::Redis;
+pub const QUIZ_LEADERBOARD_STORE: Store = Store::Cache;
 
 /// Base TTL of `quiz_leaderboard` in seconds.
 pub const QUIZ_LEADERBOARD_TTL_SECS: u64 = 300;
@@ -1060,6 +1077,7 @@ pub const QUIZ_LEADERBOARD_LOCK_TTL_SECS: u64 = 30;
 ///
 /// TTL 1800 s (30m), at most 1980 s with 10% jitter: draw one with `quiz_analytics_ttl`.
 /// Member of tag sets `quizzes`.
+/// Lives in store `cache` ([`QUIZ_ANALYTICS_STORE`]).
 ///
 /// Parameters:
 /// - `quiz_id`: int.
@@ -1070,7 +1088,7 @@ pub fn quiz_analytics(quiz_id: u64) -> String {
 
 
 /// The store `quiz_analytics` keys (and their lock keys) live in.
-pub const QUIZ_ANALYTICS_STORE: Store = Store::Redis;
+pub const QUIZ_ANALYTICS_STORE: Store = Store::Cache;
 
 /// Base TTL of `quiz_analytics` in seconds.
 pub const QUIZ_ANALYTICS_TTL_SECS: u64 = 1800;
@@ -1104,6 +1122,7 @@ pub const QUIZ_ANALYTICS_LOCK_TTL_SECS: u64 = 30;
 /// Key of pattern `question_data`: `v2:{question:<question_id>}:data`.
 ///
 /// TTL 300 s (5m), at most 330 s with 10% jitter: draw one with `question_data_ttl`.
+/// Lives in store `cache` ([`QUESTION_DATA_STORE`]).
 ///
 /// Parameters:
 /// - `question_id`: int.
@@ -1114,7 +1133,7 @@ pub fn question_data(question_id: u64) -> String {
 
 
 /// The store `question_data` keys (and their lock keys) live in.
-pub const QUESTION_DATA_STORE: Store = Store::Redis;
+pub const QUESTION_DATA_STORE: Store = Store::Cache;
 
 /// Base TTL of `question_data` in seconds.
 pub const QUESTION_DATA_TTL_SECS: u64 = 300;
@@ -1137,6 +1156,7 @@ pub fn question_data_ttl(random_unit: f64) -> Option<u64> {
 /// Key of pattern `question_stats`: `v2:{question:<question_id>}:stats`.
 ///
 /// TTL 10 s (10s), at most 11 s with 10% jitter: draw one with `question_stats_ttl`.
+/// Lives in store `cache` ([`QUESTION_STATS_STORE`]).
 ///
 /// Parameters:
 /// - `question_id`: int.
@@ -1147,7 +1167,7 @@ pub fn question_stats(question_id: u64) -> String {
 
 
 /// The store `question_stats` keys (and their lock keys) live in.
-pub const QUESTION_STATS_STORE: Store = Store::Redis;
+pub const QUESTION_STATS_STORE: Store = Store::Cache;
 
 /// Base TTL of `question_stats` in seconds.
 pub const QUESTION_STATS_TTL_SECS: u64 = 10;
@@ -1170,6 +1190,7 @@ pub fn question_stats_ttl(random_unit: f64) -> Option<u64> {
 /// Key of pattern `leaderboard_global`: `v2:leaderboard:global`.
 ///
 /// TTL 300 s (5m), at most 330 s with 10% jitter: draw one with `leaderboard_global_ttl`.
+/// Lives in store `cache` ([`LEADERBOARD_GLOBAL_STORE`]).
 #[must_use]
 pub fn leaderboard_global() -> String {
     String::from("v2:leaderboard:global")
@@ -1177,7 +1198,7 @@ pub fn leaderboard_global() -> String {
 
 
 /// The store `leaderboard_global` keys (and their lock keys) live in.
-pub const LEADERBOARD_GLOBAL_STORE: Store = Store::Redis;
+pub const LEADERBOARD_GLOBAL_STORE: Store = Store::Cache;
 
 /// Base TTL of `leaderboard_global` in seconds.
 pub const LEADERBOARD_GLOBAL_TTL_SECS: u64 = 300;
@@ -1211,6 +1232,7 @@ pub const LEADERBOARD_GLOBAL_LOCK_TTL_SECS: u64 = 60;
 /// Key of pattern `leaderboard_topic`: `v2:leaderboard:topic:<topic>`.
 ///
 /// TTL 300 s (5m), at most 330 s with 10% jitter: draw one with `leaderboard_topic_ttl`.
+/// Lives in store `cache` ([`LEADERBOARD_TOPIC_STORE`]).
 ///
 /// Parameters:
 /// - `topic`: slug, must match `[a-z0-9_-]+`.
@@ -1221,7 +1243,7 @@ pub fn leaderboard_topic(topic: &str) -> String {
 
 
 /// The store `leaderboard_topic` keys (and their lock keys) live in.
-pub const LEADERBOARD_TOPIC_STORE: Store = Store::Redis;
+pub const LEADERBOARD_TOPIC_STORE: Store = Store::Cache;
 
 /// Base TTL of `leaderboard_topic` in seconds.
 pub const LEADERBOARD_TOPIC_TTL_SECS: u64 = 300;
@@ -1255,6 +1277,7 @@ pub const LEADERBOARD_TOPIC_LOCK_TTL_SECS: u64 = 60;
 /// Key of pattern `session`: `v2:session:<session_id>`.
 ///
 /// TTL 60 s (1m), at most 66 s with 10% jitter: draw one with `session_ttl`.
+/// Lives in store `durable` ([`SESSION_STORE`]).
 ///
 /// Parameters:
 /// - `session_id`: token, must match `[A-Za-z0-9_-]+`.
@@ -1265,7 +1288,7 @@ pub fn session(session_id: &str) -> String {
 
 
 /// The store `session` keys (and their lock keys) live in.
-pub const SESSION_STORE: Store = Store::Redis;
+pub const SESSION_STORE: Store = Store::Durable;
 
 /// Base TTL of `session` in seconds.
 pub const SESSION_TTL_SECS: u64 = 60;
@@ -1288,6 +1311,7 @@ pub fn session_ttl(random_unit: f64) -> Option<u64> {
 /// Key of pattern `api_response`: `v2:cache:api:<endpoint>:<params_md5>`.
 ///
 /// TTL 300 s (5m), at most 330 s with 10% jitter: draw one with `api_response_ttl`.
+/// Lives in store `cache` ([`API_RESPONSE_STORE`]).
 ///
 /// Parameters:
 /// - `endpoint`: slug, must match `[a-z0-9_-]+`.
@@ -1299,7 +1323,7 @@ pub fn api_response(endpoint: &str, params_md5: &str) -> String {
 
 
 /// The store `api_response` keys (and their lock keys) live in.
-pub const API_RESPONSE_STORE: Store = Store::Redis;
+pub const API_RESPONSE_STORE: Store = Store::Cache;
 
 /// Base TTL of `api_response` in seconds.
 pub const API_RESPONSE_TTL_SECS: u64 = 300;
@@ -1322,6 +1346,7 @@ pub fn api_response_ttl(random_unit: f64) -> Option<u64> {
 /// Key of pattern `computation`: `v2:cache:compute:<compute_type>:<input_md5>`.
 ///
 /// TTL 1800 s (30m), at most 1980 s with 10% jitter: draw one with `computation_ttl`.
+/// Lives in store `cache` ([`COMPUTATION_STORE`]).
 ///
 /// Parameters:
 /// - `compute_type`: slug, must match `[a-z0-9_-]+`.
@@ -1333,7 +1358,7 @@ pub fn computation(compute_type: &str, input_md5: &str) -> String {
 
 
 /// The store `computation` keys (and their lock keys) live in.
-pub const COMPUTATION_STORE: Store = Store::Redis;
+pub const COMPUTATION_STORE: Store = Store::Cache;
 
 /// Base TTL of `computation` in seconds.
 pub const COMPUTATION_TTL_SECS: u64 = 1800;
@@ -1367,6 +1392,7 @@ pub const COMPUTATION_LOCK_TTL_SECS: u64 = 30;
 /// Key of pattern `answer`: `v2:answer:<user_id>:<question_id>`.
 ///
 /// No TTL: the key never expires.
+/// Lives in store `durable` ([`ANSWER_STORE`]).
 ///
 /// Parameters:
 /// - `user_id`: int.
@@ -1378,7 +1404,7 @@ pub fn answer(user_id: u64, question_id: u64) -> String {
 
 
 /// The store `answer` keys (and their lock keys) live in.
-pub const ANSWER_STORE: Store = Store::Redis;
+pub const ANSWER_STORE: Store = Store::Durable;
 
 /// Always `None`: `answer` keys never expire.
 #[must_use]
@@ -1389,6 +1415,7 @@ pub fn answer_ttl(_random_unit: f64) -> Option<u64> {
 /// Key of pattern `answer_write_queue`: `v2:answer_write_queue`.
 ///
 /// No TTL: the key never expires.
+/// Lives in store `durable` ([`ANSWER_WRITE_QUEUE_STORE`]).
 #[must_use]
 pub fn answer_write_queue() -> String {
     String::from("v2:answer_write_queue")
@@ -1396,7 +1423,7 @@ pub fn answer_write_queue() -> String {
 
 
 /// The store `answer_write_queue` keys (and their lock keys) live in.
-pub const ANSWER_WRITE_QUEUE_STORE: Store = Store::Redis;
+pub const ANSWER_WRITE_QUEUE_STORE: Store = Store::Durable;
 
 /// Always `None`: `answer_write_queue` keys never expire.
 #[must_use]
@@ -1416,7 +1443,7 @@ pub fn tag_key_quizzes() -> String {
 
 
 /// The store tag set `quizzes` and its members live in.
-pub const TAG_QUIZZES_STORE: Store = Store::Redis;
+pub const TAG_QUIZZES_STORE: Store = Store::Cache;
 
 /// TTL in seconds of tag set `quizzes` (it outlives its members).
 pub const TAG_QUIZZES_TTL_SECS: u64 = 3600;
@@ -1436,7 +1463,7 @@ pub fn tag_key_user(user_id: u64) -> String {
 
 
 /// The store tag set `user` and its members live in.
-pub const TAG_USER_STORE: Store = Store::Redis;
+pub const TAG_USER_STORE: Store = Store::Cache;
 
 /// TTL in seconds of tag set `user` (it outlives its members).
 pub const TAG_USER_TTL_SECS: u64 = 3600;
@@ -1446,13 +1473,13 @@ pub const TAG_USER_TTL_SECS: u64 = 3600;
 /// One [`Unlink`] per command, grouped by store and by hash slot within a cluster store;
 /// run it with [`run_plan`].
 ///
-/// - `user_profile`: `v2:{user:<user_id>}:profile`
-/// - `user_stats`: `v2:{user:<user_id>}:stats` (cascade from `user_profile`)
-/// - `user_recommendations`: `v2:{user:<user_id>}:recommendations` (cascade from `user_profile`)
-/// - `user_quizzes`: `v2:{user:<user_id>}:quizzes`
-/// - `user_recent_quizzes`: `v2:{user:<user_id>}:recent_quizzes`
-/// - `user_progress`: `v2:{user:<user_id>}:progress`
-/// - `user_preferences`: `v2:{user:<user_id>}:preferences`
+/// - `user_profile`: `v2:{user:<user_id>}:profile` in store `cache`
+/// - `user_stats`: `v2:{user:<user_id>}:stats` in store `cache` (cascade from `user_profile`)
+/// - `user_recommendations`: `v2:{user:<user_id>}:recommendations` in store `cache` (cascade from `user_profile`)
+/// - `user_quizzes`: `v2:{user:<user_id>}:quizzes` in store `cache`
+/// - `user_recent_quizzes`: `v2:{user:<user_id>}:recent_quizzes` in store `cache`
+/// - `user_progress`: `v2:{user:<user_id>}:progress` in store `cache`
+/// - `user_preferences`: `v2:{user:<user_id>}:preferences` in store `cache`
 ///
 /// Parameters:
 /// - `user_id`: int.
@@ -1461,7 +1488,7 @@ pub const TAG_USER_TTL_SECS: u64 = 3600;
 pub fn on_user_updated(user_id: u64, topic: &str) -> Vec<Unlink> {
     let _ = topic;
     unlink_groups(
-        Store::Redis,
+        Store::Cache,
         vec![
             self::user_profile(user_id),
             self::user_stats(user_id),
@@ -1479,9 +1506,9 @@ pub fn on_user_updated(user_id: u64, topic: &str) -> Vec<Unlink> {
 /// One [`Unlink`] per command, grouped by store and by hash slot within a cluster store;
 /// run it with [`run_plan`].
 ///
-/// - `user_profile`: `v2:{user:<user_id>}:profile`
-/// - `user_stats`: `v2:{user:<user_id>}:stats` (cascade from `user_profile`)
-/// - `user_recommendations`: `v2:{user:<user_id>}:recommendations` (cascade from `user_profile`)
+/// - `user_profile`: `v2:{user:<user_id>}:profile` in store `cache`
+/// - `user_stats`: `v2:{user:<user_id>}:stats` in store `cache` (cascade from `user_profile`)
+/// - `user_recommendations`: `v2:{user:<user_id>}:recommendations` in store `cache` (cascade from `user_profile`)
 ///
 /// Parameters:
 /// - `user_id`: int.
@@ -1490,7 +1517,7 @@ pub fn on_user_updated(user_id: u64, topic: &str) -> Vec<Unlink> {
 pub fn on_user_updated_profile_changed(user_id: u64, topic: &str) -> Vec<Unlink> {
     let _ = topic;
     unlink_groups(
-        Store::Redis,
+        Store::Cache,
         vec![
             self::user_profile(user_id),
             self::user_stats(user_id),
@@ -1504,8 +1531,8 @@ pub fn on_user_updated_profile_changed(user_id: u64, topic: &str) -> Vec<Unlink>
 /// One [`Unlink`] per command, grouped by store and by hash slot within a cluster store;
 /// run it with [`run_plan`].
 ///
-/// - `user_recommendations`: `v2:{user:<user_id>}:recommendations`
-/// - `user_preferences`: `v2:{user:<user_id>}:preferences`
+/// - `user_recommendations`: `v2:{user:<user_id>}:recommendations` in store `cache`
+/// - `user_preferences`: `v2:{user:<user_id>}:preferences` in store `cache`
 ///
 /// Parameters:
 /// - `user_id`: int.
@@ -1514,7 +1541,7 @@ pub fn on_user_updated_profile_changed(user_id: u64, topic: &str) -> Vec<Unlink>
 pub fn on_user_updated_preferences_changed(user_id: u64, topic: &str) -> Vec<Unlink> {
     let _ = topic;
     unlink_groups(
-        Store::Redis,
+        Store::Cache,
         vec![
             self::user_recommendations(user_id),
             self::user_preferences(user_id),
@@ -1527,8 +1554,8 @@ pub fn on_user_updated_preferences_changed(user_id: u64, topic: &str) -> Vec<Unl
 /// One [`Unlink`] per command, grouped by store and by hash slot within a cluster store;
 /// run it with [`run_plan`].
 ///
-/// - `leaderboard_global`: `v2:leaderboard:global`
-/// - `leaderboard_topic`: `v2:leaderboard:topic:<topic>`
+/// - `leaderboard_global`: `v2:leaderboard:global` in store `cache`
+/// - `leaderboard_topic`: `v2:leaderboard:topic:<topic>` in store `cache`
 ///
 /// Parameters:
 /// - `user_id`: int. Not used by this plan.
@@ -1537,7 +1564,7 @@ pub fn on_user_updated_preferences_changed(user_id: u64, topic: &str) -> Vec<Unl
 pub fn on_user_updated_score_changed(user_id: u64, topic: &str) -> Vec<Unlink> {
     let _ = user_id;
     unlink_groups(
-        Store::Redis,
+        Store::Cache,
         vec![
             self::leaderboard_global(),
             self::leaderboard_topic(topic),
@@ -1550,9 +1577,9 @@ pub fn on_user_updated_score_changed(user_id: u64, topic: &str) -> Vec<Unlink> {
 /// One [`Unlink`] per command, grouped by store and by hash slot within a cluster store;
 /// run it with [`run_plan`].
 ///
-/// - `quiz_leaderboard`: `v2:{quiz:<quiz_id>}:leaderboard`
-/// - `user_stats`: `v2:{user:<user_id>}:stats`
-/// - `user_recent_quizzes`: `v2:{user:<user_id>}:recent_quizzes`
+/// - `quiz_leaderboard`: `v2:{quiz:<quiz_id>}:leaderboard` in store `cache`
+/// - `user_stats`: `v2:{user:<user_id>}:stats` in store `cache`
+/// - `user_recent_quizzes`: `v2:{user:<user_id>}:recent_quizzes` in store `cache`
 ///
 /// Parameters:
 /// - `quiz_id`: int.
@@ -1560,7 +1587,7 @@ pub fn on_user_updated_score_changed(user_id: u64, topic: &str) -> Vec<Unlink> {
 #[must_use]
 pub fn on_quiz_completed(quiz_id: u64, user_id: u64) -> Vec<Unlink> {
     unlink_groups(
-        Store::Redis,
+        Store::Cache,
         vec![
             self::quiz_leaderboard(quiz_id),
             self::user_stats(user_id),
@@ -1574,8 +1601,8 @@ pub fn on_quiz_completed(quiz_id: u64, user_id: u64) -> Vec<Unlink> {
 /// One [`Unlink`] per command, grouped by store and by hash slot within a cluster store;
 /// run it with [`run_plan`].
 ///
-/// - `question_stats`: `v2:{question:<question_id>}:stats`
-/// - `user_progress`: `v2:{user:<user_id>}:progress`
+/// - `question_stats`: `v2:{question:<question_id>}:stats` in store `cache`
+/// - `user_progress`: `v2:{user:<user_id>}:progress` in store `cache`
 ///
 /// Parameters:
 /// - `question_id`: int.
@@ -1583,7 +1610,7 @@ pub fn on_quiz_completed(quiz_id: u64, user_id: u64) -> Vec<Unlink> {
 #[must_use]
 pub fn on_question_answered(question_id: u64, user_id: u64) -> Vec<Unlink> {
     unlink_groups(
-        Store::Redis,
+        Store::Cache,
         vec![
             self::question_stats(question_id),
             self::user_progress(user_id),
@@ -1596,9 +1623,9 @@ pub fn on_question_answered(question_id: u64, user_id: u64) -> Vec<Unlink> {
 /// One [`Unlink`] per command, grouped by store and by hash slot within a cluster store;
 /// run it with [`run_plan`].
 ///
-/// - `question_data`: `v2:{question:<question_id>}:data`
-/// - `question_stats`: `v2:{question:<question_id>}:stats` (cascade from `question_data`)
-/// - `quiz_questions`: `v2:{quiz:<quiz_id>}:questions`
+/// - `question_data`: `v2:{question:<question_id>}:data` in store `cache`
+/// - `question_stats`: `v2:{question:<question_id>}:stats` in store `cache` (cascade from `question_data`)
+/// - `quiz_questions`: `v2:{quiz:<quiz_id>}:questions` in store `cache`
 ///
 /// Parameters:
 /// - `question_id`: int.
@@ -1606,7 +1633,7 @@ pub fn on_question_answered(question_id: u64, user_id: u64) -> Vec<Unlink> {
 #[must_use]
 pub fn on_question_updated(question_id: u64, quiz_id: u64) -> Vec<Unlink> {
     unlink_groups(
-        Store::Redis,
+        Store::Cache,
         vec![
             self::question_data(question_id),
             self::question_stats(question_id),
@@ -1620,16 +1647,16 @@ pub fn on_question_updated(question_id: u64, quiz_id: u64) -> Vec<Unlink> {
 /// One [`Unlink`] per command, grouped by store and by hash slot within a cluster store;
 /// run it with [`run_plan`].
 ///
-/// - `quiz_data`: `v2:{quiz:<quiz_id>}:data`
-/// - `quiz_leaderboard`: `v2:{quiz:<quiz_id>}:leaderboard` (cascade from `quiz_data`)
-/// - `quiz_analytics`: `v2:{quiz:<quiz_id>}:analytics` (cascade from `quiz_data`)
+/// - `quiz_data`: `v2:{quiz:<quiz_id>}:data` in store `cache`
+/// - `quiz_leaderboard`: `v2:{quiz:<quiz_id>}:leaderboard` in store `cache` (cascade from `quiz_data`)
+/// - `quiz_analytics`: `v2:{quiz:<quiz_id>}:analytics` in store `cache` (cascade from `quiz_data`)
 ///
 /// Parameters:
 /// - `quiz_id`: int.
 #[must_use]
 pub fn on_quiz_updated(quiz_id: u64) -> Vec<Unlink> {
     unlink_groups(
-        Store::Redis,
+        Store::Cache,
         vec![
             self::quiz_data(quiz_id),
             self::quiz_leaderboard(quiz_id),

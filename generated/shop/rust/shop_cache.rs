@@ -7,22 +7,30 @@
 //! crate. It opens with inner docs, so `include!` does not accept it.
 //!
 //! - Key builders, one function per key pattern, return the key as stored:
-//!   version prefix, hash tag in braces (cluster policy) and segments.
+//!   version prefix, hash tag in braces (keys of a cluster store) and segments.
 //!   Integer placeholders take `u64`; the others take `&str`, which must be
 //!   in the placeholder's value space. Builders do not check it: a value
 //!   outside it gives a key that [`classify`] does not map back.
+//! - [`Store`]: the Redis deployments of the policy. Every pattern and tag
+//!   set lives in one: `<PATTERN>_STORE`, `TAG_<TAG>_STORE`,
+//!   [`Pattern::store`], [`TagSet::store`] and [`KeyKind::store`] say which,
+//!   so each key goes to its store's connection (a lock key lives with its
+//!   data key).
 //! - [`classify`] maps a key back to its [`Pattern`] and parameters;
 //!   [`classify_any`] also recognises stampede-lock and tag-set keys.
 //! - TTLs: `<PATTERN>_TTL_SECS` (base) and `<PATTERN>_MAX_TTL_SECS` (jitter
 //!   and caps included); `<pattern>_ttl(random_unit)` draws a jittered TTL
 //!   from a random number the caller supplies in `[0, 1)`.
 //! - Invalidation plans: `on_<event>(..)` and `on_<event>_<field>_changed(..)`
-//!   return the keys to `UNLINK`, cascades already expanded, one `Vec` per
-//!   `UNLINK` command: keys are grouped by [`key_slot`], so no
-//!   command mixes hash slots (`CROSSSLOT`).
+//!   return the keys to `UNLINK`, cascades already expanded, one [`Unlink`]
+//!   per command: keys are grouped by store first, then by [`key_slot`]
+//!   within a cluster store, so no command mixes hash slots (`CROSSSLOT`).
+//!   [`run_plan`] sends each command to its store's connection.
+//!   A plan spanning stores is not atomic across them: each store deletes
+//!   its own keys, and a failure in one leaves the others' deletions done.
 //! - Tag sets: `tag_key_<tag>(..)` gives a set's key. To invalidate a tag,
-//!   read its members with `SMEMBERS`, `UNLINK` them in the groups
-//!   [`unlink_groups`] makes, then `UNLINK` the set itself.
+//!   read its members with `SMEMBERS` from the tag's store, `UNLINK` them in
+//!   the commands [`unlink_groups`] makes, then `UNLINK` the set itself.
 //! - [`routes`]: the response headers the origin sends on each edge route.
 
 /// Version prefix of every key (`<prefix>:` starts each key).
@@ -32,9 +40,51 @@ pub const VERSION_PREFIX: &str = "s1";
 /// classify.
 pub const PREVIOUS_PREFIXES: &[&str] = &[];
 
-/// Whether the policy deploys a Redis Cluster (keys carry hash tags and
-/// invalidation groups are split by hash slot).
-pub const CLUSTER: bool = true;
+/// A store of the policy: one Redis deployment, with its own connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Store {
+    /// Store `cache` (a Redis Cluster).
+    Cache,
+    /// Store `durable` (a single node).
+    Durable,
+}
+
+impl Store {
+    /// Every store, in policy order.
+    pub const ALL: &'static [Store] = &[
+        Store::Cache,
+        Store::Durable,
+    ];
+
+    /// The store's name in the policy (as `verify --redis NAME=URL` takes it).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Store::Cache => "cache",
+            Store::Durable => "durable",
+        }
+    }
+
+    /// Whether the store is a Redis Cluster: its keys carry hash tags and
+    /// its `UNLINK` commands are split by hash slot.
+    #[must_use]
+    pub fn cluster(self) -> bool {
+        match self {
+            Store::Cache => true,
+            Store::Durable => false,
+        }
+    }
+}
+
+/// One `UNLINK` command: the store it goes to and its keys (all in one hash
+/// slot when the store is a cluster).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Unlink {
+    /// The store whose connection runs the command.
+    pub store: Store,
+    /// The keys, never empty.
+    pub keys: Vec<String>,
+}
 
 /// What precedes the segments of every data and tag-set key.
 const KEY_PREFIX: &str = "s1:";
@@ -211,8 +261,26 @@ impl Pattern {
         }
     }
 
+    /// The store its keys (and stampede-lock keys) live in.
+    #[must_use]
+    pub fn store(self) -> Store {
+        match self {
+            Pattern::Product => Store::Cache,
+            Pattern::ProductPrice => Store::Cache,
+            Pattern::ProductStock => Store::Cache,
+            Pattern::CategoryListing => Store::Cache,
+            Pattern::SearchResults => Store::Cache,
+            Pattern::CustomerRecommendations => Store::Cache,
+            Pattern::CustomerOrders => Store::Cache,
+            Pattern::Cart => Store::Durable,
+            Pattern::Session => Store::Durable,
+            Pattern::PendingOrder => Store::Durable,
+            Pattern::OrderQueue => Store::Durable,
+        }
+    }
+
     /// The segment range `[start, end)` written inside hash-tag braces
-    /// (cluster policies only).
+    /// (patterns of a cluster store only).
     #[must_use]
     pub fn hash_tag(self) -> Option<(usize, usize)> {
         match self {
@@ -290,6 +358,14 @@ impl TagSet {
         }
     }
 
+    /// The store its set and its members live in.
+    #[must_use]
+    pub fn store(self) -> Store {
+        match self {
+            TagSet::Catalogue => Store::Cache,
+        }
+    }
+
     /// The set key's segments after the version prefix.
     #[must_use]
     pub fn segments(self) -> &'static [Segment] {
@@ -311,6 +387,17 @@ pub enum KeyKind {
     Lock(Pattern),
     /// A tag set's key.
     TagSet(TagSet),
+}
+
+impl KeyKind {
+    /// The store the key lives in.
+    #[must_use]
+    pub fn store(self) -> Store {
+        match self {
+            KeyKind::Data(pattern) | KeyKind::Lock(pattern) => pattern.store(),
+            KeyKind::TagSet(tag) => tag.store(),
+        }
+    }
 }
 
 /// The pattern and parameters (`(placeholder, value)`, in key order) of a
@@ -435,11 +522,39 @@ pub fn group_by_slot(keys: Vec<String>) -> Vec<Vec<String>> {
     groups.into_iter().map(|(_, group)| group).collect()
 }
 
-/// Splits `keys` into `UNLINK` commands: one per hash slot ([`group_by_slot`]).
+/// Splits `keys`, all of `store`, into `UNLINK` commands: one per hash slot
+/// ([`group_by_slot`]) in a cluster store, one for all on a single node.
 /// No keys give no commands.
 #[must_use]
-pub fn unlink_groups(keys: Vec<String>) -> Vec<Vec<String>> {
-    group_by_slot(keys)
+pub fn unlink_groups(store: Store, keys: Vec<String>) -> Vec<Unlink> {
+    let groups = if store.cluster() {
+        group_by_slot(keys)
+    } else if keys.is_empty() {
+        Vec::new()
+    } else {
+        vec![keys]
+    };
+    groups
+        .into_iter()
+        .map(|keys| Unlink { store, keys })
+        .collect()
+}
+
+/// Runs a plan: for each command in order, `unlink(store, keys)` must send
+/// `UNLINK keys..` on the connection of `store`. Stops at the first error
+/// and returns it.
+///
+/// A plan spanning stores is not atomic across them (nor is a plan split by
+/// hash slot within a cluster): commands sent before an error stay done, so
+/// retry the whole plan (`UNLINK` of a missing key is harmless).
+pub fn run_plan<E>(
+    plan: &[Unlink],
+    mut unlink: impl FnMut(Store, &[String]) -> Result<(), E>,
+) -> Result<(), E> {
+    for command in plan {
+        unlink(command.store, &command.keys)?;
+    }
+    Ok(())
 }
 
 /// A jittered TTL: `base_secs` plus up to `jitter_basis_points` / 10,000 of
@@ -472,6 +587,7 @@ pub fn jittered_ttl(
 ///
 /// TTL 900 s (15m), at most 990 s with 10% jitter: draw one with `product_ttl`.
 /// Member of tag sets `catalogue`.
+/// Lives in store `cache` ([`PRODUCT_STORE`]).
 ///
 /// Parameters:
 /// - `product_id`: int.
@@ -479,6 +595,10 @@ pub fn jittered_ttl(
 pub fn product(product_id: u64) -> String {
     format!("s1:{{product:{product_id}}}:detail")
 }
+
+
+/// The store `product` keys (and their lock keys) live in.
+pub const PRODUCT_STORE: Store = Store::Cache;
 
 /// Base TTL of `product` in seconds.
 pub const PRODUCT_TTL_SECS: u64 = 900;
@@ -499,7 +619,8 @@ pub fn product_ttl(random_unit: f64) -> Option<u64> {
 }
 
 /// Stampede-lock key of a `product` key: `lock:s1:{product:<product_id>}:detail`.
-/// Take it with `SET key token NX EX PRODUCT_LOCK_TTL_SECS`.
+/// Take it with `SET key token NX EX PRODUCT_LOCK_TTL_SECS` in the data key's
+/// store ([`PRODUCT_STORE`]).
 #[must_use]
 pub fn product_lock_key(product_id: u64) -> String {
     format!("lock:s1:{{product:{product_id}}}:detail")
@@ -512,6 +633,7 @@ pub const PRODUCT_LOCK_TTL_SECS: u64 = 10;
 ///
 /// TTL 600 s (10m), at most 660 s with 10% jitter: draw one with `product_price_ttl`.
 /// Member of tag sets `catalogue`.
+/// Lives in store `cache` ([`PRODUCT_PRICE_STORE`]).
 ///
 /// Parameters:
 /// - `product_id`: int.
@@ -519,6 +641,10 @@ pub const PRODUCT_LOCK_TTL_SECS: u64 = 10;
 pub fn product_price(product_id: u64) -> String {
     format!("s1:{{product:{product_id}}}:price")
 }
+
+
+/// The store `product_price` keys (and their lock keys) live in.
+pub const PRODUCT_PRICE_STORE: Store = Store::Cache;
 
 /// Base TTL of `product_price` in seconds.
 pub const PRODUCT_PRICE_TTL_SECS: u64 = 600;
@@ -541,6 +667,7 @@ pub fn product_price_ttl(random_unit: f64) -> Option<u64> {
 /// Key of pattern `product_stock`: `s1:{product:<product_id>}:stock`.
 ///
 /// TTL 30 s (30s), at most 33 s with 10% jitter: draw one with `product_stock_ttl`.
+/// Lives in store `cache` ([`PRODUCT_STOCK_STORE`]).
 ///
 /// Parameters:
 /// - `product_id`: int.
@@ -548,6 +675,10 @@ pub fn product_price_ttl(random_unit: f64) -> Option<u64> {
 pub fn product_stock(product_id: u64) -> String {
     format!("s1:{{product:{product_id}}}:stock")
 }
+
+
+/// The store `product_stock` keys (and their lock keys) live in.
+pub const PRODUCT_STOCK_STORE: Store = Store::Cache;
 
 /// Base TTL of `product_stock` in seconds.
 pub const PRODUCT_STOCK_TTL_SECS: u64 = 30;
@@ -571,6 +702,7 @@ pub fn product_stock_ttl(random_unit: f64) -> Option<u64> {
 ///
 /// TTL 600 s (10m), at most 660 s with 10% jitter: draw one with `category_listing_ttl`.
 /// Member of tag sets `catalogue`.
+/// Lives in store `cache` ([`CATEGORY_LISTING_STORE`]).
 ///
 /// Parameters:
 /// - `category`: slug, must match `[a-z0-9_-]+`.
@@ -579,6 +711,10 @@ pub fn product_stock_ttl(random_unit: f64) -> Option<u64> {
 pub fn category_listing(category: &str, page: u64) -> String {
     format!("s1:category:{category}:page:{page}")
 }
+
+
+/// The store `category_listing` keys (and their lock keys) live in.
+pub const CATEGORY_LISTING_STORE: Store = Store::Cache;
 
 /// Base TTL of `category_listing` in seconds.
 pub const CATEGORY_LISTING_TTL_SECS: u64 = 600;
@@ -599,7 +735,8 @@ pub fn category_listing_ttl(random_unit: f64) -> Option<u64> {
 }
 
 /// Stampede-lock key of a `category_listing` key: `refresh_lock:s1:category:<category>:page:<page>`.
-/// Take it with `SET key token NX EX CATEGORY_LISTING_LOCK_TTL_SECS`.
+/// Take it with `SET key token NX EX CATEGORY_LISTING_LOCK_TTL_SECS` in the data key's
+/// store ([`CATEGORY_LISTING_STORE`]).
 #[must_use]
 pub fn category_listing_lock_key(category: &str, page: u64) -> String {
     format!("refresh_lock:s1:category:{category}:page:{page}")
@@ -611,6 +748,7 @@ pub const CATEGORY_LISTING_LOCK_TTL_SECS: u64 = 30;
 /// Key of pattern `search_results`: `s1:search:<query_md5>`.
 ///
 /// TTL 120 s (2m), at most 132 s with 10% jitter: draw one with `search_results_ttl`.
+/// Lives in store `cache` ([`SEARCH_RESULTS_STORE`]).
 ///
 /// Parameters:
 /// - `query_md5`: md5, must match `[0-9a-f]{32}`.
@@ -618,6 +756,10 @@ pub const CATEGORY_LISTING_LOCK_TTL_SECS: u64 = 30;
 pub fn search_results(query_md5: &str) -> String {
     format!("s1:search:{query_md5}")
 }
+
+
+/// The store `search_results` keys (and their lock keys) live in.
+pub const SEARCH_RESULTS_STORE: Store = Store::Cache;
 
 /// Base TTL of `search_results` in seconds.
 pub const SEARCH_RESULTS_TTL_SECS: u64 = 120;
@@ -640,6 +782,7 @@ pub fn search_results_ttl(random_unit: f64) -> Option<u64> {
 /// Key of pattern `customer_recommendations`: `s1:{customer:<customer_id>}:recommendations`.
 ///
 /// TTL 1620 s (27m), at most 1782 s with 10% jitter (authenticated: capped at 30m): draw one with `customer_recommendations_ttl`.
+/// Lives in store `cache` ([`CUSTOMER_RECOMMENDATIONS_STORE`]).
 ///
 /// Parameters:
 /// - `customer_id`: int.
@@ -647,6 +790,10 @@ pub fn search_results_ttl(random_unit: f64) -> Option<u64> {
 pub fn customer_recommendations(customer_id: u64) -> String {
     format!("s1:{{customer:{customer_id}}}:recommendations")
 }
+
+
+/// The store `customer_recommendations` keys (and their lock keys) live in.
+pub const CUSTOMER_RECOMMENDATIONS_STORE: Store = Store::Cache;
 
 /// Base TTL of `customer_recommendations` in seconds.
 pub const CUSTOMER_RECOMMENDATIONS_TTL_SECS: u64 = 1620;
@@ -669,6 +816,7 @@ pub fn customer_recommendations_ttl(random_unit: f64) -> Option<u64> {
 /// Key of pattern `customer_orders`: `s1:{customer:<customer_id>}:orders`.
 ///
 /// TTL 1620 s (27m), at most 1782 s with 10% jitter (authenticated: capped at 30m): draw one with `customer_orders_ttl`.
+/// Lives in store `cache` ([`CUSTOMER_ORDERS_STORE`]).
 ///
 /// Parameters:
 /// - `customer_id`: int.
@@ -676,6 +824,10 @@ pub fn customer_recommendations_ttl(random_unit: f64) -> Option<u64> {
 pub fn customer_orders(customer_id: u64) -> String {
     format!("s1:{{customer:{customer_id}}}:orders")
 }
+
+
+/// The store `customer_orders` keys (and their lock keys) live in.
+pub const CUSTOMER_ORDERS_STORE: Store = Store::Cache;
 
 /// Base TTL of `customer_orders` in seconds.
 pub const CUSTOMER_ORDERS_TTL_SECS: u64 = 1620;
@@ -698,6 +850,7 @@ pub fn customer_orders_ttl(random_unit: f64) -> Option<u64> {
 /// Key of pattern `cart`: `s1:cart:<cart_id>`.
 ///
 /// TTL 604800 s (1w), at most 665280 s with 10% jitter: draw one with `cart_ttl`.
+/// Lives in store `durable` ([`CART_STORE`]).
 ///
 /// Parameters:
 /// - `cart_id`: uuid, must match `[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`.
@@ -705,6 +858,10 @@ pub fn customer_orders_ttl(random_unit: f64) -> Option<u64> {
 pub fn cart(cart_id: &str) -> String {
     format!("s1:cart:{cart_id}")
 }
+
+
+/// The store `cart` keys (and their lock keys) live in.
+pub const CART_STORE: Store = Store::Durable;
 
 /// Base TTL of `cart` in seconds.
 pub const CART_TTL_SECS: u64 = 604800;
@@ -727,6 +884,7 @@ pub fn cart_ttl(random_unit: f64) -> Option<u64> {
 /// Key of pattern `session`: `s1:session:<session_id>`.
 ///
 /// TTL 1800 s (30m), at most 1980 s with 10% jitter: draw one with `session_ttl`.
+/// Lives in store `durable` ([`SESSION_STORE`]).
 ///
 /// Parameters:
 /// - `session_id`: token, must match `[A-Za-z0-9_-]+`.
@@ -734,6 +892,10 @@ pub fn cart_ttl(random_unit: f64) -> Option<u64> {
 pub fn session(session_id: &str) -> String {
     format!("s1:session:{session_id}")
 }
+
+
+/// The store `session` keys (and their lock keys) live in.
+pub const SESSION_STORE: Store = Store::Durable;
 
 /// Base TTL of `session` in seconds.
 pub const SESSION_TTL_SECS: u64 = 1800;
@@ -756,6 +918,7 @@ pub fn session_ttl(random_unit: f64) -> Option<u64> {
 /// Key of pattern `pending_order`: `s1:order:<order_id>:pending`.
 ///
 /// No TTL: the key never expires.
+/// Lives in store `durable` ([`PENDING_ORDER_STORE`]).
 ///
 /// Parameters:
 /// - `order_id`: uuid, must match `[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`.
@@ -763,6 +926,10 @@ pub fn session_ttl(random_unit: f64) -> Option<u64> {
 pub fn pending_order(order_id: &str) -> String {
     format!("s1:order:{order_id}:pending")
 }
+
+
+/// The store `pending_order` keys (and their lock keys) live in.
+pub const PENDING_ORDER_STORE: Store = Store::Durable;
 
 /// Always `None`: `pending_order` keys never expire.
 #[must_use]
@@ -773,10 +940,15 @@ pub fn pending_order_ttl(_random_unit: f64) -> Option<u64> {
 /// Key of pattern `order_queue`: `s1:order_queue`.
 ///
 /// No TTL: the key never expires.
+/// Lives in store `durable` ([`ORDER_QUEUE_STORE`]).
 #[must_use]
 pub fn order_queue() -> String {
     String::from("s1:order_queue")
 }
+
+
+/// The store `order_queue` keys (and their lock keys) live in.
+pub const ORDER_QUEUE_STORE: Store = Store::Durable;
 
 /// Always `None`: `order_queue` keys never expire.
 #[must_use]
@@ -786,103 +958,143 @@ pub fn order_queue_ttl(_random_unit: f64) -> Option<u64> {
 
 /// Key of tag set `catalogue`: `s1:tag:catalogue`.
 ///
-/// Members: `product`, `product_price`, `category_listing`. To invalidate the tag: `SMEMBERS` this key,
-/// `UNLINK` the members in the groups [`unlink_groups`] makes, then `UNLINK`
-/// this key.
+/// Members: `product`, `product_price`, `category_listing`. To invalidate the tag: `SMEMBERS` this key
+/// in its store ([`TAG_CATALOGUE_STORE`]), `UNLINK` the members in the
+/// commands [`unlink_groups`] makes, then `UNLINK` this key.
 #[must_use]
 pub fn tag_key_catalogue() -> String {
     String::from("s1:tag:catalogue")
 }
+
+
+/// The store tag set `catalogue` and its members live in.
+pub const TAG_CATALOGUE_STORE: Store = Store::Cache;
 
 /// TTL in seconds of tag set `catalogue` (it outlives its members).
 pub const TAG_CATALOGUE_TTL_SECS: u64 = 3600;
 
 /// Keys to `UNLINK` when `product.updated` happens, cascades included.
 ///
-/// One `Vec` per `UNLINK` command (keys grouped by hash slot):
+/// One [`Unlink`] per command, grouped by store and by hash slot within a cluster store;
+/// run it with [`run_plan`].
 ///
-/// - `product`: `s1:{product:<product_id>}:detail`
-/// - `product_price`: `s1:{product:<product_id>}:price` (cascade from `product`)
+/// - `product`: `s1:{product:<product_id>}:detail` in store `cache`
+/// - `product_price`: `s1:{product:<product_id>}:price` in store `cache` (cascade from `product`)
 ///
 /// Parameters:
 /// - `product_id`: int.
 #[must_use]
-pub fn on_product_updated(product_id: u64) -> Vec<Vec<String>> {
-    unlink_groups(vec![
-        self::product(product_id),
-        self::product_price(product_id),
-    ])
+pub fn on_product_updated(product_id: u64) -> Vec<Unlink> {
+    unlink_groups(
+        Store::Cache,
+        vec![
+            self::product(product_id),
+            self::product_price(product_id),
+        ],
+    )
 }
 
 /// Keys to `UNLINK` when `product.repriced` happens, cascades included.
 ///
-/// One `Vec` per `UNLINK` command (keys grouped by hash slot):
+/// One [`Unlink`] per command, grouped by store and by hash slot within a cluster store;
+/// run it with [`run_plan`].
 ///
-/// - `product_price`: `s1:{product:<product_id>}:price`
+/// - `product_price`: `s1:{product:<product_id>}:price` in store `cache`
 ///
 /// Parameters:
 /// - `product_id`: int.
 #[must_use]
-pub fn on_product_repriced(product_id: u64) -> Vec<Vec<String>> {
-    unlink_groups(vec![
-        self::product_price(product_id),
-    ])
+pub fn on_product_repriced(product_id: u64) -> Vec<Unlink> {
+    unlink_groups(
+        Store::Cache,
+        vec![
+            self::product_price(product_id),
+        ],
+    )
 }
 
 /// Keys to `UNLINK` when `category.changed` happens, cascades included.
 ///
-/// One `Vec` per `UNLINK` command (keys grouped by hash slot):
+/// One [`Unlink`] per command, grouped by store and by hash slot within a cluster store;
+/// run it with [`run_plan`].
 ///
-/// - `category_listing`: `s1:category:<category>:page:<page>`
+/// - `category_listing`: `s1:category:<category>:page:<page>` in store `cache`
 ///
 /// Parameters:
 /// - `category`: slug, must match `[a-z0-9_-]+`.
 /// - `page`: int.
 #[must_use]
-pub fn on_category_changed(category: &str, page: u64) -> Vec<Vec<String>> {
-    unlink_groups(vec![
-        self::category_listing(category, page),
-    ])
+pub fn on_category_changed(category: &str, page: u64) -> Vec<Unlink> {
+    unlink_groups(
+        Store::Cache,
+        vec![
+            self::category_listing(category, page),
+        ],
+    )
 }
 
 /// Keys to `UNLINK` when `order.placed` happens, cascades included.
 ///
-/// One `Vec` per `UNLINK` command (keys grouped by hash slot):
+/// One [`Unlink`] per command, grouped by store and by hash slot within a cluster store;
+/// run it with [`run_plan`]. It spans stores: not atomic across them.
 ///
-/// - `cart`: `s1:cart:<cart_id>`
-/// - `customer_orders`: `s1:{customer:<customer_id>}:orders`
-/// - `customer_recommendations`: `s1:{customer:<customer_id>}:recommendations`
+/// - `cart`: `s1:cart:<cart_id>` in store `durable`
+/// - `customer_orders`: `s1:{customer:<customer_id>}:orders` in store `cache`
+/// - `customer_recommendations`: `s1:{customer:<customer_id>}:recommendations` in store `cache`
 ///
 /// Parameters:
 /// - `cart_id`: uuid, must match `[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`.
 /// - `customer_id`: int.
 #[must_use]
-pub fn on_order_placed(cart_id: &str, customer_id: u64) -> Vec<Vec<String>> {
-    unlink_groups(vec![
-        self::cart(cart_id),
-        self::customer_orders(customer_id),
-        self::customer_recommendations(customer_id),
-    ])
+pub fn on_order_placed(cart_id: &str, customer_id: u64) -> Vec<Unlink> {
+    [
+        unlink_groups(
+            Store::Durable,
+            vec![
+                self::cart(cart_id),
+            ],
+        ),
+        unlink_groups(
+            Store::Cache,
+            vec![
+                self::customer_orders(customer_id),
+                self::customer_recommendations(customer_id),
+            ],
+        ),
+    ]
+    .concat()
 }
 
 /// Keys to `UNLINK` when `customer.logged_out` happens, cascades included.
 ///
-/// One `Vec` per `UNLINK` command (keys grouped by hash slot):
+/// One [`Unlink`] per command, grouped by store and by hash slot within a cluster store;
+/// run it with [`run_plan`]. It spans stores: not atomic across them.
 ///
-/// - `session`: `s1:session:<session_id>`
-/// - `customer_recommendations`: `s1:{customer:<customer_id>}:recommendations`
-/// - `customer_orders`: `s1:{customer:<customer_id>}:orders`
+/// - `session`: `s1:session:<session_id>` in store `durable`
+/// - `customer_recommendations`: `s1:{customer:<customer_id>}:recommendations` in store `cache`
+/// - `customer_orders`: `s1:{customer:<customer_id>}:orders` in store `cache`
 ///
 /// Parameters:
 /// - `session_id`: token, must match `[A-Za-z0-9_-]+`.
 /// - `customer_id`: int.
 #[must_use]
-pub fn on_customer_logged_out(session_id: &str, customer_id: u64) -> Vec<Vec<String>> {
-    unlink_groups(vec![
-        self::session(session_id),
-        self::customer_recommendations(customer_id),
-        self::customer_orders(customer_id),
-    ])
+pub fn on_customer_logged_out(session_id: &str, customer_id: u64) -> Vec<Unlink> {
+    [
+        unlink_groups(
+            Store::Durable,
+            vec![
+                self::session(session_id),
+            ],
+        ),
+        unlink_groups(
+            Store::Cache,
+            vec![
+                self::customer_recommendations(customer_id),
+                self::customer_orders(customer_id),
+            ],
+        ),
+    ]
+    .concat()
 }
 
 /// Response headers the origin sends on each edge route (the same values
