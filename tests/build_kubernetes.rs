@@ -1019,3 +1019,47 @@ fn on_a_real_redis(policy_text: &str) {
         "{out}"
     );
 }
+
+/// A Valkey store's manifest and loopback scripts run Valkey's own programs
+/// (its image need not carry the `redis-*` links); a Redis store's keep
+/// Redis's.
+#[test]
+fn each_engine_runs_its_own_programs() {
+    let (_, files) = render(concat!(env!("CARGO_MANIFEST_DIR"), "/policies/shop.yaml"));
+    let text = |path: &str| {
+        &files
+            .iter()
+            .find(|f| f.path == path)
+            .unwrap_or_else(|| panic!("{path} not generated"))
+            .contents
+    };
+    let manifest = text("stores/cache/kubernetes/redis-cluster.yaml");
+    let parsed = objects(manifest).statefulset;
+    let container = &parsed.spec.unwrap().template.spec.unwrap().containers[0];
+    assert_eq!(container.command.as_ref().unwrap()[0], "valkey-server");
+    let code: Vec<&str> = manifest
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect();
+    assert!(code.iter().any(|l| l.contains("valkey-cli -p 6379 ping")));
+    assert!(
+        !code
+            .iter()
+            .any(|l| l.contains("redis-cli") || l.contains("redis-server")),
+        "{code:#?}"
+    );
+    let bootstrap = text("stores/cache/cluster/bootstrap.sh");
+    assert!(bootstrap.contains("REDIS_SERVER=${REDIS_SERVER:-valkey-server}"));
+    assert!(bootstrap.contains("REDIS_CLI=${REDIS_CLI:-valkey-cli}"));
+
+    let (_, files) = render(QUIZMENTOR);
+    let bootstrap = files
+        .iter()
+        .find(|f| f.path == "stores/cache/cluster/bootstrap.sh")
+        .unwrap();
+    assert!(
+        bootstrap
+            .contents
+            .contains("REDIS_SERVER=${REDIS_SERVER:-redis-server}")
+    );
+}

@@ -9,6 +9,7 @@
 //! computed here; the scripts only add port numbers at run time.
 
 use super::{OutputFile, RenderError, Renderer, redis_conf};
+use crate::facts::Engine;
 use crate::policy::model::{Cluster, Policy, Store};
 use crate::redis_directives::{Availability, availability};
 use serde::Serialize;
@@ -46,6 +47,11 @@ struct Context {
     nodes: u64,
     /// Whether the target Redis takes an explicit bus port.
     cluster_port: bool,
+    /// The engine's server and client programs, and the Debian package
+    /// that has them (`redis-server`, or `valkey-server` for Valkey).
+    server: &'static str,
+    cli: &'static str,
+    package: &'static str,
 }
 
 impl Context {
@@ -63,6 +69,18 @@ impl Context {
             // Before Redis 7.0 the bus port is always the client port + 10000.
             cluster_port: availability(store.engine, "cluster-port", store.redis.version)
                 == Availability::Supported,
+            server: match store.engine {
+                Engine::Redis => "redis-server",
+                Engine::Valkey => "valkey-server",
+            },
+            cli: match store.engine {
+                Engine::Redis => "redis-cli",
+                Engine::Valkey => "valkey-cli",
+            },
+            package: match store.engine {
+                Engine::Redis => "redis-server",
+                Engine::Valkey => "valkey-server",
+            },
         }
     }
 }

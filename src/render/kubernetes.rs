@@ -3,7 +3,7 @@
 //! node config (ConfigMap), the nodes (StatefulSet), their Services, a
 //! PodDisruptionBudget and the Job that forms the cluster once.
 //!
-//! The node config carries the same directives as `redis/redis.conf`, taken
+//! The node config carries the same directives as the store's `redis.conf`, taken
 //! from `redis_conf::context` (one mapping, not two), plus what a pod needs
 //! (port, bus port, data directory, how a node announces itself). Its sha256
 //! is computed here and set on the pod template, so a config change rolls the
@@ -15,6 +15,7 @@
 //! the manifest template only lays them out.
 
 use super::{OutputFile, RenderError, Renderer, redis_conf};
+use crate::facts::Engine;
 use crate::policy::model::{Cluster, Kubernetes, Policy, Store};
 use crate::redis_directives::{Availability, availability};
 use serde::Serialize;
@@ -51,6 +52,29 @@ pub const PORT: u16 = 6379;
 /// Cluster bus port of every node. Before Redis 7.0 it is always the client
 /// port + 10000; from 7.0 it is set explicitly (`cluster-port`) to the same.
 pub const BUS_PORT: u16 = 16379;
+/// The server and client programs of an engine's official image. Valkey's
+/// own names are used for Valkey: whether its image also carries the
+/// `redis-*` compatibility links depends on how it was built.
+struct Binaries {
+    server: &'static str,
+    cli: &'static str,
+}
+
+impl Binaries {
+    fn of(engine: Engine) -> Binaries {
+        match engine {
+            Engine::Redis => Binaries {
+                server: "redis-server",
+                cli: "redis-cli",
+            },
+            Engine::Valkey => Binaries {
+                server: "valkey-server",
+                cli: "valkey-cli",
+            },
+        }
+    }
+}
+
 /// Where the data volume is mounted: AOF, RDB and `nodes.conf`.
 pub const DATA_DIR: &str = "/data";
 /// Where the ConfigMap is mounted.
@@ -222,7 +246,7 @@ fn pod_directives(hostnames: bool) -> Vec<PodDirective> {
     pod.push(PodDirective {
         name: "dir",
         value: DATA_DIR.into(),
-        comment: "the pod's volume (volumeClaimTemplate `data`): the AOF and nodes.conf (cluster-config-file is relative to it), kept across restarts and rescheduling".into(),
+        comment: "the pod's volume (volumeClaimTemplate `data`): AOF and RDB files and nodes.conf (cluster-config-file is relative to it), kept across restarts and rescheduling".into(),
     });
     if hostnames {
         pod.push(PodDirective {
@@ -342,11 +366,12 @@ pub fn render(
         names.headless_service, k8s.namespace
     );
 
+    let binaries = Binaries::of(store.engine);
     // The pod's command line: the node config plus how it announces itself.
     let (command, env, per_pod) = if hostnames {
         (
             vec![
-                "redis-server".to_owned(),
+                binaries.server.to_owned(),
                 config_path.clone(),
                 "--cluster-announce-hostname".to_owned(),
                 format!("$(POD_NAME){announce_suffix}"),
@@ -359,7 +384,7 @@ pub fn render(
     } else {
         (
             vec![
-                "redis-server".to_owned(),
+                binaries.server.to_owned(),
                 config_path.clone(),
                 "--cluster-announce-ip".to_owned(),
                 "$(POD_IP)".to_owned(),
@@ -393,18 +418,34 @@ pub fn render(
     #[derive(Serialize)]
     struct Probe {
         port: u16,
+        cli: &'static str,
     }
     let readiness = literal_block(
-        &r.render("kubernetes/readiness.sh.j2", None, &Probe { port: PORT })?,
+        &r.render(
+            "kubernetes/readiness.sh.j2",
+            None,
+            &Probe {
+                port: PORT,
+                cli: binaries.cli,
+            },
+        )?,
         "the readiness probe (kubernetes/readiness.sh.j2)",
     )?;
     let liveness = literal_block(
-        &r.render("kubernetes/liveness.sh.j2", None, &Probe { port: PORT })?,
+        &r.render(
+            "kubernetes/liveness.sh.j2",
+            None,
+            &Probe {
+                port: PORT,
+                cli: binaries.cli,
+            },
+        )?,
         "the liveness probe (kubernetes/liveness.sh.j2)",
     )?;
 
     #[derive(Serialize)]
     struct Create<'a> {
+        cli: &'static str,
         masters: u64,
         replicas_per_master: u64,
         replicas: u64,
@@ -419,6 +460,7 @@ pub fn render(
             "kubernetes/create-cluster.sh.j2",
             None,
             &Create {
+                cli: binaries.cli,
                 masters,
                 replicas_per_master,
                 replicas: masters * replicas_per_master,

@@ -39,8 +39,8 @@
 #                      `cachegen build` would carry it over as hand-placed
 #                      files. It must not hold an earlier cluster: remove it
 #                      to start over.
-#   REDIS_SERVER       redis-server binary (default: redis-server from PATH).
-#   REDIS_CLI          redis-cli binary (default: redis-cli from PATH).
+#   REDIS_SERVER       server binary (default: redis-server from PATH).
+#   REDIS_CLI          client binary (default: redis-cli from PATH).
 #   START_TIMEOUT      seconds for every node to answer (default 10).
 #   HEALTH_TIMEOUT     seconds for the cluster to become healthy after it is
 #                      created (default 30; replicas take ~5 s to sync).

@@ -39,8 +39,8 @@
 #                      `cachegen build` would carry it over as hand-placed
 #                      files. It must not hold an earlier cluster: remove it
 #                      to start over.
-#   REDIS_SERVER       redis-server binary (default: redis-server from PATH).
-#   REDIS_CLI          redis-cli binary (default: redis-cli from PATH).
+#   REDIS_SERVER       server binary (default: valkey-server from PATH).
+#   REDIS_CLI          client binary (default: valkey-cli from PATH).
 #   START_TIMEOUT      seconds for every node to answer (default 10).
 #   HEALTH_TIMEOUT     seconds for the cluster to become healthy after it is
 #                      created (default 30; replicas take ~5 s to sync).
@@ -57,8 +57,8 @@ PORTS=${PORTS:-}
 BUS_PORT_OFFSET=${BUS_PORT_OFFSET:-10000}
 BUS_PORTS=${BUS_PORTS:-}
 DATA_DIR=${DATA_DIR:-./cluster-data}
-REDIS_SERVER=${REDIS_SERVER:-redis-server}
-REDIS_CLI=${REDIS_CLI:-redis-cli}
+REDIS_SERVER=${REDIS_SERVER:-valkey-server}
+REDIS_CLI=${REDIS_CLI:-valkey-cli}
 START_TIMEOUT=${START_TIMEOUT:-10}
 HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-30}
 
@@ -107,9 +107,9 @@ reply() {
 }
 
 command -v "$REDIS_SERVER" >/dev/null 2>&1 ||
-  die "redis-server not found ($REDIS_SERVER): install it (sudo apt-get install -y redis-server) or set REDIS_SERVER"
+  die "valkey-server not found ($REDIS_SERVER): install it (sudo apt-get install -y valkey-server) or set REDIS_SERVER"
 command -v "$REDIS_CLI" >/dev/null 2>&1 ||
-  die "redis-cli not found ($REDIS_CLI): install it (sudo apt-get install -y redis-server) or set REDIS_CLI"
+  die "valkey-cli not found ($REDIS_CLI): install it (sudo apt-get install -y valkey-server) or set REDIS_CLI"
 is_count "$START_TIMEOUT" || die "START_TIMEOUT=$START_TIMEOUT is not a number of seconds"
 is_count "$HEALTH_TIMEOUT" || die "HEALTH_TIMEOUT=$HEALTH_TIMEOUT is not a number of seconds"
 
