@@ -1,7 +1,7 @@
 //! Owns lowering the key space: the TTL rules and `ttl:` references, key
 //! patterns (parsing, placeholders, strategies, hash tags, stampede locks,
-//! memory estimates), tag sets, and the check that no two patterns or tag
-//! keys can match the same stored key.
+//! memory estimates) and the check that no two patterns or tag keys can
+//! match the same stored key. Tag sets are `tags.rs`.
 
 use super::Cx;
 use crate::diag::{Diagnostic, codes};
@@ -13,12 +13,12 @@ use crate::policy::raw;
 use indexmap::IndexMap;
 
 /// A resolved `ttl:` reference.
-struct TtlResolved {
-    ttl: Ttl,
+pub(super) struct TtlResolved {
+    pub(super) ttl: Ttl,
     /// The TTL class it names, if any.
-    class: Option<String>,
+    pub(super) class: Option<String>,
     /// The base before the authenticated cap lowered it, if it did.
-    capped_from: Option<Duration>,
+    pub(super) capped_from: Option<Duration>,
 }
 
 impl Cx<'_> {
@@ -61,7 +61,7 @@ impl Cx<'_> {
     /// Resolves a `ttl:` reference: a class, a duration, or `none`, with the
     /// authenticated cap applied (`TtlResolved::capped_from` says whether it
     /// was).
-    fn ttl_ref(
+    pub(super) fn ttl_ref(
         &mut self,
         text: Option<&str>,
         pointer: &str,
@@ -145,7 +145,7 @@ impl Cx<'_> {
         false
     }
 
-    fn parse_key(
+    pub(super) fn parse_key(
         &mut self,
         text: &str,
         pointer: &str,
@@ -529,107 +529,6 @@ impl Cx<'_> {
         }
     }
 
-    pub(super) fn tags(
-        &mut self,
-        raw: IndexMap<String, raw::TagDef>,
-        ttl: &TtlRules,
-        keys: &mut Keys,
-    ) -> IndexMap<String, Tag> {
-        let mut tags = IndexMap::new();
-        for (name, def) in raw {
-            let pointer = format!("/tags/{}", esc(&name));
-            if !self.check_identifier(&name, &pointer, "tag") {
-                continue;
-            }
-            let Some(key) = self.parse_key(&def.key, &format!("{pointer}/key"), &keys.placeholders)
-            else {
-                continue;
-            };
-            let tag_ttl = self
-                .ttl_ref(
-                    Some(&def.ttl),
-                    &format!("{pointer}/ttl"),
-                    ttl,
-                    Percent::default(),
-                    false,
-                )
-                .ttl;
-            let members: Vec<String> = keys
-                .patterns
-                .values()
-                .filter(|p| p.tags.contains(&name))
-                .map(|p| p.name.clone())
-                .collect();
-            let needed: Vec<String> = key
-                .iter()
-                .filter_map(placeholder_name)
-                .map(str::to_owned)
-                .collect();
-            // A tag set indexes keys of its own store: its members must
-            // share one, or invalidating the tag would look for members in
-            // a store that does not hold them.
-            let store = match members.first() {
-                Some(first) => keys.patterns[first].store.clone(),
-                None => stores_fallback(keys),
-            };
-            let strays: Vec<&String> = members
-                .iter()
-                .filter(|m| keys.patterns[*m].store != store)
-                .collect();
-            if let Some(stray) = strays.first() {
-                let at = keys.patterns[*stray]
-                    .tags
-                    .iter()
-                    .position(|t| t == &name)
-                    .unwrap_or(0);
-                self.report(
-                    codes::INCONSISTENT,
-                    format!(
-                        "tag `{name}` has members in store `{store}` and in store `{}` (`{stray}`)",
-                        keys.patterns[*stray].store
-                    ),
-                    self.span(&format!("{}/tags/{at}", keys.patterns[*stray].pointer)),
-                    "member of another store",
-                    Some("a tag set lives in one store and indexes keys of that store: use one tag per store".into()),
-                );
-            }
-            for member in &members {
-                let pattern = &keys.patterns[member];
-                let missing: Vec<&String> = needed
-                    .iter()
-                    .filter(|n| !pattern.placeholders().any(|p| p == n.as_str()))
-                    .collect();
-                if !missing.is_empty() {
-                    let at = keys.patterns[member]
-                        .tags
-                        .iter()
-                        .position(|t| t == &name)
-                        .unwrap_or(0);
-                    self.report(
-                        codes::INCONSISTENT,
-                        format!("pattern `{member}` joins tag `{name}`, whose set key needs `<{}>`, which the pattern does not have", missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(">`, `<")),
-                        self.span(&format!("{}/tags/{at}", keys.patterns[member].pointer)),
-                        "cannot build the tag key",
-                        None,
-                    );
-                }
-            }
-            tags.insert(
-                name.clone(),
-                Tag {
-                    name,
-                    pointer,
-                    key_text: def.key,
-                    key,
-                    ttl: tag_ttl,
-                    members,
-                    store,
-                },
-            );
-        }
-        tags
-    }
-
     pub(super) fn check_ambiguity(&mut self, keys: &Keys, tags: &IndexMap<String, Tag>) {
         let mut entries: Vec<(&str, &str, &[Segment])> = keys
             .patterns
@@ -717,14 +616,4 @@ fn find_hash_tag(segments: &[Segment], tag: &str) -> Option<(usize, usize)> {
         (end <= texts.len() && texts[start..end].iter().zip(&wanted).all(|(a, b)| a == b))
             .then_some((start, end))
     })
-}
-
-/// The store of a tag without members: the store patterns default to when
-/// every pattern shares one, else the first pattern's.
-fn stores_fallback(keys: &Keys) -> String {
-    keys.patterns
-        .values()
-        .next()
-        .map(|p| p.store.clone())
-        .unwrap_or_default()
 }

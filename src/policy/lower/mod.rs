@@ -21,6 +21,7 @@ mod names;
 mod placeholders;
 mod recovery;
 mod server;
+mod tags;
 
 use super::model::*;
 use super::raw;

@@ -13,6 +13,9 @@ use crate::policy::raw;
 use crate::source::Span;
 use indexmap::IndexMap;
 
+mod store;
+pub use store::*;
+
 pub use raw::{
     Appendfsync, CacheLevel, Client, EdgeProvider, EvictionPolicy, PlaceholderType, Strategy,
     Targets, ValueType, Visibility,
@@ -546,140 +549,6 @@ impl Route {
     pub fn stored_at_edge(&self) -> bool {
         !self.is_no_store() && (self.visibility == Visibility::Public || self.edge_ttl.is_some())
     }
-}
-
-/// A Redis version as `(major, minor)`.
-pub type Version = (u32, u32);
-
-/// One Redis deployment: its settings and topology. Everything that points
-/// into the file goes through `at`/`cluster_at`, because the same store is
-/// written either as `stores.<name>` or as the `redis:` + `cluster:`
-/// shorthand.
-#[derive(Debug)]
-pub struct Store {
-    pub name: String,
-    /// Pointer of the settings: `/stores/<name>`, or `/redis`.
-    pub pointer: String,
-    /// Pointer of the cluster section: `/stores/<name>/cluster`, or `/cluster`.
-    pub cluster_pointer: String,
-    pub engine: crate::facts::Engine,
-    /// The engine release whose facts checked the store; `None` for a Redis
-    /// older than the facts (5.0 to 6.2), which can have no `config:`.
-    pub release: Option<crate::facts::Release>,
-    pub redis: Redis,
-    pub cluster: Option<Cluster>,
-    /// The `config:` entries, in file order, by canonical name.
-    pub config: Vec<ConfigSetting>,
-}
-
-/// One `config:` entry, checked against the release's facts.
-#[derive(Debug, Clone)]
-pub struct ConfigSetting {
-    /// The canonical directive name (an alias as written is normalised).
-    pub name: &'static str,
-    /// `/stores/<name>/config/<as written>`.
-    pub pointer: String,
-    /// The value as redis.conf takes it.
-    pub conf: String,
-    /// What `CONFIG GET` reports once loaded; `None` when it cannot be
-    /// predicted (multi-word values the server rewrites).
-    pub config_get: Option<String>,
-    /// Marked `hidden` by the engine (`HIDDEN_CONFIG`: left out of
-    /// `CONFIG GET *`, there for its own tests and debugging). Not `debug`:
-    /// that flag (`DEBUG_CONFIG`, "useful for debugging") only puts a
-    /// setting in the crash report, and production settings such as
-    /// `activedefrag` and `lazyfree-lazy-eviction` carry it.
-    pub development: bool,
-}
-
-impl Store {
-    /// Pointer of a settings field given in `/`-separated form (`persistence/save`).
-    pub fn at(&self, field: &str) -> String {
-        if field.is_empty() {
-            self.pointer.clone()
-        } else {
-            format!("{}/{field}", self.pointer)
-        }
-    }
-
-    /// Pointer of a cluster field (`kubernetes/memory_limit`).
-    pub fn cluster_at(&self, field: &str) -> String {
-        if field.is_empty() {
-            self.cluster_pointer.clone()
-        } else {
-            format!("{}/{field}", self.cluster_pointer)
-        }
-    }
-
-    /// The settings' path as users write it, dotted (`stores.cache` or `redis`),
-    /// for messages and generated comments.
-    pub fn dotted(&self) -> String {
-        dotted(&self.pointer)
-    }
-}
-
-/// A JSON pointer as a dotted path (`/stores/cache/maxmemory` →
-/// `stores.cache.maxmemory`).
-pub fn dotted(pointer: &str) -> String {
-    pointer
-        .trim_start_matches('/')
-        .split('/')
-        .map(|s| s.replace("~1", "/").replace("~0", "~"))
-        .collect::<Vec<_>>()
-        .join(".")
-}
-
-#[derive(Debug)]
-pub struct Redis {
-    pub version: Version,
-    pub maxmemory: MemorySize,
-    pub maxmemory_policy: EvictionPolicy,
-    pub maxmemory_samples: Option<u32>,
-    pub save: Vec<(Duration, u64)>,
-    pub appendonly: bool,
-    pub appendfsync: Option<Appendfsync>,
-    pub tcp_backlog: Option<u32>,
-    pub timeout: Option<Duration>,
-    pub tcp_keepalive: Option<Duration>,
-    pub slowlog_log_slower_than: Option<Duration>,
-    pub slowlog_max_len: Option<u32>,
-    pub maxclients: Option<u32>,
-    pub io_threads: Option<u32>,
-    pub io_threads_do_reads: Option<bool>,
-    pub cores: Option<u32>,
-    pub lazyfree_lazy_eviction: Option<bool>,
-    pub lazyfree_lazy_expire: Option<bool>,
-    pub lazyfree_lazy_server_del: Option<bool>,
-    pub lazyfree_lazy_user_del: Option<bool>,
-    pub replica_lazy_flush: Option<bool>,
-    pub replica_read_only: Option<bool>,
-}
-
-impl Redis {
-    /// Whether anything survives a restart.
-    pub fn persists(&self) -> bool {
-        self.appendonly || !self.save.is_empty()
-    }
-}
-
-#[derive(Debug)]
-pub struct Cluster {
-    pub masters: u32,
-    pub replicas_per_master: u32,
-    pub node_timeout: Duration,
-    pub require_full_coverage: Option<bool>,
-    pub kubernetes: Option<Kubernetes>,
-}
-
-#[derive(Debug)]
-pub struct Kubernetes {
-    pub namespace: String,
-    pub name: String,
-    pub image: String,
-    pub memory_limit: String,
-    pub cpu: Option<String>,
-    pub storage: String,
-    pub storage_class: Option<String>,
 }
 
 #[derive(Debug)]
