@@ -31,10 +31,18 @@ use crate::policy::rust_idents::{self, ident};
 use serde::Serialize;
 use std::collections::HashSet;
 
-pub const TEMPLATES: &[(&str, &str)] = &[(
-    "rust/cache.rs.j2",
-    include_str!("../../../templates/rust/cache.rs.j2"),
-)];
+pub const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "rust/cache.rs.j2",
+        include_str!("../../../templates/rust/cache.rs.j2"),
+    ),
+    // Included by `cache.rs.j2`: the items generated per pattern, tag set,
+    // event and route.
+    (
+        "rust/items.rs.j2",
+        include_str!("../../../templates/rust/items.rs.j2"),
+    ),
+];
 
 /// The output path: `rust/<policy name, `-` → `_`>_cache.rs`.
 pub fn output_path(policy: &Policy) -> String {
