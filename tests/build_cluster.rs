@@ -257,3 +257,33 @@ fn bootstrap_sh_brings_up_the_policys_cluster() {
         );
     }
 }
+
+/// Two cluster stores of one policy get different default ports, so both
+/// loopback clusters start side by side without BASE_PORT.
+#[test]
+fn each_cluster_store_has_its_own_default_ports() {
+    let store = |name: &str| {
+        format!(
+            "  {name}:\n    version: \"7.0\"\n    maxmemory: 100mb\n    maxmemory_policy: allkeys-lru\n    cluster:\n      masters: 3\n      replicas_per_master: 1\n      node_timeout: 5s\n"
+        )
+    };
+    let yaml = format!(
+        "version: 1\nttl:\n  default: 5m\nkeys:\n  store: a\n  patterns:\n    quiz:\n      pattern: \"quiz\"\nstores:\n{}  single:\n    version: \"7.0\"\n    maxmemory: 100mb\n    maxmemory_policy: allkeys-lru\n{}",
+        store("a"),
+        store("b")
+    );
+    let (report, files) = support::render::render_text("two-clusters.yaml", &yaml);
+    assert!(report.policy.is_some(), "{:?}", report.diagnostics);
+    let default_port = |path: &str| -> String {
+        let text = &files.iter().find(|f| f.path == path).unwrap().contents;
+        text.lines()
+            .find_map(|l| l.strip_prefix("BASE_PORT=${BASE_PORT:-"))
+            .unwrap()
+            .trim_end_matches('}')
+            .to_owned()
+    };
+    for script in ["bootstrap.sh", "stop.sh"] {
+        assert_eq!(default_port(&format!("stores/a/cluster/{script}")), "7000");
+        assert_eq!(default_port(&format!("stores/b/cluster/{script}")), "7100");
+    }
+}

@@ -73,6 +73,11 @@ pub const RULES: &[Rule] = &[
         reads: development_directive::READS,
     },
     Rule {
+        code: dangerous_commands_enabled::CODE,
+        check: dangerous_commands_enabled::check,
+        reads: dangerous_commands_enabled::READS,
+    },
+    Rule {
         code: authenticated_route_publicly_cached::CODE,
         check: authenticated_route_publicly_cached::check,
         reads: authenticated_route_publicly_cached::READS,

@@ -47,6 +47,10 @@ struct Context {
     nodes: u64,
     /// Whether the target Redis takes an explicit bus port.
     cluster_port: bool,
+    /// The first node's default client port: 7000, plus 100 for each
+    /// cluster store declared before this one, so the loopback clusters of
+    /// one policy do not take each other's ports.
+    base_port: u32,
     /// The engine's server and client programs, and the Debian package
     /// that has them (`redis-server`, or `valkey-server` for Valkey).
     server: &'static str,
@@ -55,7 +59,13 @@ struct Context {
 }
 
 impl Context {
-    fn new(store: &Store, cluster: &Cluster) -> Context {
+    fn new(policy: &Policy, store: &Store, cluster: &Cluster) -> Context {
+        let earlier_clusters = policy
+            .stores
+            .values()
+            .take_while(|s| s.name != store.name)
+            .filter(|s| s.cluster.is_some())
+            .count() as u32;
         let masters = u64::from(cluster.masters);
         let replicas_per_master = u64::from(cluster.replicas_per_master);
         // u32 × (u32 + 1) fits in u64: no overflow whatever the policy says.
@@ -67,6 +77,7 @@ impl Context {
             replicas,
             nodes: masters + replicas,
             // Before Redis 7.0 the bus port is always the client port + 10000.
+            base_port: 7000 + 100 * earlier_clusters,
             cluster_port: availability(store.engine, "cluster-port", store.redis.version)
                 == Availability::Supported,
             server: match store.engine {
@@ -86,14 +97,14 @@ impl Context {
 }
 
 pub fn render(
-    _policy: &Policy,
+    policy: &Policy,
     store: &Store,
     r: &Renderer<'_>,
 ) -> Result<Vec<OutputFile>, RenderError> {
     let Some(cluster) = &store.cluster else {
         return Ok(Vec::new());
     };
-    let context = Context::new(store, cluster);
+    let context = Context::new(policy, store, cluster);
     let mut files = Vec::new();
     for (path, template) in [
         ("cluster/redis-node.conf", "cluster/redis-node.conf.j2"),

@@ -73,12 +73,21 @@ fn check_store(policy: &Policy, store: &Store, out: &mut Findings) {
         ),
         None => (
             policy.key_span(&store.pointer),
-            "no `persistence`: Redis starts empty after a restart",
+            if store.engine == crate::facts::Engine::Valkey {
+                "no `persistence`: Valkey starts empty after a restart"
+            } else {
+                "no `persistence`: Redis starts empty after a restart"
+            },
         ),
     };
     let d = out.report(
         format!(
-            "durable keys are lost on restart, because Redis persists nothing: {}",
+            "durable keys are lost on restart, because {} persists nothing: {}",
+            if store.engine == crate::facts::Engine::Valkey {
+                "Valkey"
+            } else {
+                "Redis"
+            },
             names.join(", ")
         ),
         span,

@@ -27,6 +27,7 @@ pub mod memory_budget_forces_eviction;
 
 pub mod engine_default_differs;
 
+pub mod dangerous_commands_enabled;
 pub mod development_directive;
 
 // Edge / HTTP (CG2xx).
