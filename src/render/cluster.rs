@@ -8,8 +8,7 @@
 //! `bootstrap.sh`. The cluster's shape (masters, replicas, node count) is
 //! computed here; the scripts only add port numbers at run time.
 
-use super::{OutputFile, RenderError, Renderer, redis_conf};
-use crate::facts::Engine;
+use super::{OutputFile, Programs, RenderError, Renderer, redis_conf};
 use crate::policy::model::{Cluster, Policy, Store};
 use crate::redis_directives::{Availability, availability};
 use serde::Serialize;
@@ -66,6 +65,7 @@ impl Context {
             .take_while(|s| s.name != store.name)
             .filter(|s| s.cluster.is_some())
             .count() as u32;
+        let programs = Programs::of(store.engine);
         let masters = u64::from(cluster.masters);
         let replicas_per_master = u64::from(cluster.replicas_per_master);
         // u32 × (u32 + 1) fits in u64: no overflow whatever the policy says.
@@ -80,18 +80,9 @@ impl Context {
             base_port: 7000 + 100 * earlier_clusters,
             cluster_port: availability(store.engine, "cluster-port", store.redis.version)
                 == Availability::Supported,
-            server: match store.engine {
-                Engine::Redis => "redis-server",
-                Engine::Valkey => "valkey-server",
-            },
-            cli: match store.engine {
-                Engine::Redis => "redis-cli",
-                Engine::Valkey => "valkey-cli",
-            },
-            package: match store.engine {
-                Engine::Redis => "redis-server",
-                Engine::Valkey => "valkey-server",
-            },
+            server: programs.server,
+            cli: programs.cli,
+            package: programs.package,
         }
     }
 }

@@ -14,8 +14,7 @@
 //! (`yaml_quote`), or a number, or a literal block checked by `literal_block`;
 //! the manifest template only lays them out.
 
-use super::{OutputFile, RenderError, Renderer, redis_conf};
-use crate::facts::Engine;
+use super::{OutputFile, Programs, RenderError, Renderer, redis_conf};
 use crate::policy::model::{Cluster, Kubernetes, Policy, Store};
 use crate::redis_directives::{Availability, availability};
 use serde::Serialize;
@@ -52,29 +51,6 @@ pub const PORT: u16 = 6379;
 /// Cluster bus port of every node. Before Redis 7.0 it is always the client
 /// port + 10000; from 7.0 it is set explicitly (`cluster-port`) to the same.
 pub const BUS_PORT: u16 = 16379;
-/// The server and client programs of an engine's official image. Valkey's
-/// own names are used for Valkey: whether its image also carries the
-/// `redis-*` compatibility links depends on how it was built.
-struct Binaries {
-    server: &'static str,
-    cli: &'static str,
-}
-
-impl Binaries {
-    fn of(engine: Engine) -> Binaries {
-        match engine {
-            Engine::Redis => Binaries {
-                server: "redis-server",
-                cli: "redis-cli",
-            },
-            Engine::Valkey => Binaries {
-                server: "valkey-server",
-                cli: "valkey-cli",
-            },
-        }
-    }
-}
-
 /// Where the data volume is mounted: AOF, RDB and `nodes.conf`.
 pub const DATA_DIR: &str = "/data";
 /// Where the ConfigMap is mounted.
@@ -366,12 +342,12 @@ pub fn render(
         names.headless_service, k8s.namespace
     );
 
-    let binaries = Binaries::of(store.engine);
+    let programs = Programs::of(store.engine);
     // The pod's command line: the node config plus how it announces itself.
     let (command, env, per_pod) = if hostnames {
         (
             vec![
-                binaries.server.to_owned(),
+                programs.server.to_owned(),
                 config_path.clone(),
                 "--cluster-announce-hostname".to_owned(),
                 format!("$(POD_NAME){announce_suffix}"),
@@ -384,7 +360,7 @@ pub fn render(
     } else {
         (
             vec![
-                binaries.server.to_owned(),
+                programs.server.to_owned(),
                 config_path.clone(),
                 "--cluster-announce-ip".to_owned(),
                 "$(POD_IP)".to_owned(),
@@ -426,7 +402,7 @@ pub fn render(
             None,
             &Probe {
                 port: PORT,
-                cli: binaries.cli,
+                cli: programs.cli,
             },
         )?,
         "the readiness probe (kubernetes/readiness.sh.j2)",
@@ -437,7 +413,7 @@ pub fn render(
             None,
             &Probe {
                 port: PORT,
-                cli: binaries.cli,
+                cli: programs.cli,
             },
         )?,
         "the liveness probe (kubernetes/liveness.sh.j2)",
@@ -460,7 +436,7 @@ pub fn render(
             "kubernetes/create-cluster.sh.j2",
             None,
             &Create {
-                cli: binaries.cli,
+                cli: programs.cli,
                 masters,
                 replicas_per_master,
                 replicas: masters * replicas_per_master,

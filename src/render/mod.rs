@@ -13,6 +13,7 @@ pub mod redis_conf;
 pub mod rust;
 
 use crate::FileReport;
+use crate::facts::Engine;
 use crate::policy::model::{Policy, Store};
 use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
@@ -58,6 +59,33 @@ pub const TARGETS: &[Target] = &[
     Target { name: "cloudflare", templates: cloudflare::TEMPLATES, render: Render::Policy(cloudflare::render) },
     Target { name: "rust", templates: rust::TEMPLATES, render: Render::Policy(rust::render) },
 ];
+
+/// The server and client programs of an engine's official image. Valkey's
+/// own names are used for Valkey: whether its image also carries the
+/// `redis-*` compatibility links depends on how it was built.
+pub(crate) struct Programs {
+    pub(crate) server: &'static str,
+    pub(crate) cli: &'static str,
+    /// The Debian package that has both.
+    pub(crate) package: &'static str,
+}
+
+impl Programs {
+    pub(crate) fn of(engine: Engine) -> Programs {
+        match engine {
+            Engine::Redis => Programs {
+                server: "redis-server",
+                cli: "redis-cli",
+                package: "redis-server",
+            },
+            Engine::Valkey => Programs {
+                server: "valkey-server",
+                cli: "valkey-cli",
+                package: "valkey-server",
+            },
+        }
+    }
+}
 
 /// The directory, under a policy's output directory, holding one directory
 /// per store (`stores/<name>/redis.conf`).

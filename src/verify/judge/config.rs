@@ -3,6 +3,7 @@
 //! renders for the same policy, which `redis_directives` computes in the form
 //! `CONFIG GET` reports. One finding per directive and distinct value.
 
+use super::nodes_text;
 use crate::diag::{Diagnostic, codes};
 use crate::policy::model::{Policy, Store};
 use crate::redis_directives::{self, Availability};
@@ -217,18 +218,6 @@ fn findings(
                 "managed services block CONFIG; an ACL needs +config|get (see redis/verifier.acl)",
             ),
         );
-    }
-}
-
-fn nodes_text(nodes: &[String]) -> String {
-    if nodes.len() <= 3 {
-        nodes.join(", ")
-    } else {
-        format!(
-            "{}, and {} more nodes",
-            nodes[..3].join(", "),
-            nodes.len() - 3
-        )
     }
 }
 

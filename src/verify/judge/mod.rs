@@ -47,6 +47,19 @@ pub fn all(policy: &Policy, observed: &Observed) -> Vec<Diagnostic> {
     findings
 }
 
+/// The nodes a finding names: up to three, then how many more.
+pub(super) fn nodes_text(nodes: &[String]) -> String {
+    if nodes.len() <= 3 {
+        nodes.join(", ")
+    } else {
+        format!(
+            "{}, and {} more nodes",
+            nodes[..3].join(", "),
+            nodes.len() - 3
+        )
+    }
+}
+
 /// Policies and hand-built facts for the judges' unit tests.
 #[cfg(test)]
 mod fixture {

@@ -9,6 +9,7 @@
 //! hidden and debug ones, and secrets (`gather` already dropped those, so
 //! their values cannot reach a report). Verify itself changes no directive.
 
+use super::nodes_text;
 use crate::diag::{Diagnostic, codes};
 use crate::facts::{self, Release};
 use crate::policy::model::{Policy, Store};
@@ -104,18 +105,6 @@ pub fn judge(policy: &Policy, observed: &Observed) -> Vec<Diagnostic> {
             ))
         })
         .collect()
-}
-
-fn nodes_text(nodes: &[String]) -> String {
-    if nodes.len() <= 3 {
-        nodes.join(", ")
-    } else {
-        format!(
-            "{}, and {} more nodes",
-            nodes[..3].join(", "),
-            nodes.len() - 3
-        )
-    }
 }
 
 #[cfg(test)]
