@@ -262,15 +262,17 @@ fn bootstrap_sh_brings_up_the_policys_cluster() {
 /// loopback clusters start side by side without BASE_PORT.
 #[test]
 fn each_cluster_store_has_its_own_default_ports() {
-    let store = |name: &str| {
+    let store = |name: &str, masters: u32| {
         format!(
-            "  {name}:\n    version: \"7.0\"\n    maxmemory: 100mb\n    maxmemory_policy: allkeys-lru\n    cluster:\n      masters: 3\n      replicas_per_master: 1\n      node_timeout: 5s\n"
+            "  {name}:\n    version: \"7.0\"\n    maxmemory: 100mb\n    maxmemory_policy: allkeys-lru\n    cluster:\n      masters: {masters}\n      replicas_per_master: 1\n      node_timeout: 5s\n"
         )
     };
+    // `a` has 120 nodes: 7000–7119, so `b` starts at the next hundred.
     let yaml = format!(
-        "version: 1\nttl:\n  default: 5m\nkeys:\n  store: a\n  patterns:\n    quiz:\n      pattern: \"quiz\"\nstores:\n{}  single:\n    version: \"7.0\"\n    maxmemory: 100mb\n    maxmemory_policy: allkeys-lru\n{}",
-        store("a"),
-        store("b")
+        "version: 1\nttl:\n  default: 5m\nkeys:\n  store: a\n  patterns:\n    quiz:\n      pattern: \"quiz\"\nstores:\n{}  single:\n    version: \"7.0\"\n    maxmemory: 100mb\n    maxmemory_policy: allkeys-lru\n{}{}",
+        store("a", 60),
+        store("b", 3),
+        store("c", 3)
     );
     let (report, files) = support::render::render_text("two-clusters.yaml", &yaml);
     assert!(report.policy.is_some(), "{:?}", report.diagnostics);
@@ -284,6 +286,7 @@ fn each_cluster_store_has_its_own_default_ports() {
     };
     for script in ["bootstrap.sh", "stop.sh"] {
         assert_eq!(default_port(&format!("stores/a/cluster/{script}")), "7000");
-        assert_eq!(default_port(&format!("stores/b/cluster/{script}")), "7100");
+        assert_eq!(default_port(&format!("stores/b/cluster/{script}")), "7200");
+        assert_eq!(default_port(&format!("stores/c/cluster/{script}")), "7300");
     }
 }

@@ -1051,6 +1051,21 @@ fn each_engine_runs_its_own_programs() {
     let bootstrap = text("stores/cache/cluster/bootstrap.sh");
     assert!(bootstrap.contains("REDIS_SERVER=${REDIS_SERVER:-valkey-server}"));
     assert!(bootstrap.contains("REDIS_CLI=${REDIS_CLI:-valkey-cli}"));
+    let stop = text("stores/cache/cluster/stop.sh");
+    assert!(stop.contains("REDIS_CLI=${REDIS_CLI:-valkey-cli}"));
+    // No line of the Valkey scripts or manifest names a Redis program
+    // (`REDIS_*` variables and `redis.conf`/`redis.log` files are names of
+    // their own).
+    for (path, text) in [
+        ("manifest", manifest.as_str()),
+        ("bootstrap.sh", bootstrap.as_str()),
+        ("stop.sh", stop.as_str()),
+    ] {
+        assert!(
+            !text.contains("redis-cli") && !text.contains("redis-server"),
+            "{path} names a Redis program"
+        );
+    }
 
     let (_, files) = render(QUIZMENTOR);
     let bootstrap = files

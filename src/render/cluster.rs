@@ -46,10 +46,11 @@ struct Context {
     nodes: u64,
     /// Whether the target Redis takes an explicit bus port.
     cluster_port: bool,
-    /// The first node's default client port: 7000, plus 100 for each
-    /// cluster store declared before this one, so the loopback clusters of
-    /// one policy do not take each other's ports.
-    base_port: u32,
+    /// The first node's default client port: 7000, after the ports of the
+    /// cluster stores declared before this one (each takes its node count
+    /// rounded up to a hundred), so the loopback clusters of one policy do
+    /// not take each other's ports.
+    base_port: u64,
     /// The engine's server and client programs, and the Debian package
     /// that has them (`redis-server`, or `valkey-server` for Valkey).
     server: &'static str,
@@ -59,12 +60,13 @@ struct Context {
 
 impl Context {
     fn new(policy: &Policy, store: &Store, cluster: &Cluster) -> Context {
-        let earlier_clusters = policy
+        let earlier_ports: u64 = policy
             .stores
             .values()
             .take_while(|s| s.name != store.name)
-            .filter(|s| s.cluster.is_some())
-            .count() as u32;
+            .filter_map(|s| s.cluster.as_ref())
+            .map(|c| node_count(c).div_ceil(100) * 100)
+            .sum();
         let programs = Programs::of(store.engine);
         let masters = u64::from(cluster.masters);
         let replicas_per_master = u64::from(cluster.replicas_per_master);
@@ -75,9 +77,9 @@ impl Context {
             masters,
             replicas_per_master,
             replicas,
-            nodes: masters + replicas,
+            nodes: node_count(cluster),
             // Before Redis 7.0 the bus port is always the client port + 10000.
-            base_port: 7000 + 100 * earlier_clusters,
+            base_port: 7000 + earlier_ports,
             cluster_port: availability(store.engine, "cluster-port", store.redis.version)
                 == Availability::Supported,
             server: programs.server,
@@ -108,4 +110,11 @@ pub fn render(
         });
     }
     Ok(files)
+}
+
+/// Nodes of a cluster: masters × (1 + replicas per master), in u64 so no
+/// policy overflows it.
+fn node_count(cluster: &Cluster) -> u64 {
+    let masters = u64::from(cluster.masters);
+    masters + masters * u64::from(cluster.replicas_per_master)
 }

@@ -257,6 +257,9 @@ struct EnvVar {
 #[derive(Debug, Serialize)]
 struct Manifest {
     // For comments: plain text, one line each.
+    /// The engine's server and client programs (`render::Programs`).
+    server: &'static str,
+    cli: &'static str,
     name_text: String,
     namespace_text: String,
     version_text: String,
@@ -469,6 +472,8 @@ pub fn render(
     let quote_all = |v: &[String]| v.iter().map(|s| yaml_quote(s)).collect::<Vec<_>>();
 
     let manifest = Manifest {
+        server: programs.server,
+        cli: programs.cli,
         name_text: comment_text(&k8s.name),
         namespace_text: comment_text(&k8s.namespace),
         version_text: format!("{}.{}", store.redis.version.0, store.redis.version.1),

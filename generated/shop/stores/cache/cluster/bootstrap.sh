@@ -94,7 +94,7 @@ nap() { sleep "$NAP"; }
 
 now() { date +%s; }
 
-# cli PORT ARGS...: redis-cli against one node.
+# cli PORT ARGS...: valkey-cli against one node.
 cli() {
   _cli_port=$1
   shift
@@ -178,7 +178,7 @@ for pair in $PAIRS; do
   if [ -n "$ANNOUNCE_HOSTNAME" ]; then
     set -- "$@" --cluster-announce-hostname "$ANNOUNCE_HOSTNAME"
   fi
-  "$REDIS_SERVER" "$CONF" "$@" || die "redis-server failed to start for $HOST:$port (bus port $bus); see $dir/redis.log"
+  "$REDIS_SERVER" "$CONF" "$@" || die "valkey-server failed to start for $HOST:$port (bus port $bus); see $dir/redis.log"
 done
 
 # A node is up when its port answers as the process in its pid file: not a
@@ -233,10 +233,10 @@ done
 say "creating the cluster: $MASTERS masters x $REPLICAS_PER_MASTER replicas"
 # shellcheck disable=SC2086
 "$REDIS_CLI" --cluster create $ADDRS --cluster-replicas "$REPLICAS_PER_MASTER" --cluster-yes ||
-  die "redis-cli --cluster create failed (output above); the nodes are still running: sh stop.sh"
+  die "valkey-cli --cluster create failed (output above); the nodes are still running: sh stop.sh"
 
 # Prints what is not healthy yet, one problem per line; nothing when healthy.
-# `redis-cli --cluster check` is no health check (it passes with dead
+# `valkey-cli --cluster check` is no health check (it passes with dead
 # replicas), so every node is asked itself.
 problems() {
   masters=0

@@ -10,7 +10,7 @@
 # Exits 1 only if a node is still running afterwards.
 #
 # Environment, all optional: HOST (127.0.0.1), BASE_PORT (7000), PORTS,
-# DATA_DIR (./cluster-data), REDIS_CLI (redis-cli from PATH), STOP_TIMEOUT
+# DATA_DIR (./cluster-data), REDIS_CLI (valkey-cli from PATH), STOP_TIMEOUT
 # (seconds to wait for the processes to exit, 10).
 
 set -eu
@@ -19,7 +19,7 @@ HOST=${HOST:-127.0.0.1}
 BASE_PORT=${BASE_PORT:-7000}
 PORTS=${PORTS:-}
 DATA_DIR=${DATA_DIR:-./cluster-data}
-REDIS_CLI=${REDIS_CLI:-redis-cli}
+REDIS_CLI=${REDIS_CLI:-valkey-cli}
 STOP_TIMEOUT=${STOP_TIMEOUT:-10}
 
 NODES=6
