@@ -31,16 +31,9 @@ pub struct Directive {
     pub comment: String,
 }
 
-impl Directive {
-    /// The JSON pointer of the policy field, for diagnostics that point at it.
-    pub fn pointer(&self) -> String {
-        self.pointer.clone()
-    }
-}
-
 /// The pointer of a store-relative dotted field: `cluster…` fields live in the
 /// store's cluster section (a top-level `cluster:` with the shorthand).
-pub fn field_pointer(store: &Store, field: &str) -> String {
+fn field_pointer(store: &Store, field: &str) -> String {
     match field.strip_prefix("cluster") {
         Some(rest) => store.cluster_at(rest.trim_start_matches('.').replace('.', "/").as_str()),
         None => store.at(&field.replace('.', "/")),

@@ -47,8 +47,3 @@ pub const COMMANDS: &[&str] = &[
 /// it). `ACL SETUSER … +client|no-touch` fails on 7.0 ("Unknown command or
 /// category name in ACL"), so the ACL grants it only to servers that have it.
 pub const NEEDS_NO_TOUCH: &str = "client|no-touch";
-
-/// Whether a Redis of this (major, minor) has `CLIENT NO-TOUCH`.
-pub fn redis_has_no_touch(version: (u32, u32)) -> bool {
-    version >= (7, 2)
-}

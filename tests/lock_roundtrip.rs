@@ -32,14 +32,22 @@ fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
     out.sort();
 }
 
-/// The bundled policy, the build fixtures, and every other fixture that
+/// Every bundled policy, the build fixtures, and every other fixture that
 /// checks without errors (and so renders).
 fn renderable_policies() -> Vec<String> {
-    let mut paths = vec![
-        format!("{ROOT}/policies/quizmentor.yaml"),
+    let mut bundled = Vec::new();
+    yaml_files(&Path::new(ROOT).join("policies"), &mut bundled);
+    let mut paths: Vec<String> = bundled.iter().map(|p| p.display().to_string()).collect();
+    assert!(
+        paths
+            .iter()
+            .any(|p| p.ends_with("/policies/quizmentor.yaml")),
+        "{paths:?}"
+    );
+    paths.extend([
         format!("{ROOT}/tests/fixtures/build-shop.yaml"),
         format!("{ROOT}/tests/fixtures/lock-every-field.yaml"),
-    ];
+    ]);
     let mut fixtures = Vec::new();
     yaml_files(&Path::new(ROOT).join("tests/fixtures"), &mut fixtures);
     for path in fixtures {
@@ -408,8 +416,8 @@ fn spans_of_the_read_back_model_point_into_the_lock() {
     // cluster ones in the cluster section they come from.
     let cluster_start = line_of(lock, "\"cluster\": {", "\"cluster\": {");
     for d in managed_directives(policy.first_store()) {
-        let span = policy.span(&d.pointer(), "");
-        if d.pointer().starts_with("/stores/cache/") && !d.pointer().contains("/cluster") {
+        let span = policy.span(&d.pointer, "");
+        if d.pointer.starts_with("/stores/cache/") && !d.pointer.contains("/cluster") {
             assert_eq!(
                 src.slice(span),
                 format!("\"{}\"", d.config_get),

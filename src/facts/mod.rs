@@ -202,6 +202,17 @@ pub fn releases_having(name: &str) -> Vec<Release> {
         .collect()
 }
 
+/// Whether the engine at `version` has `CLIENT NO-TOUCH`: every Valkey
+/// (forked from Redis 7.2.4), Redis from 7.2. The `ACL CAT` facts of each
+/// release list `client|no-touch` exactly there (a test reads them), and
+/// `ACL SETUSER … +client|no-touch` fails on a server without it.
+pub fn has_no_touch(engine: Engine, version: Version) -> bool {
+    match engine {
+        Engine::Valkey => true,
+        Engine::Redis => version >= (7, 2),
+    }
+}
+
 /// Whether any release marks `name` (canonical or alias) as a secret. A
 /// flag can arrive late: Redis 7.4 first marks `tls-key-file-pass`
 /// `sensitive`, yet it holds a passphrase on 7.0 too, so one release's

@@ -345,3 +345,31 @@ fn every_default_checks_as_itself() {
     }
     assert!(checked > 800, "only {checked} defaults checked");
 }
+
+/// `has_no_touch` says what the `ACL CAT` facts of every release say: a
+/// release has `CLIENT NO-TOUCH` exactly when one of its categories lists
+/// `client|no-touch`.
+#[test]
+fn no_touch_follows_the_acl_categories_of_each_release() {
+    for release in Release::all() {
+        let path = format!(
+            "{}/data/redis-directives/acl-categories-{}-{}.json",
+            env!("CARGO_MANIFEST_DIR"),
+            release.engine().name(),
+            release.exact_version()
+        );
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let listed = json["categories"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|commands| commands.as_array().unwrap())
+            .any(|c| c == "client|no-touch");
+        assert_eq!(
+            has_no_touch(release.engine(), release.version()),
+            listed,
+            "{release}"
+        );
+    }
+}

@@ -53,10 +53,7 @@ pub fn render(
     // Every Valkey has NO-TOUCH; Redis from 7.2 (the ACL CAT facts of each
     // release list `client|no-touch`). An ACL naming a command the server
     // lacks fails to load, so the rule follows the store's engine and version.
-    let no_touch = match store.engine {
-        crate::facts::Engine::Valkey => true,
-        crate::facts::Engine::Redis => verifier::redis_has_no_touch(store.redis.version),
-    };
+    let no_touch = crate::facts::has_no_touch(store.engine, store.redis.version);
     let context = Context {
         user: VERIFIER_USER,
         rules: verifier_rules(no_touch),
@@ -79,7 +76,9 @@ mod tests {
         assert!(!without.contains("no-touch"), "{without}");
         // Everything else is the same list, in the same order.
         assert_eq!(with.replace(" +client|no-touch", ""), without);
-        assert!(verifier::redis_has_no_touch((7, 2)) && verifier::redis_has_no_touch((8, 0)));
-        assert!(!verifier::redis_has_no_touch((7, 0)) && !verifier::redis_has_no_touch((6, 2)));
+        use crate::facts::{Engine, has_no_touch};
+        assert!(has_no_touch(Engine::Redis, (7, 2)) && has_no_touch(Engine::Redis, (8, 0)));
+        assert!(!has_no_touch(Engine::Redis, (7, 0)) && !has_no_touch(Engine::Redis, (6, 2)));
+        assert!(has_no_touch(Engine::Valkey, (8, 0)));
     }
 }

@@ -75,6 +75,15 @@ pub enum Engine {
 }
 
 impl Engine {
+    /// The engine as the policy knows it; `None` for a fork it does not.
+    pub fn known(&self) -> Option<crate::facts::Engine> {
+        match self {
+            Engine::Redis => Some(crate::facts::Engine::Redis),
+            Engine::Valkey => Some(crate::facts::Engine::Valkey),
+            Engine::Other(_) => None,
+        }
+    }
+
     /// The name a policy declares an engine by (`redis`, `valkey`).
     pub fn name(&self) -> &str {
         match self {
@@ -137,12 +146,11 @@ pub fn flavour(info: &Info) -> Flavour {
 /// 7.2.4, which has it), Redis from 7.2. Unknown engines and versions are
 /// not tried: an unknown subcommand is an error reply, not a no-op.
 pub fn has_no_touch(flavour: &Flavour) -> bool {
-    match flavour.engine {
-        Engine::Valkey => true,
-        Engine::Redis => flavour
-            .release
-            .is_some_and(crate::verifier::redis_has_no_touch),
-        Engine::Other(_) => false,
+    match (flavour.engine.known(), flavour.release) {
+        (Some(engine), Some(release)) => crate::facts::has_no_touch(engine, release),
+        // A Valkey whose release cannot be read still has it (all do).
+        (Some(crate::facts::Engine::Valkey), None) => true,
+        _ => false,
     }
 }
 

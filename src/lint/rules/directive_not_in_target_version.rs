@@ -70,7 +70,7 @@ fn check_store(policy: &Policy, store: &Store, out: &mut Findings) {
                 "ignored by this version",
             ),
         };
-        out.report(message, policy.span(&d.pointer(), ""), label)
+        out.report(message, policy.span(&d.pointer, ""), label)
             .add_help("remove the setting, or set the store's `version` to the version you run");
     }
 }

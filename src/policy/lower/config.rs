@@ -5,7 +5,7 @@
 //! sent there.
 
 use super::Cx;
-use crate::diag::{Diagnostic, codes, did_you_mean};
+use crate::diag::{Diagnostic, codes};
 use crate::facts::{self, ConfigValue, Engine, Release};
 use crate::load::escape_pointer_token as esc;
 use crate::policy::first_class::{DEPLOYMENT, field_of};
@@ -159,8 +159,9 @@ fn unknown_directive(written: &str, release: Release, span: crate::source::Span)
             elsewhere.join(", ")
         ));
     }
-    let names: Vec<&str> = release.table().iter().map(|f| f.name.as_str()).collect();
-    match did_you_mean(written, &names) {
+    // The facts' own matcher: it spells candidates as the word is compared
+    // and offers aliases too.
+    match facts::did_you_mean(release.table(), written) {
         Some(best) => d.with_help(format!("did you mean `{best}`?")),
         None => d,
     }

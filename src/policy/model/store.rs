@@ -71,19 +71,8 @@ impl Store {
     /// The settings' path as users write it, dotted (`stores.cache` or `redis`),
     /// for messages and generated comments.
     pub fn dotted(&self) -> String {
-        dotted(&self.pointer)
+        crate::schema::display_pointer(&self.pointer)
     }
-}
-
-/// A JSON pointer as a dotted path (`/stores/cache/maxmemory` →
-/// `stores.cache.maxmemory`).
-pub fn dotted(pointer: &str) -> String {
-    pointer
-        .trim_start_matches('/')
-        .split('/')
-        .map(|s| s.replace("~1", "/").replace("~0", "~"))
-        .collect::<Vec<_>>()
-        .join(".")
 }
 
 #[derive(Debug)]

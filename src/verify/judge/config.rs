@@ -143,7 +143,7 @@ fn findings(
         directives
             .iter()
             .find(|d| d.name == name)
-            .map(|d| policy.span(&d.pointer(), ""))
+            .map(|d| policy.span(&d.pointer, ""))
             .unwrap_or_default()
     };
     let mut drift: BTreeMap<(&str, String), Vec<String>> = BTreeMap::new();

@@ -12,9 +12,8 @@ use crate::verify::server::{Engine, Flavour};
 
 /// What the policy declares about one server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Declared<'a> {
-    /// `redis` or `valkey`, as the policy spells it.
-    pub engine: &'a str,
+pub struct Declared {
+    pub engine: crate::facts::Engine,
     /// (major, minor) of that engine's own releases (`8.0` for Valkey 8).
     pub version: (u32, u32),
 }
@@ -25,11 +24,11 @@ pub struct Declared<'a> {
 /// itself, only what follows from it (a directive the server does not have
 /// is CG402, from the server's own version), and that stays so. An unknown
 /// fork (`server_name` neither redis nor valkey) is a mismatch too.
-pub fn judge(declared: Declared<'_>, span: Span, observed: &Flavour) -> Option<Diagnostic> {
-    let declared_engine = declared.engine.to_ascii_lowercase();
-    if observed.engine.name() == declared_engine {
+pub fn judge(declared: Declared, span: Span, observed: &Flavour) -> Option<Diagnostic> {
+    if observed.engine.known() == Some(declared.engine) {
         return None;
     }
+    let declared_engine = declared.engine.name();
     let help = match observed.engine {
         Engine::Valkey | Engine::Redis => format!(
             "point verify at the {declared_engine} server, or declare `engine: {}` (and its version)",
@@ -67,6 +66,11 @@ mod tests {
     const REDIS_726: &str = "# Server\r\nredis_version:7.2.6\r\nredis_mode:standalone\r\n";
 
     fn run(engine: &str, version: (u32, u32), info: &str) -> Option<String> {
+        let engine = match engine {
+            "redis" => crate::facts::Engine::Redis,
+            "valkey" => crate::facts::Engine::Valkey,
+            other => panic!("no engine {other}"),
+        };
         judge(
             Declared { engine, version },
             Span::new(3, 9),
@@ -89,8 +93,9 @@ mod tests {
             )
         );
         assert_eq!(run("valkey", (8, 0), VALKEY_801), None);
+        let shouted = VALKEY_801.replace("server_name:valkey", "server_name:Valkey");
         assert_eq!(
-            run("Valkey", (8, 0), VALKEY_801),
+            run("valkey", (8, 0), &shouted),
             None,
             "case is not a mismatch"
         );

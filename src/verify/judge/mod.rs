@@ -29,7 +29,7 @@ pub fn all(policy: &Policy, observed: &Observed) -> Vec<Diagnostic> {
     if let Some(seed) = &observed.seed {
         let store = observed.store(policy);
         let declared = engine::Declared {
-            engine: store.engine.name(),
+            engine: store.engine,
             version: store.redis.version,
         };
         // Point at `engine:` where the file writes it, else at the store.

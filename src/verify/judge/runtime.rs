@@ -32,6 +32,14 @@ pub fn counters(observed: &Observed) -> Runtime {
     };
     let mut not_numeric = Vec::new();
     for (node, f) in observed.reached() {
+        // Lifetime hits and misses are not summed (verify's own earlier
+        // reads are in them; the ratio comes from the window), but one that
+        // is not a number is still reported.
+        for field in ["keyspace_hits", "keyspace_misses"] {
+            if let Some(Err(text)) = server::info_counter(&f.info, field) {
+                note_not_numeric(&mut not_numeric, &node.address, field, text);
+            }
+        }
         // Saturating: these numbers come from the server, which may be
         // hostile or broken; a wrap would turn a huge count into a small one.
         // A value that is not a number is noted, never counted as zero.
@@ -40,20 +48,6 @@ pub fn counters(observed: &Observed) -> Runtime {
             Some(Err(text)) => note_not_numeric(&mut not_numeric, &node.address, field, text),
             None => {}
         };
-        // Lifetime hits and misses are not summed (verify's own earlier
-        // reads are in them; the ratio comes from the window), but one that
-        // is not a number is still reported.
-        let (mut hits, mut misses) = (0, 0);
-        add(
-            &mut hits,
-            "keyspace_hits",
-            server::info_counter(&f.info, "keyspace_hits"),
-        );
-        add(
-            &mut misses,
-            "keyspace_misses",
-            server::info_counter(&f.info, "keyspace_misses"),
-        );
         add(
             &mut r.evicted_keys,
             "evicted_keys",
