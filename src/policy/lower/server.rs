@@ -142,6 +142,7 @@ impl Cx<'_> {
             };
             self.cluster(c, &cluster_pointer, &default_k8s_name, image)
         });
+        let access = crate::policy::model::Access::undeclared(&pointer);
         Store {
             name,
             pointer,
@@ -151,6 +152,7 @@ impl Cx<'_> {
             redis,
             cluster,
             config,
+            access,
         }
     }
 
@@ -431,6 +433,7 @@ fn stand_in_store() -> Store {
         engine: crate::facts::Engine::Redis,
         release: None,
         config: Vec::new(),
+        access: crate::policy::model::Access::undeclared("/stores"),
         redis: Redis {
             version: (7, 0),
             maxmemory: MemorySize::default(),

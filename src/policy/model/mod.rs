@@ -13,7 +13,9 @@ use crate::policy::raw;
 use crate::source::Span;
 use indexmap::IndexMap;
 
+mod access;
 mod store;
+pub use access::*;
 pub use store::*;
 
 pub use raw::{

@@ -27,6 +27,8 @@ pub struct Store {
     pub cluster: Option<Cluster>,
     /// The `config:` entries, in file order, by canonical name.
     pub config: Vec<ConfigSetting>,
+    /// Who may connect and how (declared or the secure default).
+    pub access: super::Access,
 }
 
 /// One `config:` entry, checked against the release's facts.
@@ -50,6 +52,21 @@ pub struct ConfigSetting {
 }
 
 impl Store {
+    /// Whether a secret sits in the store's configuration, readable by anyone
+    /// allowed `CONFIG GET`: replicas authenticate with `masterauth`.
+    pub fn config_holds_secret(&self) -> bool {
+        self.cluster.as_ref().is_some_and(|c| c.replicas_per_master > 0)
+    }
+
+    /// Whether the verifier user is granted `CONFIG GET` on this store.
+    pub fn verifier_may_config_get(&self) -> bool {
+        match self.access.verifier.config_get {
+            super::ConfigGet::Allow => true,
+            super::ConfigGet::Deny => false,
+            super::ConfigGet::Auto => !self.config_holds_secret(),
+        }
+    }
+
     /// Pointer of a settings field given in `/`-separated form (`persistence/save`).
     pub fn at(&self, field: &str) -> String {
         if field.is_empty() {
