@@ -31,7 +31,7 @@ use serde_json::Number;
 
 /// Identifies the file format; bump `LOCK_VERSION` on incompatible changes.
 pub const LOCK_FORMAT: &str = "cachegen-policy-lock";
-pub const LOCK_VERSION: u32 = 2;
+pub const LOCK_VERSION: u32 = 3;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -256,6 +256,91 @@ pub struct Store {
     pub config: IndexMap<String, String>,
     pub cores: Option<u64>,
     pub cluster: Option<Cluster>,
+    /// The store's `access:` section with every default filled in; `null`
+    /// when the policy declares none (the model's `Access::undeclared`).
+    pub access: Option<Access>,
+}
+
+/// A store's access control (`model::Access`).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Access {
+    pub admin: UserCredential,
+    pub verifier: Verifier,
+    pub replication: UserCredential,
+    pub services: IndexMap<String, Service>,
+    pub tls: Option<Tls>,
+    pub clients_from: ClientsFrom,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserCredential {
+    pub user: String,
+    pub password: SecretRef,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Verifier {
+    pub password: SecretRef,
+    /// `auto`, `allow` or `deny`.
+    pub config_get: String,
+}
+
+/// Exactly one of the three is set (the others `null`), as in the policy file.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretRef {
+    pub env: Option<String>,
+    pub file: Option<String>,
+    pub secret: Option<KubernetesSecret>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KubernetesSecret {
+    pub name: String,
+    pub key: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    pub password: SecretRef,
+    pub reads: Vec<String>,
+    pub writes: Vec<String>,
+    pub owns: Vec<String>,
+    pub events: Vec<String>,
+    pub scan: bool,
+    pub scripting: bool,
+    pub channels: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tls {
+    pub port: u64,
+    pub plain_port: Option<u64>,
+    pub cert: SecretRef,
+    pub key: SecretRef,
+    pub ca: SecretRef,
+    /// `required`, `optional` or `none`.
+    pub client_certs: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientsFrom {
+    pub cidrs: Vec<String>,
+    pub kubernetes: Vec<Workload>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Workload {
+    pub namespace: Option<String>,
+    pub labels: IndexMap<String, String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -202,7 +202,92 @@ fn store(s: &model::Store, config: IndexMap<String, String>) -> Store {
                 storage_class: k.storage_class.clone(),
             }),
         }),
+        access: s.access.declared.then(|| access(&s.access)),
     }
+}
+
+fn access(a: &model::Access) -> Access {
+    let credential = |c: &model::Credential| UserCredential {
+        user: c.user.clone(),
+        password: secret(&c.password),
+    };
+    Access {
+        admin: credential(&a.admin),
+        verifier: Verifier {
+            password: secret(&a.verifier.password),
+            config_get: match a.verifier.config_get {
+                model::ConfigGet::Auto => "auto",
+                model::ConfigGet::Allow => "allow",
+                model::ConfigGet::Deny => "deny",
+            }
+            .into(),
+        },
+        replication: credential(&a.replication),
+        services: a
+            .services
+            .values()
+            .map(|s| {
+                let service = Service {
+                    password: secret(&s.password),
+                    reads: s.reads.clone(),
+                    writes: s.writes.clone(),
+                    owns: s.owns.clone(),
+                    events: s.events.clone(),
+                    scan: s.scan,
+                    scripting: s.scripting,
+                    channels: s.channels.clone(),
+                };
+                (s.name.clone(), service)
+            })
+            .collect(),
+        tls: a.tls.as_ref().map(|t| {
+            let file = |path: &str| secret(&model::SecretRef::File(path.to_owned()));
+            Tls {
+                port: t.port.into(),
+                plain_port: t.plain_port.map(u64::from),
+                cert: file(&t.cert_file),
+                key: file(&t.key_file),
+                ca: file(&t.ca_file),
+                client_certs: match t.client_certs {
+                    model::ClientCerts::Required => "required",
+                    model::ClientCerts::Optional => "optional",
+                    model::ClientCerts::None => "none",
+                }
+                .into(),
+            }
+        }),
+        clients_from: ClientsFrom {
+            cidrs: a.clients_from.cidrs.clone(),
+            kubernetes: a
+                .clients_from
+                .kubernetes
+                .iter()
+                .map(|w| Workload {
+                    namespace: w.namespace.clone(),
+                    labels: w.labels.clone(),
+                })
+                .collect(),
+        },
+    }
+}
+
+fn secret(r: &model::SecretRef) -> SecretRef {
+    let mut out = SecretRef {
+        env: None,
+        file: None,
+        secret: None,
+    };
+    match r {
+        model::SecretRef::Env(name) => out.env = Some(name.clone()),
+        model::SecretRef::File(path) => out.file = Some(path.clone()),
+        model::SecretRef::Kubernetes { name, key } => {
+            out.secret = Some(KubernetesSecret {
+                name: name.clone(),
+                key: key.clone(),
+            })
+        }
+    }
+    out
 }
 
 fn pattern(policy: &Policy, p: &model::KeyPattern) -> Pattern {

@@ -12,6 +12,7 @@
 //! `client` (client settings, cache warming), and `names` (names that reach
 //! redis.conf, Cloudflare expressions, Rust identifiers or Kubernetes).
 
+mod access;
 mod client;
 mod config;
 mod edge;
@@ -163,7 +164,7 @@ impl Cx<'_> {
         self.diags.push(unresolved(what, name, &candidates, span));
     }
 
-    fn policy(&mut self, raw: raw::Policy, default_name: &str) -> Policy {
+    fn policy(&mut self, mut raw: raw::Policy, default_name: &str) -> Policy {
         let name = match raw.name {
             Some(name) => {
                 if !is_dns_label(&name) || name.len() > 40 {
@@ -179,13 +180,35 @@ impl Cx<'_> {
             }
             None => default_name.to_owned(),
         };
-        let stores = self.stores(raw.stores, raw.redis, raw.cluster, &name);
+        // Access names patterns, tags and events: it is lowered after them.
+        let mut accesses: Vec<(String, raw::Access)> = Vec::new();
+        for (store, s) in &mut raw.stores {
+            accesses.extend(s.access.take().map(|a| (store.clone(), a)));
+        }
+        if raw.stores.is_empty()
+            && let Some(a) = raw.redis.as_mut().and_then(|s| s.access.take())
+        {
+            accesses.push((server::SHORTHAND_STORE.to_owned(), a));
+        }
+        let mut stores = self.stores(raw.stores, raw.redis, raw.cluster, &name);
         let ttl = self.ttl(raw.ttl);
         let mut keys = self.keys(raw.keys, &ttl, &stores);
         let tags = self.tags(raw.tags, &ttl, &mut keys);
         self.check_ambiguity(&keys, &tags);
         let cascade = self.cascade(raw.invalidation.cascade, &keys);
         let events = self.events(raw.invalidation.events, &keys, &tags, &cascade);
+        let names = access::Names {
+            keys: &keys,
+            tags: &tags,
+            events: &events,
+        };
+        for (store, section) in accesses {
+            if let Some(store) = stores.get_mut(&store)
+                && !self.unknown.iter().any(|p| p == "/stores")
+            {
+                self.access(store, section, &names);
+            }
+        }
         let edge = raw.edge.map(|e| self.edge(e, &keys));
         if let Some(client) = &raw.client {
             self.client(client);

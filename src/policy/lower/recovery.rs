@@ -24,6 +24,7 @@ pub(super) struct Declared {
     pub(super) classes: BTreeSet<String>,
     pub(super) tags: BTreeSet<String>,
     pub(super) placeholders: BTreeSet<String>,
+    pub(super) events: BTreeSet<String>,
 }
 
 impl Declared {
@@ -40,6 +41,7 @@ impl Declared {
             classes: names("/ttl/classes"),
             tags: names("/tags"),
             placeholders: names("/keys/placeholders"),
+            events: names("/invalidation/events"),
         }
     }
 }
@@ -119,6 +121,19 @@ fn is_user_map(pointer: &str) -> bool {
     USER_MAPS.contains(&pointer)
         || (pointer.starts_with("/invalidation/events/") && pointer.ends_with("/when_changed"))
         || (pointer.starts_with("/edge/routes/") && pointer.ends_with("/headers"))
+        || is_access_map(pointer)
+}
+
+/// A store's services (`/stores/<name>/access/services`, or the shorthand's
+/// `/redis/access/services`): one broken service is dropped, not the store.
+fn is_access_map(pointer: &str) -> bool {
+    let Some(store) = pointer.strip_suffix("/access/services") else {
+        return false;
+    };
+    store == "/redis"
+        || store
+            .strip_prefix("/stores/")
+            .is_some_and(|name| !name.is_empty() && !name.contains('/'))
 }
 
 /// Drops every unknown key, one `retain` per parent mapping: removing them one

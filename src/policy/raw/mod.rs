@@ -3,10 +3,12 @@
 //! and `cachegen schema`. Nothing here is validated beyond shape; `lower` turns
 //! these structs into the checked `model::Policy`.
 
+mod access;
 mod server;
 mod unit_types;
 
 pub use crate::keys::PlaceholderType;
+pub use access::*;
 pub use server::*;
 
 use crate::load::units::{Duration, MemorySize, Percent};

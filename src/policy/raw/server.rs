@@ -63,6 +63,11 @@ pub struct Store {
     /// the `redis:` shorthand, the top-level `cluster:` says this.)
     #[serde(default)]
     pub cluster: Option<Cluster>,
+    /// Access control: users, their password references, what each service
+    /// may touch, TLS and who may connect. Omitted, the store still requires
+    /// authentication (operator, verifier and replication users only).
+    #[serde(default)]
+    pub access: Option<super::Access>,
 }
 
 /// A `maxmemory-policy`. `allkeys-*` may evict any key; `volatile-*` only keys

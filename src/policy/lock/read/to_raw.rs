@@ -10,6 +10,10 @@ use super::{REBUILD, Reader};
 use crate::diag::{Diagnostic, codes};
 use crate::load::escape_pointer_token as esc;
 use crate::policy::lock::{
+    Access, ClientsFrom, KubernetesSecret, SecretRef, Service, Tls, UserCredential, Verifier,
+    Workload,
+};
+use crate::policy::lock::{
     Backoff, Client, Cluster, Credentials, Edge, Event, ExactSecs, Invalidation, Kubernetes, Lint,
     Lock, Micros, Millis, Pattern, Percent, PolicySource, Route, Secs, StampedeLock, Targets,
     TtlRules, WarmTask,
@@ -222,6 +226,38 @@ object_in_raw!(Client {
     ready_check => "ready_check",
     reconnect_on_errors => "reconnect_on_errors",
 });
+object_in_raw!(Access {
+    admin => "admin",
+    verifier => "verifier",
+    replication => "replication",
+    services => "services",
+    tls => "tls",
+    clients_from => "clients_from",
+});
+object_in_raw!(UserCredential { user => "user", password => "password" });
+object_in_raw!(Verifier { password => "password", config_get => "config_get" });
+object_in_raw!(SecretRef { env => "env", file => "file", secret => "secret" });
+object_in_raw!(KubernetesSecret { name => "name", key => "key" });
+object_in_raw!(Service {
+    password => "password",
+    reads => "reads",
+    writes => "writes",
+    owns => "owns",
+    events => "events",
+    scan => "scan",
+    scripting => "scripting",
+    channels => "channels",
+});
+object_in_raw!(Tls {
+    port => "port",
+    plain_port => "plain_port",
+    cert => "cert",
+    key => "key",
+    ca => "ca",
+    client_certs => "client_certs",
+});
+object_in_raw!(ClientsFrom { cidrs => "cidrs", kubernetes => "kubernetes" });
+object_in_raw!(Workload { namespace => "namespace", labels => "labels" });
 object_in_raw!(Backoff { step_ms => "step", max_ms => "max" });
 object_in_raw!(Targets {
     overall_hit_ratio_percent => "overall_hit_ratio",
@@ -394,6 +430,7 @@ impl Reader<'_> {
             s.put(self, "cores", "threads/cores", &store.cores);
             self.redis_config(&store.config, &mut s.out, &at);
             s.put(self, "cluster", "cluster", &store.cluster);
+            s.put(self, "access", "access", &store.access);
             if let Some(v) = s.done() {
                 stores.insert(name.clone(), v);
             }
