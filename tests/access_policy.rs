@@ -146,6 +146,10 @@ fn a_literal_password_is_cg030_and_never_printed() {
         only_error("    access:\n      admin:\n        password: \"s3cret\"\n");
     assert_eq!(code, "CG030");
     assert!(!message.contains("s3cret"));
+    // YAML reads an all-digit password as a number: still a secret.
+    let (code, text, message, _) = only_error(&service("          password: 204931\n"));
+    assert_eq!((code.as_str(), text.as_str()), ("CG030", "204931"));
+    assert!(!message.contains("204931"));
 }
 
 #[test]
@@ -222,6 +226,15 @@ fn a_service_may_not_take_a_reserved_user_name() {
         );
         let (code, text, _, _) = only_error(&access);
         assert_eq!((code.as_str(), text.as_str()), ("CG025", name));
+    }
+    for (user, rest) in [
+        ("default", ""),
+        ("cachegen-verify", ""),
+        ("admin", "      admin: {user: admin}\n"),
+    ] {
+        let access = format!("    access:\n{rest}      replication: {{user: {user}}}\n");
+        let (code, text, _, _) = only_error(&access);
+        assert_eq!((code.as_str(), text.as_str()), ("CG025", user), "{access}");
     }
     let (code, text, _, _) =
         only_error("    access:\n      services:\n        Api_1:\n          password: {env: P}\n");

@@ -48,6 +48,17 @@ impl Cx<'_> {
             let at = format!("{pointer}/replication");
             access.replication = self.credential(r, &at, access.replication);
         }
+        for c in [&access.admin, &access.replication] {
+            if c.user == "default" || c.user == crate::verifier::NAME {
+                self.report(
+                    codes::INCONSISTENT,
+                    format!("user `{}` is reserved", c.user),
+                    self.span(&format!("{}/user", c.pointer)),
+                    "reserved user name",
+                    Some("`default` is Redis's own user (always off) and `cachegen-verify` the verifier's: choose another name".into()),
+                );
+            }
+        }
         if access.admin.user == access.replication.user {
             self.report(
                 codes::INCONSISTENT,

@@ -83,7 +83,17 @@ pub enum SecretRef {
     Kubernetes(KubernetesRef),
     /// A value written in place of a reference; only read so that lowering
     /// can report it where it is (without repeating it).
-    Literal(String),
+    Literal(Literal),
+}
+
+/// A password written as a value: YAML reads `password: 12345` as a number,
+/// which is as much a leaked secret as a string.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Literal {
+    Text(String),
+    Number(f64),
+    Flag(bool),
 }
 
 /// An environment variable of the deploying process.
