@@ -196,14 +196,20 @@ fixed_codes! {
     PLACEHOLDER_REGEX_VALUES = "CG029", "placeholder-regex-admits-invalid-values", Error, "a placeholder regex matches values keys cannot hold";
     /// A secret written into the policy: a `sensitive` directive (a
     /// password such as `requirepass` or `masterauth`) under a store's
-    /// `config:`. A policy is reviewed in pull requests and copied into
-    /// generated files; secrets must reach the server another way.
+    /// `config:`, or a value where `access:` expects a password reference
+    /// (`{env: …}`, `{file: …}`, `{secret: {name, key}}`). A policy is
+    /// reviewed in pull requests and copied into generated files; secrets
+    /// must reach the server another way. The message never repeats the value.
     ///
     /// ```yaml
     /// stores:
     ///   cache:
     ///     config:
     ///       requirepass: hunter2   # CG030
+    ///     access:
+    ///       services:
+    ///         api:
+    ///           password: hunter2  # CG030: write {env: API_REDIS_PASSWORD}
     /// ```
     LITERAL_SECRET = "CG030", "literal-secret", Error, "a secret written into the policy";
     /// A `config:` entry the store's engine and version do not have, or
