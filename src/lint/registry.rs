@@ -157,6 +157,31 @@ pub const RULES: &[Rule] = &[
         check: invalidation_spans_stores::check,
         reads: invalidation_spans_stores::READS,
     },
+    Rule {
+        code: store_without_access_control::CODE,
+        check: store_without_access_control::check,
+        reads: store_without_access_control::READS,
+    },
+    Rule {
+        code: durable_write_without_ownership::CODE,
+        check: durable_write_without_ownership::check,
+        reads: durable_write_without_ownership::READS,
+    },
+    Rule {
+        code: shared_password::CODE,
+        check: shared_password::check,
+        reads: shared_password::READS,
+    },
+    Rule {
+        code: tls_plain_port_open::CODE,
+        check: tls_plain_port_open::check,
+        reads: tls_plain_port_open::READS,
+    },
+    Rule {
+        code: verifier_can_read_secret::CODE,
+        check: verifier_can_read_secret::check,
+        reads: verifier_can_read_secret::READS,
+    },
 ];
 
 /// Finds a rule by code (`CG101`, any case) or kebab-case name.

@@ -64,6 +64,17 @@ pub mod ttl_above_authenticated_cap;
 
 pub mod invalidation_spans_stores;
 
+// Access control (CG5xx).
+pub mod store_without_access_control;
+
+pub mod durable_write_without_ownership;
+
+pub mod shared_password;
+
+pub mod tls_plain_port_open;
+
+pub mod verifier_can_read_secret;
+
 use crate::policy::model::Policy;
 use crate::source::Span;
 
@@ -76,3 +87,4 @@ pub(crate) fn written_span(policy: &Policy, pointer: &str, field: &str) -> Optio
 pub(crate) fn version_text((major, minor): (u32, u32)) -> String {
     format!("{major}.{minor}")
 }
+
