@@ -378,11 +378,16 @@ fn the_bundled_policies_lower_to_their_services() {
         .map(|p| p.name.as_str())
         .collect();
     assert_eq!(api.writes, cache_patterns);
-    assert_eq!(durable.services["api"].owns, ["session"]);
+    // The API produces the answers and their queue; the worker pops the
+    // queue (a write, not ownership) and only reads the answers.
     assert_eq!(
-        durable.services["answer-worker"].owns,
-        ["answer", "answer_write_queue"]
+        durable.services["api"].owns,
+        ["session", "answer", "answer_write_queue"]
     );
+    let worker = &durable.services["answer-worker"];
+    assert!(worker.owns.is_empty());
+    assert_eq!(worker.writes, ["answer_write_queue"]);
+    assert_eq!(worker.reads, ["answer"]);
     assert_eq!(
         cache.replication.password,
         SecretRef::Kubernetes {

@@ -21,6 +21,11 @@ redis:
   version: "7.0"
   maxmemory: 2gb
   maxmemory_policy: volatile-lru
+  access:
+    services:
+      app:
+        password: {env: APP_REDIS_PASSWORD}
+        writes: [user_profile]
 "#;
 
 struct Outcome {
@@ -791,7 +796,7 @@ fn hundreds_of_notes_do_not_turn_into_an_error() {
     for i in 0..600 {
         y.push_str(&format!("    p{i}:\n      pattern: \"svc{i}:<id>\"\n"));
     }
-    y.push_str("invalidation:\n  events:\n    e.changed:\n      params: [id]\n      invalidate: [p0]\nredis:\n  version: \"7.0\"\n  maxmemory: 1gb\n  maxmemory_policy: volatile-lru\n");
+    y.push_str("invalidation:\n  events:\n    e.changed:\n      params: [id]\n      invalidate: [p0]\nredis:\n  version: \"7.0\"\n  maxmemory: 1gb\n  maxmemory_policy: volatile-lru\n  access:\n    services:\n      app:\n        password: {env: APP_REDIS_PASSWORD}\n        writes: [p0]\n");
     let report = cachegen::check_bytes("many.yaml", y.as_bytes(), &Default::default());
     assert_eq!(report.diagnostics.len(), cachegen::diag::MAX_PER_FILE + 1);
     let last = report.diagnostics.last().unwrap();

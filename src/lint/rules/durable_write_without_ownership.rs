@@ -8,7 +8,9 @@ crate::declare_rule! {
     /// ## What it does
     /// Reports a service that lists a durable key pattern (`durable: true`)
     /// under `writes` rather than `owns`, and a durable pattern that more
-    /// than one service `owns`.
+    /// than one service `owns`. A write-behind queue (a pattern some
+    /// pattern names as its `queue`) is the exception to the first: its
+    /// owner pushes and its consumers pop, and popping is a write.
     ///
     /// ## Why is this bad?
     /// Durable keys (sessions, write-behind queues) are data, not a cache:
@@ -50,9 +52,20 @@ fn check_store(policy: &Policy, store: &Store, out: &mut Findings) {
             .values()
             .find(|s| s.owns.iter().any(|o| o == pattern))
     };
+    // Consumers pop a write-behind queue: a write that is not ownership.
+    let is_queue = |name: &str| {
+        policy
+            .keys
+            .patterns
+            .values()
+            .any(|p| p.queue.as_deref() == Some(name))
+    };
     for service in services.values() {
         for (i, name) in service.writes.iter().enumerate() {
-            let Some(pattern) = policy.pattern(name).filter(|p| p.durable) else {
+            let Some(pattern) = policy
+                .pattern(name)
+                .filter(|p| p.durable && !is_queue(name))
+            else {
                 continue;
             };
             let span = policy.span(&format!("{}/writes", service.pointer), &i.to_string());
@@ -97,7 +110,9 @@ fn check_store(policy: &Policy, store: &Store, out: &mut Findings) {
                     policy.span(&pointer, &i.to_string()),
                     "second owner",
                 );
-                d.add_help("keep one owner; the other service reads it (`reads:`) or asks the owner");
+                d.add_help(
+                    "keep one owner; the other service reads it (`reads:`) or asks the owner",
+                );
                 d.add_related(policy.key_span(first_pointer), "first owner");
             } else {
                 seen.push((name, &service.name, service.pointer.clone()));

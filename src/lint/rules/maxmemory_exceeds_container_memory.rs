@@ -124,7 +124,8 @@ mod tests {
         format!(
             "version: 1\nttl:\n  default: 5m\n  jitter: 10%\nkeys:\n  patterns:\n    quiz:\n      pattern: \"quiz\"\n\
              redis:\n  version: \"7.0\"\n  maxmemory: {maxmemory}\n  maxmemory_policy: allkeys-lru\n\
-             cluster:\n  masters: 3\n  replicas_per_master: 1\n  node_timeout: 5s\n  kubernetes:\n    namespace: ns\n    image: redis\n    memory_limit: {memory_limit}\n    storage: 1Gi\n"
+             cluster:\n  masters: 3\n  replicas_per_master: 1\n  node_timeout: 5s\n  kubernetes:\n    namespace: ns\n    image: redis\n    memory_limit: {memory_limit}\n    storage: 1Gi\n\
+             lint:\n  allow: [store-without-access-control]\n"
         )
     }
 

@@ -87,4 +87,3 @@ pub(crate) fn written_span(policy: &Policy, pointer: &str, field: &str) -> Optio
 pub(crate) fn version_text((major, minor): (u32, u32)) -> String {
     format!("{major}.{minor}")
 }
-

@@ -54,8 +54,8 @@ pub fn check(policy: &Policy, out: &mut Findings) {
             "no `access:`",
         );
         d.add_help(format!(
-            "add `{}/access` with one entry per service under `services:` (its password reference and the patterns it reads and writes), so each gets a user limited to its own keys and commands",
-            store.dotted().replace('.', "/")
+            "add `access:` to `{}` with one entry per service under `services:` (its password reference and the patterns it reads and writes), so each gets a user limited to its own keys and commands",
+            store.dotted()
         ));
     }
 }
