@@ -95,6 +95,11 @@ fn every_rendered_directive_is_in_its_stores_release() {
                 .filter(|l| !l.starts_with('#') && !l.is_empty())
             {
                 let (name, value) = line.split_once(' ').expect("directive value");
+                // `include` is the config file's own keyword, not a
+                // directive (tests/build.rs loads it on a real server).
+                if name == "include" {
+                    continue;
+                }
                 let fact = table
                     .get(name)
                     .unwrap_or_else(|| panic!("{path}: {release} has no `{name}`"));

@@ -175,6 +175,10 @@ fn every_rendered_line_is_a_directive_and_value_of_its_release() {
             }
             let mut words = words(line);
             let name = words.remove(0);
+            // `include` is the config file's own keyword, not a directive.
+            if name == "include" {
+                continue;
+            }
             let fact = table
                 .get(&name)
                 .unwrap_or_else(|| panic!("{release} has no directive `{name}` ({path}: {line})"));

@@ -8,9 +8,11 @@
 //! warning about a `debug` one is the caller's business; this module only
 //! answers questions about the servers.
 
+mod acl;
 mod table;
 mod value;
 
+pub use acl::AclCategories;
 pub use table::{CType, DirectiveFact, Flag, Kind, NumberFormat, Table, TextKind};
 pub use value::{ConfigValue, Setting, ValueProblem, check_value, conf_token};
 
@@ -60,6 +62,8 @@ struct Source {
     /// The release the facts were read from.
     exact: &'static str,
     json: &'static str,
+    /// `ACL CAT` of the same release: which commands each category holds.
+    acl_json: &'static str,
 }
 
 /// Ordered by engine, then version: `releases_of` relies on it.
@@ -69,18 +73,21 @@ const SOURCES: [Source; 5] = [
         version: (7, 0),
         exact: "7.0.15",
         json: include_str!("../../data/redis-directives/redis-7.0.15.json"),
+        acl_json: include_str!("../../data/redis-directives/acl-categories-redis-7.0.15.json"),
     },
     Source {
         engine: Engine::Redis,
         version: (7, 2),
         exact: "7.2.6",
         json: include_str!("../../data/redis-directives/redis-7.2.6.json"),
+        acl_json: include_str!("../../data/redis-directives/acl-categories-redis-7.2.6.json"),
     },
     Source {
         engine: Engine::Redis,
         version: (7, 4),
         exact: "7.4.1",
         json: include_str!("../../data/redis-directives/redis-7.4.1.json"),
+        acl_json: include_str!("../../data/redis-directives/acl-categories-redis-7.4.1.json"),
     },
     // The development line just before 8.0 GA (it reports 255.255.255);
     // the one 8.0 GA difference known is in `redis_directives::availability`.
@@ -89,17 +96,21 @@ const SOURCES: [Source; 5] = [
         version: (8, 0),
         exact: "8.0-m01",
         json: include_str!("../../data/redis-directives/redis-8.0-m01.json"),
+        acl_json: include_str!("../../data/redis-directives/acl-categories-redis-8.0-m01.json"),
     },
     Source {
         engine: Engine::Valkey,
         version: (8, 0),
         exact: "8.0.1",
         json: include_str!("../../data/redis-directives/valkey-8.0.1.json"),
+        acl_json: include_str!("../../data/redis-directives/acl-categories-valkey-8.0.1.json"),
     },
 ];
 
 /// Each table is parsed on first use, once per process.
 static TABLES: [OnceLock<Table>; SOURCES.len()] = [const { OnceLock::new() }; SOURCES.len()];
+static ACL_TABLES: [OnceLock<AclCategories>; SOURCES.len()] =
+    [const { OnceLock::new() }; SOURCES.len()];
 
 /// A release cachegen has directive facts for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -134,6 +145,16 @@ impl Release {
     /// The release's directives. The embedded files are part of the binary,
     /// not user input: a unit test parses every one, so this cannot fail in
     /// a build that passed its tests.
+    /// The release's `ACL CAT` facts: which commands it has, by category.
+    /// Parsed once per process; a unit test parses every file.
+    pub fn acl(self) -> &'static AclCategories {
+        ACL_TABLES[self.index].get_or_init(|| {
+            AclCategories::parse(self.source().acl_json).unwrap_or_else(|problem| {
+                panic!("embedded ACL categories for {self} do not parse: {problem}")
+            })
+        })
+    }
+
     pub fn table(self) -> &'static Table {
         TABLES[self.index].get_or_init(|| {
             Table::parse(self, self.source().json).unwrap_or_else(|problem| {

@@ -1,18 +1,27 @@
-//! Owns the verifier ACL target: the least-privilege Redis user that
-//! `cachegen verify` connects as. Read-only by construction: `-@all`, then
-//! only the commands verify sends (`crate::verifier::COMMANDS`), less
-//! `client|no-touch` for servers that do not have it (an ACL naming an
-//! unknown command is refused as a whole).
+//! Owns the ACL target: a store's ACL file (`users.acl`: every user
+//! `render::access` derives, without passwords) and `verifier.acl`, the
+//! least-privilege user `cachegen verify` connects as, as `ACL SETUSER`
+//! lines for a server whose ACL is managed by hand. The verifier is
+//! read-only by construction: `-@all`, then only the commands verify sends
+//! (`crate::verifier::COMMANDS`), less `client|no-touch` for servers that do
+//! not have it (an ACL naming an unknown command is refused as a whole) and
+//! less `config|get` where the configuration holds a secret.
 
-use super::{OutputFile, RenderError, Renderer};
+use super::{OutputFile, RenderError, Renderer, access};
 use crate::policy::model::{Policy, Store};
 use crate::verifier;
 use serde::Serialize;
 
-pub const TEMPLATES: &[(&str, &str)] = &[(
-    "redis/verifier.acl.j2",
-    include_str!("../../templates/redis/verifier.acl.j2"),
-)];
+pub const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "redis/verifier.acl.j2",
+        include_str!("../../templates/redis/verifier.acl.j2"),
+    ),
+    (
+        "redis/users.acl.j2",
+        include_str!("../../templates/redis/users.acl.j2"),
+    ),
+];
 
 /// The ACL user name verify expects by default.
 pub const VERIFIER_USER: &str = crate::verifier::NAME;
@@ -23,6 +32,21 @@ pub const VERIFIER_USER: &str = crate::verifier::NAME;
 /// `+client|no-touch` would make `ACL SETUSER` fail (Redis 7.0 does not know
 /// the command), and verify does not send it there.
 pub fn verifier_rules(no_touch: bool) -> String {
+    verifier_rules_with(no_touch, true)
+}
+
+/// The verifier's rules for a store: `client|no-touch` where the server has
+/// it, `config|get` only where `Store::verifier_may_config_get` (CONFIG GET
+/// cannot be limited by parameter and returns `masterauth` in clear text).
+pub fn verifier_rules_for(store: &Store) -> String {
+    verifier_rules_with(
+        crate::facts::has_no_touch(store.engine, store.redis.version),
+        store.verifier_may_config_get(),
+    )
+}
+
+/// [`verifier_rules`], with `config|get` only when `config_get`.
+pub fn verifier_rules_with(no_touch: bool, config_get: bool) -> String {
     let mut rules = vec![
         "reset".to_owned(),
         "on".into(),
@@ -34,6 +58,7 @@ pub fn verifier_rules(no_touch: bool) -> String {
         verifier::COMMANDS
             .iter()
             .filter(|c| no_touch || **c != verifier::NEEDS_NO_TOUCH)
+            .filter(|c| config_get || **c != "config|get")
             .map(|c| format!("+{c}")),
     );
     rules.join(" ")
@@ -43,25 +68,60 @@ pub fn verifier_rules(no_touch: bool) -> String {
 struct Context {
     user: &'static str,
     rules: String,
+    config_get: bool,
+}
+
+#[derive(Serialize)]
+struct UsersContext {
+    store: String,
+    users: Vec<UserLine>,
+    credentials_dir: String,
+    users_file: &'static str,
+    release: String,
+}
+
+#[derive(Serialize)]
+struct UserLine {
+    about: String,
+    line: String,
 }
 
 pub fn render(
-    _policy: &Policy,
+    policy: &Policy,
     store: &Store,
     r: &Renderer<'_>,
 ) -> Result<Vec<OutputFile>, RenderError> {
     // Every Valkey has NO-TOUCH; Redis from 7.2 (the ACL CAT facts of each
     // release list `client|no-touch`). An ACL naming a command the server
     // lacks fails to load, so the rule follows the store's engine and version.
-    let no_touch = crate::facts::has_no_touch(store.engine, store.redis.version);
     let context = Context {
         user: VERIFIER_USER,
-        rules: verifier_rules(no_touch),
+        rules: verifier_rules_for(store),
+        config_get: store.verifier_may_config_get(),
     };
-    Ok(vec![OutputFile {
-        path: "verifier.acl".into(),
-        contents: r.render("redis/verifier.acl.j2", Some("#"), &context)?,
-    }])
+    let users = UsersContext {
+        store: store.name.clone(),
+        users: access::users(policy, store)
+            .into_iter()
+            .map(|u| UserLine {
+                line: u.line(),
+                about: u.about,
+            })
+            .collect(),
+        credentials_dir: access::default_credentials_dir(store),
+        users_file: access::USERS_FILE,
+        release: access::release_of(store).to_string(),
+    };
+    Ok(vec![
+        OutputFile {
+            path: "verifier.acl".into(),
+            contents: r.render("redis/verifier.acl.j2", Some("#"), &context)?,
+        },
+        OutputFile {
+            path: "users.acl".into(),
+            contents: r.render("redis/users.acl.j2", Some("#"), &users)?,
+        },
+    ])
 }
 
 #[cfg(test)]
@@ -76,6 +136,9 @@ mod tests {
         assert!(!without.contains("no-touch"), "{without}");
         // Everything else is the same list, in the same order.
         assert_eq!(with.replace(" +client|no-touch", ""), without);
+        let no_config = verifier_rules_with(true, false);
+        assert!(with.contains(" +config|get "), "{with}");
+        assert_eq!(with.replace(" +config|get", ""), no_config);
         use crate::facts::{Engine, has_no_touch};
         assert!(has_no_touch(Engine::Redis, (7, 2)) && has_no_touch(Engine::Redis, (8, 0)));
         assert!(!has_no_touch(Engine::Redis, (7, 0)) && !has_no_touch(Engine::Redis, (6, 2)));

@@ -4,9 +4,11 @@
 //! it out. Templates run in strict mode, make no policy decisions and do no
 //! arithmetic. Rendering writes nothing: `build` does that.
 
+pub mod access;
 pub mod acl;
 pub mod cloudflare;
 pub mod cluster;
+pub mod credentials;
 pub mod kubernetes;
 pub mod lock;
 pub mod redis_conf;
@@ -53,6 +55,7 @@ pub enum Render {
 pub const TARGETS: &[Target] = &[
     Target { name: "redis", templates: redis_conf::TEMPLATES, render: Render::Store(redis_conf::render) },
     Target { name: "acl", templates: acl::TEMPLATES, render: Render::Store(acl::render) },
+    Target { name: "credentials", templates: credentials::TEMPLATES, render: Render::Store(credentials::render) },
     Target { name: "lock", templates: lock::TEMPLATES, render: Render::Policy(lock::render) },
     Target { name: "cluster", templates: cluster::TEMPLATES, render: Render::Store(cluster::render) },
     Target { name: "kubernetes", templates: kubernetes::TEMPLATES, render: Render::Store(kubernetes::render) },

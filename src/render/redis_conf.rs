@@ -39,9 +39,21 @@ pub struct Context {
     pub version: String,
     pub directives: Vec<Directive>,
     pub skipped: Vec<Skipped>,
+    /// Where the installed credentials are (`aclfile`, `include`).
+    pub credentials_dir: String,
+    /// Access control lines for `credentials_dir` (`access::conf_lines`).
+    pub access: Vec<super::access::ConfLine>,
 }
 
+/// The store's redis.conf context with its credentials in the default
+/// directory (`access::default_credentials_dir`).
 pub fn context(store: &Store) -> Context {
+    context_in(store, &super::access::default_credentials_dir(store))
+}
+
+/// The store's redis.conf context with its credentials installed in
+/// `credentials_dir` (the loopback scripts and Kubernetes use their own).
+pub fn context_in(store: &Store, credentials_dir: &str) -> Context {
     let version = store.redis.version;
     let mut directives = Vec::new();
     let mut skipped = Vec::new();
@@ -65,5 +77,7 @@ pub fn context(store: &Store) -> Context {
         version: format!("{}.{}", version.0, version.1),
         directives,
         skipped,
+        credentials_dir: credentials_dir.to_owned(),
+        access: super::access::conf_lines(store, credentials_dir),
     }
 }

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod cluster;
+pub mod credentials;
 pub mod fake_redis;
 pub mod render;
 pub mod verify;
@@ -93,8 +94,12 @@ impl RedisServer {
                     "redis-server exited with {status} before answering PING\nstderr:\n{stderr}\nlog:\n{log}"
                 );
             }
+            // A server whose `default` user is off (cachegen's ACL file)
+            // answers NOAUTH: it is up all the same.
             if let Ok(mut c) = Client::connect(self.port)
-                && c.command(&["PING"]).ok() == Some(Reply::Simple("PONG".into()))
+                && let Ok(reply) = c.command(&["PING"])
+                && (reply == Reply::Simple("PONG".into())
+                    || matches!(&reply, Reply::Error(e) if e.starts_with("NOAUTH")))
             {
                 return;
             }

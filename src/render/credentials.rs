@@ -1,0 +1,140 @@
+//! Owns the credentials installer target: `install-credentials.sh OUT_DIR`,
+//! a POSIX sh script that reads each user's password from its reference and
+//! writes `OUT_DIR/users.acl` (the ACL file with each password's sha256) and,
+//! where replicas exist, `OUT_DIR/replication.conf` (`masteruser` and
+//! `masterauth` for redis.conf's `include`). Passwords never reach a
+//! command line: they move through shell variables and the `printf`
+//! builtin into pipes.
+
+use super::{OutputFile, RenderError, Renderer, access};
+use crate::policy::model::{Policy, SecretRef, Store};
+use serde::Serialize;
+
+pub const TEMPLATES: &[(&str, &str)] = &[(
+    "redis/install-credentials.sh.j2",
+    include_str!("../../templates/redis/install-credentials.sh.j2"),
+)];
+
+/// Where a Kubernetes Secret reference is read from: the file Kubernetes
+/// mounts for key `key` of Secret `name` (the manifests mount it there).
+pub fn kubernetes_secret_path(name: &str, key: &str) -> String {
+    format!("/run/secrets/cachegen/{name}/{key}")
+}
+
+/// How the installer names a reference in its messages (never the value).
+pub fn describe(secret: &SecretRef) -> String {
+    match secret {
+        SecretRef::Env(name) => format!("environment variable {name}"),
+        SecretRef::File(path) => format!("file {path}"),
+        SecretRef::Kubernetes { name, key } => format!(
+            "Kubernetes Secret {name} key {key} (file {})",
+            kubernetes_secret_path(name, key)
+        ),
+    }
+}
+
+#[derive(Serialize)]
+struct Context {
+    store: String,
+    users_file: &'static str,
+    replication_file: &'static str,
+    default_dir: String,
+    users: Vec<User>,
+    /// `masteruser` value (a redis.conf token), where replicas exist.
+    masteruser: Option<String>,
+}
+
+#[derive(Serialize)]
+struct User {
+    /// The ACL line, sh-quoted.
+    line: String,
+    /// `None`: the user has no password (`default`, off).
+    secret: Option<Secret>,
+    replication: bool,
+}
+
+#[derive(Serialize)]
+struct Secret {
+    /// The variable name, for `{env}` references.
+    env: Option<String>,
+    /// The file to read (sh-quoted), for file and Kubernetes references.
+    file: Option<String>,
+    /// What the messages call it (sh-quoted).
+    what: String,
+}
+
+/// One word for sh: in single quotes, each `'` written as `'\''`.
+pub fn sh_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+pub fn render(
+    policy: &Policy,
+    store: &Store,
+    r: &Renderer<'_>,
+) -> Result<Vec<OutputFile>, RenderError> {
+    let access_ = &store.access;
+    let replicas = access::has_replicas(store);
+    let users = access::users(policy, store)
+        .into_iter()
+        .map(|u| {
+            let reference = if !u.login {
+                None
+            } else if u.name == access_.admin.user {
+                Some(&access_.admin.password)
+            } else if u.name == crate::verifier::NAME {
+                Some(&access_.verifier.password)
+            } else if replicas && u.name == access_.replication.user {
+                Some(&access_.replication.password)
+            } else {
+                access_.services.get(&u.name).map(|s| &s.password)
+            };
+            User {
+                line: sh_quote(&u.line()),
+                replication: replicas && u.name == access_.replication.user,
+                secret: reference.map(|secret| Secret {
+                    env: match secret {
+                        SecretRef::Env(name) => Some(name.clone()),
+                        _ => None,
+                    },
+                    file: match secret {
+                        SecretRef::Env(_) => None,
+                        SecretRef::File(path) => Some(sh_quote(path)),
+                        SecretRef::Kubernetes { name, key } => {
+                            Some(sh_quote(&kubernetes_secret_path(name, key)))
+                        }
+                    },
+                    what: sh_quote(&format!(
+                        "{} (password of ACL user {})",
+                        describe(secret),
+                        u.name
+                    )),
+                }),
+            }
+        })
+        .collect();
+    let context = Context {
+        store: store.name.clone(),
+        users_file: access::USERS_FILE,
+        replication_file: access::REPLICATION_FILE,
+        default_dir: access::default_credentials_dir(store),
+        users,
+        masteruser: replicas
+            .then(|| sh_quote(&crate::facts::conf_token(&access_.replication.user))),
+    };
+    Ok(vec![OutputFile {
+        path: "install-credentials.sh".into(),
+        contents: r.render("redis/install-credentials.sh.j2", Some("#"), &context)?,
+    }])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sh_quote_survives_single_quotes() {
+        assert_eq!(sh_quote("a'b"), "'a'\\''b'");
+        assert_eq!(sh_quote("user x ~a*"), "'user x ~a*'");
+    }
+}
