@@ -789,3 +789,230 @@ fn the_installer_keeps_passwords_off_command_lines() {
         .collect();
     assert!(line.ends_with(&want), "{line}");
 }
+
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let o = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("openssl on PATH");
+    assert!(
+        o.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// A CA and a certificate it signed for 127.0.0.1, usable by the server
+/// and, as a client certificate, by redis-cli.
+fn make_pki(dir: &std::path::Path) {
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let mut ca = vec!["req", "-x509"];
+    ca.extend(ec);
+    ca.extend([
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=cachegen-test-ca",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    openssl(dir, &ca);
+    std::fs::write(
+        dir.join("node.ext"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    let mut csr = vec!["req", "-new"];
+    csr.extend(ec);
+    csr.extend([
+        "-keyout",
+        "node.key",
+        "-out",
+        "node.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    openssl(dir, &csr);
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "node.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "node.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "node.ext",
+        ],
+    );
+}
+
+/// A TLS store from the generated redis.conf: TLS only (`port 0`), client
+/// certificates required, the ACL file loaded; redis-cli with the CA and a
+/// certificate gets in as admin, without a certificate it does not, and
+/// plain text on the TLS port gets no answer.
+#[test]
+fn a_tls_store_serves_only_tls_with_client_certificates() {
+    use cachegen::policy::model::{ClientCerts, Tls};
+    let pki = tempfile::tempdir().unwrap();
+    make_pki(pki.path());
+    let file = |f: &str| pki.path().join(f).to_str().unwrap().to_owned();
+    let mut policy = load("policies/quizmentor.yaml");
+    let store = policy.stores.get_mut("durable").unwrap();
+    store.access.tls = Some(Tls {
+        pointer: format!("{}/access/tls", store.pointer),
+        port: 6380,
+        plain_port: None,
+        cert_file: file("node.pem"),
+        key_file: file("node.key"),
+        ca_file: file("ca.pem"),
+        client_certs: ClientCerts::Required,
+    });
+    let files = render(&policy);
+    let conf_text = support::render::file(&files, "stores/durable/redis.conf");
+    for line in [
+        "port 0",
+        "tls-port 6380",
+        "tls-auth-clients yes",
+        "tls-replication yes",
+    ] {
+        assert!(
+            conf_text.lines().any(|l| l == line),
+            "no `{line}`:\n{conf_text}"
+        );
+    }
+    let store = &policy.stores["durable"];
+    let installed = install(&files, store);
+    let port = support::free_port().to_string();
+    let log = installed.dir.path().join("redis.log");
+    let child = std::process::Command::new(support::redis_server_binary())
+        .arg(&installed.conf)
+        .args([
+            "--tls-port",
+            &port,
+            "--bind",
+            "127.0.0.1",
+            "--daemonize",
+            "no",
+        ])
+        .arg("--dir")
+        .arg(installed.dir.path())
+        .arg("--logfile")
+        .arg(&log)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut server = Kill(child);
+    let cli = |cert: bool, args: &[&str]| {
+        let mut cmd = std::process::Command::new(support::redis_cli_binary());
+        cmd.args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "--tls",
+            "--cacert",
+            &file("ca.pem"),
+        ]);
+        if cert {
+            cmd.args(["--cert", &file("node.pem"), "--key", &file("node.key")]);
+        }
+        cmd.args(["--user", "admin"])
+            .env("REDISCLI_AUTH", installed.password("admin"))
+            .args(args);
+        let o = cmd.output().unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while cli(true, &["PING"]).trim() != "PONG" {
+        if let Ok(Some(status)) = server.0.try_wait() {
+            panic!(
+                "redis-server exited {status}: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        assert!(std::time::Instant::now() < deadline, "no TLS PONG");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(cli(true, &["CONFIG", "GET", "port"]).trim(), "port\n0");
+    assert_eq!(
+        cli(true, &["CONFIG", "GET", "tls-auth-clients"]).trim(),
+        "tls-auth-clients\nyes"
+    );
+    assert_ne!(
+        cli(false, &["PING"]).trim(),
+        "PONG",
+        "no client certificate, no service"
+    );
+    // Plain text on the TLS port: no RESP answer.
+    use std::io::{Read, Write};
+    let mut plain =
+        std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap())).unwrap();
+    plain
+        .set_read_timeout(Some(std::time::Duration::from_secs(2)))
+        .unwrap();
+    plain.write_all(b"PING\r\n").unwrap();
+    let mut buf = [0u8; 64];
+    let n = plain.read(&mut buf).unwrap_or(0);
+    assert!(
+        !buf[..n].starts_with(b"+PONG") && !buf[..n].starts_with(b"-"),
+        "{:?}",
+        &buf[..n]
+    );
+}
+
+/// Where the configuration holds no secret (no replicas), the verifier keeps
+/// CONFIG GET, and `CONFIG GET *` reveals no password: they live only
+/// hashed in the ACL file.
+#[test]
+fn config_get_reveals_no_password_where_the_verifier_keeps_it() {
+    let mut policy = load("policies/quizmentor.yaml");
+    as_local_redis(&mut policy);
+    add_services(&mut policy);
+    let files = render(&policy);
+    let store = &policy.stores["durable"];
+    assert!(!store.config_holds_secret() && store.verifier_may_config_get());
+    let (server, installed) = start(&files, store);
+    let mut verifier = login(
+        server.port,
+        "cachegen-verify",
+        installed.password("cachegen-verify"),
+    );
+    let reply = verifier.command(&["CONFIG", "GET", "*"]).unwrap();
+    let Reply::Array(items) = &reply else {
+        panic!("{reply:?}")
+    };
+    assert!(items.len() > 100, "{reply:?}");
+    let secrets: Vec<&str> = installed.passwords.values().map(String::as_str).collect();
+    assert!(secrets.len() >= 5, "{secrets:?}");
+    assert_reveals_nothing("CONFIG GET *", &reply, &secrets);
+}
