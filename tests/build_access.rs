@@ -418,6 +418,11 @@ fn every_service_user_of_the_bundled_policies_gets_exactly_its_keys() {
             if let Some(extra) = store.access.services.get_mut("extra") {
                 extra.password = SecretRef::File(file.to_str().unwrap().to_owned());
             }
+            // A variable named like the installer's own (`pw`) still reads
+            // the caller's value.
+            if let Some(invalidator) = store.access.services.get_mut("invalidator") {
+                invalidator.password = SecretRef::Env("pw".into());
+            }
         }
         let total: usize = policy
             .stores

@@ -57,6 +57,10 @@ struct User {
 struct Secret {
     /// The variable name, for `{env}` references.
     env: Option<String>,
+    /// Where the script keeps an `{env}` value, read before the script sets
+    /// any variable of its own (so a reference named like one, `out` or
+    /// `pw`, still reads the caller's value).
+    slot: String,
     /// The file to read (sh-quoted), for file and Kubernetes references.
     file: Option<String>,
     /// What the messages call it (sh-quoted).
@@ -77,7 +81,8 @@ pub fn render(
     let replicas = access::has_replicas(store);
     let users = access::users(policy, store)
         .into_iter()
-        .map(|u| {
+        .enumerate()
+        .map(|(i, u)| {
             let reference = if !u.login {
                 None
             } else if u.name == access_.admin.user {
@@ -93,6 +98,7 @@ pub fn render(
                 line: sh_quote(&u.line()),
                 replication: replicas && u.name == access_.replication.user,
                 secret: reference.map(|secret| Secret {
+                    slot: format!("_cachegen_pw_{i}"),
                     env: match secret {
                         SecretRef::Env(name) => Some(name.clone()),
                         _ => None,

@@ -18,6 +18,10 @@
 # Passwords never appear on a command line: they move through shell
 # variables and the printf builtin into pipes (`ps` cannot see them).
 set -eu
+# Environment references first, before this script sets any variable.
+_cachegen_pw_1=${REDIS_ADMIN_PASSWORD-}
+_cachegen_pw_2=${CACHEGEN_REDIS_PASSWORD-}
+_cachegen_pw_3=${REDIS_REPLICATION_PASSWORD-}
 umask 077
 
 out=${1:-/run/cachegen/cache}
@@ -58,17 +62,17 @@ repl_pw=
 
 printf '%s\n' 'user default off resetpass resetkeys resetchannels -@all' >>"$acl_tmp"
 
-pw=${REDIS_ADMIN_PASSWORD-}
+pw=$_cachegen_pw_1
 check 'environment variable REDIS_ADMIN_PASSWORD (password of ACL user admin)'
 hash=$(sha256_of_pw)
 printf '%s #%s\n' 'user admin on ~* &* +@all' "$hash" >>"$acl_tmp"
 
-pw=${CACHEGEN_REDIS_PASSWORD-}
+pw=$_cachegen_pw_2
 check 'environment variable CACHEGEN_REDIS_PASSWORD (password of ACL user cachegen-verify)'
 hash=$(sha256_of_pw)
 printf '%s #%s\n' 'user cachegen-verify reset on %R~* resetchannels -@all +ping +client|setname +select +info +dbsize +scan +pttl +type +memory|usage +strlen +getrange +slowlog|get +cluster|nodes' "$hash" >>"$acl_tmp"
 
-pw=${REDIS_REPLICATION_PASSWORD-}
+pw=$_cachegen_pw_3
 check 'environment variable REDIS_REPLICATION_PASSWORD (password of ACL user replication)'
 hash=$(sha256_of_pw)
 printf '%s #%s\n' 'user replication on resetkeys resetchannels -@all +psync +replconf +ping' "$hash" >>"$acl_tmp"

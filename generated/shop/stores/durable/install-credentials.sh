@@ -16,6 +16,9 @@
 # Passwords never appear on a command line: they move through shell
 # variables and the printf builtin into pipes (`ps` cannot see them).
 set -eu
+# Environment references first, before this script sets any variable.
+_cachegen_pw_1=${REDIS_ADMIN_PASSWORD-}
+_cachegen_pw_2=${CACHEGEN_REDIS_PASSWORD-}
 umask 077
 
 out=${1:-/run/cachegen/durable}
@@ -55,12 +58,12 @@ trap 'exit 1' HUP INT TERM
 
 printf '%s\n' 'user default off resetpass resetkeys resetchannels -@all' >>"$acl_tmp"
 
-pw=${REDIS_ADMIN_PASSWORD-}
+pw=$_cachegen_pw_1
 check 'environment variable REDIS_ADMIN_PASSWORD (password of ACL user admin)'
 hash=$(sha256_of_pw)
 printf '%s #%s\n' 'user admin on ~* &* +@all' "$hash" >>"$acl_tmp"
 
-pw=${CACHEGEN_REDIS_PASSWORD-}
+pw=$_cachegen_pw_2
 check 'environment variable CACHEGEN_REDIS_PASSWORD (password of ACL user cachegen-verify)'
 hash=$(sha256_of_pw)
 printf '%s #%s\n' 'user cachegen-verify reset on %R~* resetchannels -@all +ping +client|setname +client|no-touch +select +info +dbsize +config|get +scan +pttl +type +memory|usage +strlen +getrange +slowlog|get +cluster|nodes' "$hash" >>"$acl_tmp"
