@@ -272,7 +272,8 @@ fn exercise_services(policy: &Policy) -> usize {
                     for t in p.tags.iter().filter_map(|t| policy.tags.get(t)) {
                         let tag_key = sample_key(policy, &t.store, "", &t.key, None);
                         let add = ["SADD", &tag_key, key];
-                        assert_eq!(c.command(&add).unwrap(), Reply::Int(1), "{what}: {add:?}");
+                        let r = c.command(&add).unwrap();
+                        assert!(matches!(r, Reply::Int(_)), "{what}: {add:?}: {r:?}");
                     }
                 } else if svc.reads.contains(name) {
                     granted.insert(name.clone());
@@ -283,6 +284,25 @@ fn exercise_services(policy: &Policy) -> usize {
                         "{what}: {write:?} on read-only {name}: {r:?}"
                     );
                 }
+            }
+            if let Some((_, key, ty)) = keys.pattern.iter().find(|(n, _, _)| written.contains(n)) {
+                // Several writes as one step (an answer and its queue entry).
+                let (_, write) = read_write(*ty, key);
+                assert_eq!(
+                    c.command(&["MULTI"]).unwrap(),
+                    Reply::Simple("OK".into()),
+                    "{what}"
+                );
+                assert_eq!(
+                    run(&mut c, &write),
+                    Reply::Simple("QUEUED".into()),
+                    "{what}"
+                );
+                let r = c.command(&["EXEC"]).unwrap();
+                assert!(
+                    matches!(&r, Reply::Array(a) if a.len() == 1),
+                    "{what}: EXEC {r:?}"
+                );
             }
             for event in &svc.events {
                 let radius = graph.blast_radius(event).unwrap();
@@ -660,38 +680,57 @@ fn a_replica_authenticates_as_the_replication_user() {
 #[test]
 fn the_installer_fails_naming_the_missing_reference_and_writes_nothing() {
     use std::os::unix::fs::PermissionsExt;
-    let policy = load("policies/quizmentor.yaml");
+    let mut policy = load("policies/quizmentor.yaml");
+    // One reference of each kind the installer reads.
+    let store = policy.stores.get_mut("cache").unwrap();
+    store.access.replication.password = SecretRef::Kubernetes {
+        name: "cache-redis".into(),
+        key: "replication".into(),
+    };
     let files = render(&policy);
     let store = &policy.stores["cache"];
-    let (env, _) = support::credentials::passwords(store);
+    let secrets = tempfile::tempdir().unwrap();
+    let (env, users) = support::credentials::passwords(store, secrets.path());
     let path = std::env::var("PATH").unwrap();
-    for missing in &env {
-        for empty in [false, true] {
-            let out = tempfile::tempdir().unwrap();
-            let mut partial: Vec<(String, String)> = env
-                .iter()
-                .filter(|(n, _)| n != &missing.0)
-                .cloned()
-                .collect();
-            if empty {
-                partial.push((missing.0.clone(), String::new()));
-            }
-            let o =
-                support::credentials::run_installer(&files, "cache", out.path(), &partial, &path);
-            let stderr = String::from_utf8_lossy(&o.stderr);
-            assert!(!o.status.success(), "{missing:?} missing: {stderr}");
-            assert!(
-                stderr.contains(&format!("environment variable {}", missing.0)),
-                "{stderr}"
-            );
-            assert!(stderr.contains("unset or empty"), "{stderr}");
-            let left: Vec<_> = std::fs::read_dir(out.path()).unwrap().collect();
-            assert!(left.is_empty(), "files left behind: {left:?}");
-            for (_, pw) in &env {
-                assert!(!stderr.contains(pw.as_str()), "{stderr}");
-            }
+    let expect_failure = |env: &[(String, String)], names: &str, why: &str| {
+        let out = tempfile::tempdir().unwrap();
+        let o = support::credentials::run_installer(&files, "cache", out.path(), env, &path);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{names}: {stderr}");
+        assert!(stderr.contains(names) && stderr.contains(why), "{stderr}");
+        let left: Vec<_> = std::fs::read_dir(out.path()).unwrap().collect();
+        assert!(left.is_empty(), "files left behind: {left:?}");
+        for pw in users.values() {
+            assert!(!stderr.contains(pw.as_str()), "{stderr}");
         }
+    };
+    for missing in env.iter().skip(1) {
+        let others: Vec<(String, String)> = env
+            .iter()
+            .filter(|(n, _)| n != &missing.0)
+            .cloned()
+            .collect();
+        let name = format!("environment variable {}", missing.0);
+        expect_failure(&others, &name, "unset or empty");
+        let mut empty = others.clone();
+        empty.push((missing.0.clone(), String::new()));
+        expect_failure(&empty, &name, "unset or empty");
     }
+    let secret_file = secrets.path().join("cache-redis/replication");
+    std::fs::write(&secret_file, "").unwrap();
+    expect_failure(
+        &env,
+        "Kubernetes Secret cache-redis key replication",
+        "unset or empty",
+    );
+    std::fs::remove_file(&secret_file).unwrap();
+    expect_failure(
+        &env,
+        "Kubernetes Secret cache-redis key replication",
+        "missing or unreadable",
+    );
+    std::fs::write(&secret_file, users["replication"].as_bytes()).unwrap();
+
     let out = tempfile::tempdir().unwrap();
     let o = support::credentials::run_installer(&files, "cache", out.path(), &env, &path);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -707,10 +746,13 @@ fn the_installer_fails_naming_the_missing_reference_and_writes_nothing() {
     names.sort();
     assert_eq!(names, ["replication.conf", "users.acl"]);
     let repl = std::fs::read_to_string(out.path().join("replication.conf")).unwrap();
-    let pw = support::credentials::env_password("REDIS_REPLICATION_PASSWORD");
+    let user = &store.access.replication.user;
     assert_eq!(
         repl,
-        format!("masteruser replication\nmasterauth \"{pw}\"\n")
+        format!(
+            "masteruser {user}\nmasterauth \"{}\"\n",
+            users[user.as_str()]
+        )
     );
 }
 
@@ -719,13 +761,16 @@ fn the_installer_fails_naming_the_missing_reference_and_writes_nothing() {
 /// A password with quotes and backslashes reaches redis.conf intact.
 #[test]
 fn the_installer_keeps_passwords_off_command_lines() {
-    let policy = load("policies/quizmentor.yaml");
+    let mut policy = load("policies/quizmentor.yaml");
+    let store = policy.stores.get_mut("cache").unwrap();
+    store.access.replication.password = SecretRef::Env("REPLICATION_TEST_PASSWORD".into());
     let files = render(&policy);
     let store = &policy.stores["cache"];
-    let (mut env, _) = support::credentials::passwords(store);
+    let secrets = tempfile::tempdir().unwrap();
+    let (mut env, _) = support::credentials::passwords(store, secrets.path());
     let tricky = r#"a"b\c'd $e `f` %s"#;
     for (name, pw) in &mut env {
-        if name == "REDIS_REPLICATION_PASSWORD" {
+        if name == "REPLICATION_TEST_PASSWORD" {
             *pw = tricky.into();
         }
     }

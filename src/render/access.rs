@@ -202,6 +202,9 @@ pub const REPLICATION_COMMANDS: &[&str] = &["psync", "replconf", "ping"];
 /// Commands every client needs. `AUTH`, `HELLO`, `QUIT` and `RESET` need no
 /// permission (measured on 7.0.15: a `-@all` user runs them).
 const CONNECTION: &[&str] = &["ping", "client|setname", "client|getname"];
+/// `MULTI`/`EXEC` (an answer and its queue entry in one step); the
+/// commands inside are checked one by one, `WATCH` against the key rules.
+const TRANSACTION: &[&str] = &["multi", "exec", "discard", "watch", "unwatch"];
 /// What a cluster client sends to find and follow slots.
 const CLUSTER: &[&str] = &[
     "cluster|slots",
@@ -298,6 +301,7 @@ pub fn service_acl(
     };
     let here = |s: &str| s == store.name;
     commands.extend(CONNECTION);
+    commands.extend(TRANSACTION);
     if store.cluster.is_some() {
         commands.extend(CLUSTER);
     }

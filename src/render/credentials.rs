@@ -15,10 +15,17 @@ pub const TEMPLATES: &[(&str, &str)] = &[(
     include_str!("../../templates/redis/install-credentials.sh.j2"),
 )];
 
-/// Where a Kubernetes Secret reference is read from: the file Kubernetes
-/// mounts for key `key` of Secret `name` (the manifests mount it there).
+/// Where Kubernetes Secret references are read from unless
+/// `CACHEGEN_SECRETS_DIR` says otherwise: `<dir>/<name>/<key>`, where the
+/// manifests mount key `key` of Secret `name`.
+pub const SECRETS_DIR: &str = "/run/secrets/cachegen";
+
+/// The installer's variable that moves [`SECRETS_DIR`].
+pub const SECRETS_DIR_ENV: &str = "CACHEGEN_SECRETS_DIR";
+
+/// The file a Kubernetes Secret reference is read from by default.
 pub fn kubernetes_secret_path(name: &str, key: &str) -> String {
-    format!("/run/secrets/cachegen/{name}/{key}")
+    format!("{SECRETS_DIR}/{name}/{key}")
 }
 
 /// How the installer names a reference in its messages (never the value).
@@ -39,6 +46,8 @@ struct Context {
     users_file: &'static str,
     replication_file: &'static str,
     default_dir: String,
+    secrets_dir: &'static str,
+    secrets_env: &'static str,
     users: Vec<User>,
     /// `masteruser` value (a redis.conf token), where replicas exist.
     masteruser: Option<String>,
@@ -61,7 +70,7 @@ struct Secret {
     /// any variable of its own (so a reference named like one, `out` or
     /// `pw`, still reads the caller's value).
     slot: String,
-    /// The file to read (sh-quoted), for file and Kubernetes references.
+    /// The file to read (sh words), for file and Kubernetes references.
     file: Option<String>,
     /// What the messages call it (sh-quoted).
     what: String,
@@ -106,9 +115,10 @@ pub fn render(
                     file: match secret {
                         SecretRef::Env(_) => None,
                         SecretRef::File(path) => Some(sh_quote(path)),
-                        SecretRef::Kubernetes { name, key } => {
-                            Some(sh_quote(&kubernetes_secret_path(name, key)))
-                        }
+                        SecretRef::Kubernetes { name, key } => Some(format!(
+                            "\"$secrets\"/{}",
+                            sh_quote(&format!("{name}/{key}"))
+                        )),
                     },
                     what: sh_quote(&format!(
                         "{} (password of ACL user {})",
@@ -124,6 +134,8 @@ pub fn render(
         users_file: access::USERS_FILE,
         replication_file: access::REPLICATION_FILE,
         default_dir: access::default_credentials_dir(store),
+        secrets_dir: SECRETS_DIR,
+        secrets_env: SECRETS_DIR_ENV,
         users,
         masteruser: replicas
             .then(|| sh_quote(&crate::facts::conf_token(&access_.replication.user))),

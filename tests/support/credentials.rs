@@ -15,11 +15,24 @@ pub fn env_password(name: &str) -> String {
     format!("t3st-{name}-pw")
 }
 
+/// The test password of a Kubernetes Secret reference.
+pub fn secret_password(name: &str, key: &str) -> String {
+    format!("t3st-{name}-{key}-pw")
+}
+
 /// The environment the installer needs for every `{env}` reference of the
-/// store, and each user's password (from the environment, or from the file
-/// a `{file}` reference names, which the test wrote).
-pub fn passwords(store: &Store) -> (Vec<(String, String)>, BTreeMap<String, String>) {
-    let mut env = Vec::new();
+/// store, and each user's password (from the environment, from the file a
+/// `{file}` reference names, which the test wrote, or from a Kubernetes
+/// Secret's file, written here under `secrets`, which the installer is
+/// pointed at with `CACHEGEN_SECRETS_DIR`).
+pub fn passwords(
+    store: &Store,
+    secrets: &Path,
+) -> (Vec<(String, String)>, BTreeMap<String, String>) {
+    let mut env = vec![(
+        cachegen::render::credentials::SECRETS_DIR_ENV.to_owned(),
+        secrets.to_str().unwrap().to_owned(),
+    )];
     let mut users = BTreeMap::new();
     for (user, secret, _) in store.access.credentials() {
         let pw = match secret {
@@ -33,7 +46,14 @@ pub fn passwords(store: &Store) -> (Vec<(String, String)>, BTreeMap<String, Stri
             SecretRef::File(path) => std::fs::read_to_string(path)
                 .map(|t| t.trim_end_matches('\n').to_owned())
                 .unwrap_or_default(),
-            SecretRef::Kubernetes { .. } => String::new(),
+            SecretRef::Kubernetes { name, key } => {
+                let pw = secret_password(name, key);
+                let dir = secrets.join(name);
+                std::fs::create_dir_all(&dir).unwrap();
+                // As Kubernetes mounts it: the value, no newline.
+                std::fs::write(dir.join(key), &pw).unwrap();
+                pw
+            }
         };
         users.insert(user.to_owned(), pw);
     }
@@ -82,8 +102,8 @@ impl Installed {
 }
 
 pub fn install(files: &[OutputFile], store: &Store) -> Installed {
-    let (env, passwords) = passwords(store);
     let dir = tempfile::tempdir().unwrap();
+    let (env, passwords) = passwords(store, &dir.path().join("secrets"));
     let creds = dir.path().join("credentials");
     let output = run_installer(
         files,

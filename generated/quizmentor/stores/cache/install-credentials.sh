@@ -15,6 +15,9 @@
 #
 # Usage: install-credentials.sh [OUT_DIR]
 #
+# Kubernetes Secret references are read from
+# /run/secrets/cachegen/<secret name>/<key> (CACHEGEN_SECRETS_DIR moves it).
+#
 # Passwords never appear on a command line: they move through shell
 # variables and the printf builtin into pipes (`ps` cannot see them).
 set -eu
@@ -22,6 +25,7 @@ set -eu
 _cachegen_pw_1=${REDIS_ADMIN_PASSWORD-}
 _cachegen_pw_2=${CACHEGEN_REDIS_PASSWORD-}
 _cachegen_pw_3=${REDIS_REPLICATION_PASSWORD-}
+secrets=${CACHEGEN_SECRETS_DIR:-/run/secrets/cachegen}
 umask 077
 
 out=${1:-/run/cachegen/cache}

@@ -13,12 +13,16 @@
 #
 # Usage: install-credentials.sh [OUT_DIR]
 #
+# Kubernetes Secret references are read from
+# /run/secrets/cachegen/<secret name>/<key> (CACHEGEN_SECRETS_DIR moves it).
+#
 # Passwords never appear on a command line: they move through shell
 # variables and the printf builtin into pipes (`ps` cannot see them).
 set -eu
 # Environment references first, before this script sets any variable.
 _cachegen_pw_1=${REDIS_ADMIN_PASSWORD-}
 _cachegen_pw_2=${CACHEGEN_REDIS_PASSWORD-}
+secrets=${CACHEGEN_SECRETS_DIR:-/run/secrets/cachegen}
 umask 077
 
 out=${1:-/run/cachegen/durable}
