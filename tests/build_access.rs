@@ -433,6 +433,28 @@ fn every_service_user_of_the_bundled_policies_gets_exactly_its_keys() {
     }
 }
 
+/// A policy whose services between them use every value type, a lock, a
+/// tag set, an event with a cascade and a tag, scan, scripting, a channel
+/// and a Kubernetes Secret reference, each exercised on a real server.
+#[test]
+fn every_service_user_of_the_access_fixture_gets_exactly_its_keys() {
+    let policy = load("tests/fixtures/build-access.yaml");
+    let types: BTreeSet<String> = policy
+        .keys
+        .patterns
+        .values()
+        .map(|p| format!("{:?}", p.value_type))
+        .collect();
+    assert_eq!(types.len(), 6, "{types:?}");
+    let services = &policy.stores["redis"].access.services;
+    assert!(
+        services
+            .values()
+            .any(|s| s.scan && s.scripting && !s.channels.is_empty())
+    );
+    assert_eq!(exercise_services(&policy), 3);
+}
+
 /// Stand-in services in place of the declared ones, for what the bundled
 /// services do not use: every pattern read by one service and written by
 /// another, every event, tag-set reads, scanning, scripting, a channel, a
@@ -936,23 +958,26 @@ fn make_pki(dir: &std::path::Path) {
 /// plain text on the TLS port gets no answer.
 #[test]
 fn a_tls_store_serves_only_tls_with_client_certificates() {
-    use cachegen::policy::model::{ClientCerts, Tls};
     let pki = tempfile::tempdir().unwrap();
     make_pki(pki.path());
     let file = |f: &str| pki.path().join(f).to_str().unwrap().to_owned();
-    let mut policy = load("policies/quizmentor.yaml");
-    let store = policy.stores.get_mut("durable").unwrap();
-    store.access.tls = Some(Tls {
-        pointer: format!("{}/access/tls", store.pointer),
-        port: 6380,
-        plain_port: None,
-        cert_file: file("node.pem"),
-        key_file: file("node.key"),
-        ca_file: file("ca.pem"),
-        client_certs: ClientCerts::Required,
-    });
+    // The access fixture with a `tls:` section (no plain_port, client
+    // certificates required by default) naming the test's files.
+    let text = std::fs::read_to_string("tests/fixtures/build-access.yaml").unwrap();
+    let tls = format!(
+        "    tls:\n      port: 6380\n      cert: {{file: {}}}\n      key: {{file: {}}}\n      ca: {{file: {}}}\n    services:\n",
+        file("node.pem"),
+        file("node.key"),
+        file("ca.pem")
+    );
+    assert!(text.contains("    services:\n"));
+    let text = text.replacen("    services:\n", &tls, 1);
+    let policy = support::render::checked_text("tls.yaml", &text)
+        .policy
+        .expect("model");
+    assert!(policy.stores["redis"].access.tls.is_some());
     let files = render(&policy);
-    let conf_text = support::render::file(&files, "stores/durable/redis.conf");
+    let conf_text = support::render::file(&files, "stores/redis/redis.conf");
     for line in [
         "port 0",
         "tls-port 6380",
@@ -964,7 +989,7 @@ fn a_tls_store_serves_only_tls_with_client_certificates() {
             "no `{line}`:\n{conf_text}"
         );
     }
-    let store = &policy.stores["durable"];
+    let store = &policy.stores["redis"];
     let installed = install(&files, store);
     let port = support::free_port().to_string();
     let log = installed.dir.path().join("redis.log");
