@@ -135,6 +135,25 @@ pub fn render(
 mod tests {
     use super::*;
 
+    /// Every command the verifier and replication users are granted exists
+    /// in every release they are rendered for (an unknown one makes the
+    /// server refuse the whole ACL file).
+    #[test]
+    fn fixed_users_name_only_commands_each_release_has() {
+        for release in crate::facts::Release::all() {
+            let acl = release.acl();
+            let no_touch = crate::facts::has_no_touch(release.engine(), release.version());
+            for rule in verifier_rules_with(no_touch, true).split(' ') {
+                if let Some(command) = rule.strip_prefix('+') {
+                    assert!(acl.has(command), "{release}: verifier `{command}`");
+                }
+            }
+            for command in access::REPLICATION_COMMANDS {
+                assert!(acl.has(command), "{release}: replication `{command}`");
+            }
+        }
+    }
+
     #[test]
     fn no_touch_is_granted_only_where_the_server_has_it() {
         let with = verifier_rules(true);
