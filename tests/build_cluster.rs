@@ -21,9 +21,14 @@ const SHOP: &str = concat!(
 
 const SLOTS: i64 = 16384;
 
+/// Directives the node config leaves to bootstrap.sh's command line (the
+/// credentials directory is chosen at run time) or sets itself.
+const NODE_OWNED: &[&str] = &["aclfile", "include", "protected-mode"];
+
 fn directive_lines(conf: &str) -> Vec<&str> {
     conf.lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter(|l| !NODE_OWNED.contains(&l.split(' ').next().unwrap()))
         .collect()
 }
 
@@ -45,7 +50,15 @@ fn quizmentor_cluster_files_snapshot() {
         );
     }
 
-    // The node config is the policy's redis.conf, directive for directive.
+    // The node config is the policy's redis.conf, directive for directive,
+    // but for where the credentials are (bootstrap.sh says).
+    let node_conf = file(&files, "stores/cache/cluster/redis-node.conf");
+    assert!(node_conf.lines().any(|l| l == "protected-mode yes"));
+    assert!(
+        !node_conf
+            .lines()
+            .any(|l| l.starts_with("aclfile") || l.starts_with("include"))
+    );
     assert_eq!(
         directive_lines(file(&files, "stores/cache/cluster/redis-node.conf")),
         directive_lines(file(&files, "stores/cache/redis.conf"))
@@ -70,6 +83,157 @@ fn quizmentor_cluster_files_snapshot() {
             String::from_utf8_lossy(&syntax.stderr)
         );
     }
+}
+
+/// Every redis-cli call of the scripts authenticates as the operator, its
+/// password only in REDISCLI_AUTH; without that password they stop before
+/// touching anything, naming where it should have come from.
+#[test]
+fn the_scripts_authenticate_as_the_operator() {
+    let (report, files) = render(QUIZMENTOR);
+    let store = report.policy.as_ref().unwrap().first_store();
+    let cachegen::policy::model::SecretRef::Env(admin_var) = &store.access.admin.password else {
+        panic!("quizmentor's operator password is an env reference");
+    };
+    for script in ["bootstrap.sh", "stop.sh"] {
+        let text = file(&files, &format!("stores/cache/cluster/{script}"));
+        let calls: Vec<&str> = text
+            .lines()
+            // Runs of the client, not `command -v` looking for it.
+            .filter(|l| l.contains("\"$REDIS_CLI\"") && !l.contains("command -v"))
+            .collect();
+        assert!(!calls.is_empty(), "{script}");
+        for call in calls {
+            assert!(
+                call.contains("\"$REDIS_CLI\" --user \"$ADMIN_USER\" "),
+                "{script}: {call}"
+            );
+        }
+        assert!(
+            !text.contains(" -a ") && !text.contains("--pass"),
+            "{script}"
+        );
+        assert!(text.contains("\nexport REDISCLI_AUTH\n"), "{script}");
+    }
+
+    let root = tempfile::tempdir().unwrap();
+    let out = root.path().join("policy");
+    cachegen::build::write(&out, &files).unwrap();
+    let dir = out.join("stores/cache/cluster");
+    let data = root.path().join("data");
+    for script in ["bootstrap.sh", "stop.sh"] {
+        let env = [
+            ("DATA_DIR".to_owned(), data.display().to_string()),
+            // Ports nobody listens on: nothing may be contacted anyway.
+            ("PORTS".to_owned(), "1 2 3 4 5 6 7 8 9".to_owned()),
+            (
+                "BUS_PORTS".to_owned(),
+                "11 12 13 14 15 16 17 18 19".to_owned(),
+            ),
+        ];
+        let mut cmd = Command::new("sh");
+        cmd.arg(script)
+            .current_dir(&dir)
+            .env_remove(admin_var)
+            .envs(env.iter().map(|(k, v)| (k, v)));
+        let output = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{script}");
+        assert!(
+            stderr.contains(&format!(
+                "the operator's password (variable {admin_var}) is unset or empty"
+            )),
+            "{script}: {stderr}"
+        );
+        if script == "bootstrap.sh" {
+            assert!(!data.exists(), "{script} created {}", data.display());
+            // stop.sh has nothing to stop without a data directory, and
+            // needs no password for that.
+            std::fs::create_dir(&data).unwrap();
+        }
+    }
+}
+
+/// An operator password from a file or a Secret: the scripts read that
+/// file (a Secret's under CACHEGEN_SECRETS_DIR, as the installer does) and,
+/// when it is missing, stop naming the reference.
+#[test]
+fn the_operators_password_from_a_file_or_a_secret() {
+    use cachegen::policy::model::SecretRef;
+    let (report, _) = render(QUIZMENTOR);
+    let mut policy = report.policy.unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let secrets = root.path().join("secrets");
+    let file = root.path().join("admin-password");
+    for (reference, missing) in [
+        (
+            SecretRef::File(file.display().to_string()),
+            format!("file {}", file.display()),
+        ),
+        (
+            SecretRef::Kubernetes {
+                name: "redis-admin".into(),
+                key: "password".into(),
+            },
+            "Secret redis-admin key password".to_owned(),
+        ),
+    ] {
+        policy
+            .stores
+            .get_mut("cache")
+            .unwrap()
+            .access
+            .admin
+            .password = reference;
+        let origin = cachegen::render::Origin::new(&policy, "quizmentor.yaml");
+        let files = cachegen::render::render_all(&policy, &origin, &Templates::default()).unwrap();
+        let out = root.path().join("policy");
+        let _ = std::fs::remove_dir_all(&out);
+        cachegen::build::write(&out, &files).unwrap();
+        // The scripts read a file that is not there yet: nothing runs.
+        let data = root.path().join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        for script in ["bootstrap.sh", "stop.sh"] {
+            let output = Command::new("sh")
+                .arg(script)
+                .current_dir(out.join("stores/cache/cluster"))
+                .env("DATA_DIR", &data)
+                .env("CACHEGEN_SECRETS_DIR", &secrets)
+                .env("PORTS", "1 2 3 4 5 6 7 8 9")
+                .env("BUS_PORTS", "11 12 13 14 15 16 17 18 19")
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(!output.status.success(), "{script}");
+            assert!(
+                stderr.contains("the operator's password (") && stderr.contains(&missing),
+                "{script}: {stderr}"
+            );
+        }
+    }
+
+    // With the Secret's file in place, the password is read from it: the
+    // scripts get past the check (and stop.sh finds no node to stop).
+    std::fs::create_dir_all(secrets.join("redis-admin")).unwrap();
+    std::fs::write(secrets.join("redis-admin/password"), "s3cret").unwrap();
+    let output = Command::new("sh")
+        .arg("stop.sh")
+        .current_dir(root.path().join("policy/stores/cache/cluster"))
+        .env("DATA_DIR", root.path().join("data"))
+        .env("CACHEGEN_SECRETS_DIR", &secrets)
+        .env("PORTS", "1 2 3 4 5 6 7 8 9")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("127.0.0.1:1: not running (no pid file)"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -141,14 +305,10 @@ fn field<'a>(pairs: &'a [(String, Reply)], name: &str) -> &'a Reply {
         .1
 }
 
-fn info(port: u16, section: &str) -> String {
-    match Client::connect(port)
-        .unwrap()
-        .command(&["INFO", section])
-        .unwrap()
-    {
+fn info(c: &mut Client, section: &str) -> String {
+    match c.command(&["INFO", section]).unwrap() {
         Reply::Bulk(Some(s)) => s,
-        other => panic!("INFO {section} on {port}: {other:?}"),
+        other => panic!("INFO {section}: {other:?}"),
     }
 }
 
@@ -166,11 +326,40 @@ fn bootstrap_sh_brings_up_the_policys_cluster() {
         "quizmentor: 3 masters x 2 replicas"
     );
 
+    let store = policy.first_store();
+    let admin = store.access.admin.user.as_str();
     let root = tempfile::tempdir().unwrap();
-    let (local, ports, took) = bootstrap(root.path(), &files, "cache", nodes);
+    let (local, ports, took) = bootstrap(root.path(), &files, store, nodes);
     eprintln!("bootstrap.sh: healthy cluster of {nodes} nodes in {took:.1?}");
+    let as_admin = |port: u16| local.client_as(admin, port);
 
-    let mut client = Client::connect(ports[0]).unwrap();
+    // Every node refuses a client that did not authenticate, and `default`
+    // cannot log in; the verifier's user can, and reads what verify needs.
+    for port in &ports {
+        let mut c = Client::connect(*port).unwrap();
+        match c.command(&["PING"]).unwrap() {
+            Reply::Error(e) if e.starts_with("NOAUTH") => {}
+            other => panic!("node {port} answered an unauthenticated PING: {other:?}"),
+        }
+        match c.command(&["AUTH", "default", "x"]).unwrap() {
+            Reply::Error(e) if e.starts_with("WRONGPASS") => {}
+            other => panic!("node {port}: default user: {other:?}"),
+        }
+        let mut v = local.client_as(cachegen::verifier::NAME, *port);
+        assert_eq!(v.command(&["PING"]).unwrap(), Reply::Simple("PONG".into()));
+        // What verify discovers the cluster with: all the nodes.
+        match v.command(&["CLUSTER", "NODES"]).unwrap() {
+            Reply::Bulk(Some(s)) => assert_eq!(s.lines().count(), nodes, "node {port}: {s}"),
+            other => panic!("verifier CLUSTER NODES on {port}: {other:?}"),
+        }
+        // Its user is read-only: a write is refused.
+        match v.command(&["SET", "{x}k", "v"]).unwrap() {
+            Reply::Error(e) if e.starts_with("NOPERM") => {}
+            other => panic!("verifier SET on {port}: {other:?}"),
+        }
+    }
+
+    let mut client = as_admin(ports[0]);
     let Reply::Array(shards) = client.command(&["CLUSTER", "SHARDS"]).unwrap() else {
         panic!("CLUSTER SHARDS is not an array");
     };
@@ -206,7 +395,15 @@ fn bootstrap_sh_brings_up_the_policys_cluster() {
         );
         assert_eq!(shard_nodes.len(), 1 + replicas);
         for port in &secondaries {
-            let repl = info(*port, "replication");
+            // Replication authenticates as the replication user (from
+            // replication.conf) and its link is up.
+            let mut c = as_admin(*port);
+            assert_eq!(
+                c.config_get("masteruser").as_deref(),
+                Some(store.access.replication.user.as_str()),
+                "replica {port}"
+            );
+            let repl = info(&mut c, "replication");
             assert_eq!(
                 support::info_field(&repl, "master_link_status").as_deref(),
                 Some("up"),
@@ -238,14 +435,15 @@ fn bootstrap_sh_brings_up_the_policys_cluster() {
     // Every node runs with the policy's settings.
     let timeout_ms = cluster.node_timeout.as_millis().to_string();
     for port in &ports {
-        let mut c = Client::connect(*port).unwrap();
+        let mut c = as_admin(*port);
         assert_eq!(
             c.config_get("cluster-node-timeout").as_deref(),
             Some(timeout_ms.as_str()),
             "node {port}: cluster-node-timeout"
         );
+        assert_eq!(c.config_get("protected-mode").as_deref(), Some("yes"));
         assert_eq!(
-            support::info_field(&info(*port, "cluster"), "cluster_enabled").as_deref(),
+            support::info_field(&info(&mut c, "cluster"), "cluster_enabled").as_deref(),
             Some("1")
         );
     }

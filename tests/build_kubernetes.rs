@@ -11,17 +11,19 @@ use support::render::{render, render_text};
 use support::render::{paths_under, quizmentor_cache_at, without_policy_hash};
 
 use cachegen::load;
+use cachegen::policy::model::{SecretRef, Workload};
 use cachegen::render::{OutputFile, Templates};
 use cachegen::source::SourceFile;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{ConfigMap, Container, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, Container, EnvVar, Service};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 use support::{Client, Reply};
@@ -53,14 +55,6 @@ fn manifest_text(files: &[OutputFile]) -> &str {
         .find(|f| f.path == MANIFEST)
         .unwrap_or_else(|| panic!("{MANIFEST} not generated"))
         .contents
-}
-
-fn sha256_hex(text: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// The YAML documents of a `---`-separated stream, each read with cachegen's
@@ -135,6 +129,7 @@ struct Objects {
     client: Service,
     statefulset: StatefulSet,
     pdb: PodDisruptionBudget,
+    network_policy: NetworkPolicy,
     job: Job,
 }
 
@@ -157,6 +152,7 @@ fn objects(text: &str) -> Objects {
             ("v1", "Service"),
             ("apps/v1", "StatefulSet"),
             ("policy/v1", "PodDisruptionBudget"),
+            ("networking.k8s.io/v1", "NetworkPolicy"),
             ("batch/v1", "Job"),
         ]
     );
@@ -166,14 +162,43 @@ fn objects(text: &str) -> Objects {
         client: typed(&docs[2], "client Service"),
         statefulset: typed(&docs[3], "StatefulSet"),
         pdb: typed(&docs[4], "PodDisruptionBudget"),
-        job: typed(&docs[5], "Job"),
+        network_policy: typed(&docs[5], "NetworkPolicy"),
+        job: typed(&docs[6], "Job"),
         docs,
     }
 }
 
 impl Objects {
     fn redis_conf(&self) -> &str {
-        &self.config_map.data.as_ref().expect("data")["redis.conf"]
+        self.config_file("redis.conf")
+    }
+
+    fn config_file(&self, name: &str) -> &str {
+        &self.config_map.data.as_ref().expect("data")[name]
+    }
+
+    /// The sha256 the pods carry: every ConfigMap file as its name, a NUL
+    /// and its contents.
+    fn config_checksum(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for name in ["redis.conf", "users.acl", "install-credentials.sh"] {
+            h.update(name.as_bytes());
+            h.update([0]);
+            h.update(self.config_file(name).as_bytes());
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn node_pod_spec(&self) -> &k8s_openapi::api::core::v1::PodSpec {
+        let spec = self.statefulset.spec.as_ref().unwrap();
+        spec.template.spec.as_ref().unwrap()
+    }
+
+    fn init_container(&self) -> &Container {
+        let init = self.node_pod_spec().init_containers.as_ref().unwrap();
+        assert_eq!(init.len(), 1);
+        &init[0]
     }
 
     fn node_container(&self) -> &Container {
@@ -258,7 +283,10 @@ impl Objects {
         let lines: Vec<&str> = self.create_script().lines().collect();
         let start = lines
             .iter()
-            .position(|l| l.trim_start().starts_with("redis-cli --cluster create"))
+            .position(|l| {
+                l.trim_start()
+                    .starts_with("redis-cli --user 'admin' --cluster create")
+            })
             .expect("a create command");
         let mut words = Vec::new();
         for line in &lines[start..] {
@@ -375,16 +403,20 @@ fn every_document_is_its_typed_object_and_matches_the_policy() {
         .iter()
         .find(|f| f.path == "stores/cache/redis.conf")
         .unwrap();
+    // Where the credentials live is the pod's own (an in-memory volume):
+    // `credentials_come_from_secret_references_only` checks those lines.
+    let pod_owned = ["aclfile", "include", "protected-mode"];
     for line in redis_conf
         .contents
         .lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .filter(|l| !pod_owned.contains(&l.split(' ').next().unwrap()))
     {
         assert!(lines.contains(&line), "redis.conf lacks `{line}`");
     }
 
-    // The checksum that rolls the pods is the sha256 of that redis.conf.
-    assert_eq!(o.checksum(), sha256_hex(conf));
+    // The checksum that rolls the pods covers redis.conf and the users.
+    assert_eq!(o.checksum(), o.config_checksum());
 
     // The node container: the ConfigMap mounted where the command reads it,
     // the volume where redis.conf's `dir` points (nodes.conf is relative to it).
@@ -512,7 +544,13 @@ fn every_document_is_its_typed_object_and_matches_the_policy() {
     // The Job creates the cluster from every pod's DNS name, with the policy's
     // replicas; its pods are not node pods.
     let words = o.create_command();
-    let mut want: Vec<String> = vec!["redis-cli".into(), "--cluster".into(), "create".into()];
+    let mut want: Vec<String> = vec![
+        "redis-cli".into(),
+        "--user".into(),
+        "'admin'".into(),
+        "--cluster".into(),
+        "create".into(),
+    ];
     want.extend(dns.iter().map(|h| format!("{h}:6379")));
     want.extend([
         "--cluster-replicas".into(),
@@ -540,6 +578,509 @@ fn every_document_is_its_typed_object_and_matches_the_policy() {
         selector.iter().any(|(k, v)| job_labels.get(k) != Some(v)),
         "the Job's pod must not match the node selector"
     );
+}
+
+/// The secret-key reference of a variable, or a panic: no variable of any
+/// container may carry a literal value.
+fn secret_key_ref(e: &EnvVar) -> (&str, &str) {
+    assert!(e.value.is_none(), "{} has a literal value", e.name);
+    let from = e.value_from.as_ref().unwrap();
+    let r = from
+        .secret_key_ref
+        .as_ref()
+        .unwrap_or_else(|| panic!("{} is not from a Secret", e.name));
+    (r.name.as_str(), r.key.as_str())
+}
+
+#[test]
+fn credentials_come_from_secret_references_only() {
+    // The binary renders with every password of the policy in its
+    // environment: none of them may reach any generated file.
+    let (report, _) = render(QUIZMENTOR);
+    let policy = policy_of(&report);
+    let out = tempfile::tempdir().unwrap();
+    let mut all_secrets = Vec::new();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cachegen"));
+    cmd.args(["build", QUIZMENTOR, "--out"]).arg(out.path());
+    for store in policy.stores.values() {
+        let name = store
+            .cluster
+            .as_ref()
+            .and_then(|c| c.kubernetes.as_ref())
+            .map_or(store.name.as_str(), |k| k.name.as_str());
+        let secrets = Secrets::for_store(store, name);
+        let own = format!("{name}-credentials");
+        for (secret, keys) in &secrets.0 {
+            for (key, value) in keys {
+                // The variables of `{env}` references.
+                if *secret == own {
+                    cmd.env(key, value);
+                }
+                all_secrets.push(value.clone());
+            }
+        }
+    }
+    let status = cmd.output().unwrap();
+    assert!(status.status.success(), "{status:?}");
+    let mut scanned = 0;
+    for entry in walk(out.path()) {
+        let text = std::fs::read_to_string(&entry).unwrap();
+        for secret in &all_secrets {
+            assert!(
+                !text.contains(secret.as_str()),
+                "{} holds a password",
+                entry.display()
+            );
+        }
+        scanned += 1;
+    }
+    assert!(scanned > 10, "{scanned} files");
+
+    let manifest = std::fs::read_to_string(
+        out.path()
+            .join("quizmentor")
+            .join(MANIFEST)
+            .to_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let o = objects(&manifest);
+    let store = policy.first_store();
+    let k8s = store.cluster.as_ref().unwrap().kubernetes.as_ref().unwrap();
+    let own_secret = format!("{}-credentials", k8s.name);
+    // The manifest tells how to create the Secret without a password on a
+    // command line.
+    assert!(
+        manifest.contains(&format!(
+            "#   kubectl create secret generic {own_secret} --namespace {} \\\n",
+            k8s.namespace
+        )),
+        "{manifest}"
+    );
+
+    // The init container gets every password as a Secret reference: each
+    // `{env: X}` from key X of the store's Secret.
+    let init = o.init_container();
+    let refs: BTreeMap<&str, (&str, &str)> = init
+        .env
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|e| (e.name.as_str(), secret_key_ref(e)))
+        .collect();
+    // Each `{secret: {name, key}}` is mounted read-only where the installer
+    // reads it: /run/secrets/cachegen/<name>/<key>.
+    let pod = o.node_pod_spec();
+    for (user, reference, _) in store.access.credentials() {
+        match reference {
+            SecretRef::Env(var) => {
+                assert_eq!(
+                    refs.get(var.as_str()),
+                    Some(&(own_secret.as_str(), var.as_str())),
+                    "{user}'s {var}"
+                );
+                assert!(
+                    manifest.contains(&format!("#     --from-file={var}=<file holding it>")),
+                    "{var} in the kubectl line"
+                );
+            }
+            SecretRef::Kubernetes { name, key } => {
+                let mount = init
+                    .volume_mounts
+                    .iter()
+                    .flatten()
+                    .find(|m| m.mount_path == format!("/run/secrets/cachegen/{name}"))
+                    .unwrap_or_else(|| panic!("{user}: Secret {name} not mounted"));
+                assert_eq!(mount.read_only, Some(true));
+                let volume = pod
+                    .volumes
+                    .iter()
+                    .flatten()
+                    .find(|v| v.name == mount.name)
+                    .unwrap();
+                let source = volume.secret.as_ref().unwrap();
+                assert_eq!(source.secret_name.as_deref(), Some(name.as_str()));
+                assert!(
+                    source
+                        .items
+                        .iter()
+                        .flatten()
+                        .any(|i| i.key == *key && i.path == *key),
+                    "{user}: key {key} of {name}"
+                );
+                // Never in the node container, which needs no password.
+                assert!(
+                    !o.node_container()
+                        .volume_mounts
+                        .iter()
+                        .flatten()
+                        .any(|m| m.name == mount.name)
+                );
+            }
+            SecretRef::File(_) => panic!("{user}: quizmentor names no file"),
+        }
+    }
+    // It writes into the in-memory volume that the node reads the ACL from.
+    let mounts = |c: &Container| -> BTreeMap<String, (String, bool)> {
+        c.volume_mounts
+            .iter()
+            .flatten()
+            .map(|m| {
+                (
+                    m.name.clone(),
+                    (m.mount_path.clone(), m.read_only.unwrap_or(false)),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        mounts(init)["credentials"],
+        ("/run/cachegen".to_owned(), false)
+    );
+    assert_eq!(
+        mounts(o.node_container())["credentials"],
+        ("/run/cachegen".to_owned(), true)
+    );
+    let volume = o
+        .node_pod_spec()
+        .volumes
+        .as_ref()
+        .unwrap()
+        .iter()
+        .find(|v| v.name == "credentials")
+        .unwrap();
+    assert_eq!(
+        volume.empty_dir.as_ref().unwrap().medium.as_deref(),
+        Some("Memory")
+    );
+    let conf = o.redis_conf();
+    for line in [
+        "protected-mode yes",
+        "aclfile /run/cachegen/users.acl",
+        "include /run/cachegen/replication.conf",
+    ] {
+        assert!(conf.lines().any(|l| l == line), "redis.conf lacks {line}");
+    }
+    assert!(
+        !conf
+            .lines()
+            .any(|l| l.starts_with("requirepass") || l.starts_with("masterauth"))
+    );
+    assert_eq!(o.config_file("users.acl"), {
+        let path = out.path().join("quizmentor/stores/cache/users.acl");
+        std::fs::read_to_string(path).unwrap()
+    });
+
+    // The probes and the Job authenticate as the operator: REDISCLI_AUTH
+    // from the operator's Secret key, the user named on the command line,
+    // no password anywhere in the scripts.
+    let SecretRef::Env(admin_var) = &store.access.admin.password else {
+        panic!("quizmentor's operator password is an env reference")
+    };
+    for (what, container) in [("node", o.node_container()), ("job", o.job_container())] {
+        let auth = container
+            .env
+            .iter()
+            .flatten()
+            .find(|e| e.name == "REDISCLI_AUTH")
+            .unwrap_or_else(|| panic!("{what}: no REDISCLI_AUTH"));
+        assert_eq!(
+            secret_key_ref(auth),
+            (own_secret.as_str(), admin_var.as_str()),
+            "{what}"
+        );
+    }
+    for (what, script) in [
+        ("readiness", o.readiness()),
+        ("liveness", o.liveness()),
+        ("create", o.create_script()),
+    ] {
+        let calls: Vec<&str> = script
+            .lines()
+            .filter(|l| {
+                // Calls, not comments or messages naming the program.
+                let l = l.trim_start();
+                !l.starts_with('#') && !l.starts_with("die ") && l.contains("redis-cli ")
+            })
+            .collect();
+        assert!(!calls.is_empty(), "{what}");
+        for call in calls {
+            assert!(
+                call.contains("redis-cli --user 'admin' ")
+                    || call.contains("redis-cli -p 6379 --user 'admin' "),
+                "{what}: {call}"
+            );
+            assert!(
+                !call.contains(" -a ") && !call.contains("--pass"),
+                "{what}: {call}"
+            );
+        }
+    }
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_network_policy_admits_the_nodes_the_job_and_the_declared_clients() {
+    let (report, _) = render(QUIZMENTOR);
+    let mut policy = report.policy.unwrap();
+    let store = policy.stores.get_mut("cache").unwrap();
+    // Declared clients, whatever the bundled policy declares.
+    store.access.clients_from.cidrs = vec!["10.20.0.0/16".into()];
+    store.access.clients_from.kubernetes = vec![
+        Workload {
+            pointer: String::new(),
+            namespace: None,
+            labels: [("app".to_owned(), "api".to_owned())].into_iter().collect(),
+        },
+        Workload {
+            pointer: String::new(),
+            namespace: Some("ops".into()),
+            labels: [
+                ("app".to_owned(), "verify".to_owned()),
+                ("team".to_owned(), "sre".to_owned()),
+            ]
+            .into_iter()
+            .collect(),
+        },
+    ];
+    let origin = cachegen::render::Origin::new(&policy, "quizmentor.yaml");
+    let files = cachegen::render::render_all(&policy, &origin, &Templates::default()).unwrap();
+    let o = objects(manifest_text(&files));
+    let k8s = policy.stores["cache"]
+        .cluster
+        .as_ref()
+        .unwrap()
+        .kubernetes
+        .as_ref()
+        .unwrap();
+
+    let np = &o.network_policy;
+    assert_eq!(
+        np.metadata.namespace.as_deref(),
+        Some(k8s.namespace.as_str())
+    );
+    let spec = np.spec.as_ref().unwrap();
+    assert_eq!(
+        spec.pod_selector.as_ref().unwrap().match_labels.as_ref(),
+        Some(o.selector())
+    );
+    assert_eq!(
+        spec.policy_types.as_deref(),
+        Some(&["Ingress".to_owned()][..])
+    );
+    let rules = spec.ingress.as_ref().unwrap();
+    assert_eq!(rules.len(), 3);
+    let ports = |i: usize| -> Vec<i32> {
+        rules[i]
+            .ports
+            .iter()
+            .flatten()
+            .map(|p| {
+                assert_eq!(p.protocol.as_deref(), Some("TCP"));
+                match p.port.as_ref().unwrap() {
+                    IntOrString::Int(n) => *n,
+                    other => panic!("{other:?}"),
+                }
+            })
+            .collect()
+    };
+    let labels_of = |peer: &k8s_openapi::api::networking::v1::NetworkPolicyPeer| {
+        peer.pod_selector
+            .as_ref()
+            .unwrap()
+            .match_labels
+            .clone()
+            .unwrap()
+    };
+
+    // 1. The nodes: client and bus ports, from pods the StatefulSet's selector picks.
+    let from = rules[0].from.as_ref().unwrap();
+    assert_eq!(from.len(), 1);
+    assert_eq!(&labels_of(&from[0]), o.selector());
+    assert!(
+        from[0].namespace_selector.is_none(),
+        "the store's own namespace"
+    );
+    assert_eq!(ports(0), [6379, 16379]);
+
+    // 2. The create Job's pods, on the client port only.
+    let from = rules[1].from.as_ref().unwrap();
+    let job_labels = o
+        .job
+        .spec
+        .as_ref()
+        .unwrap()
+        .template
+        .metadata
+        .as_ref()
+        .unwrap()
+        .labels
+        .clone()
+        .unwrap();
+    let selector = labels_of(&from[0]);
+    assert!(
+        selector.iter().all(|(k, v)| job_labels.get(k) == Some(v)),
+        "{selector:?} selects the Job's pods"
+    );
+    assert!(
+        selector.iter().any(|(k, v)| o.selector().get(k) != Some(v)),
+        "not the nodes"
+    );
+    assert_eq!(ports(1), [6379]);
+
+    // 3. The declared clients, as declared: pods by namespace and labels,
+    //    CIDRs as ipBlocks; the client port only.
+    let from = rules[2].from.as_ref().unwrap();
+    let mut peers = Vec::new();
+    for peer in from {
+        if let Some(block) = &peer.ip_block {
+            assert!(peer.pod_selector.is_none() && peer.namespace_selector.is_none());
+            peers.push(format!("cidr {}", block.cidr));
+        } else {
+            let ns = peer
+                .namespace_selector
+                .as_ref()
+                .unwrap()
+                .match_labels
+                .as_ref()
+                .unwrap();
+            assert_eq!(ns.len(), 1);
+            peers.push(format!(
+                "{} {:?}",
+                ns["kubernetes.io/metadata.name"],
+                labels_of(peer)
+            ));
+        }
+    }
+    assert_eq!(
+        peers,
+        [
+            format!("{} {{\"app\": \"api\"}}", k8s.namespace),
+            "ops {\"app\": \"verify\", \"team\": \"sre\"}".to_owned(),
+            "cidr 10.20.0.0/16".to_owned(),
+        ]
+    );
+    assert_eq!(ports(2), [6379]);
+
+    // No declared clients: no client rule at all (nobody else may connect).
+    let mut policy = policy;
+    let store = policy.stores.get_mut("cache").unwrap();
+    store.access.clients_from = Default::default();
+    let files = cachegen::render::render_all(&policy, &origin, &Templates::default()).unwrap();
+    let o = objects(manifest_text(&files));
+    assert_eq!(
+        o.network_policy
+            .spec
+            .as_ref()
+            .unwrap()
+            .ingress
+            .as_ref()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+/// A TLS store: clients, the probes and the Job use the TLS port, over TLS,
+/// with the node's certificate where clients must present one; the plain
+/// port is closed, and the NetworkPolicy opens the TLS port.
+#[test]
+fn a_tls_store_is_reached_over_tls() {
+    let (report, _) = render(QUIZMENTOR);
+    let mut policy = report.policy.unwrap();
+    let store = policy.stores.get_mut("cache").unwrap();
+    store.access.tls = Some(cachegen::policy::model::Tls {
+        pointer: String::new(),
+        port: 6380,
+        plain_port: None,
+        cert_file: "/etc/redis/tls/tls.crt".into(),
+        key_file: "/etc/redis/tls/tls.key".into(),
+        ca_file: "/etc/redis/tls/ca.crt".into(),
+        client_certs: cachegen::policy::model::ClientCerts::Required,
+    });
+    let origin = cachegen::render::Origin::new(&policy, "quizmentor.yaml");
+    let files = cachegen::render::render_all(&policy, &origin, &Templates::default()).unwrap();
+    let text = manifest_text(&files);
+    let o = objects(text);
+
+    let ports: BTreeMap<&str, i32> = o
+        .node_container()
+        .ports
+        .iter()
+        .flatten()
+        .map(|p| (p.name.as_deref().unwrap(), p.container_port))
+        .collect();
+    assert_eq!(
+        ports,
+        BTreeMap::from([("cluster-bus", 16379), ("redis", 6380)])
+    );
+    for service in [&o.headless, &o.client] {
+        let p = &service.spec.as_ref().unwrap().ports.as_ref().unwrap()[0];
+        assert_eq!((p.name.as_deref(), p.port), (Some("redis"), 6380));
+    }
+    assert!(
+        !o.redis_conf().lines().any(|l| l == "port 6379"),
+        "{}",
+        o.redis_conf()
+    );
+
+    let tls = "--tls --cacert '/etc/redis/tls/ca.crt' --cert '/etc/redis/tls/tls.crt' --key '/etc/redis/tls/tls.key' ";
+    for (what, script) in [("readiness", o.readiness()), ("liveness", o.liveness())] {
+        assert!(
+            script.contains(&format!("redis-cli {tls}-p 6380 --user 'admin' ")),
+            "{what}: {script}"
+        );
+        assert!(!script.contains("6379"), "{what}");
+    }
+    let create = o.create_script();
+    assert!(
+        create.contains(&format!("redis-cli {tls}--user 'admin' --cluster create")),
+        "{create}"
+    );
+    assert!(
+        create.contains(&format!("redis-cli {tls}--user 'admin' -h ")),
+        "{create}"
+    );
+    for name in o.pod_dns_names() {
+        assert!(create.contains(&format!("{name}:6380")), "{name}");
+    }
+    for script in [o.readiness(), o.liveness(), create] {
+        let status = Command::new("sh")
+            .args(["-n", "-c", script])
+            .status()
+            .unwrap();
+        assert!(status.success(), "{script}");
+    }
+    // The pods need the files: the header says so.
+    assert!(text.contains("#   /etc/redis/tls/tls.key\n"), "{text}");
+
+    let spec = o.network_policy.spec.as_ref().unwrap();
+    let rule_ports = |i: usize| -> Vec<IntOrString> {
+        spec.ingress.as_ref().unwrap()[i]
+            .ports
+            .iter()
+            .flatten()
+            .map(|p| p.port.clone().unwrap())
+            .collect()
+    };
+    assert_eq!(
+        rule_ports(0),
+        [IntOrString::Int(6380), IntOrString::Int(16379)]
+    );
+    assert_eq!(rule_ports(1), [IntOrString::Int(6380)]);
 }
 
 #[test]
@@ -715,6 +1256,7 @@ fn deterministic_and_the_checksum_follows_the_config() {
     let commented = manifest_text(&files);
     assert_eq!(commented, manifest_text(&a));
     assert_eq!(objects(commented).checksum(), base.checksum());
+    assert_eq!(base.checksum(), base.config_checksum());
 
     // A different maxmemory changes redis.conf, and with it the checksum.
     let text = edit(&text, "  maxmemory: 2gb ", "  maxmemory: 2000mb ");
@@ -722,7 +1264,7 @@ fn deterministic_and_the_checksum_follows_the_config() {
     let changed = objects(manifest_text(&files));
     assert!(changed.redis_conf().contains("\nmaxmemory 2097152000\n"));
     assert_ne!(changed.checksum(), base.checksum());
-    assert_eq!(changed.checksum(), sha256_hex(changed.redis_conf()));
+    assert_eq!(changed.checksum(), changed.config_checksum());
 }
 
 #[test]
@@ -765,9 +1307,16 @@ impl Node {
     /// bus ports (every node shares one machine here), the data directory
     /// (a temp dir instead of the `/data` volume) and the announced host
     /// name or IP (`$(POD_NAME)...` does not resolve here).
-    fn start(conf: &str, command: &[String], port: u16, bus: u16) -> Node {
+    fn start(conf: &str, credentials: &Path, command: &[String], port: u16, bus: u16) -> Node {
         let dir = tempfile::tempdir().unwrap();
         let conf = conf.replace("\ndir /data\n", "\n");
+        // The in-memory credentials volume is a directory the installer
+        // wrote here.
+        assert!(
+            conf.contains("\naclfile /run/cachegen/users.acl\n"),
+            "{conf}"
+        );
+        let conf = conf.replace("/run/cachegen/", &format!("{}/", credentials.display()));
         let conf_path = dir.path().join("redis.conf");
         std::fs::write(&conf_path, conf).unwrap();
         let data = dir.path().join("data");
@@ -812,8 +1361,9 @@ impl Node {
             if let Ok(Some(status)) = self.child.try_wait() {
                 panic!("redis-server exited with {status}:\n{}", self.log());
             }
+            // Up, and refusing a client that did not authenticate.
             if let Ok(mut c) = Client::connect(self.port)
-                && c.command(&["PING"]).ok() == Some(Reply::Simple("PONG".into()))
+                && matches!(c.command(&["PING"]), Ok(Reply::Error(e)) if e.starts_with("NOAUTH"))
             {
                 return;
             }
@@ -842,19 +1392,96 @@ impl Drop for Node {
     }
 }
 
-/// Runs `sh -c SCRIPT` (as the pod does), killed after `timeout`; the exit
-/// status (None when it timed out) and its output.
-fn run_sh(script: &str, timeout: Duration) -> (Option<ExitStatus>, String) {
+/// Runs `sh -c SCRIPT` (as the pod does) with only `env` (and PATH) in
+/// its environment, killed after `timeout`; the exit status (None when it
+/// timed out) and its output.
+fn run_sh(
+    script: &str,
+    env: &[(String, String)],
+    timeout: Duration,
+) -> (Option<ExitStatus>, String) {
     let out_dir = tempfile::tempdir().unwrap();
     let mut cmd = Command::new("sh");
-    cmd.args(["-c", script]);
+    cmd.args(["-c", script])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().map(|(k, v)| (k, v)));
     support::run_with_timeout(cmd, &out_dir.path().join("out"), timeout)
 }
 
-fn succeeds(script: &str) -> bool {
-    run_sh(script, Duration::from_secs(20))
+fn succeeds(script: &str, env: &[(String, String)]) -> bool {
+    run_sh(script, env, Duration::from_secs(20))
         .0
         .is_some_and(|s| s.success())
+}
+
+/// The Secrets of a namespace, as the test creates them: name → key → value.
+struct Secrets(BTreeMap<String, BTreeMap<String, String>>);
+
+impl Secrets {
+    /// A distinct test password for every reference of the store: the
+    /// store's own Secret (`<name>-credentials`) holds every `{env: X}`
+    /// under key X; `{secret: {name, key}}` names its Secret and key.
+    /// (`{file}` references are the operator's to provide: none here.)
+    fn for_store(store: &cachegen::policy::model::Store, k8s_name: &str) -> Secrets {
+        let mut secrets: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        for (user, reference, _) in store.access.credentials() {
+            let (secret, key) = match reference {
+                SecretRef::Env(var) => (format!("{k8s_name}-credentials"), var.clone()),
+                SecretRef::Kubernetes { name, key } => (name.clone(), key.clone()),
+                other => panic!("{user}: no test Secret for {other:?}"),
+            };
+            let value = format!("pw-{user}-{secret}-{key}-7f3a9c");
+            secrets
+                .entry(secret)
+                .or_default()
+                .entry(key)
+                .or_insert(value);
+        }
+        Secrets(secrets)
+    }
+
+    /// Writes the Secret volumes `container` mounts under
+    /// `/run/secrets/cachegen` into `root` instead (same layout below it),
+    /// as Kubernetes would from the pod's volumes.
+    fn mount(&self, pod: &k8s_openapi::api::core::v1::PodSpec, container: &Container, root: &Path) {
+        for m in container.volume_mounts.iter().flatten() {
+            let Some(rest) = m.mount_path.strip_prefix("/run/secrets/cachegen/") else {
+                continue;
+            };
+            let volume = pod
+                .volumes
+                .iter()
+                .flatten()
+                .find(|v| v.name == m.name)
+                .unwrap();
+            let source = volume.secret.as_ref().expect("a Secret volume");
+            let data = &self.0[source.secret_name.as_ref().unwrap()];
+            let dir = root.join(rest);
+            std::fs::create_dir_all(&dir).unwrap();
+            for item in source.items.iter().flatten() {
+                std::fs::write(dir.join(&item.path), &data[&item.key]).unwrap();
+            }
+        }
+    }
+
+    /// A container's environment as Kubernetes fills it: every variable
+    /// from a `secretKeyRef` (the one source of a password), resolved here.
+    fn env_of(&self, container: &Container) -> Vec<(String, String)> {
+        container
+            .env
+            .iter()
+            .flatten()
+            .filter_map(|e| {
+                let from = e.value_from.as_ref()?.secret_key_ref.as_ref()?;
+                let value = &self
+                    .0
+                    .get(&from.name)
+                    .unwrap_or_else(|| panic!("{}: no Secret {}", e.name, from.name))[&from.key];
+                Some((e.name.clone(), value.clone()))
+            })
+            .collect()
+    }
 }
 
 /// A probe script aimed at a node on `port` instead of the pod's 6379.
@@ -901,6 +1528,42 @@ fn the_redis_6_variant_on_a_real_redis() {
     on_a_real_redis(&text);
 }
 
+/// Runs the init container's command with the ConfigMap's files where the
+/// pod mounts them, its environment from `secrets`, into a fresh directory
+/// standing for the credentials volume.
+fn install_credentials(o: &Objects, secrets: &Secrets) -> tempfile::TempDir {
+    let init = o.init_container();
+    let command = init.command.as_ref().unwrap();
+    assert_eq!(
+        command[..],
+        ["sh", "/etc/redis/install-credentials.sh", "/run/cachegen"]
+    );
+    // The Secret volumes, mounted under a temp dir instead of
+    // /run/secrets/cachegen: CACHEGEN_SECRETS_DIR tells the installer.
+    let mounted = tempfile::tempdir().unwrap();
+    secrets.mount(o.node_pod_spec(), init, mounted.path());
+    let etc = tempfile::tempdir().unwrap();
+    for name in ["redis.conf", "users.acl", "install-credentials.sh"] {
+        std::fs::write(etc.path().join(name), o.config_file(name)).unwrap();
+    }
+    let volume = tempfile::tempdir().unwrap();
+    let out = etc.path().join("installer.out");
+    let mut cmd = Command::new("sh");
+    cmd.arg(etc.path().join("install-credentials.sh"))
+        .arg(volume.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("CACHEGEN_SECRETS_DIR", mounted.path())
+        .envs(secrets.env_of(init));
+    let (status, output) = support::run_with_timeout(cmd, &out, Duration::from_secs(20));
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "install-credentials.sh: {output}"
+    );
+    assert!(volume.path().join("users.acl").is_file());
+    volume
+}
+
 fn on_a_real_redis(policy_text: &str) {
     support::redis_cli_binary(); // a clear message when it is missing
     let (report, files) = render_text("quizmentor.yaml", policy_text);
@@ -914,12 +1577,51 @@ fn on_a_real_redis(policy_text: &str) {
     let (client_ports, bus_ports) = ports.split_at(nodes + 1);
     let (client_ports, spare) = (&client_ports[..nodes], client_ports[nodes]);
     let spare_bus = bus_ports[nodes];
+
+    // The init container: the ConfigMap's installer, run as its command
+    // says, with its environment from the Secret, into the credentials
+    // volume.
+    let store = policy.first_store();
+    let k8s_name = &store
+        .cluster
+        .as_ref()
+        .unwrap()
+        .kubernetes
+        .as_ref()
+        .unwrap()
+        .name;
+    let secrets = Secrets::for_store(store, k8s_name);
+    let credentials = install_credentials(&o, &secrets);
+    let start =
+        |port: u16, bus: u16| Node::start(o.redis_conf(), credentials.path(), &command, port, bus);
     let started: Vec<Node> = (0..nodes)
-        .map(|i| Node::start(o.redis_conf(), &command, client_ports[i], bus_ports[i]))
+        .map(|i| start(client_ports[i], bus_ports[i]))
         .collect();
+    let probe_env = secrets.env_of(o.node_container());
+    let job_env = secrets.env_of(o.job_container());
+    let admin_password = &probe_env
+        .iter()
+        .find(|(k, _)| k == "REDISCLI_AUTH")
+        .expect("the probes authenticate")
+        .1;
+
+    // Nobody gets in without a password, and `default` cannot log in.
+    let mut c = Client::connect(started[0].port).unwrap();
+    let Reply::Error(e) = c.command(&["PING"]).unwrap() else {
+        panic!("an unauthenticated PING was served");
+    };
+    assert!(e.starts_with("NOAUTH"), "{e}");
+    assert!(matches!(
+        c.command(&["AUTH", "default", ""]).unwrap(),
+        Reply::Error(e) if e.starts_with("WRONGPASS")
+    ));
+    assert_eq!(
+        c.command(&["AUTH", &store.access.admin.user, admin_password])
+            .unwrap(),
+        Reply::Simple("OK".into())
+    );
 
     // The ConfigMap's redis.conf, as Redis reads it.
-    let mut c = Client::connect(started[0].port).unwrap();
     assert_eq!(
         c.config_get("maxmemory"),
         Some(policy.first_store().redis.maxmemory.bytes().to_string())
@@ -962,16 +1664,25 @@ fn on_a_real_redis(policy_text: &str) {
         .map(|n| probe_on(o.readiness(), n.port))
         .collect();
     let liveness = probe_on(o.liveness(), started[0].port);
-    assert!(succeeds(&liveness), "liveness before the cluster exists");
-    assert!(!succeeds(&readiness[0]), "ready before the cluster exists");
+    assert!(
+        succeeds(&liveness, &probe_env),
+        "liveness before the cluster exists"
+    );
+    assert!(
+        !succeeds(&readiness[0], &probe_env),
+        "ready before the cluster exists"
+    );
+    // A wrong password (a stale Secret, say): neither alive nor ready.
+    let wrong = [("REDISCLI_AUTH".to_owned(), "not-the-password".to_owned())];
+    assert!(!succeeds(&liveness, &wrong));
     // Nothing answering: not alive.
-    assert!(!succeeds(&probe_on(o.liveness(), spare)));
+    assert!(!succeeds(&probe_on(o.liveness(), spare), &probe_env));
 
     // The Job forms the cluster and waits until it is healthy.
     let dns = o.pod_dns_names();
     let script = create_script_on(o.create_script(), &dns, client_ports);
     let started_at = Instant::now();
-    let (status, out) = run_sh(&script, Duration::from_secs(120));
+    let (status, out) = run_sh(&script, &job_env, Duration::from_secs(120));
     assert!(
         status.is_some_and(|s| s.success()),
         "the create script failed ({status:?}) after {:?}:\n{out}",
@@ -985,7 +1696,14 @@ fn on_a_real_redis(policy_text: &str) {
 
     // Every pod is ready now, and the cluster has the policy's shape.
     for (i, probe) in readiness.iter().enumerate() {
-        assert!(succeeds(probe), "node {i} not ready after the Job");
+        assert!(
+            succeeds(probe, &probe_env),
+            "node {i} not ready after the Job"
+        );
+        assert!(
+            !succeeds(probe, &wrong),
+            "node {i} ready to a wrong password"
+        );
     }
     let info = match c.command(&["CLUSTER", "INFO"]).unwrap() {
         Reply::Bulk(Some(s)) => s,
@@ -1001,18 +1719,18 @@ fn on_a_real_redis(policy_text: &str) {
     );
 
     // Run again (a re-applied Job): it leaves the cluster alone.
-    let (status, out) = run_sh(&script, Duration::from_secs(60));
+    let (status, out) = run_sh(&script, &job_env, Duration::from_secs(60));
     assert!(status.is_some_and(|s| s.success()), "{out}");
     assert!(out.contains("the cluster exists"), "{out}");
     assert!(!out.contains("creating"), "{out}");
 
     // A pod that lost its volume comes back empty: a partly formed cluster is
     // an error, never created over.
-    let _empty = Node::start(o.redis_conf(), &command, spare, spare_bus);
+    let _empty = start(spare, spare_bus);
     let mut partial_ports = client_ports.to_vec();
     partial_ports[nodes - 1] = spare;
     let script = create_script_on(o.create_script(), &dns, &partial_ports);
-    let (status, out) = run_sh(&script, Duration::from_secs(60));
+    let (status, out) = run_sh(&script, &job_env, Duration::from_secs(60));
     assert!(status.is_some_and(|s| !s.success()), "{out}");
     assert!(
         out.contains("partly formed (8 of 9 nodes know all 9 nodes, 1 are empty)"),
@@ -1041,7 +1759,10 @@ fn each_engine_runs_its_own_programs() {
         .lines()
         .filter(|l| !l.trim_start().starts_with('#'))
         .collect();
-    assert!(code.iter().any(|l| l.contains("valkey-cli -p 6379 ping")));
+    assert!(
+        code.iter()
+            .any(|l| l.contains("valkey-cli -p 6379 --user 'admin' ping"))
+    );
     assert!(
         !code
             .iter()

@@ -10,18 +10,23 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::cluster::bootstrap;
+use support::Reply;
+use support::cluster::{LocalCluster, bootstrap};
 use support::render::render;
 use support::verify::verify;
-use support::{Client, Reply};
 
 const QUIZMENTOR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/policies/quizmentor.yaml");
 
-/// Runs `commands` (one per line) through `redis-cli -c`, which follows
-/// MOVED redirects, so each key lands on the master that owns its slot.
-fn cluster_exec(port: u16, commands: &str) {
+/// The operator user of quizmentor's cache, whom the tests act as.
+const ADMIN: &str = "admin";
+
+/// Runs `commands` (one per line) through `redis-cli -c` as the operator,
+/// which follows MOVED redirects, so each key lands on the master that owns
+/// its slot.
+fn cluster_exec(cluster: &LocalCluster, port: u16, commands: &str) {
     let mut child = Command::new(support::redis_cli_binary())
-        .args(["-c", "-p", &port.to_string()])
+        .args(["--user", ADMIN, "-c", "-p", &port.to_string()])
+        .env("REDISCLI_AUTH", cluster.password(ADMIN))
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -41,9 +46,9 @@ fn cluster_exec(port: u16, commands: &str) {
     );
 }
 
-fn cluster_nodes(port: u16) -> String {
-    match Client::connect(port)
-        .unwrap()
+fn cluster_nodes(cluster: &LocalCluster, port: u16) -> String {
+    match cluster
+        .client_as(ADMIN, port)
         .command(&["CLUSTER", "NODES"])
         .unwrap()
     {
@@ -65,11 +70,21 @@ fn wait_for(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
 
 #[test]
 fn verify_discovers_scans_and_judges_a_real_cluster() {
-    let (_, files) = render(QUIZMENTOR);
+    let (report, files) = render(QUIZMENTOR);
+    let store = report.policy.as_ref().unwrap().first_store();
+    assert_eq!(store.access.admin.user, ADMIN);
     let root = tempfile::tempdir().unwrap();
-    let (cluster, ports, _) = bootstrap(root.path(), &files, "cache", 9);
+    let (cluster, ports, _) = bootstrap(root.path(), &files, store, 9);
     let seed = ports[4]; // any node will do, also a replica
-    let url = format!("cache=redis://127.0.0.1:{seed}");
+    // verify connects as its own ACL user.
+    let verifier = cachegen::verifier::NAME;
+    let url_of = |port: u16| {
+        format!(
+            "cache=redis://{verifier}:{}@127.0.0.1:{port}",
+            cluster.password(verifier)
+        )
+    };
+    let url = url_of(seed);
 
     // 60 conforming profiles, 3 without a TTL, 2 unknown keys: spread over
     // all three masters by their hash tags.
@@ -81,7 +96,7 @@ fn verify_discovers_scans_and_judges_a_real_cluster() {
         commands += &format!("SET v2:{{user:{i}}}:profile p\n");
     }
     commands += "SET stray:1 x\nSET stray:2 x\n";
-    cluster_exec(ports[0], &commands);
+    cluster_exec(&cluster, ports[0], &commands);
 
     let policy = Path::new(QUIZMENTOR);
     let run = verify(
@@ -140,8 +155,8 @@ fn verify_discovers_scans_and_judges_a_real_cluster() {
     for i in 0..3000 {
         commands += &format!("SET v2:{{quiz:{i}}}:data d EX 1800\n");
     }
-    cluster_exec(ports[0], &commands);
-    let nodes_text = cluster_nodes(ports[0]);
+    cluster_exec(&cluster, ports[0], &commands);
+    let nodes_text = cluster_nodes(&cluster, ports[0]);
     let replica_port: u16 = nodes_text
         .lines()
         .find(|l| l.contains("slave"))
@@ -162,8 +177,8 @@ fn verify_discovers_scans_and_judges_a_real_cluster() {
         }
     });
     std::thread::sleep(Duration::from_millis(1000));
-    let reply = Client::connect(replica_port)
-        .unwrap()
+    let reply = cluster
+        .client_as(ADMIN, replica_port)
         .command(&["CLUSTER", "FAILOVER"])
         .unwrap();
     assert_eq!(reply, Reply::Simple("OK".into()));
@@ -181,9 +196,9 @@ fn verify_discovers_scans_and_judges_a_real_cluster() {
     // A dead replica: flagged by the cluster, reported by verify (exit 1),
     // not waited for.
     wait_for("the failover to settle", Duration::from_secs(20), || {
-        !cluster_nodes(ports[0]).contains("fail")
+        !cluster_nodes(&cluster, ports[0]).contains("fail")
     });
-    let victim = cluster_nodes(ports[0])
+    let victim = cluster_nodes(&cluster, ports[0])
         .lines()
         .find(|l| l.contains("slave"))
         .and_then(|l| l.split_whitespace().nth(1))
@@ -191,8 +206,8 @@ fn verify_discovers_scans_and_judges_a_real_cluster() {
         .and_then(|a| a.rsplit(':').next())
         .and_then(|p| p.parse::<u16>().ok())
         .unwrap();
-    let pid = match Client::connect(victim)
-        .unwrap()
+    let pid = match cluster
+        .client_as(ADMIN, victim)
         .command(&["INFO", "server"])
         .unwrap()
     {
@@ -205,12 +220,12 @@ fn verify_discovers_scans_and_judges_a_real_cluster() {
         "the dead replica to be flagged",
         Duration::from_secs(30),
         || {
-            cluster_nodes(other)
+            cluster_nodes(&cluster, other)
                 .lines()
                 .any(|l| l.contains(&format!(":{victim}@")) && l.contains("fail"))
         },
     );
-    let url = format!("cache=redis://127.0.0.1:{other}");
+    let url = url_of(other);
     let run = verify(policy, &url, &["--format", "json"], Duration::from_secs(60));
     assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
     let unhealthy = run.findings("CG414");

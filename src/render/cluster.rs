@@ -7,9 +7,16 @@
 //! (ports, data dir, pid and log file) is passed on the command line by
 //! `bootstrap.sh`. The cluster's shape (masters, replicas, node count) is
 //! computed here; the scripts only add port numbers at run time.
+//!
+//! Access: bootstrap.sh runs the store's `install-credentials.sh` into the
+//! cluster's data directory and starts every node with that `users.acl`
+//! (and, with replicas, `replication.conf`), passed on the command line
+//! because the directory is chosen at run time. Every `redis-cli` call of
+//! both scripts authenticates as the operator user, its password in
+//! `REDISCLI_AUTH` read from the operator's reference (`admin_source`).
 
-use super::{OutputFile, Programs, RenderError, Renderer, redis_conf};
-use crate::policy::model::{Cluster, Policy, Store};
+use super::{OutputFile, Programs, RenderError, Renderer, redis_conf, shell};
+use crate::policy::model::{Access, Cluster, Policy, SecretRef, Store};
 use crate::redis_directives::{Availability, availability};
 use serde::Serialize;
 
@@ -32,6 +39,55 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/cluster/ports.sh.j2"),
     ),
 ];
+
+/// Directives the node config leaves to bootstrap.sh's command line (the
+/// credentials directory is chosen at run time) or sets itself.
+const NODE_OWNED: &[&str] = &["aclfile", "include", "protected-mode"];
+
+/// Where the scripts read the operator's password from: exactly one of a
+/// variable or a file, as the installer reads the same reference.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct AdminSource {
+    /// The operator's ACL user, quoted for sh.
+    pub user: String,
+    /// `{env: X}`: the variable's name (a POSIX name, safe unquoted).
+    pub env: Option<String>,
+    /// `{file}`, or `{secret}` (read where Kubernetes mounts it, as the
+    /// installer reads it: under `CACHEGEN_SECRETS_DIR` when set): the path
+    /// as one sh word.
+    pub file: Option<String>,
+    /// The reference, for comments: never the value.
+    pub describe: String,
+    /// The same, quoted for sh: messages print it from a variable, so no
+    /// `$` in a path can expand.
+    pub describe_sh: String,
+}
+
+/// How the loopback scripts get the operator's password.
+pub fn admin_source(access: &Access) -> AdminSource {
+    let user = shell::quote(&access.admin.user);
+    let (env, file, describe) = match &access.admin.password {
+        SecretRef::Env(var) => (Some(var.clone()), None, format!("variable {var}")),
+        SecretRef::File(path) => (None, Some(shell::quote(path)), format!("file {path}")),
+        SecretRef::Kubernetes { name, key } => {
+            let path = format!(
+                "\"${{CACHEGEN_SECRETS_DIR:-/run/secrets/cachegen}}\"/{}",
+                shell::quote(&format!("{name}/{key}"))
+            );
+            let describe = format!(
+                "Secret {name} key {key}: file {name}/{key} under $CACHEGEN_SECRETS_DIR, default /run/secrets/cachegen"
+            );
+            (None, Some(path), describe)
+        }
+    };
+    AdminSource {
+        user,
+        env,
+        file,
+        describe_sh: shell::quote(&describe),
+        describe,
+    }
+}
 
 #[derive(Debug, Serialize)]
 struct Context {
@@ -56,6 +112,9 @@ struct Context {
     server: &'static str,
     cli: &'static str,
     package: &'static str,
+    admin: AdminSource,
+    /// Whether the nodes load `replication.conf` (masteruser/masterauth).
+    replication: bool,
 }
 
 impl Context {
@@ -72,8 +131,10 @@ impl Context {
         let replicas_per_master = u64::from(cluster.replicas_per_master);
         // u32 × (u32 + 1) fits in u64: no overflow whatever the policy says.
         let replicas = masters * replicas_per_master;
+        let mut redis = redis_conf::context(store);
+        redis.directives.retain(|d| !NODE_OWNED.contains(&d.name));
         Context {
-            redis: redis_conf::context(store),
+            redis,
             masters,
             replicas_per_master,
             replicas,
@@ -85,6 +146,8 @@ impl Context {
             server: programs.server,
             cli: programs.cli,
             package: programs.package,
+            admin: admin_source(&store.access),
+            replication: replicas > 0,
         }
     }
 }
@@ -117,4 +180,36 @@ pub fn render(
 fn node_count(cluster: &Cluster) -> u64 {
     let masters = u64::from(cluster.masters);
     masters + masters * u64::from(cluster.replicas_per_master)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_operators_password_is_read_from_its_reference() {
+        let mut access = Access::undeclared("/stores/cache");
+        let source = admin_source(&access);
+        assert_eq!(source.user, "'admin'");
+        assert_eq!(source.env.as_deref(), Some(Access::DEFAULT_ADMIN_ENV));
+        assert_eq!(source.file, None);
+
+        access.admin.password = SecretRef::File("/etc/redis/admin pw".into());
+        let source = admin_source(&access);
+        assert_eq!(
+            (source.env, source.file.as_deref()),
+            (None, Some("'/etc/redis/admin pw'"))
+        );
+
+        access.admin.password = SecretRef::Kubernetes {
+            name: "redis".into(),
+            key: "admin".into(),
+        };
+        let source = admin_source(&access);
+        assert_eq!(
+            source.file.as_deref(),
+            Some("\"${CACHEGEN_SECRETS_DIR:-/run/secrets/cachegen}\"/'redis/admin'")
+        );
+        assert!(source.describe.contains("Secret redis key admin"));
+    }
 }

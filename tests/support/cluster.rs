@@ -1,7 +1,13 @@
 //! Test support: a real loopback Redis Cluster started by the policy's own
 //! generated `cluster/bootstrap.sh` on free ports, stopped (and any leftover
-//! node killed) when dropped.
+//! node killed) when dropped. The scripts get a test password for every
+//! user of the store where its reference says: in the variable it names, or
+//! for a `{secret: {name, key}}`, in the file `<name>/<key>` under a temp
+//! dir given as `CACHEGEN_SECRETS_DIR` (which moves `/run/secrets/cachegen`
+//! for the installer and the scripts; nothing is written to the real path).
 
+use super::{Client, Reply};
+use cachegen::policy::model::{SecretRef, Store};
 use cachegen::render::OutputFile;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
@@ -30,9 +36,54 @@ pub struct LocalCluster {
     pub cluster_dir: PathBuf,
     pub data_dir: PathBuf,
     pub env: Vec<(String, String)>,
+    /// Every user's name and test password (admin, verifier, replication,
+    /// services).
+    pub passwords: Vec<(String, String)>,
+}
+
+/// Name and value pairs: variables, or users and their passwords.
+pub type Pairs = Vec<(String, String)>;
+
+/// A test password for every reference of `store`: `(variable, password)`
+/// for `{env}`, `(<name>/<key>, password)` for `{secret}`, and
+/// `(user, password)`. Users sharing a reference share its password.
+pub fn test_passwords(store: &Store) -> (Pairs, Pairs, Pairs) {
+    let mut env: Pairs = Vec::new();
+    let mut files: Pairs = Vec::new();
+    let mut users = Vec::new();
+    for (user, reference, _) in store.access.credentials() {
+        let (list, name) = match reference {
+            SecretRef::Env(var) => (&mut env, var.clone()),
+            SecretRef::Kubernetes { name, key } => (&mut files, format!("{name}/{key}")),
+            SecretRef::File(path) => panic!("{user}: no test password for file {path}"),
+        };
+        if !list.iter().any(|(n, _)| *n == name) {
+            list.push((name.clone(), format!("t3st-{user}-pw")));
+        }
+        let password = list.iter().find(|(n, _)| *n == name).unwrap().1.clone();
+        users.push((user.to_owned(), password));
+    }
+    (env, files, users)
 }
 
 impl LocalCluster {
+    pub fn password(&self, user: &str) -> &str {
+        &self
+            .passwords
+            .iter()
+            .find(|(u, _)| u == user)
+            .unwrap_or_else(|| panic!("no user {user}"))
+            .1
+    }
+
+    /// A client on `port` authenticated as `user`.
+    pub fn client_as(&self, user: &str, port: u16) -> Client {
+        let mut c = Client::connect(port).unwrap();
+        let reply = c.command(&["AUTH", user, self.password(user)]).unwrap();
+        assert_eq!(reply, Reply::Simple("OK".into()), "AUTH {user} on {port}");
+        c
+    }
+
     pub fn node_pids(&self) -> Vec<String> {
         let Ok(entries) = std::fs::read_dir(&self.data_dir) else {
             return Vec::new();
@@ -94,11 +145,19 @@ impl Drop for LocalCluster {
 pub fn bootstrap(
     root: &Path,
     files: &[OutputFile],
-    store: &str,
+    store: &Store,
     nodes: usize,
 ) -> (LocalCluster, Vec<u16>, Duration) {
+    let (secrets, secret_files, passwords) = test_passwords(store);
     let out = root.join("policy");
     cachegen::build::write(&out, files).unwrap();
+    // `{secret}` references: their files under a temp dir.
+    let mounted = root.join("secrets");
+    for (name, password) in &secret_files {
+        let path = mounted.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, password).unwrap();
+    }
     let server = super::redis_server_binary();
     let cli = super::redis_cli_binary();
     for attempt in 1..=3 {
@@ -115,14 +174,17 @@ pub fn bootstrap(
             ("REDIS_CLI", cli.display().to_string()),
             ("START_TIMEOUT", "15".to_owned()),
             ("HEALTH_TIMEOUT", "40".to_owned()),
+            ("CACHEGEN_SECRETS_DIR", mounted.display().to_string()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
+        .chain(secrets.iter().cloned())
         .collect();
         let cluster = LocalCluster {
-            cluster_dir: out.join("stores").join(store).join("cluster"),
+            cluster_dir: out.join("stores").join(&store.name).join("cluster"),
             data_dir,
             env,
+            passwords: passwords.clone(),
         };
         let started = Instant::now();
         let (status, output) = run_script(

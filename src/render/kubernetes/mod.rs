@@ -14,34 +14,51 @@
 //! (`yaml_quote`), or a number, or a literal block checked by `literal_block`;
 //! the manifest template only lays them out.
 
-use super::{OutputFile, Programs, RenderError, Renderer, redis_conf};
+pub mod access;
+
+use super::{OutputFile, Programs, RenderError, Renderer, TARGETS, redis_conf, shell};
 use crate::policy::model::{Cluster, Kubernetes, Policy, Store};
 use crate::redis_directives::{Availability, availability};
+use access::{AdminAuth, CREDENTIALS_DIR, Peer, SECRETS_DIR};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "kubernetes/redis-cluster.yaml.j2",
-        include_str!("../../templates/kubernetes/redis-cluster.yaml.j2"),
+        include_str!("../../../templates/kubernetes/redis-cluster.yaml.j2"),
     ),
     (
         "kubernetes/redis.conf.j2",
-        include_str!("../../templates/kubernetes/redis.conf.j2"),
+        include_str!("../../../templates/kubernetes/redis.conf.j2"),
     ),
     (
         "kubernetes/readiness.sh.j2",
-        include_str!("../../templates/kubernetes/readiness.sh.j2"),
+        include_str!("../../../templates/kubernetes/readiness.sh.j2"),
     ),
     (
         "kubernetes/liveness.sh.j2",
-        include_str!("../../templates/kubernetes/liveness.sh.j2"),
+        include_str!("../../../templates/kubernetes/liveness.sh.j2"),
     ),
     (
         "kubernetes/create-cluster.sh.j2",
-        include_str!("../../templates/kubernetes/create-cluster.sh.j2"),
+        include_str!("../../../templates/kubernetes/create-cluster.sh.j2"),
+    ),
+    // Included by the probes and the create script.
+    (
+        "kubernetes/admin-auth.sh.j2",
+        include_str!("../../../templates/kubernetes/admin-auth.sh.j2"),
     ),
 ];
+
+/// The store's files the ConfigMap carries beside redis.conf, as the store's
+/// own targets write them: the ACL (no passwords) and its installer.
+pub const USERS_ACL: &str = "users.acl";
+pub const INSTALLER: &str = "install-credentials.sh";
+
+/// Directives the pod sets itself (`pod_directives`), never taken from the
+/// store's redis.conf, whose credentials directory is not the pod's.
+const POD_OWNED: &[&str] = &["protected-mode", "aclfile", "include"];
 
 /// The output file.
 pub const MANIFEST_PATH: &str = "kubernetes/redis-cluster.yaml";
@@ -78,6 +95,7 @@ pub struct Names {
     pub config_map: String,
     pub pdb: String,
     pub job: String,
+    pub network_policy: String,
 }
 
 impl Names {
@@ -92,6 +110,7 @@ impl Names {
             // ≤ 52 + 7 = 59: the Job's name is also a label value on its
             // pods (`job-name`), at most 63 characters.
             job: format!("{name}-create"),
+            network_policy: name.to_owned(),
         }
     }
 }
@@ -174,11 +193,50 @@ fn comment_text(s: &str) -> String {
     }
 }
 
-fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
+/// The pods' config checksum: the sha256 of every ConfigMap file, each as
+/// its name, a NUL and its contents (no two different sets of files give one
+/// input).
+fn config_checksum(files: &[(&str, &str)]) -> String {
+    let mut hasher = Sha256::new();
+    for (name, contents) in files {
+        hasher.update(name.as_bytes());
+        hasher.update([0]);
+        hasher.update(contents.as_bytes());
+    }
+    hasher
+        .finalize()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// The store's `users.acl` and `install-credentials.sh`, taken from the
+/// store targets listed before this one: the ConfigMap carries the very
+/// bytes they write to `stores/<store>/`, so the two cannot drift, whichever
+/// module renders them.
+fn store_access_files(
+    policy: &Policy,
+    store: &Store,
+    r: &Renderer<'_>,
+) -> Result<(String, String), RenderError> {
+    let (mut acl, mut installer) = (None, None);
+    for target in TARGETS.iter().take_while(|t| t.name != "kubernetes") {
+        if let super::Render::Store(render) = target.render {
+            for file in render(policy, store, r)? {
+                match file.path.as_str() {
+                    USERS_ACL => acl = Some(file.contents),
+                    INSTALLER => installer = Some(file.contents),
+                    _ => {}
+                }
+            }
+        }
+    }
+    match (acl, installer) {
+        (Some(acl), Some(installer)) => Ok((acl, installer)),
+        _ => Err(RenderError(format!(
+            "no target renders the store's {USERS_ACL} and {INSTALLER}, which the Kubernetes ConfigMap carries"
+        ))),
+    }
 }
 
 // --- The node config -------------------------------------------------------
@@ -206,12 +264,17 @@ struct ConfContext<'a> {
     pod: Vec<PodDirective>,
 }
 
-fn pod_directives(hostnames: bool) -> Vec<PodDirective> {
-    let mut pod = vec![PodDirective {
-        name: "port",
-        value: PORT.to_string(),
-        comment: "client port: the Services, the probes and the create Job use it".into(),
-    }];
+fn pod_directives(hostnames: bool, replicas: bool, tls: bool) -> Vec<PodDirective> {
+    let mut pod = Vec::new();
+    // With TLS the store's access lines set `tls-port` and `port` (0, or
+    // the plain port the policy keeps open).
+    if !tls {
+        pod.push(PodDirective {
+            name: "port",
+            value: PORT.to_string(),
+            comment: "client port: the Services, the probes and the create Job use it".into(),
+        });
+    }
     if hostnames {
         pod.push(PodDirective {
             name: "cluster-port",
@@ -233,9 +296,21 @@ fn pod_directives(hostnames: bool) -> Vec<PodDirective> {
     }
     pod.push(PodDirective {
         name: "protected-mode",
-        value: "no".into(),
-        comment: "nodes must accept clients and cluster peers from other pods, which protected mode refuses while the default user has no password (the official image is built with it off); limit who can connect with a NetworkPolicy".into(),
+        value: "yes".into(),
+        comment: "refuses remote clients only while the default user could log in without a password; users.acl turns it off, so the nodes still serve other pods, and the NetworkPolicy limits who can connect".into(),
     });
+    pod.push(PodDirective {
+        name: "aclfile",
+        value: format!("{CREDENTIALS_DIR}/users.acl"),
+        comment: "the users with their hashed passwords, written by the init container's install-credentials.sh into an in-memory volume".into(),
+    });
+    if replicas {
+        pod.push(PodDirective {
+            name: "include",
+            value: format!("{CREDENTIALS_DIR}/replication.conf"),
+            comment: "masteruser/masterauth: replicas authenticate as the replication user (written by the same installer)".into(),
+        });
+    }
     pod
 }
 
@@ -252,6 +327,55 @@ struct Label {
 struct EnvVar {
     name: String,
     field_path: String,
+}
+
+/// A `secretKeyRef`, quoted.
+#[derive(Debug, Serialize)]
+struct SecretKeyRef {
+    secret: String,
+    key: String,
+}
+
+impl From<&access::SecretKey> for SecretKeyRef {
+    fn from(k: &access::SecretKey) -> Self {
+        SecretKeyRef {
+            secret: yaml_quote(&k.secret),
+            key: yaml_quote(&k.key),
+        }
+    }
+}
+
+/// A variable of the init container, from a Secret.
+#[derive(Debug, Serialize)]
+struct SecretEnvVar {
+    name: String,
+    secret: String,
+    key: String,
+}
+
+#[derive(Debug, Serialize)]
+struct SecretVolume {
+    volume: String,
+    secret: String,
+    keys: Vec<String>,
+    mount_path: String,
+    secret_text: String,
+    keys_text: String,
+}
+
+/// A NetworkPolicy peer: `cidr`, or pods by namespace and labels.
+#[derive(Debug, Serialize)]
+struct PeerContext {
+    cidr: Option<String>,
+    namespace: Option<String>,
+    labels: Vec<PeerLabel>,
+}
+
+/// A label of a declared workload: key and value both the policy's, quoted.
+#[derive(Debug, Serialize)]
+struct PeerLabel {
+    key: String,
+    value: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -293,6 +417,28 @@ struct Manifest {
     env: Vec<EnvVar>,
     probe_command: Vec<String>,
     create_command: Vec<String>,
+    install_command: Vec<String>,
+    credentials_dir: String,
+    network_policy: String,
+    /// The operator's password for the probes and the Job, unless it is a
+    /// `{file}` reference (the scripts read the file then).
+    admin_secret: Option<SecretKeyRef>,
+    admin_file: bool,
+    init_env: Vec<SecretEnvVar>,
+    secret_volumes: Vec<SecretVolume>,
+    client_ports: Vec<u16>,
+    peer_ports: Vec<u16>,
+    clients: Vec<PeerContext>,
+
+    // Comments about credentials.
+    credentials_dir_text: String,
+    secrets_dir_text: String,
+    admin_user_text: String,
+    env_secret_text: String,
+    env_secret_keys: Vec<String>,
+    file_refs: Vec<String>,
+    /// The TLS certificate, key and CA paths the pods must hold.
+    tls_files: Vec<String>,
 
     /// On every object.
     labels: Vec<Label>,
@@ -302,6 +448,8 @@ struct Manifest {
     selector: Vec<Label>,
     /// On the Job's pod.
     job_labels: Vec<Label>,
+    /// The NetworkPolicy's selector of the Job's pod.
+    job_selector: Vec<Label>,
 
     // Numbers.
     port: u16,
@@ -310,13 +458,15 @@ struct Manifest {
 
     // Literal blocks, each ending in one newline.
     redis_conf: String,
+    users_acl: String,
+    installer: String,
     readiness: String,
     liveness: String,
     create_script: String,
 }
 
 pub fn render(
-    _policy: &Policy,
+    policy: &Policy,
     store: &Store,
     r: &Renderer<'_>,
 ) -> Result<Vec<OutputFile>, RenderError> {
@@ -338,7 +488,11 @@ pub fn render(
     let replicas_per_master = u64::from(cluster.replicas_per_master);
     let nodes = node_count(cluster);
     let dns_names = pod_dns_names(k8s, cluster);
-    let addrs: Vec<String> = dns_names.iter().map(|h| format!("{h}:{PORT}")).collect();
+    let conn = access::client_conn(&store.access, PORT);
+    let addrs: Vec<String> = dns_names
+        .iter()
+        .map(|h| format!("{h}:{}", conn.port))
+        .collect();
     let config_path = format!("{CONFIG_DIR}/{CONFIG_FILE}");
     let announce_suffix = format!(
         ".{}.{}.svc.{CLUSTER_DOMAIN}",
@@ -376,7 +530,12 @@ pub fn render(
         )
     };
 
-    let redis = redis_conf::context(store);
+    let replicas = access::has_replicas(cluster);
+    let credentials = access::credentials(&store.access, k8s, replicas);
+    let network = access::network(&store.access, k8s, PORT, BUS_PORT);
+
+    let mut redis = redis_conf::context(store);
+    redis.directives.retain(|d| !POD_OWNED.contains(&d.name));
     let conf = r.render(
         "kubernetes/redis.conf.j2",
         None,
@@ -388,24 +547,53 @@ pub fn render(
             nodes,
             config_path: config_path.clone(),
             per_pod,
-            pod: pod_directives(hostnames),
+            pod: pod_directives(hostnames, replicas, store.access.tls.is_some()),
         },
     )?;
     let redis_conf = literal_block(&conf, "the node config (kubernetes/redis.conf.j2)")?;
-    let checksum = sha256_hex(&redis_conf);
+    let (users_acl, installer) = store_access_files(policy, store, r)?;
+    let users_acl = literal_block(&users_acl, "the store's users.acl")?;
+    let installer = literal_block(&installer, "the store's install-credentials.sh")?;
+    let checksum = config_checksum(&[
+        (CONFIG_FILE, &redis_conf),
+        (USERS_ACL, &users_acl),
+        (INSTALLER, &installer),
+    ]);
 
+    // What the scripts need to authenticate as the operator.
+    let user = shell::quote(&credentials.admin_user);
+    let admin_file = match &credentials.admin {
+        AdminAuth::File(path) => Some(shell::quote(path)),
+        AdminAuth::Secret(_) => None,
+    };
+    // `--tls …` words, each followed by a space (or nothing): options as
+    // they are, paths quoted.
+    let tls: String = conn
+        .tls_args
+        .iter()
+        .map(|a| match a.starts_with("--") {
+            true => format!("{a} "),
+            false => format!("{} ", shell::quote(a)),
+        })
+        .collect();
     #[derive(Serialize)]
-    struct Probe {
+    struct Probe<'a> {
         port: u16,
         cli: &'static str,
+        user: &'a str,
+        admin_file: &'a Option<String>,
+        tls: &'a str,
     }
     let readiness = literal_block(
         &r.render(
             "kubernetes/readiness.sh.j2",
             None,
             &Probe {
-                port: PORT,
+                port: conn.port,
                 cli: programs.cli,
+                user: &user,
+                admin_file: &admin_file,
+                tls: &tls,
             },
         )?,
         "the readiness probe (kubernetes/readiness.sh.j2)",
@@ -415,8 +603,11 @@ pub fn render(
             "kubernetes/liveness.sh.j2",
             None,
             &Probe {
-                port: PORT,
+                port: conn.port,
                 cli: programs.cli,
+                user: &user,
+                admin_file: &admin_file,
+                tls: &tls,
             },
         )?,
         "the liveness probe (kubernetes/liveness.sh.j2)",
@@ -425,6 +616,10 @@ pub fn render(
     #[derive(Serialize)]
     struct Create<'a> {
         cli: &'static str,
+        user: &'a str,
+        user_text: String,
+        admin_file: &'a Option<String>,
+        tls: &'a str,
         masters: u64,
         replicas_per_master: u64,
         replicas: u64,
@@ -440,6 +635,10 @@ pub fn render(
             None,
             &Create {
                 cli: programs.cli,
+                user: &user,
+                user_text: comment_text(&credentials.admin_user),
+                admin_file: &admin_file,
+                tls: &tls,
                 masters,
                 replicas_per_master,
                 replicas: masters * replicas_per_master,
@@ -516,6 +715,74 @@ pub fn render(
             .collect(),
         probe_command: quote_all(&["sh".to_owned(), "-c".to_owned()]),
         create_command: quote_all(&["sh".to_owned(), "-c".to_owned()]),
+        install_command: quote_all(&[
+            "sh".to_owned(),
+            format!("{CONFIG_DIR}/{INSTALLER}"),
+            CREDENTIALS_DIR.to_owned(),
+        ]),
+        credentials_dir: yaml_quote(CREDENTIALS_DIR),
+        network_policy: yaml_quote(&names.network_policy),
+        admin_secret: match &credentials.admin {
+            AdminAuth::Secret(key) => Some(key.into()),
+            AdminAuth::File(_) => None,
+        },
+        admin_file: admin_file.is_some(),
+        init_env: credentials
+            .env
+            .iter()
+            .map(|e| SecretEnvVar {
+                name: yaml_quote(&e.name),
+                secret: yaml_quote(&e.from.secret),
+                key: yaml_quote(&e.from.key),
+            })
+            .collect(),
+        secret_volumes: credentials
+            .volumes
+            .iter()
+            .map(|v| SecretVolume {
+                volume: yaml_quote(&v.volume),
+                secret: yaml_quote(&v.secret),
+                keys: quote_all(&v.keys),
+                mount_path: yaml_quote(&v.mount_path),
+                secret_text: comment_text(&v.secret),
+                keys_text: comment_text(&v.keys.join(", ")),
+            })
+            .collect(),
+        client_ports: network.client_ports,
+        peer_ports: network.peer_ports,
+        clients: network
+            .clients
+            .iter()
+            .map(|p| match p {
+                Peer::Cidr(cidr) => PeerContext {
+                    cidr: Some(yaml_quote(cidr)),
+                    namespace: None,
+                    labels: Vec::new(),
+                },
+                Peer::Pods { namespace, labels } => PeerContext {
+                    cidr: None,
+                    namespace: Some(yaml_quote(namespace)),
+                    labels: labels
+                        .iter()
+                        .map(|(k, v)| PeerLabel {
+                            key: yaml_quote(k),
+                            value: yaml_quote(v),
+                        })
+                        .collect(),
+                },
+            })
+            .collect(),
+        credentials_dir_text: CREDENTIALS_DIR.to_owned(),
+        secrets_dir_text: SECRETS_DIR.to_owned(),
+        admin_user_text: comment_text(&credentials.admin_user),
+        env_secret_text: comment_text(&credentials.env_secret),
+        env_secret_keys: credentials
+            .env_secret_keys
+            .iter()
+            .map(|k| comment_text(k))
+            .collect(),
+        file_refs: credentials.files.iter().map(|f| comment_text(f)).collect(),
+        tls_files: conn.tls_files.iter().map(|f| comment_text(f)).collect(),
 
         labels: labels(),
         node_labels: with_component("cluster-node"),
@@ -524,12 +791,18 @@ pub fn render(
             label("app.kubernetes.io/component", "cluster-node"),
         ],
         job_labels: with_component("cluster-create"),
+        job_selector: vec![
+            label("app.kubernetes.io/instance", &k8s.name),
+            label("app.kubernetes.io/component", "cluster-create"),
+        ],
 
-        port: PORT,
+        port: conn.port,
         bus_port: BUS_PORT,
         uid: REDIS_UID,
 
         redis_conf,
+        users_acl,
+        installer,
         readiness,
         liveness,
         create_script,
