@@ -1036,6 +1036,20 @@ fn a_tls_store_is_reached_over_tls() {
         "{}",
         o.redis_conf()
     );
+    // The store's TLS lines: TLS port, plain port closed, bus and
+    // replication over TLS.
+    for line in [
+        "tls-port 6380",
+        "port 0",
+        "tls-cluster yes",
+        "tls-replication yes",
+    ] {
+        assert!(
+            o.redis_conf().lines().any(|l| l == line),
+            "{line}: {}",
+            o.redis_conf()
+        );
+    }
 
     let tls = "--tls --cacert '/etc/redis/tls/ca.crt' --cert '/etc/redis/tls/tls.crt' --key '/etc/redis/tls/tls.key' ";
     for (what, script) in [("readiness", o.readiness()), ("liveness", o.liveness())] {

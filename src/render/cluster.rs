@@ -15,7 +15,8 @@
 //! both scripts authenticates as the operator user, its password in
 //! `REDISCLI_AUTH` read from the operator's reference (`admin_source`).
 
-use super::{OutputFile, Programs, RenderError, Renderer, redis_conf, shell};
+use super::credentials::sh_quote;
+use super::{OutputFile, Programs, RenderError, Renderer, redis_conf};
 use crate::policy::model::{Access, Cluster, Policy, SecretRef, Store};
 use crate::redis_directives::{Availability, availability};
 use serde::Serialize;
@@ -40,9 +41,13 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
 ];
 
-/// Directives the node config leaves to bootstrap.sh's command line (the
-/// credentials directory is chosen at run time) or sets itself.
-const NODE_OWNED: &[&str] = &["aclfile", "include", "protected-mode"];
+/// Access lines the node config leaves to bootstrap.sh's command line (the
+/// credentials directory is chosen at run time), and TLS, which the
+/// loopback cluster does not set up (every node would take the one
+/// `tls-port`; its nodes listen in plain text on loopback).
+fn on_the_node_config(name: &str) -> bool {
+    !matches!(name, "aclfile" | "include" | "port") && !name.starts_with("tls-")
+}
 
 /// Where the scripts read the operator's password from: exactly one of a
 /// variable or a file, as the installer reads the same reference.
@@ -65,14 +70,14 @@ pub struct AdminSource {
 
 /// How the loopback scripts get the operator's password.
 pub fn admin_source(access: &Access) -> AdminSource {
-    let user = shell::quote(&access.admin.user);
+    let user = sh_quote(&access.admin.user);
     let (env, file, describe) = match &access.admin.password {
         SecretRef::Env(var) => (Some(var.clone()), None, format!("variable {var}")),
-        SecretRef::File(path) => (None, Some(shell::quote(path)), format!("file {path}")),
+        SecretRef::File(path) => (None, Some(sh_quote(path)), format!("file {path}")),
         SecretRef::Kubernetes { name, key } => {
             let path = format!(
                 "\"${{CACHEGEN_SECRETS_DIR:-/run/secrets/cachegen}}\"/{}",
-                shell::quote(&format!("{name}/{key}"))
+                sh_quote(&format!("{name}/{key}"))
             );
             let describe = format!(
                 "Secret {name} key {key}: file {name}/{key} under $CACHEGEN_SECRETS_DIR, default /run/secrets/cachegen"
@@ -84,7 +89,7 @@ pub fn admin_source(access: &Access) -> AdminSource {
         user,
         env,
         file,
-        describe_sh: shell::quote(&describe),
+        describe_sh: sh_quote(&describe),
         describe,
     }
 }
@@ -132,7 +137,7 @@ impl Context {
         // u32 × (u32 + 1) fits in u64: no overflow whatever the policy says.
         let replicas = masters * replicas_per_master;
         let mut redis = redis_conf::context(store);
-        redis.directives.retain(|d| !NODE_OWNED.contains(&d.name));
+        redis.access.retain(|a| on_the_node_config(a.name));
         Context {
             redis,
             masters,

@@ -13,7 +13,6 @@ pub mod kubernetes;
 pub mod lock;
 pub mod redis_conf;
 pub mod rust;
-pub(crate) mod shell;
 
 use crate::FileReport;
 use crate::facts::Engine;

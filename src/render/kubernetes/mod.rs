@@ -16,7 +16,8 @@
 
 pub mod access;
 
-use super::{OutputFile, Programs, RenderError, Renderer, TARGETS, redis_conf, shell};
+use super::credentials::sh_quote;
+use super::{OutputFile, Programs, RenderError, Renderer, TARGETS, redis_conf};
 use crate::policy::model::{Cluster, Kubernetes, Policy, Store};
 use crate::redis_directives::{Availability, availability};
 use access::{AdminAuth, CREDENTIALS_DIR, Peer, SECRETS_DIR};
@@ -55,10 +56,6 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 /// own targets write them: the ACL (no passwords) and its installer.
 pub const USERS_ACL: &str = "users.acl";
 pub const INSTALLER: &str = "install-credentials.sh";
-
-/// Directives the pod sets itself (`pod_directives`), never taken from the
-/// store's redis.conf, whose credentials directory is not the pod's.
-const POD_OWNED: &[&str] = &["protected-mode", "aclfile", "include"];
 
 /// The output file.
 pub const MANIFEST_PATH: &str = "kubernetes/redis-cluster.yaml";
@@ -264,7 +261,7 @@ struct ConfContext<'a> {
     pod: Vec<PodDirective>,
 }
 
-fn pod_directives(hostnames: bool, replicas: bool, tls: bool) -> Vec<PodDirective> {
+fn pod_directives(hostnames: bool, tls: bool) -> Vec<PodDirective> {
     let mut pod = Vec::new();
     // With TLS the store's access lines set `tls-port` and `port` (0, or
     // the plain port the policy keeps open).
@@ -292,23 +289,6 @@ fn pod_directives(hostnames: bool, replicas: bool, tls: bool) -> Vec<PodDirectiv
             name: "cluster-preferred-endpoint-type",
             value: "hostname".into(),
             comment: "redirects and CLUSTER SLOTS/SHARDS name nodes by their stable DNS name (cluster-announce-hostname), not by pod IP, which changes on every restart".into(),
-        });
-    }
-    pod.push(PodDirective {
-        name: "protected-mode",
-        value: "yes".into(),
-        comment: "refuses remote clients only while the default user could log in without a password; users.acl turns it off, so the nodes still serve other pods, and the NetworkPolicy limits who can connect".into(),
-    });
-    pod.push(PodDirective {
-        name: "aclfile",
-        value: format!("{CREDENTIALS_DIR}/users.acl"),
-        comment: "the users with their hashed passwords, written by the init container's install-credentials.sh into an in-memory volume".into(),
-    });
-    if replicas {
-        pod.push(PodDirective {
-            name: "include",
-            value: format!("{CREDENTIALS_DIR}/replication.conf"),
-            comment: "masteruser/masterauth: replicas authenticate as the replication user (written by the same installer)".into(),
         });
     }
     pod
@@ -534,8 +514,9 @@ pub fn render(
     let credentials = access::credentials(&store.access, k8s, replicas);
     let network = access::network(&store.access, k8s, PORT, BUS_PORT);
 
-    let mut redis = redis_conf::context(store);
-    redis.directives.retain(|d| !POD_OWNED.contains(&d.name));
+    // The store's access lines (protected mode, the ACL, replication.conf,
+    // TLS) with its credentials where the init container installs them.
+    let redis = redis_conf::context_in(store, CREDENTIALS_DIR);
     let conf = r.render(
         "kubernetes/redis.conf.j2",
         None,
@@ -547,7 +528,7 @@ pub fn render(
             nodes,
             config_path: config_path.clone(),
             per_pod,
-            pod: pod_directives(hostnames, replicas, store.access.tls.is_some()),
+            pod: pod_directives(hostnames, store.access.tls.is_some()),
         },
     )?;
     let redis_conf = literal_block(&conf, "the node config (kubernetes/redis.conf.j2)")?;
@@ -561,9 +542,9 @@ pub fn render(
     ]);
 
     // What the scripts need to authenticate as the operator.
-    let user = shell::quote(&credentials.admin_user);
+    let user = sh_quote(&credentials.admin_user);
     let admin_file = match &credentials.admin {
-        AdminAuth::File(path) => Some(shell::quote(path)),
+        AdminAuth::File(path) => Some(sh_quote(path)),
         AdminAuth::Secret(_) => None,
     };
     // `--tls …` words, each followed by a space (or nothing): options as
@@ -573,7 +554,7 @@ pub fn render(
         .iter()
         .map(|a| match a.starts_with("--") {
             true => format!("{a} "),
-            false => format!("{} ", shell::quote(a)),
+            false => format!("{} ", sh_quote(a)),
         })
         .collect();
     #[derive(Serialize)]

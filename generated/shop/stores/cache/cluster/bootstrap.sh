@@ -12,7 +12,16 @@
 #   sh cluster/bootstrap.sh      start the nodes, create the cluster, wait
 #   sh cluster/stop.sh           shut them down (same environment)
 #
-# Environment, all optional:
+# Access control: first runs the store's install-credentials.sh (beside this
+# directory) into DATA_DIR/credentials, which writes users.acl with hashed
+# passwords and replication.conf (masteruser/masterauth: replicas
+# authenticate); every node starts with them (--aclfile, --include), the
+# default user off. The installer reads every user's password from its
+# reference and fails naming the one that is missing. Every valkey-cli call
+# here authenticates as the operator user 'admin', its password read from
+# variable SHOP_CACHE_ADMIN_PASSWORD into REDISCLI_AUTH (never on a command line).
+#
+# Environment, all optional besides those passwords:
 #   HOST               address the nodes bind to and are created with
 #                      (default 127.0.0.1). An IP address: the cluster meets by
 #                      address.
@@ -88,17 +97,25 @@ is_count() {
   esac
 }
 
+# The operator's password, for every valkey-cli call: REDISCLI_AUTH, so it
+# is on no command line.
+ADMIN_USER='admin'
+ADMIN_REF='variable SHOP_CACHE_ADMIN_PASSWORD'
+REDISCLI_AUTH=${SHOP_CACHE_ADMIN_PASSWORD:-}
+[ -n "$REDISCLI_AUTH" ] || die "the operator's password ($ADMIN_REF) is unset or empty"
+export REDISCLI_AUTH
+
 # Sleeps a fifth of a second where sleep takes fractions, else a second.
 if sleep 0.2 2>/dev/null; then NAP=0.2; else NAP=1; fi
 nap() { sleep "$NAP"; }
 
 now() { date +%s; }
 
-# cli PORT ARGS...: valkey-cli against one node.
+# cli PORT ARGS...: valkey-cli against one node, as the operator.
 cli() {
   _cli_port=$1
   shift
-  "$REDIS_CLI" -h "$HOST" -p "$_cli_port" "$@"
+  "$REDIS_CLI" --user "$ADMIN_USER" -h "$HOST" -p "$_cli_port" "$@"
 }
 
 # reply PORT ARGS...: a node's reply, CRs removed, empty when it does not answer.
@@ -155,16 +172,23 @@ CONF=$CONF_DIR/redis-node.conf
 mkdir -p "$DATA_DIR"
 DATA_DIR=$(CDPATH='' cd -- "$DATA_DIR" && pwd)
 
-# Refuse to touch an earlier cluster or someone else's server.
+# Refuse to touch an earlier cluster or someone else's server (which may
+# answer NOAUTH or WRONGPASS: any answer counts).
 for pair in $PAIRS; do
   port=${pair%%:*}
   dir=$DATA_DIR/node-$port
   [ ! -e "$dir/nodes.conf" ] ||
     die "$dir holds nodes.conf from an earlier cluster: stop it (sh stop.sh) and remove $DATA_DIR to start over"
-  if [ "$(reply "$port" ping)" = PONG ]; then
+  if [ -n "$(reply "$port" ping)" ]; then
     die "a Redis already answers on $HOST:$port (an earlier cluster? sh stop.sh); choose other ports with BASE_PORT or PORTS"
   fi
 done
+
+# The users and their hashed passwords, for every node.
+INSTALLER=$CONF_DIR/../install-credentials.sh
+[ -f "$INSTALLER" ] || die "missing $INSTALLER (it is generated beside cluster/)"
+CREDENTIALS=$DATA_DIR/credentials
+sh "$INSTALLER" "$CREDENTIALS" || die "install-credentials.sh failed (above): set the passwords it names"
 
 for pair in $PAIRS; do
   port=${pair%%:*}
@@ -174,7 +198,9 @@ for pair in $PAIRS; do
   rm -f "$dir/redis.pid"
   : >"$dir/redis.log"
   set -- --port "$port" --cluster-port "$bus" --bind "$HOST" --dir "$dir" \
-    --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"
+    --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" \
+    --aclfile "$CREDENTIALS/users.acl"
+  set -- "$@" --include "$CREDENTIALS/replication.conf"
   if [ -n "$ANNOUNCE_HOSTNAME" ]; then
     set -- "$@" --cluster-announce-hostname "$ANNOUNCE_HOSTNAME"
   fi
@@ -232,7 +258,7 @@ for port in $PORTS; do
 done
 say "creating the cluster: $MASTERS masters x $REPLICAS_PER_MASTER replicas"
 # shellcheck disable=SC2086
-"$REDIS_CLI" --cluster create $ADDRS --cluster-replicas "$REPLICAS_PER_MASTER" --cluster-yes ||
+"$REDIS_CLI" --user "$ADMIN_USER" --cluster create $ADDRS --cluster-replicas "$REPLICAS_PER_MASTER" --cluster-yes ||
   die "valkey-cli --cluster create failed (output above); the nodes are still running: sh stop.sh"
 
 # Prints what is not healthy yet, one problem per line; nothing when healthy.

@@ -11,7 +11,9 @@
 #
 # Environment, all optional: HOST (127.0.0.1), BASE_PORT (7000), PORTS,
 # DATA_DIR (./cluster-data), REDIS_CLI (valkey-cli from PATH), STOP_TIMEOUT
-# (seconds to wait for the processes to exit, 10).
+# (seconds to wait for the processes to exit, 10). Required: the operator's
+# password (variable SHOP_CACHE_ADMIN_PASSWORD), as for bootstrap.sh: valkey-cli authenticates as
+# 'admin' with it in REDISCLI_AUTH (never on a command line).
 
 set -eu
 
@@ -58,6 +60,13 @@ if [ ! -d "$DATA_DIR" ]; then
   exit 0
 fi
 
+# The operator's password, to ask each node who it is and shut it down.
+ADMIN_USER='admin'
+ADMIN_REF='variable SHOP_CACHE_ADMIN_PASSWORD'
+REDISCLI_AUTH=${SHOP_CACHE_ADMIN_PASSWORD:-}
+[ -n "$REDISCLI_AUTH" ] || die "the operator's password ($ADMIN_REF) is unset or empty"
+export REDISCLI_AUTH
+
 if sleep 0.2 2>/dev/null; then NAP=0.2; else NAP=1; fi
 
 PIDS=
@@ -73,8 +82,8 @@ for port in $PORTS; do
     say "$HOST:$port: not running (pid $pid is gone)"
     continue
   fi
-  if "$REDIS_CLI" -h "$HOST" -p "$port" info server 2>/dev/null | tr -d '\r' | grep -qx "process_id:$pid"; then
-    "$REDIS_CLI" -h "$HOST" -p "$port" shutdown nosave >/dev/null 2>&1 || true
+  if "$REDIS_CLI" --user "$ADMIN_USER" -h "$HOST" -p "$port" info server 2>/dev/null | tr -d '\r' | grep -qx "process_id:$pid"; then
+    "$REDIS_CLI" --user "$ADMIN_USER" -h "$HOST" -p "$port" shutdown nosave >/dev/null 2>&1 || true
     PIDS="$PIDS $pid"
     say "$HOST:$port: shutting down (pid $pid)"
   else
