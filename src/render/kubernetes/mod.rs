@@ -1,12 +1,17 @@
 //! Owns the Kubernetes target (`kubernetes/redis-cluster.yaml`, only for
 //! policies with `cluster.kubernetes`): one multi-document manifest with the
 //! node config (ConfigMap), the nodes (StatefulSet), their Services, a
-//! PodDisruptionBudget and the Job that forms the cluster once.
+//! PodDisruptionBudget, a NetworkPolicy and the Job that forms the cluster
+//! once.
 //!
 //! The node config carries the same directives as the store's `redis.conf`, taken
-//! from `redis_conf::context` (one mapping, not two), plus what a pod needs
-//! (port, bus port, data directory, how a node announces itself). Its sha256
-//! is computed here and set on the pod template, so a config change rolls the
+//! from `redis_conf::context_in` (one mapping, not two; its access lines point
+//! at the pod's in-memory credentials volume), plus what a pod needs (port,
+//! bus port, data directory, how a node announces itself). The ConfigMap also
+//! carries the store's `users.acl` and `install-credentials.sh`, which an init
+//! container runs with passwords from Secret references (`access.rs` decides
+//! where each reference lives in the pod). The sha256 of the ConfigMap's
+//! files is computed here and set on the pod template, so a change rolls the
 //! pods. The shell the pods and the Job run (probes, cluster creation) lives
 //! in templates of its own and is embedded as YAML literal blocks.
 //!
@@ -17,7 +22,7 @@
 pub mod access;
 
 use super::credentials::sh_quote;
-use super::{OutputFile, Programs, RenderError, Renderer, TARGETS, redis_conf};
+use super::{OutputFile, Programs, RenderError, Renderer, redis_conf};
 use crate::policy::model::{Cluster, Kubernetes, Policy, Store};
 use crate::redis_directives::{Availability, availability};
 use access::{AdminAuth, CREDENTIALS_DIR, Peer, SECRETS_DIR};
@@ -207,31 +212,29 @@ fn config_checksum(files: &[(&str, &str)]) -> String {
         .collect()
 }
 
-/// The store's `users.acl` and `install-credentials.sh`, taken from the
-/// store targets listed before this one: the ConfigMap carries the very
-/// bytes they write to `stores/<store>/`, so the two cannot drift, whichever
-/// module renders them.
+/// The store's `users.acl` and `install-credentials.sh`, rendered by their
+/// own targets (`acl`, `credentials`): the ConfigMap carries the very bytes
+/// they write to `stores/<store>/`, so the two cannot drift.
 fn store_access_files(
     policy: &Policy,
     store: &Store,
     r: &Renderer<'_>,
 ) -> Result<(String, String), RenderError> {
     let (mut acl, mut installer) = (None, None);
-    for target in TARGETS.iter().take_while(|t| t.name != "kubernetes") {
-        if let super::Render::Store(render) = target.render {
-            for file in render(policy, store, r)? {
-                match file.path.as_str() {
-                    USERS_ACL => acl = Some(file.contents),
-                    INSTALLER => installer = Some(file.contents),
-                    _ => {}
-                }
-            }
+    let files = super::acl::render(policy, store, r)?
+        .into_iter()
+        .chain(super::credentials::render(policy, store, r)?);
+    for file in files {
+        match file.path.as_str() {
+            USERS_ACL => acl = Some(file.contents),
+            INSTALLER => installer = Some(file.contents),
+            _ => {}
         }
     }
     match (acl, installer) {
         (Some(acl), Some(installer)) => Ok((acl, installer)),
         _ => Err(RenderError(format!(
-            "no target renders the store's {USERS_ACL} and {INSTALLER}, which the Kubernetes ConfigMap carries"
+            "the acl and credentials targets render no {USERS_ACL} and {INSTALLER}, which the Kubernetes ConfigMap carries"
         ))),
     }
 }
