@@ -35,7 +35,6 @@ pub const COMMANDS: &[&str] = &[
     "type",
     "memory|usage",
     "strlen",
-    "getrange",
     "slowlog|get",
     "cluster|nodes",
 ];
@@ -47,3 +46,37 @@ pub const COMMANDS: &[&str] = &[
 /// it). `ACL SETUSER … +client|no-touch` fails on 7.0 ("Unknown command or
 /// category name in ACL"), so the ACL grants it only to servers that have it.
 pub const NEEDS_NO_TOUCH: &str = "client|no-touch";
+
+/// Commands verify sends expecting to be refused: probes that its own user
+/// is no broader than [`COMMANDS`] (`ECHO`, which reads and changes nothing,
+/// with a fixed argument). Never granted: disjoint from [`COMMANDS`] (a unit
+/// test holds it so), and `verify::conn` sends them only through its probe
+/// variant, whose reply is a finding unless it is NOPERM.
+pub const PROBES: &[&str] = &["echo"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probes_are_never_granted() {
+        for probe in PROBES {
+            assert!(!COMMANDS.contains(probe), "`{probe}` is granted");
+        }
+        // Nothing granted returns a value: no read of any type's contents.
+        for reader in [
+            "get",
+            "getrange",
+            "substr",
+            "hget",
+            "hgetall",
+            "lrange",
+            "smembers",
+            "zrange",
+            "dump",
+            "object|freq",
+        ] {
+            assert!(!COMMANDS.contains(&reader), "`{reader}` returns values");
+        }
+    }
+}

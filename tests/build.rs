@@ -529,7 +529,6 @@ fn verifier_acl_allows_reads_and_refuses_writes_on_a_real_redis() {
         vec!["TYPE", "v2:user:1:profile"],
         vec!["MEMORY", "USAGE", "v2:user:1:profile"],
         vec!["STRLEN", "v2:user:1:profile"],
-        vec!["GETRANGE", "v2:user:1:profile", "0", "3"],
         vec!["SLOWLOG", "GET", "10"],
     ] {
         let reply = verifier.command(&read).unwrap();
@@ -548,6 +547,8 @@ fn verifier_acl_allows_reads_and_refuses_writes_on_a_real_redis() {
         vec!["CONFIG", "SET", "maxmemory", "1"],
         vec!["EVAL", "return 1", "0"],
         vec!["GET", "v2:user:1:profile"],
+        // No part of a value either (an ACL cannot limit GETRANGE's range).
+        vec!["GETRANGE", "v2:user:1:profile", "0", "3"],
         vec!["OBJECT", "FREQ", "v2:user:1:profile"],
         // Reads verify never sends are refused too: least privilege.
         vec!["TTL", "v2:user:1:profile"],

@@ -169,10 +169,13 @@ fn one_address_listed_ten_thousand_times_is_contacted_once() {
         Duration::from_secs(60),
     );
     assert!(run.took < Duration::from_secs(20), "{}", describe(&run));
+    // Once: verify's own connection, and the access probe's (a second
+    // connection that sends only PING, without credentials).
     assert_eq!(
         other.connections.load(std::sync::atomic::Ordering::Relaxed),
-        1
+        2
     );
+    assert_eq!(other.count("PING"), 2);
     let found = run.findings("CG418");
     assert_eq!(found.len(), 1, "{}", describe(&run));
     assert!(

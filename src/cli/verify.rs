@@ -75,6 +75,11 @@ pub struct Args {
     /// (secrets are never read into the report).
     #[arg(long)]
     unmanaged: bool,
+    /// For a store with TLS and no `plain_port`: the port a forgotten
+    /// plain-text listener would have, probed on each node's host (any
+    /// answer is a finding; refused or silent is right).
+    #[arg(long, value_name = "PORT", default_value_t = 6379, value_parser = clap::value_parser!(u16).range(1..))]
+    plain_port: u16,
     /// Never draw progress bars (they are drawn only on a terminal anyway).
     #[arg(long)]
     no_progress: bool,
@@ -150,6 +155,7 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<u8, String> {
             scan_count: args.scan_count,
             window: std::time::Duration::from_micros(window.as_micros()),
             unmanaged: args.unmanaged,
+            plain_port: args.plain_port,
         };
         by_store.insert(
             store,

@@ -251,10 +251,16 @@ fixed_codes! {
     /// returns nothing): it is older or newer than the policy's target, or a
     /// fork such as Valkey. Nothing to compare, so nothing fails.
     DIRECTIVE_NOT_APPLICABLE = "CG402", "directive-not-applicable", Note, "the server has no such directive";
-    /// `CONFIG GET` is refused (managed services such as ElastiCache rename or
-    /// block it; an ACL without `+config|get`). The config was not checked, so
-    /// the report says so instead of claiming conformance.
-    CONFIG_NOT_CHECKABLE = "CG403", "config-not-checkable", Warning, "the server does not let its config be read";
+    /// Some managed directives were not checked, because `CONFIG GET` was not
+    /// available: the store's access denies it to the verifier (its
+    /// configuration holds `masterauth`, which `CONFIG GET` would reveal to
+    /// anyone holding verify's credentials: an ACL cannot limit its
+    /// parameters), or the server refused it (NOPERM, renamed or disabled as
+    /// on managed services). Verify then compares what `INFO` shows
+    /// (`maxmemory`, `maxmemory-policy`, `appendonly`, `cluster-enabled`,
+    /// `hz`, `maxclients`, `repl-backlog-size`) and lists the rest here, one
+    /// note per store, so the report never claims a check it did not make.
+    CONFIG_NOT_CHECKABLE = "CG403", "config-not-checkable", Note, "some directives were checked through INFO only, or not at all";
     /// With `verify --unmanaged`: a directive the policy does not set whose
     /// live value differs from the engine release's default (someone set it
     /// in a config file or with CONFIG SET, and the policy does not know).
@@ -335,10 +341,6 @@ fixed_codes! {
     /// or `MEMORY USAGE` for other types). Big values block the event loop and
     /// the network when read.
     VALUE_TOO_LARGE = "CG426", "value-too-large", Warning, "a value is over the size threshold";
-    /// A string above its pattern's `compress_above` does not start with a
-    /// known compression header (gzip, zlib, zstd, lz4 frame, snappy frame).
-    /// Verify reads at most the first 4 bytes, of these keys only.
-    VALUE_NOT_COMPRESSED = "CG427", "value-not-compressed", Warning, "a value above the compression threshold is stored uncompressed";
     /// The keyspace hit ratio is below `targets.redis_hit_ratio`. It is the
     /// ratio of what `keyspace_hits`/`keyspace_misses` gained over the
     /// `--window` (default 5s) before verify touched any key, summed over
@@ -367,4 +369,24 @@ fixed_codes! {
     /// It is not counted as zero (that would read as a 100% hit ratio or no
     /// evictions), and the checks that need it are not judged.
     INFO_NOT_NUMERIC = "CG435", "info-not-numeric", Warning, "a server reports a counter that is not a number";
+    /// A node served a connection that never authenticated: `PING` on a fresh
+    /// connection, without `AUTH`, answered `PONG`. The `default` user is
+    /// on without a password (or `protected-mode` is off with no ACL), so
+    /// anyone who reaches the port reads and writes every key. cachegen's
+    /// output never allows it: an error when the store declares `access:`,
+    /// a warning when it does not.
+    UNAUTHENTICATED_ACCESS = "CG440", "unauthenticated-access", Error, "a node serves clients that never authenticated";
+    /// Verify's own user ran a command outside the verifier's list: it sends
+    /// `ECHO cachegen-verify` (reads and changes nothing), which the ACL
+    /// `build` emits refuses with NOPERM. Any other answer means the user
+    /// is broader than the generated ACL (`+@all`, or an old hand-made
+    /// user), and whoever holds its password can do more than read
+    /// metadata. Not probed when verify connects as `default`.
+    VERIFIER_TOO_BROAD = "CG441", "verifier-too-broad", Error, "verify's user may run commands outside its list";
+    /// A TLS store without `tls.plain_port` answered in plain text on the
+    /// node's host at `--plain-port` (default 6379, the port a forgotten
+    /// plain listener has): any RESP answer (`PONG`, `NOAUTH`, an error)
+    /// means credentials and data can cross the network unencrypted there.
+    /// A refused or silent port is what the policy asks for.
+    PLAIN_PORT_OPEN = "CG442", "plain-port-open", Error, "a TLS store also answers in plain text";
 }

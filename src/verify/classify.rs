@@ -40,7 +40,6 @@ pub struct Owner {
     pub durable: bool,
     /// The Redis `TYPE` reply expected.
     pub value_type: &'static str,
-    pub compress_above: Option<u64>,
     /// Largest value allowed, in bytes, and the policy pointer of the field
     /// that sets it (the pattern's own `max_value_size`, else the keys
     /// section's).
@@ -132,7 +131,6 @@ impl Classifier {
                         ttl_max_ms: Some(lock.ttl.as_micros().div_ceil(1000)),
                         durable: false,
                         value_type: "string",
-                        compress_above: None,
                         max_value_size: global_limit(policy),
                     },
                 );
@@ -151,7 +149,6 @@ impl Classifier {
                     ttl_max_ms: ttl_max_ms(t.ttl),
                     durable: false,
                     value_type: "set",
-                    compress_above: None,
                     max_value_size: global_limit(policy),
                 },
             );
@@ -210,7 +207,6 @@ fn pattern_owner(policy: &Policy, p: &KeyPattern, shape: String) -> Owner {
         ttl_max_ms: ttl_max_ms(p.ttl),
         durable: p.durable,
         value_type: type_name(p.value_type),
-        compress_above: p.compress_above.map(|m| m.bytes()),
         max_value_size: policy
             .keys
             .max_value_size_of(p)

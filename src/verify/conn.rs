@@ -5,7 +5,8 @@
 //! Nothing outside `verify` opens sockets. Nothing here can send a command
 //! that is not a variant of [`Command`], and every variant maps to an entry of
 //! `crate::verifier::COMMANDS`, the reads the least-privilege ACL `build`
-//! emits allows (a unit test holds the two equal).
+//! emits allows (a unit test holds the two equal), except [`Command::Probe`],
+//! whose commands (`crate::verifier::PROBES`) that ACL refuses on purpose.
 
 use super::resp::{self, ParseError, Reply};
 use super::stop::{self, Deadline};
@@ -47,11 +48,30 @@ pub enum Command<'a> {
     Type(&'a [u8]),
     MemoryUsage(&'a [u8]),
     Strlen(&'a [u8]),
-    /// `GETRANGE key 0 3`: the first four bytes, to recognise a compression
-    /// header. Sent only for strings above their pattern's threshold.
-    ValueHead(&'a [u8]),
     SlowlogGet(u32),
     ClusterNodes,
+    /// A command outside the verifier's list, sent to see it refused
+    /// (`gather`'s access probes): anything but NOPERM means the user is
+    /// broader than the ACL `build` emits.
+    Probe(Probe),
+}
+
+/// The probes [`Command::Probe`] can send, one per entry of
+/// `crate::verifier::PROBES`. Each reads and changes nothing, and carries no
+/// argument from the policy, a key or the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probe {
+    /// `ECHO cachegen-verify`.
+    Echo,
+}
+
+impl Probe {
+    /// Its ACL name: an entry of `crate::verifier::PROBES`.
+    pub fn acl_name(self) -> &'static str {
+        match self {
+            Probe::Echo => "echo",
+        }
+    }
 }
 
 /// The ACL names (`config|get`) of every command [`Command`] can encode
@@ -82,9 +102,9 @@ impl Command<'_> {
             Command::Type(_) => "type",
             Command::MemoryUsage(_) => "memory|usage",
             Command::Strlen(_) => "strlen",
-            Command::ValueHead(_) => "getrange",
             Command::SlowlogGet(_) => "slowlog|get",
             Command::ClusterNodes => "cluster|nodes",
+            Command::Probe(p) => p.acl_name(),
         }
     }
 
@@ -125,12 +145,14 @@ impl Command<'_> {
             Command::Type(key) => resp::encode(&[b"TYPE", key], out),
             Command::MemoryUsage(key) => resp::encode(&[b"MEMORY", b"USAGE", key], out),
             Command::Strlen(key) => resp::encode(&[b"STRLEN", key], out),
-            Command::ValueHead(key) => resp::encode(&[b"GETRANGE", key, b"0", b"3"], out),
             Command::SlowlogGet(n) => {
                 number = n.to_string();
                 resp::encode(&[b"SLOWLOG", b"GET", number.as_bytes()], out)
             }
             Command::ClusterNodes => resp::encode(&[b"CLUSTER", b"NODES"], out),
+            Command::Probe(Probe::Echo) => {
+                resp::encode(&[b"ECHO", crate::verifier::NAME.as_bytes()], out)
+            }
         }
     }
 }
@@ -255,29 +277,7 @@ impl Connection {
         tls: Option<&Tls>,
         limits: Limits,
     ) -> Result<Connection, ConnError> {
-        if let Some(why) = limits.deadline.stopped() {
-            return Err(ConnError::Stopped(format!(
-                "{address}: not contacted: {why}"
-            )));
-        }
-        let tcp = connect_tcp(address, limits.timeout.min(limits.deadline.remaining()))?;
-        let stream = match tls {
-            None => Stream::Plain(tcp),
-            Some(tls) => Stream::Tls(Box::new(handshake(address, tcp, tls, &limits)?)),
-        };
-        let mut conn = Connection {
-            address: address.clone(),
-            stream,
-            read_buf: Vec::with_capacity(64 * 1024),
-            read_start: 0,
-            parser: resp::Parser::default(),
-            write_buf: Vec::with_capacity(64 * 1024),
-            rate: limits.rate.map(RateLimiter::new),
-            timeout: limits.timeout,
-            pending: 0,
-            deadline: limits.deadline,
-            sent: 0,
-        };
+        let mut conn = Connection::open_anonymous(address, tls, limits)?;
         if let Some(password) = &target.password {
             let reply = conn.call(Command::Auth {
                 user: target.user.as_deref(),
@@ -319,6 +319,39 @@ impl Connection {
             )));
         }
         Ok(conn)
+    }
+
+    /// Connects (and completes TLS when `tls` is given) without
+    /// authenticating or sending anything: the access probes' connection,
+    /// which must see what a stranger sees.
+    pub fn open_anonymous(
+        address: &Address,
+        tls: Option<&Tls>,
+        limits: Limits,
+    ) -> Result<Connection, ConnError> {
+        if let Some(why) = limits.deadline.stopped() {
+            return Err(ConnError::Stopped(format!(
+                "{address}: not contacted: {why}"
+            )));
+        }
+        let tcp = connect_tcp(address, limits.timeout.min(limits.deadline.remaining()))?;
+        let stream = match tls {
+            None => Stream::Plain(tcp),
+            Some(tls) => Stream::Tls(Box::new(handshake(address, tcp, tls, &limits)?)),
+        };
+        Ok(Connection {
+            address: address.clone(),
+            stream,
+            read_buf: Vec::with_capacity(64 * 1024),
+            read_start: 0,
+            parser: resp::Parser::default(),
+            write_buf: Vec::with_capacity(64 * 1024),
+            rate: limits.rate.map(RateLimiter::new),
+            timeout: limits.timeout,
+            pending: 0,
+            deadline: limits.deadline,
+            sent: 0,
+        })
     }
 
     /// Queues a command; [`Connection::flush`] sends everything queued.
@@ -550,7 +583,7 @@ mod tests {
             Command::Type(b"k"),
             Command::MemoryUsage(b"k"),
             Command::Strlen(b"k"),
-            Command::ValueHead(b"k"),
+            Command::Probe(Probe::Echo),
             Command::SlowlogGet(128),
             Command::ClusterNodes,
         ];
@@ -572,7 +605,7 @@ mod tests {
                 | Command::Type(_)
                 | Command::MemoryUsage(_)
                 | Command::Strlen(_)
-                | Command::ValueHead(_)
+                | Command::Probe(_)
                 | Command::SlowlogGet(_)
                 | Command::ClusterNodes => {}
             }
@@ -580,7 +613,18 @@ mod tests {
         // The variants and `verifier::COMMANDS` are the same set: nothing
         // verify sends is refused by the ACL, and the ACL grants nothing
         // verify never sends.
-        let sent: Vec<&str> = all.iter().map(|c| c.acl_name()).collect();
+        let sent: Vec<&str> = all
+            .iter()
+            .filter(|c| !matches!(c, Command::Probe(_)))
+            .map(|c| c.acl_name())
+            .collect();
+        // Probes are the one exception, and only ever names the ACL refuses.
+        for command in &all {
+            if let Command::Probe(p) = command {
+                assert!(crate::verifier::PROBES.contains(&p.acl_name()));
+                assert!(!SENDABLE.contains(&p.acl_name()));
+            }
+        }
         for name in &sent {
             assert!(
                 *name == "auth" || SENDABLE.contains(name),

@@ -24,7 +24,9 @@
 use super::classify::Classifier;
 use super::conn::{Command, ConnError, Connection};
 use super::keyspace::{self, Coverage};
-use super::observed::{NoTouch, NodeFacts, Observed, ObservedNode, ScannedNode, Seed, SlowEntry};
+use super::observed::{
+    ConfigUnread, NoTouch, NodeFacts, Observed, ObservedNode, ScannedNode, Seed, SlowEntry,
+};
 use super::resp::Reply;
 use super::server::{self, ClusterNode, Info};
 use super::target::{self, Address};
@@ -68,7 +70,7 @@ pub fn gather(
     let store = options.store_of(policy);
     observed.store = store.name.clone();
     let slow_threshold_us = slow_threshold_us(policy, store);
-    let seed_facts = match node_facts(&mut seed_conn, store, slow_threshold_us, options.unmanaged) {
+    let seed_facts = match node_facts(&mut seed_conn, options, store, slow_threshold_us) {
         Ok(f) => f,
         Err(e) => {
             observed.incomplete.push(e.to_string());
@@ -262,7 +264,7 @@ fn contact_all(
                         break;
                     };
                     let opened = open(address, options).and_then(|mut c| {
-                        let f = node_facts(&mut c, store, slow_threshold_us, options.unmanaged)?;
+                        let f = node_facts(&mut c, options, store, slow_threshold_us)?;
                         Ok((c, f))
                     });
                     if let Ok(mut all) = results.lock() {
@@ -480,15 +482,23 @@ fn reply_text(reply: &Reply) -> String {
 /// The INFO sections verify reads, merged. One pipelined round trip (INFO
 /// with several sections needs Redis 7, so one command per section); `stats`
 /// first, though no INFO counts as a keyspace hit anyway.
-const INFO_SECTIONS: [&str; 5] = ["stats", "server", "replication", "errorstats", "cluster"];
+const INFO_SECTIONS: &[&str] = &["stats", "server", "replication", "errorstats", "cluster"];
 
-fn read_info(conn: &mut Connection) -> Result<Info, ConnError> {
-    for section in INFO_SECTIONS {
+/// The sections that show directives `CONFIG GET` would have (maxmemory,
+/// aof_enabled, maxclients, ...): read only when it was not available.
+const INFO_CONFIG_SECTIONS: &[&str] = &["memory", "persistence", "clients"];
+
+/// Reads `sections` into `info` (a field already there is kept).
+fn read_info(
+    conn: &mut Connection,
+    sections: &[&'static str],
+    info: &mut Info,
+) -> Result<(), ConnError> {
+    for section in sections {
         conn.queue(Command::Info(section));
     }
-    conn.flush(INFO_SECTIONS.len())?;
-    let mut info = Info::new();
-    for section in INFO_SECTIONS {
+    conn.flush(sections.len())?;
+    for section in sections {
         match conn.recv()? {
             Reply::Bulk(text) if text.len() > server::MAX_INFO_BYTES => {
                 return Err(ConnError::Protocol(format!(
@@ -521,34 +531,49 @@ fn read_info(conn: &mut Connection) -> Result<Info, ConnError> {
             }
         }
     }
-    Ok(info)
+    Ok(())
 }
 
 fn node_facts(
     conn: &mut Connection,
+    options: &Options,
     store: &Store,
     slow_threshold_us: Option<u64>,
-    unmanaged: bool,
 ) -> Result<NodeFacts, ConnError> {
-    let info = read_info(conn)?;
+    let mut info = Info::new();
+    read_info(conn, INFO_SECTIONS, &mut info)?;
     let dbsize = conn
         .call(Command::Dbsize)?
         .as_int()
         .map(|n| n.max(0) as u64);
     let flavour = server::flavour(&info);
-    let config = read_config(conn, store, flavour.redis_compat)?;
-    let all_config = if unmanaged {
-        Some(read_all_config(conn)?)
+    // CONFIG GET returns secrets (`masterauth`) to whoever may run it, and
+    // ACLs cannot limit its parameters: where the store denies it to the
+    // verifier, it is not even tried (the ACL refuses it anyway).
+    let config = if store.verifier_may_config_get() {
+        read_config(conn, store, flavour.redis_compat)?
     } else {
-        None
+        Err(ConfigUnread::NotAllowed)
+    };
+    if config.is_err() {
+        // What INFO shows of the config stands in for CONFIG GET.
+        read_info(conn, INFO_CONFIG_SECTIONS, &mut info)?;
+    }
+    let all_config = match (&config, options.unmanaged) {
+        (_, false) => None,
+        // Refused or denied for names, refused for `*` too: not sent.
+        (Err(why), true) => Some(Err(why.clone())),
+        (Ok(_), true) => Some(read_all_config(conn)?),
     };
     let slow = slowlog(conn, slow_threshold_us)?;
+    let probes = super::probe::probe(conn, options, store)?;
     Ok(NodeFacts {
         info,
         dbsize,
         config,
         all_config,
         slow,
+        probes,
     })
 }
 
@@ -559,7 +584,7 @@ fn read_config(
     conn: &mut Connection,
     store: &Store,
     version: Option<(u32, u32)>,
-) -> Result<Result<BTreeMap<String, String>, String>, ConnError> {
+) -> Result<Result<BTreeMap<String, String>, ConfigUnread>, ConnError> {
     // A secret is never asked for, whatever the policy says (lower refuses
     // one in `config:`; a lock edited by hand is read through lower too):
     // its value must not reach a report.
@@ -589,8 +614,12 @@ fn read_config(
                     }
                 }
             }
-            Reply::Error(e) => return Ok(Err(target::printable(&e))),
-            _ => return Ok(Err("CONFIG GET returned an unexpected reply".into())),
+            Reply::Error(e) => return Ok(Err(ConfigUnread::Refused(target::printable(&e)))),
+            _ => {
+                return Ok(Err(ConfigUnread::Refused(
+                    "CONFIG GET returned an unexpected reply".into(),
+                )));
+            }
         }
     }
     Ok(Ok(values))
@@ -605,7 +634,7 @@ const MAX_DIRECTIVES: usize = 1000;
 /// like never leave this function, so no report can print them.
 fn read_all_config(
     conn: &mut Connection,
-) -> Result<Result<BTreeMap<String, String>, String>, ConnError> {
+) -> Result<Result<BTreeMap<String, String>, ConfigUnread>, ConnError> {
     match conn.call(Command::ConfigGetAll)? {
         Reply::Array(items) => {
             let mut values = BTreeMap::new();
@@ -623,8 +652,10 @@ fn read_all_config(
             }
             Ok(Ok(values))
         }
-        Reply::Error(e) => Ok(Err(target::printable(&e))),
-        _ => Ok(Err("CONFIG GET * returned an unexpected reply".into())),
+        Reply::Error(e) => Ok(Err(ConfigUnread::Refused(target::printable(&e)))),
+        _ => Ok(Err(ConfigUnread::Refused(
+            "CONFIG GET * returned an unexpected reply".into(),
+        ))),
     }
 }
 

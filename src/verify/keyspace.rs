@@ -15,9 +15,10 @@
 //! read  SCAN c2 reply -> batch 2 ...
 //! ```
 //!
-//! Large strings of patterns with a size or compression threshold get a
-//! follow-up `STRLEN` + `GETRANGE 0 3`, carried in the next write so the reply
-//! order stays fixed.
+//! Large strings of patterns with a size threshold get a follow-up `STRLEN`,
+//! carried in the next write so the reply order stays fixed. Nothing here
+//! reads a value's bytes: verify's credentials reveal no value (so it cannot
+//! tell whether a value is compressed; `compress_above` is not verified).
 
 use super::classify::{Class, Classifier, unknown_prefix};
 use super::conn::{Command, ConnError, Connection};
@@ -77,7 +78,6 @@ pub struct OwnerTally {
     /// Wrong types, by the type found.
     pub wrong_type: HashMap<String, Hits>,
     pub too_large: Hits,
-    pub not_compressed: Hits,
 }
 
 impl OwnerTally {
@@ -91,7 +91,6 @@ impl OwnerTally {
             self.wrong_type.entry(t.clone()).or_default().merge(h);
         }
         self.too_large.merge(&o.too_large);
-        self.not_compressed.merge(&o.not_compressed);
     }
 }
 
@@ -166,11 +165,10 @@ pub struct NodeScan {
     pub error: Option<ConnError>,
 }
 
-/// A key whose string length (and head) must be read to judge it.
+/// A key whose string length must be read to judge it.
 struct FollowUp {
     key: Vec<u8>,
     owner: usize,
-    read_head: bool,
 }
 
 /// Called with the number of keys just inspected (drives progress reports).
@@ -340,10 +338,6 @@ fn queue_follow_ups(conn: &mut Connection, follow_ups: &[FollowUp]) -> usize {
     for f in follow_ups {
         conn.queue(Command::Strlen(&f.key));
         n += 1;
-        if f.read_head {
-            conn.queue(Command::ValueHead(&f.key));
-            n += 1;
-        }
     }
     n
 }
@@ -475,14 +469,11 @@ fn read_batch(
                 }
                 // MEMORY USAGE is the string plus a little overhead, so it is
                 // a cheap upper bound: only strings above a threshold by it
-                // get their exact length (and head) read.
-                let over_size = size_limit.is_some_and(|l| memory > l);
-                let over_compress = owner.compress_above.is_some_and(|l| memory > l);
-                if over_size || over_compress {
+                // get their exact length read.
+                if size_limit.is_some_and(|l| memory > l) {
                     follow_ups.push(FollowUp {
                         key: key.clone(),
                         owner: index,
-                        read_head: over_compress,
                     });
                 }
             }
@@ -499,26 +490,14 @@ fn read_follow_ups(
 ) -> Result<(), ConnError> {
     for f in follow_ups {
         let length = conn.recv()?;
-        let head = if f.read_head {
-            Some(conn.recv()?)
-        } else {
-            None
-        };
-        let mut changed_type = false;
-        for reply in std::iter::once(&length).chain(head.as_ref()) {
-            if let Reply::Error(e) = reply {
-                // The key was replaced by another type since it was
-                // inspected: like a vanished key, not a reason to stop.
-                if e.starts_with("WRONGTYPE") {
-                    changed_type = true;
-                    continue;
-                }
-                return Err(refused(conn, "STRLEN/GETRANGE", e));
+        if let Reply::Error(e) = &length {
+            // The key was replaced by another type since it was
+            // inspected: like a vanished key, not a reason to stop.
+            if e.starts_with("WRONGTYPE") {
+                tally.vanished += 1;
+                continue;
             }
-        }
-        if changed_type {
-            tally.vanished += 1;
-            continue;
+            return Err(refused(conn, "STRLEN", e));
         }
         let length = length.as_int().unwrap_or(0).max(0) as u64;
         let owner = &classifier.owners[f.owner];
@@ -530,27 +509,8 @@ fn read_follow_ups(
         {
             t.too_large.add(&f.key, length);
         }
-        if let (Some(limit), Some(head)) = (owner.compress_above, &head)
-            && length > limit
-            && !is_compressed(head.as_bytes().unwrap_or_default())
-        {
-            t.not_compressed.add(&f.key, length);
-        }
     }
     Ok(())
-}
-
-/// Whether a value starts with the header of a common compression format:
-/// gzip, zlib, zstd, lz4 frame, snappy framing.
-pub fn is_compressed(head: &[u8]) -> bool {
-    matches!(
-        head,
-        [0x1f, 0x8b, ..]
-            | [0x78, 0x01 | 0x5e | 0x9c | 0xda, ..]
-            | [0x28, 0xb5, 0x2f, 0xfd, ..]
-            | [0x04, 0x22, 0x4d, 0x18, ..]
-            | [0xff, 0x06, 0x00, 0x00, ..]
-    )
 }
 
 #[cfg(test)]
@@ -600,15 +560,6 @@ mod tests {
         }
         assert_eq!(most_scan_calls(Coverage::Full, 1000), u64::MAX);
         assert_eq!(most_scan_calls(Coverage::Sample(10_000), 1000), 300);
-    }
-
-    #[test]
-    fn compression_headers() {
-        assert!(is_compressed(&[0x1f, 0x8b, 8, 0]));
-        assert!(is_compressed(&[0x78, 0x9c, 0, 0]));
-        assert!(is_compressed(&[0x28, 0xb5, 0x2f, 0xfd]));
-        assert!(!is_compressed(b"{\"qu"));
-        assert!(!is_compressed(b""));
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod judge;
 pub mod keyspace;
 pub mod observed;
 pub mod outcome;
+pub mod probe;
 pub mod report;
 pub mod resp;
 pub mod server;
@@ -60,6 +61,10 @@ pub struct Options {
     /// Also read every directive (`CONFIG GET *`) and note the ones the
     /// policy does not set that differ from the release's default.
     pub unmanaged: bool,
+    /// The port a TLS store's forgotten plain-text listener would have
+    /// (`--plain-port`, default 6379): probed on each node's host when the
+    /// store declares TLS without `plain_port`.
+    pub plain_port: u16,
 }
 
 impl Options {

@@ -111,15 +111,58 @@ pub struct NodeFacts {
     pub info: Info,
     pub dbsize: Option<u64>,
     /// `CONFIG GET` of every managed directive (lower-case names), or why
-    /// the server refused it.
-    pub config: Result<BTreeMap<String, String>, String>,
+    /// it was not read (then `info` also holds the sections the judge
+    /// falls back on: memory, persistence, clients).
+    pub config: Result<BTreeMap<String, String>, ConfigUnread>,
     /// With `--unmanaged`: `CONFIG GET *` (lower-case names), secrets and
-    /// directives no release's facts know already dropped, or why the
-    /// server refused it; `None` when not asked for.
-    pub all_config: Option<Result<BTreeMap<String, String>, String>>,
+    /// directives no release's facts know already dropped, or why it was
+    /// not read; `None` when not asked for.
+    pub all_config: Option<Result<BTreeMap<String, String>, ConfigUnread>>,
+    /// What the access probes saw on this node.
+    pub probes: Probes,
     /// The slow log as the server keeps it (at most 128 entries); empty when
     /// the policy sets no threshold or the server refused `SLOWLOG GET`.
     pub slow: Vec<SlowEntry>,
+}
+
+/// Why `CONFIG GET` did not give a node's directives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigUnread {
+    /// The store denies `CONFIG GET` to the verifier
+    /// (`Store::verifier_may_config_get`): it was never sent.
+    NotAllowed,
+    /// Sent and refused (NOPERM, or an unknown command where it is renamed
+    /// or disabled): the server's reply, escaped.
+    Refused(String),
+}
+
+/// What one node answered to verify's access probes. `None`: not probed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Probes {
+    /// `PING` on a fresh connection that never authenticated.
+    pub anonymous: Option<Answer>,
+    /// A command outside the verifier's list (`ECHO`), on verify's own
+    /// authenticated connection; not probed when verify is `default`.
+    pub outside_list: Option<Answer>,
+    /// A TLS store without a plain port: `PING` in plain text to the node's
+    /// host on this port (`--plain-port`).
+    pub plain: Option<(u16, Answer)>,
+}
+
+/// How a probe was answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// A RESP reply: its text (`PONG`), or the error's, escaped and cut.
+    Reply(Result<String, String>),
+    /// No RESP reply: refused, timed out, closed, TLS failed, not RESP.
+    NoReply(String),
+}
+
+impl Answer {
+    /// A reply that is not an error: the server served the command.
+    pub fn served(&self) -> bool {
+        matches!(self, Answer::Reply(Ok(_)))
+    }
 }
 
 /// One slow log entry. Arguments are never kept: they may hold values or

@@ -7,6 +7,7 @@
 pub mod cluster;
 pub mod credentials;
 pub mod fake_redis;
+pub mod pki;
 pub mod render;
 pub mod verify;
 

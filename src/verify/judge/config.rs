@@ -2,12 +2,18 @@
 //! node's `CONFIG GET` reported it (`gather`), compared with what `build`
 //! renders for the same policy, which `redis_directives` computes in the form
 //! `CONFIG GET` reports. One finding per directive and distinct value.
+//!
+//! Where `CONFIG GET` was not available (the store denies it to the
+//! verifier because its configuration holds `masterauth`, or the server
+//! refused it), the directives `INFO` shows ([`INFO_DIRECTIVES`]) are
+//! compared instead, and one note per store lists what was not checked and
+//! why: a skipped check is said, never passed off as conformance.
 
 use super::nodes_text;
 use crate::diag::{Diagnostic, codes};
-use crate::policy::model::{Policy, Store};
+use crate::policy::model::{ConfigGet, Policy, Store};
 use crate::redis_directives::{self, Availability};
-use crate::verify::observed::Observed;
+use crate::verify::observed::{ConfigUnread, NodeFacts, Observed};
 use crate::verify::server::{self, Flavour};
 use crate::verify::target::{Address, printable};
 use std::collections::BTreeMap;
@@ -21,6 +27,49 @@ pub struct ConfigRow {
     /// `None` when the server has no such directive.
     pub actual: Option<String>,
     pub status: Status,
+    /// Read from `INFO` ([`INFO_DIRECTIVES`]), `CONFIG GET` being unavailable.
+    pub via_info: bool,
+}
+
+/// How an `INFO` field's text becomes the value `CONFIG GET` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InfoValue {
+    /// The same text (bytes, enum names, numbers).
+    Same,
+    /// `1`/`0` for `yes`/`no`.
+    Flag,
+}
+
+/// Directives `INFO` shows as the server holds them, with their field: read
+/// off Redis 7.0.15's `INFO everything` (the server's own value, not a
+/// derived one: `configured_hz`, not `hz`, which `dynamic-hz` moves;
+/// `aof_enabled` is `aof_state != off`, so `1` also while the first rewrite
+/// runs). Valkey prints the same fields.
+pub const INFO_DIRECTIVES: &[(&str, &str, InfoValue)] = &[
+    ("maxmemory", "maxmemory", InfoValue::Same),
+    ("maxmemory-policy", "maxmemory_policy", InfoValue::Same),
+    ("appendonly", "aof_enabled", InfoValue::Flag),
+    ("cluster-enabled", "cluster_enabled", InfoValue::Flag),
+    ("hz", "configured_hz", InfoValue::Same),
+    ("maxclients", "maxclients", InfoValue::Same),
+    ("repl-backlog-size", "repl_backlog_size", InfoValue::Same),
+];
+
+/// The directives a node's `INFO` shows, by name, in `CONFIG GET`'s form.
+pub fn from_info(facts: &NodeFacts) -> BTreeMap<String, String> {
+    INFO_DIRECTIVES
+        .iter()
+        .filter_map(|(name, field, kind)| {
+            let text = facts.info.get(*field)?;
+            let value = match (kind, text.as_str()) {
+                (InfoValue::Same, _) => text.clone(),
+                (InfoValue::Flag, "1") => "yes".into(),
+                (InfoValue::Flag, "0") => "no".into(),
+                (InfoValue::Flag, _) => return None,
+            };
+            Some(((*name).to_owned(), value))
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,37 +110,126 @@ fn normalize(value: &str) -> String {
 pub fn rows(policy: &Policy, observed: &Observed) -> Vec<ConfigRow> {
     let mut rows = Vec::new();
     for (node, facts) in observed.reached() {
-        if let Ok(values) = &facts.config {
-            rows.extend(compare(
+        let flavour = server::flavour(&facts.info);
+        match &facts.config {
+            Ok(values) => rows.extend(compare(
                 observed.store(policy),
                 &node.address,
-                &server::flavour(&facts.info),
+                &flavour,
                 values,
-            ));
+            )),
+            // Only what INFO shows: a directive it does not show is not
+            // "missing on the server", it is unchecked (the note says so).
+            Err(_) => {
+                let values = from_info(facts);
+                rows.extend(
+                    compare(observed.store(policy), &node.address, &flavour, &values)
+                        .into_iter()
+                        .filter(|r| values.contains_key(r.directive))
+                        .map(|r| ConfigRow {
+                            via_info: true,
+                            ..r
+                        }),
+                );
+            }
         }
     }
     rows
 }
 
-/// Drift, directives the server lacks or ignores, and nodes where `CONFIG
-/// GET` was refused.
+/// Drift, directives the server lacks or ignores, and one note for the
+/// nodes where `CONFIG GET` was not available.
 pub fn judge(policy: &Policy, observed: &Observed) -> Vec<Diagnostic> {
-    let not_checkable: Vec<String> = observed
-        .reached()
-        .filter_map(|(node, facts)| {
-            let why = facts.config.as_ref().err()?;
-            Some(format!("{} ({why})", node.address))
-        })
-        .collect();
+    let store = observed.store(policy);
+    let rows = rows(policy, observed);
     let mut out = Vec::new();
-    findings(
-        policy,
-        observed.store(policy),
-        &rows(policy, observed),
-        &not_checkable,
-        &mut out,
-    );
+    findings(policy, store, &rows, &mut out);
+    out.extend(unchecked(policy, store, observed, &rows));
     out
+}
+
+/// Why `CONFIG GET` was not used, in words.
+fn reason(store: &Store, why: &ConfigUnread) -> String {
+    match why {
+        ConfigUnread::NotAllowed if store.access.verifier.config_get == ConfigGet::Deny => {
+            "not allowed to the verifier (`access.verifier.config_get: deny`)".into()
+        }
+        ConfigUnread::NotAllowed => "not allowed to the verifier: the configuration holds `masterauth` (the store has replicas), and CONFIG GET would show it to anyone holding verify's credentials".into(),
+        ConfigUnread::Refused(e) if e.to_ascii_lowercase().contains("unknown command") => {
+            format!("refused by the server (renamed or disabled: {e})")
+        }
+        ConfigUnread::Refused(e) => format!("refused by the server ({e})"),
+    }
+}
+
+/// One note per store: the nodes where `CONFIG GET` was not available and
+/// why, the directives checked through `INFO` instead, and those not
+/// checked at all (and `--unmanaged`, which could not run).
+fn unchecked(
+    policy: &Policy,
+    store: &Store,
+    observed: &Observed,
+    rows: &[ConfigRow],
+) -> Option<Diagnostic> {
+    // Reason → nodes, in first-seen order.
+    let mut reasons: Vec<(String, Vec<String>)> = Vec::new();
+    let mut unmanaged = false;
+    for (node, facts) in observed.reached() {
+        let Err(why) = &facts.config else { continue };
+        unmanaged |= facts.all_config.is_some();
+        let text = reason(store, why);
+        match reasons.iter_mut().find(|(r, _)| *r == text) {
+            Some((_, nodes)) => nodes.push(node.address.to_string()),
+            None => reasons.push((text, vec![node.address.to_string()])),
+        }
+    }
+    if reasons.is_empty() {
+        return None;
+    }
+    let via_info: Vec<&str> = redis_directives::managed_directives(store)
+        .iter()
+        .map(|d| d.name)
+        .filter(|name| rows.iter().any(|r| r.via_info && r.directive == *name))
+        .collect();
+    let not_checked: Vec<&str> = redis_directives::managed_directives(store)
+        .iter()
+        .map(|d| d.name)
+        .filter(|name| !via_info.contains(name))
+        .collect();
+    let list = |names: &[&str]| match names {
+        [] => "none".to_owned(),
+        _ => names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    let mut message = format!(
+        "CONFIG GET was not used on {}: checked through INFO: {}; not checked: {}",
+        reasons
+            .iter()
+            .map(|(why, nodes)| format!("{} ({why})", nodes_text(nodes)))
+            .collect::<Vec<_>>()
+            .join("; "),
+        list(&via_info),
+        list(&not_checked),
+    );
+    if unmanaged {
+        message.push_str("; --unmanaged could not run (it needs CONFIG GET *)");
+    }
+    let denied = reasons
+        .iter()
+        .all(|(why, _)| why.starts_with("not allowed"));
+    let help = if denied {
+        "by design: verify's credentials reveal no secret. To check the rest, compare the node's config file with the rendered redis.conf, or run CONFIG GET as the admin user"
+    } else {
+        "the verifier ACL build emits grants +config|get where the store allows it; managed services block CONFIG: compare their parameter group with the rendered redis.conf"
+    };
+    Some(
+        Diagnostic::new(codes::CONFIG_NOT_CHECKABLE, message)
+            .with_span(policy.key_span(&store.pointer), "managed directives")
+            .with_help(help),
+    )
 }
 
 fn compare(
@@ -125,19 +263,14 @@ fn compare(
                 expected: d.config_get,
                 actual,
                 status,
+                via_info: false,
             }
         })
         .collect()
 }
 
 /// One finding per directive and distinct value, listing the nodes.
-fn findings(
-    policy: &Policy,
-    store: &Store,
-    rows: &[ConfigRow],
-    not_checkable: &[String],
-    out: &mut Vec<Diagnostic>,
-) {
+fn findings(policy: &Policy, store: &Store, rows: &[ConfigRow], out: &mut Vec<Diagnostic>) {
     let directives = redis_directives::managed_directives(store);
     let span_of = |name: &str| {
         directives
@@ -204,21 +337,6 @@ fn findings(
             .with_span(span_of(name), "policy value"),
         );
     }
-    if !not_checkable.is_empty() {
-        out.push(
-            Diagnostic::new(
-                codes::CONFIG_NOT_CHECKABLE,
-                format!(
-                    "CONFIG GET is refused, so the config was not checked on {}",
-                    not_checkable.join(", ")
-                ),
-            )
-            .with_span(policy.key_span("/redis"), "managed directives")
-            .with_help(
-                "managed services block CONFIG; an ACL needs +config|get (see redis/verifier.acl)",
-            ),
-        );
-    }
 }
 
 #[cfg(test)]
@@ -265,7 +383,7 @@ mod tests {
         // Upper case from the server still matches (CONFIG GET spelling varies by fork).
         assert_eq!(status("maxmemory-policy"), Status::Matches);
         let mut out = Vec::new();
-        findings(&p, p.first_store(), &rows, &[], &mut out);
+        findings(&p, p.first_store(), &rows, &mut out);
         let codes: Vec<&str> = out.iter().map(|d| d.code.code).collect();
         assert_eq!(codes, vec!["CG401", "CG402"]);
         assert!(
@@ -291,7 +409,7 @@ mod tests {
         let mut same = facts(&[]);
         same.config = Ok(rendered);
         let mut refused = facts(&[]);
-        refused.config = Err("NOPERM no config|get".into());
+        refused.config = Err(ConfigUnread::Refused("NOPERM no config|get".into()));
         let seen = observed(
             false,
             vec![
@@ -315,9 +433,112 @@ mod tests {
             "{}",
             messages[0]
         );
-        assert_eq!(
-            messages[1],
-            "CG403 CONFIG GET is refused, so the config was not checked on 127.0.0.1:3 (NOPERM no config|get)"
+        assert!(
+            messages[1].starts_with(
+                "CG403 CONFIG GET was not used on 127.0.0.1:3 (refused by the server (NOPERM no config|get)): checked through INFO: none; not checked: `maxmemory`, `maxmemory-policy`"
+            ),
+            "{}",
+            messages[1]
         );
+    }
+
+    #[test]
+    fn without_config_get_info_is_compared_and_the_rest_listed() {
+        use super::super::fixture::{facts, node, observed};
+        let mut p = policy();
+        let info = |policy: &str| {
+            let mut f = facts(&[
+                ("maxmemory", "268435456"),
+                ("maxmemory_policy", policy),
+                ("aof_enabled", "0"),
+                ("configured_hz", "10"),
+            ]);
+            f.config = Err(ConfigUnread::NotAllowed);
+            f
+        };
+        let expected = |name: &str| {
+            redis_directives::managed_directives(p.first_store())
+                .into_iter()
+                .find(|d| d.name == name)
+                .unwrap()
+                .config_get
+        };
+        let right = expected("maxmemory-policy");
+        let seen = observed(
+            false,
+            vec![
+                node("127.0.0.1:1", None, Some(info(&right))),
+                node("127.0.0.1:2", None, Some(info("allkeys-lru"))),
+            ],
+        );
+        let found = judge(&p, &seen);
+        let codes: Vec<&str> = found.iter().map(|d| d.code.code).collect();
+        let drifted: Vec<&str> = found
+            .iter()
+            .filter(|d| d.code.code == "CG401")
+            .map(|d| d.message.split('`').nth(1).unwrap())
+            .collect();
+        assert!(drifted.contains(&"maxmemory-policy"), "{found:?}");
+        assert!(
+            found.iter().any(|d| d.code.code == "CG401"
+                && d.message
+                    .starts_with("`maxmemory-policy` is `allkeys-lru` on 127.0.0.1:2;")),
+            "{found:?}"
+        );
+        // No directive INFO does not show is called missing (CG402).
+        assert!(!codes.contains(&"CG402"), "{codes:?}");
+        let note = found.iter().find(|d| d.code.code == "CG403").unwrap();
+        assert_eq!(note.severity, crate::diag::Severity::Note);
+        assert!(
+            note.message.contains("127.0.0.1:1, 127.0.0.1:2 (not allowed to the verifier: the configuration holds `masterauth`"),
+            "{}",
+            note.message
+        );
+        assert!(
+            note.message
+                .contains("checked through INFO: `maxmemory`, `maxmemory-policy`"),
+            "{}",
+            note.message
+        );
+        // Every managed directive is either checked through INFO or named
+        // as not checked.
+        for d in redis_directives::managed_directives(p.first_store()) {
+            assert!(
+                note.message.contains(&format!("`{}`", d.name)),
+                "{}",
+                d.name
+            );
+        }
+        assert_eq!(found.iter().filter(|d| d.code.code == "CG403").count(), 1);
+        // Rows from INFO say so.
+        let rows = rows(&p, &seen);
+        assert!(!rows.is_empty() && rows.iter().all(|r| r.via_info));
+        // `config_get: deny` is named as the reason.
+        p.stores
+            .values_mut()
+            .for_each(|s| s.access.verifier.config_get = ConfigGet::Deny);
+        let note = judge(&p, &seen)
+            .into_iter()
+            .find(|d| d.code.code == "CG403")
+            .unwrap();
+        assert!(
+            note.message.contains("`access.verifier.config_get: deny`"),
+            "{}",
+            note.message
+        );
+    }
+
+    #[test]
+    fn info_flags_read_as_yes_and_no() {
+        let mut f = super::super::fixture::facts(&[("aof_enabled", "1"), ("cluster_enabled", "0")]);
+        f.config = Err(ConfigUnread::NotAllowed);
+        let values = from_info(&f);
+        assert_eq!(values.get("appendonly").map(String::as_str), Some("yes"));
+        assert_eq!(
+            values.get("cluster-enabled").map(String::as_str),
+            Some("no")
+        );
+        f.info.insert("aof_enabled".into(), "maybe".into());
+        assert!(!from_info(&f).contains_key("appendonly"));
     }
 }

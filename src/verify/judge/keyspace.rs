@@ -128,20 +128,6 @@ fn keyspace_findings(
                 .with_help(examples(&t.too_large)),
             );
         }
-        if t.not_compressed.count > 0 {
-            findings.push(
-                Diagnostic::new(
-                    codes::VALUE_NOT_COMPRESSED,
-                    format!(
-                        "{} are stored uncompressed above compress_above (largest {} bytes)",
-                        of(t.not_compressed.count),
-                        t.not_compressed.worst
-                    ),
-                )
-                .with_span(at("compress_above"), "compression threshold")
-                .with_help(examples(&t.not_compressed)),
-            );
-        }
     }
     if tally.old_version.count > 0 {
         findings.push(

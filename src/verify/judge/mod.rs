@@ -5,6 +5,7 @@
 //! Every finding is a `Diagnostic` with a CG4xx code pointing into the
 //! policy (or into the lock it was read from).
 
+pub mod access;
 pub mod config;
 pub mod engine;
 pub mod hosts;
@@ -38,6 +39,7 @@ pub fn all(policy: &Policy, observed: &Observed) -> Vec<Diagnostic> {
             .unwrap_or_else(|| policy.key_span(&store.pointer));
         findings.extend(engine::judge(declared, span, &seed.flavour));
     }
+    findings.extend(access::judge(policy, observed));
     findings.extend(config::judge(policy, observed));
     findings.extend(unmanaged::judge(policy, observed));
     findings.extend(topology::judge(policy, observed));
@@ -103,6 +105,7 @@ mod fixture {
             config: Ok(BTreeMap::new()),
             all_config: None,
             slow: Vec::new(),
+            probes: Default::default(),
         }
     }
 

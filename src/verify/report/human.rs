@@ -139,8 +139,7 @@ fn keyspace_table(out: &mut String, report: &Report, partial: bool) {
             + t.ttl_above_max.count
             + t.durable_with_ttl.count
             + t.wrong_type.values().map(|h| h.count).sum::<u64>()
-            + t.too_large.count
-            + t.not_compressed.count;
+            + t.too_large.count;
         if t.keys == 0 && owner.label != owner.pattern {
             // Locks and tag sets with no keys are normal; keep the table short.
             continue;

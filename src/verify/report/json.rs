@@ -71,7 +71,6 @@ fn store_json(report: &Report, source: &SourceFile) -> Value {
                     "durable_with_ttl": hits_json(&t.durable_with_ttl),
                     "wrong_type": wrong.iter().map(|(k, h)| (k.to_string(), hits_json(h))).collect::<serde_json::Map<_, _>>(),
                     "too_large": hits_json(&t.too_large),
-                    "not_compressed": hits_json(&t.not_compressed),
                 },
             })
         })
@@ -121,6 +120,7 @@ fn store_json(report: &Report, source: &SourceFile) -> Value {
             "expected": r.expected,
             "actual": r.actual,
             "status": r.status.as_str(),
+            "read_from": if r.via_info { "info" } else { "config-get" },
             "immutable_at_runtime": crate::redis_directives::immutable(
                 crate::facts::Engine::Redis,
                 report.flavour.as_ref().and_then(|f| f.redis_compat).unwrap_or((7, 0)),

@@ -1,0 +1,257 @@
+//! Owns judging verify's access probes (`probe`, recorded in
+//! `observed::Probes`), one finding per concern listing the nodes:
+//! - CG440: a connection that never authenticated was served (`PONG`): an
+//!   error when the store declares `access:`, a warning when it does not
+//!   (cachegen's output never allows it either way);
+//! - CG441: verify's own user ran a command outside its list (anything but
+//!   NOPERM to `ECHO`);
+//! - CG442: a TLS store without `plain_port` answered in plain text on
+//!   `--plain-port` (any RESP reply; refused or silent is what it should be).
+
+use super::nodes_text;
+use crate::diag::{Diagnostic, Severity, codes};
+use crate::policy::model::Policy;
+use crate::verify::observed::{Answer, Observed};
+
+pub fn judge(policy: &Policy, observed: &Observed) -> Vec<Diagnostic> {
+    let store = observed.store(policy);
+    let access_span = if store.access.declared {
+        policy.key_span(&store.access.pointer)
+    } else {
+        policy.key_span(&store.pointer)
+    };
+    let mut out = Vec::new();
+
+    let mut served = Vec::new();
+    let mut broader: Vec<(String, String)> = Vec::new();
+    let mut plain: Vec<(String, String)> = Vec::new();
+    for (node, facts) in observed.reached() {
+        let probes = &facts.probes;
+        if probes.anonymous.as_ref().is_some_and(Answer::served) {
+            served.push(node.address.to_string());
+        }
+        match &probes.outside_list {
+            Some(Answer::Reply(Err(e))) if e.starts_with("NOPERM") => {}
+            Some(Answer::Reply(reply)) => broader.push((
+                node.address.to_string(),
+                match reply {
+                    Ok(text) => format!("`{text}`"),
+                    Err(e) => format!("error `{e}`"),
+                },
+            )),
+            Some(Answer::NoReply(_)) | None => {}
+        }
+        if let Some((port, Answer::Reply(reply))) = &probes.plain {
+            let at = format!("{}:{port}", node.address.host);
+            if !plain.iter().any(|(seen, _)| *seen == at) {
+                let text = match reply {
+                    Ok(text) | Err(text) => text.clone(),
+                };
+                plain.push((at, text));
+            }
+        }
+    }
+
+    if !served.is_empty() {
+        let (severity, why) = if store.access.declared {
+            (Severity::Error, "the store declares `access:`")
+        } else {
+            (
+                Severity::Warning,
+                "the store declares no `access:`, but cachegen's output never allows it",
+            )
+        };
+        out.push(
+            Diagnostic::new(
+                codes::UNAUTHENTICATED_ACCESS,
+                format!(
+                    "a connection that never authenticated was served (PING answered PONG) on {}; {why}",
+                    nodes_text(&served)
+                ),
+            )
+            .with_severity(severity)
+            .with_span(access_span, "access control")
+            .with_help(
+                "anyone who reaches the port reads and writes every key: load the store's users.acl (`user default off`) and keep protected-mode yes",
+            ),
+        );
+    }
+    if !broader.is_empty() {
+        let nodes: Vec<String> = broader.iter().map(|(n, _)| n.clone()).collect();
+        out.push(
+            Diagnostic::new(
+                codes::VERIFIER_TOO_BROAD,
+                format!(
+                    "verify's user ran ECHO, a command outside its list, on {} (answered {}): it may do more than the ACL build emits allows",
+                    nodes_text(&nodes),
+                    broader[0].1
+                ),
+            )
+            .with_span(access_span, "verifier user")
+            .with_help(format!(
+                "give verify the `{}` user of the store's users.acl (reset, -@all, then only its commands), not an operator's",
+                crate::verifier::NAME
+            )),
+        );
+    }
+    if !plain.is_empty() {
+        let span = store
+            .access
+            .tls
+            .as_ref()
+            .map_or(access_span, |tls| policy.key_span(&tls.pointer));
+        let at: Vec<String> = plain.iter().map(|(a, _)| a.clone()).collect();
+        out.push(
+            Diagnostic::new(
+                codes::PLAIN_PORT_OPEN,
+                format!(
+                    "{} answered in plain text (`{}`), though the store's TLS sets no `plain_port`",
+                    nodes_text(&at),
+                    plain[0].1
+                ),
+            )
+            .with_span(span, "TLS without a plain port")
+            .with_help(
+                "the node's config must say `port 0` (build renders it): passwords and values cross the network unencrypted on that port",
+            ),
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::{facts, node, observed, single};
+    use super::*;
+    use crate::verify::observed::Probes;
+
+    fn probed(probes: Probes) -> crate::verify::observed::NodeFacts {
+        let mut f = facts(&[]);
+        f.probes = probes;
+        f
+    }
+
+    fn pong() -> Option<Answer> {
+        Some(Answer::Reply(Ok("PONG".into())))
+    }
+
+    fn codes_and_severities(policy: &Policy, seen: &Observed) -> Vec<(&'static str, Severity)> {
+        judge(policy, seen)
+            .iter()
+            .map(|d| (d.code.code, d.severity))
+            .collect()
+    }
+
+    #[test]
+    fn an_anonymous_pong_is_an_error_only_where_access_is_declared() {
+        let mut p = single();
+        let open = Probes {
+            anonymous: pong(),
+            ..Probes::default()
+        };
+        let refused = Probes {
+            anonymous: Some(Answer::Reply(Err("NOAUTH Authentication required.".into()))),
+            ..Probes::default()
+        };
+        let seen = observed(
+            false,
+            vec![
+                node("127.0.0.1:1", None, Some(probed(open))),
+                node("127.0.0.1:2", None, Some(probed(refused))),
+            ],
+        );
+        assert_eq!(
+            codes_and_severities(&p, &seen),
+            vec![("CG440", Severity::Warning)]
+        );
+        let message = &judge(&p, &seen)[0].message;
+        assert!(message.contains("on 127.0.0.1:1;"), "{message}");
+        p.stores.values_mut().for_each(|s| s.access.declared = true);
+        assert_eq!(
+            codes_and_severities(&p, &seen),
+            vec![("CG440", Severity::Error)]
+        );
+    }
+
+    #[test]
+    fn only_noperm_to_the_probe_is_fine() {
+        let p = single();
+        let answer = |a: Answer| Probes {
+            outside_list: Some(a),
+            ..Probes::default()
+        };
+        let seen = observed(
+            false,
+            vec![
+                node(
+                    "127.0.0.1:1",
+                    None,
+                    Some(probed(answer(Answer::Reply(Err(
+                        "NOPERM this user has no permissions to run the 'echo' command".into(),
+                    ))))),
+                ),
+                node(
+                    "127.0.0.1:2",
+                    None,
+                    Some(probed(answer(Answer::NoReply("lost".into())))),
+                ),
+                node("127.0.0.1:3", None, Some(probed(Probes::default()))),
+            ],
+        );
+        assert!(judge(&p, &seen).is_empty());
+        for broad in [
+            Answer::Reply(Ok("cachegen-verify".into())),
+            Answer::Reply(Err("ERR unknown command 'ECHO'".into())),
+        ] {
+            let seen = observed(
+                false,
+                vec![node("127.0.0.1:4", None, Some(probed(answer(broad))))],
+            );
+            assert_eq!(
+                codes_and_severities(&p, &seen),
+                vec![("CG441", Severity::Error)]
+            );
+        }
+    }
+
+    #[test]
+    fn any_plain_answer_is_a_finding_once_per_host_and_port() {
+        let p = single();
+        let plain = |a: Answer| Probes {
+            plain: Some((7777, a)),
+            ..Probes::default()
+        };
+        let seen = observed(
+            false,
+            vec![
+                node(
+                    "127.0.0.1:1",
+                    None,
+                    Some(probed(plain(Answer::Reply(Err(
+                        "NOAUTH Authentication required.".into(),
+                    ))))),
+                ),
+                node(
+                    "127.0.0.1:2",
+                    None,
+                    Some(probed(plain(Answer::Reply(Ok("PONG".into()))))),
+                ),
+                node(
+                    "127.0.0.2:1",
+                    None,
+                    Some(probed(plain(Answer::NoReply("connection refused".into())))),
+                ),
+            ],
+        );
+        let found = judge(&p, &seen);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].code.code, "CG442");
+        assert!(
+            found[0]
+                .message
+                .starts_with("127.0.0.1:7777 answered in plain text (`NOAUTH"),
+            "{}",
+            found[0].message
+        );
+    }
+}

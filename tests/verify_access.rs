@@ -1,0 +1,419 @@
+//! `cachegen verify` and access control, against real redis-servers on free
+//! loopback ports: the `INFO` fallback where `CONFIG GET` is not available
+//! (denied by the verifier ACL, renamed away, or not allowed to the verifier
+//! by the store), and the access probes: a server that serves strangers
+//! (CG440), a verifier user broader than its list (CG441), a TLS store that
+//! also answers in plain text (CG442). No test touches port 6379: the
+//! plain-port probe is always given a port of its own.
+
+mod support;
+
+use cachegen::policy::model::{ClientCerts, ConfigGet, Policy, Tls};
+use cachegen::verify::{self, Report};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use support::verify::{Run, build, verify};
+use support::{Client, RedisServer, Reply};
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/verify/single.yaml")
+}
+
+fn limit() -> Duration {
+    Duration::from_secs(30)
+}
+
+fn ok(client: &mut Client, args: &[&str]) -> Reply {
+    let reply = client.command(args).expect("talk to the test server");
+    assert!(!matches!(reply, Reply::Error(_)), "{args:?}: {reply:?}");
+    reply
+}
+
+fn describe(run: &Run) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        run.code, run.stdout, run.stderr
+    )
+}
+
+/// A server started from the fixture policy's own redis.conf, so every
+/// directive matches and only the case under test can make a run fail.
+fn policy_server(out: &Path, extra: &[&str]) -> RedisServer {
+    let dir = build(&fixture(), out);
+    RedisServer::start(Some(&dir.join("stores/redis/redis.conf")), extra)
+}
+
+const VERIFY_PW: &str = "verify-pw-Hq27";
+
+/// Creates `cachegen-verify` with `rules` and password [`VERIFY_PW`], and
+/// gives `default` a password, so nothing is served without one.
+fn with_users(server: &RedisServer, rules: &str) {
+    let mut admin = server.client();
+    let mut args = vec!["ACL", "SETUSER", "cachegen-verify"];
+    args.extend(rules.split_whitespace());
+    let password = format!(">{VERIFY_PW}");
+    args.push(&password);
+    ok(&mut admin, &args);
+    ok(
+        &mut admin,
+        &["ACL", "SETUSER", "default", ">admin-only-pw-55"],
+    );
+}
+
+fn as_verifier(port: u16) -> String {
+    format!("redis://cachegen-verify:{VERIFY_PW}@127.0.0.1:{port}")
+}
+
+/// The verifier's rules as `render::acl` builds them for this Redis (7.0:
+/// no `client|no-touch`), less `config|get`: what a store whose config
+/// holds a secret grants.
+fn verifier_rules_without_config_get() -> String {
+    let full = cachegen::render::acl::verifier_rules(false);
+    let without = full.replace(" +config|get", "");
+    assert_ne!(full, without, "the rules grant config|get: {full}");
+    without
+}
+
+fn messages(run: &Run, code: &str) -> Vec<String> {
+    run.findings(code)
+        .iter()
+        .map(|f| f["message"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn an_acl_without_config_get_falls_back_to_info_and_still_catches_drift() {
+    let out = tempfile::tempdir().unwrap();
+    let server = policy_server(out.path(), &[]);
+    with_users(&server, &verifier_rules_without_config_get());
+    let args = ["--full", "--format", "json", "--no-progress"];
+
+    let run = verify(&fixture(), &as_verifier(server.port), &args, limit());
+    assert_eq!(run.code, Some(0), "{}", describe(&run));
+    let report = run.json();
+    assert_eq!(report["complete"], true, "not incomplete");
+    let notes = run.findings("CG403");
+    assert_eq!(notes.len(), 1, "{}", describe(&run));
+    assert_eq!(notes[0]["severity"], "note");
+    let note = notes[0]["message"].as_str().unwrap();
+    assert!(
+        note.contains("(refused by the server (NOPERM"),
+        "the reason: {note}"
+    );
+    assert!(
+        note.contains("checked through INFO: `maxmemory`, `maxmemory-policy`"),
+        "{note}"
+    );
+    assert!(note.contains("not checked: "), "{note}");
+    // Every row came from INFO, and all of them match the policy.
+    let rows = report["config"].as_array().unwrap();
+    assert!(rows.len() >= 2, "{rows:?}");
+    assert!(rows.iter().all(|r| r["read_from"] == "info"), "{rows:?}");
+    assert!(rows.iter().all(|r| r["status"] == "matches"), "{rows:?}");
+    // The verifier ACL refuses ECHO: the probe finds nothing broader, and
+    // `default` has a password: nothing is served to a stranger.
+    assert!(run.findings("CG441").is_empty(), "{}", describe(&run));
+    assert!(run.findings("CG440").is_empty(), "{}", describe(&run));
+
+    // --unmanaged says it could not run (CONFIG GET * is refused too).
+    let unmanaged = [&args[..], &["--unmanaged"]].concat();
+    let run = verify(&fixture(), &as_verifier(server.port), &unmanaged, limit());
+    assert_eq!(run.code, Some(0), "{}", describe(&run));
+    let note = &messages(&run, "CG403")[0];
+    assert!(
+        note.ends_with("; --unmanaged could not run (it needs CONFIG GET *)"),
+        "{note}"
+    );
+
+    // Drift INFO shows is still drift.
+    let mut admin = server.client();
+    ok(&mut admin, &["AUTH", "default", "admin-only-pw-55"]);
+    ok(
+        &mut admin,
+        &["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"],
+    );
+    let run = verify(&fixture(), &as_verifier(server.port), &args, limit());
+    assert_eq!(run.code, Some(1), "{}", describe(&run));
+    let drift = messages(&run, "CG401");
+    assert_eq!(drift.len(), 1, "{drift:?}");
+    assert!(
+        drift[0].starts_with(&format!(
+            "`maxmemory-policy` is `allkeys-lru` on 127.0.0.1:{};",
+            server.port
+        )),
+        "{}",
+        drift[0]
+    );
+}
+
+/// Runs verify through the library, on a policy the test changed in ways
+/// the fixture's YAML cannot say (a declared `access:`, TLS, `config_get`).
+fn run_library(policy: &Policy, url: &str, tls_ca: Option<&Path>, plain_port: u16) -> Report {
+    let target = verify::target::parse(url, &Default::default()).expect("a URL");
+    let tls = target
+        .tls
+        .then(|| verify::conn::Tls::new(tls_ca, None).expect("the CA"));
+    let options = verify::Options {
+        store: policy.first_store().name.clone(),
+        allow: verify::allow::AllowHosts::for_seed(&target.seed),
+        target,
+        tls,
+        limits: verify::conn::Limits {
+            timeout: Duration::from_secs(3),
+            rate: None,
+            deadline: verify::stop::Deadline::after(limit()),
+        },
+        coverage: verify::keyspace::Coverage::Full,
+        scan_count: 1000,
+        window: Duration::ZERO,
+        unmanaged: false,
+        plain_port,
+    };
+    verify::run(policy, &options, &|_| {})
+}
+
+fn fixture_policy() -> Policy {
+    cachegen::check_path(&fixture(), &Default::default())
+        .policy
+        .expect("the fixture checks")
+}
+
+fn codes(report: &Report) -> Vec<&'static str> {
+    report.findings.iter().map(|d| d.code.code).collect()
+}
+
+/// A port nothing listens on (bound, then released: the probe is refused).
+fn closed_port() -> u16 {
+    support::free_port()
+}
+
+#[test]
+fn config_get_is_not_sent_where_the_store_denies_it() {
+    let out = tempfile::tempdir().unwrap();
+    let server = policy_server(out.path(), &[]);
+    // The full verifier ACL, config|get included: only verify's own
+    // restraint keeps it from being sent.
+    with_users(&server, &cachegen::render::acl::verifier_rules(false));
+    let mut policy = fixture_policy();
+    for store in policy.stores.values_mut() {
+        store.access.verifier.config_get = ConfigGet::Deny;
+        assert!(!store.verifier_may_config_get());
+    }
+    let mut admin = server.client();
+    ok(&mut admin, &["AUTH", "default", "admin-only-pw-55"]);
+    ok(&mut admin, &["CONFIG", "RESETSTAT"]);
+    let report = run_library(&policy, &as_verifier(server.port), None, closed_port());
+    assert_eq!(report.exit_code(), 0, "{:?}", report.findings);
+    let note = report
+        .findings
+        .iter()
+        .find(|d| d.code.code == "CG403")
+        .expect("the note");
+    assert!(
+        note.message
+            .contains("(not allowed to the verifier (`access.verifier.config_get: deny`))"),
+        "{}",
+        note.message
+    );
+    // The server ran no CONFIG GET at all (RESETSTAT cleared the stats, and
+    // the only client since is verify).
+    let Reply::Bulk(Some(stats)) = ok(&mut admin, &["INFO", "commandstats"]) else {
+        panic!("INFO is a bulk string")
+    };
+    assert!(stats.contains("cmdstat_info:"), "{stats}");
+    assert!(!stats.contains("cmdstat_config|get"), "{stats}");
+}
+
+#[test]
+fn renamed_config_falls_back_to_info() {
+    let out = tempfile::tempdir().unwrap();
+    // Managed services rename or remove CONFIG.
+    let server = policy_server(out.path(), &["--rename-command", "CONFIG", ""]);
+    let run = verify(
+        &fixture(),
+        &format!("redis://127.0.0.1:{}", server.port),
+        &["--full", "--format", "json"],
+        limit(),
+    );
+    assert_eq!(run.code, Some(0), "{}", describe(&run));
+    let note = &messages(&run, "CG403")[0];
+    assert!(
+        note.contains("(refused by the server (renamed or disabled: ERR unknown command"),
+        "{note}"
+    );
+    let rows = run.json()["config"].as_array().unwrap().clone();
+    assert!(
+        rows.iter()
+            .any(|r| r["directive"] == "maxmemory-policy" && r["status"] == "matches"),
+        "{rows:?}"
+    );
+    // Drift that INFO shows: a server started with another policy.
+    let other = tempfile::tempdir().unwrap();
+    let drifted = policy_server(
+        other.path(),
+        &[
+            "--rename-command",
+            "CONFIG",
+            "",
+            "--maxmemory-policy",
+            "allkeys-lfu",
+        ],
+    );
+    let run = verify(
+        &fixture(),
+        &format!("redis://127.0.0.1:{}", drifted.port),
+        &["--format", "json"],
+        limit(),
+    );
+    assert_eq!(run.code, Some(1), "{}", describe(&run));
+    let drift = messages(&run, "CG401");
+    assert_eq!(drift.len(), 1, "{drift:?}");
+    assert!(
+        drift[0].starts_with("`maxmemory-policy` is `allkeys-lfu`"),
+        "{}",
+        drift[0]
+    );
+}
+
+#[test]
+fn an_open_server_is_an_error_where_access_is_declared() {
+    let out = tempfile::tempdir().unwrap();
+    let server = policy_server(out.path(), &[]);
+    let url = format!("redis://127.0.0.1:{}", server.port);
+    // The fixture declares no access: a warning, the exit code unchanged.
+    let run = verify(&fixture(), &url, &["--format", "json"], limit());
+    assert_eq!(run.code, Some(0), "{}", describe(&run));
+    let open = run.findings("CG440");
+    assert_eq!(open.len(), 1, "{}", describe(&run));
+    assert_eq!(open[0]["severity"], "warning");
+    // Declared: an error, exit 1.
+    let mut policy = fixture_policy();
+    for store in policy.stores.values_mut() {
+        store.access.declared = true;
+    }
+    let report = run_library(&policy, &url, None, closed_port());
+    assert_eq!(report.exit_code(), 1, "{:?}", report.findings);
+    let open: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|d| d.code.code == "CG440")
+        .collect();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].severity, cachegen::diag::Severity::Error);
+    assert!(
+        open[0].message.contains(&format!(
+            "(PING answered PONG) on 127.0.0.1:{}",
+            server.port
+        )),
+        "{}",
+        open[0].message
+    );
+    // Once the default user needs a password, nothing is served.
+    with_users(&server, &cachegen::render::acl::verifier_rules(false));
+    let report = run_library(&policy, &as_verifier(server.port), None, closed_port());
+    assert!(!codes(&report).contains(&"CG440"), "{:?}", report.findings);
+    assert_eq!(report.exit_code(), 0, "{:?}", report.findings);
+}
+
+#[test]
+fn a_verifier_user_with_every_command_is_found_out() {
+    let out = tempfile::tempdir().unwrap();
+    let server = policy_server(out.path(), &[]);
+    with_users(&server, "on ~* &* +@all");
+    let run = verify(
+        &fixture(),
+        &as_verifier(server.port),
+        &["--format", "json"],
+        limit(),
+    );
+    assert_eq!(run.code, Some(1), "{}", describe(&run));
+    let broad = messages(&run, "CG441");
+    assert_eq!(broad.len(), 1, "{}", describe(&run));
+    assert!(
+        broad[0].contains("(answered `cachegen-verify`)"),
+        "{}",
+        broad[0]
+    );
+    // As `default` (no user named), the probe is skipped: `default` is not
+    // the user build generates, whatever it may do.
+    let run = verify(
+        &fixture(),
+        &format!("redis://:admin-only-pw-55@127.0.0.1:{}", server.port),
+        &["--format", "json"],
+        limit(),
+    );
+    assert!(run.findings("CG441").is_empty(), "{}", describe(&run));
+}
+
+#[test]
+fn a_tls_store_answering_in_plain_text_is_found_out() {
+    let pki = tempfile::tempdir().unwrap();
+    support::pki::make_ca(pki.path(), "cachegen-test-ca");
+    support::pki::make_server_cert(pki.path());
+    let file = |f: &str| pki.path().join(f).to_str().unwrap().to_owned();
+    let tls_port = support::free_port();
+    // The support server listens in plain text on `server.port` (it waits
+    // for PING there) and with TLS on `tls_port`.
+    let out = tempfile::tempdir().unwrap();
+    let server = policy_server(
+        out.path(),
+        &[
+            "--tls-port",
+            &tls_port.to_string(),
+            "--tls-cert-file",
+            &file("server.pem"),
+            "--tls-key-file",
+            &file("server.key"),
+            "--tls-ca-cert-file",
+            &file("ca.pem"),
+            "--tls-auth-clients",
+            "no",
+        ],
+    );
+    with_users(&server, &cachegen::render::acl::verifier_rules(false));
+    let mut policy = fixture_policy();
+    for store in policy.stores.values_mut() {
+        store.access.declared = true;
+        store.access.tls = Some(Tls {
+            pointer: format!("{}/access/tls", store.pointer),
+            port: tls_port,
+            plain_port: None,
+            cert_file: "/etc/redis/tls/tls.crt".into(),
+            key_file: "/etc/redis/tls/tls.key".into(),
+            ca_file: "/etc/redis/tls/ca.crt".into(),
+            client_certs: ClientCerts::None,
+        });
+    }
+    let url = format!("rediss://cachegen-verify:{VERIFY_PW}@127.0.0.1:{tls_port}");
+    let ca = pki.path().join("ca.pem");
+
+    // The plain listener answers (NOAUTH is an answer): an error.
+    let report = run_library(&policy, &url, Some(&ca), server.port);
+    assert!(report.incomplete.is_empty(), "{:?}", report.incomplete);
+    let plain: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|d| d.code.code == "CG442")
+        .collect();
+    assert_eq!(plain.len(), 1, "{:?}", report.findings);
+    assert!(
+        plain[0].message.starts_with(&format!(
+            "127.0.0.1:{} answered in plain text (`NOAUTH",
+            server.port
+        )),
+        "{}",
+        plain[0].message
+    );
+    assert_eq!(report.exit_code(), 1);
+    // Nothing on the probed port: fine, and the run is otherwise clean
+    // (but for the hit ratio, not measured with no window).
+    let report = run_library(&policy, &url, Some(&ca), closed_port());
+    assert_eq!(codes(&report), vec!["CG431"], "{:?}", report.findings);
+    assert_eq!(report.exit_code(), 0);
+    // A store that keeps its plain port on purpose is not probed.
+    for store in policy.stores.values_mut() {
+        store.access.tls.as_mut().unwrap().plain_port = Some(server.port);
+    }
+    let report = run_library(&policy, &url, Some(&ca), server.port);
+    assert!(!codes(&report).contains(&"CG442"), "{:?}", report.findings);
+}
