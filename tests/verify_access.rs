@@ -343,6 +343,18 @@ fn a_verifier_user_with_every_command_is_found_out() {
         limit(),
     );
     assert!(run.findings("CG441").is_empty(), "{}", describe(&run));
+    // But getting in as `default` with a password shows that user is on.
+    let on = run.findings("CG443");
+    assert_eq!(on.len(), 1, "{}", describe(&run));
+    assert_eq!(on[0]["severity"], "warning");
+    // As cachegen-verify, nothing says so.
+    let run = verify(
+        &fixture(),
+        &as_verifier(server.port),
+        &["--format", "json"],
+        limit(),
+    );
+    assert!(run.findings("CG443").is_empty(), "{}", describe(&run));
 }
 
 #[test]

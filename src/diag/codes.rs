@@ -389,4 +389,10 @@ fixed_codes! {
     /// means credentials and data can cross the network unencrypted there.
     /// A refused or silent port is what the policy asks for.
     PLAIN_PORT_OPEN = "CG442", "plain-port-open", Error, "a TLS store also answers in plain text";
+    /// Verify authenticated as the `default` user with a password (no user
+    /// named, or `default`), so that user is on: the ACL file `build` emits
+    /// turns it off, and a `requirepass`-style shared password is what
+    /// per-service ACL users replace. An error when the store declares
+    /// `access:`, a warning when it does not.
+    DEFAULT_USER_ENABLED = "CG443", "default-user-enabled", Error, "the default user accepts a password";
 }

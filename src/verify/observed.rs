@@ -147,6 +147,9 @@ pub struct Probes {
     /// A TLS store without a plain port: `PING` in plain text to the node's
     /// host on this port (`--plain-port`).
     pub plain: Option<(u16, Answer)>,
+    /// Verify itself authenticated as `default` with a password, so that
+    /// user is on (cachegen's ACL file turns it off).
+    pub default_user_on: bool,
 }
 
 /// How a probe was answered.

@@ -2,7 +2,8 @@
 //! answer is a refusal: does a stranger get served (`PING` on a connection
 //! that never authenticated), may verify's own user run a command outside
 //! its list (`ECHO`), and does a TLS store also answer in plain text on
-//! `--plain-port`? It records the answers (`observed::Probes`); the
+//! `--plain-port`? And did verify itself get in as `default`? It records
+//! the answers (`observed::Probes`); the
 //! `judge::access` functions decide what they mean.
 //!
 //! Nothing here sends a command other than `PING` and the probe variant of
@@ -51,6 +52,8 @@ pub fn probe(conn: &mut Connection, options: &Options, store: &Store) -> Result<
         anonymous,
         outside_list,
         plain,
+        // The connection is open, so the AUTH it sent succeeded.
+        default_user_on: connects_as_default(&options.target) && options.target.password.is_some(),
     })
 }
 

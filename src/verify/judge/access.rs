@@ -6,7 +6,9 @@
 //! - CG441: verify's own user ran a command outside its list (anything but
 //!   NOPERM to `ECHO`);
 //! - CG442: a TLS store without `plain_port` answered in plain text on
-//!   `--plain-port` (any RESP reply; refused or silent is what it should be).
+//!   `--plain-port` (any RESP reply; refused or silent is what it should be);
+//! - CG443: verify got in as `default` with a password: that user is on
+//!   (error or warning as CG440).
 
 use super::nodes_text;
 use crate::diag::{Diagnostic, Severity, codes};
@@ -22,11 +24,23 @@ pub fn judge(policy: &Policy, observed: &Observed) -> Vec<Diagnostic> {
     };
     let mut out = Vec::new();
 
+    let (severity, why) = if store.access.declared {
+        (Severity::Error, "the store declares `access:`")
+    } else {
+        (
+            Severity::Warning,
+            "the store declares no `access:`, but cachegen's output never allows it",
+        )
+    };
     let mut served = Vec::new();
+    let mut default_on = Vec::new();
     let mut broader: Vec<(String, String)> = Vec::new();
     let mut plain: Vec<(String, String)> = Vec::new();
     for (node, facts) in observed.reached() {
         let probes = &facts.probes;
+        if probes.default_user_on {
+            default_on.push(node.address.to_string());
+        }
         if probes.anonymous.as_ref().is_some_and(Answer::served) {
             served.push(node.address.to_string());
         }
@@ -52,15 +66,24 @@ pub fn judge(policy: &Policy, observed: &Observed) -> Vec<Diagnostic> {
         }
     }
 
-    if !served.is_empty() {
-        let (severity, why) = if store.access.declared {
-            (Severity::Error, "the store declares `access:`")
-        } else {
-            (
-                Severity::Warning,
-                "the store declares no `access:`, but cachegen's output never allows it",
+    if !default_on.is_empty() {
+        out.push(
+            Diagnostic::new(
+                codes::DEFAULT_USER_ENABLED,
+                format!(
+                    "verify authenticated as the `default` user on {}: it is on; {why}",
+                    nodes_text(&default_on)
+                ),
             )
-        };
+            .with_severity(severity)
+            .with_span(access_span, "access control")
+            .with_help(format!(
+                "load the store's ACL file (`user default off`) and verify as `{}`",
+                crate::verifier::NAME
+            )),
+        );
+    }
+    if !served.is_empty() {
         out.push(
             Diagnostic::new(
                 codes::UNAUTHENTICATED_ACCESS,
@@ -171,6 +194,25 @@ mod tests {
             codes_and_severities(&p, &seen),
             vec![("CG440", Severity::Error)]
         );
+    }
+
+    #[test]
+    fn verify_getting_in_as_default_means_the_default_user_is_on() {
+        let p = single();
+        let on = Probes {
+            default_user_on: true,
+            ..Probes::default()
+        };
+        let seen = observed(false, vec![node("127.0.0.1:1", None, Some(probed(on)))]);
+        assert_eq!(
+            codes_and_severities(&p, &seen),
+            vec![("CG443", Severity::Warning)]
+        );
+        let seen = observed(
+            false,
+            vec![node("127.0.0.1:1", None, Some(probed(Probes::default())))],
+        );
+        assert!(judge(&p, &seen).is_empty());
     }
 
     #[test]
