@@ -152,7 +152,7 @@ fn run_library(policy: &Policy, url: &str, tls_ca: Option<&Path>, plain_port: u1
     let target = verify::target::parse(url, &Default::default()).expect("a URL");
     let tls = target
         .tls
-        .then(|| verify::conn::Tls::new(tls_ca, None).expect("the CA"));
+        .then(|| verify::conn::Tls::new(tls_ca, None, None).expect("the CA"));
     let options = verify::Options {
         store: policy.first_store().name.clone(),
         allow: verify::allow::AllowHosts::for_seed(&target.seed),
@@ -428,4 +428,73 @@ fn a_tls_store_answering_in_plain_text_is_found_out() {
     }
     let report = run_library(&policy, &url, Some(&ca), server.port);
     assert!(!codes(&report).contains(&"CG442"), "{:?}", report.findings);
+}
+
+#[test]
+fn a_server_that_requires_client_certificates_is_verified_with_one() {
+    let pki = tempfile::tempdir().unwrap();
+    support::pki::make_ca(pki.path(), "cachegen-test-ca");
+    support::pki::make_server_cert(pki.path());
+    support::pki::make_client_cert(pki.path());
+    let file = |f: &str| pki.path().join(f).to_str().unwrap().to_owned();
+    let tls_port = support::free_port();
+    let out = tempfile::tempdir().unwrap();
+    // `tls-auth-clients yes`: what a policy's `access.tls` renders by default.
+    let server = policy_server(
+        out.path(),
+        &[
+            "--tls-port",
+            &tls_port.to_string(),
+            "--tls-cert-file",
+            &file("server.pem"),
+            "--tls-key-file",
+            &file("server.key"),
+            "--tls-ca-cert-file",
+            &file("ca.pem"),
+            "--tls-auth-clients",
+            "yes",
+        ],
+    );
+    with_users(&server, &cachegen::render::acl::verifier_rules(false));
+    let url = format!("rediss://cachegen-verify:{VERIFY_PW}@127.0.0.1:{tls_port}");
+    let base = [
+        "--format",
+        "json",
+        "--timeout",
+        "3s",
+        "--tls-ca",
+        &file("ca.pem"),
+    ];
+    let run = verify(
+        &fixture(),
+        &url,
+        &[
+            &base[..],
+            &[
+                "--tls-cert",
+                &file("client.pem"),
+                "--tls-key",
+                &file("client.key"),
+            ],
+        ]
+        .concat(),
+        limit(),
+    );
+    assert_eq!(run.code, Some(0), "{}", describe(&run));
+    assert_eq!(run.json()["complete"], true);
+    // The anonymous probe presents the certificate too (it asks whether a
+    // password is needed, not a certificate), and is refused: NOAUTH.
+    assert!(run.findings("CG440").is_empty(), "{}", describe(&run));
+    assert!(!run.stdout.contains(VERIFY_PW) && !run.stderr.contains(VERIFY_PW));
+    // Without the certificate the handshake fails: incomplete, exit 3.
+    let run = verify(&fixture(), &url, &base, limit());
+    assert_eq!(run.code, Some(3), "{}", describe(&run));
+    // A key without its certificate is a usage error.
+    let run = verify(
+        &fixture(),
+        &url,
+        &[&base[..], &["--tls-key", &file("client.key")]].concat(),
+        limit(),
+    );
+    assert_eq!(run.code, Some(2), "{}", describe(&run));
 }

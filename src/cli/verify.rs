@@ -33,6 +33,13 @@ pub struct Args {
     /// Trust the CA certificates in this PEM file (rediss://) instead of the system's.
     #[arg(long, value_name = "FILE")]
     tls_ca: Option<PathBuf>,
+    /// Present this PEM client certificate (chain) to servers that ask for
+    /// one (`tls-auth-clients yes`, the default of a policy's `access.tls`).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Check server certificates against NAME instead of each node's host.
     #[arg(long, value_name = "NAME")]
     tls_server_name: Option<String>,
@@ -114,6 +121,7 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<u8, String> {
             Some(verify::conn::Tls::new(
                 args.tls_ca.as_deref(),
                 args.tls_server_name.clone(),
+                args.tls_cert.as_deref().zip(args.tls_key.as_deref()),
             )?)
         } else {
             None
@@ -122,10 +130,10 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<u8, String> {
         allow.extend(&args.allow_hosts)?;
         targets.push((store, target, tls, allow));
     }
-    if (args.tls_ca.is_some() || args.tls_server_name.is_some())
+    if (args.tls_ca.is_some() || args.tls_server_name.is_some() || args.tls_cert.is_some())
         && !targets.iter().any(|(_, t, _, _)| t.tls)
     {
-        return Err("--tls-ca and --tls-server-name need a rediss:// URL".into());
+        return Err("--tls-ca, --tls-server-name and --tls-cert need a rediss:// URL".into());
     }
     let format = global.format();
     // One deadline for the whole run, however many stores it verifies.

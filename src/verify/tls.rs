@@ -1,6 +1,7 @@
 //! Owns TLS for verify's connections: the trust roots (a private CA from
-//! `--tls-ca`, else the system's), the rustls client configuration (ring
-//! provider), and the handshake, bounded by one timeout in total and by the
+//! `--tls-ca`, else the system's), the client certificate a server with
+//! `tls-auth-clients yes` asks for (`--tls-cert`/`--tls-key`), the rustls
+//! client configuration (ring provider), and the handshake, bounded by one timeout in total and by the
 //! run's deadline.
 
 use super::conn::{ConnError, Limits};
@@ -19,13 +20,15 @@ pub struct Tls {
 }
 
 impl Tls {
-    /// Trusts the PEM certificates in `ca_file`, or the system's roots.
+    /// Trusts the PEM certificates in `ca_file`, or the system's roots, and
+    /// presents `client` (a PEM certificate chain and its key) when given.
     pub fn new(
         ca_file: Option<&std::path::Path>,
         server_name: Option<String>,
+        client: Option<(&std::path::Path, &std::path::Path)>,
     ) -> Result<Self, String> {
-        use rustls_pki_types::CertificateDer;
         use rustls_pki_types::pem::PemObject;
+        use rustls_pki_types::{CertificateDer, PrivateKeyDer};
         let mut roots = rustls::RootCertStore::empty();
         match ca_file {
             Some(path) => {
@@ -56,13 +59,37 @@ impl Tls {
         }
         // The ring provider is passed explicitly: no process-wide default to
         // install, and no aws-lc C build.
-        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),
         ))
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS setup: {e}"))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        .with_root_certificates(roots);
+        let config = match client {
+            None => builder.with_no_client_auth(),
+            Some((cert_file, key_file)) => {
+                let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert_file)
+                    .map_err(|e| format!("cannot read --tls-cert {}: {e}", cert_file.display()))?
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| format!("--tls-cert {} is not PEM: {e}", cert_file.display()))?;
+                if chain.is_empty() {
+                    return Err(format!(
+                        "--tls-cert {} holds no certificate",
+                        cert_file.display()
+                    ));
+                }
+                // The key's bytes never reach a message: only its path.
+                let key = PrivateKeyDer::from_pem_file(key_file).map_err(|_| {
+                    format!(
+                        "--tls-key {} holds no readable PEM private key",
+                        key_file.display()
+                    )
+                })?;
+                builder.with_client_auth_cert(chain, key).map_err(|e| {
+                    format!("--tls-cert and --tls-key do not make a client identity: {e}")
+                })?
+            }
+        };
         Ok(Tls {
             config: Arc::new(config),
             server_name,
