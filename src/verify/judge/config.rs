@@ -155,10 +155,16 @@ fn reason(store: &Store, why: &ConfigUnread) -> String {
             "not allowed to the verifier (`access.verifier.config_get: deny`)".into()
         }
         ConfigUnread::NotAllowed => "not allowed to the verifier: the configuration holds `masterauth` (the store has replicas), and CONFIG GET would show it to anyone holding verify's credentials".into(),
-        ConfigUnread::Refused(e) if e.to_ascii_lowercase().contains("unknown command") => {
-            format!("refused by the server (renamed or disabled: {e})")
+        ConfigUnread::Refused(e) => {
+            // Redis echoes the arguments after the reason: the directive
+            // names, which the note lists anyway.
+            let e = e.split(", with args beginning with").next().unwrap_or(e);
+            if e.to_ascii_lowercase().contains("unknown command") {
+                format!("refused by the server (renamed or disabled: {e})")
+            } else {
+                format!("refused by the server ({e})")
+            }
         }
-        ConfigUnread::Refused(e) => format!("refused by the server ({e})"),
     }
 }
 

@@ -87,6 +87,11 @@ pub(super) fn human(report: &Report, source: &SourceFile, color: bool) -> String
             // Multi-word values the server prints in its own form.
             let _ = write!(out, ", {unpredictable} read but not compared");
         }
+        let via_info = report.config.iter().filter(|r| r.via_info).count();
+        if via_info > 0 {
+            // CONFIG GET was not available: the CG403 note lists the rest.
+            let _ = write!(out, " ({via_info} read from INFO)");
+        }
         out.push('\n');
         let r = &report.runtime;
         let _ = writeln!(
