@@ -8,8 +8,6 @@
 
 mod support;
 
-use cachegen::policy::model::{ClientCerts, ConfigGet, Policy, Tls};
-use cachegen::verify::{self, Report};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use support::verify::{Run, build, verify};
@@ -146,45 +144,25 @@ fn an_acl_without_config_get_falls_back_to_info_and_still_catches_drift() {
     );
 }
 
-/// Runs verify through the library, on a policy the test changed in ways
-/// the fixture's YAML cannot say (a declared `access:`, TLS, `config_get`).
-fn run_library(policy: &Policy, url: &str, tls_ca: Option<&Path>, plain_port: u16) -> Report {
-    let target = verify::target::parse(url, &Default::default()).expect("a URL");
-    let tls = target
-        .tls
-        .then(|| verify::conn::Tls::new(tls_ca, None, None).expect("the CA"));
-    let options = verify::Options {
-        store: policy.first_store().name.clone(),
-        allow: verify::allow::AllowHosts::for_seed(&target.seed),
-        target,
-        tls,
-        limits: verify::conn::Limits {
-            timeout: Duration::from_secs(3),
-            rate: None,
-            deadline: verify::stop::Deadline::after(limit()),
-        },
-        coverage: verify::keyspace::Coverage::Full,
-        scan_count: 1000,
-        window: Duration::ZERO,
-        unmanaged: false,
-        plain_port,
-    };
-    verify::run(policy, &options, &|_| {})
-}
-
-fn fixture_policy() -> Policy {
-    cachegen::check_path(&fixture(), &Default::default())
-        .policy
-        .expect("the fixture checks")
-}
-
-fn codes(report: &Report) -> Vec<&'static str> {
-    report.findings.iter().map(|d| d.code.code).collect()
+/// The fixture policy with an `access:` section (YAML, as written under
+/// `redis:`), written into `dir`.
+fn with_access(dir: &Path, access: &str) -> PathBuf {
+    let text = std::fs::read_to_string(fixture()).unwrap();
+    let anchor = "  maxclients: 500\n";
+    assert!(text.contains(anchor), "the fixture's redis section changed");
+    let section: String = access.lines().map(|l| format!("    {l}\n")).collect();
+    let path = dir.join("policy.yaml");
+    std::fs::write(
+        &path,
+        text.replacen(anchor, &format!("{anchor}  access:\n{section}"), 1),
+    )
+    .unwrap();
+    path
 }
 
 /// A port nothing listens on (bound, then released: the probe is refused).
-fn closed_port() -> u16 {
-    support::free_port()
+fn closed_port() -> String {
+    support::free_port().to_string()
 }
 
 #[test]
@@ -194,26 +172,21 @@ fn config_get_is_not_sent_where_the_store_denies_it() {
     // The full verifier ACL, config|get included: only verify's own
     // restraint keeps it from being sent.
     with_users(&server, &cachegen::render::acl::verifier_rules(false));
-    let mut policy = fixture_policy();
-    for store in policy.stores.values_mut() {
-        store.access.verifier.config_get = ConfigGet::Deny;
-        assert!(!store.verifier_may_config_get());
-    }
+    let policy = with_access(out.path(), "verifier:\n  config_get: deny\n");
     let mut admin = server.client();
     ok(&mut admin, &["AUTH", "default", "admin-only-pw-55"]);
     ok(&mut admin, &["CONFIG", "RESETSTAT"]);
-    let report = run_library(&policy, &as_verifier(server.port), None, closed_port());
-    assert_eq!(report.exit_code(), 0, "{:?}", report.findings);
-    let note = report
-        .findings
-        .iter()
-        .find(|d| d.code.code == "CG403")
-        .expect("the note");
+    let run = verify(
+        &policy,
+        &as_verifier(server.port),
+        &["--format", "json", "--plain-port", &closed_port()],
+        limit(),
+    );
+    assert_eq!(run.code, Some(0), "{}", describe(&run));
+    let note = &messages(&run, "CG403")[0];
     assert!(
-        note.message
-            .contains("(not allowed to the verifier (`access.verifier.config_get: deny`))"),
-        "{}",
-        note.message
+        note.contains("(not allowed to the verifier (`access.verifier.config_get: deny`))"),
+        "{note}"
     );
     // The server ran no CONFIG GET at all (RESETSTAT cleared the stats, and
     // the only client since is verify).
@@ -289,32 +262,30 @@ fn an_open_server_is_an_error_where_access_is_declared() {
     assert_eq!(open.len(), 1, "{}", describe(&run));
     assert_eq!(open[0]["severity"], "warning");
     // Declared: an error, exit 1.
-    let mut policy = fixture_policy();
-    for store in policy.stores.values_mut() {
-        store.access.declared = true;
-    }
-    let report = run_library(&policy, &url, None, closed_port());
-    assert_eq!(report.exit_code(), 1, "{:?}", report.findings);
-    let open: Vec<_> = report
-        .findings
-        .iter()
-        .filter(|d| d.code.code == "CG440")
-        .collect();
-    assert_eq!(open.len(), 1);
-    assert_eq!(open[0].severity, cachegen::diag::Severity::Error);
+    let declared = with_access(out.path(), "verifier:\n  config_get: auto\n");
+    let run = verify(&declared, &url, &["--format", "json"], limit());
+    assert_eq!(run.code, Some(1), "{}", describe(&run));
+    let open = run.findings("CG440");
+    assert_eq!(open.len(), 1, "{}", describe(&run));
+    assert_eq!(open[0]["severity"], "error");
     assert!(
-        open[0].message.contains(&format!(
+        open[0]["message"].as_str().unwrap().contains(&format!(
             "(PING answered PONG) on 127.0.0.1:{}",
             server.port
         )),
         "{}",
-        open[0].message
+        describe(&run)
     );
     // Once the default user needs a password, nothing is served.
     with_users(&server, &cachegen::render::acl::verifier_rules(false));
-    let report = run_library(&policy, &as_verifier(server.port), None, closed_port());
-    assert!(!codes(&report).contains(&"CG440"), "{:?}", report.findings);
-    assert_eq!(report.exit_code(), 0, "{:?}", report.findings);
+    let run = verify(
+        &declared,
+        &as_verifier(server.port),
+        &["--format", "json"],
+        limit(),
+    );
+    assert_eq!(run.code, Some(0), "{}", describe(&run));
+    assert!(run.findings("CG440").is_empty(), "{}", describe(&run));
 }
 
 #[test]
@@ -385,51 +356,57 @@ fn a_tls_store_answering_in_plain_text_is_found_out() {
         ],
     );
     with_users(&server, &cachegen::render::acl::verifier_rules(false));
-    let mut policy = fixture_policy();
-    for store in policy.stores.values_mut() {
-        store.access.declared = true;
-        store.access.tls = Some(Tls {
-            pointer: format!("{}/access/tls", store.pointer),
-            port: tls_port,
-            plain_port: None,
-            cert_file: "/etc/redis/tls/tls.crt".into(),
-            key_file: "/etc/redis/tls/tls.key".into(),
-            ca_file: "/etc/redis/tls/ca.crt".into(),
-            client_certs: ClientCerts::None,
-        });
-    }
+    let tls = format!(
+        "tls:\n  port: {tls_port}\n  cert: {{file: /etc/redis/tls/tls.crt}}\n  key: {{file: /etc/redis/tls/tls.key}}\n  ca: {{file: /etc/redis/tls/ca.crt}}\n  client_certs: none\n"
+    );
+    let policy = with_access(out.path(), &tls);
     let url = format!("rediss://cachegen-verify:{VERIFY_PW}@127.0.0.1:{tls_port}");
-    let ca = pki.path().join("ca.pem");
+    let base = [
+        "--format",
+        "json",
+        "--timeout",
+        "3s",
+        "--tls-ca",
+        &file("ca.pem"),
+    ];
+    let plain = server.port.to_string();
 
     // The plain listener answers (NOAUTH is an answer): an error.
-    let report = run_library(&policy, &url, Some(&ca), server.port);
-    assert!(report.incomplete.is_empty(), "{:?}", report.incomplete);
-    let plain: Vec<_> = report
-        .findings
-        .iter()
-        .filter(|d| d.code.code == "CG442")
-        .collect();
-    assert_eq!(plain.len(), 1, "{:?}", report.findings);
+    let run = verify(
+        &policy,
+        &url,
+        &[&base[..], &["--plain-port", &plain]].concat(),
+        limit(),
+    );
+    assert_eq!(run.code, Some(1), "{}", describe(&run));
+    assert_eq!(run.json()["complete"], true);
+    let found = messages(&run, "CG442");
+    assert_eq!(found.len(), 1, "{}", describe(&run));
     assert!(
-        plain[0].message.starts_with(&format!(
-            "127.0.0.1:{} answered in plain text (`NOAUTH",
-            server.port
+        found[0].starts_with(&format!(
+            "127.0.0.1:{plain} answered in plain text (`NOAUTH"
         )),
         "{}",
-        plain[0].message
+        found[0]
     );
-    assert_eq!(report.exit_code(), 1);
-    // Nothing on the probed port: fine, and the run is otherwise clean
-    // (but for the hit ratio, not measured with no window).
-    let report = run_library(&policy, &url, Some(&ca), closed_port());
-    assert_eq!(codes(&report), vec!["CG431"], "{:?}", report.findings);
-    assert_eq!(report.exit_code(), 0);
+    // Nothing on the probed port: fine, and the run is otherwise clean.
+    let run = verify(
+        &policy,
+        &url,
+        &[&base[..], &["--plain-port", &closed_port()]].concat(),
+        limit(),
+    );
+    assert_eq!(run.code, Some(0), "{}", describe(&run));
+    assert!(run.findings("CG442").is_empty(), "{}", describe(&run));
     // A store that keeps its plain port on purpose is not probed.
-    for store in policy.stores.values_mut() {
-        store.access.tls.as_mut().unwrap().plain_port = Some(server.port);
-    }
-    let report = run_library(&policy, &url, Some(&ca), server.port);
-    assert!(!codes(&report).contains(&"CG442"), "{:?}", report.findings);
+    let kept = with_access(out.path(), &format!("{tls}  plain_port: {plain}\n"));
+    let run = verify(
+        &kept,
+        &url,
+        &[&base[..], &["--plain-port", &plain]].concat(),
+        limit(),
+    );
+    assert!(run.findings("CG442").is_empty(), "{}", describe(&run));
 }
 
 #[test]
