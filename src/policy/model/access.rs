@@ -53,7 +53,10 @@ impl Access {
                 config_get: ConfigGet::Auto,
                 pointer: pointer.clone(),
             },
-            replication: credential(Self::DEFAULT_REPLICATION_USER, Self::DEFAULT_REPLICATION_ENV),
+            replication: credential(
+                Self::DEFAULT_REPLICATION_USER,
+                Self::DEFAULT_REPLICATION_ENV,
+            ),
             services: IndexMap::new(),
             tls: None,
             clients_from: ClientsFrom::default(),
@@ -72,7 +75,11 @@ impl Access {
     /// services in file order) with the ACL user name it authenticates as.
     pub fn credentials(&self) -> Vec<(&str, &SecretRef, &str)> {
         let mut out = vec![
-            (self.admin.user.as_str(), &self.admin.password, self.admin.pointer.as_str()),
+            (
+                self.admin.user.as_str(),
+                &self.admin.password,
+                self.admin.pointer.as_str(),
+            ),
             (
                 crate::verifier::NAME,
                 &self.verifier.password,
@@ -85,7 +92,11 @@ impl Access {
             ),
         ];
         for service in self.services.values() {
-            out.push((service.name.as_str(), &service.password, service.pointer.as_str()));
+            out.push((
+                service.name.as_str(),
+                &service.password,
+                service.pointer.as_str(),
+            ));
         }
         out
     }

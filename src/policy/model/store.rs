@@ -55,7 +55,9 @@ impl Store {
     /// Whether a secret sits in the store's configuration, readable by anyone
     /// allowed `CONFIG GET`: replicas authenticate with `masterauth`.
     pub fn config_holds_secret(&self) -> bool {
-        self.cluster.as_ref().is_some_and(|c| c.replicas_per_master > 0)
+        self.cluster
+            .as_ref()
+            .is_some_and(|c| c.replicas_per_master > 0)
     }
 
     /// Whether the verifier user is granted `CONFIG GET` on this store.
