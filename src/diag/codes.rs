@@ -359,9 +359,10 @@ fixed_codes! {
     /// Writes were refused with `OOM command not allowed` (`INFO errorstats`):
     /// memory is full of keys the eviction policy may not evict.
     OOM_REJECTIONS = "CG433", "oom-rejections", Error, "writes were refused for lack of memory";
-    /// The slow log holds commands slower than `targets.cached_latency` (or
-    /// `redis.slowlog.log_slower_than`). Only command names are reported,
-    /// never arguments.
+    /// A command's p99 latency (`INFO latencystats`, since the statistics
+    /// were last reset) is over `targets.cached_latency` (or the store's
+    /// `slowlog.log_slower_than`). Verify does not read the slow log: its
+    /// entries carry the commands' arguments, and so values.
     SLOW_COMMANDS = "CG434", "slow-commands", Warning, "commands slower than the latency target";
     /// A node reports an `INFO` counter verify judges by (`keyspace_hits`,
     /// `keyspace_misses`, `evicted_keys`, the `OOM` error count) that is not

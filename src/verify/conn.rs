@@ -48,7 +48,6 @@ pub enum Command<'a> {
     Type(&'a [u8]),
     MemoryUsage(&'a [u8]),
     Strlen(&'a [u8]),
-    SlowlogGet(u32),
     ClusterNodes,
     /// A command outside the verifier's list, sent to see it refused
     /// (`gather`'s access probes): anything but NOPERM means the user is
@@ -102,7 +101,6 @@ impl Command<'_> {
             Command::Type(_) => "type",
             Command::MemoryUsage(_) => "memory|usage",
             Command::Strlen(_) => "strlen",
-            Command::SlowlogGet(_) => "slowlog|get",
             Command::ClusterNodes => "cluster|nodes",
             Command::Probe(p) => p.acl_name(),
         }
@@ -145,10 +143,6 @@ impl Command<'_> {
             Command::Type(key) => resp::encode(&[b"TYPE", key], out),
             Command::MemoryUsage(key) => resp::encode(&[b"MEMORY", b"USAGE", key], out),
             Command::Strlen(key) => resp::encode(&[b"STRLEN", key], out),
-            Command::SlowlogGet(n) => {
-                number = n.to_string();
-                resp::encode(&[b"SLOWLOG", b"GET", number.as_bytes()], out)
-            }
             Command::ClusterNodes => resp::encode(&[b"CLUSTER", b"NODES"], out),
             Command::Probe(Probe::Echo) => {
                 resp::encode(&[b"ECHO", crate::verifier::NAME.as_bytes()], out)
@@ -584,7 +578,6 @@ mod tests {
             Command::MemoryUsage(b"k"),
             Command::Strlen(b"k"),
             Command::Probe(Probe::Echo),
-            Command::SlowlogGet(128),
             Command::ClusterNodes,
         ];
         // A new variant must be added to `all` above: this match has no
@@ -606,7 +599,6 @@ mod tests {
                 | Command::MemoryUsage(_)
                 | Command::Strlen(_)
                 | Command::Probe(_)
-                | Command::SlowlogGet(_)
                 | Command::ClusterNodes => {}
             }
         }

@@ -4,7 +4,8 @@
 //! The order the network is touched is fixed, and the integration tests prove
 //! it (MONITOR for read-only behaviour, the hit-ratio accounting):
 //! 1. connect to the seed and read its facts: `INFO` (stats first), `DBSIZE`,
-//!    `CONFIG GET`, `SLOWLOG GET`;
+//!    `CONFIG GET` (where the store grants it; else more `INFO`), command
+//!    latencies (`INFO latencystats`), the access probes;
 //! 2. in a cluster, discover every node from the seed's `CLUSTER NODES`
 //!    (repeated addresses dropped, at most [`MAX_NODES`]), and contact only
 //!    those on hosts the user allowed (`allow`): the credentials go nowhere
@@ -25,7 +26,7 @@ use super::classify::Classifier;
 use super::conn::{Command, ConnError, Connection};
 use super::keyspace::{self, Coverage};
 use super::observed::{
-    ConfigUnread, NoTouch, NodeFacts, Observed, ObservedNode, ScannedNode, Seed, SlowEntry,
+    ConfigUnread, NoTouch, NodeFacts, Observed, ObservedNode, ScannedNode, Seed,
 };
 use super::resp::Reply;
 use super::server::{self, ClusterNode, Info};
@@ -489,7 +490,7 @@ const INFO_SECTIONS: &[&str] = &["stats", "server", "replication", "errorstats",
 const INFO_CONFIG_SECTIONS: &[&str] = &["memory", "persistence", "clients"];
 
 /// Reads `sections` into `info` (a field already there is kept).
-fn read_info(
+pub(super) fn read_info(
     conn: &mut Connection,
     sections: &[&'static str],
     info: &mut Info,
@@ -565,7 +566,7 @@ fn node_facts(
         (Err(why), true) => Some(Err(why.clone())),
         (Ok(_), true) => Some(read_all_config(conn)?),
     };
-    let slow = slowlog(conn, slow_threshold_us)?;
+    let slow = super::latency::read(conn, slow_threshold_us)?;
     let probes = super::probe::probe(conn, options, store)?;
     Ok(NodeFacts {
         info,
@@ -659,8 +660,8 @@ fn read_all_config(
     }
 }
 
-/// The latency the policy holds commands to: `targets.cached_latency`, else
-/// its slow log threshold.
+/// The latency the policy holds commands to (their p99): `targets.cached_latency`,
+/// else its slow log threshold.
 fn slow_threshold_us(policy: &Policy, store: &Store) -> Option<u64> {
     policy
         .targets
@@ -668,39 +669,4 @@ fn slow_threshold_us(policy: &Policy, store: &Store) -> Option<u64> {
         .and_then(|t| t.cached_latency)
         .or(store.redis.slowlog_log_slower_than)
         .map(|d| d.as_micros())
-}
-
-/// The slow log, read only when the policy sets a threshold to judge it
-/// by. Arguments are never kept: they may hold values or secrets.
-fn slowlog(conn: &mut Connection, threshold_us: Option<u64>) -> Result<Vec<SlowEntry>, ConnError> {
-    if threshold_us.is_none() {
-        return Ok(Vec::new());
-    }
-    let Reply::Array(entries) = conn.call(Command::SlowlogGet(128))? else {
-        // Refused by an ACL or a managed service: nothing to judge.
-        return Ok(Vec::new());
-    };
-    let mut out = Vec::new();
-    // As many as were asked for, however many come back.
-    for entry in entries.into_iter().take(128) {
-        let Reply::Array(fields) = entry else {
-            continue;
-        };
-        let duration = fields.get(2).and_then(Reply::as_int).unwrap_or(0).max(0) as u64;
-        let name = match fields.get(3) {
-            Some(Reply::Array(args)) => args
-                .first()
-                .and_then(Reply::as_text)
-                .unwrap_or_default()
-                .to_ascii_uppercase(),
-            _ => String::new(),
-        };
-        let client = fields.get(5).and_then(Reply::as_text).unwrap_or_default();
-        out.push(SlowEntry {
-            command: target::printable(&name).chars().take(40).collect(),
-            micros: duration,
-            by_verifier: client == crate::verifier::NAME,
-        });
-    }
-    Ok(out)
 }

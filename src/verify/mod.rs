@@ -22,6 +22,7 @@ pub mod conn;
 pub mod gather;
 pub mod judge;
 pub mod keyspace;
+mod latency;
 pub mod observed;
 pub mod outcome;
 pub mod probe;

@@ -32,9 +32,9 @@ pub struct Observed {
     /// The key owners the scan tallies are indexed by (the policy's
     /// patterns, tag sets, locks and old prefixes, from `classify`).
     pub owners: Vec<Owner>,
-    /// Slow log entries were kept only above this many µs (the policy's
+    /// Commands are judged by their p99 against this many µs (the policy's
     /// `targets.cached_latency`, else its slow log threshold); `None`: the
-    /// slow log was not read.
+    /// latencies were not read.
     pub slow_threshold_us: Option<u64>,
     /// Why results are partial, in the order it happened; empty when the
     /// run covered everything asked.
@@ -120,8 +120,8 @@ pub struct NodeFacts {
     pub all_config: Option<Result<BTreeMap<String, String>, ConfigUnread>>,
     /// What the access probes saw on this node.
     pub probes: Probes,
-    /// The slow log as the server keeps it (at most 128 entries); empty when
-    /// the policy sets no threshold or the server refused `SLOWLOG GET`.
+    /// Each command's p99 latency (`INFO latencystats`); empty when the
+    /// policy sets no threshold or the server has no latency statistics.
     pub slow: Vec<SlowEntry>,
 }
 
@@ -168,14 +168,15 @@ impl Answer {
     }
 }
 
-/// One slow log entry. Arguments are never kept: they may hold values or
-/// secrets.
+/// One command's latency on one node, from `INFO latencystats`: its name
+/// and p99, never its arguments (they hold values).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlowEntry {
     /// The command name, upper case, escaped and cut to 40 characters.
     pub command: String,
+    /// The p99 latency since the server's statistics were last reset.
     pub micros: u64,
-    /// Sent by a verify connection (its `CLIENT SETNAME`), not the application.
+    /// A command verify sends too (its latency mixes verify's calls in).
     pub by_verifier: bool,
 }
 

@@ -17,10 +17,8 @@ crate::declare_rule! {
     /// Redis records a command in the slow log only when its execution time
     /// reaches `slowlog-log-slower-than`. A command that takes longer than the
     /// latency target but less than the threshold breaks the target and
-    /// leaves no trace: `SLOWLOG GET` shows nothing, a dashboard or report
-    /// built on it shows nothing, and `cachegen verify`'s slow-command check (CG434), which
-    /// reads the slow log for commands over `cached_latency`, cannot see
-    /// them either. The slow log measures execution only, not network time,
+    /// leaves no trace: `SLOWLOG GET` shows nothing, and a dashboard or
+    /// report built on it shows nothing either. The slow log measures execution only, not network time,
     /// so its threshold should be at or below the end-to-end target (a
     /// "< 10ms" target goes with `slowlog-log-slower-than 10000` or less).
     ///
@@ -67,7 +65,7 @@ fn check_store(policy: &Policy, store: &Store, out: &mut Findings) {
     }
     let gap = format!("commands between {target} and {threshold} are never logged");
     let help = format!(
-        "set `{}.slowlog.log_slower_than` to at most {target}, so every command that breaks the latency target is in `SLOWLOG GET` (and `cachegen verify` can report it)",
+        "set `{}.slowlog.log_slower_than` to at most {target}, so every command that breaks the latency target is in `SLOWLOG GET`",
         store.dotted()
     );
     match written {

@@ -1,7 +1,8 @@
 //! Owns judging the runtime counters every node reported in `INFO` before any
 //! key was touched: the hit ratio over the `--window` (`verify::window`)
 //! against its target, evictions where durable data can be evicted, OOM
-//! rejections, and slow log entries over the policy's latency threshold.
+//! rejections, and commands whose p99 latency (`INFO latencystats`) is over
+//! the policy's latency threshold.
 
 use crate::diag::{Diagnostic, Severity, codes};
 use crate::policy::model::{EvictionPolicy, KeyPattern, Policy, Store, Ttl};
@@ -11,8 +12,8 @@ use crate::verify::server;
 use crate::verify::window::{HitWindow, MIN_LOOKUPS};
 use std::collections::BTreeMap;
 
-/// The counters of every node that answered, summed, and their slow log
-/// entries over the threshold (verify's own left out), slowest first.
+/// The counters of every node that answered, summed, and the commands whose
+/// p99 is over the threshold on a node (verify's own left out), slowest first.
 pub fn counters(observed: &Observed) -> Runtime {
     let not_read = Err("the window was not read".to_owned());
     let windows: Vec<(String, &Result<_, String>)> = observed
@@ -200,7 +201,14 @@ fn runtime_findings(
         let list: Vec<String> = top
             .iter()
             .take(5)
-            .map(|(n, (count, max))| format!("{n} ×{count} (max {})", micros(*max)))
+            .map(|(n, (nodes, max))| {
+                let on = if *nodes == 1 {
+                    "1 node".to_owned()
+                } else {
+                    format!("{nodes} nodes")
+                };
+                format!("{n} (p99 up to {} on {on})", micros(*max))
+            })
             .collect();
         let span = if policy
             .targets
@@ -210,14 +218,14 @@ fn runtime_findings(
         {
             policy.span("/targets", "cached_latency")
         } else {
-            policy.span("/redis/slowlog", "log_slower_than")
+            policy.span(&store.at("slowlog"), "log_slower_than")
         };
         findings.push(
             Diagnostic::new(
                 codes::SLOW_COMMANDS,
                 format!(
-                    "{} slow log entries are over {}: {}",
-                    runtime.slow.len(),
+                    "{} commands have a p99 latency over {}: {}",
+                    top.len(),
                     micros(threshold),
                     list.join(", ")
                 ),
@@ -383,7 +391,7 @@ mod tests {
                 // volatile-lru: only durable patterns with a TTL can be evicted.
                 "CG432 Warning 3 keys were evicted, and durable patterns can be among them: session",
                 "CG433 Error 2 commands were refused with OOM since the last restart",
-                "CG434 Warning 3 slow log entries are over 10.0ms: GET ×2 (max 30.0ms), HGETALL ×1 (max 15.0ms)",
+                "CG434 Warning 2 commands have a p99 latency over 10.0ms: GET (p99 up to 30.0ms on 2 nodes), HGETALL (p99 up to 15.0ms on 1 node)",
             ]
         );
     }

@@ -96,7 +96,7 @@ pub(super) fn human(report: &Report, source: &SourceFile, color: bool) -> String
         let r = &report.runtime;
         let _ = writeln!(
             out,
-            "runtime: {}, {} evicted, {} OOM rejections, {} slow log entries",
+            "runtime: {}, {} evicted, {} OOM rejections, {} commands over the latency target",
             r.window.describe(),
             r.evicted_keys,
             r.oom_errors,

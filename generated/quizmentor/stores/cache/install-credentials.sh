@@ -75,7 +75,7 @@ printf '%s #%s\n' 'user admin on ~* &* +@all' "$hash" >>"$acl_tmp"
 pw=$_cachegen_pw_2
 check 'environment variable QUIZMENTOR_CACHE_VERIFY_PASSWORD (password of ACL user cachegen-verify)'
 hash=$(sha256_of_pw)
-printf '%s #%s\n' 'user cachegen-verify reset on %R~* resetchannels -@all +ping +client|setname +select +info +dbsize +scan +pttl +type +memory|usage +strlen +slowlog|get +cluster|nodes' "$hash" >>"$acl_tmp"
+printf '%s #%s\n' 'user cachegen-verify reset on %R~* resetchannels -@all +ping +client|setname +select +info +dbsize +scan +pttl +type +memory|usage +strlen +cluster|nodes' "$hash" >>"$acl_tmp"
 
 read_file "$secrets"/'quizmentor-cache-redis/replication' 'Kubernetes Secret quizmentor-cache-redis key replication (file /run/secrets/cachegen/quizmentor-cache-redis/replication) (password of ACL user replication)'
 check 'Kubernetes Secret quizmentor-cache-redis key replication (file /run/secrets/cachegen/quizmentor-cache-redis/replication) (password of ACL user replication)'

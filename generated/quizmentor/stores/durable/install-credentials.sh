@@ -72,7 +72,7 @@ printf '%s #%s\n' 'user admin on ~* &* +@all' "$hash" >>"$acl_tmp"
 pw=$_cachegen_pw_2
 check 'environment variable QUIZMENTOR_DURABLE_VERIFY_PASSWORD (password of ACL user cachegen-verify)'
 hash=$(sha256_of_pw)
-printf '%s #%s\n' 'user cachegen-verify reset on %R~* resetchannels -@all +ping +client|setname +select +info +dbsize +config|get +scan +pttl +type +memory|usage +strlen +slowlog|get +cluster|nodes' "$hash" >>"$acl_tmp"
+printf '%s #%s\n' 'user cachegen-verify reset on %R~* resetchannels -@all +ping +client|setname +select +info +dbsize +config|get +scan +pttl +type +memory|usage +strlen +cluster|nodes' "$hash" >>"$acl_tmp"
 
 pw=$_cachegen_pw_3
 check 'environment variable QUIZMENTOR_API_DURABLE_PASSWORD (password of ACL user api)'

@@ -75,7 +75,7 @@ printf '%s #%s\n' 'user admin on ~* &* +@all' "$hash" >>"$acl_tmp"
 pw=$_cachegen_pw_2
 check 'environment variable SHOP_CACHE_VERIFY_PASSWORD (password of ACL user cachegen-verify)'
 hash=$(sha256_of_pw)
-printf '%s #%s\n' 'user cachegen-verify reset on %R~* resetchannels -@all +ping +client|setname +client|no-touch +select +info +dbsize +scan +pttl +type +memory|usage +strlen +slowlog|get +cluster|nodes' "$hash" >>"$acl_tmp"
+printf '%s #%s\n' 'user cachegen-verify reset on %R~* resetchannels -@all +ping +client|setname +client|no-touch +select +info +dbsize +scan +pttl +type +memory|usage +strlen +cluster|nodes' "$hash" >>"$acl_tmp"
 
 read_file "$secrets"/'shop-cache-valkey/replication' 'Kubernetes Secret shop-cache-valkey key replication (file /run/secrets/cachegen/shop-cache-valkey/replication) (password of ACL user replication)'
 check 'Kubernetes Secret shop-cache-valkey key replication (file /run/secrets/cachegen/shop-cache-valkey/replication) (password of ACL user replication)'
