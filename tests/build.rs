@@ -144,7 +144,7 @@ fn assert_redis_runs_store_conf(policy_path: &str, store: &Store, files: &[Outpu
         vec![]
     };
     // Only Redis 7.0 runs here; another release's ACL file names commands
-    // 7.0 lacks (tests/build_access.rs runs its users as 7.0's), so such a
+    // 7.0 lacks (tests/build_access_services.rs runs its users as 7.0's), so such a
     // store loads the same `default` and admin lines from a file of its own.
     let mut aclfile = creds.join("users.acl");
     let local = store.engine == cachegen::facts::Engine::Redis && store.redis.version == (7, 0);

@@ -35,6 +35,20 @@ pub enum PlaceholderType {
 }
 
 impl PlaceholderType {
+    /// One value of the type, as a key holds it (a shortest match for a
+    /// user-defined type). Lint CG506 builds representative keys from these.
+    pub fn example(&self) -> String {
+        match self {
+            PlaceholderType::Int => "42".into(),
+            PlaceholderType::Uuid => "123e4567-e89b-12d3-a456-426614174000".into(),
+            PlaceholderType::Slug => "rust-101".into(),
+            PlaceholderType::Token => "tok_9Xa".into(),
+            PlaceholderType::Md5 => "0cc175b9c0f1b6a831c399e269772661".into(),
+            PlaceholderType::Ip => "2001-db8--1".into(),
+            PlaceholderType::Pattern(r) => r.table.example().unwrap_or_default(),
+        }
+    }
+
     /// The built-in types, in the order the policy format lists them.
     pub const BUILTIN: [PlaceholderType; 6] = [
         PlaceholderType::Int,

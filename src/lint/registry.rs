@@ -182,6 +182,11 @@ pub const RULES: &[Rule] = &[
         check: verifier_can_read_secret::check,
         reads: verifier_can_read_secret::READS,
     },
+    Rule {
+        code: glob_reaches_ungranted_keys::CODE,
+        check: glob_reaches_ungranted_keys::check,
+        reads: glob_reaches_ungranted_keys::READS,
+    },
 ];
 
 /// Finds a rule by code (`CG101`, any case) or kebab-case name.

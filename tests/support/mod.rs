@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod access;
 pub mod cluster;
 pub mod credentials;
 pub mod fake_redis;

@@ -75,6 +75,8 @@ pub mod tls_plain_port_open;
 
 pub mod verifier_can_read_secret;
 
+pub mod glob_reaches_ungranted_keys;
+
 use crate::policy::model::Policy;
 use crate::source::Span;
 

@@ -79,21 +79,21 @@ printf '%s #%s\n' 'user cachegen-verify reset on %R~* resetchannels -@all +ping 
 pw=$_cachegen_pw_3
 check 'environment variable SHOP_CART_REDIS_PASSWORD (password of ACL user cart)'
 hash=$(sha256_of_pw)
-printf '%s #%s\n' 'user cart on resetkeys resetchannels -@all ~s1:cart:* +client|getname +client|setname +del +discard +exec +exists +expire +expireat +hdel +hexists +hget +hgetall +hincrby +hincrbyfloat +hkeys +hlen +hmget +hmset +hrandfield +hscan +hset +hsetnx +hstrlen +hvals +multi +persist +pexpire +pexpireat +ping +pttl +ttl +type +unlink +unwatch +watch' "$hash" >>"$acl_tmp"
+printf '%s #%s\n' 'user cart on resetkeys resetchannels -@all +client|getname +client|setinfo +client|setname +discard +exec +multi +ping +unwatch (~s1:cart:* +del +exists +expire +expireat +hdel +hexists +hget +hgetall +hincrby +hincrbyfloat +hkeys +hlen +hmget +hmset +hrandfield +hscan +hset +hsetnx +hstrlen +hvals +persist +pexpire +pexpireat +pttl +ttl +type +unlink +watch)' "$hash" >>"$acl_tmp"
 
 pw=$_cachegen_pw_4
 check 'environment variable SHOP_ACCOUNTS_DURABLE_PASSWORD (password of ACL user accounts)'
 hash=$(sha256_of_pw)
-printf '%s #%s\n' 'user accounts on resetkeys resetchannels -@all ~s1:session:* +append +client|getname +client|setname +decr +decrby +del +discard +exec +exists +expire +expireat +get +getdel +getex +getrange +getset +incr +incrby +incrbyfloat +lcs +mget +mset +msetnx +multi +persist +pexpire +pexpireat +ping +psetex +pttl +set +setex +setnx +setrange +strlen +substr +ttl +type +unlink +unwatch +watch' "$hash" >>"$acl_tmp"
+printf '%s #%s\n' 'user accounts on resetkeys resetchannels -@all +client|getname +client|setinfo +client|setname +discard +exec +multi +ping +unwatch (~s1:session:* +append +decr +decrby +del +exists +expire +expireat +get +getdel +getex +getrange +getset +incr +incrby +incrbyfloat +lcs +mget +mset +msetnx +persist +pexpire +pexpireat +psetex +pttl +set +setex +setnx +setrange +strlen +substr +ttl +type +unlink +watch) (%W~s1:session:* +unlink)' "$hash" >>"$acl_tmp"
 
 pw=$_cachegen_pw_5
 check 'environment variable SHOP_CHECKOUT_REDIS_PASSWORD (password of ACL user checkout)'
 hash=$(sha256_of_pw)
-printf '%s #%s\n' 'user checkout on resetkeys resetchannels -@all ~s1:cart:* ~s1:order:*:pending ~s1:order_queue +append +blmove +blmpop +blpop +brpop +brpoplpush +client|getname +client|setname +decr +decrby +del +discard +exec +exists +expire +expireat +get +getdel +getex +getrange +getset +hexists +hget +hgetall +hkeys +hlen +hmget +hrandfield +hscan +hstrlen +hvals +incr +incrby +incrbyfloat +lcs +lindex +linsert +llen +lmove +lmpop +lpop +lpos +lpush +lpushx +lrange +lrem +lset +ltrim +mget +mset +msetnx +multi +persist +pexpire +pexpireat +ping +psetex +pttl +rpop +rpoplpush +rpush +rpushx +set +setex +setnx +setrange +strlen +substr +ttl +type +unlink +unwatch +watch' "$hash" >>"$acl_tmp"
+printf '%s #%s\n' 'user checkout on resetkeys resetchannels -@all +client|getname +client|setinfo +client|setname +discard +exec +multi +ping +unwatch (%R~s1:cart:* +exists +hexists +hget +hgetall +hkeys +hlen +hmget +hrandfield +hscan +hstrlen +hvals +pttl +ttl +type +watch) (~s1:order:*:pending +append +decr +decrby +del +exists +expire +expireat +get +getdel +getex +getrange +getset +incr +incrby +incrbyfloat +lcs +mget +mset +msetnx +persist +pexpire +pexpireat +psetex +pttl +set +setex +setnx +setrange +strlen +substr +ttl +type +unlink +watch) (~s1:order_queue +blmove +blmpop +blpop +brpop +brpoplpush +del +exists +expire +expireat +lindex +linsert +llen +lmove +lmpop +lpop +lpos +lpush +lpushx +lrange +lrem +lset +ltrim +persist +pexpire +pexpireat +pttl +rpop +rpoplpush +rpush +rpushx +ttl +type +unlink +watch) (%W~s1:cart:* +unlink)' "$hash" >>"$acl_tmp"
 
 pw=$_cachegen_pw_6
 check 'environment variable SHOP_ORDER_WORKER_REDIS_PASSWORD (password of ACL user order-worker)'
 hash=$(sha256_of_pw)
-printf '%s #%s\n' 'user order-worker on resetkeys resetchannels -@all %R~s1:order:*:pending ~s1:order_queue +blmove +blmpop +blpop +brpop +brpoplpush +client|getname +client|setname +del +discard +exec +exists +expire +expireat +get +getrange +lcs +lindex +linsert +llen +lmove +lmpop +lpop +lpos +lpush +lpushx +lrange +lrem +lset +ltrim +mget +multi +persist +pexpire +pexpireat +ping +pttl +rpop +rpoplpush +rpush +rpushx +strlen +substr +ttl +type +unlink +unwatch +watch' "$hash" >>"$acl_tmp"
+printf '%s #%s\n' 'user order-worker on resetkeys resetchannels -@all +client|getname +client|setinfo +client|setname +discard +exec +multi +ping +unwatch (%R~s1:order:*:pending +exists +get +getrange +lcs +mget +pttl +strlen +substr +ttl +type +watch) (~s1:order_queue +blmove +blmpop +blpop +brpop +brpoplpush +del +exists +expire +expireat +lindex +linsert +llen +lmove +lmpop +lpop +lpos +lpush +lpushx +lrange +lrem +lset +ltrim +persist +pexpire +pexpireat +pttl +rpop +rpoplpush +rpush +rpushx +ttl +type +unlink +watch)' "$hash" >>"$acl_tmp"
 chmod 600 "$acl_tmp"
 mv -f -- "$acl_tmp" "$out/users.acl"

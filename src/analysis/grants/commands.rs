@@ -1,0 +1,196 @@
+//! Owns which commands a grant carries: the hand-listed groups (connection,
+//! transactions, cluster discovery, key-scoped generic commands, locks,
+//! invalidation, scripting, pub/sub, replication) and, per value type, the
+//! release's `ACL CAT` category intersected with `@read` or `@read` ∪
+//! `@write`, never `@dangerous`.
+
+use crate::facts::AclCategories;
+use crate::policy::model::ValueType;
+
+/// What a Redis 7.0 replica sends its master after `AUTH`: `PING`, then
+/// `REPLCONF` (listening-port, capa) and `PSYNC` (measured with a real
+/// replica: tests/build_access_install.rs). Both are `@dangerous`, which is
+/// why only this user has them.
+pub const REPLICATION_COMMANDS: &[&str] = &["psync", "replconf", "ping"];
+
+/// Commands every client needs. `AUTH`, `HELLO`, `QUIT` and `RESET` need no
+/// permission (measured on 7.0.15: a `-@all` user runs them).
+/// `CLIENT SETINFO` (Redis 7.2+) is what node-redis, redis-py and redis-rs
+/// send after connecting to name their library; releases without it drop
+/// it by the facts filter.
+pub(crate) const CONNECTION: &[&str] =
+    &["ping", "client|setname", "client|getname", "client|setinfo"];
+/// `MULTI`/`EXEC` (an answer and its queue entry in one step); the
+/// commands inside are checked one by one when queued. `WATCH` takes keys,
+/// so it sits in the selectors with the key reads.
+pub(crate) const TRANSACTION: &[&str] = &["multi", "exec", "discard", "unwatch"];
+/// What a cluster client sends to find and follow slots: ioredis and
+/// redis-rs read `CLUSTER SLOTS`, node-redis `CLUSTER SHARDS`/`SLOTS`,
+/// ioredis' ready check `CLUSTER INFO`.
+pub(crate) const CLUSTER: &[&str] = &[
+    "cluster|slots",
+    "cluster|shards",
+    "cluster|nodes",
+    "cluster|info",
+    "readonly",
+    "readwrite",
+    "asking",
+];
+/// Key-scoped commands of no value type (`@keyspace` also holds `KEYS`,
+/// `RANDOMKEY`, `SCAN` and `FLUSHALL`, which reach every key whatever the
+/// key rules say, so the category is not used whole).
+pub(crate) const KEY_READ: &[&str] = &["exists", "pttl", "ttl", "type", "watch"];
+pub(crate) const KEY_WRITE: &[&str] = &[
+    "del",
+    "unlink",
+    "expire",
+    "pexpire",
+    "expireat",
+    "pexpireat",
+    "persist",
+];
+/// A stampede lock: take it (`SET NX PX`), check its token, release it.
+pub(crate) const LOCK: &[&str] = &["set", "get", "del", "unlink"];
+/// Invalidating: read a tag's members; delete them, the set and the
+/// patterns an event reaches.
+pub(crate) const TAG_MEMBERS: &[&str] = &["smembers"];
+pub(crate) const INVALIDATION: &[&str] = &["unlink"];
+pub(crate) const SCRIPTING: &[&str] = &[
+    "eval",
+    "evalsha",
+    "eval_ro",
+    "evalsha_ro",
+    "fcall",
+    "fcall_ro",
+    "script|load",
+    "script|exists",
+];
+pub(crate) const PUBSUB: &[&str] = &[
+    "subscribe",
+    "unsubscribe",
+    "psubscribe",
+    "punsubscribe",
+    "publish",
+    "ssubscribe",
+    "sunsubscribe",
+    "spublish",
+];
+
+/// The release's ACL category of a value type's commands.
+pub fn type_category(value_type: ValueType) -> &'static str {
+    match value_type {
+        ValueType::String => "string",
+        ValueType::Hash => "hash",
+        ValueType::List => "list",
+        ValueType::Set => "set",
+        ValueType::Zset => "sortedset",
+        ValueType::Stream => "stream",
+    }
+}
+
+/// The commands for a value type: its category ∩ `@read`, plus ∩ `@write`
+/// when `write`; never `@dangerous` (`SORT` is in `@list` and `@set`).
+pub fn type_commands(acl: &AclCategories, value_type: ValueType, write: bool) -> Vec<&str> {
+    let category = type_category(value_type);
+    acl.category(category)
+        .filter(|c| acl.in_category(c, "read") || (write && acl.in_category(c, "write")))
+        .filter(|c| !acl.in_category(c, "dangerous"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::Release;
+
+    /// Every command a service can be granted, for every value type and
+    /// option, is known to the facts (the release's or, for
+    /// `client|setinfo`, a later one) and never `@dangerous`; and `KEYS`,
+    /// `FLUSH*`, `CONFIG`, `DEBUG`, `MODULE` and `ACL` never appear.
+    #[test]
+    fn service_commands_are_known_and_never_dangerous_in_any_release() {
+        let types = [
+            ValueType::String,
+            ValueType::Hash,
+            ValueType::List,
+            ValueType::Set,
+            ValueType::Zset,
+            ValueType::Stream,
+        ];
+        let hand: Vec<&str> = [
+            CONNECTION,
+            TRANSACTION,
+            CLUSTER,
+            KEY_READ,
+            KEY_WRITE,
+            LOCK,
+            TAG_MEMBERS,
+            INVALIDATION,
+            SCRIPTING,
+            PUBSUB,
+        ]
+        .concat();
+        for c in &hand {
+            assert!(
+                Release::all().any(|r| r.acl().has(c)),
+                "no release knows `{c}`"
+            );
+        }
+        for release in Release::all() {
+            let acl = release.acl();
+            for c in &hand {
+                // Only the client handshake's newest command is optional.
+                assert!(
+                    acl.has(c) || *c == "client|setinfo",
+                    "{release} does not know `{c}`"
+                );
+            }
+            let mut all: Vec<&str> = hand.clone();
+            all.push("scan");
+            for t in types {
+                let read = type_commands(acl, t, false);
+                let write = type_commands(acl, t, true);
+                assert!(
+                    !read.is_empty() && write.len() > read.len(),
+                    "{release} {t:?}"
+                );
+                all.extend(write);
+            }
+            for c in all.into_iter().filter(|c| acl.has(c)) {
+                assert!(
+                    !acl.in_category(c, "dangerous"),
+                    "{release}: `{c}` is @dangerous"
+                );
+                let top = c.split('|').next().unwrap();
+                assert!(
+                    !matches!(
+                        top,
+                        "keys" | "flushall" | "flushdb" | "config" | "debug" | "module" | "acl"
+                    ),
+                    "{release}: `{c}`"
+                );
+            }
+        }
+        let has_setinfo = |v| {
+            crate::facts::release(crate::facts::Engine::Redis, v)
+                .unwrap()
+                .acl()
+                .has("client|setinfo")
+        };
+        assert!(!has_setinfo((7, 0)) && has_setinfo((7, 2)));
+    }
+
+    #[test]
+    fn read_sets_hold_no_writes() {
+        let acl = Release::all().next().unwrap().acl();
+        let read = type_commands(acl, ValueType::Hash, false);
+        assert!(
+            read.contains(&"hget") && !read.contains(&"hset"),
+            "{read:?}"
+        );
+        let write = type_commands(acl, ValueType::Hash, true);
+        assert!(write.contains(&"hset") && write.contains(&"hget"));
+        let list = type_commands(acl, ValueType::List, true);
+        assert!(!list.contains(&"sort"), "SORT is @dangerous");
+    }
+}
