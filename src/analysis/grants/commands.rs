@@ -15,18 +15,20 @@ pub const REPLICATION_COMMANDS: &[&str] = &["psync", "replconf", "ping"];
 
 /// Commands every client needs. `AUTH`, `HELLO`, `QUIT` and `RESET` need no
 /// permission (measured on 7.0.15: a `-@all` user runs them).
-/// `CLIENT SETINFO` (Redis 7.2+) is what node-redis, redis-py and redis-rs
-/// send after connecting to name their library; releases without it drop
-/// it by the facts filter.
+/// `CLIENT SETINFO` (Redis 7.2+) is what node-redis and redis-py send
+/// after connecting to name their library (both ignore an error reply, but
+/// a refused command fills `ACL LOG`); releases without it drop it by the
+/// facts filter.
 pub(crate) const CONNECTION: &[&str] =
     &["ping", "client|setname", "client|getname", "client|setinfo"];
 /// `MULTI`/`EXEC` (an answer and its queue entry in one step); the
 /// commands inside are checked one by one when queued. `WATCH` takes keys,
 /// so it sits in the selectors with the key reads.
 pub(crate) const TRANSACTION: &[&str] = &["multi", "exec", "discard", "unwatch"];
-/// What a cluster client sends to find and follow slots: ioredis and
-/// redis-rs read `CLUSTER SLOTS`, node-redis `CLUSTER SHARDS`/`SLOTS`,
-/// ioredis' ready check `CLUSTER INFO`.
+/// What a cluster client sends to find and follow slots: `CLUSTER SLOTS`
+/// (or `SHARDS`/`NODES`) to map them, `ASKING`/`READONLY`/`READWRITE` to
+/// follow redirects and read replicas; ioredis' cluster ready check sends
+/// `CLUSTER INFO` and fails when it is refused.
 pub(crate) const CLUSTER: &[&str] = &[
     "cluster|slots",
     "cluster|shards",

@@ -18,13 +18,15 @@ crate::declare_rule! {
     /// The match is decided on a representative key of the other shape:
     /// its stored key with each placeholder an example value of its type
     /// (`42` for `int`, a shortest match for a regex type), matched by the
-    /// glob as Redis matches it. It finds every overlap whose other shape's
-    /// example lands in the glob, which is every overlap where the glob's
-    /// `*` has to cover whole segments (the common case:
-    /// `user:<id>` and `user:<id>:secret`). It can miss an overlap that
-    /// only some values of a placeholder produce (a `{regex}` type whose
-    /// values may hold `:`), and it never reports one that cannot happen
-    /// for the example.
+    /// glob as Redis matches it. Two patterns one key could match are
+    /// already refused as ambiguous, so an overlap between patterns comes
+    /// from a glob's `*` spanning several segments of the other shape
+    /// (`user:<id>` and `user:<id>:secret`), which the representative key
+    /// shows whenever the glob's literal text lines up with the other
+    /// shape's literal text. The method misses an overlap that needs a
+    /// particular placeholder value (the other shape's placeholder spelling
+    /// one of the glob's literal segments, a `{regex}` type whose values
+    /// may hold `:`); it reports nothing the example key does not prove.
     ///
     /// ## Why is this bad?
     /// A placeholder's `*` matches any text, `:` included, so the glob of
@@ -54,7 +56,7 @@ crate::declare_rule! {
 /// What the rule reads (see `lint::Rule::reads`).
 pub const READS: &[&str] = &[
     "@store/access",
-    "@store/cluster",
+    "@cluster",
     "/keys/version_prefix",
     "/keys/patterns/*",
     "/tags/*",
