@@ -147,7 +147,7 @@ pub fn build(policy: &Path, out: &Path) -> std::path::PathBuf {
     let dir = dirs.remove(0);
     // The verify tests start servers from each store's redis.conf, open:
     // they are about what verify reads, not about logging in (which
-    // tests/verify_access.rs and tests/build_access.rs cover), so the
+    // tests/verify_access.rs and tests/build_access_services.rs cover), so the
     // access-control lines (an ACL file from the credentials installer)
     // are left out.
     if let Ok(stores) = std::fs::read_dir(dir.join("stores")) {
