@@ -416,3 +416,113 @@ fn the_bundled_policies_lower_to_their_services() {
         }
     }
 }
+
+/// Every directive the generated redis.conf writes for access control (a
+/// TLS cluster with replicas writes them all) is refused under `config:`:
+/// set through `access` (CG025), owned by the deployment (CG025), a
+/// secret (CG030) or no directive at all (`include`, CG031), so no policy renders two contradicting lines.
+#[test]
+fn config_cannot_set_what_access_writes() {
+    let store = "    cluster:\n      masters: 3\n      replicas_per_master: 1\n      node_timeout: 5s\n    access:\n      tls:\n        port: 6380\n        cert: {file: /tls/crt}\n        key: {file: /tls/key}\n        ca: {file: /tls/ca}\n";
+    let report = check(store);
+    assert_eq!(errors(&report), vec![]);
+    let files = cachegen::render_report(&report, &cachegen::render::Templates::default())
+        .unwrap()
+        .unwrap();
+    let conf = &files
+        .iter()
+        .find(|f| f.path == "stores/cache/redis.conf")
+        .expect("the cache's redis.conf")
+        .contents;
+    let section = conf
+        .split_once("# Access control.")
+        .expect("an access control section")
+        .1;
+    let mut names: Vec<&str> = section
+        .lines()
+        .skip(1)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    for needed in ["protected-mode", "aclfile", "include", "tls-port", "port", "tls-cluster"] {
+        assert!(names.contains(&needed), "{needed} not in {names:?}");
+    }
+    // What the included replication.conf and `requirepass`-style setups hold.
+    names.extend(["masteruser", "masterauth", "requirepass"]);
+    for name in names {
+        let (code, text, message, _) = only_error(&format!("    config:\n      {name}: \"x\"\n"));
+        let want = if ["masteruser", "masterauth", "requirepass"].contains(&name) {
+            "CG030"
+        } else if name == "include" {
+            // Not a CONFIG parameter at all: unknown to every release.
+            "CG031"
+        } else {
+            "CG025"
+        };
+        assert_eq!(code, want, "{name}: {message}");
+        // CG030 points at the value, the others at the key.
+        if want != "CG030" {
+            assert_eq!(text, name, "{message}");
+        }
+    }
+    let (_, _, message, help) = only_error("    config:\n      protected-mode: \"no\"\n");
+    assert_eq!(message, "`protected-mode` is set through `access`, not `config:`");
+    assert!(help.contains("access"), "{help}");
+}
+
+#[test]
+fn a_file_reference_must_name_a_file() {
+    for path in ["\"/\"", "/run/secrets/"] {
+        let (code, text, message, help) =
+            only_error(&service(&format!("          password: {{file: {path}}}\n")));
+        assert_eq!((code.as_str(), text.as_str()), ("CG024", path), "{message}");
+        assert!(help.contains("trailing `/`"), "{help}");
+    }
+}
+
+#[test]
+fn a_secret_key_may_not_be_a_directory_name() {
+    for key in ["\".\"", "\"..\"", "..data"] {
+        let (code, text, message, _) = only_error(&service(&format!(
+            "          password: {{secret: {{name: shop-redis, key: {key}}}}}\n"
+        )));
+        assert_eq!((code.as_str(), text.as_str()), ("CG024", key), "{message}");
+    }
+    // A dot inside or in front is a Kubernetes key all the same.
+    let report = check(&service(
+        "          password: {secret: {name: shop-redis, key: .api.pw}}\n",
+    ));
+    assert_eq!(errors(&report), vec![]);
+}
+
+/// The installer keeps each `{env}` value in a variable of its own before
+/// setting anything else; a reference named like one of them would read
+/// another user's password, so such a name is refused.
+#[test]
+fn an_env_reference_may_not_take_an_installer_variable() {
+    let report = check("");
+    let files = cachegen::render_report(&report, &cachegen::render::Templates::default())
+        .unwrap()
+        .unwrap();
+    let script = &files
+        .iter()
+        .find(|f| f.path == "stores/cache/install-credentials.sh")
+        .unwrap()
+        .contents;
+    // `_cachegen_pw_1=${REDIS_ADMIN_PASSWORD-}`: the installer's slots.
+    let slots: Vec<&str> = script
+        .lines()
+        .filter_map(|l| l.split_once("=${").map(|(name, _)| name))
+        .filter(|name| name.starts_with('_'))
+        .collect();
+    assert!(slots.len() >= 2, "{script}");
+    for slot in slots {
+        let (code, text, message, _) =
+            only_error(&service(&format!("          password: {{env: {slot}}}\n")));
+        assert_eq!((code.as_str(), text.as_str()), ("CG024", slot));
+        assert!(message.contains("install-credentials.sh"), "{message}");
+    }
+    // The prefix is what is reserved, not the word.
+    let report = check(&service("          password: {env: CACHEGEN_API_PW}\n"));
+    assert_eq!(errors(&report), vec![]);
+}

@@ -1,6 +1,7 @@
 //! Owns which redis.conf directives a store sets through fields of its own
-//! (first-class, linted settings) or through its topology, so the `config:`
-//! map cannot set them a second time, and how the lock reads each back.
+//! (first-class, linted settings), through its topology or through its
+//! access control, so the `config:` map cannot set them a second time, and
+//! how the lock reads each back.
 
 /// How a `CONFIG GET` string becomes a policy value.
 #[derive(Clone, Copy, PartialEq)]
@@ -94,6 +95,24 @@ pub(crate) const DEPLOYMENT: &[&str] = &[
     "cluster-announce-hostname",
     "cluster-announce-port",
     "cluster-announce-bus-port",
+];
+
+/// Directives every store's access control writes (protected mode, the ACL
+/// file) or its `access.tls` section does: a `config:` entry would write a
+/// second, conflicting line (`protected-mode no`, another ACL file, TLS
+/// without the client-certificate rule). `requirepass`, `masteruser` and
+/// `masterauth` are secrets (CG030); `port` and `include` belong to the
+/// deployment.
+pub(crate) const ACCESS: &[&str] = &[
+    "protected-mode",
+    "aclfile",
+    "tls-port",
+    "tls-cert-file",
+    "tls-key-file",
+    "tls-ca-cert-file",
+    "tls-auth-clients",
+    "tls-replication",
+    "tls-cluster",
 ];
 
 /// The store field that sets `directive`, as written (`persistence.appendonly`),

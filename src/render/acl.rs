@@ -5,10 +5,14 @@
 //! read-only by construction: `-@all`, then only the commands verify sends
 //! (`crate::verifier::COMMANDS`), less `client|no-touch` for servers that do
 //! not have it (an ACL naming an unknown command is refused as a whole) and
-//! less `config|get` where the configuration holds a secret.
+//! less `config|get` where the configuration may hold a secret: in
+//! users.acl where the generated configuration has one, in verifier.acl
+//! always unless the policy says `config_get: allow` (cachegen does not
+//! know what a hand-managed server's configuration holds: `requirepass`,
+//! `masterauth`, ...).
 
 use super::{OutputFile, RenderError, Renderer, access};
-use crate::policy::model::{Policy, Store};
+use crate::policy::model::{ConfigGet, Policy, Store};
 use crate::verifier;
 use serde::Serialize;
 
@@ -43,6 +47,24 @@ pub fn verifier_rules_for(store: &Store) -> String {
         crate::facts::has_no_touch(store.engine, store.redis.version),
         store.verifier_may_config_get(),
     )
+}
+
+/// The verifier's rules in verifier.acl, for a server whose ACL (and so,
+/// likely, configuration) is managed by hand: such a server may well hold
+/// `requirepass` or `masterauth`, which `CONFIG GET` returns in clear text,
+/// so `config|get` is granted only where the policy says
+/// `verifier.config_get: allow`. verify then gets NOPERM for CONFIG GET and
+/// says the config was not checked (CG403).
+pub fn verifier_rules_hand_managed(store: &Store) -> String {
+    verifier_rules_with(
+        crate::facts::has_no_touch(store.engine, store.redis.version),
+        hand_managed_config_get(store),
+    )
+}
+
+/// Whether verifier.acl grants `config|get`: only when the policy asks.
+pub fn hand_managed_config_get(store: &Store) -> bool {
+    store.access.verifier.config_get == ConfigGet::Allow
 }
 
 /// [`verifier_rules`], with `config|get` only when `config_get`.
@@ -99,8 +121,8 @@ pub fn render(
     // lacks fails to load, so the rule follows the store's engine and version.
     let context = Context {
         user: VERIFIER_USER,
-        rules: verifier_rules_for(store),
-        config_get: store.verifier_may_config_get(),
+        rules: verifier_rules_hand_managed(store),
+        config_get: hand_managed_config_get(store),
     };
     let users = UsersContext {
         store: store.name.clone(),

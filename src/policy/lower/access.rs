@@ -167,6 +167,22 @@ impl Cx<'_> {
             }
             raw::SecretRef::Env(r) => {
                 let ok = is_env_name(&r.env);
+                if ok && r.env.starts_with(INSTALLER_PREFIX) {
+                    // The installer keeps each `{env}` value in a variable
+                    // of its own (`_cachegen_pw_<n>`): a reference named
+                    // like one would read another user's password.
+                    self.report(
+                        codes::INVALID_SYNTAX,
+                        format!(
+                            "`{}` is a name install-credentials.sh uses for itself",
+                            r.env.escape_debug()
+                        ),
+                        self.span(&format!("{pointer}/env")),
+                        "reserved variable name",
+                        Some(format!("rename the variable: names starting `{INSTALLER_PREFIX}` are the installer's own")),
+                    );
+                    return None;
+                }
                 if !ok {
                     self.report(
                         codes::INVALID_SYNTAX,
@@ -205,7 +221,7 @@ impl Cx<'_> {
                         ),
                         self.span(&format!("{pointer}/secret/key")),
                         "invalid Secret key",
-                        Some("letters, digits, `-`, `_` and `.`, at most 253 characters".into()),
+                        Some("letters, digits, `-`, `_` and `.`, at most 253 characters, neither `.` nor `..` nor starting with `..` (Kubernetes refuses those: the key is a file name in the mounted Secret)".into()),
                     );
                 }
                 (name_ok && key_ok).then_some(SecretRef::Kubernetes {
@@ -224,7 +240,7 @@ impl Cx<'_> {
                 format!("`{}` is not an absolute file path cachegen can write safely", path.escape_debug()),
                 self.span(pointer),
                 "invalid path",
-                Some("an absolute path without whitespace, quotes, control characters or `..` (it is written into redis.conf and shell scripts)".into()),
+                Some("an absolute path to a file (not a directory: no trailing `/`) without whitespace, quotes, control characters or `..` (it is written into redis.conf and shell scripts)".into()),
             );
         }
         ok
@@ -567,9 +583,15 @@ pub(crate) fn is_env_name(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// An absolute path safe unquoted in redis.conf and in a shell word.
+/// The prefix of install-credentials.sh's own variables (see
+/// `render::credentials`), which a reference must not be named like.
+const INSTALLER_PREFIX: &str = "_cachegen_";
+
+/// An absolute path to a file, safe unquoted in redis.conf and in a shell
+/// word. A path ending in `/` (`/` itself) names a directory.
 pub(crate) fn is_file_path(s: &str) -> bool {
     s.starts_with('/')
+        && !s.ends_with('/')
         && s.len() <= 4096
         && !s
             .chars()
@@ -577,9 +599,13 @@ pub(crate) fn is_file_path(s: &str) -> bool {
         && !s.split('/').any(|seg| seg == ".." || seg == ".")
 }
 
+/// A key of a Kubernetes Secret (`IsConfigMapKey`): mounted as a file name,
+/// so never `.`, `..` or `..`-prefixed.
 fn is_secret_key(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 253
+        && s != "."
+        && !s.starts_with("..")
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
 }
@@ -667,5 +693,8 @@ mod tests {
         assert!(!is_label_key("/app") && !is_label_key("-app") && !is_label_key("Foo_/x"));
         assert!(is_label_value("") && is_label_value("api-v1") && !is_label_value("a b"));
         assert!(is_secret_key("tls.crt") && !is_secret_key("a/b"));
+        assert!(is_secret_key(".hidden") && is_secret_key("a..b"));
+        assert!(!is_secret_key(".") && !is_secret_key("..") && !is_secret_key("..data"));
+        assert!(!is_file_path("/") && !is_file_path("/etc/redis/"));
     }
 }

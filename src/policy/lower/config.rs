@@ -2,13 +2,13 @@
 //! entry checked against the facts of that engine and version (name,
 //! aliases, type, range, enum values, memory units), secrets refused,
 //! directives that have a field of their own or belong to the deployment
-//! sent there.
+//! or to access control sent there.
 
 use super::Cx;
 use crate::diag::{Diagnostic, codes};
 use crate::facts::{self, ConfigValue, Engine, Release};
 use crate::load::escape_pointer_token as esc;
-use crate::policy::first_class::{DEPLOYMENT, field_of};
+use crate::policy::first_class::{ACCESS, DEPLOYMENT, field_of};
 use crate::policy::model::{ConfigSetting, Version};
 use indexmap::IndexMap;
 
@@ -101,6 +101,16 @@ impl Cx<'_> {
                     self.key_span(&pointer),
                     "owned by the deployment",
                     Some("cachegen writes it from the store's topology (ports, paths, cluster wiring), or it would change what the file means (`include`, `replicaof`)".into()),
+                );
+                continue;
+            }
+            if ACCESS.contains(&name) {
+                self.report(
+                    codes::INCONSISTENT,
+                    format!("`{name}` is set through `access`, not `config:`"),
+                    self.key_span(&pointer),
+                    "owned by access control",
+                    Some("cachegen writes it from the store's `access` section (protected mode and the ACL file always, TLS from `access.tls`); a second line here would contradict it".into()),
                 );
                 continue;
             }
