@@ -140,8 +140,8 @@ fn a_literal_password_is_cg030_and_never_printed() {
     for said in [&message, &help] {
         assert!(!said.contains("hunter2"), "the value leaked: {said}");
     }
-    // The rendered report (what CI logs show) repeats the source line, but
-    // nothing else says it: the message and help carry no part of it.
+    // The message and help carry no part of it (and the rendered snippet
+    // masks it: `no_output_format_prints_a_literal_secret`).
     let (code, _, message, _) =
         only_error("    access:\n      admin:\n        password: \"s3cret\"\n");
     assert_eq!(code, "CG030");
@@ -525,4 +525,52 @@ fn an_env_reference_may_not_take_an_installer_variable() {
     // The prefix is what is reserved, not the word.
     let report = check(&service("          password: {env: CACHEGEN_API_PW}\n"));
     assert_eq!(errors(&report), vec![]);
+}
+
+/// A literal secret reaches no output: not the message, and not the source
+/// snippet of the human format (masked with `*`, also in the context lines
+/// of a neighbouring diagnostic), in every format, with and without color.
+#[test]
+fn no_output_format_prints_a_literal_secret() {
+    let access = concat!(
+        "    config:\n",
+        "      requirepass: \"Req9uirepassSECRET\"\n",
+        "      no-such-directive: 1\n",
+        "    access:\n",
+        "      admin:\n",
+        "        password: \"hunter2SECRET\"\n",
+        "      services:\n",
+        "        api:\n",
+        "          password: |\n",
+        "            blockScalarSECRET\n",
+        "          reads: [nowhere]\n",
+    );
+    let report = check(access);
+    let codes: Vec<&str> = report.diagnostics.iter().map(|d| d.code.code).collect();
+    assert_eq!(
+        codes.iter().filter(|c| **c == "CG030").count(),
+        3,
+        "{codes:?}"
+    );
+    // Neighbours whose snippets show the secrets' lines as context.
+    assert!(codes.contains(&"CG031") && codes.contains(&"CG020"), "{codes:?}");
+    let reports = [report];
+    for format in cachegen::output::Format::ALL {
+        for color in [false, true] {
+            let out = cachegen::output::render(format, &reports, color);
+            assert!(!out.is_empty());
+            // `SECRET` ends each value; the docs SARIF embeds say `hunter2`.
+            for secret in ["Req9uirepass", "hunter2SECRET", "blockScalar", "SECRET"] {
+                assert!(
+                    !out.contains(secret),
+                    "{} (color {color}) prints `{secret}`:\n{out}",
+                    format.name()
+                );
+            }
+        }
+    }
+    // The snippet still shows where: the masked value under its key.
+    let human = cachegen::output::render(cachegen::output::Format::Human, &reports, false);
+    assert!(human.contains("password: ***************"), "{human}");
+    assert!(human.contains("requirepass: ********************"), "{human}");
 }

@@ -1,6 +1,7 @@
 //! Owns human output of checked reports: miette's graphical rendering of
-//! each diagnostic, the closing summary line, and the windowed source that
-//! keeps rendering linear in the number of diagnostics.
+//! each diagnostic, the closing summary line, the windowed source that
+//! keeps rendering linear in the number of diagnostics, and the masking of
+//! literal secrets (CG030) in every snippet.
 
 use super::neutralize;
 use crate::FileReport;
@@ -103,7 +104,7 @@ pub fn human_diagnostics(reports: &[FileReport], color: bool) -> (String, usize,
         let name = neutralize(report.source.name());
         let source = WindowedSource {
             name: name.clone(),
-            file: report.source.clone(),
+            file: masked_source(report),
         };
         for diag in &report.diagnostics {
             match diag.severity {
@@ -144,6 +145,36 @@ pub fn human_diagnostics(reports: &[FileReport], color: bool) -> (String, usize,
         }
     }
     (out, errors, warnings)
+}
+
+/// The report's source with the text of every literal secret (a CG030
+/// span) replaced by `*`, one per byte: a snippet shows the line, not the
+/// secret, in a terminal or a CI log. Every diagnostic's snippet reads this
+/// copy, so a neighbour's context lines do not show it either. Line breaks
+/// are kept (a block scalar spans lines), so every offset and line number
+/// stays where it was.
+fn masked_source(report: &FileReport) -> SourceFile {
+    let secrets: Vec<crate::source::Span> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.code == crate::diag::codes::LITERAL_SECRET.code)
+        .filter_map(|d| d.span)
+        .collect();
+    if secrets.is_empty() {
+        return report.source.clone();
+    }
+    let mut bytes = report.source.text().as_bytes().to_vec();
+    for span in secrets {
+        let end = span.end.min(bytes.len());
+        for b in &mut bytes[span.start.min(end)..end] {
+            if *b != b'\n' && *b != b'\r' {
+                *b = b'*';
+            }
+        }
+    }
+    // Every byte of a multi-byte character became ASCII: still UTF-8.
+    let text = String::from_utf8(bytes).unwrap_or_default();
+    SourceFile::new(report.source.name(), text)
 }
 
 fn summary(out: &mut String, files: usize, errors: usize, warnings: usize) {
