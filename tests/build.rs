@@ -215,28 +215,40 @@ fn redis_server_loads_shop_conf_with_policy_values() {
     assert_redis_runs_generated_conf(SHOP);
 }
 
+/// cachegen's access control is Redis 7.0 ACL syntax (`%R~`, subcommand
+/// grants) an older server refuses to load: a store before 7.0 is an error
+/// at its `version`, and nothing is rendered.
 #[test]
-fn directives_the_target_version_lacks_are_not_emitted() {
-    let text = std::fs::read_to_string(SHOP)
-        .unwrap()
-        .replace("version: \"6.2\"", "version: \"5.0\"");
-    let report = cachegen::check_bytes(
-        "old.yaml",
-        text.as_bytes(),
-        &cachegen::CheckOptions::default(),
-    );
-    let files = cachegen::render_report(&report, &Templates::default())
-        .unwrap()
-        .unwrap();
-    let conf = file(&files, "stores/redis/redis.conf");
-    assert!(
-        !conf
-            .lines()
-            .any(|l| l.starts_with("lazyfree-lazy-user-del")),
-        "5.0 has no lazyfree-lazy-user-del:\n{conf}"
-    );
-    assert!(conf.contains("#   lazyfree-lazy-user-del: added in Redis 6.0"));
-    assert!(conf.lines().any(|l| l == "lazyfree-lazy-eviction yes"));
+fn stores_before_redis_7_are_refused() {
+    let quizmentor = std::fs::read_to_string(QUIZMENTOR).unwrap();
+    for version in ["5.0", "6.0", "6.2"] {
+        let text = support::render::quizmentor_cache_at(&quizmentor, version);
+        let report = cachegen::check_bytes(
+            "old.yaml",
+            text.as_bytes(),
+            &cachegen::CheckOptions::default(),
+        );
+        let errors: Vec<_> = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == cachegen::diag::Severity::Error)
+            .collect();
+        assert_eq!(errors.len(), 1, "{version}: {errors:#?}");
+        let d = errors[0];
+        assert_eq!(d.code.code, "CG023");
+        assert_eq!(report.source.slice(d.span.unwrap()), format!("\"{version}\""));
+        assert!(
+            d.message.starts_with("cachegen's access control needs Redis 7.0 or later")
+                && d.message.ends_with(&format!("this store declares Redis {version}")),
+            "{}",
+            d.message
+        );
+        let help = d.help.as_deref().unwrap();
+        assert!(help.contains("Redis 7.0 to 8.x and Valkey"), "{help}");
+        assert!(
+            cachegen::render_report(&report, &Templates::default()).is_none()
+        );
+    }
 }
 
 #[test]

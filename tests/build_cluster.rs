@@ -6,7 +6,7 @@ mod support;
 use support::cluster::bootstrap;
 use support::render::render;
 
-use support::render::{file, paths_under, quizmentor_cache_at, without_policy_hash};
+use support::render::{file, paths_under, without_policy_hash};
 
 use cachegen::render::Templates;
 use std::collections::BTreeSet;
@@ -251,35 +251,6 @@ fn policy_without_cluster_renders_no_cluster_files() {
     assert_eq!(
         paths_under(&files, "stores/redis/cluster"),
         Vec::<&str>::new()
-    );
-}
-
-#[test]
-fn before_redis_7_the_bus_port_is_fixed_at_port_plus_10000() {
-    let text = quizmentor_cache_at(&std::fs::read_to_string(QUIZMENTOR).unwrap(), "6.2");
-    let report = cachegen::check_bytes(
-        "quizmentor.yaml",
-        text.as_bytes(),
-        &cachegen::CheckOptions::default(),
-    );
-    let files = cachegen::render_report(&report, &Templates::default())
-        .unwrap()
-        .unwrap();
-    let bootstrap = file(&files, "stores/cache/cluster/bootstrap.sh");
-    // Redis 6.2 refuses `--cluster-port` and `--cluster-announce-hostname`.
-    assert!(!bootstrap.contains("--cluster-port \""), "{bootstrap}");
-    assert!(!bootstrap.contains("--cluster-announce-hostname \""));
-    assert!(bootstrap.contains("[ \"$BUS_PORT_OFFSET\" = 10000 ] || die"));
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("bootstrap.sh");
-    std::fs::write(&path, bootstrap).unwrap();
-    assert!(
-        Command::new("sh")
-            .arg("-n")
-            .arg(&path)
-            .status()
-            .unwrap()
-            .success()
     );
 }
 

@@ -1099,7 +1099,7 @@ fn a_tls_store_is_reached_over_tls() {
 
 #[test]
 fn scripts_are_valid_posix_sh() {
-    for version in ["7.0", "6.2", "5.0"] {
+    for version in ["7.0", "8.0"] {
         let text = quizmentor_cache_at(&quizmentor_text(), version);
         let (_, files) = render_text("quizmentor.yaml", &text);
         let o = objects(manifest_text(&files));
@@ -1119,49 +1119,6 @@ fn scripts_are_valid_posix_sh() {
             );
         }
     }
-}
-
-#[test]
-fn before_redis_7_nodes_announce_their_pod_ip() {
-    let text = quizmentor_cache_at(&quizmentor_text(), "6.2");
-    let (_, files) = render_text("quizmentor.yaml", &text);
-    let o = objects(manifest_text(&files));
-    let c = o.node_container();
-    let command = c.command.as_ref().unwrap();
-    assert_eq!(
-        command[2..],
-        ["--cluster-announce-ip".to_owned(), "$(POD_IP)".to_owned()]
-    );
-    let env = &c.env.as_ref().unwrap()[0];
-    assert_eq!(env.name, "POD_IP");
-    assert_eq!(
-        env.value_from
-            .as_ref()
-            .unwrap()
-            .field_ref
-            .as_ref()
-            .unwrap()
-            .field_path,
-        "status.podIP"
-    );
-    // Redis 6.2 refuses these directives.
-    for absent in [
-        "cluster-port",
-        "cluster-preferred-endpoint-type",
-        "cluster-announce-hostname",
-    ] {
-        assert!(
-            !o.redis_conf().lines().any(|l| l.starts_with(absent)),
-            "{absent} in a 6.2 config"
-        );
-    }
-    // redis-cli 6.2 cannot create from host names: the Job resolves them.
-    let script = o.create_script();
-    assert!(script.contains("getent hosts"), "{script}");
-    for name in o.pod_dns_names() {
-        assert!(script.contains(&format!("{name}:6379")), "{name}");
-    }
-    assert!(script.contains("--cluster-replicas 2 --cluster-yes"));
 }
 
 #[test]
@@ -1531,15 +1488,6 @@ fn create_script_on(script: &str, dns: &[String], ports: &[u16]) -> String {
 #[test]
 fn the_pods_config_the_jobs_script_and_the_probes_on_a_real_redis() {
     on_a_real_redis(&quizmentor_text());
-}
-
-/// The Redis 6.2 manifest (nodes announce their IP, the Job resolves host
-/// names itself) on the local Redis (7.0 here: the config and scripts are
-/// what is tested, and they use nothing 7.0 adds).
-#[test]
-fn the_redis_6_variant_on_a_real_redis() {
-    let text = quizmentor_cache_at(&quizmentor_text(), "6.2");
-    on_a_real_redis(&text);
 }
 
 /// Runs the init container's command with the ConfigMap's files where the

@@ -262,21 +262,6 @@ keys:
 "#;
 
 #[test]
-fn io_threads_before_redis_6() {
-    let yaml = format!(
-        "{BASE}redis:\n  version: \"5.0\"\n  maxmemory: 1gb\n  maxmemory_policy: allkeys-lru\n  threads:\n    io_threads: 4\n"
-    );
-    let report = check_yaml(&yaml, &CheckOptions::default());
-    assert_only_lint(&report, "inline");
-    let d = report
-        .diagnostics
-        .iter()
-        .find(|d| d.code.code == "CG104")
-        .expect("CG104 on Redis 5.0");
-    assert!(d.message.contains("Redis 5.0"), "{}", d.message);
-}
-
-#[test]
 fn durable_data_without_a_persistence_section() {
     let yaml = r#"version: 1
 ttl:
@@ -385,7 +370,7 @@ fn invalidation_spans_stores_reports_each_split_once() {
 }
 
 /// Valkey 8.0 still reads `io-threads-do-reads` (Redis 8.0 ignores it), so
-/// CG104 says nothing about it on a Valkey store.
+/// CG106 says nothing about it on a Valkey store.
 #[test]
 fn io_threads_do_reads_is_read_by_valkey_8() {
     let yaml = format!(
@@ -393,10 +378,10 @@ fn io_threads_do_reads_is_read_by_valkey_8() {
     );
     let report = check_yaml(&yaml, &CheckOptions::default());
     assert_only_lint(&report, "inline");
-    assert!(!codes(&report).contains(&"CG104"), "{}", rendered(report));
+    assert!(!codes(&report).contains(&"CG106"), "{}", rendered(report));
     let redis = yaml.replace("engine: valkey", "engine: redis");
     let report = check_yaml(&redis, &CheckOptions::default());
-    assert!(codes(&report).contains(&"CG104"), "{}", rendered(report));
+    assert!(codes(&report).contains(&"CG106"), "{}", rendered(report));
 }
 
 // --- Levels and suppressions ---------------------------------------------

@@ -100,9 +100,6 @@ struct UsersContext {
     credentials_dir: String,
     users_file: &'static str,
     release: String,
-    /// The version the store declares, when it is older than every release
-    /// with facts (Redis 5.0 to 6.2): the file needs Redis 7.0.
-    older: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -136,10 +133,6 @@ pub fn render(
         credentials_dir: access::default_credentials_dir(store),
         users_file: access::USERS_FILE,
         release: access::release_of(store).to_string(),
-        older: store
-            .release
-            .is_none()
-            .then(|| format!("{}.{}", store.redis.version.0, store.redis.version.1)),
     };
     Ok(vec![
         OutputFile {

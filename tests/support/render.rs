@@ -73,24 +73,16 @@ pub fn render(path: &str) -> (cachegen::FileReport, Vec<OutputFile>) {
 }
 
 /// quizmentor's policy text with its `cache` store (the cluster) moved to
-/// Redis `version`. A release cachegen has no directive facts for (before
-/// 7.0) cannot take a `config:` map, so the cache's map is dropped then.
+/// Redis `version`.
 pub fn quizmentor_cache_at(text: &str, version: &str) -> String {
     let store = text
         .find("\n  cache:\n")
         .expect("quizmentor has a cache store");
     let from = "    version: \"7.0\"";
     let at = store + text[store..].find(from).expect("the cache declares 7.0");
-    let mut out = format!(
+    format!(
         "{}    version: \"{version}\"{}",
         &text[..at],
         &text[at + from.len()..]
-    );
-    let (major, _) = version.split_once('.').expect("major.minor");
-    if major.parse::<u32>().expect("a version number") < 7 {
-        let start = store + out[store..].find("\n    config:\n").expect("a config map") + 1;
-        let end = start + out[start..].find("\n    cluster:\n").expect("then cluster") + 1;
-        out.replace_range(start..end, "");
-    }
-    out
+    )
 }

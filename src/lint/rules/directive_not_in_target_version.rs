@@ -12,7 +12,6 @@ crate::declare_rule! {
     /// the policy's `redis.version`, or is accepted and ignored there.
     /// `cachegen build` leaves such directives out of redis.conf (and lists
     /// them in a comment at its end); this rule says so where the setting is.
-    /// The I/O thread settings are left to CG104, which also knows about cores.
     ///
     /// ## Why is this bad?
     /// The policy promises a behaviour the server will not have. An older
@@ -23,16 +22,13 @@ crate::declare_rule! {
     /// ## Example
     /// ```yaml
     /// redis:
-    ///   version: "5.0"
-    ///   lazyfree:
-    ///     lazy_user_del: true   # CG106: lazyfree-lazy-user-del exists from Redis 6.0
+    ///   version: "8.0"
+    ///   threads:
+    ///     io_threads_do_reads: true   # CG106: Redis 8.0 ignores io-threads-do-reads
     /// ```
-    /// Remove the setting, or raise `redis.version` to the version you run.
+    /// Remove the setting, or set `redis.version` to the version you run.
     "CG106", "directive-not-in-target-version", Warning, "a setting the target Redis version does not have or ignores"
 }
-
-/// Directives CG104 reports with its own advice.
-const LEFT_TO_CG104: &[&str] = &["io-threads", "io-threads-do-reads"];
 
 /// What the rule reads (see `lint::Rule::reads`).
 pub const READS: &[&str] = &["@store/version"];
@@ -46,9 +42,6 @@ pub fn check(policy: &Policy, out: &mut Findings) {
 fn check_store(policy: &Policy, store: &Store, out: &mut Findings) {
     let version = store.redis.version;
     for d in managed_directives(store) {
-        if LEFT_TO_CG104.contains(&d.name) {
-            continue;
-        }
         let (message, label) = match availability(store.engine, d.name, version) {
             Availability::Supported => continue,
             Availability::Since(since) => (
@@ -62,9 +55,9 @@ fn check_store(policy: &Policy, store: &Store, out: &mut Findings) {
             ),
             Availability::IgnoredSince(since) => (
                 format!(
-                    "Redis {} ignores `{}` (since {}); it is left out of redis.conf",
-                    version_text(version),
+                    "`{}` is ignored by Redis {} (deprecated in {}); it is left out of redis.conf",
                     d.name,
+                    version_text(version),
                     version_text(since)
                 ),
                 "ignored by this version",

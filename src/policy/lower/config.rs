@@ -13,37 +13,55 @@ use crate::policy::model::{ConfigSetting, Version};
 use indexmap::IndexMap;
 
 impl Cx<'_> {
-    /// The release whose facts describe the store. Valkey and every Redis
-    /// from 7.0 must have one; a Redis before 7.0 (no facts) is accepted
-    /// without a `config:` map, as the format always accepted it.
+    /// The release whose facts describe the store; every store must have
+    /// one. A Redis before 7.0 is refused with its own reason: the
+    /// generated access control (`aclfile` with `%R~` read-only key rules
+    /// and `command|subcommand` grants) is Redis 7.0 ACL syntax, which an
+    /// older server refuses to load.
     pub(super) fn release(
         &mut self,
         engine: Engine,
         version: Version,
         store_pointer: &str,
-        has_config: bool,
     ) -> Option<Release> {
         match facts::release(engine, version) {
             Ok(r) => Some(r),
             Err(e) => {
-                let old_redis = engine == Engine::Redis && version < (7, 0);
-                if !old_redis || has_config {
-                    let pointer = format!("{store_pointer}/version");
-                    if !self.unknown.contains(&pointer) {
-                        let help = if old_redis {
-                            "a `config:` map needs the directive facts of the release: target Redis 7.0 or later".to_owned()
+                let pointer = format!("{store_pointer}/version");
+                // "…; known: redis 7.0, 7.2, …; valkey 8.0"
+                let text = e.to_string();
+                let known = text.split_once("; known: ").map_or(text.as_str(), |(_, k)| k);
+                if !self.unknown.contains(&pointer) {
+                    let old_redis = engine == Engine::Redis && version < (7, 0);
+                    let (message, help) = if old_redis {
+                        (
+                            format!(
+                                "cachegen's access control needs Redis 7.0 or later (its ACL syntax: `%R~` read-only key rules, subcommand grants); this store declares Redis {}.{}",
+                                version.0, version.1
+                            ),
+                            format!(
+                                "cachegen supports Redis 7.0 to 8.x and Valkey; target one of the releases it has facts for ({})",
+                                known
+                            ),
+                        )
+                    } else {
+                        (
+                            text.clone(),
+                            "declare a release cachegen has facts for".to_owned(),
+                        )
+                    };
+                    self.report(
+                        codes::OUT_OF_RANGE,
+                        message,
+                        self.span(&pointer),
+                        if old_redis {
+                            "before Redis 7.0"
                         } else {
-                            "declare a release cachegen has facts for".to_owned()
-                        };
-                        self.report(
-                            codes::OUT_OF_RANGE,
-                            e.to_string(),
-                            self.span(&pointer),
-                            "no facts for this release",
-                            Some(help),
-                        );
-                        self.mark_unknown(&pointer);
-                    }
+                            "no facts for this release"
+                        },
+                        Some(help),
+                    );
+                    self.mark_unknown(&pointer);
                 }
                 None
             }

@@ -131,7 +131,7 @@ impl Cx<'_> {
         let engine = raw.engine.unwrap_or(crate::facts::Engine::Redis);
         let config = std::mem::take(&mut raw.config);
         let redis = self.redis(raw, &pointer);
-        let release = self.release(engine, redis.version, &pointer, !config.is_empty());
+        let release = self.release(engine, redis.version, &pointer);
         let config = self.store_config(&pointer, release, config);
         let default_k8s_name = format!("{policy_name}-{name}");
         let cluster = cluster.map(|c| {
