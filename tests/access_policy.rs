@@ -444,7 +444,14 @@ fn config_cannot_set_what_access_writes() {
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .map(|l| l.split_whitespace().next().unwrap())
         .collect();
-    for needed in ["protected-mode", "aclfile", "include", "tls-port", "port", "tls-cluster"] {
+    for needed in [
+        "protected-mode",
+        "aclfile",
+        "include",
+        "tls-port",
+        "port",
+        "tls-cluster",
+    ] {
         assert!(names.contains(&needed), "{needed} not in {names:?}");
     }
     // What the included replication.conf and `requirepass`-style setups hold.
@@ -466,7 +473,10 @@ fn config_cannot_set_what_access_writes() {
         }
     }
     let (_, _, message, help) = only_error("    config:\n      protected-mode: \"no\"\n");
-    assert_eq!(message, "`protected-mode` is set through `access`, not `config:`");
+    assert_eq!(
+        message,
+        "`protected-mode` is set through `access`, not `config:`"
+    );
     assert!(help.contains("access"), "{help}");
 }
 
@@ -553,7 +563,10 @@ fn no_output_format_prints_a_literal_secret() {
         "{codes:?}"
     );
     // Neighbours whose snippets show the secrets' lines as context.
-    assert!(codes.contains(&"CG031") && codes.contains(&"CG020"), "{codes:?}");
+    assert!(
+        codes.contains(&"CG031") && codes.contains(&"CG020"),
+        "{codes:?}"
+    );
     let reports = [report];
     for format in cachegen::output::Format::ALL {
         for color in [false, true] {
@@ -572,5 +585,8 @@ fn no_output_format_prints_a_literal_secret() {
     // The snippet still shows where: the masked value under its key.
     let human = cachegen::output::render(cachegen::output::Format::Human, &reports, false);
     assert!(human.contains("password: ***************"), "{human}");
-    assert!(human.contains("requirepass: ********************"), "{human}");
+    assert!(
+        human.contains("requirepass: ********************"),
+        "{human}"
+    );
 }

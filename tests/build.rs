@@ -236,18 +236,21 @@ fn stores_before_redis_7_are_refused() {
         assert_eq!(errors.len(), 1, "{version}: {errors:#?}");
         let d = errors[0];
         assert_eq!(d.code.code, "CG023");
-        assert_eq!(report.source.slice(d.span.unwrap()), format!("\"{version}\""));
+        assert_eq!(
+            report.source.slice(d.span.unwrap()),
+            format!("\"{version}\"")
+        );
         assert!(
-            d.message.starts_with("cachegen's access control needs Redis 7.0 or later")
-                && d.message.ends_with(&format!("this store declares Redis {version}")),
+            d.message
+                .starts_with("cachegen's access control needs Redis 7.0 or later")
+                && d.message
+                    .ends_with(&format!("this store declares Redis {version}")),
             "{}",
             d.message
         );
         let help = d.help.as_deref().unwrap();
         assert!(help.contains("Redis 7.0 to 8.x and Valkey"), "{help}");
-        assert!(
-            cachegen::render_report(&report, &Templates::default()).is_none()
-        );
+        assert!(cachegen::render_report(&report, &Templates::default()).is_none());
     }
 }
 

@@ -18,7 +18,9 @@ const SINGLE: &str = concat!(
 );
 
 /// What the installer runs besides a sha256 tool.
-const TOOLS: &[&str] = &["sh", "cut", "sed", "cat", "mktemp", "chmod", "mv", "mkdir", "rm"];
+const TOOLS: &[&str] = &[
+    "sh", "cut", "sed", "cat", "mktemp", "chmod", "mv", "mkdir", "rm",
+];
 
 fn real(program: &str) -> String {
     let o = std::process::Command::new("sh")
@@ -26,7 +28,10 @@ fn real(program: &str) -> String {
         .output()
         .unwrap();
     let path = String::from_utf8(o.stdout).unwrap().trim().to_owned();
-    assert!(!path.is_empty(), "{program} is not on PATH; this test needs it");
+    assert!(
+        !path.is_empty(),
+        "{program} is not on PATH; this test needs it"
+    );
     path
 }
 
@@ -156,7 +161,9 @@ fn a_tool_printing_no_digest_fails_naming_it() {
         assert!(!run.ok, "{name}: succeeded");
         assert!(
             run.stderr.contains("`sha256sum` did not print a sha256")
-                && run.stderr.contains("environment variable REDIS_ADMIN_PASSWORD"),
+                && run
+                    .stderr
+                    .contains("environment variable REDIS_ADMIN_PASSWORD"),
             "{name}: {}",
             run.stderr
         );

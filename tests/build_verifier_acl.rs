@@ -111,7 +111,10 @@ fn hand_managed_verifier_cannot_read_requirepass() {
         // refusals above are about CONFIG GET.
         for args in [vec!["PING"], vec!["INFO", "memory"], vec!["DBSIZE"]] {
             let reply = verifier.command(&args).unwrap();
-            assert!(!matches!(reply, Reply::Error(_)), "{store}: {args:?}: {reply:?}");
+            assert!(
+                !matches!(reply, Reply::Error(_)),
+                "{store}: {args:?}: {reply:?}"
+            );
         }
     }
     // users.acl (cachegen's own configuration, which holds no secret where

@@ -30,7 +30,9 @@ impl Cx<'_> {
                 let pointer = format!("{store_pointer}/version");
                 // "…; known: redis 7.0, 7.2, …; valkey 8.0"
                 let text = e.to_string();
-                let known = text.split_once("; known: ").map_or(text.as_str(), |(_, k)| k);
+                let known = text
+                    .split_once("; known: ")
+                    .map_or(text.as_str(), |(_, k)| k);
                 if !self.unknown.contains(&pointer) {
                     let old_redis = engine == Engine::Redis && version < (7, 0);
                     let (message, help) = if old_redis {
