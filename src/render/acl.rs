@@ -53,8 +53,8 @@ pub fn verifier_rules_for(store: &Store) -> String {
 /// likely, configuration) is managed by hand: such a server may well hold
 /// `requirepass` or `masterauth`, which `CONFIG GET` returns in clear text,
 /// so `config|get` is granted only where the policy says
-/// `verifier.config_get: allow`. verify then gets NOPERM for CONFIG GET and
-/// says the config was not checked (CG403).
+/// `verifier.config_get: allow`. verify then gets NOPERM for CONFIG GET,
+/// compares what INFO shows and notes what it could not check (CG403).
 pub fn verifier_rules_hand_managed(store: &Store) -> String {
     verifier_rules_with(
         crate::facts::has_no_touch(store.engine, store.redis.version),
