@@ -54,8 +54,27 @@ check() {
     esac
 }
 
-sha256_of_pw() {
-    printf '%s' "$pw" | sha256sum | cut -d ' ' -f 1
+# The sha256 tool: coreutils' sha256sum, else shasum (macOS, Perl) or
+# openssl; each prints the hex digest first on its line.
+if command -v sha256sum >/dev/null 2>&1; then
+    sha256='sha256sum'
+elif command -v shasum >/dev/null 2>&1; then
+    sha256='shasum -a 256'
+elif command -v openssl >/dev/null 2>&1; then
+    sha256='openssl dgst -sha256 -r'
+else
+    fail "no sha256 tool found: install sha256sum (coreutils), shasum or openssl"
+fi
+
+# hash_pw WHAT: the sha256 of $pw in $hash. A pipeline's status is its last
+# command's (cut), so a failed or missing tool would otherwise give an empty
+# hash and a `#` line Redis refuses: check what came out.
+hash_pw() {
+    hash=$(printf '%s' "$pw" | $sha256 | cut -d ' ' -f 1) || hash=
+    case $hash in
+    *[!0-9a-f]*) hash= ;;
+    esac
+    [ ${#hash} -eq 64 ] || fail "$1: \`$sha256\` did not print a sha256 (64 hex characters)"
 }
 
 mkdir -p -- "$out"
@@ -69,28 +88,28 @@ printf '%s\n' 'user default off resetpass resetkeys resetchannels -@all' >>"$acl
 
 pw=$_cachegen_pw_1
 check 'environment variable QUIZMENTOR_CACHE_ADMIN_PASSWORD (password of ACL user admin)'
-hash=$(sha256_of_pw)
+hash_pw 'environment variable QUIZMENTOR_CACHE_ADMIN_PASSWORD (password of ACL user admin)'
 printf '%s #%s\n' 'user admin on ~* &* +@all' "$hash" >>"$acl_tmp"
 
 pw=$_cachegen_pw_2
 check 'environment variable QUIZMENTOR_CACHE_VERIFY_PASSWORD (password of ACL user cachegen-verify)'
-hash=$(sha256_of_pw)
+hash_pw 'environment variable QUIZMENTOR_CACHE_VERIFY_PASSWORD (password of ACL user cachegen-verify)'
 printf '%s #%s\n' 'user cachegen-verify reset on %R~* resetchannels -@all +ping +client|setname +select +info +dbsize +scan +pttl +type +memory|usage +strlen +cluster|nodes' "$hash" >>"$acl_tmp"
 
 read_file "$secrets"/'quizmentor-cache-redis/replication' 'Kubernetes Secret quizmentor-cache-redis key replication (file /run/secrets/cachegen/quizmentor-cache-redis/replication) (password of ACL user replication)'
 check 'Kubernetes Secret quizmentor-cache-redis key replication (file /run/secrets/cachegen/quizmentor-cache-redis/replication) (password of ACL user replication)'
-hash=$(sha256_of_pw)
+hash_pw 'Kubernetes Secret quizmentor-cache-redis key replication (file /run/secrets/cachegen/quizmentor-cache-redis/replication) (password of ACL user replication)'
 printf '%s #%s\n' 'user replication on resetkeys resetchannels -@all +psync +replconf +ping' "$hash" >>"$acl_tmp"
 repl_pw=$pw
 
 pw=$_cachegen_pw_4
 check 'environment variable QUIZMENTOR_API_REDIS_PASSWORD (password of ACL user api)'
-hash=$(sha256_of_pw)
+hash_pw 'environment variable QUIZMENTOR_API_REDIS_PASSWORD (password of ACL user api)'
 printf '%s #%s\n' 'user api on resetkeys resetchannels -@all +asking +client|getname +client|setname +cluster|info +cluster|nodes +cluster|shards +cluster|slots +discard +exec +multi +ping +readonly +readwrite +unwatch (~v2:{user:*}:profile ~v2:{user:*}:quizzes ~v2:{user:*}:stats ~v2:{user:*}:recent_quizzes ~v2:{user:*}:progress ~v2:{user:*}:recommendations ~v2:{user:*}:preferences ~v2:{quiz:*}:data ~v2:{quiz:*}:questions ~v2:{quiz:*}:leaderboard ~v2:{quiz:*}:analytics ~v2:{question:*}:data ~v2:{question:*}:stats ~v2:leaderboard:global ~v2:leaderboard:topic:* ~v2:cache:api:*:* ~v2:cache:compute:*:* +append +decr +decrby +del +exists +expire +expireat +get +getdel +getex +getrange +getset +incr +incrby +incrbyfloat +lcs +mget +mset +msetnx +persist +pexpire +pexpireat +psetex +pttl +set +setex +setnx +setrange +strlen +substr +ttl +type +unlink +watch) (~v2:tag:user:* ~v2:tag:quizzes +del +exists +expire +expireat +persist +pexpire +pexpireat +pttl +sadd +scard +sdiff +sdiffstore +sinter +sintercard +sinterstore +sismember +smembers +smismember +smove +spop +srandmember +srem +sscan +sunion +sunionstore +ttl +type +unlink +watch) (~lock:v2:{quiz:*}:leaderboard ~lock:v2:{quiz:*}:analytics ~refresh_lock:v2:leaderboard:global ~refresh_lock:v2:leaderboard:topic:* ~lock:v2:cache:compute:*:* +del +get +set +unlink) (%W~v2:{user:*}:profile %W~v2:{user:*}:stats %W~v2:{user:*}:recommendations %W~v2:{user:*}:quizzes %W~v2:{user:*}:recent_quizzes %W~v2:{user:*}:progress %W~v2:{user:*}:preferences %W~v2:leaderboard:global %W~v2:leaderboard:topic:* %W~v2:{quiz:*}:leaderboard %W~v2:{question:*}:stats %W~v2:{question:*}:data %W~v2:{quiz:*}:questions %W~v2:{quiz:*}:data %W~v2:{quiz:*}:analytics +unlink)' "$hash" >>"$acl_tmp"
 
 pw=$_cachegen_pw_5
 check 'environment variable QUIZMENTOR_WARMER_REDIS_PASSWORD (password of ACL user warmer)'
-hash=$(sha256_of_pw)
+hash_pw 'environment variable QUIZMENTOR_WARMER_REDIS_PASSWORD (password of ACL user warmer)'
 printf '%s #%s\n' 'user warmer on resetkeys resetchannels -@all +asking +client|getname +client|setname +cluster|info +cluster|nodes +cluster|shards +cluster|slots +discard +exec +multi +ping +readonly +readwrite +unwatch (~v2:{quiz:*}:data ~v2:leaderboard:topic:* ~v2:{user:*}:profile ~v2:{user:*}:recommendations ~v2:{quiz:*}:analytics ~v2:cache:compute:*:* +append +decr +decrby +del +exists +expire +expireat +get +getdel +getex +getrange +getset +incr +incrby +incrbyfloat +lcs +mget +mset +msetnx +persist +pexpire +pexpireat +psetex +pttl +set +setex +setnx +setrange +strlen +substr +ttl +type +unlink +watch) (~v2:tag:quizzes ~v2:tag:user:* +del +exists +expire +expireat +persist +pexpire +pexpireat +pttl +sadd +scard +sdiff +sdiffstore +sinter +sintercard +sinterstore +sismember +smembers +smismember +smove +spop +srandmember +srem +sscan +sunion +sunionstore +ttl +type +unlink +watch) (~refresh_lock:v2:leaderboard:topic:* ~lock:v2:{quiz:*}:analytics ~lock:v2:cache:compute:*:* +del +get +set +unlink)' "$hash" >>"$acl_tmp"
 
 repl_tmp=$(mktemp "$out/.replication.conf.XXXXXX")

@@ -52,8 +52,27 @@ check() {
     esac
 }
 
-sha256_of_pw() {
-    printf '%s' "$pw" | sha256sum | cut -d ' ' -f 1
+# The sha256 tool: coreutils' sha256sum, else shasum (macOS, Perl) or
+# openssl; each prints the hex digest first on its line.
+if command -v sha256sum >/dev/null 2>&1; then
+    sha256='sha256sum'
+elif command -v shasum >/dev/null 2>&1; then
+    sha256='shasum -a 256'
+elif command -v openssl >/dev/null 2>&1; then
+    sha256='openssl dgst -sha256 -r'
+else
+    fail "no sha256 tool found: install sha256sum (coreutils), shasum or openssl"
+fi
+
+# hash_pw WHAT: the sha256 of $pw in $hash. A pipeline's status is its last
+# command's (cut), so a failed or missing tool would otherwise give an empty
+# hash and a `#` line Redis refuses: check what came out.
+hash_pw() {
+    hash=$(printf '%s' "$pw" | $sha256 | cut -d ' ' -f 1) || hash=
+    case $hash in
+    *[!0-9a-f]*) hash= ;;
+    esac
+    [ ${#hash} -eq 64 ] || fail "$1: \`$sha256\` did not print a sha256 (64 hex characters)"
 }
 
 mkdir -p -- "$out"
@@ -66,22 +85,22 @@ printf '%s\n' 'user default off resetpass resetkeys resetchannels -@all' >>"$acl
 
 pw=$_cachegen_pw_1
 check 'environment variable QUIZMENTOR_DURABLE_ADMIN_PASSWORD (password of ACL user admin)'
-hash=$(sha256_of_pw)
+hash_pw 'environment variable QUIZMENTOR_DURABLE_ADMIN_PASSWORD (password of ACL user admin)'
 printf '%s #%s\n' 'user admin on ~* &* +@all' "$hash" >>"$acl_tmp"
 
 pw=$_cachegen_pw_2
 check 'environment variable QUIZMENTOR_DURABLE_VERIFY_PASSWORD (password of ACL user cachegen-verify)'
-hash=$(sha256_of_pw)
+hash_pw 'environment variable QUIZMENTOR_DURABLE_VERIFY_PASSWORD (password of ACL user cachegen-verify)'
 printf '%s #%s\n' 'user cachegen-verify reset on %R~* resetchannels -@all +ping +client|setname +select +info +dbsize +config|get +scan +pttl +type +memory|usage +strlen +cluster|nodes' "$hash" >>"$acl_tmp"
 
 pw=$_cachegen_pw_3
 check 'environment variable QUIZMENTOR_API_DURABLE_PASSWORD (password of ACL user api)'
-hash=$(sha256_of_pw)
+hash_pw 'environment variable QUIZMENTOR_API_DURABLE_PASSWORD (password of ACL user api)'
 printf '%s #%s\n' 'user api on resetkeys resetchannels -@all +client|getname +client|setname +discard +exec +multi +ping +unwatch (~v2:session:* ~v2:answer:*:* +append +decr +decrby +del +exists +expire +expireat +get +getdel +getex +getrange +getset +incr +incrby +incrbyfloat +lcs +mget +mset +msetnx +persist +pexpire +pexpireat +psetex +pttl +set +setex +setnx +setrange +strlen +substr +ttl +type +unlink +watch) (~v2:answer_write_queue +blmove +blmpop +blpop +brpop +brpoplpush +del +exists +expire +expireat +lindex +linsert +llen +lmove +lmpop +lpop +lpos +lpush +lpushx +lrange +lrem +lset +ltrim +persist +pexpire +pexpireat +pttl +rpop +rpoplpush +rpush +rpushx +ttl +type +unlink +watch)' "$hash" >>"$acl_tmp"
 
 pw=$_cachegen_pw_4
 check 'environment variable QUIZMENTOR_ANSWER_WORKER_PASSWORD (password of ACL user answer-worker)'
-hash=$(sha256_of_pw)
+hash_pw 'environment variable QUIZMENTOR_ANSWER_WORKER_PASSWORD (password of ACL user answer-worker)'
 printf '%s #%s\n' 'user answer-worker on resetkeys resetchannels -@all +client|getname +client|setname +discard +exec +multi +ping +unwatch (%R~v2:answer:*:* +exists +get +getrange +lcs +mget +pttl +strlen +substr +ttl +type +watch) (~v2:answer_write_queue +blmove +blmpop +blpop +brpop +brpoplpush +del +exists +expire +expireat +lindex +linsert +llen +lmove +lmpop +lpop +lpos +lpush +lpushx +lrange +lrem +lset +ltrim +persist +pexpire +pexpireat +pttl +rpop +rpoplpush +rpush +rpushx +ttl +type +unlink +watch)' "$hash" >>"$acl_tmp"
 chmod 600 "$acl_tmp"
 mv -f -- "$acl_tmp" "$out/users.acl"

@@ -54,8 +54,27 @@ check() {
     esac
 }
 
-sha256_of_pw() {
-    printf '%s' "$pw" | sha256sum | cut -d ' ' -f 1
+# The sha256 tool: coreutils' sha256sum, else shasum (macOS, Perl) or
+# openssl; each prints the hex digest first on its line.
+if command -v sha256sum >/dev/null 2>&1; then
+    sha256='sha256sum'
+elif command -v shasum >/dev/null 2>&1; then
+    sha256='shasum -a 256'
+elif command -v openssl >/dev/null 2>&1; then
+    sha256='openssl dgst -sha256 -r'
+else
+    fail "no sha256 tool found: install sha256sum (coreutils), shasum or openssl"
+fi
+
+# hash_pw WHAT: the sha256 of $pw in $hash. A pipeline's status is its last
+# command's (cut), so a failed or missing tool would otherwise give an empty
+# hash and a `#` line Redis refuses: check what came out.
+hash_pw() {
+    hash=$(printf '%s' "$pw" | $sha256 | cut -d ' ' -f 1) || hash=
+    case $hash in
+    *[!0-9a-f]*) hash= ;;
+    esac
+    [ ${#hash} -eq 64 ] || fail "$1: \`$sha256\` did not print a sha256 (64 hex characters)"
 }
 
 mkdir -p -- "$out"
@@ -69,28 +88,28 @@ printf '%s\n' 'user default off resetpass resetkeys resetchannels -@all' >>"$acl
 
 pw=$_cachegen_pw_1
 check 'environment variable SHOP_CACHE_ADMIN_PASSWORD (password of ACL user admin)'
-hash=$(sha256_of_pw)
+hash_pw 'environment variable SHOP_CACHE_ADMIN_PASSWORD (password of ACL user admin)'
 printf '%s #%s\n' 'user admin on ~* &* +@all' "$hash" >>"$acl_tmp"
 
 pw=$_cachegen_pw_2
 check 'environment variable SHOP_CACHE_VERIFY_PASSWORD (password of ACL user cachegen-verify)'
-hash=$(sha256_of_pw)
+hash_pw 'environment variable SHOP_CACHE_VERIFY_PASSWORD (password of ACL user cachegen-verify)'
 printf '%s #%s\n' 'user cachegen-verify reset on %R~* resetchannels -@all +ping +client|setname +client|no-touch +select +info +dbsize +scan +pttl +type +memory|usage +strlen +cluster|nodes' "$hash" >>"$acl_tmp"
 
 read_file "$secrets"/'shop-cache-valkey/replication' 'Kubernetes Secret shop-cache-valkey key replication (file /run/secrets/cachegen/shop-cache-valkey/replication) (password of ACL user replication)'
 check 'Kubernetes Secret shop-cache-valkey key replication (file /run/secrets/cachegen/shop-cache-valkey/replication) (password of ACL user replication)'
-hash=$(sha256_of_pw)
+hash_pw 'Kubernetes Secret shop-cache-valkey key replication (file /run/secrets/cachegen/shop-cache-valkey/replication) (password of ACL user replication)'
 printf '%s #%s\n' 'user replication on resetkeys resetchannels -@all +psync +replconf +ping' "$hash" >>"$acl_tmp"
 repl_pw=$pw
 
 pw=$_cachegen_pw_4
 check 'environment variable SHOP_CATALOGUE_REDIS_PASSWORD (password of ACL user catalogue)'
-hash=$(sha256_of_pw)
+hash_pw 'environment variable SHOP_CATALOGUE_REDIS_PASSWORD (password of ACL user catalogue)'
 printf '%s #%s\n' 'user catalogue on resetkeys resetchannels -@all +asking +client|getname +client|setinfo +client|setname +cluster|info +cluster|nodes +cluster|shards +cluster|slots +discard +exec +multi +ping +readonly +readwrite +unwatch (~s1:{product:*}:detail +del +exists +expire +expireat +hdel +hexists +hget +hgetall +hincrby +hincrbyfloat +hkeys +hlen +hmget +hmset +hrandfield +hscan +hset +hsetnx +hstrlen +hvals +persist +pexpire +pexpireat +pttl +ttl +type +unlink +watch) (~s1:tag:catalogue +del +exists +expire +expireat +persist +pexpire +pexpireat +pttl +sadd +scard +sdiff +sdiffstore +sinter +sintercard +sinterstore +sismember +smembers +smismember +smove +spop +srandmember +srem +sscan +sunion +sunionstore +ttl +type +unlink +watch) (~lock:s1:{product:*}:detail ~refresh_lock:s1:category:*:page:* +del +get +set +unlink) (~s1:{product:*}:price ~s1:{product:*}:stock ~s1:category:*:page:* +append +decr +decrby +del +exists +expire +expireat +get +getdel +getex +getrange +getset +incr +incrby +incrbyfloat +lcs +mget +mset +msetnx +persist +pexpire +pexpireat +psetex +pttl +set +setex +setnx +setrange +strlen +substr +ttl +type +unlink +watch) (~s1:search:* +bzmpop +bzpopmax +bzpopmin +del +exists +expire +expireat +persist +pexpire +pexpireat +pttl +ttl +type +unlink +watch +zadd +zcard +zcount +zdiff +zdiffstore +zincrby +zinter +zintercard +zinterstore +zlexcount +zmpop +zmscore +zpopmax +zpopmin +zrandmember +zrange +zrangebylex +zrangebyscore +zrangestore +zrank +zrem +zremrangebylex +zremrangebyrank +zremrangebyscore +zrevrange +zrevrangebylex +zrevrangebyscore +zrevrank +zscan +zscore +zunion +zunionstore) (%W~s1:{product:*}:detail %W~s1:{product:*}:price %W~s1:category:*:page:* +unlink)' "$hash" >>"$acl_tmp"
 
 pw=$_cachegen_pw_5
 check 'environment variable SHOP_ACCOUNTS_REDIS_PASSWORD (password of ACL user accounts)'
-hash=$(sha256_of_pw)
+hash_pw 'environment variable SHOP_ACCOUNTS_REDIS_PASSWORD (password of ACL user accounts)'
 printf '%s #%s\n' 'user accounts on resetkeys resetchannels -@all +asking +client|getname +client|setinfo +client|setname +cluster|info +cluster|nodes +cluster|shards +cluster|slots +discard +exec +multi +ping +readonly +readwrite +unwatch (%R~s1:{product:*}:detail +exists +hexists +hget +hgetall +hkeys +hlen +hmget +hrandfield +hscan +hstrlen +hvals +pttl +ttl +type +watch) (%R~s1:{product:*}:price +exists +get +getrange +lcs +mget +pttl +strlen +substr +ttl +type +watch) (~s1:{customer:*}:recommendations ~s1:{customer:*}:orders +append +decr +decrby +del +exists +expire +expireat +get +getdel +getex +getrange +getset +incr +incrby +incrbyfloat +lcs +mget +mset +msetnx +persist +pexpire +pexpireat +psetex +pttl +set +setex +setnx +setrange +strlen +substr +ttl +type +unlink +watch) (%W~s1:{customer:*}:orders %W~s1:{customer:*}:recommendations +unlink)' "$hash" >>"$acl_tmp"
 
 repl_tmp=$(mktemp "$out/.replication.conf.XXXXXX")

@@ -54,8 +54,27 @@ check() {
     esac
 }
 
-sha256_of_pw() {
-    printf '%s' "$pw" | sha256sum | cut -d ' ' -f 1
+# The sha256 tool: coreutils' sha256sum, else shasum (macOS, Perl) or
+# openssl; each prints the hex digest first on its line.
+if command -v sha256sum >/dev/null 2>&1; then
+    sha256='sha256sum'
+elif command -v shasum >/dev/null 2>&1; then
+    sha256='shasum -a 256'
+elif command -v openssl >/dev/null 2>&1; then
+    sha256='openssl dgst -sha256 -r'
+else
+    fail "no sha256 tool found: install sha256sum (coreutils), shasum or openssl"
+fi
+
+# hash_pw WHAT: the sha256 of $pw in $hash. A pipeline's status is its last
+# command's (cut), so a failed or missing tool would otherwise give an empty
+# hash and a `#` line Redis refuses: check what came out.
+hash_pw() {
+    hash=$(printf '%s' "$pw" | $sha256 | cut -d ' ' -f 1) || hash=
+    case $hash in
+    *[!0-9a-f]*) hash= ;;
+    esac
+    [ ${#hash} -eq 64 ] || fail "$1: \`$sha256\` did not print a sha256 (64 hex characters)"
 }
 
 mkdir -p -- "$out"
@@ -68,32 +87,32 @@ printf '%s\n' 'user default off resetpass resetkeys resetchannels -@all' >>"$acl
 
 pw=$_cachegen_pw_1
 check 'environment variable SHOP_DURABLE_ADMIN_PASSWORD (password of ACL user admin)'
-hash=$(sha256_of_pw)
+hash_pw 'environment variable SHOP_DURABLE_ADMIN_PASSWORD (password of ACL user admin)'
 printf '%s #%s\n' 'user admin on ~* &* +@all' "$hash" >>"$acl_tmp"
 
 pw=$_cachegen_pw_2
 check 'environment variable SHOP_DURABLE_VERIFY_PASSWORD (password of ACL user cachegen-verify)'
-hash=$(sha256_of_pw)
+hash_pw 'environment variable SHOP_DURABLE_VERIFY_PASSWORD (password of ACL user cachegen-verify)'
 printf '%s #%s\n' 'user cachegen-verify reset on %R~* resetchannels -@all +ping +client|setname +client|no-touch +select +info +dbsize +config|get +scan +pttl +type +memory|usage +strlen +cluster|nodes' "$hash" >>"$acl_tmp"
 
 pw=$_cachegen_pw_3
 check 'environment variable SHOP_CART_REDIS_PASSWORD (password of ACL user cart)'
-hash=$(sha256_of_pw)
+hash_pw 'environment variable SHOP_CART_REDIS_PASSWORD (password of ACL user cart)'
 printf '%s #%s\n' 'user cart on resetkeys resetchannels -@all +client|getname +client|setinfo +client|setname +discard +exec +multi +ping +unwatch (~s1:cart:* +del +exists +expire +expireat +hdel +hexists +hget +hgetall +hincrby +hincrbyfloat +hkeys +hlen +hmget +hmset +hrandfield +hscan +hset +hsetnx +hstrlen +hvals +persist +pexpire +pexpireat +pttl +ttl +type +unlink +watch)' "$hash" >>"$acl_tmp"
 
 pw=$_cachegen_pw_4
 check 'environment variable SHOP_ACCOUNTS_DURABLE_PASSWORD (password of ACL user accounts)'
-hash=$(sha256_of_pw)
+hash_pw 'environment variable SHOP_ACCOUNTS_DURABLE_PASSWORD (password of ACL user accounts)'
 printf '%s #%s\n' 'user accounts on resetkeys resetchannels -@all +client|getname +client|setinfo +client|setname +discard +exec +multi +ping +unwatch (~s1:session:* +append +decr +decrby +del +exists +expire +expireat +get +getdel +getex +getrange +getset +incr +incrby +incrbyfloat +lcs +mget +mset +msetnx +persist +pexpire +pexpireat +psetex +pttl +set +setex +setnx +setrange +strlen +substr +ttl +type +unlink +watch) (%W~s1:session:* +unlink)' "$hash" >>"$acl_tmp"
 
 pw=$_cachegen_pw_5
 check 'environment variable SHOP_CHECKOUT_REDIS_PASSWORD (password of ACL user checkout)'
-hash=$(sha256_of_pw)
+hash_pw 'environment variable SHOP_CHECKOUT_REDIS_PASSWORD (password of ACL user checkout)'
 printf '%s #%s\n' 'user checkout on resetkeys resetchannels -@all +client|getname +client|setinfo +client|setname +discard +exec +multi +ping +unwatch (%R~s1:cart:* +exists +hexists +hget +hgetall +hkeys +hlen +hmget +hrandfield +hscan +hstrlen +hvals +pttl +ttl +type +watch) (~s1:order:*:pending +append +decr +decrby +del +exists +expire +expireat +get +getdel +getex +getrange +getset +incr +incrby +incrbyfloat +lcs +mget +mset +msetnx +persist +pexpire +pexpireat +psetex +pttl +set +setex +setnx +setrange +strlen +substr +ttl +type +unlink +watch) (~s1:order_queue +blmove +blmpop +blpop +brpop +brpoplpush +del +exists +expire +expireat +lindex +linsert +llen +lmove +lmpop +lpop +lpos +lpush +lpushx +lrange +lrem +lset +ltrim +persist +pexpire +pexpireat +pttl +rpop +rpoplpush +rpush +rpushx +ttl +type +unlink +watch) (%W~s1:cart:* +unlink)' "$hash" >>"$acl_tmp"
 
 pw=$_cachegen_pw_6
 check 'environment variable SHOP_ORDER_WORKER_REDIS_PASSWORD (password of ACL user order-worker)'
-hash=$(sha256_of_pw)
+hash_pw 'environment variable SHOP_ORDER_WORKER_REDIS_PASSWORD (password of ACL user order-worker)'
 printf '%s #%s\n' 'user order-worker on resetkeys resetchannels -@all +client|getname +client|setinfo +client|setname +discard +exec +multi +ping +unwatch (%R~s1:order:*:pending +exists +get +getrange +lcs +mget +pttl +strlen +substr +ttl +type +watch) (~s1:order_queue +blmove +blmpop +blpop +brpop +brpoplpush +del +exists +expire +expireat +lindex +linsert +llen +lmove +lmpop +lpop +lpos +lpush +lpushx +lrange +lrem +lset +ltrim +persist +pexpire +pexpireat +pttl +rpop +rpoplpush +rpush +rpushx +ttl +type +unlink +watch)' "$hash" >>"$acl_tmp"
 chmod 600 "$acl_tmp"
 mv -f -- "$acl_tmp" "$out/users.acl"
