@@ -51,11 +51,22 @@ pub const COMMANDS: &[&str] = &[
 pub const NEEDS_NO_TOUCH: &str = "client|no-touch";
 
 /// Commands verify sends expecting to be refused: probes that its own user
-/// is no broader than [`COMMANDS`] (`ECHO`, which reads and changes nothing,
-/// with a fixed argument). Never granted: disjoint from [`COMMANDS`] (a unit
-/// test holds it so), and `verify::conn` sends them only through its probe
-/// variant, whose reply is a finding unless it is NOPERM.
-pub const PROBES: &[&str] = &["echo"];
+/// is no broader than [`COMMANDS`]. `ECHO` (fixed argument) reads and
+/// changes nothing; `GET` of a fixed-prefix key with a random suffix
+/// (`cachegen-verify:probe:<hex>`) asks whether the user may read a value,
+/// and where it may, it gets nil from a key nobody writes. Never granted:
+/// disjoint from [`COMMANDS`] (a unit test holds it so), and `verify::conn`
+/// sends them only through its probe variant, whose reply is a finding
+/// unless it is NOPERM.
+pub const PROBES: &[&str] = &["echo", "get"];
+
+/// Commands of [`COMMANDS`] a store may withhold from the verifier, which
+/// verify then sends as probes expecting NOPERM: `config|get`, which the
+/// ACL leaves out where the store's config holds a secret
+/// (`Store::verifier_may_config_get`); verify sends `CONFIG GET maxmemory`
+/// (no secret) there. They are granted on other stores, so they cannot be
+/// in [`PROBES`]; they are the only overlap between probing and granting.
+pub const WITHHELD_PROBES: &[&str] = &["config|get"];
 
 #[cfg(test)]
 mod tests {
@@ -65,6 +76,12 @@ mod tests {
     fn probes_are_never_granted() {
         for probe in PROBES {
             assert!(!COMMANDS.contains(probe), "`{probe}` is granted");
+        }
+        // A withheld probe is a command the ACL may grant: only as such is
+        // it a probe at all.
+        for probe in WITHHELD_PROBES {
+            assert!(COMMANDS.contains(probe), "`{probe}` is never granted");
+            assert!(!PROBES.contains(probe), "`{probe}` is listed twice");
         }
         // Nothing granted returns a value: no read of any type's contents.
         for reader in [

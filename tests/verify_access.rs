@@ -58,6 +58,16 @@ fn with_users(server: &RedisServer, rules: &str) {
     );
 }
 
+/// Gives `cachegen-verify` new `rules` (they start with `reset`) on a
+/// client already authenticated as `default` (after [`with_users`]).
+fn reset_verifier(admin: &mut Client, rules: &str) {
+    let mut args = vec!["ACL", "SETUSER", "cachegen-verify"];
+    args.extend(rules.split_whitespace());
+    let password = format!(">{VERIFY_PW}");
+    args.push(&password);
+    ok(admin, &args);
+}
+
 fn as_verifier(port: u16) -> String {
     format!("redis://cachegen-verify:{VERIFY_PW}@127.0.0.1:{port}")
 }
@@ -166,35 +176,192 @@ fn closed_port() -> String {
 }
 
 #[test]
-fn config_get_is_not_sent_where_the_store_denies_it() {
+fn config_get_is_only_probed_where_the_store_denies_it() {
     let out = tempfile::tempdir().unwrap();
     let server = policy_server(out.path(), &[]);
-    // The full verifier ACL, config|get included: only verify's own
-    // restraint keeps it from being sent.
-    with_users(&server, &cachegen::render::acl::verifier_rules(false));
     let policy = with_access(out.path(), "verifier:\n  config_get: deny\n");
     let mut admin = server.client();
+    let args = ["--format", "json", "--plain-port", &closed_port()];
+
+    // The ACL the store asks for: CONFIG GET is probed once and refused.
+    with_users(&server, &verifier_rules_without_config_get());
     ok(&mut admin, &["AUTH", "default", "admin-only-pw-55"]);
     ok(&mut admin, &["CONFIG", "RESETSTAT"]);
-    let run = verify(
-        &policy,
-        &as_verifier(server.port),
-        &["--format", "json", "--plain-port", &closed_port()],
-        limit(),
-    );
+    let run = verify(&policy, &as_verifier(server.port), &args, limit());
     assert_eq!(run.code, Some(0), "{}", describe(&run));
+    assert!(run.findings("CG441").is_empty(), "{}", describe(&run));
     let note = &messages(&run, "CG403")[0];
     assert!(
         note.contains("(not allowed to the verifier (`access.verifier.config_get: deny`))"),
         "{note}"
     );
-    // The server ran no CONFIG GET at all (RESETSTAT cleared the stats, and
-    // the only client since is verify).
+    // One CONFIG GET reached the server (RESETSTAT cleared the stats, and
+    // the only client since is verify): the probe, refused by the ACL.
     let Reply::Bulk(Some(stats)) = ok(&mut admin, &["INFO", "commandstats"]) else {
         panic!("INFO is a bulk string")
     };
-    assert!(stats.contains("cmdstat_info:"), "{stats}");
-    assert!(!stats.contains("cmdstat_config|get"), "{stats}");
+    assert!(
+        stats.contains("cmdstat_config|get:calls=0,") && stats.contains("rejected_calls=1,"),
+        "{stats}"
+    );
+
+    // The full verifier ACL, config|get included: broader than the store's.
+    reset_verifier(&mut admin, &cachegen::render::acl::verifier_rules(false));
+    ok(&mut admin, &["CONFIG", "RESETSTAT"]);
+    let run = verify(&policy, &as_verifier(server.port), &args, limit());
+    assert_eq!(run.code, Some(1), "{}", describe(&run));
+    let broad = messages(&run, "CG441");
+    assert_eq!(broad.len(), 1, "{}", describe(&run));
+    assert!(
+        broad[0].contains("(CONFIG GET maxmemory answered `a reply`)"),
+        "{}",
+        broad[0]
+    );
+    // The probe is the only CONFIG GET: the config is still read from INFO.
+    let Reply::Bulk(Some(stats)) = ok(&mut admin, &["INFO", "commandstats"]) else {
+        panic!("INFO is a bulk string")
+    };
+    assert!(stats.contains("cmdstat_config|get:calls=1,"), "{stats}");
+}
+
+#[test]
+fn a_verifier_user_that_may_read_values_is_found_out() {
+    let out = tempfile::tempdir().unwrap();
+    let server = policy_server(out.path(), &[]);
+    let rules = format!("{} +@read", cachegen::render::acl::verifier_rules(false));
+    with_users(&server, &rules);
+    let run = verify(
+        &fixture(),
+        &as_verifier(server.port),
+        &["--format", "json"],
+        limit(),
+    );
+    assert_eq!(run.code, Some(1), "{}", describe(&run));
+    let broad = messages(&run, "CG441");
+    assert_eq!(broad.len(), 1, "{}", describe(&run));
+    // ECHO (@connection) is still refused; GET of the probe key is nil.
+    assert!(broad[0].contains("(GET answered `(nil)`)"), "{}", broad[0]);
+    // The ACL build emits refuses it.
+    let mut admin = server.client();
+    ok(&mut admin, &["AUTH", "default", "admin-only-pw-55"]);
+    reset_verifier(&mut admin, &cachegen::render::acl::verifier_rules(false));
+    let run = verify(
+        &fixture(),
+        &as_verifier(server.port),
+        &["--format", "json"],
+        limit(),
+    );
+    assert!(run.findings("CG441").is_empty(), "{}", describe(&run));
+}
+
+#[test]
+fn a_default_user_that_may_not_ping_still_serves_strangers() {
+    let out = tempfile::tempdir().unwrap();
+    let server = policy_server(out.path(), &[]);
+    with_users(&server, &cachegen::render::acl::verifier_rules(false));
+    let mut admin = server.client();
+    ok(&mut admin, &["AUTH", "default", "admin-only-pw-55"]);
+    ok(
+        &mut admin,
+        &[
+            "ACL", "SETUSER", "default", "on", "nopass", "~*", "+@all", "-ping",
+        ],
+    );
+    let declared = with_access(out.path(), "verifier:\n  config_get: auto\n");
+    let run = verify(
+        &declared,
+        &as_verifier(server.port),
+        &["--format", "json"],
+        limit(),
+    );
+    assert_eq!(run.code, Some(1), "{}", describe(&run));
+    let open = messages(&run, "CG440");
+    assert_eq!(open.len(), 1, "{}", describe(&run));
+    assert!(open[0].contains("(PING answered `NOPERM"), "{}", open[0]);
+}
+
+#[test]
+fn verify_sends_no_password_in_plain_text_to_a_tls_store() {
+    let out = tempfile::tempdir().unwrap();
+    // A server with no users: `default` serves everyone, in plain text.
+    let server = policy_server(out.path(), &[]);
+    let tls = "tls:\n  port: 6380\n  cert: {file: /etc/redis/tls/tls.crt}\n  key: {file: /etc/redis/tls/tls.key}\n  ca: {file: /etc/redis/tls/ca.crt}\n  client_certs: none\n";
+    let policy = with_access(out.path(), tls);
+    let args = ["--format", "json", "--plain-port", &closed_port()];
+    let mut admin = server.client();
+    ok(&mut admin, &["CONFIG", "RESETSTAT"]);
+
+    // With a password: refused before any connection.
+    let run = verify(&policy, &as_verifier(server.port), &args, limit());
+    assert_eq!(run.code, Some(2), "{}", describe(&run));
+    assert!(
+        run.stderr
+            .contains("will not send its password in plain text"),
+        "{}",
+        describe(&run)
+    );
+    assert!(!run.stderr.contains(VERIFY_PW), "{}", describe(&run));
+    let Reply::Bulk(Some(stats)) = ok(&mut admin, &["INFO", "commandstats"]) else {
+        panic!("INFO is a bulk string")
+    };
+    assert!(!stats.contains("cmdstat_auth"), "{stats}");
+
+    // Without one, the store answering verify in plain text is CG442.
+    let url = format!("redis://127.0.0.1:{}", server.port);
+    let run = verify(&policy, &url, &args, limit());
+    assert_eq!(run.code, Some(1), "{}", describe(&run));
+    let found = messages(&run, "CG442");
+    assert_eq!(found.len(), 1, "{}", describe(&run));
+    assert!(
+        found[0].starts_with(&format!(
+            "127.0.0.1:{} answered in plain text (verify's own `redis://` connection)",
+            server.port
+        )),
+        "{}",
+        found[0]
+    );
+}
+
+#[test]
+fn latencies_that_cannot_be_judged_are_noted() {
+    let out = tempfile::tempdir().unwrap();
+    // The fixture sets `targets.cached_latency`.
+    for (extra, why) in [
+        (&["--latency-tracking", "no"][..], "latency-tracking off"),
+        (
+            &["--latency-tracking-info-percentiles", "50 99.9"][..],
+            "leave out p99",
+        ),
+    ] {
+        let server = policy_server(out.path(), extra);
+        let run = verify(
+            &fixture(),
+            &format!("redis://127.0.0.1:{}", server.port),
+            &["--format", "json"],
+            limit(),
+        );
+        assert_eq!(run.code, Some(0), "{}", describe(&run));
+        let notes = run.findings("CG436");
+        assert_eq!(notes.len(), 1, "{}", describe(&run));
+        assert_eq!(notes[0]["severity"], "note");
+        let message = notes[0]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(&format!(
+                "command latencies were not checked against 10.0ms on 127.0.0.1:{}:",
+                server.port
+            )) && message.contains(why),
+            "{message}"
+        );
+    }
+    // Tracking on, as Redis 7.0 ships it: judged, no note.
+    let server = policy_server(out.path(), &[]);
+    let run = verify(
+        &fixture(),
+        &format!("redis://127.0.0.1:{}", server.port),
+        &["--format", "json"],
+        limit(),
+    );
+    assert!(run.findings("CG436").is_empty(), "{}", describe(&run));
 }
 
 #[test]
@@ -270,7 +437,7 @@ fn an_open_server_is_an_error_where_access_is_declared() {
     assert_eq!(open[0]["severity"], "error");
     assert!(
         open[0]["message"].as_str().unwrap().contains(&format!(
-            "(PING answered PONG) on 127.0.0.1:{}",
+            "served on 127.0.0.1:{} (PING answered `PONG`",
             server.port
         )),
         "{}",
@@ -303,7 +470,7 @@ fn a_verifier_user_with_every_command_is_found_out() {
     let broad = messages(&run, "CG441");
     assert_eq!(broad.len(), 1, "{}", describe(&run));
     assert!(
-        broad[0].contains("(answered `cachegen-verify`)"),
+        broad[0].contains("(ECHO answered `cachegen-verify`, GET answered `(nil)`)"),
         "{}",
         broad[0]
     );

@@ -117,6 +117,9 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<u8, String> {
     let mut targets = Vec::new();
     for (store, url) in urls {
         let target = verify::target::parse(url, &credentials)?;
+        if let Some(store) = policy.stores.get(&store) {
+            verify::target::refuse_plain_text_credentials(&target, store)?;
+        }
         let tls = if target.tls {
             Some(verify::conn::Tls::new(
                 args.tls_ca.as_deref(),

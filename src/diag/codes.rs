@@ -370,6 +370,13 @@ fixed_codes! {
     /// It is not counted as zero (that would read as a 100% hit ratio or no
     /// evictions), and the checks that need it are not judged.
     INFO_NOT_NUMERIC = "CG435", "info-not-numeric", Warning, "a server reports a counter that is not a number";
+    /// A latency threshold is set (`targets.cached_latency` or the store's
+    /// `slowlog.log_slower_than`) but a node's `INFO latencystats` carries
+    /// no p99: latency tracking is off (`latency-tracking no`), its
+    /// percentiles leave out 99 (`latency-tracking-info-percentiles`), or
+    /// the server predates Redis 7.0. One note per store names the nodes;
+    /// their latencies were not judged (no CG434 there means nothing).
+    LATENCY_NOT_CHECKABLE = "CG436", "latency-not-checkable", Note, "command latencies could not be judged";
     /// A node served a connection that never authenticated: `PING` on a fresh
     /// connection, without `AUTH`, answered `PONG`. The `default` user is
     /// on without a password (or `protected-mode` is off with no ACL), so

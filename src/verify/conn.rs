@@ -56,20 +56,46 @@ pub enum Command<'a> {
 }
 
 /// The probes [`Command::Probe`] can send, one per entry of
-/// `crate::verifier::PROBES`. Each reads and changes nothing, and carries no
-/// argument from the policy, a key or the server.
+/// `crate::verifier::PROBES` and `crate::verifier::WITHHELD_PROBES`. Each
+/// reads and changes nothing, and carries no argument from the policy, a key
+/// or the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Probe {
     /// `ECHO cachegen-verify`.
     Echo,
+    /// `GET cachegen-verify:probe:<16 hex digits>`: may the user read a
+    /// value? The suffix is random per run, so no one can plant a value
+    /// there ahead of time; an allowed GET answers nil.
+    Get(u64),
+    /// `CONFIG GET maxmemory`, sent only where the store withholds
+    /// `config|get` from the verifier: `maxmemory` is no secret, so a user
+    /// that may run it reveals nothing here, only that it is too broad.
+    ConfigGet,
 }
 
 impl Probe {
-    /// Its ACL name: an entry of `crate::verifier::PROBES`.
+    /// Its ACL name: an entry of `crate::verifier::PROBES` or of
+    /// `crate::verifier::WITHHELD_PROBES`.
     pub fn acl_name(self) -> &'static str {
         match self {
             Probe::Echo => "echo",
+            Probe::Get(_) => "get",
+            Probe::ConfigGet => "config|get",
         }
+    }
+
+    /// How a report names it (the key's random suffix left out).
+    pub fn label(self) -> &'static str {
+        match self {
+            Probe::Echo => "ECHO",
+            Probe::Get(_) => "GET",
+            Probe::ConfigGet => "CONFIG GET maxmemory",
+        }
+    }
+
+    /// The key [`Probe::Get`] reads.
+    fn probe_key(suffix: u64) -> String {
+        format!("{}:probe:{suffix:016x}", crate::verifier::NAME)
     }
 }
 
@@ -146,6 +172,12 @@ impl Command<'_> {
             Command::ClusterNodes => resp::encode(&[b"CLUSTER", b"NODES"], out),
             Command::Probe(Probe::Echo) => {
                 resp::encode(&[b"ECHO", crate::verifier::NAME.as_bytes()], out)
+            }
+            Command::Probe(Probe::Get(suffix)) => {
+                resp::encode(&[b"GET", Probe::probe_key(suffix).as_bytes()], out)
+            }
+            Command::Probe(Probe::ConfigGet) => {
+                resp::encode(&[b"CONFIG", b"GET", b"maxmemory"], out)
             }
         }
     }
@@ -578,6 +610,8 @@ mod tests {
             Command::MemoryUsage(b"k"),
             Command::Strlen(b"k"),
             Command::Probe(Probe::Echo),
+            Command::Probe(Probe::Get(0xfeed)),
+            Command::Probe(Probe::ConfigGet),
             Command::ClusterNodes,
         ];
         // A new variant must be added to `all` above: this match has no
@@ -610,12 +644,31 @@ mod tests {
             .filter(|c| !matches!(c, Command::Probe(_)))
             .map(|c| c.acl_name())
             .collect();
-        // Probes are the one exception, and only ever names the ACL refuses.
+        // Probes are the one exception: names the ACL never grants, or
+        // (withheld probes) grants only where the store does not withhold
+        // them, which is where verify sends them as probes instead.
         for command in &all {
             if let Command::Probe(p) = command {
-                assert!(crate::verifier::PROBES.contains(&p.acl_name()));
-                assert!(!SENDABLE.contains(&p.acl_name()));
+                let name = p.acl_name();
+                if crate::verifier::PROBES.contains(&name) {
+                    assert!(!SENDABLE.contains(&name), "`{name}` is granted");
+                } else {
+                    assert!(
+                        crate::verifier::WITHHELD_PROBES.contains(&name),
+                        "`{name}` is no probe"
+                    );
+                }
             }
+        }
+        for listed in crate::verifier::PROBES
+            .iter()
+            .chain(crate::verifier::WITHHELD_PROBES)
+        {
+            assert!(
+                all.iter()
+                    .any(|c| matches!(c, Command::Probe(p) if p.acl_name() == *listed)),
+                "probe `{listed}` has no variant"
+            );
         }
         for name in &sent {
             assert!(

@@ -12,17 +12,37 @@ use super::target;
 /// GET`: its entries carry the commands' arguments (values), and whoever
 /// holds verify's credentials must not be able to read a value; the
 /// percentiles carry only command names and numbers.
+/// `Err(why)` inside when a threshold is set but the node reports no p99
+/// at all: verify's own earlier commands (INFO, PING) are always in the
+/// statistics where they are kept, so nothing means nothing is measured.
 pub(super) fn read(
     conn: &mut Connection,
     threshold_us: Option<u64>,
-) -> Result<Vec<SlowEntry>, ConnError> {
+) -> Result<Result<Vec<SlowEntry>, String>, ConnError> {
     if threshold_us.is_none() {
-        return Ok(Vec::new());
+        return Ok(Ok(Vec::new()));
     }
     let mut info = Info::new();
     // An older server answers an unknown section with nothing: no entries.
     super::gather::read_info(conn, &["latencystats"], &mut info)?;
-    Ok(command_latencies(&info))
+    Ok(judgeable(&info))
+}
+
+/// The p99 entries, or why there are none.
+pub(super) fn judgeable(info: &Info) -> Result<Vec<SlowEntry>, String> {
+    let found = command_latencies(info);
+    if !found.is_empty() {
+        return Ok(found);
+    }
+    let tracked = info
+        .keys()
+        .any(|field| field.starts_with("latency_percentiles_usec_"));
+    Err(if tracked {
+        "its latency percentiles leave out p99 (latency-tracking-info-percentiles)".into()
+    } else {
+        "it reports no latency percentiles (latency-tracking off, or a server before Redis 7.0)"
+            .into()
+    })
 }
 
 /// `latency_percentiles_usec_<command>:p50=…,p99=…,p99.9=…` fields → one
@@ -105,6 +125,16 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn no_p99_says_why() {
+        let none = judgeable(&info(&[("used_memory", "1")])).unwrap_err();
+        assert!(none.contains("latency-tracking off"), "{none}");
+        let no_p99 = judgeable(&info(&[("latency_percentiles_usec_ping", "p50=1,p99.9=2")]));
+        assert!(no_p99.unwrap_err().contains("leave out p99"));
+        let fine = judgeable(&info(&[("latency_percentiles_usec_ping", "p50=1,p99=2")]));
+        assert_eq!(fine.unwrap().len(), 1);
     }
 
     #[test]

@@ -121,8 +121,9 @@ pub struct NodeFacts {
     /// What the access probes saw on this node.
     pub probes: Probes,
     /// Each command's p99 latency (`INFO latencystats`); empty when the
-    /// policy sets no threshold or the server has no latency statistics.
-    pub slow: Vec<SlowEntry>,
+    /// policy sets no threshold, `Err(why)` when one is set and the node
+    /// reports no p99 (CG436).
+    pub slow: Result<Vec<SlowEntry>, String>,
 }
 
 /// Why `CONFIG GET` did not give a node's directives.
@@ -141,9 +142,15 @@ pub enum ConfigUnread {
 pub struct Probes {
     /// `PING` on a fresh connection that never authenticated.
     pub anonymous: Option<Answer>,
-    /// A command outside the verifier's list (`ECHO`), on verify's own
-    /// authenticated connection; not probed when verify is `default`.
-    pub outside_list: Option<Answer>,
+    /// Commands outside the verifier's list (`ECHO`, `GET`, and `CONFIG GET
+    /// maxmemory` where the store withholds `config|get`) on verify's own
+    /// authenticated connection, each with how a report names it; empty
+    /// when verify is `default` (not probed).
+    pub outside_list: Vec<(&'static str, Answer)>,
+    /// Verify's own connection to this node was plain text though the
+    /// store declares `access.tls`: its password crossed the network
+    /// unencrypted.
+    pub verify_in_plain_text: bool,
     /// A TLS store without a plain port: `PING` in plain text to the node's
     /// host on this port (`--plain-port`).
     pub plain: Option<(u16, Answer)>,
@@ -162,9 +169,22 @@ pub enum Answer {
 }
 
 impl Answer {
-    /// A reply that is not an error: the server served the command.
+    /// Whether a connection that never authenticated was served: any reply
+    /// but `NOAUTH…` (auth required) or `DENIED…` (protected mode). Redis
+    /// checks authentication before the ACL and everything else, so a
+    /// NOPERM or any other error means the connection was already logged in
+    /// as `default`. Only "unknown command" is answered before the check,
+    /// and so proves nothing.
     pub fn served(&self) -> bool {
-        matches!(self, Answer::Reply(Ok(_)))
+        match self {
+            Answer::Reply(Ok(_)) => true,
+            Answer::Reply(Err(e)) => {
+                !(e.starts_with("NOAUTH")
+                    || e.starts_with("DENIED")
+                    || e.starts_with("ERR unknown command"))
+            }
+            Answer::NoReply(_) => false,
+        }
     }
 }
 

@@ -76,6 +76,9 @@ pub struct Runtime {
     /// Slow log entries over the threshold, slowest first.
     pub slow: Vec<SlowEntry>,
     pub slow_threshold_us: Option<u64>,
+    /// Nodes whose latencies were not judged (threshold set, no p99
+    /// reported) and why: CG436.
+    pub latency_unchecked: Vec<(String, String)>,
     /// Counters a node sent that are not numbers (not counted as zero).
     pub not_numeric: Vec<NotNumeric>,
 }

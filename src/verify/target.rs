@@ -3,6 +3,7 @@
 //! rule that a password is never printed (`Secret` has no `Display`, and its
 //! `Debug` is a placeholder).
 
+use crate::policy::model::Store;
 use std::fmt;
 
 /// A password. Deliberately not `Display`; `Debug` prints `***`, so a
@@ -95,6 +96,20 @@ impl CredentialSources {
             password_env,
         }
     }
+}
+
+/// Refuses to send a password in plain text (`redis://`) to a store that
+/// declares `access.tls`: the network the policy encrypts would carry it
+/// in the clear. Checked before any connection; without a password verify
+/// connects, and a TLS store answering plain text is CG442.
+pub fn refuse_plain_text_credentials(target: &Target, store: &Store) -> Result<(), String> {
+    if store.access.tls.is_some() && !target.tls && target.password.is_some() {
+        return Err(format!(
+            "store `{}` declares `access.tls`: verify will not send its password in plain text; use a rediss:// URL (its TLS port, with --tls-ca)",
+            printable(&store.name)
+        ));
+    }
+    Ok(())
 }
 
 /// Parses `redis://[user[:password]@]host[:port][/db]` (or `rediss://`).

@@ -1,18 +1,21 @@
 //! Owns judging verify's access probes (`probe`, recorded in
 //! `observed::Probes`), one finding per concern listing the nodes:
-//! - CG440: a connection that never authenticated was served (`PONG`): an
-//!   error when the store declares `access:`, a warning when it does not
-//!   (cachegen's output never allows it either way);
+//! - CG440: a connection that never authenticated was served (any reply
+//!   but `NOAUTH`/`DENIED`/unknown command, `Answer::served`): an error when
+//!   the store declares `access:`, a warning when it does not (cachegen's
+//!   output never allows it either way);
 //! - CG441: verify's own user ran a command outside its list (anything but
-//!   NOPERM to `ECHO`);
+//!   NOPERM to `ECHO`, `GET`, or `CONFIG GET` where the store withholds it);
 //! - CG442: a TLS store without `plain_port` answered in plain text on
-//!   `--plain-port` (any RESP reply; refused or silent is what it should be);
+//!   `--plain-port` (any RESP reply; refused or silent is what it should be),
+//!   or verify itself connected to a TLS store in plain text;
 //! - CG443: verify got in as `default` with a password: that user is on
 //!   (error or warning as CG440).
 
 use super::nodes_text;
 use crate::diag::{Diagnostic, Severity, codes};
 use crate::policy::model::Policy;
+use crate::verify::conn::Probe;
 use crate::verify::observed::{Answer, Observed};
 
 pub fn judge(policy: &Policy, observed: &Observed) -> Vec<Diagnostic> {
@@ -41,25 +44,48 @@ pub fn judge(policy: &Policy, observed: &Observed) -> Vec<Diagnostic> {
         if probes.default_user_on {
             default_on.push(node.address.to_string());
         }
-        if probes.anonymous.as_ref().is_some_and(Answer::served) {
-            served.push(node.address.to_string());
+        if let Some(answer @ Answer::Reply(reply)) = &probes.anonymous
+            && answer.served()
+        {
+            let text = match reply {
+                Ok(text) | Err(text) => text.clone(),
+            };
+            served.push((node.address.to_string(), text));
         }
-        match &probes.outside_list {
-            Some(Answer::Reply(Err(e))) if e.starts_with("NOPERM") => {}
-            Some(Answer::Reply(reply)) => broader.push((
-                node.address.to_string(),
-                match reply {
-                    Ok(text) => format!("`{text}`"),
-                    Err(e) => format!("error `{e}`"),
-                },
-            )),
-            Some(Answer::NoReply(_)) | None => {}
+        let mut ran = Vec::new();
+        for (label, answer) in &probes.outside_list {
+            match answer {
+                Answer::Reply(Err(e)) if e.starts_with("NOPERM") => {}
+                // A renamed or disabled CONFIG answers "unknown command"
+                // before any ACL check, whoever asks: no proof of a broad
+                // user. (ECHO and GET are never renamed away in practice.)
+                Answer::Reply(Err(e))
+                    if *label == Probe::ConfigGet.label()
+                        && e.starts_with("ERR unknown command") => {}
+                Answer::Reply(reply) => ran.push(format!(
+                    "{label} answered {}",
+                    match reply {
+                        Ok(text) => format!("`{text}`"),
+                        Err(e) => format!("error `{e}`"),
+                    }
+                )),
+                Answer::NoReply(_) => {}
+            }
+        }
+        if !ran.is_empty() {
+            broader.push((node.address.to_string(), ran.join(", ")));
+        }
+        if probes.verify_in_plain_text {
+            let at = node.address.to_string();
+            if !plain.iter().any(|(seen, _)| *seen == at) {
+                plain.push((at, "verify's own `redis://` connection".into()));
+            }
         }
         if let Some((port, Answer::Reply(reply))) = &probes.plain {
             let at = format!("{}:{port}", node.address.host);
             if !plain.iter().any(|(seen, _)| *seen == at) {
                 let text = match reply {
-                    Ok(text) | Err(text) => text.clone(),
+                    Ok(text) | Err(text) => format!("`{text}`"),
                 };
                 plain.push((at, text));
             }
@@ -88,8 +114,9 @@ pub fn judge(policy: &Policy, observed: &Observed) -> Vec<Diagnostic> {
             Diagnostic::new(
                 codes::UNAUTHENTICATED_ACCESS,
                 format!(
-                    "a connection that never authenticated was served (PING answered PONG) on {}; {why}",
-                    nodes_text(&served)
+                    "a connection that never authenticated was served on {} (PING answered `{}`, not NOAUTH); {why}",
+                    nodes_text(&served.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>()),
+                    served[0].1
                 ),
             )
             .with_severity(severity)
@@ -105,7 +132,7 @@ pub fn judge(policy: &Policy, observed: &Observed) -> Vec<Diagnostic> {
             Diagnostic::new(
                 codes::VERIFIER_TOO_BROAD,
                 format!(
-                    "verify's user ran ECHO, a command outside its list, on {} (answered {}): it may do more than the ACL build emits allows",
+                    "verify's user ran commands outside its list on {} ({}): it may do more than the ACL build emits allows",
                     nodes_text(&nodes),
                     broader[0].1
                 ),
@@ -128,7 +155,7 @@ pub fn judge(policy: &Policy, observed: &Observed) -> Vec<Diagnostic> {
             Diagnostic::new(
                 codes::PLAIN_PORT_OPEN,
                 format!(
-                    "{} answered in plain text (`{}`), though the store's TLS sets no `plain_port`",
+                    "{} answered in plain text ({}), though the store's TLS sets no `plain_port`",
                     nodes_text(&at),
                     plain[0].1
                 ),
@@ -188,7 +215,10 @@ mod tests {
             vec![("CG440", Severity::Warning)]
         );
         let message = &judge(&p, &seen)[0].message;
-        assert!(message.contains("on 127.0.0.1:1;"), "{message}");
+        assert!(
+            message.contains("on 127.0.0.1:1 (PING answered `PONG`"),
+            "{message}"
+        );
         p.stores.values_mut().for_each(|s| s.access.declared = true);
         assert_eq!(
             codes_and_severities(&p, &seen),
@@ -219,7 +249,7 @@ mod tests {
     fn only_noperm_to_the_probe_is_fine() {
         let p = single();
         let answer = |a: Answer| Probes {
-            outside_list: Some(a),
+            outside_list: vec![("ECHO", a)],
             ..Probes::default()
         };
         let seen = observed(
@@ -254,6 +284,100 @@ mod tests {
                 vec![("CG441", Severity::Error)]
             );
         }
+    }
+
+    #[test]
+    fn any_anonymous_reply_but_noauth_denied_or_unknown_command_is_served() {
+        let p = single();
+        let anonymous = |e: &str| Probes {
+            anonymous: Some(Answer::Reply(Err(e.into()))),
+            ..Probes::default()
+        };
+        for refused in [
+            "NOAUTH Authentication required.",
+            "DENIED Redis is running in protected mode because protected mode is enabled",
+            "ERR unknown command 'PING', with args beginning with: ",
+        ] {
+            let seen = observed(
+                false,
+                vec![node("127.0.0.1:1", None, Some(probed(anonymous(refused))))],
+            );
+            assert!(judge(&p, &seen).is_empty(), "{refused}");
+        }
+        // Logged in as `default`, which may not PING: still served.
+        let seen = observed(
+            false,
+            vec![node(
+                "127.0.0.1:1",
+                None,
+                Some(probed(anonymous(
+                    "NOPERM this user has no permissions to run the 'ping' command",
+                ))),
+            )],
+        );
+        assert_eq!(
+            codes_and_severities(&p, &seen),
+            vec![("CG440", Severity::Warning)]
+        );
+    }
+
+    #[test]
+    fn every_probe_must_be_refused_but_a_renamed_config_proves_nothing() {
+        let p = single();
+        let noperm = || Answer::Reply(Err("NOPERM no".into()));
+        let with = |get: Answer, config: Answer| Probes {
+            outside_list: vec![
+                ("ECHO", noperm()),
+                ("GET", get),
+                ("CONFIG GET maxmemory", config),
+            ],
+            ..Probes::default()
+        };
+        let seen = |probes| observed(false, vec![node("127.0.0.1:1", None, Some(probed(probes)))]);
+        assert!(judge(&p, &seen(with(noperm(), noperm()))).is_empty());
+        let unknown = || {
+            Answer::Reply(Err(
+                "ERR unknown command 'CONFIG', with args beginning with: ".into(),
+            ))
+        };
+        assert!(judge(&p, &seen(with(noperm(), unknown()))).is_empty());
+        let read = judge(&p, &seen(with(Answer::Reply(Ok("(nil)".into())), noperm())));
+        assert_eq!(read.len(), 1);
+        assert_eq!(read[0].code.code, "CG441");
+        assert!(
+            read[0].message.contains("(GET answered `(nil)`)"),
+            "{}",
+            read[0].message
+        );
+        let config = judge(
+            &p,
+            &seen(with(noperm(), Answer::Reply(Ok("a reply".into())))),
+        );
+        assert!(
+            config[0].message.contains("CONFIG GET maxmemory answered"),
+            "{}",
+            config[0].message
+        );
+    }
+
+    #[test]
+    fn verify_in_plain_text_to_a_tls_store_is_cg442() {
+        let p = single();
+        let probes = Probes {
+            verify_in_plain_text: true,
+            ..Probes::default()
+        };
+        let seen = observed(false, vec![node("127.0.0.1:1", None, Some(probed(probes)))]);
+        let found = judge(&p, &seen);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].code.code, "CG442");
+        assert!(
+            found[0]
+                .message
+                .contains("verify's own `redis://` connection"),
+            "{}",
+            found[0].message
+        );
     }
 
     #[test]

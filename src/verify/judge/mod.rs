@@ -104,7 +104,7 @@ mod fixture {
             dbsize: Some(0),
             config: Ok(BTreeMap::new()),
             all_config: None,
-            slow: Vec::new(),
+            slow: Ok(Vec::new()),
             probes: Default::default(),
         }
     }

@@ -60,11 +60,17 @@ pub fn counters(observed: &Observed) -> Runtime {
             server::error_count(&f.info, "OOM"),
         );
         if let Some(threshold) = observed.slow_threshold_us {
-            let over = f
-                .slow
-                .iter()
-                .filter(|e| e.micros > threshold && !e.by_verifier);
-            r.slow.extend(over.cloned());
+            match &f.slow {
+                Ok(entries) => {
+                    let over = entries
+                        .iter()
+                        .filter(|e| e.micros > threshold && !e.by_verifier);
+                    r.slow.extend(over.cloned());
+                }
+                Err(why) => r
+                    .latency_unchecked
+                    .push((node.address.to_string(), why.clone())),
+            }
         }
     }
     r.not_numeric = not_numeric;
@@ -189,6 +195,43 @@ fn runtime_findings(
             .with_help("memory is full of keys the eviction policy may not evict: check durable and TTL-less keys"),
         );
     }
+    let latency_span = || {
+        if policy
+            .targets
+            .as_ref()
+            .and_then(|t| t.cached_latency)
+            .is_some()
+        {
+            policy.span("/targets", "cached_latency")
+        } else {
+            policy.span(&store.at("slowlog"), "log_slower_than")
+        }
+    };
+    if let (Some(threshold), false) = (
+        runtime.slow_threshold_us,
+        runtime.latency_unchecked.is_empty(),
+    ) {
+        let nodes: Vec<String> = runtime
+            .latency_unchecked
+            .iter()
+            .map(|(n, _)| n.clone())
+            .collect();
+        findings.push(
+            Diagnostic::new(
+                codes::LATENCY_NOT_CHECKABLE,
+                format!(
+                    "command latencies were not checked against {} on {}: {}",
+                    micros(threshold),
+                    super::nodes_text(&nodes),
+                    runtime.latency_unchecked[0].1
+                ),
+            )
+            .with_span(latency_span(), "latency threshold")
+            .with_help(
+                "turn latency tracking on with p99 among its percentiles (`latency-tracking yes`, `latency-tracking-info-percentiles \"50 99 99.9\"`) on Redis 7.0 or later",
+            ),
+        );
+    }
     if let (Some(threshold), false) = (runtime.slow_threshold_us, runtime.slow.is_empty()) {
         let mut by_name: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
         for entry in &runtime.slow {
@@ -210,16 +253,6 @@ fn runtime_findings(
                 format!("{n} (p99 up to {} on {on})", micros(*max))
             })
             .collect();
-        let span = if policy
-            .targets
-            .as_ref()
-            .and_then(|t| t.cached_latency)
-            .is_some()
-        {
-            policy.span("/targets", "cached_latency")
-        } else {
-            policy.span(&store.at("slowlog"), "log_slower_than")
-        };
         findings.push(
             Diagnostic::new(
                 codes::SLOW_COMMANDS,
@@ -230,7 +263,10 @@ fn runtime_findings(
                     list.join(", ")
                 ),
             )
-            .with_span(span, "latency threshold"),
+            .with_span(latency_span(), "latency threshold")
+            .with_help(
+                "p99 since the server's statistics were last reset (`INFO latencystats`); commands verify itself sends (SCAN, TYPE, MEMORY USAGE, …) are not judged, since verify's own calls are mixed into their numbers",
+            ),
         );
     }
 }
@@ -329,7 +365,7 @@ mod tests {
     }
 
     fn with_slow(mut f: NodeFacts, entries: Vec<SlowEntry>) -> NodeFacts {
-        f.slow = entries;
+        f.slow = Ok(entries);
         f
     }
 
