@@ -49,6 +49,10 @@ struct Exercised {
     /// key it may only read, or of another value type on a key it may
     /// write: NOPERM, not WRONGTYPE or OK.
     cross_type: usize,
+    /// Tag sets of written patterns the service may only add to.
+    tag_add_only: usize,
+    /// Tag sets and stampede locks the service was not granted, refused.
+    other_shapes: usize,
 }
 
 const TYPES: [ValueType; 6] = [
@@ -83,6 +87,21 @@ fn exercise_services(policy: &Policy) -> Exercised {
             let mut c = login(server.port, &svc.name, installed.password(&svc.name));
             assert_eq!(c.command(&["PING"]).unwrap(), Reply::Simple("PONG".into()));
             let written: BTreeSet<&String> = svc.writes.iter().chain(&svc.owns).collect();
+            // Tag sets the service may read or delete: named in `reads` or
+            // `writes`, or reached by one of its events.
+            let tag_removers: BTreeSet<String> = svc
+                .reads
+                .iter()
+                .chain(&svc.writes)
+                .filter(|n| policy.tags.contains_key(*n))
+                .cloned()
+                .chain(svc.events.iter().flat_map(|e| {
+                    graph
+                        .blast_radius(e)
+                        .map(|r| r.tags.iter().map(|t| t.to_string()).collect::<Vec<_>>())
+                        .unwrap_or_default()
+                }))
+                .collect();
             let mut granted: BTreeSet<String> = BTreeSet::new();
             for (name, key, ty) in &keys.pattern {
                 let (read, write) = read_write(*ty, key);
@@ -111,6 +130,29 @@ fn exercise_services(policy: &Policy) -> Exercised {
                         let add = ["SADD", &tag_key, key];
                         let r = c.command(&add).unwrap();
                         assert!(matches!(r, Reply::Int(_)), "{what}: {add:?}: {r:?}");
+                        let keep = ["PEXPIRE", &tag_key, "60000"];
+                        assert_eq!(c.command(&keep).unwrap(), Reply::Int(1), "{what}: {keep:?}");
+                        if !tag_removers.contains(&t.name) {
+                            // A mere writer adds members and nothing else:
+                            // removing them (or the set) would suppress
+                            // another service's invalidation.
+                            for cmd in [
+                                &["DEL", &tag_key][..],
+                                &["UNLINK", &tag_key],
+                                &["SREM", &tag_key, key],
+                                &["SPOP", &tag_key],
+                                &["SMOVE", &tag_key, &tag_key, key],
+                                &["SINTERSTORE", &tag_key, &tag_key],
+                                &["SMEMBERS", &tag_key],
+                            ] {
+                                assert_noperm(
+                                    &format!("{what} (tag set {})", t.name),
+                                    cmd,
+                                    &c.command(cmd).unwrap(),
+                                );
+                            }
+                            exercised.tag_add_only += 1;
+                        }
                     }
                 } else if svc.reads.contains(name) {
                     granted.insert(name.clone());
@@ -226,6 +268,51 @@ fn exercise_services(policy: &Policy) -> Exercised {
                         &c.command(&cmd).unwrap(),
                     );
                 }
+            }
+            // Tag sets and stampede locks of patterns it does not write
+            // (nor read, nor invalidate) are out of reach too.
+            for t in policy.tags.values().filter(|t| t.store == store.name) {
+                let granted = tag_removers.contains(&t.name)
+                    || policy
+                        .patterns_in(&store.name)
+                        .any(|p| written.contains(&p.name) && p.tags.contains(&t.name));
+                if granted {
+                    continue;
+                }
+                let tag_key = sample_key(policy, &t.store, "", &t.key, None);
+                for cmd in [
+                    &["SADD", &tag_key, "x"][..],
+                    &["EXISTS", &tag_key],
+                    &["UNLINK", &tag_key],
+                ] {
+                    assert_noperm(
+                        &format!("{what} (tag set {})", t.name),
+                        cmd,
+                        &c.command(cmd).unwrap(),
+                    );
+                }
+                exercised.other_shapes += 1;
+            }
+            for p in policy.patterns_in(&store.name) {
+                let Some(lock) = &p.stampede_lock else {
+                    continue;
+                };
+                if written.contains(&p.name) {
+                    continue;
+                }
+                let lock_key = sample_key(policy, &p.store, &lock.prefix, &p.segments, p.hash_tag);
+                for cmd in [
+                    &["SET", &lock_key, "token", "NX", "PX", "30000"][..],
+                    &["GET", &lock_key],
+                    &["DEL", &lock_key],
+                ] {
+                    assert_noperm(
+                        &format!("{what} (lock of {})", p.name),
+                        cmd,
+                        &c.command(cmd).unwrap(),
+                    );
+                }
+                exercised.other_shapes += 1;
             }
             for cmd in [
                 &["KEYS", "*"][..],
@@ -372,6 +459,8 @@ fn stand_in_services_cover_reads_scan_scripting_and_channels() {
             "{path}: {exercised:?}"
         );
         assert!(exercised.cross_type > 0, "{path}: {exercised:?}");
+        assert!(exercised.tag_add_only > 0, "{path}: {exercised:?}");
+        assert!(exercised.other_shapes > 0, "{path}: {exercised:?}");
     }
 }
 

@@ -53,6 +53,13 @@ pub(crate) const KEY_WRITE: &[&str] = &[
 ];
 /// A stampede lock: take it (`SET NX PX`), check its token, release it.
 pub(crate) const LOCK: &[&str] = &["set", "get", "del", "unlink"];
+/// Adding to the tag sets of a pattern a service writes: `SADD` and
+/// keeping the set's TTL, nothing that reads or removes members (`DEL`,
+/// `SREM`, `SPOP`, `SMOVE`, `*STORE` would let one writer suppress another
+/// service's invalidation). Deleting and reading members come only with
+/// `events` (`INVALIDATION`, `TAG_MEMBERS`). `EXPIRE` cannot be limited by
+/// argument: `EXPIRE key 0` still deletes the set (README says so).
+pub(crate) const TAG_ADD: &[&str] = &["sadd", "expire", "pexpire", "pttl", "ttl", "exists", "type"];
 /// Invalidating: read a tag's members; delete them, the set and the
 /// patterns an event reaches.
 pub(crate) const TAG_MEMBERS: &[&str] = &["smembers"];
@@ -127,6 +134,7 @@ mod tests {
             KEY_WRITE,
             LOCK,
             TAG_MEMBERS,
+            TAG_ADD,
             INVALIDATION,
             SCRIPTING,
             PUBSUB,

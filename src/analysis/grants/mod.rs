@@ -230,14 +230,15 @@ pub fn service_grants(
                 if !write {
                     continue;
                 }
-                // Writing a pattern covers its tag sets (adding members)
-                // and its stampede lock.
+                // Writing a pattern covers adding members to its tag sets
+                // (shared with other patterns and services, so no command
+                // that removes or reads members) and its stampede lock.
                 for t in p.tags.iter().filter_map(|t| policy.tags.get(t)) {
                     if here(&t.store) {
                         grant(
                             pattern_glob(policy, &t.store, "", &t.key, None),
                             KeyAccess::READ_WRITE,
-                            key_commands(acl, ValueType::Set, true),
+                            TAG_ADD.iter().copied().collect(),
                             Shape::Tag(t.name.clone()),
                             field,
                             index,
