@@ -306,6 +306,53 @@ fn tls_ports_and_files() {
     assert_eq!((code.as_str(), text.as_str()), ("CG025", "{env: CERT}"));
 }
 
+/// A client port equal to the cluster bus port builds a node that cannot
+/// start: the Kubernetes bus port (16379), or elsewhere the default bus
+/// port (first client port + 10000), is CG025 at the port that takes it.
+#[test]
+fn a_client_port_may_not_take_the_cluster_bus_port() {
+    let cluster = |kubernetes: bool, ports: &str| {
+        let k8s = if kubernetes {
+            "\n      kubernetes: {namespace: shop, image: \"redis:7.0.15\", memory_limit: 2Gi, storage: 1Gi}"
+        } else {
+            ""
+        };
+        format!(
+            "    cluster:\n      masters: 3\n      replicas_per_master: 0\n      node_timeout: 5s{k8s}\n    access:\n      tls:\n        cert: {{file: /tls/crt}}\n        key: {{file: /tls/key}}\n        ca: {{file: /tls/ca}}\n{ports}"
+        )
+    };
+    for (kubernetes, ports, at) in [
+        (true, "        port: 16379\n", "16379"),
+        (
+            true,
+            "        port: 6380\n        plain_port: 16379\n",
+            "16379",
+        ),
+        (
+            false,
+            "        port: 16380\n        plain_port: 6380\n",
+            "16380",
+        ),
+    ] {
+        let (code, text, message, _) = only_error(&cluster(kubernetes, ports));
+        assert_eq!((code.as_str(), text.as_str()), ("CG025", at), "{ports}");
+        assert!(message.contains("cluster bus port"), "{message}");
+    }
+    // The same ports elsewhere are fine: another bus port, or no cluster.
+    for (kubernetes, ports) in [
+        (true, "        port: 6380\n        plain_port: 6379\n"),
+        (false, "        port: 16379\n"),
+        (true, "        port: 16380\n        plain_port: 6380\n"),
+    ] {
+        let report = check(&cluster(kubernetes, ports));
+        assert_eq!(errors(&report), vec![], "{ports}");
+    }
+    let report = check(
+        "    access:\n      tls:\n        port: 16379\n        cert: {file: /tls/crt}\n        key: {file: /tls/key}\n        ca: {file: /tls/ca}\n",
+    );
+    assert_eq!(errors(&report), vec![]);
+}
+
 #[test]
 fn one_run_reports_every_mistake_and_keeps_the_good_services() {
     let access = "    access:\n      verifier:\n        config_get: deny\n      services:\n        api:\n          password: leaked\n        web:\n          password: {env: WEB_PASSWORD}\n          writes: [listing, nope]\n        ok:\n          password: {env: OK_PASSWORD}\n          reads: [product]\n      clients_from:\n        cidrs: [banana, 10.0.0.0/8]\n";

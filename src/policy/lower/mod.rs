@@ -13,6 +13,7 @@
 //! redis.conf, Cloudflare expressions, Rust identifiers or Kubernetes).
 
 mod access;
+mod bus;
 mod client;
 mod config;
 mod edge;
@@ -207,6 +208,7 @@ impl Cx<'_> {
                 && !self.unknown.iter().any(|p| p == "/stores")
             {
                 self.access(store, section, &names);
+                self.bus_port_clash(store);
             }
         }
         let edge = raw.edge.map(|e| self.edge(e, &keys));

@@ -127,6 +127,12 @@ impl Redis {
     }
 }
 
+/// The cluster bus port of every node a Kubernetes cluster store runs
+/// (`cluster-port`, or implied as client port 6379 + 10000 where the
+/// release cannot set it): a policy fact, since lowering refuses a TLS or
+/// plain port equal to it (CG025) and the manifest opens it.
+pub const KUBERNETES_BUS_PORT: u16 = 16379;
+
 #[derive(Debug)]
 pub struct Cluster {
     pub masters: u32,

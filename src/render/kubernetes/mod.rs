@@ -69,7 +69,7 @@ pub const MANIFEST_PATH: &str = "kubernetes/redis-cluster.yaml";
 pub const PORT: u16 = 6379;
 /// Cluster bus port of every node. Before Redis 7.0 it is always the client
 /// port + 10000; from 7.0 it is set explicitly (`cluster-port`) to the same.
-pub const BUS_PORT: u16 = 16379;
+pub const BUS_PORT: u16 = crate::policy::model::KUBERNETES_BUS_PORT;
 /// Where the data volume is mounted: AOF, RDB and `nodes.conf`.
 pub const DATA_DIR: &str = "/data";
 /// Where the ConfigMap is mounted.
