@@ -526,6 +526,11 @@ fn every_document_is_its_typed_object_and_matches_the_policy() {
     assert_eq!(security.run_as_user, Some(999));
     assert_eq!(security.fs_group, Some(999));
     assert_eq!(security.run_as_non_root, Some(true));
+    // Redis and redis-cli never call the Kubernetes API: no token mounted.
+    let job_spec = o.job.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
+    for (what, spec) in [("StatefulSet", pod_spec), ("Job", job_spec)] {
+        assert_eq!(spec.automount_service_account_token, Some(false), "{what}");
+    }
 
     // Probes: readiness is cluster health, liveness is PING.
     assert!(o.readiness().contains("cluster info"), "{}", o.readiness());
