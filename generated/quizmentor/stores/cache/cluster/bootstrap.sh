@@ -195,6 +195,8 @@ for pair in $PAIRS; do
   bus=${pair#*:}
   dir=$DATA_DIR/node-$port
   mkdir -p "$dir"
+  # The node's own files (nodes.conf, its log) are nobody else's to read.
+  chmod 700 "$dir"
   rm -f "$dir/redis.pid"
   : >"$dir/redis.log"
   set -- --port "$port" --cluster-port "$bus" --bind "$HOST" --dir "$dir" \
