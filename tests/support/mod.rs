@@ -8,6 +8,7 @@ pub mod access;
 pub mod cluster;
 pub mod credentials;
 pub mod fake_redis;
+pub mod kubernetes;
 pub mod pki;
 pub mod render;
 pub mod verify;

@@ -13,21 +13,25 @@
 //! where each reference lives in the pod). The sha256 of the ConfigMap's
 //! files is computed here and set on the pod template, so a change rolls the
 //! pods. The shell the pods and the Job run (probes, cluster creation) lives
-//! in templates of its own and is embedded as YAML literal blocks.
+//! in templates of its own and is embedded as YAML literal blocks
+//! (`scripts.rs`); `yaml.rs` owns how values are written as YAML.
 //!
 //! Every value that reaches the YAML is a quoted scalar built here
 //! (`yaml_quote`), or a number, or a literal block checked by `literal_block`;
 //! the manifest template only lays them out.
 
 pub mod access;
+mod scripts;
+mod yaml;
 
-use super::credentials::sh_quote;
 use super::{OutputFile, Programs, RenderError, Renderer, redis_conf};
 use crate::policy::model::{Cluster, Kubernetes, Policy, Store};
 use crate::redis_directives::{Availability, availability};
 use access::{AdminAuth, CREDENTIALS_DIR, Peer, SECRETS_DIR};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+pub use yaml::yaml_quote;
+use yaml::{comment_text, literal_block};
 
 pub const TEMPLATES: &[(&str, &str)] = &[
     (
@@ -135,64 +139,6 @@ pub fn pod_dns_names(k8s: &Kubernetes, cluster: &Cluster) -> Vec<String> {
 /// (u32 + 1) fits in u64 whatever the policy says.
 fn node_count(cluster: &Cluster) -> u64 {
     u64::from(cluster.masters) * (1 + u64::from(cluster.replicas_per_master))
-}
-
-/// A string as a YAML double-quoted scalar. Printable ASCII stays as it is;
-/// everything else is escaped (`\n`, `\t`, `\uXXXX`, `\UXXXXXXXX`), so the
-/// result is one line of ASCII that every YAML parser reads back as the
-/// same string, whatever the input holds.
-pub fn yaml_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            ' '..='~' => out.push(c),
-            c if u32::from(c) <= 0xFFFF => out.push_str(&format!("\\u{:04X}", u32::from(c))),
-            c => out.push_str(&format!("\\U{:08X}", u32::from(c))),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Checks that `text` can be written as a YAML literal block (`|`) and
-/// returns it ending in exactly one newline (what `|` keeps). The template
-/// indents it. Literal blocks keep every character as written, except that a
-/// block cannot start with a space (the indentation would be misread) and
-/// must not contain line breaks other than `\n` or non-printable characters.
-/// Our own templates never produce those; a customised one might.
-fn literal_block(text: &str, what: &str) -> Result<String, RenderError> {
-    let body = text.trim_end_matches('\n');
-    if body.is_empty() {
-        return Err(RenderError(format!("{what} is empty")));
-    }
-    if body.starts_with([' ', '\t']) {
-        return Err(RenderError(format!(
-            "{what} starts with whitespace, which a YAML literal block cannot hold"
-        )));
-    }
-    if let Some(c) = body.chars().find(|&c| {
-        (c.is_control() && c != '\n' && c != '\t')
-            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}')
-    }) {
-        return Err(RenderError(format!(
-            "{what} contains {c:?}, which a YAML literal block cannot hold"
-        )));
-    }
-    Ok(format!("{body}\n"))
-}
-
-/// Text for a YAML comment: one line, no control characters.
-fn comment_text(s: &str) -> String {
-    if s.chars().any(char::is_control) {
-        s.escape_debug().to_string()
-    } else {
-        s.to_owned()
-    }
 }
 
 /// The pods' config checksum: the sha256 of every ConfigMap file, each as
@@ -544,96 +490,18 @@ pub fn render(
         (INSTALLER, &installer),
     ]);
 
-    // What the scripts need to authenticate as the operator.
-    let user = sh_quote(&credentials.admin_user);
-    let admin_file = match &credentials.admin {
-        AdminAuth::File(path) => Some(sh_quote(path)),
-        AdminAuth::Secret(_) => None,
-    };
-    // `--tls …` words, each followed by a space (or nothing): options as
-    // they are, paths quoted.
-    let tls: String = conn
-        .tls_args
-        .iter()
-        .map(|a| match a.starts_with("--") {
-            true => format!("{a} "),
-            false => format!("{} ", sh_quote(a)),
-        })
-        .collect();
-    #[derive(Serialize)]
-    struct Probe<'a> {
-        port: u16,
-        cli: &'static str,
-        user: &'a str,
-        admin_file: &'a Option<String>,
-        tls: &'a str,
-    }
-    let readiness = literal_block(
-        &r.render(
-            "kubernetes/readiness.sh.j2",
-            None,
-            &Probe {
-                port: conn.port,
-                cli: programs.cli,
-                user: &user,
-                admin_file: &admin_file,
-                tls: &tls,
-            },
-        )?,
-        "the readiness probe (kubernetes/readiness.sh.j2)",
-    )?;
-    let liveness = literal_block(
-        &r.render(
-            "kubernetes/liveness.sh.j2",
-            None,
-            &Probe {
-                port: conn.port,
-                cli: programs.cli,
-                user: &user,
-                admin_file: &admin_file,
-                tls: &tls,
-            },
-        )?,
-        "the liveness probe (kubernetes/liveness.sh.j2)",
-    )?;
-
-    #[derive(Serialize)]
-    struct Create<'a> {
-        cli: &'static str,
-        user: &'a str,
-        user_text: String,
-        admin_file: &'a Option<String>,
-        tls: &'a str,
-        masters: u64,
-        replicas_per_master: u64,
-        replicas: u64,
-        nodes: u64,
-        addrs: &'a [String],
-        resolve: bool,
-        start_timeout: u32,
-        health_timeout: u32,
-    }
-    let create_script = literal_block(
-        &r.render(
-            "kubernetes/create-cluster.sh.j2",
-            None,
-            &Create {
-                cli: programs.cli,
-                user: &user,
-                user_text: comment_text(&credentials.admin_user),
-                admin_file: &admin_file,
-                tls: &tls,
-                masters,
-                replicas_per_master,
-                replicas: masters * replicas_per_master,
-                nodes,
-                addrs: &addrs,
-                resolve: !hostnames,
-                start_timeout: START_TIMEOUT_SECS,
-                health_timeout: HEALTH_TIMEOUT_SECS,
-            },
-        )?,
-        "the create script (kubernetes/create-cluster.sh.j2)",
+    let scripts = scripts::render(
+        r,
+        &scripts::Inputs {
+            cli: programs.cli,
+            credentials: &credentials,
+            conn: &conn,
+            masters,
+            replicas_per_master,
+            nodes,
+            addrs: &addrs,
+            hostnames,
+        },
     )?;
 
     let label = |key: &'static str, value: &str| Label {
@@ -710,7 +578,7 @@ pub fn render(
             AdminAuth::Secret(key) => Some(key.into()),
             AdminAuth::File(_) => None,
         },
-        admin_file: admin_file.is_some(),
+        admin_file: scripts.admin_file,
         init_env: credentials
             .env
             .iter()
@@ -787,84 +655,12 @@ pub fn render(
         redis_conf,
         users_acl,
         installer,
-        readiness,
-        liveness,
-        create_script,
+        readiness: scripts.readiness,
+        liveness: scripts.liveness,
+        create_script: scripts.create,
     };
     Ok(vec![OutputFile {
         path: MANIFEST_PATH.into(),
         contents: r.render("kubernetes/redis-cluster.yaml.j2", Some("#"), &manifest)?,
     }])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{literal_block, yaml_quote};
-    use crate::load;
-    use crate::source::SourceFile;
-
-    /// Reads `key: <value>` back with cachegen's own YAML loader.
-    fn read_back(value: &str) -> serde_json::Value {
-        let src = SourceFile::new("t.yaml", format!("key: {value}\n"));
-        let loaded = load::parse(&src);
-        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
-        let (json, _) = load::to_json(loaded.root.as_ref().expect("a document"));
-        json["key"].clone()
-    }
-
-    #[test]
-    fn quoted_scalars_read_back_unchanged() {
-        for s in [
-            "",
-            "plain",
-            "yes",
-            "null",
-            "010",
-            "3Gi",
-            "8",
-            "a: b",
-            "# not a comment",
-            "- item",
-            "\"quoted\" and 'single'",
-            "back\\slash",
-            "line\nbreak\r\n",
-            "tab\there",
-            "\u{7}\u{0}\u{1b}[31m",
-            "\u{85}\u{2028}\u{2029}\u{feff}",
-            "é ✓ 😀",
-            "$(POD_NAME).x.y.svc.cluster.local",
-            "{a: [b]}",
-            "*alias &anchor !tag",
-        ] {
-            let quoted = yaml_quote(s);
-            assert!(!quoted.contains('\n') && quoted.is_ascii(), "{quoted}");
-            assert_eq!(
-                read_back(&quoted),
-                serde_json::Value::String(s.into()),
-                "{quoted}"
-            );
-        }
-    }
-
-    #[test]
-    fn literal_blocks_are_checked_and_end_in_one_newline() {
-        assert_eq!(literal_block("a\nb", "x").unwrap(), "a\nb\n");
-        assert_eq!(literal_block("a\n\n\n", "x").unwrap(), "a\n");
-        assert_eq!(
-            literal_block("a\n  indented\n\n# c\n", "x").unwrap(),
-            "a\n  indented\n\n# c\n"
-        );
-        for bad in [
-            "",
-            "\n",
-            " a",
-            "\ta",
-            "a\r\nb",
-            "a\u{0}",
-            "a\u{2028}b",
-            "a\u{85}",
-        ] {
-            assert!(literal_block(bad, "x").is_err(), "{bad:?}");
-        }
-    }
 }
