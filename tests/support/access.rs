@@ -6,7 +6,7 @@
 use super::credentials::{Installed, install, login};
 use super::{Client, RedisServer, Reply};
 use cachegen::keys::{KeyPiece, Segment};
-use cachegen::policy::model::{PlaceholderType, Policy, SecretRef, Service, Store, ValueType};
+use cachegen::policy::model::{Policy, SecretRef, Service, Store, ValueType};
 use cachegen::render::{Origin, OutputFile, Templates};
 
 pub const POLICIES: &[&str] = &["policies/quizmentor.yaml", "policies/shop.yaml"];
@@ -96,18 +96,7 @@ pub fn add_services(policy: &mut Policy) {
     }
 }
 
-pub fn sample(ty: &PlaceholderType) -> String {
-    match ty {
-        PlaceholderType::Int => "42".into(),
-        PlaceholderType::Uuid => "123e4567-e89b-12d3-a456-426614174000".into(),
-        PlaceholderType::Slug => "rust-101".into(),
-        PlaceholderType::Token => "tok_9Xa".into(),
-        PlaceholderType::Md5 => "0cc175b9c0f1b6a831c399e269772661".into(),
-        PlaceholderType::Ip => "2001-db8--1".into(),
-        PlaceholderType::Pattern(r) => r.table.example().expect("a value"),
-    }
-}
-
+/// A stored key of the shape, each placeholder its type's example value.
 pub fn sample_key(
     policy: &Policy,
     store: &str,
@@ -120,7 +109,7 @@ pub fn sample_key(
         .iter()
         .map(|p| match p {
             KeyPiece::Text(t) => t.clone(),
-            KeyPiece::Placeholder { ty, .. } => sample(ty),
+            KeyPiece::Placeholder { ty, .. } => ty.example(),
         })
         .collect()
 }
