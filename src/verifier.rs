@@ -19,9 +19,8 @@ pub const NAME: &str = "cachegen-verify";
 /// carry the arguments of slow commands, values included, and holding
 /// verify's credentials must never reveal a value; command latencies come
 /// from `INFO latencystats` instead. Measured to suffice on
-/// Redis 7.0 (shared/notes/redis.md); nothing here writes. `getrange` reads
-/// the first bytes of large values to see whether they are compressed;
-/// `select` picks the database a `redis://host/N` URL names; `client|no-touch`
+/// Redis 7.0 (shared/notes/redis.md); nothing here writes, and nothing returns a
+/// value (`getrange` was dropped for that). `select` picks the database a `redis://host/N` URL names; `client|no-touch`
 /// keeps verify's reads from changing the keys' LRU/LFU (Redis 7.2+ and
 /// Valkey only: see [`NEEDS_NO_TOUCH`]). `auth` needs no ACL permission and
 /// is not listed. The order is the order the ACL grants them in, which is

@@ -142,9 +142,6 @@ impl Release {
         self.source().exact
     }
 
-    /// The release's directives. The embedded files are part of the binary,
-    /// not user input: a unit test parses every one, so this cannot fail in
-    /// a build that passed its tests.
     /// The release's `ACL CAT` facts: which commands it has, by category.
     /// Parsed once per process; a unit test parses every file.
     pub fn acl(self) -> &'static AclCategories {
@@ -155,6 +152,9 @@ impl Release {
         })
     }
 
+    /// The release's directives. The embedded files are part of the binary,
+    /// not user input: a unit test parses every one, so this cannot fail in
+    /// a build that passed its tests.
     pub fn table(self) -> &'static Table {
         TABLES[self.index].get_or_init(|| {
             Table::parse(self, self.source().json).unwrap_or_else(|problem| {

@@ -4,7 +4,7 @@
 //! access lines of redis.conf. It decides nothing about who may do what.
 
 use crate::analysis::grants::store_grants;
-pub use crate::analysis::grants::{REPLICATION_COMMANDS, has_replicas, release_of};
+pub use crate::analysis::grants::{REPLICATION_COMMANDS, release_of};
 use crate::policy::model::{Policy, Store};
 
 /// Where the installed credentials live on a server unless the deployment
@@ -71,7 +71,7 @@ pub fn users(policy: &Policy, store: &Store) -> Vec<AclUser> {
             about: "`cachegen verify`: metadata only, never a value or a secret".into(),
         },
     ];
-    if has_replicas(store) {
+    if store.has_replicas() {
         users.push(AclUser {
             name: access.replication.user.clone(),
             rules: words("on resetkeys resetchannels -@all")
@@ -147,7 +147,7 @@ pub fn conf_lines(store: &Store, dir: &str) -> Vec<ConfLine> {
             "users and hashed passwords, written by install-credentials.sh",
         ),
     ];
-    if has_replicas(store) {
+    if store.has_replicas() {
         lines.push(line(
             "include",
             conf_token(&format!("{dir}/{REPLICATION_FILE}")),

@@ -113,9 +113,6 @@ pub fn render(
     store: &Store,
     r: &Renderer<'_>,
 ) -> Result<Vec<OutputFile>, RenderError> {
-    // Every Valkey has NO-TOUCH; Redis from 7.2 (the ACL CAT facts of each
-    // release list `client|no-touch`). An ACL naming a command the server
-    // lacks fails to load, so the rule follows the store's engine and version.
     let context = Context {
         user: VERIFIER_USER,
         rules: verifier_rules_hand_managed(store),

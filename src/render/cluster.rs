@@ -15,7 +15,7 @@
 //! both scripts authenticates as the operator user, its password in
 //! `REDISCLI_AUTH` read from the operator's reference (`admin_source`).
 
-use super::credentials::sh_quote;
+use super::credentials::{SECRETS_DIR, SECRETS_DIR_ENV, sh_quote};
 use super::{OutputFile, Programs, RenderError, Renderer, redis_conf};
 use crate::policy::model::{Access, Cluster, Policy, SecretRef, Store};
 use crate::redis_directives::{Availability, availability};
@@ -76,11 +76,11 @@ pub fn admin_source(access: &Access) -> AdminSource {
         SecretRef::File(path) => (None, Some(sh_quote(path)), format!("file {path}")),
         SecretRef::Kubernetes { name, key } => {
             let path = format!(
-                "\"${{CACHEGEN_SECRETS_DIR:-/run/secrets/cachegen}}\"/{}",
+                "\"${{{SECRETS_DIR_ENV}:-{SECRETS_DIR}}}\"/{}",
                 sh_quote(&format!("{name}/{key}"))
             );
             let describe = format!(
-                "Secret {name} key {key}: file {name}/{key} under $CACHEGEN_SECRETS_DIR, default /run/secrets/cachegen"
+                "Secret {name} key {key}: file {name}/{key} under ${SECRETS_DIR_ENV}, default {SECRETS_DIR}"
             );
             (None, Some(path), describe)
         }
@@ -144,8 +144,8 @@ impl Context {
             replicas_per_master,
             replicas,
             nodes: node_count(cluster),
-            // Before Redis 7.0 the bus port is always the client port + 10000.
             base_port: 7000 + earlier_ports,
+            // Before Redis 7.0 the bus port is always the client port + 10000.
             cluster_port: availability(store.engine, "cluster-port", store.redis.version)
                 == Availability::Supported,
             server: programs.server,

@@ -87,7 +87,7 @@ pub fn render(
     r: &Renderer<'_>,
 ) -> Result<Vec<OutputFile>, RenderError> {
     let access_ = &store.access;
-    let replicas = access::has_replicas(store);
+    let replicas = store.has_replicas();
     let users = access::users(policy, store)
         .into_iter()
         .enumerate()
@@ -107,7 +107,7 @@ pub fn render(
                 line: sh_quote(&u.line()),
                 replication: replicas && u.name == access_.replication.user,
                 secret: reference.map(|secret| Secret {
-                    slot: format!("_cachegen_pw_{i}"),
+                    slot: format!("{}pw_{i}", crate::policy::model::INSTALLER_PREFIX),
                     env: match secret {
                         SecretRef::Env(name) => Some(name.clone()),
                         _ => None,

@@ -5,7 +5,7 @@
 
 use super::credentials::{Installed, install, login};
 use super::{Client, RedisServer, Reply};
-use cachegen::keys::{KeyPiece, Segment};
+use cachegen::keys::Segment;
 use cachegen::policy::model::{Policy, SecretRef, Service, Store, ValueType};
 use cachegen::render::{Origin, OutputFile, Templates};
 
@@ -96,7 +96,8 @@ pub fn add_services(policy: &mut Policy) {
     }
 }
 
-/// A stored key of the shape, each placeholder its type's example value.
+/// A stored key of the shape, each placeholder its type's example value
+/// (the same keys lint CG506 reasons about).
 pub fn sample_key(
     policy: &Policy,
     store: &str,
@@ -104,14 +105,7 @@ pub fn sample_key(
     segments: &[Segment],
     hash_tag: Option<(usize, usize)>,
 ) -> String {
-    policy
-        .stored_key(store, before, segments, hash_tag)
-        .iter()
-        .map(|p| match p {
-            KeyPiece::Text(t) => t.clone(),
-            KeyPiece::Placeholder { ty, .. } => ty.example(),
-        })
-        .collect()
+    cachegen::analysis::grants::example_key(policy, store, before, segments, hash_tag)
 }
 
 /// A command that reads a key of the type, and one that writes it.

@@ -143,15 +143,6 @@ pub fn release_of(store: &Store) -> Release {
     })
 }
 
-/// Whether the store has replicas, which then authenticate as the
-/// replication user with `masteruser`/`masterauth`.
-pub fn has_replicas(store: &Store) -> bool {
-    store
-        .cluster
-        .as_ref()
-        .is_some_and(|c| c.replicas_per_master > 0)
-}
-
 /// The commands of a key of `value_type` read (or read and written):
 /// its type's, and the generic key commands.
 fn key_commands(

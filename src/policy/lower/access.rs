@@ -583,9 +583,7 @@ pub(crate) fn is_env_name(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// The prefix of install-credentials.sh's own variables (see
-/// `render::credentials`), which a reference must not be named like.
-const INSTALLER_PREFIX: &str = "_cachegen_";
+use crate::policy::model::INSTALLER_PREFIX;
 
 /// An absolute path to a file, safe unquoted in redis.conf and in a shell
 /// word. A path ending in `/` (`/` itself) names a directory.

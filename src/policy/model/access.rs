@@ -102,6 +102,11 @@ impl Access {
     }
 }
 
+/// The prefix of install-credentials.sh's own shell variables: `render`
+/// names its password slots with it, `lower` refuses an `{env}` reference
+/// named like it (it would read another user's slot).
+pub const INSTALLER_PREFIX: &str = "_cachegen_";
+
 /// A user name and where its password comes from.
 #[derive(Debug, Clone)]
 pub struct Credential {

@@ -52,12 +52,18 @@ pub struct ConfigSetting {
 }
 
 impl Store {
-    /// Whether a secret sits in the store's configuration, readable by anyone
-    /// allowed `CONFIG GET`: replicas authenticate with `masterauth`.
-    pub fn config_holds_secret(&self) -> bool {
+    /// Whether the store has replicas, which authenticate as the replication
+    /// user with `masteruser`/`masterauth` (so `replication.conf` exists).
+    pub fn has_replicas(&self) -> bool {
         self.cluster
             .as_ref()
             .is_some_and(|c| c.replicas_per_master > 0)
+    }
+
+    /// Whether a secret sits in the store's configuration, readable by anyone
+    /// allowed `CONFIG GET`: replicas authenticate with `masterauth`.
+    pub fn config_holds_secret(&self) -> bool {
+        self.has_replicas()
     }
 
     /// Whether the verifier user is granted `CONFIG GET` on this store.

@@ -16,15 +16,15 @@
 //!   paths in a comment and the operator provides them (a CSI secrets-store
 //!   volume, say); the installer fails naming the path when it is missing.
 
-use crate::policy::model::{Access, ClientCerts, Cluster, Kubernetes, SecretRef};
+use crate::policy::model::{Access, ClientCerts, Kubernetes, SecretRef};
 
 /// Where the installer writes `users.acl` and `replication.conf` in a pod:
 /// an in-memory `emptyDir` shared by the init container and the node, so the
 /// hashed ACL and `masterauth` never reach a disk or the image.
-pub const CREDENTIALS_DIR: &str = "/run/cachegen";
-/// Where `{secret: {name, key}}` references are mounted (the installer reads
-/// `<here>/<name>/<key>`).
-pub const SECRETS_DIR: &str = "/run/secrets/cachegen";
+pub const CREDENTIALS_DIR: &str = crate::render::access::DEFAULT_CREDENTIALS_ROOT;
+/// Where `{secret: {name, key}}` references are mounted: the installer's
+/// default (it reads `<here>/<name>/<key>`).
+pub use crate::render::credentials::SECRETS_DIR;
 
 /// The store's own Secret holding every `{env: X}` password under key `X`.
 pub fn env_secret_name(k8s: &Kubernetes) -> String {
@@ -259,11 +259,6 @@ pub fn client_conn(access: &Access, port: u16) -> ClientConn {
             tls.ca_file.clone(),
         ],
     }
-}
-
-/// Whether the store has replicas, so `replication.conf` exists.
-pub fn has_replicas(cluster: &Cluster) -> bool {
-    cluster.replicas_per_master > 0
 }
 
 #[cfg(test)]

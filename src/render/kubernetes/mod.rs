@@ -459,7 +459,7 @@ pub fn render(
         )
     };
 
-    let replicas = access::has_replicas(cluster);
+    let replicas = store.has_replicas();
     let credentials = access::credentials(&store.access, k8s, replicas);
     let network = access::network(&store.access, k8s, PORT, BUS_PORT);
 

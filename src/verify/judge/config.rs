@@ -97,7 +97,7 @@ impl Status {
 
 /// Normalizes a value for comparison: `CONFIG GET` lower-cases enums and
 /// prints numbers plainly, but spacing in `save` may vary.
-fn normalize(value: &str) -> String {
+pub(super) fn normalize(value: &str) -> String {
     value
         .split_whitespace()
         .collect::<Vec<_>>()

@@ -33,14 +33,7 @@ fn release_of(flavour: &Flavour, store: &Store) -> Option<Release> {
         .or(store.release)
 }
 
-/// Lower-cased, whitespace-collapsed, as `judge::config` compares.
-fn normalize(value: &str) -> String {
-    value
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_ascii_lowercase()
-}
+use super::config::normalize;
 
 /// One note per unmanaged directive and live value that differs from the
 /// default; nothing when `--unmanaged` was not given.
@@ -67,7 +60,12 @@ pub fn judge(policy: &Policy, observed: &Observed) -> Vec<Diagnostic> {
             // canonical one only, and count either name as managed.
             let is_managed = managed.contains(fact.name.as_str())
                 || fact.alias.as_deref().is_some_and(|a| managed.contains(a));
-            if fact.name != *name || is_managed || fact.sensitive() || fact.hidden_or_debug() {
+            // Secrets by any release's flag, as `gather` drops them.
+            if fact.name != *name
+                || is_managed
+                || crate::facts::secret_anywhere(name)
+                || fact.hidden_or_debug()
+            {
                 continue;
             }
             let Some(default) = &fact.default else {
