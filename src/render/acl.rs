@@ -118,19 +118,7 @@ pub fn render(
         rules: verifier_rules_hand_managed(store),
         config_get: hand_managed_config_get(store),
     };
-    let users = UsersContext {
-        store: store.name.clone(),
-        users: access::users(policy, store)
-            .into_iter()
-            .map(|u| UserLine {
-                line: u.line(),
-                about: u.about,
-            })
-            .collect(),
-        credentials_dir: access::default_credentials_dir(store),
-        users_file: access::USERS_FILE,
-        release: access::release_of(store).to_string(),
-    };
+    let users = access::users(policy, store);
     Ok(vec![
         OutputFile {
             path: "verifier.acl".into(),
@@ -138,9 +126,32 @@ pub fn render(
         },
         OutputFile {
             path: "users.acl".into(),
-            contents: r.render("redis/users.acl.j2", Some("#"), &users)?,
+            contents: users_acl(store, &users, r)?,
         },
     ])
+}
+
+/// The ACL file's text for the store's users (the ConfigMap carries the same
+/// bytes; Kubernetes renders it from the users it already derived).
+pub fn users_acl(
+    store: &Store,
+    users: &[access::AclUser],
+    r: &Renderer<'_>,
+) -> Result<String, RenderError> {
+    let context = UsersContext {
+        store: store.name.clone(),
+        users: users
+            .iter()
+            .map(|u| UserLine {
+                line: u.line(),
+                about: u.about.clone(),
+            })
+            .collect(),
+        credentials_dir: access::default_credentials_dir(store),
+        users_file: access::USERS_FILE,
+        release: access::release_of(store).to_string(),
+    };
+    r.render("redis/users.acl.j2", Some("#"), &context)
 }
 
 #[cfg(test)]

@@ -86,10 +86,24 @@ pub fn render(
     store: &Store,
     r: &Renderer<'_>,
 ) -> Result<Vec<OutputFile>, RenderError> {
+    let users = access::users(policy, store);
+    Ok(vec![OutputFile {
+        path: "install-credentials.sh".into(),
+        contents: installer(store, &users, r)?,
+    }])
+}
+
+/// The installer's text for the store's users (the ConfigMap carries the
+/// same bytes; Kubernetes renders it from the users it already derived).
+pub fn installer(
+    store: &Store,
+    users: &[access::AclUser],
+    r: &Renderer<'_>,
+) -> Result<String, RenderError> {
     let access_ = &store.access;
     let replicas = store.has_replicas();
-    let users = access::users(policy, store)
-        .into_iter()
+    let users = users
+        .iter()
         .enumerate()
         .map(|(i, u)| {
             let reference = if !u.login {
@@ -140,10 +154,7 @@ pub fn render(
         masteruser: replicas
             .then(|| sh_quote(&crate::facts::conf_token(&access_.replication.user))),
     };
-    Ok(vec![OutputFile {
-        path: "install-credentials.sh".into(),
-        contents: r.render("redis/install-credentials.sh.j2", Some("#"), &context)?,
-    }])
+    r.render("redis/install-credentials.sh.j2", Some("#"), &context)
 }
 
 #[cfg(test)]

@@ -31,9 +31,9 @@ pub use commands::*;
 pub use glob::*;
 
 use crate::facts::{AclCategories, Release};
-use crate::graph::Graph;
+use crate::graph::{BlastRadius, Graph};
 use crate::policy::model::{Policy, Service, Store, ValueType};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// What a user may do with the keys a glob matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -163,18 +163,27 @@ fn key_commands(
 pub fn store_grants<'p>(policy: &'p Policy, store: &'p Store) -> Vec<(&'p Service, ServiceGrants)> {
     let graph = Graph::new(policy);
     let acl = release_of(store).acl();
+    // Each event's blast radius once, however many services run it.
+    let mut radii: HashMap<&str, BlastRadius<'_>> = HashMap::new();
+    for event in store.access.services.values().flat_map(|s| &s.events) {
+        if !radii.contains_key(event.as_str())
+            && let Some(radius) = graph.blast_radius(event)
+        {
+            radii.insert(event, radius);
+        }
+    }
     store
         .access
         .services
         .values()
-        .map(|s| (s, service_grants(policy, &graph, store, s, acl)))
+        .map(|s| (s, service_grants(policy, &radii, store, s, acl)))
         .collect()
 }
 
 /// A service's keys and commands.
-pub fn service_grants(
+fn service_grants(
     policy: &Policy,
-    graph: &Graph<'_>,
+    radii: &HashMap<&str, BlastRadius<'_>>,
     store: &Store,
     service: &Service,
     acl: &'static AclCategories,
@@ -259,7 +268,7 @@ pub fn service_grants(
         }
     }
     for (index, event) in service.events.iter().enumerate() {
-        let Some(radius) = graph.blast_radius(event) else {
+        let Some(radius) = radii.get(event.as_str()) else {
             continue;
         };
         for reached in &radius.patterns {

@@ -158,31 +158,20 @@ fn config_checksum(files: &[(&str, &str)]) -> String {
         .collect()
 }
 
-/// The store's `users.acl` and `install-credentials.sh`, rendered by their
-/// own targets (`acl`, `credentials`): the ConfigMap carries the very bytes
-/// they write to `stores/<store>/`, so the two cannot drift.
+/// The store's `users.acl` and `install-credentials.sh`, by the same
+/// functions the `acl` and `credentials` targets write `stores/<store>/`
+/// with, from one derivation of the users: the ConfigMap carries the very
+/// bytes of those files, so the two cannot drift.
 fn store_access_files(
     policy: &Policy,
     store: &Store,
     r: &Renderer<'_>,
 ) -> Result<(String, String), RenderError> {
-    let (mut acl, mut installer) = (None, None);
-    let files = super::acl::render(policy, store, r)?
-        .into_iter()
-        .chain(super::credentials::render(policy, store, r)?);
-    for file in files {
-        match file.path.as_str() {
-            USERS_ACL => acl = Some(file.contents),
-            INSTALLER => installer = Some(file.contents),
-            _ => {}
-        }
-    }
-    match (acl, installer) {
-        (Some(acl), Some(installer)) => Ok((acl, installer)),
-        _ => Err(RenderError(format!(
-            "the acl and credentials targets render no {USERS_ACL} and {INSTALLER}, which the Kubernetes ConfigMap carries"
-        ))),
-    }
+    let users = crate::render::access::users(policy, store);
+    Ok((
+        super::acl::users_acl(store, &users, r)?,
+        super::credentials::installer(store, &users, r)?,
+    ))
 }
 
 // --- The node config -------------------------------------------------------
