@@ -197,20 +197,25 @@ impl fmt::Display for UnknownRelease {
         let (major, minor) = self.version;
         write!(
             f,
-            "cachegen has no directive facts for {} {major}.{minor}; known: ",
-            self.engine
-        )?;
-        let known: Vec<String> = Engine::ALL
-            .iter()
-            .map(|&engine| {
-                let versions: Vec<String> = releases_of(engine)
-                    .map(|r| format!("{}.{}", r.version().0, r.version().1))
-                    .collect();
-                format!("{engine} {}", versions.join(", "))
-            })
-            .collect();
-        f.write_str(&known.join("; "))
+            "cachegen has no directive facts for {} {major}.{minor}; known: {}",
+            self.engine,
+            known_releases()
+        )
     }
+}
+
+/// Every release with facts, per engine: `redis 7.0, 7.2, …; valkey 8.0`.
+pub fn known_releases() -> String {
+    let known: Vec<String> = Engine::ALL
+        .iter()
+        .map(|&engine| {
+            let versions: Vec<String> = releases_of(engine)
+                .map(|r| format!("{}.{}", r.version().0, r.version().1))
+                .collect();
+            format!("{engine} {}", versions.join(", "))
+        })
+        .collect();
+    known.join("; ")
 }
 
 impl std::error::Error for UnknownRelease {}

@@ -159,6 +159,13 @@ pub struct Probes {
     pub default_user_on: bool,
 }
 
+/// Whether an error reply says the command does not exist (renamed away
+/// with `rename-command`, or disabled): Redis answers it before any
+/// authentication or ACL check, so it proves nothing about either.
+pub fn is_unknown_command(error: &str) -> bool {
+    error.to_ascii_lowercase().contains("unknown command")
+}
+
 /// How a probe was answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answer {
@@ -179,9 +186,7 @@ impl Answer {
         match self {
             Answer::Reply(Ok(_)) => true,
             Answer::Reply(Err(e)) => {
-                !(e.starts_with("NOAUTH")
-                    || e.starts_with("DENIED")
-                    || e.starts_with("ERR unknown command"))
+                !(e.starts_with("NOAUTH") || e.starts_with("DENIED") || is_unknown_command(e))
             }
             Answer::NoReply(_) => false,
         }

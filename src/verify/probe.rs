@@ -42,15 +42,7 @@ pub fn probe(conn: &mut Connection, options: &Options, store: &Store) -> Result<
         }
         for p in probes {
             let reply = conn.call(Command::Probe(p))?;
-            let recorded = match (p, reply) {
-                (Probe::Get(_), Reply::Nil) => Answer::Reply(Ok("(nil)".into())),
-                // Not a random key's nil: whatever it is, it is not shown.
-                (Probe::Get(_), reply) if !matches!(reply, Reply::Error(_)) => {
-                    Answer::Reply(Ok("a value (not shown)".into()))
-                }
-                (_, reply) => answer(reply),
-            };
-            outside_list.push((p.label(), recorded));
+            outside_list.push((p.label(), record(p, reply)));
         }
     }
     let plain = store
@@ -114,6 +106,19 @@ fn ping(opened: Result<Connection, ConnError>) -> Answer {
     }
 }
 
+/// A probe's answer as recorded: a value read (`GET`) is never kept as
+/// text, only whether it was nil.
+fn record(probe: Probe, reply: Reply) -> Answer {
+    match (probe, reply) {
+        (Probe::Get(_), Reply::Nil) => Answer::Reply(Ok("(nil)".into())),
+        // Not a random key's nil: whatever it is, it is not shown.
+        (Probe::Get(_), reply) if !matches!(reply, Reply::Error(_)) => {
+            Answer::Reply(Ok("a value (not shown)".into()))
+        }
+        (_, reply) => answer(reply),
+    }
+}
+
 fn answer(reply: Reply) -> Answer {
     match reply {
         Reply::Error(e) => Answer::Reply(Err(printable(&e))),
@@ -121,5 +126,29 @@ fn answer(reply: Reply) -> Answer {
             Some(text) => printable(&text),
             None => "a reply".into(),
         })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_read_by_the_get_probe_is_never_recorded() {
+        let probe = Probe::Get(0x5eed);
+        for reply in [
+            Reply::Bulk(b"s3cret-session".to_vec()),
+            Reply::Status(b"s3cret-session".to_vec()),
+            Reply::Array(vec![Reply::Bulk(b"s3cret-session".to_vec())]),
+        ] {
+            let recorded = format!("{:?}", record(probe, reply));
+            assert!(!recorded.contains("s3cret"), "{recorded}");
+            assert!(recorded.contains("not shown"), "{recorded}");
+        }
+        assert_eq!(record(probe, Reply::Nil), Answer::Reply(Ok("(nil)".into())));
+        assert_eq!(
+            record(probe, Reply::Error("NOPERM no".into())),
+            Answer::Reply(Err("NOPERM no".into()))
+        );
     }
 }

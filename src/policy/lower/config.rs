@@ -28,11 +28,7 @@ impl Cx<'_> {
             Ok(r) => Some(r),
             Err(e) => {
                 let pointer = format!("{store_pointer}/version");
-                // "…; known: redis 7.0, 7.2, …; valkey 8.0"
-                let text = e.to_string();
-                let known = text
-                    .split_once("; known: ")
-                    .map_or(text.as_str(), |(_, k)| k);
+                let known = facts::known_releases();
                 if !self.unknown.contains(&pointer) {
                     let old_redis = engine == Engine::Redis && version < (7, 0);
                     let (message, help) = if old_redis {
@@ -48,7 +44,7 @@ impl Cx<'_> {
                         )
                     } else {
                         (
-                            text.clone(),
+                            e.to_string(),
                             "declare a release cachegen has facts for".to_owned(),
                         )
                     };

@@ -61,7 +61,7 @@ pub fn judge(policy: &Policy, observed: &Observed) -> Vec<Diagnostic> {
                 // user. (ECHO and GET are never renamed away in practice.)
                 Answer::Reply(Err(e))
                     if *label == Probe::ConfigGet.label()
-                        && e.starts_with("ERR unknown command") => {}
+                        && crate::verify::observed::is_unknown_command(e) => {}
                 Answer::Reply(reply) => ran.push(format!(
                     "{label} answered {}",
                     match reply {

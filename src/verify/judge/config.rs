@@ -159,7 +159,7 @@ fn reason(store: &Store, why: &ConfigUnread) -> String {
             // Redis echoes the arguments after the reason: the directive
             // names, which the note lists anyway.
             let e = e.split(", with args beginning with").next().unwrap_or(e);
-            if e.to_ascii_lowercase().contains("unknown command") {
+            if crate::verify::observed::is_unknown_command(e) {
                 format!("refused by the server (renamed or disabled: {e})")
             } else {
                 format!("refused by the server ({e})")
