@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod credentials;
 pub mod fake_redis;
 pub mod kubernetes;
+pub mod node;
 pub mod pki;
 pub mod render;
 pub mod verify;
