@@ -53,3 +53,85 @@ pub fn run(cmd: Command, out_path: &Path, deadline: Duration) -> (bool, String) 
     let (status, output) = super::run_with_timeout(cmd, out_path, deadline);
     (status.is_some_and(|s| s.success()), output)
 }
+
+/// The compiler options every TypeScript test compiles with: `strict` and
+/// the stricter checks a careful Node service turns on, so the generated
+/// module compiles in any project that is stricter than the default.
+/// `skipLibCheck` skips only dependencies' `.d.ts` files (ioredis 6's
+/// declarations import an untyped package), as nearly every project does;
+/// every `.ts` file is still checked.
+pub const TSCONFIG: &str = r#"{
+  "compilerOptions": {
+    "strict": true,
+    "noUncheckedIndexedAccess": true,
+    "exactOptionalPropertyTypes": true,
+    "noImplicitOverride": true,
+    "noImplicitReturns": true,
+    "noFallthroughCasesInSwitch": true,
+    "noPropertyAccessFromIndexSignature": true,
+    "useUnknownInCatchVariables": true,
+    "skipLibCheck": true,
+    "target": "es2022",
+    "module": "nodenext",
+    "moduleResolution": "nodenext",
+    "types": ["node"],
+    "outDir": "out",
+    "rootDir": ".",
+    "declaration": false,
+    "sourceMap": false
+  }
+}
+"#;
+
+/// A throwaway TypeScript project: `files` (relative path, text), a
+/// package.json making them ES modules, [`TSCONFIG`] listing them, and a
+/// `node_modules` link to the pinned tools (so `@types/node`, `ioredis` and
+/// `node:test` resolve as in a real service).
+pub fn ts_project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    std::os::unix::fs::symlink(node_modules(), root.join("node_modules"))
+        .expect("link node_modules");
+    std::fs::write(root.join("package.json"), "{\"type\": \"module\"}\n").expect("package.json");
+    let mut config: serde_json::Value = serde_json::from_str(TSCONFIG).expect("TSCONFIG is JSON");
+    config["files"] = files
+        .iter()
+        .map(|(path, _)| serde_json::Value::from(*path))
+        .collect();
+    std::fs::write(root.join("tsconfig.json"), config.to_string()).expect("tsconfig.json");
+    for (path, text) in files {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write a source file");
+    }
+    dir
+}
+
+/// Runs the pinned `tsc -p` in `project`; emits JavaScript into `out/`
+/// (same relative paths, `.ts` → `.js`). Returns (success, diagnostics).
+pub fn tsc(project: &Path) -> (bool, String) {
+    let mut cmd = Command::new(node_binary());
+    cmd.arg(tsc_script())
+        .args(["-p", "tsconfig.json", "--pretty", "false"])
+        .current_dir(project);
+    run(cmd, &project.join("tsc.log"), Duration::from_secs(180))
+}
+
+/// Runs `node --test` on compiled test files (paths relative to
+/// `project`, e.g. `out/keys.test.js`) with extra environment variables.
+pub fn node_test(
+    project: &Path,
+    tests: &[&str],
+    env: &[(&str, &str)],
+    deadline: Duration,
+) -> (bool, String) {
+    let mut cmd = Command::new(node_binary());
+    cmd.arg("--test")
+        .arg("--test-reporter=spec")
+        .args(tests)
+        .current_dir(project);
+    for (key, value) in env {
+        cmd.env(key, value);
+    }
+    run(cmd, &project.join("node-test.log"), deadline)
+}
