@@ -11,8 +11,10 @@ pub mod cluster;
 pub mod credentials;
 pub mod kubernetes;
 pub mod lock;
+pub mod module_ir;
 pub mod redis_conf;
 pub mod rust;
+pub mod typescript;
 
 use crate::FileReport;
 use crate::facts::Engine;
@@ -61,6 +63,7 @@ pub const TARGETS: &[Target] = &[
     Target { name: "kubernetes", templates: kubernetes::TEMPLATES, render: Render::Store(kubernetes::render) },
     Target { name: "cloudflare", templates: cloudflare::TEMPLATES, render: Render::Policy(cloudflare::render) },
     Target { name: "rust", templates: rust::TEMPLATES, render: Render::Policy(rust::render) },
+    Target { name: "typescript", templates: typescript::TEMPLATES, render: Render::Policy(typescript::render) },
 ];
 
 /// The server and client programs of an engine's official image. Valkey's

@@ -24,7 +24,7 @@ use patterns::*;
 use plans::*;
 
 use super::{OutputFile, RenderError, Renderer, cloudflare};
-use crate::graph::{Graph, Via};
+use crate::graph::Graph;
 use crate::keys::{self, KeyPiece, Segment};
 use crate::policy::model::{KeyPattern, PlaceholderType, Policy, Ttl};
 use crate::policy::rust_idents::{self, ident};

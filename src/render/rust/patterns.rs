@@ -3,27 +3,12 @@
 //! all laid out from the one stored-key layout (`Policy::stored_key`).
 
 use super::*;
+use crate::render::module_ir;
 
-/// The distinct user-defined types of the policy, in declaration order:
-/// `REGEX_TYPE_<i>` in the module is the `i`th.
-pub(super) fn regex_types(policy: &Policy) -> Vec<&keys::RegexType> {
-    let mut out: Vec<&keys::RegexType> = Vec::new();
-    for ty in policy.keys.placeholders.values() {
-        if let PlaceholderType::Pattern(r) = ty
-            && !out.contains(&&**r)
-        {
-            out.push(r);
-        }
-    }
-    out
-}
+pub(super) use crate::render::module_ir::{effective_hash_tag, regex_types};
 
 fn regex_ident(policy: &Policy, r: &keys::RegexType) -> String {
-    let i = regex_types(policy)
-        .iter()
-        .position(|t| *t == r)
-        .unwrap_or_default();
-    format!("REGEX_TYPE_{i}")
+    format!("REGEX_TYPE_{}", module_ir::regex_index(policy, r))
 }
 
 pub(super) fn kind_variant(policy: &Policy, ty: &PlaceholderType) -> String {
@@ -74,9 +59,7 @@ pub(super) fn param(policy: &Policy, name: &str, ty: &PlaceholderType) -> Param 
 /// A user-defined type's DFA as the module's `RegexType` constant lays it
 /// out: rows of numbers, computed here so the template does no arithmetic.
 pub(super) fn regex_type_item(policy: &Policy, r: &keys::RegexType) -> RegexTypeItem {
-    let t = &r.table;
-    let numbers = |xs: &[u16]| xs.iter().map(u16::to_string).collect::<Vec<_>>().join(", ");
-    let classes: Vec<u16> = t.classes.iter().map(|&c| u16::from(c)).collect();
+    let rows = module_ir::dfa_rows(r);
     let mut doc = code(&r.source);
     if let Some(d) = &r.description {
         doc.push_str(&format!(": {}", doc_text(d)));
@@ -85,15 +68,10 @@ pub(super) fn regex_type_item(policy: &Policy, r: &keys::RegexType) -> RegexType
         ident: regex_ident(policy, r),
         source: rust_str(&r.source),
         doc,
-        classes: classes.chunks(16).map(numbers).collect(),
-        stride: t.stride,
-        next: t.next.chunks(t.stride).map(numbers).collect(),
-        accept: t
-            .accept
-            .iter()
-            .map(|a| a.to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
+        classes: rows.classes,
+        stride: rows.stride,
+        next: rows.next,
+        accept: rows.accept,
     }
 }
 
@@ -184,12 +162,6 @@ pub(super) fn key_forms(
         },
     };
     (shape, key)
-}
-
-/// The hash tag as rendered: only cluster policies put braces in keys.
-pub(super) fn effective_hash_tag(policy: &Policy, p: &KeyPattern) -> Option<(usize, usize)> {
-    p.hash_tag
-        .filter(|&(s, e)| policy.store_is_cluster(&p.store) && s < e && e <= p.segments.len())
 }
 
 pub(super) fn pattern_item(policy: &Policy, p: &KeyPattern) -> PatternItem {

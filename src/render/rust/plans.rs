@@ -4,6 +4,7 @@
 //! slot (within a cluster store) at run time.
 
 use super::*;
+use crate::render::module_ir;
 
 pub(super) fn event_params(
     policy: &Policy,
@@ -86,7 +87,7 @@ fn by_store(keys: &[PlanKey]) -> Vec<PlanGroup> {
 
 pub(super) fn plan<'p>(
     graph: &Graph<'p>,
-    policy: &Policy,
+    policy: &'p Policy,
     event: &str,
     plan_ident: String,
     summary: String,
@@ -96,17 +97,15 @@ pub(super) fn plan<'p>(
     let mut keys = Vec::new();
     // The graph expands cascades (each pattern once, depth first), so the
     // plan deletes keys in the order `explain` and `diff` list them.
-    for reached in graph.cascade_closure(list) {
-        let name = reached.pattern;
-        let via = match reached.via {
-            Via::Cascade { from } => Some(from),
-            _ => None,
-        };
-        let p = policy.pattern(name).ok_or_else(|| {
-            RenderError(format!(
-                "event `{event}` invalidates unknown pattern `{name}`"
-            ))
-        })?;
+    let targets = module_ir::plan_targets(graph, policy, list).map_err(|name| {
+        RenderError(format!(
+            "event `{event}` invalidates unknown pattern `{name}`"
+        ))
+    })?;
+    for target in targets {
+        let p = target.pattern;
+        let name = p.name.as_str();
+        let via = target.cascade_from;
         let needed = segment_params(policy, &p.segments);
         let (shape, _) = key_forms(policy, &p.store, "", &p.segments, p.hash_tag);
         let mut doc = format!(
