@@ -5,7 +5,7 @@
 //! slot it computes, and one server per store runs a two-store policy's plans.
 
 mod support;
-use support::render::{checked, checked_text};
+use support::render::{EDGE_CASES, checked, checked_text};
 
 #[path = "build_rust/consumer.rs"]
 mod consumer;
@@ -24,68 +24,6 @@ const SHOP: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/fixtures/build-shop.yaml"
 );
-
-/// Names Rust cares about: keywords as pattern, placeholder and event
-/// parameter names (`match`, `type`, `gen`, `self`, `crate_`), a key that is a
-/// single placeholder, a lock prefix without `:`, a hash tag around a lone
-/// placeholder and around a constant key, a cascade, an event parameter given
-/// twice, tag invalidation, no version prefix; edition 2021 in its crate.
-const EDGE_CASES: &str = r#"
-version: 1
-name: edge-cases
-ttl:
-  default: 1m
-  jitter: 7.5%
-keys:
-  placeholders:
-    type: slug
-    gen: token
-    self: int
-    id: uuid
-    crate_: md5
-  patterns:
-    match:
-      pattern: "match:<type>:<gen>"
-      hash_tag: "match:<type>"
-      stampede_lock: {prefix: "lk", ttl: 5s}
-      tags: [by_type]
-    self:
-      pattern: "self:<self>:<id>"
-      hash_tag: "<self>"
-      ttl: none
-    whole:
-      pattern: "<crate_>"
-      ttl: 10s
-      description: "A <b>whole</b> key\twith `ticks` & tabs\n- and a list"
-    sub:
-      pattern: "sub:<type>:<gen>"
-      hash_tag: "sub:<type>"
-    fixed:
-      pattern: "fixed:only"
-      hash_tag: "fixed:only"
-tags:
-  by_type:
-    key: "bt:<type>"
-    ttl: 1h
-invalidation:
-  cascade:
-    match: [sub]
-  events:
-    thing.happened:
-      params: [type, gen, crate_, self, self, id]
-      invalidate: [match, self, fixed]
-      invalidate_tags: [by_type]
-      when_changed:
-        type: [whole]
-redis:
-  version: "7.0"
-  maxmemory: 64mb
-  maxmemory_policy: allkeys-lru
-cluster:
-  masters: 3
-  replicas_per_master: 0
-  node_timeout: 5s
-"#;
 
 /// `ip` placeholders (issue 15): IPv4, IPv6 and IPv4-mapped samples (one
 /// kind per placeholder), a key that is a lone ip, a lock, a tag, a plan and
