@@ -305,13 +305,24 @@ test("bad input throws a CacheKeyError naming the parameter", () => {{
   for (const b of BAD) {{
     assert.throws(
       () => builder(cache.keys, b.pattern)(b.params),
-      (err: unknown) =>
-        err instanceof cache.CacheKeyError &&
-        err.parameter === b.param &&
-        err.message.startsWith(`${{b.pattern}}: parameter \`${{b.param}}\` must be `),
+      (err: unknown) => {{
+        assert.ok(err instanceof cache.CacheKeyError);
+        assert.equal(err.parameter, b.param);
+        const value = (b.params as {{ readonly [k: string]: unknown }})[b.param];
+        if (value === "12a") {{
+          assert.equal(err.message, `${{b.pattern}}: parameter \`${{b.param}}\` must be int (a non-negative integer), got "12a"`);
+        }}
+        assert.ok(err.message.startsWith(`${{b.pattern}}: parameter \`${{b.param}}\` must be ${{err.expected}}`), err.message);
+        assert.ok(err.message.endsWith(`got ${{JSON.stringify(value)}}`), err.message);
+        return true;
+      }},
       `${{b.pattern}}.${{b.param}}`,
     );
   }}
+  assert.throws(
+    () => builder(cache.keys, BAD[0]?.pattern ?? "")(BAD[0]?.params),
+    (err: unknown) => err instanceof cache.CacheKeyError && err instanceof Error && err.name === "CacheKeyError",
+  );
   const ints = SAMPLES.filter((s) => Object.keys(s.texts).length > 0 && typeof Object.values(s.params)[0] === "number");
   for (const s of ints.slice(0, 1)) {{
     const name = Object.keys(s.params)[0] ?? "";

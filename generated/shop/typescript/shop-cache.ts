@@ -23,7 +23,8 @@ export class CacheKeyError extends Error {
   readonly expected: string;
 
   constructor(owner: string, parameter: string, expected: string, value: unknown) {
-    super(`${owner}: parameter \`${parameter}\` must be ${expected}, got ${showValue(value)}`);
+    const hint = expected === "int" ? " (a non-negative integer)" : "";
+    super(`${owner}: parameter \`${parameter}\` must be ${expected}${hint}, got ${showValue(value)}`);
     this.name = "CacheKeyError";
     this.parameter = parameter;
     this.expected = expected;
@@ -106,7 +107,7 @@ function accepts(kind: Kind, value: string): boolean {
 function expectedOf(kind: Kind): string {
   switch (kind) {
     case "int":
-      return "int (a non-negative integer)";
+      return "int";
     case "slug":
       return "slug ([a-z0-9_-]+)";
     case "token":
