@@ -444,6 +444,224 @@ fn generated_modules_compile_strict_and_pass_node_tests() {
     );
 }
 
+/// Texts every placeholder type of the regex and ip fixtures is asked to
+/// judge: built-in edge cases, the user-defined types' neighbours, and ip
+/// text forms (stored and not).
+const TEXTS: &[&str] = &[
+    "",
+    "0",
+    "42",
+    "007",
+    "12a",
+    "-1",
+    "a",
+    "A",
+    "slug-1",
+    "Tok_1-X",
+    "ab:cd",
+    "a{b",
+    "a}b",
+    "0123456789abcdef0123456789abcdef",
+    "0123456789abcdef0123456789abcde",
+    "0123456789ABCDEF0123456789ABCDEF",
+    "00000001-0000-4000-8000-000000000001",
+    "00000001-0000-4000-8000-00000000000A",
+    "ABC-1234",
+    "ABC-123456",
+    "ABC-1234567",
+    "ABC-123",
+    "abc-1234",
+    "AB1",
+    "ZZ9",
+    "A1",
+    "AB12",
+    "eu",
+    "us",
+    "ap-xy",
+    "ap-XY",
+    "ap-",
+    "eux",
+    "é",
+    "192.0.2.1",
+    "0.0.0.0",
+    "01.2.3.4",
+    "256.1.1.1",
+    "2001-db8--1",
+    "2001-DB8--1",
+    "2001-db8-0-0-0-0-0-1",
+    "--",
+    "--1",
+    "---1",
+    "--ffff-1.2.3.4",
+    "--ffff-102-304",
+    "--fffe-102-304",
+    "1-0-0-2--3",
+    "1--2-0-0-0-3",
+    "2001:db8::1",
+];
+
+/// Address texts an `ip` builder takes, and what it must store (Rust's
+/// parser and `to_canonical`, the generated Rust module's `ip_segment`).
+const ADDRESSES: &[&str] = &[
+    "192.0.2.1",
+    "0.0.0.0",
+    "255.255.255.255",
+    "01.2.3.4",
+    "256.1.1.1",
+    "1.2.3",
+    "1.2.3.4.5",
+    "::",
+    "::1",
+    "1::",
+    "2001:DB8::1",
+    "2001:db8:0:0:0:0:0:1",
+    "2001:db8::0:1",
+    "1:0:0:2::3",
+    "1::2:0:0:0:3",
+    "1:2:3:4:5:6:7::",
+    "::ffff:1.2.3.4",
+    "::FFFF:102:304",
+    "::fffe:1.2.3.4",
+    "::1.2.3.4",
+    "1:2:3:4:5:6:1.2.3.4",
+    "1:2:3:4:5:6:7:8:9",
+    "1:::2",
+    "12345::",
+    "2001-db8--1",
+    "fe80::1%eth0",
+    "",
+    " 1.2.3.4",
+];
+
+fn stored_ip(text: &str) -> Option<String> {
+    let ip: std::net::IpAddr = text.parse().ok()?;
+    Some(match ip.to_canonical() {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => v6.to_string().replace(':', "-"),
+    })
+}
+
+/// A key of `pattern` (a data key, hash-tag braces as stored) with `text`
+/// for `placeholder` and samples for the rest.
+fn key_with(
+    policy: &Policy,
+    p: &cachegen::policy::model::KeyPattern,
+    placeholder: &str,
+    text: &str,
+) -> String {
+    let segments: Vec<Segment> = p
+        .segments
+        .iter()
+        .map(|s| match s {
+            Segment::Placeholder { name, .. } if name == placeholder => {
+                Segment::Literal(text.into())
+            }
+            other => other.clone(),
+        })
+        .collect();
+    expected_key(policy, &p.store, "", &segments, p.hash_tag)
+}
+
+#[test]
+fn value_spaces_and_ip_text_agree_with_cachegen() {
+    let mut files: Vec<(String, String)> = Vec::new();
+    let mut tests = Vec::new();
+    for (dir, file) in [
+        ("regex", "tests/fixtures/build-regex.yaml"),
+        ("ip", "tests/fixtures/build-ip.yaml"),
+    ] {
+        let report = checked(&path(file));
+        let policy = report.policy.as_ref().expect("model");
+        let mut judged = String::new();
+        let mut built = String::new();
+        for (name, ty) in &policy.keys.placeholders {
+            let Some(p) = policy
+                .keys
+                .patterns
+                .values()
+                .find(|p| placeholders(&p.segments).contains(&name))
+            else {
+                continue;
+            };
+            for text in TEXTS {
+                let key = key_with(policy, p, name, text);
+                let accepted =
+                    cachegen::keys::type_accepts(ty, text) && !text.contains([':', '{', '}']);
+                judged.push_str(&format!(
+                    "  [{}, {}, {}, {accepted}],\n",
+                    js(&p.name),
+                    js(&key),
+                    js(text)
+                ));
+            }
+            if *ty == PlaceholderType::Ip {
+                let others: Vec<String> = placeholders(&p.segments)
+                    .into_iter()
+                    .filter(|n| *n != name)
+                    .map(|n| format!("{}: {}", js(n), sample(policy, n).0))
+                    .collect();
+                for address in ADDRESSES {
+                    let expected = stored_ip(address)
+                        .map_or("null".into(), |t| js(&key_with(policy, p, name, &t)));
+                    let mut fields = others.clone();
+                    fields.push(format!("{}: {}", js(name), js(address)));
+                    built.push_str(&format!(
+                        "  [{}, {{ {} }}, {expected}],\n",
+                        js(&p.name),
+                        fields.join(", ")
+                    ));
+                }
+            }
+        }
+        let test = format!(
+            r#"import {{ test }} from "node:test";
+import assert from "node:assert/strict";
+import * as cache from "./cache.js";
+
+const JUDGED: readonly (readonly [string, string, string, boolean])[] = [
+{judged}];
+const BUILT: readonly (readonly [string, object, string | null])[] = [
+{built}];
+
+test("classify accepts exactly the values cachegen's types accept", () => {{
+  for (const [pattern, key, text, accepted] of JUDGED) {{
+    const found = cache.classify(key);
+    assert.equal(found !== null && found.pattern === pattern, accepted, `${{pattern}} ${{JSON.stringify(text)}} (${{key}})`);
+  }}
+}});
+
+test("ip builders store the address as the Rust module does", () => {{
+  for (const [pattern, params, expected] of BUILT) {{
+    const build = (cache.keys as unknown as {{ readonly [k: string]: (p: object) => string }})[pattern];
+    assert.ok(build);
+    if (expected === null) {{
+      assert.throws(() => build(params), cache.CacheKeyError, JSON.stringify(params));
+    }} else {{
+      assert.equal(build(params), expected, JSON.stringify(params));
+    }}
+  }}
+}});
+"#
+        );
+        files.push((format!("{dir}/cache.ts"), ts_file(&report)));
+        files.push((format!("{dir}/spaces.test.ts"), test));
+        tests.push(format!("out/{dir}/spaces.test.js"));
+    }
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let project = ts_project(&refs);
+    let (ok, diagnostics) = tsc(project.path());
+    assert!(ok, "tsc failed:\n{diagnostics}");
+    let tests: Vec<&str> = tests.iter().map(String::as_str).collect();
+    let (ok, output) = node_test(project.path(), &tests, &[], Duration::from_secs(120));
+    assert!(
+        ok && output.contains("pass 4") && output.contains("fail 0"),
+        "node --test failed:\n{output}"
+    );
+}
+
 #[test]
 fn typescript_output_is_deterministic_and_named_after_the_policy() {
     let report = checked(&path("policies/quizmentor.yaml"));
