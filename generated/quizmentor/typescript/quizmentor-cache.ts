@@ -303,7 +303,7 @@ export interface TagInfo {
 
 /** Every key pattern of the policy. */
 export const PATTERNS: { readonly [P in PatternName]: PatternInfo } = Object.freeze({
-  /** `v2:{user:<user_id>}:profile` */
+  /** Key of pattern `user_profile`: `v2:{user:<user_id>}:profile`. TTL 1620 s, at most 1782 s with 10% jitter (authenticated: capped at 30m). */
   "user_profile": Object.freeze({
     name: "user_profile",
     store: "cache",
@@ -313,7 +313,7 @@ export const PATTERNS: { readonly [P in PatternName]: PatternInfo } = Object.fre
     lock: null,
     tags: Object.freeze(["user"] as const),
   }),
-  /** `v2:{user:<user_id>}:quizzes` */
+  /** Key of pattern `user_quizzes`: `v2:{user:<user_id>}:quizzes`. TTL 1620 s, at most 1782 s with 10% jitter (authenticated: capped at 30m). */
   "user_quizzes": Object.freeze({
     name: "user_quizzes",
     store: "cache",
@@ -323,7 +323,7 @@ export const PATTERNS: { readonly [P in PatternName]: PatternInfo } = Object.fre
     lock: null,
     tags: Object.freeze(["user"] as const),
   }),
-  /** `v2:{user:<user_id>}:stats` */
+  /** Key of pattern `user_stats`: `v2:{user:<user_id>}:stats`. TTL 300 s, at most 330 s with 10% jitter (authenticated: capped at 30m). */
   "user_stats": Object.freeze({
     name: "user_stats",
     store: "cache",
@@ -333,7 +333,7 @@ export const PATTERNS: { readonly [P in PatternName]: PatternInfo } = Object.fre
     lock: null,
     tags: Object.freeze(["user"] as const),
   }),
-  /** `v2:{user:<user_id>}:recent_quizzes` */
+  /** Key of pattern `user_recent_quizzes`: `v2:{user:<user_id>}:recent_quizzes`. TTL 300 s, at most 330 s with 10% jitter (authenticated: capped at 30m). */
   "user_recent_quizzes": Object.freeze({
     name: "user_recent_quizzes",
     store: "cache",
@@ -343,7 +343,7 @@ export const PATTERNS: { readonly [P in PatternName]: PatternInfo } = Object.fre
     lock: null,
     tags: Object.freeze(["user"] as const),
   }),
-  /** `v2:{user:<user_id>}:progress` */
+  /** Key of pattern `user_progress`: `v2:{user:<user_id>}:progress`. TTL 300 s, at most 330 s with 10% jitter (authenticated: capped at 30m). */
   "user_progress": Object.freeze({
     name: "user_progress",
     store: "cache",
@@ -353,7 +353,7 @@ export const PATTERNS: { readonly [P in PatternName]: PatternInfo } = Object.fre
     lock: null,
     tags: Object.freeze(["user"] as const),
   }),
-  /** `v2:{user:<user_id>}:recommendations` */
+  /** Key of pattern `user_recommendations`: `v2:{user:<user_id>}:recommendations`. TTL 1620 s, at most 1782 s with 10% jitter (authenticated: capped at 30m). */
   "user_recommendations": Object.freeze({
     name: "user_recommendations",
     store: "cache",
@@ -363,7 +363,7 @@ export const PATTERNS: { readonly [P in PatternName]: PatternInfo } = Object.fre
     lock: null,
     tags: Object.freeze(["user"] as const),
   }),
-  /** `v2:{user:<user_id>}:preferences` */
+  /** Key of pattern `user_preferences`: `v2:{user:<user_id>}:preferences`. TTL 1620 s, at most 1782 s with 10% jitter (authenticated: capped at 30m). */
   "user_preferences": Object.freeze({
     name: "user_preferences",
     store: "cache",
@@ -373,7 +373,7 @@ export const PATTERNS: { readonly [P in PatternName]: PatternInfo } = Object.fre
     lock: null,
     tags: Object.freeze(["user"] as const),
   }),
-  /** `v2:{quiz:<quiz_id>}:data` */
+  /** Key of pattern `quiz_data`: `v2:{quiz:<quiz_id>}:data`. TTL 1800 s, at most 1980 s with 10% jitter. */
   "quiz_data": Object.freeze({
     name: "quiz_data",
     store: "cache",
@@ -383,7 +383,7 @@ export const PATTERNS: { readonly [P in PatternName]: PatternInfo } = Object.fre
     lock: null,
     tags: Object.freeze(["quizzes"] as const),
   }),
-  /** `v2:{quiz:<quiz_id>}:questions` */
+  /** Key of pattern `quiz_questions`: `v2:{quiz:<quiz_id>}:questions`. TTL 1800 s, at most 1980 s with 10% jitter. */
   "quiz_questions": Object.freeze({
     name: "quiz_questions",
     store: "cache",
@@ -393,7 +393,7 @@ export const PATTERNS: { readonly [P in PatternName]: PatternInfo } = Object.fre
     lock: null,
     tags: Object.freeze(["quizzes"] as const),
   }),
-  /** `v2:{quiz:<quiz_id>}:leaderboard` */
+  /** Key of pattern `quiz_leaderboard`: `v2:{quiz:<quiz_id>}:leaderboard`. TTL 300 s, at most 330 s with 10% jitter. */
   "quiz_leaderboard": Object.freeze({
     name: "quiz_leaderboard",
     store: "cache",
@@ -403,7 +403,7 @@ export const PATTERNS: { readonly [P in PatternName]: PatternInfo } = Object.fre
     lock: Object.freeze({ prefix: "lock:", ttlSecs: 30 }),
     tags: Object.freeze(["quizzes"] as const),
   }),
-  /** `v2:{quiz:<quiz_id>}:analytics` */
+  /** Key of pattern `quiz_analytics`: `v2:{quiz:<quiz_id>}:analytics`. TTL 1800 s, at most 1980 s with 10% jitter. */
   "quiz_analytics": Object.freeze({
     name: "quiz_analytics",
     store: "cache",
@@ -413,7 +413,7 @@ export const PATTERNS: { readonly [P in PatternName]: PatternInfo } = Object.fre
     lock: Object.freeze({ prefix: "lock:", ttlSecs: 30 }),
     tags: Object.freeze(["quizzes"] as const),
   }),
-  /** `v2:{question:<question_id>}:data` */
+  /** Key of pattern `question_data`: `v2:{question:<question_id>}:data`. TTL 300 s, at most 330 s with 10% jitter. */
   "question_data": Object.freeze({
     name: "question_data",
     store: "cache",
@@ -423,7 +423,7 @@ export const PATTERNS: { readonly [P in PatternName]: PatternInfo } = Object.fre
     lock: null,
     tags: Object.freeze([] as const),
   }),
-  /** `v2:{question:<question_id>}:stats` */
+  /** Key of pattern `question_stats`: `v2:{question:<question_id>}:stats`. TTL 10 s, at most 11 s with 10% jitter. */
   "question_stats": Object.freeze({
     name: "question_stats",
     store: "cache",
@@ -433,7 +433,7 @@ export const PATTERNS: { readonly [P in PatternName]: PatternInfo } = Object.fre
     lock: null,
     tags: Object.freeze([] as const),
   }),
-  /** `v2:leaderboard:global` */
+  /** Key of pattern `leaderboard_global`: `v2:leaderboard:global`. TTL 300 s, at most 330 s with 10% jitter. */
   "leaderboard_global": Object.freeze({
     name: "leaderboard_global",
     store: "cache",
@@ -443,7 +443,7 @@ export const PATTERNS: { readonly [P in PatternName]: PatternInfo } = Object.fre
     lock: Object.freeze({ prefix: "refresh_lock:", ttlSecs: 60 }),
     tags: Object.freeze([] as const),
   }),
-  /** `v2:leaderboard:topic:<topic>` */
+  /** Key of pattern `leaderboard_topic`: `v2:leaderboard:topic:<topic>`. TTL 300 s, at most 330 s with 10% jitter. */
   "leaderboard_topic": Object.freeze({
     name: "leaderboard_topic",
     store: "cache",
@@ -453,7 +453,7 @@ export const PATTERNS: { readonly [P in PatternName]: PatternInfo } = Object.fre
     lock: Object.freeze({ prefix: "refresh_lock:", ttlSecs: 60 }),
     tags: Object.freeze([] as const),
   }),
-  /** `v2:session:<session_id>` */
+  /** Key of pattern `session`: `v2:session:<session_id>`. TTL 60 s, at most 66 s with 10% jitter. */
   "session": Object.freeze({
     name: "session",
     store: "durable",
@@ -463,7 +463,7 @@ export const PATTERNS: { readonly [P in PatternName]: PatternInfo } = Object.fre
     lock: null,
     tags: Object.freeze([] as const),
   }),
-  /** `v2:cache:api:<endpoint>:<params_md5>` */
+  /** Key of pattern `api_response`: `v2:cache:api:<endpoint>:<params_md5>`. TTL 300 s, at most 330 s with 10% jitter. */
   "api_response": Object.freeze({
     name: "api_response",
     store: "cache",
@@ -473,7 +473,7 @@ export const PATTERNS: { readonly [P in PatternName]: PatternInfo } = Object.fre
     lock: null,
     tags: Object.freeze([] as const),
   }),
-  /** `v2:cache:compute:<compute_type>:<input_md5>` */
+  /** Key of pattern `computation`: `v2:cache:compute:<compute_type>:<input_md5>`. TTL 1800 s, at most 1980 s with 10% jitter. */
   "computation": Object.freeze({
     name: "computation",
     store: "cache",
@@ -483,7 +483,7 @@ export const PATTERNS: { readonly [P in PatternName]: PatternInfo } = Object.fre
     lock: Object.freeze({ prefix: "lock:", ttlSecs: 30 }),
     tags: Object.freeze([] as const),
   }),
-  /** `v2:answer:<user_id>:<question_id>` */
+  /** Key of pattern `answer`: `v2:answer:<user_id>:<question_id>`. No TTL: the key never expires. */
   "answer": Object.freeze({
     name: "answer",
     store: "durable",
@@ -493,7 +493,7 @@ export const PATTERNS: { readonly [P in PatternName]: PatternInfo } = Object.fre
     lock: null,
     tags: Object.freeze([] as const),
   }),
-  /** `v2:answer_write_queue` */
+  /** Key of pattern `answer_write_queue`: `v2:answer_write_queue`. No TTL: the key never expires. */
   "answer_write_queue": Object.freeze({
     name: "answer_write_queue",
     store: "durable",
@@ -538,19 +538,19 @@ const PATTERN_NAMES: readonly PatternName[] = ["user_profile", "user_quizzes", "
 
 /** Key builders, one per pattern: the key as stored (version prefix, hash-tag braces in a cluster store). */
 export const keys: {
-  /** Key of pattern `user_profile`: `v2:{user:<user_id>}:profile`. TTL 1620 s, at most 1782 s with 10% jitter. */
+  /** Key of pattern `user_profile`: `v2:{user:<user_id>}:profile`. TTL 1620 s, at most 1782 s with 10% jitter (authenticated: capped at 30m). */
   readonly "user_profile": (params: { readonly "user_id": IntParam }) => string;
-  /** Key of pattern `user_quizzes`: `v2:{user:<user_id>}:quizzes`. TTL 1620 s, at most 1782 s with 10% jitter. */
+  /** Key of pattern `user_quizzes`: `v2:{user:<user_id>}:quizzes`. TTL 1620 s, at most 1782 s with 10% jitter (authenticated: capped at 30m). */
   readonly "user_quizzes": (params: { readonly "user_id": IntParam }) => string;
-  /** Key of pattern `user_stats`: `v2:{user:<user_id>}:stats`. TTL 300 s, at most 330 s with 10% jitter. */
+  /** Key of pattern `user_stats`: `v2:{user:<user_id>}:stats`. TTL 300 s, at most 330 s with 10% jitter (authenticated: capped at 30m). */
   readonly "user_stats": (params: { readonly "user_id": IntParam }) => string;
-  /** Key of pattern `user_recent_quizzes`: `v2:{user:<user_id>}:recent_quizzes`. TTL 300 s, at most 330 s with 10% jitter. */
+  /** Key of pattern `user_recent_quizzes`: `v2:{user:<user_id>}:recent_quizzes`. TTL 300 s, at most 330 s with 10% jitter (authenticated: capped at 30m). */
   readonly "user_recent_quizzes": (params: { readonly "user_id": IntParam }) => string;
-  /** Key of pattern `user_progress`: `v2:{user:<user_id>}:progress`. TTL 300 s, at most 330 s with 10% jitter. */
+  /** Key of pattern `user_progress`: `v2:{user:<user_id>}:progress`. TTL 300 s, at most 330 s with 10% jitter (authenticated: capped at 30m). */
   readonly "user_progress": (params: { readonly "user_id": IntParam }) => string;
-  /** Key of pattern `user_recommendations`: `v2:{user:<user_id>}:recommendations`. TTL 1620 s, at most 1782 s with 10% jitter. */
+  /** Key of pattern `user_recommendations`: `v2:{user:<user_id>}:recommendations`. TTL 1620 s, at most 1782 s with 10% jitter (authenticated: capped at 30m). */
   readonly "user_recommendations": (params: { readonly "user_id": IntParam }) => string;
-  /** Key of pattern `user_preferences`: `v2:{user:<user_id>}:preferences`. TTL 1620 s, at most 1782 s with 10% jitter. */
+  /** Key of pattern `user_preferences`: `v2:{user:<user_id>}:preferences`. TTL 1620 s, at most 1782 s with 10% jitter (authenticated: capped at 30m). */
   readonly "user_preferences": (params: { readonly "user_id": IntParam }) => string;
   /** Key of pattern `quiz_data`: `v2:{quiz:<quiz_id>}:data`. TTL 1800 s, at most 1980 s with 10% jitter. */
   readonly "quiz_data": (params: { readonly "quiz_id": IntParam }) => string;
@@ -960,7 +960,8 @@ export const events: {
           ["cache", keys["leaderboard_topic"](params)],
         ]),
     }),
-    tagSets: (params: { readonly "user_id": IntParam; readonly "topic": string }): TagSetRef[] => [
+    // A parameter no key uses is named `_params`, for projects with noUnusedParameters.
+    tagSets: (_params: { readonly "user_id": IntParam; readonly "topic": string }): TagSetRef[] => [
     ],
   }),
   "quiz.completed": Object.freeze({
@@ -975,7 +976,8 @@ export const events: {
       ]),
     whenChanged: Object.freeze({
     }),
-    tagSets: (params: { readonly "quiz_id": IntParam; readonly "user_id": IntParam }): TagSetRef[] => [
+    // A parameter no key uses is named `_params`, for projects with noUnusedParameters.
+    tagSets: (_params: { readonly "quiz_id": IntParam; readonly "user_id": IntParam }): TagSetRef[] => [
     ],
   }),
   "question.answered": Object.freeze({
@@ -988,7 +990,8 @@ export const events: {
       ]),
     whenChanged: Object.freeze({
     }),
-    tagSets: (params: { readonly "question_id": IntParam; readonly "user_id": IntParam }): TagSetRef[] => [
+    // A parameter no key uses is named `_params`, for projects with noUnusedParameters.
+    tagSets: (_params: { readonly "question_id": IntParam; readonly "user_id": IntParam }): TagSetRef[] => [
     ],
   }),
   "question.updated": Object.freeze({
@@ -1003,7 +1006,8 @@ export const events: {
       ]),
     whenChanged: Object.freeze({
     }),
-    tagSets: (params: { readonly "question_id": IntParam; readonly "quiz_id": IntParam }): TagSetRef[] => [
+    // A parameter no key uses is named `_params`, for projects with noUnusedParameters.
+    tagSets: (_params: { readonly "question_id": IntParam; readonly "quiz_id": IntParam }): TagSetRef[] => [
     ],
   }),
   "quiz.updated": Object.freeze({
@@ -1018,7 +1022,8 @@ export const events: {
       ]),
     whenChanged: Object.freeze({
     }),
-    tagSets: (params: { readonly "quiz_id": IntParam }): TagSetRef[] => [
+    // A parameter no key uses is named `_params`, for projects with noUnusedParameters.
+    tagSets: (_params: { readonly "quiz_id": IntParam }): TagSetRef[] => [
     ],
   }),
 });

@@ -303,7 +303,7 @@ export interface TagInfo {
 
 /** Every key pattern of the policy. */
 export const PATTERNS: { readonly [P in PatternName]: PatternInfo } = Object.freeze({
-  /** `s1:{product:<product_id>}:detail` */
+  /** Key of pattern `product`: `s1:{product:<product_id>}:detail`. TTL 900 s, at most 990 s with 10% jitter. */
   "product": Object.freeze({
     name: "product",
     store: "cache",
@@ -313,7 +313,7 @@ export const PATTERNS: { readonly [P in PatternName]: PatternInfo } = Object.fre
     lock: Object.freeze({ prefix: "lock:", ttlSecs: 10 }),
     tags: Object.freeze(["catalogue"] as const),
   }),
-  /** `s1:{product:<product_id>}:price` */
+  /** Key of pattern `product_price`: `s1:{product:<product_id>}:price`. TTL 600 s, at most 660 s with 10% jitter. */
   "product_price": Object.freeze({
     name: "product_price",
     store: "cache",
@@ -323,7 +323,7 @@ export const PATTERNS: { readonly [P in PatternName]: PatternInfo } = Object.fre
     lock: null,
     tags: Object.freeze(["catalogue"] as const),
   }),
-  /** `s1:{product:<product_id>}:stock` */
+  /** Key of pattern `product_stock`: `s1:{product:<product_id>}:stock`. TTL 30 s, at most 33 s with 10% jitter. */
   "product_stock": Object.freeze({
     name: "product_stock",
     store: "cache",
@@ -333,7 +333,7 @@ export const PATTERNS: { readonly [P in PatternName]: PatternInfo } = Object.fre
     lock: null,
     tags: Object.freeze([] as const),
   }),
-  /** `s1:category:<category>:page:<page>` */
+  /** Key of pattern `category_listing`: `s1:category:<category>:page:<page>`. TTL 600 s, at most 660 s with 10% jitter. */
   "category_listing": Object.freeze({
     name: "category_listing",
     store: "cache",
@@ -343,7 +343,7 @@ export const PATTERNS: { readonly [P in PatternName]: PatternInfo } = Object.fre
     lock: Object.freeze({ prefix: "refresh_lock:", ttlSecs: 30 }),
     tags: Object.freeze(["catalogue"] as const),
   }),
-  /** `s1:search:<query_md5>` */
+  /** Key of pattern `search_results`: `s1:search:<query_md5>`. TTL 120 s, at most 132 s with 10% jitter. */
   "search_results": Object.freeze({
     name: "search_results",
     store: "cache",
@@ -353,7 +353,7 @@ export const PATTERNS: { readonly [P in PatternName]: PatternInfo } = Object.fre
     lock: null,
     tags: Object.freeze([] as const),
   }),
-  /** `s1:{customer:<customer_id>}:recommendations` */
+  /** Key of pattern `customer_recommendations`: `s1:{customer:<customer_id>}:recommendations`. TTL 1620 s, at most 1782 s with 10% jitter (authenticated: capped at 30m). */
   "customer_recommendations": Object.freeze({
     name: "customer_recommendations",
     store: "cache",
@@ -363,7 +363,7 @@ export const PATTERNS: { readonly [P in PatternName]: PatternInfo } = Object.fre
     lock: null,
     tags: Object.freeze([] as const),
   }),
-  /** `s1:{customer:<customer_id>}:orders` */
+  /** Key of pattern `customer_orders`: `s1:{customer:<customer_id>}:orders`. TTL 1620 s, at most 1782 s with 10% jitter (authenticated: capped at 30m). */
   "customer_orders": Object.freeze({
     name: "customer_orders",
     store: "cache",
@@ -373,7 +373,7 @@ export const PATTERNS: { readonly [P in PatternName]: PatternInfo } = Object.fre
     lock: null,
     tags: Object.freeze([] as const),
   }),
-  /** `s1:cart:<cart_id>` */
+  /** Key of pattern `cart`: `s1:cart:<cart_id>`. TTL 604800 s, at most 665280 s with 10% jitter. */
   "cart": Object.freeze({
     name: "cart",
     store: "durable",
@@ -383,7 +383,7 @@ export const PATTERNS: { readonly [P in PatternName]: PatternInfo } = Object.fre
     lock: null,
     tags: Object.freeze([] as const),
   }),
-  /** `s1:session:<session_id>` */
+  /** Key of pattern `session`: `s1:session:<session_id>`. TTL 1800 s, at most 1980 s with 10% jitter. */
   "session": Object.freeze({
     name: "session",
     store: "durable",
@@ -393,7 +393,7 @@ export const PATTERNS: { readonly [P in PatternName]: PatternInfo } = Object.fre
     lock: null,
     tags: Object.freeze([] as const),
   }),
-  /** `s1:order:<order_id>:pending` */
+  /** Key of pattern `pending_order`: `s1:order:<order_id>:pending`. No TTL: the key never expires. */
   "pending_order": Object.freeze({
     name: "pending_order",
     store: "durable",
@@ -403,7 +403,7 @@ export const PATTERNS: { readonly [P in PatternName]: PatternInfo } = Object.fre
     lock: null,
     tags: Object.freeze([] as const),
   }),
-  /** `s1:order_queue` */
+  /** Key of pattern `order_queue`: `s1:order_queue`. No TTL: the key never expires. */
   "order_queue": Object.freeze({
     name: "order_queue",
     store: "durable",
@@ -449,9 +449,9 @@ export const keys: {
   readonly "category_listing": (params: { readonly "category": string; readonly "page": IntParam }) => string;
   /** Key of pattern `search_results`: `s1:search:<query_md5>`. TTL 120 s, at most 132 s with 10% jitter. */
   readonly "search_results": (params: { readonly "query_md5": string }) => string;
-  /** Key of pattern `customer_recommendations`: `s1:{customer:<customer_id>}:recommendations`. TTL 1620 s, at most 1782 s with 10% jitter. */
+  /** Key of pattern `customer_recommendations`: `s1:{customer:<customer_id>}:recommendations`. TTL 1620 s, at most 1782 s with 10% jitter (authenticated: capped at 30m). */
   readonly "customer_recommendations": (params: { readonly "customer_id": IntParam }) => string;
-  /** Key of pattern `customer_orders`: `s1:{customer:<customer_id>}:orders`. TTL 1620 s, at most 1782 s with 10% jitter. */
+  /** Key of pattern `customer_orders`: `s1:{customer:<customer_id>}:orders`. TTL 1620 s, at most 1782 s with 10% jitter (authenticated: capped at 30m). */
   readonly "customer_orders": (params: { readonly "customer_id": IntParam }) => string;
   /** Key of pattern `cart`: `s1:cart:<cart_id>`. TTL 604800 s, at most 665280 s with 10% jitter. */
   readonly "cart": (params: { readonly "cart_id": string }) => string;
@@ -766,7 +766,8 @@ export const events: {
       ]),
     whenChanged: Object.freeze({
     }),
-    tagSets: (params: { readonly "product_id": IntParam }): TagSetRef[] => [
+    // A parameter no key uses is named `_params`, for projects with noUnusedParameters.
+    tagSets: (_params: { readonly "product_id": IntParam }): TagSetRef[] => [
     ],
   }),
   "product.repriced": Object.freeze({
@@ -777,7 +778,8 @@ export const events: {
       ]),
     whenChanged: Object.freeze({
     }),
-    tagSets: (params: { readonly "product_id": IntParam }): TagSetRef[] => [
+    // A parameter no key uses is named `_params`, for projects with noUnusedParameters.
+    tagSets: (_params: { readonly "product_id": IntParam }): TagSetRef[] => [
     ],
   }),
   "category.changed": Object.freeze({
@@ -788,7 +790,8 @@ export const events: {
       ]),
     whenChanged: Object.freeze({
     }),
-    tagSets: (params: { readonly "category": string; readonly "page": IntParam }): TagSetRef[] => [
+    // A parameter no key uses is named `_params`, for projects with noUnusedParameters.
+    tagSets: (_params: { readonly "category": string; readonly "page": IntParam }): TagSetRef[] => [
     ],
   }),
   "order.placed": Object.freeze({
@@ -803,7 +806,8 @@ export const events: {
       ]),
     whenChanged: Object.freeze({
     }),
-    tagSets: (params: { readonly "cart_id": string; readonly "customer_id": IntParam }): TagSetRef[] => [
+    // A parameter no key uses is named `_params`, for projects with noUnusedParameters.
+    tagSets: (_params: { readonly "cart_id": string; readonly "customer_id": IntParam }): TagSetRef[] => [
     ],
   }),
   "customer.logged_out": Object.freeze({
@@ -818,7 +822,8 @@ export const events: {
       ]),
     whenChanged: Object.freeze({
     }),
-    tagSets: (params: { readonly "session_id": string; readonly "customer_id": IntParam }): TagSetRef[] => [
+    // A parameter no key uses is named `_params`, for projects with noUnusedParameters.
+    tagSets: (_params: { readonly "session_id": string; readonly "customer_id": IntParam }): TagSetRef[] => [
     ],
   }),
 });

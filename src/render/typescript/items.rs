@@ -123,7 +123,6 @@ pub struct PatternItem {
     pub doc: Vec<String>,
     pub store: String,
     pub shape: String,
-    pub shape_doc: String,
     pub param_names: String,
     pub params_type: String,
     pub has_params: bool,
@@ -150,10 +149,14 @@ pub fn pattern_item(policy: &Policy, p: &crate::policy::model::KeyPattern) -> Pa
     let ttl = match p.ttl {
         Ttl::Expires { base, max } => {
             doc.push(format!(
-                "TTL {} s, at most {} s with {} jitter.",
+                "TTL {} s, at most {} s with {} jitter{}.",
                 base.as_secs(),
                 max.as_secs(),
-                ts_doc(&p.jitter.to_string())
+                p.jitter,
+                match (p.authenticated, policy.ttl.authenticated_cap) {
+                    (true, Some(cap)) => format!(" (authenticated: capped at {cap})"),
+                    _ => String::new(),
+                }
             ));
             Some(TtlItem {
                 base_secs: base.as_secs(),
@@ -174,10 +177,9 @@ pub fn pattern_item(policy: &Policy, p: &crate::policy::model::KeyPattern) -> Pa
     });
     PatternItem {
         name: ts_str(&p.name),
-        doc,
+        doc: doc.iter().map(|line| ts_doc(line)).collect(),
         store: ts_str(&p.store),
         shape: ts_str(&shape),
-        shape_doc: ts_doc(&shape),
         param_names: string_array(p.segments.iter().filter_map(|s| match s {
             Segment::Placeholder { name, .. } => Some(name.clone()),
             Segment::Literal(_) => None,
@@ -265,7 +267,19 @@ fn args_of(segments: &[Segment]) -> &'static str {
 #[derive(Debug, Serialize)]
 pub struct BranchItem {
     pub field: String,
+    /// The plan function's parameter name ([`param_name`]).
+    pub param: &'static str,
     pub keys: Vec<PlanKey>,
+}
+
+/// `params`, or `_params` when no key uses it (so the module compiles in
+/// projects with `noUnusedParameters`).
+fn param_name(keys: &[PlanKey]) -> &'static str {
+    if keys.iter().any(|k| !k.args.is_empty()) {
+        "params"
+    } else {
+        "_params"
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -275,6 +289,8 @@ pub struct EventItem {
     pub params_type: String,
     /// The `when_changed` fields as a union type (`never` when none).
     pub field_union: String,
+    pub plan_param: &'static str,
+    pub tag_sets_param: &'static str,
     pub keys: Vec<PlanKey>,
     pub when_changed: Vec<BranchItem>,
     /// The tag sets: tag name literal and store literal.
@@ -336,9 +352,11 @@ pub fn event_items(policy: &Policy) -> Result<Vec<EventItem>, RenderError> {
                 .when_changed
                 .iter()
                 .map(|(field, list)| {
+                    let keys = plan_keys(&graph, policy, &e.name, list)?;
                     Ok(BranchItem {
                         field: ts_str(field),
-                        keys: plan_keys(&graph, policy, &e.name, list)?,
+                        param: param_name(&keys),
+                        keys,
                     })
                 })
                 .collect::<Result<_, RenderError>>()?;
@@ -356,13 +374,16 @@ pub fn event_items(policy: &Policy) -> Result<Vec<EventItem>, RenderError> {
                         doc: ts_doc(&format!("tag set `{t}`")),
                     })
                 })
-                .collect::<Result<_, RenderError>>()?;
+                .collect::<Result<Vec<_>, RenderError>>()?;
+            let keys = plan_keys(&graph, policy, &e.name, &e.invalidate)?;
             Ok(EventItem {
                 name: ts_str(&e.name),
                 name_doc: ts_doc(&e.name),
                 params_type: params_type(&params),
                 field_union: super::union(e.when_changed.keys().cloned()),
-                keys: plan_keys(&graph, policy, &e.name, &e.invalidate)?,
+                plan_param: param_name(&keys),
+                tag_sets_param: param_name(&tag_sets),
+                keys,
                 when_changed,
                 tag_sets,
             })
