@@ -102,3 +102,90 @@ pub fn plan_targets<'p>(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: &str = r#"
+version: 1
+name: ir
+ttl:
+  default: 1m
+keys:
+  placeholders:
+    code: {regex: "[A-Z]{2}[0-9]"}
+    other: {regex: "[a-z]{1,8}"}
+    same: {regex: "[A-Z]{2}[0-9]"}
+    id: int
+  patterns:
+    item:
+      pattern: "item:<id>:<code>"
+      hash_tag: "item:<id>"
+    detail:
+      pattern: "detail:<id>:<code>"
+    summary:
+      pattern: "summary:<id>:<other>:<same>"
+invalidation:
+  cascade:
+    item: [detail]
+  events:
+    changed:
+      params: [id, code, other, same]
+      invalidate: [item, summary]
+redis:
+  version: "7.0"
+  maxmemory: 64mb
+  maxmemory_policy: allkeys-lru
+cluster:
+  masters: 3
+  replicas_per_master: 0
+  node_timeout: 5s
+"#;
+
+    fn policy() -> Policy {
+        let report = crate::check_bytes("ir.yaml", POLICY.as_bytes(), &Default::default());
+        assert_eq!(
+            report.count(crate::diag::Severity::Error),
+            0,
+            "{:?}",
+            report.diagnostics
+        );
+        report.policy.expect("a model")
+    }
+
+    #[test]
+    fn regex_types_are_distinct_in_declaration_order() {
+        let policy = policy();
+        let types = regex_types(&policy);
+        let sources: Vec<&str> = types.iter().map(|r| r.source.as_str()).collect();
+        assert_eq!(sources, ["[A-Z]{2}[0-9]", "[a-z]{1,8}"]);
+        assert_eq!(regex_index(&policy, types[1]), 1);
+        let rows = dfa_rows(types[0]);
+        assert_eq!(rows.classes.len(), 16, "256 classes in rows of 16");
+        assert_eq!(rows.next.len(), types[0].table.accept.len());
+        assert_eq!(rows.accept.split(", ").count(), rows.next.len());
+    }
+
+    #[test]
+    fn plans_reach_cascades_after_their_source_and_hash_tags_need_a_cluster() {
+        let policy = policy();
+        let graph = Graph::new(&policy);
+        let event = &policy.events["changed"];
+        let targets = plan_targets(&graph, &policy, &event.invalidate).expect("known patterns");
+        let reached: Vec<(&str, Option<&str>)> = targets
+            .iter()
+            .map(|t| (t.pattern.name.as_str(), t.cascade_from))
+            .collect();
+        assert_eq!(
+            reached,
+            [("item", None), ("detail", Some("item")), ("summary", None)]
+        );
+        let item = policy.pattern("item").expect("item");
+        assert_eq!(effective_hash_tag(&policy, item), Some((0, 2)));
+        // The graph walks only declared patterns: an unknown name reaches none.
+        let unknown = ["nope".to_owned()];
+        let none = plan_targets(&graph, &policy, &unknown).expect("nothing unknown reached");
+        assert!(none.is_empty());
+    }
+}
