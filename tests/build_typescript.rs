@@ -29,6 +29,14 @@ fn reports() -> Vec<(&'static str, cachegen::FileReport)> {
         ("regex", checked(&path("tests/fixtures/build-regex.yaml"))),
         ("ip", checked(&path("tests/fixtures/build-ip.yaml"))),
         ("edge", checked_text("edge-cases.yaml", EDGE_CASES)),
+        // Prose that would end a doc comment or a line, or open a template literal.
+        (
+            "hostile",
+            checked_text(
+                "hostile.yaml",
+                &EDGE_CASES.replace("<b>whole</b>", r"*/ whole /* ${x} \u2028 \u2029 */"),
+            ),
+        ),
     ]
 }
 
@@ -414,6 +422,12 @@ fn generated_modules_compile_strict_and_pass_node_tests() {
             !module.contains("import "),
             "{dir}: the module has no imports"
         );
+        if dir == "hostile" {
+            assert!(
+                module.contains("* / whole /* ${x}"),
+                "the description reaches the docs"
+            );
+        }
         let (test, refused) = node_test_file(policy);
         refused_everywhere.extend(refused);
         files.push((format!("{dir}/cache.ts"), module));
