@@ -827,3 +827,231 @@ export const events: {
     ],
   }),
 });
+// --- edge
+
+/** The policy's edge routes. */
+export type RouteName = "static_assets" | "catalogue" | "cart" | "account";
+
+/** A route and the response headers the origin sends on it. */
+export interface RouteInfo {
+  readonly name: RouteName;
+  /** What requests the route matches. */
+  readonly matches: string;
+  /** `[name, value]` in sending order, identical to `cloudflare/origin-headers.json`. */
+  readonly headers: readonly (readonly [string, string])[];
+}
+
+/** Every edge route with its origin headers. */
+export const ROUTES: { readonly [R in RouteName]: RouteInfo } = Object.freeze({
+  /** Route `static_assets`: extensions js, css, woff2. */
+  "static_assets": Object.freeze({
+    name: "static_assets",
+    matches: "extensions js, css, woff2",
+    headers: Object.freeze([
+      Object.freeze(["Cache-Control", "public, max-age=86400, s-maxage=2592000, immutable"] as const),
+      Object.freeze(["CDN-Cache-Control", "max-age=2592000"] as const),
+    ]),
+  }),
+  /** Route `catalogue`: path /api/catalogue/*. */
+  "catalogue": Object.freeze({
+    name: "catalogue",
+    matches: "path /api/catalogue/*",
+    headers: Object.freeze([
+      Object.freeze(["Cache-Control", "public, max-age=60, s-maxage=120, stale-while-revalidate=60"] as const),
+      Object.freeze(["CDN-Cache-Control", "max-age=120, stale-while-revalidate=60"] as const),
+      Object.freeze(["Vary", "Accept-Encoding"] as const),
+    ]),
+  }),
+  /** Route `cart`: path /api/cart/*. */
+  "cart": Object.freeze({
+    name: "cart",
+    matches: "path /api/cart/*",
+    headers: Object.freeze([
+      Object.freeze(["Cache-Control", "private, no-store"] as const),
+    ]),
+  }),
+  /** Route `account`: path /api/account/*. */
+  "account": Object.freeze({
+    name: "account",
+    matches: "path /api/account/*",
+    headers: Object.freeze([
+      Object.freeze(["Cache-Control", "private, no-store"] as const),
+    ]),
+  }),
+});
+
+/** What a header-setting response offers: Node's `setHeader` (http, Express) or Fastify's `header`. */
+export interface HeaderSink {
+  setHeader?(name: string, value: string): unknown;
+  header?(name: string, value: string): unknown;
+}
+
+/** The fields `cacheHeaders` sets per route: one per name, a name listed twice sent once with its values joined by `, `. */
+const ROUTE_SETS: { readonly [R in RouteName]: readonly (readonly [string, string])[] } = Object.freeze({
+  "static_assets": Object.freeze([
+    Object.freeze(["Cache-Control", "public, max-age=86400, s-maxage=2592000, immutable"] as const),
+    Object.freeze(["CDN-Cache-Control", "max-age=2592000"] as const),
+  ]),
+  "catalogue": Object.freeze([
+    Object.freeze(["Cache-Control", "public, max-age=60, s-maxage=120, stale-while-revalidate=60"] as const),
+    Object.freeze(["CDN-Cache-Control", "max-age=120, stale-while-revalidate=60"] as const),
+    Object.freeze(["Vary", "Accept-Encoding"] as const),
+  ]),
+  "cart": Object.freeze([
+    Object.freeze(["Cache-Control", "private, no-store"] as const),
+  ]),
+  "account": Object.freeze([
+    Object.freeze(["Cache-Control", "private, no-store"] as const),
+  ]),
+});
+
+/**
+ * Middleware for Express `(req, res, next)`, Node http (call it with `req, res`) and Fastify (a
+ * reply with `header()`): sets exactly the route's headers, replacing same-named ones already set.
+ * An error while setting them goes to `next` when given, else it is thrown.
+ */
+export function cacheHeaders(route: RouteName): (req: unknown, res: HeaderSink, next?: (err?: unknown) => void) => void {
+  // Checked at run time too, for callers in JavaScript (an own property:
+  // "toString" is no route).
+  if (!Object.prototype.hasOwnProperty.call(ROUTE_SETS, route)) {
+    throw new TypeError(`cacheHeaders: no edge route named ${JSON.stringify(route)}`);
+  }
+  const sets: readonly (readonly [string, string])[] = (ROUTE_SETS as { readonly [name: string]: readonly (readonly [string, string])[] })[route] ?? [];
+  return (_req: unknown, res: HeaderSink, next?: (err?: unknown) => void): void => {
+    try {
+      for (const [name, value] of sets) {
+        if (typeof res.setHeader === "function") {
+          res.setHeader(name, value);
+        } else if (typeof res.header === "function") {
+          res.header(name, value);
+        } else {
+          throw new TypeError("cacheHeaders: the response has neither setHeader() nor header()");
+        }
+      }
+    } catch (err: unknown) {
+      if (next === undefined) {
+        throw err;
+      }
+      next(err);
+      return;
+    }
+    if (next !== undefined) {
+      next();
+    }
+  };
+}
+// --- client and warming
+
+/** Error prefixes after which a connection reconnects (`client.reconnect_on_errors`), e.g. `READONLY` after a failover. */
+const RECONNECT_ERROR_PREFIXES: readonly string[] = Object.freeze(["READONLY"]);
+
+/**
+ * The policy's `client:` settings as ioredis `RedisOptions` (a structural subset: assignable to
+ * them). Only the settings the policy declares are present; durations are in milliseconds.
+ */
+export const redisOptions: {
+  readonly maxRetriesPerRequest: number;
+  readonly retryStrategy: (times: number) => number;
+  readonly connectTimeout: number;
+  readonly commandTimeout: number;
+  readonly keepAlive: number;
+  readonly enableOfflineQueue: boolean;
+  readonly enableReadyCheck: boolean;
+  readonly reconnectOnError: (err: Error) => boolean;
+} = Object.freeze({
+  /** From the policy's `client.max_retries_per_request`. */
+  maxRetriesPerRequest: 3,
+  /** From the policy's `client.retry_backoff`. */
+  retryStrategy: (times: number): number => Math.min(times * 50, 2000),
+  /** From the policy's `client.connect_timeout`. */
+  connectTimeout: 5000,
+  /** From the policy's `client.command_timeout`. */
+  commandTimeout: 2000,
+  /** From the policy's `client.keepalive`. */
+  keepAlive: 30000,
+  /** From the policy's `client.offline_queue`. */
+  enableOfflineQueue: false,
+  /** From the policy's `client.ready_check`. */
+  enableReadyCheck: true,
+  /** From the policy's `client.reconnect_on_errors`. */
+  reconnectOnError: (err: Error): boolean => RECONNECT_ERROR_PREFIXES.some((prefix) => err.message.startsWith(prefix)),
+});
+
+/**
+ * The policy's `client:` settings as ioredis `ClusterOptions`: the cluster's own settings, and in
+ * `redisOptions` those of each node connection (ioredis omits `retryStrategy` and
+ * `enableOfflineQueue` there: a cluster reconnects with `clusterRetryStrategy` and queues itself).
+ */
+export const clusterOptions: {
+  readonly clusterRetryStrategy: (times: number) => number;
+  readonly enableOfflineQueue: boolean;
+  readonly enableReadyCheck: boolean;
+  readonly redisOptions: {
+    readonly maxRetriesPerRequest: number;
+    readonly connectTimeout: number;
+    readonly commandTimeout: number;
+    readonly keepAlive: number;
+    readonly enableReadyCheck: boolean;
+    readonly reconnectOnError: (err: Error) => boolean;
+  };
+} = Object.freeze({
+  /** From the policy's `client.cluster_retry_backoff`. */
+  clusterRetryStrategy: (times: number): number => Math.min(times * 100, 3000),
+  /** From the policy's `client.offline_queue`. */
+  enableOfflineQueue: false,
+  /** From the policy's `client.ready_check`. */
+  enableReadyCheck: true,
+  redisOptions: Object.freeze({
+    /** From the policy's `client.max_retries_per_request`. */
+    maxRetriesPerRequest: 3,
+    /** From the policy's `client.connect_timeout`. */
+    connectTimeout: 5000,
+    /** From the policy's `client.command_timeout`. */
+    commandTimeout: 2000,
+    /** From the policy's `client.keepalive`. */
+    keepAlive: 30000,
+    /** From the policy's `client.ready_check`. */
+    enableReadyCheck: true,
+    /** From the policy's `client.reconnect_on_errors`. */
+    reconnectOnError: (err: Error): boolean => RECONNECT_ERROR_PREFIXES.some((prefix) => err.message.startsWith(prefix)),
+  }),
+});
+
+/** The names of the policy's warming tasks. */
+export type WarmingTaskName = "bestsellers" | "top_categories";
+
+/** A cache-warming task: which patterns' keys to load, when, and how many. */
+export interface WarmingTask {
+  readonly name: WarmingTaskName;
+  /** The patterns whose keys it loads. */
+  readonly keys: readonly PatternName[];
+  /** Whether it runs when the service starts. */
+  readonly onStartup: boolean;
+  /** A cron schedule, or null when it runs on startup only. */
+  readonly schedule: string | null;
+  /** At most this many keys per run, or null for no limit. */
+  readonly limit: number | null;
+  readonly description: string | null;
+}
+
+/** The policy's `warming:` tasks. */
+export const WARMING: { readonly [T in WarmingTaskName]: WarmingTask } = Object.freeze({
+  /** Warming task `bestsellers`: The 500 best-selling products of the last week. */
+  "bestsellers": Object.freeze({
+    name: "bestsellers",
+    keys: Object.freeze(["product", "product_price"] as const),
+    onStartup: true,
+    schedule: null,
+    limit: 500,
+    description: "The 500 best-selling products of the last week.",
+  }),
+  /** Warming task `top_categories`: First pages of the 100 most visited categories. */
+  "top_categories": Object.freeze({
+    name: "top_categories",
+    keys: Object.freeze(["category_listing"] as const),
+    onStartup: false,
+    schedule: "*/10 * * * *",
+    limit: 100,
+    description: "First pages of the 100 most visited categories.",
+  }),
+});

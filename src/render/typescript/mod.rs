@@ -13,6 +13,8 @@
 //! agree. Policy names reach the code only as string literals
 //! ([`ts_str`]) and policy prose only through [`ts_doc`].
 
+mod client;
+mod edge;
 mod items;
 
 use super::{OutputFile, RenderError, Renderer, module_ir};
@@ -117,6 +119,10 @@ pub struct Context {
     pub events: Vec<EventItem>,
     pub regex_types: Vec<RegexTypeItem>,
     pub uses_ip: bool,
+    /// `ROUTES` and `cacheHeaders` (`edge.rs`).
+    pub edge: edge::EdgeContext,
+    /// `redisOptions`, `clusterOptions` and `WARMING` (`client.rs`).
+    pub client: client::ClientContext,
 }
 
 pub fn context(policy: &Policy) -> Result<Context, RenderError> {
@@ -171,6 +177,8 @@ pub fn context(policy: &Policy) -> Result<Context, RenderError> {
             .placeholders
             .values()
             .any(|t| *t == crate::policy::model::PlaceholderType::Ip),
+        edge: edge::context(policy),
+        client: client::context(policy),
     })
 }
 
