@@ -88,12 +88,18 @@ pub const TSCONFIG: &str = r#"{
 /// `node_modules` link to the pinned tools (so `@types/node`, `ioredis` and
 /// `node:test` resolve as in a real service).
 pub fn ts_project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    ts_project_with(TSCONFIG, files)
+}
+
+/// [`ts_project`] with other compiler options (`config`, a tsconfig.json
+/// text; its `files` are set here).
+pub fn ts_project_with(config: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path();
     std::os::unix::fs::symlink(node_modules(), root.join("node_modules"))
         .expect("link node_modules");
     std::fs::write(root.join("package.json"), "{\"type\": \"module\"}\n").expect("package.json");
-    let mut config: serde_json::Value = serde_json::from_str(TSCONFIG).expect("TSCONFIG is JSON");
+    let mut config: serde_json::Value = serde_json::from_str(config).expect("a tsconfig is JSON");
     config["files"] = files
         .iter()
         .map(|(path, _)| serde_json::Value::from(*path))

@@ -263,13 +263,13 @@ function ipSegment(text: string): string | null {
     const lo = g[7] ?? 0;
     return [hi >> 8, hi & 255, lo >> 8, lo & 255].join(".");
   }
-  return formatIpv6(g).replaceAll(":", "-");
+  return formatIpv6(g).split(":").join("-");
 }
 
 /** Whether `value` is the key text of some address (what `ipSegment` writes). */
 function ipAccepts(value: string): boolean {
   if (value.includes("-")) {
-    return !value.includes(":") && !value.includes(".") && ipSegment(value.replaceAll("-", ":")) === value;
+    return !value.includes(":") && !value.includes(".") && ipSegment(value.split("-").join(":")) === value;
   }
   return parseIpv4(value) !== null && ipSegment(value) === value;
 }
@@ -623,18 +623,51 @@ export function classifyAny(
 }
 
 /**
+ * The UTF-8 bytes of `text`, a lone surrogate as U+FFFD: what Node's
+ * `Buffer.from(text)` sends to Redis. Written out rather than
+ * `TextEncoder`, which is not in an ES2020-only `lib`.
+ */
+function utf8(text: string): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    let c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const low = i + 1 < text.length ? text.charCodeAt(i + 1) : 0;
+      if (low >= 0xdc00 && low <= 0xdfff) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
+        i++;
+      } else {
+        c = 0xfffd;
+      }
+    } else if (c >= 0xdc00 && c <= 0xdfff) {
+      c = 0xfffd;
+    }
+    if (c < 0x80) {
+      out.push(c);
+    } else if (c < 0x800) {
+      out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
+    } else if (c < 0x10000) {
+      out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+    } else {
+      out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+    }
+  }
+  return out;
+}
+
+/**
  * The Redis Cluster hash slot of `key`: CRC16 (XMODEM) modulo 16384 of the
  * hash tag (the bytes between the first `{` and the next `}`, if not empty),
  * else of the whole key, on its UTF-8 bytes. The same rule as `CLUSTER KEYSLOT`.
  */
 export function keySlot(key: string): number {
-  const bytes = new TextEncoder().encode(key);
+  const bytes = utf8(key);
   let hashed = bytes;
   const open = bytes.indexOf(0x7b);
   if (open >= 0) {
     const close = bytes.indexOf(0x7d, open + 1);
     if (close > open + 1) {
-      hashed = bytes.subarray(open + 1, close);
+      hashed = bytes.slice(open + 1, close);
     }
   }
   let crc = 0;
