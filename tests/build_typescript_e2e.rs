@@ -263,7 +263,9 @@ fn typescript_module_writes_what_verify_accepts_on_a_real_cluster() {
             );
         }
     }
-    // Verify saw every key the module wrote, each under its pattern.
+    // Verify saw every key the module wrote, each under its pattern; of a
+    // pattern that lives under a minute (question_stats: 10 s), some keys
+    // may have expired on a slow machine, never more than were written.
     let counts = summary["counts"].as_object().expect("counts");
     assert_eq!(
         counts.len(),
@@ -271,9 +273,20 @@ fn typescript_module_writes_what_verify_accepts_on_a_real_cluster() {
         "every pattern written"
     );
     for (pattern, written) in counts {
-        let store = &policy.keys.patterns[pattern.as_str()].store;
-        let seen = owner(&run.store(store), pattern)["keys"].clone();
-        assert_eq!(&seen, written, "{pattern}: keys verify classified");
+        let p = &policy.keys.patterns[pattern.as_str()];
+        let seen = owner(&run.store(&p.store), pattern)["keys"]
+            .as_u64()
+            .unwrap();
+        let written = written.as_u64().unwrap();
+        match p.ttl {
+            Ttl::Expires { max, .. } if max.as_secs() < 60 => {
+                assert!(
+                    seen <= written,
+                    "{pattern}: {seen} keys seen, {written} written"
+                )
+            }
+            _ => assert_eq!(seen, written, "{pattern}: keys verify classified"),
+        }
     }
     for tag in policy.tags.values() {
         let seen = owner(&run.store(&tag.store), &format!("tag set {}", tag.name))["keys"].clone();
