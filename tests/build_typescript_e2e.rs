@@ -304,21 +304,33 @@ fn typescript_module_writes_what_verify_accepts_on_a_real_cluster() {
         "a few thousand keys in the cluster: {inspected}"
     );
 
-    // One key written by hand against the policy: a user_profile without
-    // its TTL (the pattern must expire, after at most 27m + jitter).
-    let broken = "v2:{user:987654}:profile";
-    cluster_exec(&cluster, ports[0], &format!("SET {broken} by-hand\n"));
+    // Two keys written by hand against the policy: a user_profile without
+    // its TTL (the pattern must expire, after at most 27m + jitter), and a
+    // key under the version prefix that matches no pattern.
+    let no_ttl = "v2:{user:987654}:profile";
+    let undeclared = "v2:{user:987654}:avatar";
+    cluster_exec(
+        &cluster,
+        ports[0],
+        &format!("SET {no_ttl} by-hand\nSET {undeclared} by-hand EX 60\n"),
+    );
     let run = run_verify();
     assert_eq!(run.code, Some(1), "{}", run.stdout);
-    let findings = keyspace_findings(&run, "cache");
-    assert_eq!(findings.len(), 1, "{findings:?}");
-    let (code, message) = &findings[0];
-    assert_eq!(code, "CG422", "{message}");
-    assert!(message.contains("`user_profile`"), "{message}");
+    let mut findings = keyspace_findings(&run, "cache");
+    findings.sort();
+    let codes: Vec<&str> = findings.iter().map(|(code, _)| code.as_str()).collect();
+    assert_eq!(codes, ["CG420", "CG422"], "{findings:?}");
+    assert!(findings[0].1.starts_with("1 keys "), "{}", findings[0].1);
+    assert!(
+        findings[1].1.contains("`user_profile`"),
+        "{}",
+        findings[1].1
+    );
     let cache_report = run.store("cache");
     let missing = &owner(&cache_report, "user_profile")["violations"]["missing_ttl"];
     assert_eq!(missing["keys"], 1);
-    assert_eq!(missing["examples"], json!([broken]));
+    assert_eq!(missing["examples"], json!([no_ttl]));
+    assert_eq!(cache_report["keyspace"]["unknown"]["keys"], 1);
     assert!(keyspace_findings(&run, "durable").is_empty());
 
     drop(durable_server);
