@@ -86,9 +86,15 @@ function durableAs(user: string): Redis {
   return new Redis({ ...redisOptions, host: HOST, port: DURABLE_PORT, username: user, password: env(variable) });
 }
 
-// ioredis warns on each connection that it skips its ready check: the
-// policy asks for one (`client.ready_check: true`, enableReadyCheck) but
-// grants the service users no INFO, which the check sends.
+// The policy asks for ioredis' ready check (`client.ready_check: true`,
+// enableReadyCheck), which sends INFO; the generated ACL grants it, so no
+// connection may log that it skipped the check.
+const warnings: string[] = [];
+const consoleWarn = console.warn;
+console.warn = (...args: unknown[]): void => {
+  warnings.push(args.map(String).join(" "));
+  consoleWarn(...args);
+};
 
 /** Both ioredis clients: a cluster store's and a single node's. */
 type Client = Cluster | Redis;
@@ -452,11 +458,30 @@ test("the module's keys, TTLs, tag sets, locks and plans on the real stores", as
     }
     const drained: string[] = [];
     for (let popped = await answerWorker.rpop(queue); popped !== null; popped = await answerWorker.rpop(queue)) {
-      assert.equal(classify(popped)?.pattern, "answer", `${popped}: a queued answer key`);
+      const found = classify(popped);
+      assert.equal(found?.pattern, "answer", `${popped}: a queued answer key`);
       assert.equal(await answerWorker.get(popped), "42");
+      // Persisted: the worker deletes the pending answer through the
+      // event's plan, the one deletion its ACL allows.
+      const persisted = events["answer.persisted"].plan({
+        user_id: BigInt(found?.params["user_id"] ?? "x"),
+        question_id: BigInt(found?.params["question_id"] ?? "x"),
+      });
+      assert.deepEqual(persisted, [{ store: "durable", keys: [popped] }], `${popped}: answer.persisted`);
+      await runPlan(persisted, () => answerWorker);
+      assert.equal(await exists("durable", popped), false, `${popped} left after answer.persisted`);
+      if (live.delete(popped)) unlinked += 1;
       drained.push(popped);
     }
     assert.deepEqual(drained, answers, "first in, first out");
+    // Least privilege: the worker may not delete a session.
+    const session = buildKey("session", paramsFor(PATTERNS.session.params, 1));
+    await assert.rejects(answerWorker.unlink(session), /NOPERM/, "the answer worker deleted a session");
+  });
+
+  await step("every connection ran its ready check", async () => {
+    assert.equal(redisOptions.enableReadyCheck, true, "the policy asks for the ready check");
+    assert.deepEqual(warnings.filter((w) => w.includes("ready check")), [], "a client skipped its ready check");
   });
 
   await step("every other key remains", async () => {

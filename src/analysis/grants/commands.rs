@@ -2,7 +2,7 @@
 //! transactions, cluster discovery, key-scoped generic commands, locks,
 //! invalidation, scripting, pub/sub, replication) and, per value type, the
 //! release's `ACL CAT` category intersected with `@read` or `@read` ∪
-//! `@write`, never `@dangerous`.
+//! `@write`, never `@dangerous` (but `READY_CHECK`'s `INFO`, when asked for).
 
 use crate::facts::AclCategories;
 use crate::policy::model::ValueType;
@@ -38,6 +38,13 @@ pub(crate) const CLUSTER: &[&str] = &[
     "readwrite",
     "asking",
 ];
+/// What a client's ready check sends when the policy asks for one
+/// (`client.ready_check`): ioredis sends `INFO` after connecting and waits
+/// while it shows `loading:1`; refused, it logs a warning on every
+/// connection and skips the check. `INFO` reveals the server's state
+/// (memory, clients, replication peers), never a password or a value; a
+/// policy that does not ask for the check does not get it.
+pub(crate) const READY_CHECK: &[&str] = &["info"];
 /// Key-scoped commands of no value type (`@keyspace` also holds `KEYS`,
 /// `RANDOMKEY`, `SCAN` and `FLUSHALL`, which reach every key whatever the
 /// key rules say, so the category is not used whole).
@@ -177,6 +184,15 @@ mod tests {
                         top,
                         "keys" | "flushall" | "flushdb" | "config" | "debug" | "module" | "acl"
                     ),
+                    "{release}: `{c}`"
+                );
+            }
+        }
+        // The one exception, granted only with `client.ready_check`.
+        for release in Release::all() {
+            for c in READY_CHECK {
+                assert!(
+                    release.acl().in_category(c, "dangerous"),
                     "{release}: `{c}`"
                 );
             }

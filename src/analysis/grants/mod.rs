@@ -20,7 +20,8 @@
 //! for Redis' `stringmatchlen` and each placeholder `*`, so a literal can
 //! never widen a glob. Commands: per value type, the release's own category
 //! (`@hash`, `@sortedset`, ...) intersected with `@read` (read-only use) or
-//! `@read` ∪ `@write` (writers), never anything in `@dangerous`; a few
+//! `@read` ∪ `@write` (writers), never anything in `@dangerous` but `INFO`
+//! for a ready check the policy asks for (`READY_CHECK`); a few
 //! key-scoped generic commands; every command filtered by what the release
 //! has (a command it lacks would make Redis refuse the whole ACL file).
 
@@ -315,6 +316,9 @@ fn service_grants(
     if service.scan {
         root.insert("scan");
     }
+    if policy.client.as_ref().and_then(|c| c.ready_check) == Some(true) {
+        root.extend(READY_CHECK);
+    }
     // Scripts without keys run on the root permissions; a script naming
     // keys needs a selector that holds them all, so every selector gets
     // the commands that run one (`SCRIPT LOAD`/`EXISTS` take no key); the
@@ -421,6 +425,30 @@ mod tests {
                     let keyless =
                         |c: &String| c.starts_with("client|") || c.starts_with("cluster|");
                     assert!(g.selectors.iter().all(|s| !s.commands.iter().any(keyless)));
+                }
+            }
+        }
+    }
+
+    /// `INFO`, the one `@dangerous` command a service may get, comes only
+    /// with `client.ready_check: true` (ioredis' ready check sends it).
+    #[test]
+    fn info_is_granted_only_for_a_declared_ready_check() {
+        let path = std::path::Path::new("policies/quizmentor.yaml");
+        let mut policy = crate::check::check_path(path, &Default::default())
+            .policy
+            .expect("model");
+        for ready_check in [Some(true), Some(false), None] {
+            policy.client.as_mut().expect("client settings").ready_check = ready_check;
+            for store in policy.stores.values() {
+                for (service, g) in store_grants(&policy, store) {
+                    let has_info = g.root.iter().any(|c| c == "info");
+                    assert_eq!(has_info, ready_check == Some(true), "{}", service.name);
+                    assert!(
+                        g.selectors
+                            .iter()
+                            .all(|s| !s.commands.iter().any(|c| c == "info"))
+                    );
                 }
             }
         }
