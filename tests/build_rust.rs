@@ -9,7 +9,10 @@ use support::render::{EDGE_CASES, checked, checked_text};
 
 #[path = "build_rust/consumer.rs"]
 mod consumer;
-use consumer::{assert_redis_agrees, cascade_closure, consumer_crate, expected_key};
+use consumer::{cascade_closure, consumer_crate, expected_key};
+#[path = "build_rust/vectors_check.rs"]
+mod vectors_check;
+use support::vectors::assert_redis_agrees;
 
 use cachegen::keys::Segment;
 use cachegen::policy::model::PlaceholderType;

@@ -10,41 +10,17 @@ use std::time::Instant;
 // ---------------------------------------------------------------------------
 // The real consumer: the generated module as a crate, with a test file.
 
-/// A sample value per placeholder, distinct per placeholder so swapped
-/// arguments show: the Rust expression and the text it puts in a key.
+/// A sample value per placeholder (the vectors' first sample), distinct per
+/// placeholder so swapped arguments show: the Rust expression and the text
+/// it puts in a key.
 pub(crate) fn sample(policy: &Policy, name: &str) -> (String, String) {
-    let i = policy
-        .keys
-        .placeholders
-        .get_index_of(name)
-        .unwrap_or_else(|| panic!("placeholder {name}"));
-    let text = match &policy.keys.placeholders[name] {
-        PlaceholderType::Int => return ((1000 + 7 * i).to_string(), (1000 + 7 * i).to_string()),
-        PlaceholderType::Slug => format!("slug-{i}"),
-        PlaceholderType::Token => format!("Tok_{i}-X"),
-        PlaceholderType::Md5 => format!("{:032x}", 0xabc0 + i),
-        PlaceholderType::Uuid => format!("{:08x}-0000-4000-8000-{:012x}", i + 1, i + 1),
-        // A shortest value of the type's language.
-        PlaceholderType::Pattern(r) => r.table.example().expect("a value"),
-        PlaceholderType::Ip => {
-            // IPv4, IPv6 and IPv4-mapped IPv6 (stored as IPv4), by index.
-            let (address, text) = match i % 3 {
-                0 => (format!("192.0.2.{i}"), format!("192.0.2.{i}")),
-                1 => (format!("2001:db8::{i:x}"), format!("2001-db8--{i:x}")),
-                _ => (format!("::ffff:198.51.100.{i}"), format!("198.51.100.{i}")),
-            };
-            return (
-                format!("{address:?}.parse::<std::net::IpAddr>().unwrap()"),
-                text,
-            );
-        }
-    };
-    (format!("{text:?}"), text)
+    let s = support::vectors::sample(policy, name, 0);
+    (s.rust, s.text)
 }
 
-/// The key the policy means, computed here from the model: lock prefix,
-/// version prefix, segments, braces around the hash tag when `store` is a
-/// cluster.
+/// The key the policy means (the vectors' first sample), computed from the
+/// model's layout: lock prefix, version prefix, segments, braces around the
+/// hash tag when `store` is a cluster.
 pub(crate) fn expected_key(
     policy: &Policy,
     store: &str,
@@ -52,26 +28,7 @@ pub(crate) fn expected_key(
     segments: &[Segment],
     hash_tag: Option<(usize, usize)>,
 ) -> String {
-    let mut parts: Vec<String> = segments
-        .iter()
-        .map(|s| match s {
-            Segment::Literal(t) => t.clone(),
-            Segment::Placeholder { name, .. } => sample(policy, name).1,
-        })
-        .collect();
-    if policy.stores[store].cluster.is_some()
-        && let Some((start, end)) = hash_tag
-    {
-        parts[start].insert(0, '{');
-        parts[end - 1].push('}');
-    }
-    let prefix = policy
-        .keys
-        .version_prefix
-        .as_ref()
-        .map(|p| format!("{p}:"))
-        .unwrap_or_default();
-    format!("{before}{prefix}{}", parts.join(":"))
+    support::vectors::stored_key(policy, store, before, segments, hash_tag, 0)
 }
 
 pub(crate) fn expected_params(policy: &Policy, segments: &[Segment]) -> String {
@@ -88,34 +45,15 @@ pub(crate) fn expected_params(policy: &Policy, segments: &[Segment]) -> String {
     format!("vec![{}]", items.join(", "))
 }
 
-/// Patterns invalidated by `list`, cascades included.
-pub(crate) fn cascade_closure(policy: &Policy, list: &[String]) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    let mut stack: Vec<&String> = list.iter().collect();
-    while let Some(p) = stack.pop() {
-        if out.insert(p.clone()) {
-            stack.extend(policy.cascade.get(p).into_iter().flatten());
-        }
-    }
-    out
+/// Patterns invalidated by `list`, cascades included (the graph's walk, as
+/// the shared vectors use it).
+pub(crate) fn cascade_closure<'p>(policy: &'p Policy, list: &'p [String]) -> BTreeSet<String> {
+    cachegen::graph::Graph::new(policy)
+        .cascade_closure(list)
+        .iter()
+        .map(|r| r.pattern.to_owned())
+        .collect()
 }
-
-/// Keys whose hash slot is easy to get wrong; `CLUSTER KEYSLOT` decides.
-const TRICKY_KEYS: &[&str] = &[
-    "",
-    "a",
-    "{}",
-    "{}{a}",
-    "a{b",
-    "a}b{c}",
-    "{a}{b}",
-    "foo{}bar",
-    "foo{bar}baz",
-    "{user1000}.following",
-    "{user1000}.followers",
-    "héllo{wörld}",
-    "123456789",
-];
 
 /// The consumer's test file: every builder classifies back, TTLs stay in
 /// range, every invalidation group is one slot, and `$CACHEGEN_SLOTS_OUT`
@@ -463,7 +401,7 @@ pub(crate) fn consumer_test(policy: &Policy, ctx: &Context) -> String {
         .iter()
         .map(|e| format!("        {e},"))
         .chain(
-            TRICKY_KEYS
+            support::vectors::TRICKY_KEYS
                 .iter()
                 .map(|k| format!("        {k:?}.to_string(),")),
         )
@@ -528,6 +466,20 @@ pub(crate) fn consumer_crate(
         consumer_test(policy, &ctx),
     )
     .unwrap();
+    // The committed vectors when the policy has some (tests/vectors.rs keeps
+    // them equal to the model's), else the model's.
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/vectors")
+        .join(format!("{}.json", policy.name));
+    let vectors = match std::fs::read_to_string(&committed) {
+        Ok(text) => serde_json::from_str(&text).expect("vectors are JSON"),
+        Err(_) => support::vectors::vectors(policy),
+    };
+    std::fs::write(
+        dir.path().join("tests/vectors.rs"),
+        vectors_check::vectors_test(&ctx, &vectors),
+    )
+    .unwrap();
     let slots = dir.path().join("slots.tsv");
     let mut test = cargo();
     test.args(["test", "--offline", "--quiet"])
@@ -543,9 +495,11 @@ pub(crate) fn consumer_crate(
         &format!("cargo test in the {} consumer crate", policy.name),
     );
     eprintln!("{}: consumer `cargo test` took {took:.2?}", policy.name);
-    // The five tests of tests/consumer.rs ran (not zero, not filtered).
-    assert!(
-        stdout.contains("test result: ok. 5 passed"),
+    // The five tests of tests/consumer.rs and of tests/vectors.rs ran (not
+    // zero, not filtered).
+    assert_eq!(
+        stdout.matches("test result: ok. 5 passed").count(),
+        2,
         "consumer tests did not run:\n{stdout}"
     );
     // Docs build without a rustdoc warning (broken intra-doc links, bad HTML).
@@ -582,34 +536,4 @@ pub(crate) fn consumer_crate(
             (key.to_owned(), slot.parse().expect("slot"))
         })
         .collect()
-}
-
-/// `CLUSTER KEYSLOT` of each key on a real cluster-enabled node equals the
-/// slot the generated `key_slot` computed.
-pub(crate) fn assert_redis_agrees(slots: &[(String, u16)]) {
-    let bus_port = support::free_port().to_string();
-    let server = support::RedisServer::start(
-        None,
-        &[
-            "--cluster-enabled",
-            "yes",
-            "--cluster-config-file",
-            "nodes.conf",
-            "--cluster-port",
-            &bus_port,
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-    );
-    let mut client = server.client();
-    for (key, slot) in slots {
-        let reply = client.command(&["CLUSTER", "KEYSLOT", key]).unwrap();
-        assert_eq!(
-            reply,
-            support::Reply::Int(i64::from(*slot)),
-            "CLUSTER KEYSLOT {key:?}"
-        );
-    }
 }
