@@ -66,6 +66,32 @@ pub(crate) fn vectors_test(ctx: &Context, vectors: &Value) -> String {
     let items = |section: &str| vectors[section].as_array().expect(section).clone();
 
     let mut keys = String::new();
+    for v in items("patterns") {
+        let p = pattern(text(&v["pattern"]));
+        let lock = match v["lock_prefix"].as_str() {
+            Some(prefix) => format!("Some({prefix:?})"),
+            None => "None".to_owned(),
+        };
+        writeln!(
+            keys,
+            "    assert_eq!(c::Pattern::{0}.name(), {1:?});\n    assert_eq!(c::Pattern::{0}.store(), {2});\n    assert_eq!(c::Pattern::{0}.lock_prefix(), {lock});",
+            p.variant,
+            p.name,
+            store(text(&v["store"]))
+        )
+        .unwrap();
+    }
+    for v in items("tag_sets") {
+        let t = tag(text(&v["tag"]));
+        writeln!(
+            keys,
+            "    assert_eq!(c::TagSet::{0}.name(), {1:?});\n    assert_eq!(c::TagSet::{0}.store(), {2});",
+            t.variant,
+            t.name,
+            store(text(&v["store"]))
+        )
+        .unwrap();
+    }
     for v in items("keys") {
         let p = pattern(text(&v["pattern"]));
         let call = format!("c::{}({})", p.ident, args(&p.params, &v["inputs"]));

@@ -22,6 +22,11 @@
 //!   `stores: [{name, cluster}]`, `placeholders: {name: type}` (`int`,
 //!   `uuid`, `slug`, `token`, `md5`, `ip` or `regex`), so a caller knows
 //!   which inputs are ints.
+//! - `patterns: [{pattern, store, shape, params, tags, lock_prefix}]` and
+//!   `tag_sets: [{tag, store, shape, params, ttl_secs, members}]`, one per
+//!   pattern and tag set: `shape` is the stored form with `<name>` for each
+//!   placeholder (`v2:{user:<user_id>}:profile`), `params` the placeholder
+//!   names in key order, `lock_prefix` null without a stampede lock.
 //! - `keys: [{pattern, sample, params, inputs, key, store, slot, lock,
 //!   lock_ttl_secs}]`: three samples per pattern (`sample` 0..3; values
 //!   distinct per placeholder within a sample. The int placeholder at index
@@ -189,6 +194,24 @@ pub fn stored_key(
         match piece {
             KeyPiece::Text(t) => out.push_str(&t),
             KeyPiece::Placeholder { name, .. } => out.push_str(&sample(policy, name, k).text),
+        }
+    }
+    out
+}
+
+/// The stored form of a key with `<name>` for each placeholder
+/// (`v2:{user:<user_id>}:profile`).
+pub fn shape(
+    policy: &Policy,
+    store: &str,
+    segments: &[Segment],
+    hash_tag: Option<(usize, usize)>,
+) -> String {
+    let mut out = String::new();
+    for piece in policy.stored_key(store, "", segments, hash_tag) {
+        match piece {
+            KeyPiece::Text(t) => out.push_str(&t),
+            KeyPiece::Placeholder { name, .. } => write!(out, "<{name}>").expect("a String"),
         }
     }
     out
@@ -373,8 +396,15 @@ pub fn vectors(policy: &Policy) -> Value {
     let mut classify = Vec::new();
     let mut invalid = Vec::new();
     let mut ttl = Vec::new();
+    let mut patterns = Vec::new();
     for p in policy.keys.patterns.values() {
         let names = segment_params(&p.segments);
+        patterns.push(json!({
+            "pattern": p.name, "store": p.store,
+            "shape": shape(policy, &p.store, &p.segments, p.hash_tag),
+            "params": names, "tags": p.tags,
+            "lock_prefix": p.stampede_lock.as_ref().map(|l| &l.prefix),
+        }));
         for k in 0..SAMPLES {
             let (params, inputs) = sample_objects(policy, &names, k);
             let key = stored_key(policy, &p.store, "", &p.segments, p.hash_tag, k);
@@ -435,8 +465,13 @@ pub fn vectors(policy: &Policy) -> Value {
         }));
     }
     let mut tags = Vec::new();
+    let mut tag_sets = Vec::new();
     for t in policy.tags.values() {
         let names = segment_params(&t.key);
+        tag_sets.push(json!({
+            "tag": t.name, "store": t.store, "shape": shape(policy, &t.store, &t.key, None),
+            "params": names, "ttl_secs": t.ttl.base().map(|d| d.as_secs()), "members": t.members,
+        }));
         for k in 0..SAMPLES {
             let (params, inputs) = sample_objects(policy, &names, k);
             let key = stored_key(policy, &t.store, "", &t.key, None, k);
@@ -516,6 +551,8 @@ pub fn vectors(policy: &Policy) -> Value {
         "previous_prefixes": policy.keys.previous_prefixes,
         "stores": stores,
         "placeholders": placeholders,
+        "patterns": patterns,
+        "tag_sets": tag_sets,
         "keys": keys,
         "tags": tags,
         "invalid": invalid,

@@ -29,9 +29,12 @@ interface PlanVector {
   event: string; branch: string | null; tag_sets: boolean; sample: number; params: Strings; inputs: Strings;
   commands: Command[] | null; sets: { tag: string; store: string; key: string }[] | null;
 }
+interface PatternVector { pattern: string; store: string; shape: string; params: string[]; tags: string[]; lock_prefix: string | null }
+interface TagSetVector { tag: string; store: string; shape: string; params: string[]; ttl_secs: number | null; members: string[] }
 interface Vectors {
   policy: string; version_prefix: string | null; previous_prefixes: string[];
   stores: { name: string; cluster: boolean }[]; placeholders: Strings;
+  patterns: PatternVector[]; tag_sets: TagSetVector[];
   keys: KeyVector[]; tags: TagVector[]; invalid: InvalidVector[]; classify: ClassifyVector[];
   ttl: TtlVector[]; plans: PlanVector[]; slots: [string, number][];
 }
@@ -93,6 +96,27 @@ test("constants: version prefix, previous prefixes, stores", () => {
     const info = found(stores[s.name], `STORES.${s.name}`);
     assert.equal(info.name, s.name);
     assert.equal(info.cluster, s.cluster, s.name);
+  }
+});
+
+test("PATTERNS and TAGS: stores, shapes, parameters, tags, locks, members", () => {
+  assert.deepEqual(Object.keys(cache.PATTERNS), v.patterns.map((p) => p.pattern), "patterns in policy order");
+  for (const p of v.patterns) {
+    const info = found(patterns[p.pattern], `PATTERNS.${p.pattern}`);
+    assert.deepEqual(
+      { name: info.name, store: info.store, shape: info.shape, params: [...info.params], tags: [...info.tags], lockPrefix: info.lock?.prefix ?? null },
+      { name: p.pattern, store: p.store, shape: p.shape, params: p.params, tags: p.tags, lockPrefix: p.lock_prefix },
+      p.pattern,
+    );
+  }
+  assert.deepEqual(Object.keys(cache.TAGS), v.tag_sets.map((t) => t.tag), "tag sets in policy order");
+  for (const t of v.tag_sets) {
+    const info = found(tagInfos[t.tag], `TAGS.${t.tag}`);
+    assert.deepEqual(
+      { name: info.name, store: info.store, shape: info.shape, params: [...info.params], ttlSecs: info.ttlSecs, members: [...info.members] },
+      { name: t.tag, store: t.store, shape: t.shape, params: t.params, ttlSecs: t.ttl_secs, members: t.members },
+      t.tag,
+    );
   }
 });
 
