@@ -335,6 +335,26 @@ pub fn managed_directives(store: &Store) -> Vec<Directive> {
             );
         }
     }
+    if let Some(r) = &store.replicated {
+        // Only what the policy declares: absent, Redis's defaults (0 and
+        // 10 s) hold, and `CONFIG GET` reports them.
+        if let Some(n) = r.min_replicas_to_write {
+            push(
+                "min-replicas-to-write",
+                "replicated.min_replicas_to_write",
+                n.to_string(),
+                n.to_string(),
+            );
+        }
+        if let Some(d) = r.min_replicas_max_lag {
+            push(
+                "min-replicas-max-lag",
+                "replicated.min_replicas_max_lag",
+                d.as_secs().to_string(),
+                d.to_string(),
+            );
+        }
+    }
     // `config:` entries last, in file order, each as checked against the
     // release's facts (`lower`).
     for setting in &store.config {

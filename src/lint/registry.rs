@@ -187,6 +187,36 @@ pub const RULES: &[Rule] = &[
         check: glob_reaches_ungranted_keys::check,
         reads: glob_reaches_ungranted_keys::READS,
     },
+    Rule {
+        code: sentinel_quorum_above_majority::CODE,
+        check: sentinel_quorum_above_majority::check,
+        reads: sentinel_quorum_above_majority::READS,
+    },
+    Rule {
+        code: too_few_sentinels::CODE,
+        check: too_few_sentinels::check,
+        reads: too_few_sentinels::READS,
+    },
+    Rule {
+        code: even_sentinel_count::CODE,
+        check: even_sentinel_count::check,
+        reads: even_sentinel_count::READS,
+    },
+    Rule {
+        code: min_replicas_blocks_writes::CODE,
+        check: min_replicas_blocks_writes::check,
+        reads: min_replicas_blocks_writes::READS,
+    },
+    Rule {
+        code: durable_without_min_replicas::CODE,
+        check: durable_without_min_replicas::check,
+        reads: durable_without_min_replicas::READS,
+    },
+    Rule {
+        code: hosted_directive_not_settable::CODE,
+        check: hosted_directive_not_settable::check,
+        reads: hosted_directive_not_settable::READS,
+    },
 ];
 
 /// Finds a rule by code (`CG101`, any case) or kebab-case name.

@@ -16,7 +16,7 @@ const MICROS_PER_SECOND: u64 = 1_000_000;
 impl Duration {
     pub const ZERO: Duration = Duration { micros: 0 };
 
-    pub fn from_secs(secs: u64) -> Self {
+    pub const fn from_secs(secs: u64) -> Self {
         Duration {
             micros: secs.saturating_mul(MICROS_PER_SECOND),
         }

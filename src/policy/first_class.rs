@@ -15,8 +15,9 @@ pub(crate) enum Form {
     Save,
     Secs,
     Micros,
-    /// Derived from the `cluster` section; compared after lowering.
-    FromCluster,
+    /// Derived from the `cluster` or `replicated` section (the section is
+    /// the entry's field); compared after lowering.
+    FromTopology,
 }
 
 /// Every directive a store sets through a field of its own, with that
@@ -71,10 +72,16 @@ pub(crate) const DIRECTIVES: &[(&str, &str, Form)] = &[
         "replication/replica_read_only",
         Form::YesNo,
     ),
-    ("cluster-enabled", "", Form::FromCluster),
-    ("cluster-config-file", "", Form::FromCluster),
-    ("cluster-node-timeout", "", Form::FromCluster),
-    ("cluster-require-full-coverage", "", Form::FromCluster),
+    ("cluster-enabled", "cluster", Form::FromTopology),
+    ("cluster-config-file", "cluster", Form::FromTopology),
+    ("cluster-node-timeout", "cluster", Form::FromTopology),
+    (
+        "cluster-require-full-coverage",
+        "cluster",
+        Form::FromTopology,
+    ),
+    ("min-replicas-to-write", "replicated", Form::FromTopology),
+    ("min-replicas-max-lag", "replicated", Form::FromTopology),
 ];
 
 /// Directives cachegen writes from the store's deployment (ports, paths,
@@ -116,13 +123,10 @@ pub(crate) const ACCESS: &[&str] = &[
 ];
 
 /// The store field that sets `directive`, as written (`persistence.appendonly`),
-/// or `cluster` for the cluster's own directives.
+/// or the section (`cluster`, `replicated`) for a topology's own directives.
 pub(crate) fn field_of(directive: &str) -> Option<String> {
-    DIRECTIVES.iter().find(|d| d.0 == directive).map(|d| {
-        if d.2 == Form::FromCluster {
-            "cluster".to_owned()
-        } else {
-            d.1.replace('/', ".")
-        }
-    })
+    DIRECTIVES
+        .iter()
+        .find(|d| d.0 == directive)
+        .map(|d| d.1.replace('/', "."))
 }

@@ -51,6 +51,23 @@ struct Context {
     users: Vec<User>,
     /// `masteruser` value (a redis.conf token), where replicas exist.
     masteruser: Option<String>,
+    /// What the Sentinels need, where the store has them.
+    sentinel: Option<SentinelAuth>,
+}
+
+/// `sentinel-auth.conf`: the Sentinels' users and their login on the data
+/// nodes (every value sh-quoted; names are redis.conf tokens).
+#[derive(Serialize)]
+struct SentinelAuth {
+    file: &'static str,
+    /// `user default off`.
+    default_line: String,
+    /// The operator's line, as in users.acl.
+    admin_line: String,
+    /// The verifier's line on a Sentinel (`sentinel::verifier_rules`).
+    verifier_line: String,
+    master: String,
+    admin_user: String,
 }
 
 #[derive(Serialize)]
@@ -60,6 +77,8 @@ struct User {
     /// `None`: the user has no password (`default`, off).
     secret: Option<Secret>,
     replication: bool,
+    /// `admin` or `verifier`: the Sentinels' users reuse this password.
+    sentinel_role: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -102,6 +121,13 @@ pub fn installer(
 ) -> Result<String, RenderError> {
     let access_ = &store.access;
     let replicas = store.has_replicas();
+    let sentinel = store.replicated.as_ref().and_then(|r| r.sentinel.as_ref());
+    let sentinels = sentinel.is_some();
+    let admin_line = users
+        .iter()
+        .find(|u| u.name == access_.admin.user)
+        .map(|u| sh_quote(&u.line()))
+        .unwrap_or_default();
     let users = users
         .iter()
         .enumerate()
@@ -117,9 +143,19 @@ pub fn installer(
             } else {
                 access_.services.get(&u.name).map(|s| &s.password)
             };
+            let sentinel_role = if !sentinels || !u.login {
+                None
+            } else if u.name == access_.admin.user {
+                Some("admin")
+            } else if u.name == crate::verifier::NAME {
+                Some("verifier")
+            } else {
+                None
+            };
             User {
                 line: sh_quote(&u.line()),
                 replication: replicas && u.name == access_.replication.user,
+                sentinel_role,
                 secret: reference.map(|secret| Secret {
                     slot: format!("{}pw_{i}", crate::policy::model::INSTALLER_PREFIX),
                     env: match secret {
@@ -153,6 +189,18 @@ pub fn installer(
         users,
         masteruser: replicas
             .then(|| sh_quote(&crate::facts::conf_token(&access_.replication.user))),
+        sentinel: sentinel.map(|s| SentinelAuth {
+            file: super::sentinel::SENTINEL_AUTH_FILE,
+            default_line: sh_quote("user default off"),
+            admin_line,
+            verifier_line: sh_quote(&format!(
+                "user {} {}",
+                crate::verifier::NAME,
+                super::sentinel::verifier_rules()
+            )),
+            master: sh_quote(&s.master_name),
+            admin_user: sh_quote(&crate::facts::conf_token(&access_.admin.user)),
+        }),
     };
     r.render("redis/install-credentials.sh.j2", Some("#"), &context)
 }

@@ -14,6 +14,7 @@ pub mod lock;
 pub mod module_ir;
 pub mod redis_conf;
 pub mod rust;
+pub mod sentinel;
 pub mod typescript;
 
 use crate::FileReport;
@@ -59,6 +60,7 @@ pub const TARGETS: &[Target] = &[
     Target { name: "acl", templates: acl::TEMPLATES, render: Render::Store(acl::render) },
     Target { name: "credentials", templates: credentials::TEMPLATES, render: Render::Store(credentials::render) },
     Target { name: "lock", templates: lock::TEMPLATES, render: Render::Policy(lock::render) },
+    Target { name: "sentinel", templates: sentinel::TEMPLATES, render: Render::Store(sentinel::render) },
     Target { name: "cluster", templates: cluster::TEMPLATES, render: Render::Store(cluster::render) },
     Target { name: "kubernetes", templates: kubernetes::TEMPLATES, render: Render::Store(kubernetes::render) },
     Target { name: "cloudflare", templates: cloudflare::TEMPLATES, render: Render::Policy(cloudflare::render) },
@@ -234,7 +236,9 @@ pub fn render_all(
         match target.render {
             Render::Policy(render) => files.extend(render(policy, &renderer)?),
             Render::Store(render) => {
-                for store in policy.stores.values() {
+                // A managed service configures a hosted store from its
+                // parameter group: no redis.conf, ACL or scripts pretend to.
+                for store in policy.stores.values().filter(|s| s.hosted.is_none()) {
                     for mut file in render(policy, store, &renderer)? {
                         file.path = format!("{STORES_DIR}/{}/{}", store.name, file.path);
                         files.push(file);

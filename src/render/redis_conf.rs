@@ -22,10 +22,39 @@ pub fn render(
     store: &Store,
     r: &Renderer<'_>,
 ) -> Result<Vec<OutputFile>, RenderError> {
-    Ok(vec![OutputFile {
+    let mut context = context(store);
+    let mut files = vec![OutputFile {
         path: "redis.conf".into(),
-        contents: r.render("redis/redis.conf.j2", Some("#"), &context(store))?,
-    }])
+        contents: r.render("redis/redis.conf.j2", Some("#"), &context)?,
+    }];
+    if store.replicated.is_some() {
+        // The replicas run the primary's settings (a promoted replica keeps
+        // enforcing them) plus the one line that makes them replicas.
+        context.replicaof = Some(ReplicaOf {
+            host: PRIMARY_HOST,
+            port: PRIMARY_PORT,
+        });
+        files.push(OutputFile {
+            path: "replica.conf".into(),
+            contents: r.render("redis/redis.conf.j2", Some("#"), &context)?,
+        });
+    }
+    Ok(files)
+}
+
+/// Where replica.conf and sentinel.conf find the primary until the
+/// deployment says otherwise: redis.conf sets no `port`, so a primary runs
+/// on Redis's default port, here on the loopback interface. A replica or
+/// Sentinel on another machine names the primary's address instead (the
+/// loopback bootstrap writes its own ports).
+pub const PRIMARY_HOST: &str = "127.0.0.1";
+pub const PRIMARY_PORT: u16 = 6379;
+
+/// The primary a replica's `replicaof` names.
+#[derive(Debug, Serialize)]
+pub struct ReplicaOf {
+    pub host: &'static str,
+    pub port: u16,
 }
 
 #[derive(Debug, Serialize)]
@@ -43,6 +72,8 @@ pub struct Context {
     pub credentials_dir: String,
     /// Access control lines for `credentials_dir` (`access::conf_lines`).
     pub access: Vec<super::access::ConfLine>,
+    /// Set for a replicated store's replica.conf.
+    pub replicaof: Option<ReplicaOf>,
 }
 
 /// The store's redis.conf context with its credentials in the default
@@ -79,5 +110,6 @@ pub fn context_in(store: &Store, credentials_dir: &str) -> Context {
         skipped,
         credentials_dir: credentials_dir.to_owned(),
         access: super::access::conf_lines(store, credentials_dir),
+        replicaof: None,
     }
 }

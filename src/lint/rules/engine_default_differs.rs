@@ -72,7 +72,7 @@ fn check_store(policy: &Policy, store: &Store, out: &mut Findings) {
     let mut differences: Vec<String> = Vec::new();
     let mut fields: Vec<String> = Vec::new();
     for &(name, _, form) in DIRECTIVES {
-        if form == Form::FromCluster || set.contains(&name) {
+        if form == Form::FromTopology || set.contains(&name) {
             continue;
         }
         let default = |r: Release| r.table().get(name).and_then(|f| f.default.clone());

@@ -77,6 +77,19 @@ pub mod verifier_can_read_secret;
 
 pub mod glob_reaches_ungranted_keys;
 
+// Replication, Sentinel and managed services (CG6xx).
+pub mod sentinel_quorum_above_majority;
+
+pub mod too_few_sentinels;
+
+pub mod even_sentinel_count;
+
+pub mod min_replicas_blocks_writes;
+
+pub mod durable_without_min_replicas;
+
+pub mod hosted_directive_not_settable;
+
 use crate::policy::model::Policy;
 use crate::source::Span;
 

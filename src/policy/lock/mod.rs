@@ -31,7 +31,7 @@ use serde_json::Number;
 
 /// Identifies the file format; bump `LOCK_VERSION` on incompatible changes.
 pub const LOCK_FORMAT: &str = "cachegen-policy-lock";
-pub const LOCK_VERSION: u32 = 3;
+pub const LOCK_VERSION: u32 = 4;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -256,6 +256,10 @@ pub struct Store {
     pub config: IndexMap<String, String>,
     pub cores: Option<u64>,
     pub cluster: Option<Cluster>,
+    /// A primary with replicas, every Sentinel default filled in.
+    pub replicated: Option<Replicated>,
+    /// The managed service that runs the store.
+    pub hosted: Option<Hosted>,
     /// The store's `access:` section with every default filled in; `null`
     /// when the policy declares none (the model's `Access::undeclared`).
     pub access: Option<Access>,
@@ -351,6 +355,35 @@ pub struct Cluster {
     pub node_timeout_ms: Millis,
     pub require_full_coverage: Option<bool>,
     pub kubernetes: Option<Kubernetes>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Replicated {
+    pub replicas: u64,
+    pub min_replicas_to_write: Option<u64>,
+    pub min_replicas_max_lag_secs: Option<Secs>,
+    pub sentinel: Option<Sentinel>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sentinel {
+    pub sentinels: u64,
+    pub quorum: u64,
+    pub down_after_ms: Millis,
+    pub failover_timeout_ms: Millis,
+    pub parallel_syncs: u64,
+    pub master_name: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hosted {
+    /// `aws-elasticache`, `aws-memorydb`, `gcp-memorystore` or `azure`.
+    pub service: String,
+    pub node_type: Option<String>,
+    pub replicas: Option<u64>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]

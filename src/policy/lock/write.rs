@@ -202,6 +202,24 @@ fn store(s: &model::Store, config: IndexMap<String, String>) -> Store {
                 storage_class: k.storage_class.clone(),
             }),
         }),
+        replicated: s.replicated.as_ref().map(|r| Replicated {
+            replicas: r.replicas.into(),
+            min_replicas_to_write: r.min_replicas_to_write.map(u64::from),
+            min_replicas_max_lag_secs: r.min_replicas_max_lag.map(secs),
+            sentinel: r.sentinel.as_ref().map(|t| Sentinel {
+                sentinels: t.sentinels.into(),
+                quorum: t.quorum.into(),
+                down_after_ms: millis(t.down_after),
+                failover_timeout_ms: millis(t.failover_timeout),
+                parallel_syncs: t.parallel_syncs.into(),
+                master_name: t.master_name.clone(),
+            }),
+        }),
+        hosted: s.hosted.as_ref().map(|h| Hosted {
+            service: h.service.name().to_owned(),
+            node_type: h.node_type.clone(),
+            replicas: h.replicas.map(u64::from),
+        }),
         access: s.access.declared.then(|| access(&s.access)),
     }
 }

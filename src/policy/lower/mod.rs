@@ -24,6 +24,7 @@ mod placeholders;
 mod recovery;
 mod server;
 mod tags;
+mod topology;
 
 use super::model::*;
 use super::raw;

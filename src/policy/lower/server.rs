@@ -128,6 +128,13 @@ impl Cx<'_> {
         policy_name: &str,
     ) -> Store {
         let cluster = shorthand_cluster.or(raw.cluster.take());
+        let (replicated, hosted) = self.topology(
+            &pointer,
+            &name,
+            cluster.is_some(),
+            raw.replicated.take(),
+            raw.hosted.take(),
+        );
         let engine = raw.engine.unwrap_or(crate::facts::Engine::Redis);
         let config = std::mem::take(&mut raw.config);
         let redis = self.redis(raw, &pointer);
@@ -151,6 +158,8 @@ impl Cx<'_> {
             release,
             redis,
             cluster,
+            replicated,
+            hosted,
             config,
             access,
         }
@@ -459,6 +468,8 @@ fn stand_in_store() -> Store {
             replica_read_only: None,
         },
         cluster: None,
+        replicated: None,
+        hosted: None,
     }
 }
 

@@ -15,12 +15,14 @@ use indexmap::IndexMap;
 
 mod access;
 mod store;
+mod topology;
 pub use access::*;
 pub use store::*;
+pub use topology::*;
 
 pub use raw::{
-    Appendfsync, CacheLevel, Client, EdgeProvider, EvictionPolicy, PlaceholderType, Strategy,
-    Targets, ValueType, Visibility,
+    Appendfsync, CacheLevel, Client, EdgeProvider, EvictionPolicy, HostedService, PlaceholderType,
+    Strategy, Targets, ValueType, Visibility,
 };
 
 #[derive(Debug)]

@@ -25,6 +25,10 @@ pub struct Store {
     pub release: Option<crate::facts::Release>,
     pub redis: Redis,
     pub cluster: Option<Cluster>,
+    /// A primary with replicas (and Sentinels); never with `cluster`.
+    pub replicated: Option<super::Replicated>,
+    /// Run by a managed service; never with `cluster` or `replicated`.
+    pub hosted: Option<super::Hosted>,
     /// The `config:` entries, in file order, by canonical name.
     pub config: Vec<ConfigSetting>,
     /// Who may connect and how (declared or the secure default).
@@ -58,6 +62,7 @@ impl Store {
         self.cluster
             .as_ref()
             .is_some_and(|c| c.replicas_per_master > 0)
+            || self.replicated.as_ref().is_some_and(|r| r.replicas > 0)
     }
 
     /// Whether a secret sits in the store's configuration, readable by anyone

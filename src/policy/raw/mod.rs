@@ -5,11 +5,13 @@
 
 mod access;
 mod server;
+mod topology;
 mod unit_types;
 
 pub use crate::keys::PlaceholderType;
 pub use access::*;
 pub use server::*;
+pub use topology::*;
 
 use crate::load::units::{Duration, MemorySize, Percent};
 use indexmap::IndexMap;

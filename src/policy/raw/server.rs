@@ -63,6 +63,17 @@ pub struct Store {
     /// the `redis:` shorthand, the top-level `cluster:` says this.)
     #[serde(default)]
     pub cluster: Option<Cluster>,
+    /// A primary with replicas, optionally watched by Redis Sentinel, run
+    /// by you (not with `cluster` or `hosted`).
+    #[serde(default)]
+    pub replicated: Option<super::Replicated>,
+    /// A managed service runs the store (AWS ElastiCache or MemoryDB,
+    /// Google Memorystore, Azure Cache for Redis): it decides the topology,
+    /// failover and `maxmemory` (from the node type), so this excludes
+    /// `cluster` and `replicated`. The store's `maxmemory` is then the memory
+    /// budget cachegen plans with; keep it within what the node type gives.
+    #[serde(default)]
+    pub hosted: Option<super::Hosted>,
     /// Access control: users, their password references, what each service
     /// may touch, TLS and who may connect. Omitted, the store still requires
     /// authentication (operator, verifier and replication users only).

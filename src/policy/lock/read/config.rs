@@ -60,7 +60,7 @@ impl Reader<'_> {
                 continue;
             };
             let converted = match form {
-                Form::FromCluster => continue,
+                Form::FromTopology => continue,
                 Form::Name => Some(Value::String(text.clone())),
                 Form::Number => whole(text).map(Value::from),
                 Form::Secs => whole(text).map(|n| Value::from(format!("{n}s"))),

@@ -14,9 +14,9 @@ use crate::policy::lock::{
     Workload,
 };
 use crate::policy::lock::{
-    Backoff, Client, Cluster, Credentials, Edge, Event, ExactSecs, Invalidation, Kubernetes, Lint,
-    Lock, Micros, Millis, Pattern, Percent, PolicySource, Route, Secs, StampedeLock, Targets,
-    TtlRules, WarmTask,
+    Backoff, Client, Cluster, Credentials, Edge, Event, ExactSecs, Hosted, Invalidation,
+    Kubernetes, Lint, Lock, Micros, Millis, Pattern, Percent, PolicySource, Replicated, Route,
+    Secs, Sentinel, StampedeLock, Targets, TtlRules, WarmTask,
 };
 use crate::policy::model::Provenance;
 use crate::schema::did_you_mean;
@@ -205,6 +205,25 @@ object_in_raw!(Cluster {
     node_timeout_ms => "node_timeout",
     require_full_coverage => "require_full_coverage",
     kubernetes => "kubernetes",
+});
+object_in_raw!(Replicated {
+    replicas => "replicas",
+    min_replicas_to_write => "min_replicas_to_write",
+    min_replicas_max_lag_secs => "min_replicas_max_lag",
+    sentinel => "sentinel",
+});
+object_in_raw!(Sentinel {
+    sentinels => "sentinels",
+    quorum => "quorum",
+    down_after_ms => "down_after",
+    failover_timeout_ms => "failover_timeout",
+    parallel_syncs => "parallel_syncs",
+    master_name => "master_name",
+});
+object_in_raw!(Hosted {
+    service => "service",
+    node_type => "node_type",
+    replicas => "replicas",
 });
 object_in_raw!(Kubernetes {
     namespace => "namespace",
@@ -430,6 +449,8 @@ impl Reader<'_> {
             s.put(self, "cores", "threads/cores", &store.cores);
             self.redis_config(&store.config, &mut s.out, &at);
             s.put(self, "cluster", "cluster", &store.cluster);
+            s.put(self, "replicated", "replicated", &store.replicated);
+            s.put(self, "hosted", "hosted", &store.hosted);
             s.put(self, "access", "access", &store.access);
             if let Some(v) = s.done() {
                 stores.insert(name.clone(), v);

@@ -1,0 +1,93 @@
+//! Owns the Sentinel target of a replicated store with `sentinel:`:
+//! `sentinel.conf`, one template every Sentinel copies (Sentinel rewrites
+//! its file with its id and what it learns). Its users and the password it
+//! logs in to the data nodes with come from `install-credentials.sh`
+//! (`sentinel-auth.conf`, included), never from this file.
+
+use super::{OutputFile, RenderError, Renderer, access, redis_conf};
+use crate::facts::conf_token;
+use crate::policy::model::{Policy, Store};
+use serde::Serialize;
+
+pub const TEMPLATES: &[(&str, &str)] = &[(
+    "redis/sentinel.conf.j2",
+    include_str!("../../templates/redis/sentinel.conf.j2"),
+)];
+
+/// The file the installer writes for the Sentinels: their ACL users
+/// (`default` off, the operator, the verifier) and `sentinel auth-user` /
+/// `auth-pass` / `sentinel-user` / `sentinel-pass`.
+pub const SENTINEL_AUTH_FILE: &str = "sentinel-auth.conf";
+
+/// Sentinel's own port unless the deployment moves it.
+pub const SENTINEL_PORT: u16 = 26379;
+
+/// What the verifier may run on a Sentinel: the read-only `SENTINEL`
+/// subcommands `cachegen verify` asks, `INFO`, `PING`, and the connection
+/// handshake (`HELLO`, `AUTH`). Never `SENTINEL SET`, `FAILOVER`, `RESET`,
+/// `REMOVE`, `MONITOR`, `CONFIG` or `CONFIG`-like subcommands.
+pub const SENTINEL_VERIFIER_COMMANDS: &[&str] = &[
+    "sentinel|masters",
+    "sentinel|master",
+    "sentinel|replicas",
+    "sentinel|sentinels",
+    "sentinel|ckquorum",
+    "sentinel|get-master-addr-by-name",
+    "info",
+    "ping",
+    "hello",
+    "auth",
+];
+
+/// The verifier's ACL rules on a Sentinel (after `user NAME`).
+pub fn verifier_rules() -> String {
+    let mut rules = vec!["on".to_owned(), "resetchannels".into(), "-@all".into()];
+    rules.extend(SENTINEL_VERIFIER_COMMANDS.iter().map(|c| format!("+{c}")));
+    rules.join(" ")
+}
+
+#[derive(Serialize)]
+struct Context {
+    store: String,
+    port: u16,
+    master: String,
+    host: &'static str,
+    primary_port: u16,
+    quorum: u32,
+    sentinels: u32,
+    down_after_ms: u64,
+    failover_timeout_ms: u64,
+    parallel_syncs: u32,
+    auth_file: String,
+    credentials_dir: String,
+}
+
+pub fn render(
+    _policy: &Policy,
+    store: &Store,
+    r: &Renderer<'_>,
+) -> Result<Vec<OutputFile>, RenderError> {
+    let Some(sentinel) = store.replicated.as_ref().and_then(|r| r.sentinel.as_ref()) else {
+        return Ok(Vec::new());
+    };
+    let dir = access::default_credentials_dir(store);
+    let context = Context {
+        store: store.name.clone(),
+        port: SENTINEL_PORT,
+        // Checked by lower: one safe word.
+        master: sentinel.master_name.clone(),
+        host: redis_conf::PRIMARY_HOST,
+        primary_port: redis_conf::PRIMARY_PORT,
+        quorum: sentinel.quorum,
+        sentinels: sentinel.sentinels,
+        down_after_ms: sentinel.down_after.as_millis(),
+        failover_timeout_ms: sentinel.failover_timeout.as_millis(),
+        parallel_syncs: sentinel.parallel_syncs,
+        auth_file: conf_token(&format!("{dir}/{SENTINEL_AUTH_FILE}")),
+        credentials_dir: dir,
+    };
+    Ok(vec![OutputFile {
+        path: "sentinel.conf".into(),
+        contents: r.render("redis/sentinel.conf.j2", Some("#"), &context)?,
+    }])
+}

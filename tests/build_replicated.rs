@@ -1,0 +1,326 @@
+//! The generated configs of a replicated store, run for real: the primary's
+//! redis.conf and a replica's replica.conf (credentials from the generated
+//! installer) on free loopback ports, the replica linked as the replication
+//! user and `min-replicas-to-write` enforced; three `redis-server
+//! --sentinel` from the generated sentinel.conf agreeing on the primary,
+//! and the Sentinels' verifier user limited to read-only commands. The
+//! configs name the primary at 127.0.0.1:6379; the test rewrites that one
+//! line to its own port (never 6379).
+
+mod support;
+
+use cachegen::policy::model::Store;
+use cachegen::render::OutputFile;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use support::credentials::{Installed, install, login};
+use support::render::{file, render};
+use support::{Client, RedisServer, Reply, info_field};
+
+const POLICY: &str = "tests/fixtures/build-replicated.yaml";
+const STORE: &str = "orders";
+const MASTER: &str = "orders-primary";
+
+fn setup() -> (Vec<OutputFile>, Store, Installed) {
+    let (mut report, files) = render(POLICY);
+    let mut policy = report.policy.take().expect("lowers");
+    let store = policy.stores.shift_remove(STORE).expect("orders store");
+    let installed = install(&files, &store);
+    (files, store, installed)
+}
+
+/// A generated file of the store with its credentials directory pointed at
+/// the installed one and the primary's default address at `primary_port`.
+fn localised(
+    files: &[OutputFile],
+    store: &Store,
+    installed: &Installed,
+    name: &str,
+    primary_line: (&str, String),
+) -> String {
+    let default_dir = cachegen::render::access::default_credentials_dir(store);
+    let text = file(files, &format!("stores/{STORE}/{name}"));
+    assert!(
+        text.contains(primary_line.0),
+        "{name} names the primary as `{}`",
+        primary_line.0
+    );
+    text.replace(
+        &default_dir,
+        installed.dir.path().join("credentials").to_str().unwrap(),
+    )
+    .replace(primary_line.0, &primary_line.1)
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Polls `probe` until it returns `Some`, or panics with `what` after `limit`.
+fn wait_for<T>(what: &str, limit: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = probe() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn bulk(reply: Reply) -> String {
+    match reply {
+        Reply::Bulk(Some(text)) => text,
+        other => panic!("expected a bulk string, got {other:?}"),
+    }
+}
+
+/// A replica started from the generated replica.conf, replicating `primary`.
+fn start_replica(
+    files: &[OutputFile],
+    store: &Store,
+    installed: &Installed,
+    primary: u16,
+) -> RedisServer {
+    let text = localised(
+        files,
+        store,
+        installed,
+        "replica.conf",
+        (
+            "replicaof 127.0.0.1 6379",
+            format!("replicaof 127.0.0.1 {primary}"),
+        ),
+    );
+    let conf = write(
+        installed.dir.path(),
+        &format!("replica-{primary}.conf"),
+        &text,
+    );
+    RedisServer::start(Some(&conf), &[])
+}
+
+fn admin(port: u16, installed: &Installed) -> Client {
+    login(port, "admin", installed.password("admin"))
+}
+
+fn wait_link_up(replica: u16, installed: &Installed) {
+    wait_for(
+        "the replica's link to the primary",
+        Duration::from_secs(10),
+        || {
+            let info = bulk(
+                admin(replica, installed)
+                    .command(&["INFO", "replication"])
+                    .unwrap(),
+            );
+            (info_field(&info, "master_link_status").as_deref() == Some("up")).then_some(())
+        },
+    );
+}
+
+#[test]
+fn the_replica_links_as_the_replication_user_and_writes_need_it() {
+    let (files, store, installed) = setup();
+    let primary = RedisServer::start(Some(&installed.conf), &[]);
+    let mut checkout = login(primary.port, "checkout", installed.password("checkout"));
+    // No replica yet: min-replicas-to-write 1 refuses the write.
+    let refused = checkout.command(&["RPUSH", "order_queue", "o-1"]).unwrap();
+    assert!(
+        matches!(&refused, Reply::Error(e) if e.starts_with("NOREPLICAS")),
+        "{refused:?}"
+    );
+
+    let replica = start_replica(&files, &store, &installed, primary.port);
+    wait_link_up(replica.port, &installed);
+    // The primary sees the replica logged in as the replication user.
+    let clients = bulk(
+        admin(primary.port, &installed)
+            .command(&["CLIENT", "LIST"])
+            .unwrap(),
+    );
+    assert!(
+        clients
+            .lines()
+            .any(|l| l.contains("user=replication") && l.contains("flags=S")),
+        "{clients}"
+    );
+    // Counted once it acknowledges (every second): writes go through.
+    wait_for(
+        "a write accepted with one replica",
+        Duration::from_secs(5),
+        || {
+            let r = checkout.command(&["RPUSH", "order_queue", "o-2"]).unwrap();
+            matches!(r, Reply::Int(_)).then_some(())
+        },
+    );
+    wait_for("the write on the replica", Duration::from_secs(5), || {
+        let r = admin(replica.port, &installed)
+            .command(&["LLEN", "order_queue"])
+            .unwrap();
+        (r == Reply::Int(1)).then_some(())
+    });
+
+    // The replica stops: writes are refused again.
+    drop(replica);
+    wait_for(
+        "NOREPLICAS after the replica stopped",
+        Duration::from_secs(15),
+        || {
+            let r = checkout.command(&["RPUSH", "order_queue", "o-3"]).unwrap();
+            matches!(&r, Reply::Error(e) if e.starts_with("NOREPLICAS")).then_some(())
+        },
+    );
+}
+
+/// The generated sentinel.conf, one writable copy per Sentinel.
+fn start_sentinel(
+    files: &[OutputFile],
+    store: &Store,
+    installed: &Installed,
+    primary: u16,
+    i: usize,
+) -> RedisServer {
+    let text = localised(
+        files,
+        store,
+        installed,
+        "sentinel.conf",
+        (
+            &format!("sentinel monitor {MASTER} 127.0.0.1 6379 2"),
+            format!("sentinel monitor {MASTER} 127.0.0.1 {primary} 2"),
+        ),
+    );
+    let conf = write(installed.dir.path(), &format!("sentinel-{i}.conf"), &text);
+    RedisServer::start(Some(&conf), &["--sentinel"])
+}
+
+fn strings(reply: &Reply) -> Vec<String> {
+    match reply {
+        Reply::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                Reply::Bulk(Some(s)) | Reply::Simple(s) => s.clone(),
+                other => format!("{other:?}"),
+            })
+            .collect(),
+        other => panic!("expected an array, got {other:?}"),
+    }
+}
+
+#[test]
+fn three_sentinels_agree_and_their_verifier_only_reads() {
+    let (files, store, installed) = setup();
+    let primary = RedisServer::start(Some(&installed.conf), &[]);
+    let replica = start_replica(&files, &store, &installed, primary.port);
+    wait_link_up(replica.port, &installed);
+    let sentinels: Vec<RedisServer> = (0..3)
+        .map(|i| start_sentinel(&files, &store, &installed, primary.port, i))
+        .collect();
+
+    for s in &sentinels {
+        // `default` is off: nothing without logging in.
+        let anonymous = Client::connect(s.port).unwrap().command(&["PING"]).unwrap();
+        assert!(
+            matches!(&anonymous, Reply::Error(e) if e.starts_with("NOAUTH")),
+            "{anonymous:?}"
+        );
+        let mut a = admin(s.port, &installed);
+        let addr = strings(
+            &a.command(&["SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER])
+                .unwrap(),
+        );
+        assert_eq!(addr, ["127.0.0.1", &primary.port.to_string()]);
+        // They find each other through the primary's hello channel (as the
+        // operator, whose login the installer gave them).
+        wait_for(
+            "each Sentinel to know the other two",
+            Duration::from_secs(15),
+            || {
+                let master = strings(&a.command(&["SENTINEL", "MASTER", MASTER]).unwrap());
+                let at = master.iter().position(|k| k == "num-other-sentinels")?;
+                (master[at + 1] == "2").then_some(())
+            },
+        );
+    }
+
+    let verifier_password = installed.password("cachegen-verify");
+    let mut v = login(sentinels[0].port, "cachegen-verify", verifier_password);
+    let ckquorum = v.command(&["SENTINEL", "CKQUORUM", MASTER]).unwrap();
+    assert!(
+        matches!(&ckquorum, Reply::Simple(s) if s.starts_with("OK 3 usable Sentinels")),
+        "{ckquorum:?}"
+    );
+    for allowed in [
+        vec!["SENTINEL", "MASTERS"],
+        vec!["SENTINEL", "MASTER", MASTER],
+        vec!["SENTINEL", "REPLICAS", MASTER],
+        vec!["SENTINEL", "SENTINELS", MASTER],
+        vec!["SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER],
+        vec!["INFO"],
+        vec!["PING"],
+    ] {
+        let r = v.command(&allowed).unwrap();
+        assert!(!matches!(r, Reply::Error(_)), "{allowed:?}: {r:?}");
+    }
+    let replicas = strings(
+        &match v.command(&["SENTINEL", "REPLICAS", MASTER]).unwrap() {
+            Reply::Array(items) => items.into_iter().next().expect("one replica"),
+            other => panic!("{other:?}"),
+        },
+    );
+    assert!(replicas.contains(&replica.port.to_string()), "{replicas:?}");
+    for refused in [
+        vec!["SENTINEL", "SET", MASTER, "quorum", "1"],
+        vec!["SENTINEL", "FAILOVER", MASTER],
+        vec!["SENTINEL", "RESET", "*"],
+        vec!["SENTINEL", "REMOVE", MASTER],
+        vec!["SENTINEL", "CONFIG", "GET", "*"],
+        vec!["ACL", "LIST"],
+        vec!["CLIENT", "LIST"],
+    ] {
+        let r = v.command(&refused).unwrap();
+        assert!(
+            matches!(&r, Reply::Error(e) if e.starts_with("NOPERM")),
+            "{refused:?} must be refused: {r:?}"
+        );
+    }
+    // Sentinel has no CONFIG command at all; it is refused either way.
+    let config = v.command(&["CONFIG", "GET", "*"]).unwrap();
+    assert!(matches!(config, Reply::Error(_)), "{config:?}");
+    // The quorum is still the policy's: the refused SET changed nothing.
+    let master = strings(&v.command(&["SENTINEL", "MASTER", MASTER]).unwrap());
+    let at = master.iter().position(|k| k == "quorum").unwrap();
+    assert_eq!(master[at + 1], "2");
+}
+
+/// No generated file of the store holds a password (the installer writes
+/// them at install time).
+#[test]
+fn no_generated_file_holds_a_password() {
+    let (files, _store, installed) = setup();
+    for f in &files {
+        for (user, pw) in &installed.passwords {
+            assert!(
+                !f.contents.contains(pw.as_str()),
+                "{} holds {user}'s password",
+                f.path
+            );
+        }
+    }
+    let auth = std::fs::read_to_string(
+        installed
+            .dir
+            .path()
+            .join("credentials")
+            .join("sentinel-auth.conf"),
+    )
+    .unwrap();
+    assert!(auth.starts_with("user default off\n"), "{auth}");
+    assert!(
+        auth.contains(&format!("sentinel auth-user {MASTER} admin\n")),
+        "{auth}"
+    );
+}
