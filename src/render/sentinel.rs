@@ -49,6 +49,7 @@ pub fn verifier_rules() -> String {
 #[derive(Serialize)]
 struct Context {
     store: String,
+    server: &'static str,
     port: u16,
     master: String,
     host: &'static str,
@@ -73,6 +74,7 @@ pub fn render(
     let dir = access::default_credentials_dir(store);
     let context = Context {
         store: store.name.clone(),
+        server: super::Programs::of(store.engine).server,
         port: SENTINEL_PORT,
         // Checked by lower: one safe word.
         master: sentinel.master_name.clone(),

@@ -78,8 +78,7 @@ hash_pw() {
 mkdir -p -- "$out"
 acl_tmp=$(mktemp "$out/.users.acl.XXXXXX")
 repl_tmp=
-sentinel_tmp=
-trap 'rm -f -- "$acl_tmp" ${repl_tmp:+"$repl_tmp"} ${sentinel_tmp:+"$sentinel_tmp"}' EXIT
+trap 'rm -f -- "$acl_tmp" ${repl_tmp:+"$repl_tmp"}' EXIT
 trap 'exit 1' HUP INT TERM
 
 printf '%s\n' 'user default off resetpass resetkeys resetchannels -@all' >>"$acl_tmp"
