@@ -294,6 +294,30 @@ fn three_sentinels_agree_and_their_verifier_only_reads() {
     let master = strings(&v.command(&["SENTINEL", "MASTER", MASTER]).unwrap());
     let at = master.iter().position(|k| k == "quorum").unwrap();
     assert_eq!(master[at + 1], "2");
+
+    // A Sentinel starts again from the file it rewrote (its id, the
+    // Sentinels and replicas it found): its users come from their own ACL
+    // file, so the rewrite did not copy them into a second declaration.
+    let mut sentinels = sentinels;
+    drop(sentinels.remove(0));
+    let rewritten = installed.dir.path().join("sentinel-0.conf");
+    let text = std::fs::read_to_string(&rewritten).unwrap();
+    assert!(text.contains("sentinel myid "), "{text}");
+    // The rewrite also kept this harness's `--dir`/`--logfile`, whose
+    // directory went with the stopped process; the next start passes its own.
+    let kept: String = text
+        .lines()
+        .filter(|l| !l.starts_with("dir ") && !l.starts_with("logfile "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&rewritten, kept).unwrap();
+    let again = RedisServer::start(Some(&rewritten), &["--sentinel"]);
+    let addr = strings(
+        &login(again.port, "cachegen-verify", verifier_password)
+            .command(&["SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER])
+            .unwrap(),
+    );
+    assert_eq!(addr, ["127.0.0.1", &primary.port.to_string()]);
 }
 
 /// No generated file of the store holds a password (the installer writes
@@ -310,15 +334,15 @@ fn no_generated_file_holds_a_password() {
             );
         }
     }
-    let auth = std::fs::read_to_string(
-        installed
-            .dir
-            .path()
-            .join("credentials")
-            .join("sentinel-auth.conf"),
-    )
-    .unwrap();
-    assert!(auth.starts_with("user default off\n"), "{auth}");
+    let creds = installed.dir.path().join("credentials");
+    let users = std::fs::read_to_string(creds.join("sentinel-users.acl")).unwrap();
+    assert!(users.starts_with("user default off\n"), "{users}");
+    let auth = std::fs::read_to_string(creds.join("sentinel-auth.conf")).unwrap();
+    let acl = creds.join("sentinel-users.acl");
+    assert!(
+        auth.starts_with(&format!("aclfile \"{}\"\n", acl.display())),
+        "{auth}"
+    );
     assert!(
         auth.contains(&format!("sentinel auth-user {MASTER} admin\n")),
         "{auth}"

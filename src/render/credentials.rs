@@ -60,6 +60,7 @@ struct Context {
 #[derive(Serialize)]
 struct SentinelAuth {
     file: &'static str,
+    users_file: &'static str,
     /// `user default off`.
     default_line: String,
     /// The operator's line, as in users.acl.
@@ -191,6 +192,7 @@ pub fn installer(
             .then(|| sh_quote(&crate::facts::conf_token(&access_.replication.user))),
         sentinel: sentinel.map(|s| SentinelAuth {
             file: super::sentinel::SENTINEL_AUTH_FILE,
+            users_file: super::sentinel::SENTINEL_USERS_FILE,
             default_line: sh_quote("user default off"),
             admin_line,
             verifier_line: sh_quote(&format!(

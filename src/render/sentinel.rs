@@ -14,10 +14,16 @@ pub const TEMPLATES: &[(&str, &str)] = &[(
     include_str!("../../templates/redis/sentinel.conf.j2"),
 )];
 
-/// The file the installer writes for the Sentinels: their ACL users
-/// (`default` off, the operator, the verifier) and `sentinel auth-user` /
-/// `auth-pass` / `sentinel-user` / `sentinel-pass`.
+/// The file the installer writes for the Sentinels' config: `aclfile` (their
+/// users) and `sentinel auth-user` / `auth-pass` / `sentinel-user` /
+/// `sentinel-pass`.
 pub const SENTINEL_AUTH_FILE: &str = "sentinel-auth.conf";
+
+/// The Sentinels' ACL file (`default` off, the operator, the verifier). An
+/// `aclfile`, not `user` lines: Sentinel rewrites its config file, and
+/// users read from config lines would be written into it a second time,
+/// which it refuses at its next start ("Duplicate user found").
+pub const SENTINEL_USERS_FILE: &str = "sentinel-users.acl";
 
 /// Sentinel's own port unless the deployment moves it.
 pub const SENTINEL_PORT: u16 = 26379;

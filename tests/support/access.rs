@@ -157,6 +157,12 @@ pub fn start(files: &[OutputFile], store: &Store) -> (RedisServer, Installed) {
     if store.cluster.is_some() {
         extra.extend(["--cluster-port", &bus]);
     }
+    // A replicated store's primary refuses writes without its replicas
+    // (`min-replicas-to-write`, proven by tests/build_replicated.rs); here
+    // it runs alone, and only its ACL is under test.
+    if store.replicated.is_some() {
+        extra.extend(["--min-replicas-to-write", "0"]);
+    }
     let server = RedisServer::start(Some(&installed.conf), &extra);
     if store.cluster.is_some() {
         let mut admin = login(server.port, "admin", installed.password("admin"));

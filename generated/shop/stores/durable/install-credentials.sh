@@ -9,9 +9,11 @@
 #              `aclfile` points here.
 #   replication.conf  `masteruser` / `masterauth` for the replicas;
 #              redis.conf `include`s it.
-#   sentinel-auth.conf  the Sentinels' users (`default` off, the operator,
-#              the read-only verifier) and the operator login they use on
-#              the data nodes and each other; sentinel.conf `include`s it.
+#   sentinel-users.acl  the Sentinels' ACL file (`default` off, the
+#              operator, the read-only verifier), hashed.
+#   sentinel-auth.conf  its `aclfile` and the operator login the Sentinels
+#              use on the data nodes and each other; sentinel.conf
+#              `include`s it.
 # Both mode 600, written to a temporary file and renamed, so a failed run
 # leaves no partial file. A missing or empty reference stops the run with a
 # message naming the reference (never a value).
@@ -140,13 +142,26 @@ chmod 600 "$repl_tmp"
 mv -f -- "$repl_tmp" "$out/replication.conf"
 repl_tmp=
 
-sentinel_tmp=$(mktemp "$out/.sentinel-auth.conf.XXXXXX")
-# sentinel.conf reads "..." with \ and " escaped.
-escaped=$(printf '%s' "$admin_pw" | sed 's/[\\"]/\\&/g')
+# The Sentinels' users go to an ACL file of their own: Sentinel rewrites
+# its sentinel.conf, and users it read from config lines would be written
+# there a second time, which it refuses at the next start.
+sentinel_tmp=$(mktemp "$out/.sentinel-users.acl.XXXXXX")
 {
     printf '%s\n' 'user default off'
     printf '%s #%s\n' 'user admin on ~* &* +@all' "$admin_hash"
     printf '%s #%s\n' 'user cachegen-verify on resetchannels -@all +sentinel|masters +sentinel|master +sentinel|replicas +sentinel|sentinels +sentinel|ckquorum +sentinel|get-master-addr-by-name +info +ping +hello +auth' "$verifier_hash"
+} >"$sentinel_tmp"
+chmod 600 "$sentinel_tmp"
+mv -f -- "$sentinel_tmp" "$out/sentinel-users.acl"
+
+sentinel_tmp=$(mktemp "$out/.sentinel-auth.conf.XXXXXX")
+# sentinel.conf reads "..." with \ and " escaped; the ACL file by its
+# absolute path (Sentinel may run from another directory).
+acl_path=$(cd -- "$out" && pwd)/sentinel-users.acl
+acl_path=$(printf '%s' "$acl_path" | sed 's/[\\"]/\\&/g')
+escaped=$(printf '%s' "$admin_pw" | sed 's/[\\"]/\\&/g')
+{
+    printf 'aclfile "%s"\n' "$acl_path"
     printf 'sentinel auth-user %s %s\n' 'shop-durable' 'admin'
     printf 'sentinel auth-pass %s "%s"\n' 'shop-durable' "$escaped"
     printf 'sentinel sentinel-user %s\n' 'admin'
