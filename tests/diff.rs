@@ -266,6 +266,58 @@ fn a_memory_change_hidden_by_rounding_is_shown_in_bytes() {
     assert!(row.contains(&format!("`{before}` | `{after}`")), "{row}");
 }
 
+/// A replicated store's Sentinel quorum and a hosted store's node type are
+/// topology changes, one row each.
+#[test]
+fn sentinel_and_hosted_changes_are_topology() {
+    let base = "tests/fixtures/build-replicated.yaml";
+    let text = std::fs::read_to_string(base).unwrap();
+    let edited = text
+        .replace("        quorum: 2\n", "        quorum: 3\n")
+        .replace("node_type: cache.r7g.large", "node_type: cache.r7g.xlarge");
+    assert_ne!(edited, text);
+    let dir = tempfile::tempdir().unwrap();
+    let head = dir.path().join("head.yaml");
+    std::fs::write(&head, edited).unwrap();
+    let base_policy = support::render::checked(base).policy.unwrap();
+    let head_policy = support::render::checked(head.to_str().unwrap())
+        .policy
+        .unwrap();
+    let changes = cachegen::diff::changes(&base_policy, &head_policy);
+    let rows: Vec<(String, String, Option<String>, Option<String>)> = changes
+        .iter()
+        .map(|c| {
+            assert!(
+                matches!(c.category, cachegen::diff::Category::Topology),
+                "{c:?}"
+            );
+            (
+                c.subject.clone(),
+                c.field.clone(),
+                c.base.clone(),
+                c.head.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                "stores.orders".into(),
+                "replicated.sentinel.quorum".into(),
+                Some("2".into()),
+                Some("3".into())
+            ),
+            (
+                "stores.catalog".into(),
+                "hosted.node_type".into(),
+                Some("cache.r7g.large".into()),
+                Some("cache.r7g.xlarge".into())
+            ),
+        ]
+    );
+}
+
 /// `--fail-on` offers `Category::ALL`, named as the JSON names them: a new
 /// category missing from `ALL` could not be chosen, and one whose `name`
 /// differed from its JSON spelling would not select what JSON reports.

@@ -1,6 +1,7 @@
 //! Owns the store side of a diff: stores added or removed, and per store its
 //! Redis directives (by the exact value `CONFIG GET` reports), version,
-//! memory budget and cluster topology. Every change names its store as
+//! memory budget and topology (cluster, replicated with its Sentinels,
+//! hosted). Every change names its store as
 //! `stores.<name>`, whichever way the file writes it.
 
 use super::{Category, Change, push};
@@ -137,7 +138,62 @@ fn memory(base: &Policy, b: &Store, head: &Policy, h: &Store, who: &str, out: &m
     );
 }
 
+/// A replicated or hosted store's topology as `field → value`, the
+/// `min_replicas_*` left to the directive rows (they are directives too).
+fn replicated_and_hosted(s: &Store) -> BTreeMap<&'static str, String> {
+    let mut m = BTreeMap::new();
+    if let Some(r) = &s.replicated {
+        m.insert("replicated.replicas", r.replicas.to_string());
+        if let Some(t) = &r.sentinel {
+            m.insert("replicated.sentinel.sentinels", t.sentinels.to_string());
+            m.insert("replicated.sentinel.quorum", t.quorum.to_string());
+            m.insert("replicated.sentinel.down_after", t.down_after.to_string());
+            m.insert(
+                "replicated.sentinel.failover_timeout",
+                t.failover_timeout.to_string(),
+            );
+            m.insert(
+                "replicated.sentinel.parallel_syncs",
+                t.parallel_syncs.to_string(),
+            );
+            m.insert("replicated.sentinel.master_name", t.master_name.clone());
+        }
+    }
+    if let Some(h) = &s.hosted {
+        m.insert("hosted.service", h.service.name().to_owned());
+        if let Some(t) = &h.node_type {
+            m.insert("hosted.node_type", t.clone());
+        }
+        if let Some(n) = h.replicas {
+            m.insert("hosted.replicas", n.to_string());
+        }
+    }
+    m
+}
+
 fn topology(b: &Store, h: &Store, who: &str, out: &mut Vec<Change>) {
+    let (bm, hm) = (replicated_and_hosted(b), replicated_and_hosted(h));
+    for field in bm.keys().chain(hm.keys().filter(|k| !bm.contains_key(*k))) {
+        let (bv, hv) = (bm.get(field), hm.get(field));
+        if bv != hv {
+            let note = match *field {
+                "replicated.sentinel.master_name" => {
+                    "clients ask the Sentinels for the primary by this name"
+                }
+                "hosted.service" => "another service: a new deployment",
+                _ => "",
+            };
+            push(
+                out,
+                Category::Topology,
+                who.to_owned(),
+                field,
+                bv.cloned(),
+                hv.cloned(),
+                note,
+            );
+        }
+    }
     let topo = |s: &Store| -> BTreeMap<&'static str, String> {
         let mut m = BTreeMap::new();
         if let Some(c) = &s.cluster {
