@@ -276,6 +276,15 @@ pub struct Keys {
 }
 
 impl Keys {
+    /// What precedes the segments of every data and tag-set key:
+    /// `<version_prefix>:`, or nothing without a version prefix.
+    pub fn key_prefix(&self) -> String {
+        self.version_prefix
+            .as_ref()
+            .map(|p| format!("{p}:"))
+            .unwrap_or_default()
+    }
+
     /// Patterns whose data must never be evicted or lost, in policy order.
     pub fn durable_patterns(&self) -> Vec<&KeyPattern> {
         self.patterns.values().filter(|p| p.durable).collect()

@@ -427,14 +427,7 @@ pub fn context(policy: &Policy) -> Result<Context, RenderError> {
             })
             .collect(),
         version_prefix: policy.keys.version_prefix.as_deref().map(rust_str),
-        key_prefix: rust_str(
-            &policy
-                .keys
-                .version_prefix
-                .as_ref()
-                .map(|p| format!("{p}:"))
-                .unwrap_or_default(),
-        ),
+        key_prefix: rust_str(&policy.keys.key_prefix()),
         previous_prefixes: policy
             .keys
             .previous_prefixes

@@ -139,14 +139,7 @@ pub fn context(policy: &Policy) -> Result<Context, RenderError> {
             .version_prefix
             .as_deref()
             .map_or_else(|| "null".to_owned(), ts_str),
-        key_prefix: ts_str(
-            &policy
-                .keys
-                .version_prefix
-                .as_ref()
-                .map(|p| format!("{p}:"))
-                .unwrap_or_default(),
-        ),
+        key_prefix: ts_str(&policy.keys.key_prefix()),
         previous_prefixes: policy
             .keys
             .previous_prefixes
