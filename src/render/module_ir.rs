@@ -1,13 +1,15 @@
 //! Owns the language-neutral facts the generated code modules (`rust`,
 //! `typescript`) share: which user-defined placeholder types there are and
 //! their DFA tables as rows of numbers, the hash-tag range a pattern's keys
-//! carry, and the patterns an invalidation list reaches (cascades expanded by
-//! `graph`). Each renderer spells these in its own syntax; computing them
-//! once keeps the two modules in agreement.
+//! carry, the patterns an invalidation list reaches (cascades expanded by
+//! `graph`), and each edge route's facts (what it matches, its headers as
+//! sent and as combined per name). Each renderer spells these in its own
+//! syntax; computing them once keeps the two modules in agreement.
 
 use crate::graph::{Graph, Via};
 use crate::keys;
-use crate::policy::model::{KeyPattern, PlaceholderType, Policy};
+use crate::policy::model::{KeyPattern, PlaceholderType, Policy, Route};
+use crate::render::cloudflare;
 
 /// The distinct user-defined types of the policy, in declaration order: the
 /// `i`th is `REGEX_TYPE_<i>` in the Rust module and `REGEX_TYPES[i]` in the
@@ -103,6 +105,91 @@ pub fn plan_targets<'p>(
         .collect()
 }
 
+/// One edge route as both generated modules describe it.
+pub struct RouteFacts<'p> {
+    pub route: &'p Route,
+    /// `(name, value)` in sending order, exactly as `origin-headers.json`
+    /// lists them (computed by the same `cloudflare::origin_headers`).
+    pub headers: Vec<(String, String)>,
+    /// One field per name (compared without case), in order of first
+    /// appearance, the values of a repeated name joined with `, `: what a
+    /// recipient reads (RFC 9110 section 5.3), and what a header setter that
+    /// replaces (`setHeader`) must be given. A name can repeat: `vary:` plus
+    /// a `Vary` entry in `headers:`, two spellings of one name in `headers:`,
+    /// or a hand-written `Cache-Control` when CG203 is suppressed.
+    pub combined: Vec<(String, String)>,
+}
+
+impl RouteFacts<'_> {
+    /// What requests the route matches, in words (`path /images/*`,
+    /// `extensions js, css`, `every request`), each path and extension
+    /// spelled by `quote` (a doc comment's code span, or as is).
+    pub fn matches(&self, quote: impl Fn(&str) -> String) -> String {
+        let mut parts = Vec::new();
+        if let Some(path) = &self.route.path {
+            parts.push(format!("path {}", quote(path)));
+        }
+        if !self.route.extensions.is_empty() {
+            let ext: Vec<String> = self.route.extensions.iter().map(|e| quote(e)).collect();
+            parts.push(format!("extensions {}", ext.join(", ")));
+        }
+        if parts.is_empty() {
+            "every request".into()
+        } else {
+            parts.join("; ")
+        }
+    }
+
+    /// The combined value of field `name` (compared without case), if sent.
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.combined
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The policy's edge routes in declaration order; `None` without an edge
+/// section.
+pub fn route_facts(policy: &Policy) -> Option<Vec<RouteFacts<'_>>> {
+    let edge = policy.edge.as_ref()?;
+    let sent = cloudflare::origin_headers(edge, "");
+    Some(
+        edge.routes
+            .values()
+            .zip(sent.routes)
+            .map(|(route, sent)| {
+                let headers: Vec<(String, String)> = sent
+                    .headers
+                    .into_iter()
+                    .map(|h| (h.name, h.value))
+                    .collect();
+                RouteFacts {
+                    route,
+                    combined: combined(&headers),
+                    headers,
+                }
+            })
+            .collect(),
+    )
+}
+
+/// One field per name (case-insensitive), values of a repeated name joined
+/// with `, `, in order of first appearance.
+fn combined(headers: &[(String, String)]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (name, value) in headers {
+        match out.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            Some((_, joined)) => {
+                joined.push_str(", ");
+                joined.push_str(value);
+            }
+            None => out.push((name.clone(), value.clone())),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,5 +274,22 @@ cluster:
         let unknown = ["nope".to_owned()];
         let none = plan_targets(&graph, &policy, &unknown).expect("nothing unknown reached");
         assert!(none.is_empty());
+    }
+
+    #[test]
+    fn a_repeated_field_is_combined_once_with_its_values_joined() {
+        let pair = |n: &str, v: &str| (n.to_owned(), v.to_owned());
+        let sent = combined(&[
+            pair("Cache-Control", "public"),
+            pair("Vary", "Accept-Encoding"),
+            pair("vary", "Origin"),
+        ]);
+        assert_eq!(
+            sent,
+            [
+                pair("Cache-Control", "public"),
+                pair("Vary", "Accept-Encoding, Origin")
+            ]
+        );
     }
 }

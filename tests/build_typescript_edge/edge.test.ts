@@ -18,7 +18,19 @@ assert.ok(expectedPath !== undefined, "EXPECTED_JSON names the expected values")
 const expected: readonly ExpectedRoute[] = JSON.parse(readFileSync(expectedPath, "utf8")).edge;
 
 /** Every cache header a response could carry; only the route's may appear. */
-const CACHE_HEADERS = ["cache-control", "cdn-cache-control", "cloudflare-cdn-cache-control", "vary", "surrogate-control"];
+const CACHE_HEADERS = ["cache-control", "cdn-cache-control", "cloudflare-cdn-cache-control", "vary", "surrogate-control", "expires", "pragma"];
+/**
+ * What earlier code (an app-wide default, CORS middleware) set before `cacheHeaders`: every
+ * cache field but Vary must go unless the route sends it, and Vary keeps `Origin`.
+ */
+const STALE: readonly (readonly [string, string])[] = [
+  ["Vary", "Origin"],
+  ["CDN-Cache-Control", "max-age=600"],
+  ["Cloudflare-CDN-Cache-Control", "max-age=600"],
+  ["Surrogate-Control", "max-age=600"],
+  ["Expires", "Thu, 01 Dec 2994 16:00:00 GMT"],
+  ["Pragma", "no-cache"],
+];
 /** What Node's http server adds to every response by itself. */
 const TRANSPORT_HEADERS = ["date", "connection", "keep-alive", "content-length", "transfer-encoding"];
 
@@ -35,6 +47,42 @@ function asReceived(route: ExpectedRoute): Map<string, string> {
     received.set(key, before === undefined ? value : `${before}, ${value}`);
   }
   return received;
+}
+
+/** `Vary` names: those of `before`, then the route's, each once without case; `*` wins. */
+function mergedVary(before: string, route: string | undefined): string {
+  const names: string[] = [];
+  for (const name of [...before.split(","), ...(route ?? "").split(",")].map((n) => n.trim())) {
+    if (name === "*") {
+      return "*";
+    }
+    if (name !== "" && !names.some((n) => n.toLowerCase() === name.toLowerCase())) {
+      names.push(name);
+    }
+  }
+  return names.join(", ");
+}
+
+/** What a response carries after STALE and then the route's `cacheHeaders`. */
+function afterStale(route: ExpectedRoute): Map<string, string> {
+  const want = asReceived(route);
+  want.set("vary", mergedVary("Origin", want.get("vary")));
+  return want;
+}
+
+/** An Express- or Fastify-like response: headers in a case-insensitive map, as both keep them. */
+function fakeResponse(): { headers: Map<string, string>; get: (name: string) => string | undefined; set: (name: string, value: string) => void; remove: (name: string) => void } {
+  const headers = new Map<string, string>();
+  return {
+    headers,
+    get: (name) => headers.get(name.toLowerCase()),
+    set: (name, value) => {
+      headers.set(name.toLowerCase(), value);
+    },
+    remove: (name) => {
+      headers.delete(name.toLowerCase());
+    },
+  };
 }
 
 test("ROUTES lists the policy's routes and headers in sending order, frozen", () => {
@@ -64,6 +112,12 @@ test("cacheHeaders in a real Node http server sends exactly each route's headers
       // A handler that set its own caching first: the route's value must win.
       res.setHeader("Cache-Control", "public, max-age=999999");
     }
+    if (kind === "stale") {
+      // App-wide defaults and CORS set before the route's middleware.
+      for (const [n, v] of STALE) {
+        res.setHeader(n, v);
+      }
+    }
     cacheHeaders(route)(req, res);
     res.end("ok");
   });
@@ -71,8 +125,8 @@ test("cacheHeaders in a real Node http server sends exactly each route's headers
   try {
     const { port } = server.address() as AddressInfo;
     for (const route of expected) {
-      const want = asReceived(route);
-      for (const kind of ["plain", "conflicting"]) {
+      for (const kind of ["plain", "conflicting", "stale"]) {
+        const want = kind === "stale" ? afterStale(route) : asReceived(route);
         const response = await fetch(`http://127.0.0.1:${port}/${kind}/${route.route}`);
         assert.equal(response.status, 200);
         await response.text();
@@ -89,6 +143,13 @@ test("cacheHeaders in a real Node http server sends exactly each route's headers
         }
         for (const name of CACHE_HEADERS) {
           assert.equal(got.has(name), want.has(name), `${kind} ${route.route}: cache header ${name}`);
+        }
+        if (kind === "stale" && !asReceived(route).has("cdn-cache-control")) {
+          // The hazard itself: a private route must not carry a shared cache's TTL.
+          assert.equal(got.get("cdn-cache-control"), undefined, route.route);
+        }
+        if (kind === "stale") {
+          assert.ok(got.get("vary")?.split(",").map((n) => n.trim()).includes("Origin"), `${route.route}: CORS's Vary stays`);
         }
       }
     }
@@ -121,6 +182,71 @@ test("Fastify-like: a reply with only header() gets the route's headers", () => 
     };
     cacheHeaders(route)({}, reply);
     assert.deepEqual(set, asReceived(expectedRoute(route)));
+  }
+});
+
+test("Express-like: stale cache fields are removed and Vary is merged, not replaced", () => {
+  for (const route of routeNames) {
+    const res = fakeResponse();
+    for (const [n, v] of STALE) {
+      res.set(n, v);
+    }
+    const calls: unknown[][] = [];
+    const express = { setHeader: res.set, getHeader: res.get, removeHeader: res.remove };
+    cacheHeaders(route)({}, express, (...args: unknown[]) => {
+      calls.push(args);
+    });
+    assert.deepEqual(calls, [[]], route);
+    assert.deepEqual(res.headers, afterStale(expectedRoute(route)), route);
+  }
+});
+
+test("Fastify-like: a reply with header(), getHeader() and removeHeader() ends with the route's cache fields", () => {
+  for (const route of routeNames) {
+    const res = fakeResponse();
+    for (const [n, v] of STALE) {
+      res.set(n, v);
+    }
+    const reply = {
+      header(name: string, value: string) {
+        res.set(name, value);
+        return reply;
+      },
+      getHeader: res.get,
+      removeHeader(name: string) {
+        res.remove(name);
+        return reply;
+      },
+    };
+    cacheHeaders(route)({}, reply);
+    assert.deepEqual(res.headers, afterStale(expectedRoute(route)), route);
+  }
+});
+
+test("Vary merging: `*` stays `*`, names already there are not repeated", () => {
+  for (const route of routeNames) {
+    const routeVary = asReceived(expectedRoute(route)).get("vary");
+    for (const before of ["*", "origin, *", "Accept-Encoding, origin"]) {
+      const res = fakeResponse();
+      res.set("Vary", before);
+      cacheHeaders(route)({}, { setHeader: res.set, getHeader: res.get, removeHeader: res.remove });
+      assert.equal(res.get("Vary"), routeVary === undefined ? before : mergedVary(before, routeVary), `${route}: ${before}`);
+    }
+  }
+  assert.equal(mergedVary("Accept-Encoding, origin", "accept-encoding, Origin"), "Accept-Encoding, origin");
+});
+
+test("a stale cache field that cannot be removed is an error, never left in place", () => {
+  for (const route of routeNames) {
+    if (asReceived(expectedRoute(route)).has("surrogate-control")) {
+      continue;
+    }
+    const res = fakeResponse();
+    res.set("Surrogate-Control", "max-age=600");
+    const errors: unknown[] = [];
+    cacheHeaders(route)({}, { setHeader: res.set, getHeader: res.get }, (err?: unknown) => errors.push(err));
+    assert.equal(errors.length, 1, route);
+    assert.ok(errors[0] instanceof TypeError && /Surrogate-Control/.test(errors[0].message), route);
   }
 });
 

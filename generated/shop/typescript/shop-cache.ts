@@ -913,46 +913,101 @@ export const ROUTES: { readonly [R in RouteName]: RouteInfo } = Object.freeze({
   }),
 });
 
-/** What a header-setting response offers: Node's `setHeader` (http, Express) or Fastify's `header`. */
+/**
+ * What a header-setting response offers: Node's `setHeader` (http, Express) or Fastify's `header`,
+ * and, to remove and merge what earlier code set, `getHeader` and `removeHeader` (both have them).
+ */
 export interface HeaderSink {
   setHeader?(name: string, value: string): unknown;
   header?(name: string, value: string): unknown;
+  getHeader?(name: string): unknown;
+  removeHeader?(name: string): unknown;
 }
 
-/** The fields `cacheHeaders` sets per route: one per name, a name listed twice sent once with its values joined by `, `. */
-const ROUTE_SETS: { readonly [R in RouteName]: readonly (readonly [string, string])[] } = Object.freeze({
-  "static_assets": Object.freeze([
-    Object.freeze(["Cache-Control", "public, max-age=86400, s-maxage=2592000, immutable"] as const),
-    Object.freeze(["CDN-Cache-Control", "max-age=2592000"] as const),
-  ]),
-  "catalogue": Object.freeze([
-    Object.freeze(["Cache-Control", "public, max-age=60, s-maxage=120, stale-while-revalidate=60"] as const),
-    Object.freeze(["CDN-Cache-Control", "max-age=120, stale-while-revalidate=60"] as const),
-    Object.freeze(["Vary", "Accept-Encoding"] as const),
-  ]),
-  "cart": Object.freeze([
-    Object.freeze(["Cache-Control", "private, no-store"] as const),
-  ]),
-  "account": Object.freeze([
-    Object.freeze(["Cache-Control", "private, no-store"] as const),
-  ]),
+/** What `cacheHeaders` does on a route: the fields it sets (`merge`: names added to the field already set) and the cache fields it removes. */
+interface RouteActions {
+  readonly set: readonly (readonly [name: string, value: string, merge: boolean])[];
+  readonly remove: readonly string[];
+}
+
+/** Per route: the fields set one per name (a name listed twice sent once with its values joined by `, `), and the cache fields the route does not send. */
+const ROUTE_ACTIONS: { readonly [R in RouteName]: RouteActions } = Object.freeze({
+  "static_assets": Object.freeze({
+    set: Object.freeze([
+      Object.freeze(["Cache-Control", "public, max-age=86400, s-maxage=2592000, immutable", false] as const),
+      Object.freeze(["CDN-Cache-Control", "max-age=2592000", false] as const),
+    ]),
+    remove: Object.freeze(["Cloudflare-CDN-Cache-Control", "Surrogate-Control", "Expires", "Pragma"]),
+  }),
+  "catalogue": Object.freeze({
+    set: Object.freeze([
+      Object.freeze(["Cache-Control", "public, max-age=60, s-maxage=120, stale-while-revalidate=60", false] as const),
+      Object.freeze(["CDN-Cache-Control", "max-age=120, stale-while-revalidate=60", false] as const),
+      Object.freeze(["Vary", "Accept-Encoding", true] as const),
+    ]),
+    remove: Object.freeze(["Cloudflare-CDN-Cache-Control", "Surrogate-Control", "Expires", "Pragma"]),
+  }),
+  "cart": Object.freeze({
+    set: Object.freeze([
+      Object.freeze(["Cache-Control", "private, no-store", false] as const),
+    ]),
+    remove: Object.freeze(["CDN-Cache-Control", "Cloudflare-CDN-Cache-Control", "Surrogate-Control", "Expires", "Pragma"]),
+  }),
+  "account": Object.freeze({
+    set: Object.freeze([
+      Object.freeze(["Cache-Control", "private, no-store", false] as const),
+    ]),
+    remove: Object.freeze(["CDN-Cache-Control", "Cloudflare-CDN-Cache-Control", "Surrogate-Control", "Expires", "Pragma"]),
+  }),
 });
 
 /**
+ * A list-of-names field (`Vary`) holding the names already set (`current`, as `getHeader` returns
+ * it) and then those of `add`, each once (compared without case); `*` when either holds `*`.
+ */
+function mergeNames(current: unknown, add: string): string {
+  const before = Array.isArray(current) ? current.map(String).join(",") : current === undefined || current === null ? "" : String(current);
+  const names: string[] = [];
+  for (const part of `${before},${add}`.split(",")) {
+    const name = part.trim();
+    if (name === "*") {
+      return "*";
+    }
+    if (name !== "" && !names.some((n) => n.toLowerCase() === name.toLowerCase())) {
+      names.push(name);
+    }
+  }
+  return names.join(", ");
+}
+
+/**
  * Middleware for Express `(req, res, next)`, Node http (call it with `req, res`) and Fastify (a
- * reply with `header()`): sets exactly the route's headers, replacing same-named ones already set.
- * An error while setting them goes to `next` when given, else it is thrown.
+ * reply with `header()`): the response leaves with exactly the route's cache headers. It sets the
+ * route's fields, replacing same-named ones already set, except `Vary`, whose names
+ * it adds to those already there (CORS's `Origin` stays). It removes every cache field set earlier
+ * that the route does not send, so an app-wide default cannot make a shared cache store a private
+ * response. The cache fields: `Cache-Control`, `CDN-Cache-Control`, `Cloudflare-CDN-Cache-Control`, `Surrogate-Control`, `Expires`, `Pragma`.
+ * A response without `removeHeader` that `getHeader` shows carrying such a field is an error, as is
+ * one that cannot set headers: it goes to `next` when given, else it is thrown.
  */
 export function cacheHeaders(route: RouteName): (req: unknown, res: HeaderSink, next?: (err?: unknown) => void) => void {
   // Checked at run time too, for callers in JavaScript (an own property:
   // "toString" is no route).
-  if (!Object.prototype.hasOwnProperty.call(ROUTE_SETS, route)) {
+  if (!Object.prototype.hasOwnProperty.call(ROUTE_ACTIONS, route)) {
     throw new TypeError(`cacheHeaders: no edge route named ${JSON.stringify(route)}`);
   }
-  const sets: readonly (readonly [string, string])[] = (ROUTE_SETS as { readonly [name: string]: readonly (readonly [string, string])[] })[route] ?? [];
+  const actions: RouteActions = (ROUTE_ACTIONS as { readonly [name: string]: RouteActions })[route] ?? { set: [], remove: [] };
   return (_req: unknown, res: HeaderSink, next?: (err?: unknown) => void): void => {
     try {
-      for (const [name, value] of sets) {
+      for (const name of actions.remove) {
+        if (typeof res.removeHeader === "function") {
+          res.removeHeader(name);
+        } else if (typeof res.getHeader === "function" && res.getHeader(name) !== undefined) {
+          throw new TypeError(`cacheHeaders: the response carries ${name}, which route ${route} does not send, and has no removeHeader()`);
+        }
+      }
+      for (const [name, given, merge] of actions.set) {
+        const value = merge && typeof res.getHeader === "function" ? mergeNames(res.getHeader(name), given) : given;
         if (typeof res.setHeader === "function") {
           res.setHeader(name, value);
         } else if (typeof res.header === "function") {

@@ -8,9 +8,10 @@
 //!
 //! Every decision is made here: format strings, cascade closures (expanded
 //! now, by asking `graph`, so the generated code does no graph work), TTL
-//! numbers and doc lines. The template only lays the context out. Route header values come
-//! from `cloudflare::origin_headers`, the same function that writes
-//! `cloudflare/origin-headers.json`, so the two cannot disagree.
+//! numbers and doc lines. The template only lays the context out. Route facts
+//! (what a route matches, its headers) come from `module_ir::route_facts`,
+//! built on the function that writes `cloudflare/origin-headers.json`, so the
+//! Rust module, the TypeScript module and the JSON cannot disagree.
 //!
 //! Identifiers come from `policy::rust_idents`, which `lower` also uses to
 //! report names that would collide (CG026), so a checked policy never
@@ -23,7 +24,7 @@ mod plans;
 use patterns::*;
 use plans::*;
 
-use super::{OutputFile, RenderError, Renderer, cloudflare};
+use super::{OutputFile, RenderError, Renderer, module_ir};
 use crate::graph::Graph;
 use crate::keys::{self, KeyPiece, Segment};
 use crate::policy::model::{KeyPattern, PlaceholderType, Policy, Ttl};
@@ -338,47 +339,28 @@ fn tag_items(policy: &Policy) -> Vec<TagItem> {
 }
 
 fn route_items(policy: &Policy) -> Option<Vec<RouteItem>> {
-    let edge = policy.edge.as_ref()?;
-    // The same computation as `cloudflare/origin-headers.json`.
-    let headers = cloudflare::origin_headers(edge, "");
+    // The same facts as the TypeScript module's `ROUTES` and
+    // `cloudflare/origin-headers.json`.
+    let routes = module_ir::route_facts(policy)?;
     Some(
-        edge.routes
-            .values()
-            .zip(headers.routes)
-            .map(|(route, h)| {
-                let id = rust_idents::route(&route.name);
-                let find = |name: &str| {
-                    h.headers
-                        .iter()
-                        .find(|x| x.name.eq_ignore_ascii_case(name))
-                        .map(|x| rust_str(&x.value))
-                };
-                let mut matches = Vec::new();
-                if let Some(p) = &route.path {
-                    matches.push(format!("path {}", code(p)));
-                }
-                if !route.extensions.is_empty() {
-                    let ext: Vec<String> = route.extensions.iter().map(|e| code(e)).collect();
-                    matches.push(format!("extensions {}", ext.join(", ")));
-                }
+        routes
+            .iter()
+            .map(|facts| {
+                let id = rust_idents::route(&facts.route.name);
                 RouteItem {
-                    name: route.name.clone(),
-                    matches: if matches.is_empty() {
-                        "every request".into()
-                    } else {
-                        matches.join("; ")
-                    },
+                    name: facts.route.name.clone(),
+                    matches: facts.matches(code),
                     cache_control_const: id.cache_control,
-                    cache_control: find("Cache-Control").unwrap_or_else(|| rust_str("")),
+                    cache_control: rust_str(facts.value("Cache-Control").unwrap_or_default()),
                     cdn_cache_control_const: id.cdn_cache_control,
-                    cdn_cache_control: find("CDN-Cache-Control"),
+                    cdn_cache_control: facts.value("CDN-Cache-Control").map(rust_str),
                     headers_const: id.headers,
-                    headers: h
+                    headers: facts
                         .headers
                         .iter()
-                        .map(|x| HeaderItem {
-                            name: rust_str(&x.name),
-                            value: rust_str(&x.value),
+                        .map(|(name, value)| HeaderItem {
+                            name: rust_str(name),
+                            value: rust_str(value),
                         })
                         .collect(),
                 }

@@ -1,13 +1,37 @@
 //! Owns the edge section of the TypeScript module: `ROUTES`, each route's
-//! origin headers in sending order, and what `cacheHeaders` sets. The headers
-//! come from `cloudflare::origin_headers`, the function that writes
-//! `cloudflare/origin-headers.json` and the Rust module's routes, so the
-//! three cannot disagree.
+//! origin headers in sending order, and what `cacheHeaders` does on each
+//! route: the fields it sets, the `Vary` names it adds, and the cache fields
+//! it removes. The route facts come from `module_ir::route_facts` (built on
+//! `cloudflare::origin_headers`, which writes `cloudflare/origin-headers.json`),
+//! shared with the Rust module's routes, so the three cannot disagree.
 
 use super::{ts_doc, ts_str, union};
-use crate::policy::model::{Policy, Route};
-use crate::render::cloudflare;
+use crate::policy::model::Policy;
+use crate::render::module_ir::{self, RouteFacts};
 use serde::Serialize;
+
+/// The response fields that decide whether and how long a cache keeps a
+/// response: `Cache-Control` (RFC 9111), `CDN-Cache-Control` (RFC 9213),
+/// Cloudflare's own `Cloudflare-CDN-Cache-Control`, `Surrogate-Control`
+/// (Fastly, Akamai, Varnish), and the HTTP/1.0 `Expires` and `Pragma`.
+/// `cacheHeaders` removes every one of them that its route does not send:
+/// a value set earlier (an app-wide default such as `CDN-Cache-Control:
+/// max-age=600`) would otherwise survive on a private route and make a
+/// shared cache store one user's response for others.
+pub const MANAGED_HEADERS: &[&str] = &[
+    "Cache-Control",
+    "CDN-Cache-Control",
+    "Cloudflare-CDN-Cache-Control",
+    "Surrogate-Control",
+    "Expires",
+    "Pragma",
+];
+
+/// Fields whose value is a list of names that other middleware adds to
+/// too: `Vary` (CORS adds `Origin`). Replacing it would let a cache serve
+/// one origin's response to another, so `cacheHeaders` merges the route's
+/// names into what is already set.
+pub const MERGED_HEADERS: &[&str] = &["Vary"];
 
 /// The edge part of the module's context; no routes without an edge section.
 #[derive(Debug, Serialize)]
@@ -15,6 +39,10 @@ pub struct EdgeContext {
     /// `RouteName`: a union of the route names' literals, `never` for none.
     pub route_union: String,
     pub routes: Vec<RouteItem>,
+    /// Doc text naming the [`MANAGED_HEADERS`] (`` `Cache-Control`, ...``).
+    pub managed_doc: String,
+    /// Doc text naming the [`MERGED_HEADERS`].
+    pub merged_doc: String,
 }
 
 /// One route, every text already a TypeScript literal or doc text.
@@ -31,11 +59,13 @@ pub struct RouteItem {
     /// `origin-headers.json` lists them.
     pub headers: Vec<HeaderItem>,
     /// What the middleware sets: one entry per field name (compared without
-    /// case), in order of first appearance. A name the route lists twice is
-    /// sent once with its values joined by `, ` (RFC 9110 section 5.3),
-    /// because `setHeader` and Fastify's `header` replace, and would keep
-    /// only the last.
-    pub sets: Vec<HeaderItem>,
+    /// case), in order of first appearance, the values of a repeated name
+    /// joined by `, ` (RFC 9110 section 5.3), because `setHeader` and
+    /// Fastify's `header` replace, and would keep only the last.
+    pub sets: Vec<SetItem>,
+    /// Literals of the [`MANAGED_HEADERS`] the route does not send: the
+    /// middleware removes them.
+    pub removes: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -44,102 +74,68 @@ pub struct HeaderItem {
     pub value: String,
 }
 
+/// One field the middleware sets.
+#[derive(Debug, Serialize)]
+pub struct SetItem {
+    pub name: String,
+    pub value: String,
+    /// `true` (a literal) for a [`MERGED_HEADERS`] field: its names are
+    /// added to the value already set instead of replacing it; else `false`.
+    pub merge: &'static str,
+}
+
 /// The edge context of `policy`.
 pub fn context(policy: &Policy) -> EdgeContext {
-    let Some(edge) = &policy.edge else {
-        return EdgeContext {
-            route_union: union(std::iter::empty()),
-            routes: Vec::new(),
-        };
+    let facts = module_ir::route_facts(policy).unwrap_or_default();
+    let names = |list: &[&str]| {
+        let quoted: Vec<String> = list.iter().map(|n| format!("`{n}`")).collect();
+        ts_doc(&quoted.join(", "))
     };
-    let headers = cloudflare::origin_headers(edge, "");
-    let routes = edge
-        .routes
-        .values()
-        .zip(headers.routes)
-        .map(|(route, sent)| {
-            let pairs: Vec<(String, String)> = sent
-                .headers
-                .into_iter()
-                .map(|h| (h.name, h.value))
-                .collect();
-            let matches = matches(route);
-            RouteItem {
-                name: ts_str(&route.name),
-                doc: ts_doc(&format!("Route `{}`: {matches}.", route.name)),
-                matches: ts_str(&matches),
-                headers: literals(&pairs),
-                sets: literals(&combined(&pairs)),
-            }
-        })
-        .collect();
     EdgeContext {
-        route_union: union(edge.routes.keys().cloned()),
-        routes,
+        route_union: union(facts.iter().map(|f| f.route.name.clone())),
+        routes: facts.iter().map(route_item).collect(),
+        managed_doc: names(MANAGED_HEADERS),
+        merged_doc: names(MERGED_HEADERS),
     }
 }
 
-/// What requests a route matches, in words (`path /images/*`,
-/// `extensions js, css`, `every request`).
-pub fn matches(route: &Route) -> String {
-    let mut parts = Vec::new();
-    if let Some(path) = &route.path {
-        parts.push(format!("path {path}"));
-    }
-    if !route.extensions.is_empty() {
-        parts.push(format!("extensions {}", route.extensions.join(", ")));
-    }
-    if parts.is_empty() {
-        "every request".into()
-    } else {
-        parts.join("; ")
+fn route_item(facts: &RouteFacts<'_>) -> RouteItem {
+    let matches = facts.matches(str::to_owned);
+    let is_one_of = |list: &[&str], name: &str| list.iter().any(|m| m.eq_ignore_ascii_case(name));
+    RouteItem {
+        name: ts_str(&facts.route.name),
+        doc: ts_doc(&format!("Route `{}`: {matches}.", facts.route.name)),
+        matches: ts_str(&matches),
+        headers: facts
+            .headers
+            .iter()
+            .map(|(name, value)| HeaderItem {
+                name: ts_str(name),
+                value: ts_str(value),
+            })
+            .collect(),
+        sets: facts
+            .combined
+            .iter()
+            .map(|(name, value)| SetItem {
+                name: ts_str(name),
+                value: ts_str(value),
+                merge: if is_one_of(MERGED_HEADERS, name) {
+                    "true"
+                } else {
+                    "false"
+                },
+            })
+            .collect(),
+        removes: removed(facts).into_iter().map(ts_str).collect(),
     }
 }
 
-/// One field per name (case-insensitive), values of a repeated name joined
-/// with `, `, in order of first appearance.
-fn combined(headers: &[(String, String)]) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for (name, value) in headers {
-        match out.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
-            Some((_, joined)) => {
-                joined.push_str(", ");
-                joined.push_str(value);
-            }
-            None => out.push((name.clone(), value.clone())),
-        }
-    }
-    out
-}
-
-fn literals(headers: &[(String, String)]) -> Vec<HeaderItem> {
-    headers
+/// The managed cache fields `facts`' route does not send.
+fn removed<'a>(facts: &RouteFacts<'_>) -> Vec<&'a str> {
+    MANAGED_HEADERS
         .iter()
-        .map(|(name, value)| HeaderItem {
-            name: ts_str(name),
-            value: ts_str(value),
-        })
+        .copied()
+        .filter(|name| facts.value(name).is_none())
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::combined;
-
-    #[test]
-    fn a_repeated_field_is_sent_once_with_its_values_joined() {
-        let pair = |n: &str, v: &str| (n.to_owned(), v.to_owned());
-        let sent = combined(&[
-            pair("Cache-Control", "public"),
-            pair("Vary", "Accept-Encoding"),
-            pair("vary", "Origin"),
-        ]);
-        assert_eq!(
-            sent,
-            [
-                pair("Cache-Control", "public"),
-                pair("Vary", "Accept-Encoding, Origin")
-            ]
-        );
-    }
 }
