@@ -337,6 +337,14 @@ test("bad input throws a CacheKeyError naming the parameter", () => {{
     for (const value of [-1, 1.5, Number.NaN, 2 ** 53, 18446744073709551616n, -1n, "7"]) {{
       assert.throws(() => builder(cache.keys, s.pattern)({{ ...s.params, [name]: value }}), cache.CacheKeyError);
     }}
+    // Non-finite numbers are shown as such (JSON.stringify would say null).
+    for (const [value, shown] of [[Number.NaN, "NaN"], [Number.POSITIVE_INFINITY, "Infinity"], [Number.NEGATIVE_INFINITY, "-Infinity"]] as const) {{
+      assert.throws(
+        () => builder(cache.keys, s.pattern)({{ ...s.params, [name]: value }}),
+        (err: unknown) => err instanceof cache.CacheKeyError && err.message.endsWith(`got ${{shown}}`),
+        shown,
+      );
+    }}
   }}
 }});
 
@@ -684,4 +692,29 @@ fn typescript_output_is_deterministic_and_named_after_the_policy() {
         "typescript/quizmentor-cache.ts"
     );
     assert_eq!(ts_file(&report), ts_file(&report));
+}
+
+/// Every included part of the module opens with a comment saying what it
+/// owns; the entry template opens with the generated-file header.
+#[test]
+fn every_typescript_template_opens_with_what_it_owns() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates/typescript");
+    let paths: Vec<_> = std::fs::read_dir(dir)
+        .expect("templates")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert!(paths.len() >= 5, "{paths:?}");
+    for path in paths {
+        let text = std::fs::read_to_string(&path).expect("a template");
+        let opening = if path.ends_with("cache.ts.j2") {
+            "{{ header }}\n"
+        } else {
+            "{#- "
+        };
+        assert!(
+            text.starts_with(opening),
+            "{} must open with `{opening}`",
+            path.display()
+        );
+    }
 }

@@ -38,6 +38,9 @@ function showValue(value: unknown): string {
     text = `${value.toString()}n`;
   } else if (value === undefined) {
     text = "undefined";
+  } else if (typeof value === "number" && !Number.isFinite(value)) {
+    // JSON.stringify would print null for NaN and Infinity.
+    text = String(value);
   } else {
     try {
       text = JSON.stringify(value) ?? String(value);
