@@ -261,3 +261,55 @@ fn the_readme_node_example_compiles_against_quizmentors_module() {
         "the README's example does not compile:\n{diagnostics}"
     );
 }
+
+/// A route whose `Cache-Control` is written by hand as well (CG203
+/// suppressed): HTTP reads the two fields as one list (RFC 9110 section
+/// 5.3), and the Rust module's constant and the TypeScript middleware both
+/// say so, from the same route facts.
+const HAND_WRITTEN: &str = r#"
+version: 1
+name: hand
+ttl:
+  default: 1m
+keys:
+  placeholders:
+    id: int
+  patterns:
+    item:
+      pattern: "item:<id>"
+edge:
+  provider: cloudflare
+  routes:
+    docs:
+      path: "/docs/*"
+      cache: standard
+      edge_ttl: 1h
+      headers:
+        Cache-Control: no-transform  # cachegen: allow CG203 -- a proxy must not recompress
+redis:
+  version: "7.0"
+  maxmemory: 64mb
+  maxmemory_policy: allkeys-lru
+"#;
+
+#[test]
+fn a_repeated_header_is_combined_the_same_way_by_both_modules() {
+    let (report, files) = render_text("hand.yaml", HAND_WRITTEN);
+    let policy = report.policy.as_ref().expect("a model");
+    let route = &policy.edge.as_ref().expect("an edge").routes["docs"];
+    let joined = format!("{}, no-transform", cloudflare::cache_control(route));
+    let rust = file(&files, &cachegen::render::rust::output_path(policy));
+    assert!(
+        rust.lines().any(|l| l.contains("CACHE_CONTROL: &str = ")
+            && l.ends_with(&format!("\"{joined}\";"))),
+        "{rust}"
+    );
+    assert!(rust.contains("(path `/docs/*`)"), "{rust}");
+    let ts = file(&files, &typescript::output_path(policy));
+    assert!(
+        ts.contains(&format!("[\"Cache-Control\", \"{joined}\", false]")),
+        "{ts}"
+    );
+    assert!(ts.contains("matches: \"path /docs/*\""), "{ts}");
+    prove(&report, &files);
+}
