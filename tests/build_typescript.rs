@@ -683,38 +683,3 @@ test("ip builders store the address as the Rust module does", () => {{
         "node --test failed:\n{output}"
     );
 }
-
-#[test]
-fn typescript_output_is_deterministic_and_named_after_the_policy() {
-    let report = checked(&path("policies/quizmentor.yaml"));
-    assert_eq!(
-        typescript::output_path(report.policy.as_ref().expect("model")),
-        "typescript/quizmentor-cache.ts"
-    );
-    assert_eq!(ts_file(&report), ts_file(&report));
-}
-
-/// Every included part of the module opens with a comment saying what it
-/// owns; the entry template opens with the generated-file header.
-#[test]
-fn every_typescript_template_opens_with_what_it_owns() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates/typescript");
-    let paths: Vec<_> = std::fs::read_dir(dir)
-        .expect("templates")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    assert!(paths.len() >= 5, "{paths:?}");
-    for path in paths {
-        let text = std::fs::read_to_string(&path).expect("a template");
-        let opening = if path.ends_with("cache.ts.j2") {
-            "{{ header }}\n"
-        } else {
-            "{#- "
-        };
-        assert!(
-            text.starts_with(opening),
-            "{} must open with `{opening}`",
-            path.display()
-        );
-    }
-}

@@ -2,7 +2,8 @@
 //! compiles with `lib` ES2020 alone (no DOM, no Node types: Workers,
 //! browsers, any runtime), with no imports, and in projects that refuse
 //! unused code (`noUnusedLocals`, `noUnusedParameters`), for every kind of
-//! policy, including one with no events, edge, client or warming.
+//! policy, including one with no events, edge, client or warming; its
+//! output is deterministic and each of its templates says what it owns.
 
 mod support;
 use support::node::{ts_project_with, tsc};
@@ -86,4 +87,45 @@ fn every_module_compiles_on_es2020_alone_without_imports_or_unused_code() {
     let project = ts_project_with(PORTABLE, &refs);
     let (ok, diagnostics) = tsc(project.path());
     assert!(ok, "tsc (ES2020 lib only, no unused code):\n{diagnostics}");
+}
+
+#[test]
+fn typescript_output_is_deterministic_and_named_after_the_policy() {
+    let (report, first) = render(&path("policies/quizmentor.yaml"));
+    let wanted = typescript::output_path(report.policy.as_ref().expect("model"));
+    assert_eq!(wanted, "typescript/quizmentor-cache.ts");
+    let (_, second) = render(&path("policies/quizmentor.yaml"));
+    let module = |files: &[cachegen::render::OutputFile]| {
+        files
+            .iter()
+            .find(|f| f.path == wanted)
+            .map(|f| f.contents.clone())
+            .expect("the module")
+    };
+    assert_eq!(module(&first), module(&second));
+}
+
+/// Every included part of the module opens with a comment saying what it
+/// owns; the entry template opens with the generated-file header.
+#[test]
+fn every_typescript_template_opens_with_what_it_owns() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates/typescript");
+    let paths: Vec<_> = std::fs::read_dir(dir)
+        .expect("templates")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert!(paths.len() >= 5, "{paths:?}");
+    for path in paths {
+        let text = std::fs::read_to_string(&path).expect("a template");
+        let opening = if path.ends_with("cache.ts.j2") {
+            "{{ header }}\n"
+        } else {
+            "{#- "
+        };
+        assert!(
+            text.starts_with(opening),
+            "{} must open with `{opening}`",
+            path.display()
+        );
+    }
 }
