@@ -175,25 +175,18 @@ fn the_replica_links_as_the_replication_user_and_writes_need_it() {
     );
 }
 
-/// The generated sentinel.conf, one writable copy per Sentinel.
-fn start_sentinel(
-    files: &[OutputFile],
-    store: &Store,
-    installed: &Installed,
-    primary: u16,
-    i: usize,
-) -> RedisServer {
-    let text = localised(
-        files,
-        store,
-        installed,
-        "sentinel.conf",
-        (
-            &format!("sentinel monitor {MASTER} 127.0.0.1 6379 2"),
-            format!("sentinel monitor {MASTER} 127.0.0.1 {primary} 2"),
-        ),
+/// The installer's working copy of sentinel.conf, one copy per Sentinel in
+/// the credentials directory (Sentinel writes its login into it).
+fn start_sentinel(installed: &Installed, primary: u16, i: usize) -> RedisServer {
+    let creds = installed.dir.path().join("credentials");
+    let monitor = format!("sentinel monitor {MASTER} 127.0.0.1 6379 2");
+    let text = std::fs::read_to_string(creds.join("sentinel.conf")).unwrap();
+    assert!(text.contains(&monitor), "{text}");
+    let text = text.replace(
+        &monitor,
+        &format!("sentinel monitor {MASTER} 127.0.0.1 {primary} 2"),
     );
-    let conf = write(installed.dir.path(), &format!("sentinel-{i}.conf"), &text);
+    let conf = write(&creds, &format!("sentinel-{i}.conf"), &text);
     RedisServer::start(Some(&conf), &["--sentinel"])
 }
 
@@ -217,7 +210,7 @@ fn three_sentinels_agree_and_their_verifier_only_reads() {
     let replica = start_replica(&files, &store, &installed, primary.port);
     wait_link_up(replica.port, &installed);
     let sentinels: Vec<RedisServer> = (0..3)
-        .map(|i| start_sentinel(&files, &store, &installed, primary.port, i))
+        .map(|i| start_sentinel(&installed, primary.port, i))
         .collect();
 
     for s in &sentinels {
@@ -300,7 +293,7 @@ fn three_sentinels_agree_and_their_verifier_only_reads() {
     // file, so the rewrite did not copy them into a second declaration.
     let mut sentinels = sentinels;
     drop(sentinels.remove(0));
-    let rewritten = installed.dir.path().join("sentinel-0.conf");
+    let rewritten = installed.dir.path().join("credentials/sentinel-0.conf");
     let text = std::fs::read_to_string(&rewritten).unwrap();
     assert!(text.contains("sentinel myid "), "{text}");
     // The rewrite also kept this harness's `--dir`/`--logfile`, whose

@@ -69,7 +69,16 @@ struct SentinelAuth {
     verifier_line: String,
     master: String,
     admin_user: String,
+    /// The Sentinel's working copy (sentinel.conf without its `include`),
+    /// written through a quoted here-document ended by [`HEREDOC_END`].
+    conf: String,
+    conf_file: &'static str,
+    heredoc_end: &'static str,
 }
+
+/// The line that ends the here-document of the Sentinel's working copy; no
+/// line of sentinel.conf is this (checked at render).
+const HEREDOC_END: &str = "CACHEGEN_END_OF_SENTINEL_CONF";
 
 #[derive(Serialize)]
 struct User {
@@ -180,6 +189,15 @@ pub fn installer(
             }
         })
         .collect();
+    let sentinel_conf = super::sentinel::working_copy(store, r)?;
+    if let Some(conf) = &sentinel_conf
+        && conf.lines().any(|l| l == HEREDOC_END)
+    {
+        return Err(RenderError(format!(
+            "sentinel.conf of store {} holds the line {HEREDOC_END}",
+            store.name
+        )));
+    }
     let context = Context {
         store: store.name.clone(),
         users_file: access::USERS_FILE,
@@ -190,7 +208,10 @@ pub fn installer(
         users,
         masteruser: replicas
             .then(|| sh_quote(&crate::facts::conf_token(&access_.replication.user))),
-        sentinel: sentinel.map(|s| SentinelAuth {
+        sentinel: sentinel.zip(sentinel_conf).map(|(s, conf)| SentinelAuth {
+            conf,
+            conf_file: super::sentinel::SENTINEL_WORKING_FILE,
+            heredoc_end: HEREDOC_END,
             file: super::sentinel::SENTINEL_AUTH_FILE,
             users_file: super::sentinel::SENTINEL_USERS_FILE,
             default_line: sh_quote("user default off"),

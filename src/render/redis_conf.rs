@@ -74,6 +74,9 @@ pub struct Context {
     pub access: Vec<super::access::ConfLine>,
     /// Set for a replicated store's replica.conf.
     pub replicaof: Option<ReplicaOf>,
+    /// Set for a replicated store: where its data nodes run from (Sentinel's
+    /// `CONFIG REWRITE` at a failover writes `masterauth` into the file).
+    pub working_dir: Option<String>,
 }
 
 /// The store's redis.conf context with its credentials in the default
@@ -111,5 +114,9 @@ pub fn context_in(store: &Store, credentials_dir: &str) -> Context {
         credentials_dir: credentials_dir.to_owned(),
         access: super::access::conf_lines(store, credentials_dir),
         replicaof: None,
+        working_dir: store
+            .replicated
+            .is_some()
+            .then(|| credentials_dir.to_owned()),
     }
 }

@@ -1,8 +1,10 @@
 //! Owns the Sentinel target of a replicated store with `sentinel:`:
-//! `sentinel.conf`, one template every Sentinel copies (Sentinel rewrites
-//! its file with its id and what it learns). Its users and the password it
-//! logs in to the data nodes with come from `install-credentials.sh`
-//! (`sentinel-auth.conf`, included), never from this file.
+//! `sentinel.conf`, the template of every Sentinel's working copy. Its users
+//! and the password it logs in to the data nodes with come from
+//! `install-credentials.sh` (`sentinel-auth.conf`, included), never from this
+//! file. A running Sentinel rewrites its file with that login in clear text,
+//! so it runs from the copy the installer writes into the credentials
+//! directory ([`working_copy`]), never from this one.
 
 use super::{OutputFile, RenderError, Renderer, access, redis_conf};
 use crate::facts::conf_token;
@@ -65,17 +67,40 @@ struct Context {
     down_after_ms: u64,
     failover_timeout_ms: u64,
     parallel_syncs: u32,
-    auth_file: String,
+    /// The `include` of the installer's file; `None` in the working copy,
+    /// where the installer writes it with the directory it installed into.
+    auth_file: Option<String>,
     credentials_dir: String,
+    working_file: String,
 }
+
+/// The name of the Sentinel's working copy in the credentials directory.
+pub const SENTINEL_WORKING_FILE: &str = "sentinel.conf";
 
 pub fn render(
     _policy: &Policy,
     store: &Store,
     r: &Renderer<'_>,
 ) -> Result<Vec<OutputFile>, RenderError> {
+    Ok(text(store, r, true)?
+        .map(|contents| OutputFile {
+            path: "sentinel.conf".into(),
+            contents,
+        })
+        .into_iter()
+        .collect())
+}
+
+/// sentinel.conf without its `include` line, for the installer to write as
+/// the Sentinel's working copy followed by the `include` of the directory it
+/// installed into (`None`: the store has no Sentinels).
+pub fn working_copy(store: &Store, r: &Renderer<'_>) -> Result<Option<String>, RenderError> {
+    text(store, r, false)
+}
+
+fn text(store: &Store, r: &Renderer<'_>, include: bool) -> Result<Option<String>, RenderError> {
     let Some(sentinel) = store.replicated.as_ref().and_then(|r| r.sentinel.as_ref()) else {
-        return Ok(Vec::new());
+        return Ok(None);
     };
     let dir = access::default_credentials_dir(store);
     let context = Context {
@@ -91,11 +116,10 @@ pub fn render(
         down_after_ms: sentinel.down_after.as_millis(),
         failover_timeout_ms: sentinel.failover_timeout.as_millis(),
         parallel_syncs: sentinel.parallel_syncs,
-        auth_file: conf_token(&format!("{dir}/{SENTINEL_AUTH_FILE}")),
+        auth_file: include.then(|| conf_token(&format!("{dir}/{SENTINEL_AUTH_FILE}"))),
+        working_file: format!("{dir}/{SENTINEL_WORKING_FILE}"),
         credentials_dir: dir,
     };
-    Ok(vec![OutputFile {
-        path: "sentinel.conf".into(),
-        contents: r.render("redis/sentinel.conf.j2", Some("#"), &context)?,
-    }])
+    r.render("redis/sentinel.conf.j2", Some("#"), &context)
+        .map(Some)
 }
