@@ -283,6 +283,52 @@ redis:
     assert_eq!(&yaml[span.start..span.end], "redis");
 }
 
+/// On ElastiCache, which has no append-only file (CG606 refuses
+/// `appendonly: true`), CG102 asks for what does keep the data, replicas
+/// with Multi-AZ failover, whatever `persistence` says; the two rules never
+/// ask for opposite things.
+#[test]
+fn durable_data_on_elasticache_needs_replicas_not_an_append_only_file() {
+    for persistence in [
+        "",
+        "  persistence: {appendonly: true, appendfsync: everysec}\n",
+    ] {
+        let yaml = format!(
+            "version: 1\nttl:\n  default: 5m\nkeys:\n  patterns:\n    queue: {{pattern: queue, type: list, strategy: primary, ttl: none, durable: true}}\n\
+             redis:\n  version: \"7.0\"\n  maxmemory: 1gb\n  maxmemory_policy: noeviction\n{persistence}\
+             \x20 hosted: {{service: aws-elasticache, node_type: cache.r7g.large}}\n"
+        );
+        let report = check_yaml(&yaml, &CheckOptions::default());
+        assert_only_lint(&report, "inline");
+        let cg102: Vec<_> = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.code.code == "CG102")
+            .collect();
+        assert_eq!(cg102.len(), 1, "{}", rendered(report));
+        let d = cg102[0];
+        assert!(
+            d.message
+                .contains("ElastiCache keeps no append-only file and this cache has no replica"),
+            "{}",
+            d.message
+        );
+        let help = d.help.as_deref().unwrap_or_default();
+        assert!(
+            help.contains("hosted.replicas") && help.contains("Multi-AZ"),
+            "{help}"
+        );
+        assert!(!help.contains("appendonly"), "{help}");
+        let span = d.span.expect("span");
+        assert_eq!(&yaml[span.start..span.end], "hosted");
+        assert_eq!(
+            codes(&report).contains(&"CG606"),
+            !persistence.is_empty(),
+            "CG606 only for the append-only file"
+        );
+    }
+}
+
 #[test]
 fn cross_slot_needs_a_cluster() {
     let yaml = std::fs::read_to_string(fixture_dir("cross-slot-invalidation").join("fires.yaml"))

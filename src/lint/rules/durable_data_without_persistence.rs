@@ -3,13 +3,17 @@
 
 use crate::lint::Findings;
 use crate::lint::rules::written_span;
-use crate::policy::model::{KeyPattern, Policy, Store};
+use crate::policy::model::{HostedService, KeyPattern, Policy, Store};
 
 crate::declare_rule! {
     /// ## What it does
     /// Reports a policy that has key patterns marked `durable: true` while
     /// `redis.persistence` neither takes RDB snapshots (`save` is empty) nor
     /// keeps an append-only file (`appendonly: false`), or is left out.
+    /// Hosted stores: `aws-memorydb` is durable by design (a Multi-AZ
+    /// transaction log), never reported; `aws-elasticache` keeps no
+    /// append-only file (CG606), so what keeps its data is replicas with
+    /// Multi-AZ failover: reported when `hosted.replicas` is not set.
     ///
     /// ## Why is this bad?
     /// Without persistence Redis starts empty after every restart, crash,
@@ -46,6 +50,7 @@ pub const READS: &[&str] = &[
     "@store/persistence",
     "/keys/patterns/*/store",
     "/keys/store",
+    "@store/hosted",
 ];
 
 pub fn check(policy: &Policy, out: &mut Findings) {
@@ -55,7 +60,19 @@ pub fn check(policy: &Policy, out: &mut Findings) {
 }
 
 fn check_store(policy: &Policy, store: &Store, out: &mut Findings) {
-    if store.redis.persists() {
+    let service = store.hosted.as_ref().map(|h| h.service);
+    let elasticache = service == Some(HostedService::AwsElasticache);
+    let persists = match service {
+        // MemoryDB writes every change to its Multi-AZ transaction log.
+        Some(HostedService::AwsMemorydb) => true,
+        // ElastiCache has no append-only file (CG606); a replica in another
+        // zone, promoted by Multi-AZ failover, is what keeps the data.
+        Some(HostedService::AwsElasticache) => {
+            store.hosted.as_ref().and_then(|h| h.replicas).unwrap_or(0) > 0
+        }
+        _ => store.redis.persists(),
+    };
+    if persists {
         return;
     }
     let durable: Vec<&KeyPattern> = policy
@@ -66,6 +83,24 @@ fn check_store(policy: &Policy, store: &Store, out: &mut Findings) {
         return;
     }
     let names: Vec<&str> = durable.iter().map(|p| p.name.as_str()).collect();
+    if elasticache {
+        let d = out.report(
+            format!(
+                "durable keys are lost when the node fails, because ElastiCache keeps no append-only file and this cache has no replica: {}",
+                names.join(", ")
+            ),
+            policy.key_span(&store.at("hosted")),
+            "no `replicas`",
+        );
+        d.add_help("set `hosted.replicas: 1` or more and enable Multi-AZ automatic failover, so a replica in another zone takes over; or use `service: aws-memorydb`, whose transaction log keeps every write");
+        for p in durable {
+            d.add_related(
+                policy.span(&p.pointer, "durable"),
+                format!("`{}` is durable", p.name),
+            );
+        }
+        return;
+    }
     let (span, label) = match written_span(policy, &store.pointer, "persistence") {
         Some(_) => (
             policy.key_span(&store.at("persistence")),

@@ -7,7 +7,8 @@ use crate::policy::model::{Access, Policy};
 
 crate::declare_rule! {
     /// ## What it does
-    /// Reports a store without an `access:` section.
+    /// Reports a self-hosted store without an `access:` section (a hosted
+    /// store's users are the managed service's).
     ///
     /// ## Why is this bad?
     /// A Redis that anyone on the network can reach without a password
@@ -39,10 +40,16 @@ crate::declare_rule! {
 }
 
 /// What the rule reads (see `lint::Rule::reads`).
-pub const READS: &[&str] = &["@store/access"];
+pub const READS: &[&str] = &["@store/access", "@store/hosted"];
 
 pub fn check(policy: &Policy, out: &mut Findings) {
-    for store in policy.stores.values().filter(|s| !s.access.declared) {
+    // A hosted store's users are the service's (lower refuses its `access:`
+    // until the Terraform increment renders them): no ACL is generated.
+    for store in policy
+        .stores
+        .values()
+        .filter(|s| !s.access.declared && s.hosted.is_none())
+    {
         let d = out.report(
             format!(
                 "store `{}` does not say who may connect: the generated ACL turns the `default` user off and admits only `{}` (password from `${}`) and the verifier, so applications cannot log in",

@@ -206,6 +206,13 @@ impl Cx<'_> {
         };
         for (store, section) in accesses {
             if let Some(store) = stores.get_mut(&store)
+                && store.hosted.is_some()
+            {
+                let pointer = store.pointer.clone();
+                self.hosted_not_supported_yet(&pointer, "access");
+                continue;
+            }
+            if let Some(store) = stores.get_mut(&store)
                 && !self.unknown.iter().any(|p| p == "/stores")
             {
                 self.access(store, section, &names);

@@ -137,6 +137,9 @@ impl Cx<'_> {
         );
         let engine = raw.engine.unwrap_or(crate::facts::Engine::Redis);
         let config = std::mem::take(&mut raw.config);
+        if hosted.is_some() && !config.is_empty() {
+            self.hosted_not_supported_yet(&pointer, "config");
+        }
         let redis = self.redis(raw, &pointer);
         let release = self.release(engine, redis.version, &pointer);
         let config = self.store_config(&pointer, release, config);

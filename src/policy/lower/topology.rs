@@ -81,7 +81,7 @@ impl Cx<'_> {
         }
         let sentinel = raw
             .sentinel
-            .map(|s| self.sentinel(s, &format!("{base}/sentinel"), store_name));
+            .map(|s| self.sentinel(s, &format!("{base}/sentinel"), store_name, raw.replicas));
         Replicated {
             replicas: raw.replicas,
             min_replicas_to_write: raw.min_replicas_to_write,
@@ -90,7 +90,13 @@ impl Cx<'_> {
         }
     }
 
-    fn sentinel(&mut self, raw: raw::Sentinel, base: &str, store_name: &str) -> Sentinel {
+    fn sentinel(
+        &mut self,
+        raw: raw::Sentinel,
+        base: &str,
+        store_name: &str,
+        replicas: u32,
+    ) -> Sentinel {
         for (field, value) in [("sentinels", raw.sentinels), ("quorum", raw.quorum)] {
             if value == 0 {
                 self.report(
@@ -139,6 +145,19 @@ impl Cx<'_> {
                     Some("sentinel.conf takes it in milliseconds".into()),
                 );
                 self.mark_unknown(&format!("{base}/{field}"));
+            } else if let Some(d) = value
+                && d.as_millis() > SENTINEL_MAX_MILLIS
+            {
+                self.report(
+                    codes::OUT_OF_RANGE,
+                    format!("`{field}` `{d}` is more than Sentinel can read"),
+                    self.span(&format!("{base}/{field}")),
+                    "too long",
+                    Some(format!(
+                        "at most {SENTINEL_MAX_MILLIS} ms (about 24 days): sentinel.conf reads it as a 32-bit signed number of milliseconds and refuses more"
+                    )),
+                );
+                self.mark_unknown(&format!("{base}/{field}"));
             }
         }
         let parallel_syncs = raw
@@ -152,6 +171,21 @@ impl Cx<'_> {
                 "zero",
                 Some("1 (Redis's default) keeps all but one replica serving while they resynchronise".into()),
             );
+        } else if parallel_syncs > replicas && replicas > 0 {
+            // Sentinel reads it as a C int (atoi): a value past i32::MAX
+            // turns negative; more than the replicas means nothing anyway.
+            self.report(
+                codes::OUT_OF_RANGE,
+                format!(
+                    "`parallel_syncs` {parallel_syncs} is more than the {replicas} replica(s)"
+                ),
+                self.span(&format!("{base}/parallel_syncs")),
+                "more than `replicas`",
+                Some(format!(
+                    "at most `replicas` ({replicas}); 1 keeps all but one replica serving while they resynchronise after a failover"
+                )),
+            );
+            self.mark_unknown(&format!("{base}/parallel_syncs"));
         }
         let master_name = match raw.master_name {
             Some(name) => {
@@ -232,6 +266,22 @@ impl Cx<'_> {
         }
     }
 
+    /// A hosted store's `field` (`access`, `config`) is not rendered yet:
+    /// the service sets it (parameter groups, its own users) and the
+    /// Terraform that will say so is a later increment, so the policy may
+    /// not pretend it is applied.
+    pub(super) fn hosted_not_supported_yet(&mut self, base: &str, field: &str) {
+        self.report(
+            codes::INCONSISTENT,
+            format!("`{field}` is not supported yet for a hosted store: nothing would apply it"),
+            self.key_span(&format!("{base}/{field}")),
+            "not applied to the service",
+            Some(format!(
+                "remove `{field}` for now: the service's parameter group and users come with the Terraform output (a later increment of issue 11)"
+            )),
+        );
+    }
+
     fn whole_positive_seconds(&mut self, d: Duration, pointer: &str, what: &str) {
         if d.is_zero() || !d.is_whole_seconds() {
             self.report(
@@ -245,6 +295,11 @@ impl Cx<'_> {
         }
     }
 }
+
+/// The longest `down-after-milliseconds` / `failover-timeout` Sentinel
+/// takes: sentinel.c reads both with `atoi` into an int and refuses a value
+/// that is not positive, so past `i32::MAX` a value wraps and is refused.
+const SENTINEL_MAX_MILLIS: u64 = i32::MAX as u64;
 
 /// A master name `sentinel.conf` and `SENTINEL` commands take as one word.
 fn is_master_name(name: &str) -> bool {
@@ -344,6 +399,33 @@ mod tests {
     }
 
     #[test]
+    fn sentinel_timeouts_and_parallel_syncs_stay_within_what_sentinel_reads() {
+        let found = errors(
+            "  replicated:\n    replicas: 2\n    sentinel: { sentinels: 3, quorum: 2, down_after: 25d, failover_timeout: 30d, parallel_syncs: 4294967295 }\n",
+        );
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(
+            found[0].starts_with("CG023 `down_after` `3w4d` is more than Sentinel can read"),
+            "{found:?}"
+        );
+        assert!(
+            found[1].starts_with("CG023 `failover_timeout` `4w2d` is more than Sentinel can read"),
+            "{found:?}"
+        );
+        assert!(
+            found[2].starts_with("CG023 `parallel_syncs` 4294967295 is more than the 2 replica(s)"),
+            "{found:?}"
+        );
+        // The largest values Sentinel takes are accepted.
+        assert!(
+            errors(
+                "  replicated:\n    replicas: 2\n    sentinel: { sentinels: 3, quorum: 2, down_after: 2147483647ms, failover_timeout: 24d, parallel_syncs: 2 }\n",
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
     fn topologies_exclude_each_other() {
         let found = errors(
             "  replicated: { replicas: 1 }\n  cluster: { masters: 3, replicas_per_master: 1, node_timeout: 5s }\n",
@@ -356,6 +438,34 @@ mod tests {
         assert_eq!(
             found,
             ["CG025 a hosted store's topology is the service's: `replicated` cannot be set"]
+        );
+    }
+
+    #[test]
+    fn hosted_access_and_config_are_not_supported_yet() {
+        let yaml = "version: 1\nttl:\n  default: 5m\nkeys:\n  patterns:\n    quiz:\n      pattern: \"quiz\"\n\
+             stores:\n  cache:\n    version: \"7.2\"\n    maxmemory: 1gb\n    maxmemory_policy: allkeys-lru\n\
+             \x20   hosted: { service: aws-memorydb }\n    config: { hz: \"50\" }\n\
+             \x20   access:\n      services:\n        web: { password: { env: WEB_PW }, reads: [quiz] }\n";
+        let report = check_bytes("inline.yaml", yaml.as_bytes(), &CheckOptions::default());
+        let found: Vec<_> = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| (d.message.clone(), &yaml[d.span.expect("span").start..]))
+            .collect();
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found.iter().any(|(m, line)| m
+                .starts_with("`config` is not supported yet for a hosted store")
+                && line.starts_with("config")),
+            "{found:?}"
+        );
+        assert!(
+            found.iter().any(|(m, line)| m
+                .starts_with("`access` is not supported yet for a hosted store")
+                && line.starts_with("access")),
+            "{found:?}"
         );
     }
 

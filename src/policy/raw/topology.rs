@@ -73,8 +73,9 @@ pub struct Hosted {
     #[serde(default)]
     pub node_type: Option<String>,
     /// Read replicas of the primary, as the service counts them (AWS
-    /// ElastiCache and MemoryDB: 0 to 5 per shard; Google Memorystore: 0 to
-    /// 5 on the Standard tier). Azure decides replicas by tier: leave it out.
+    /// ElastiCache and MemoryDB: 0 to 5 per shard; Google Memorystore: 0 on
+    /// the Basic tier, 1 to 5 on the Standard tier). Azure decides replicas
+    /// by tier: leave it out.
     #[serde(default)]
     pub replicas: Option<u32>,
 }
@@ -109,7 +110,8 @@ impl HostedService {
     // (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/Replication.html);
     // MemoryDB: up to 5 replicas per shard
     // (https://docs.aws.amazon.com/memorydb/latest/devguide/shards.html);
-    // Memorystore for Redis Standard tier: 1 to 5 read replicas
+    // Memorystore for Redis: none on the Basic tier, 1 to 5 on the Standard
+    // tier (so at most 5 either way)
     // (https://cloud.google.com/memorystore/docs/redis/about-read-replicas);
     // Azure Cache for Redis sets replicas by tier
     // (https://learn.microsoft.com/azure/azure-cache-for-redis/cache-overview).
