@@ -217,6 +217,11 @@ pub const RULES: &[Rule] = &[
         check: hosted_directive_not_settable::check,
         reads: hosted_directive_not_settable::READS,
     },
+    Rule {
+        code: max_lag_without_min_replicas::CODE,
+        check: max_lag_without_min_replicas::check,
+        reads: max_lag_without_min_replicas::READS,
+    },
 ];
 
 /// Finds a rule by code (`CG101`, any case) or kebab-case name.
