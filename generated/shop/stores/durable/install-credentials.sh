@@ -20,10 +20,10 @@
 #              in clear text, so it lives here, never in generated/. An
 #              existing one is kept: it holds the Sentinel's id and state
 #              (delete it to start that Sentinel afresh).
-# OUT_DIR is mode 700 and every file mode 600 (written under umask 077),
-# each written to a temporary file and renamed, so a failed run leaves no
-# partial file. A missing or empty reference stops the run with a message
-# naming the reference (never a value).
+# OUT_DIR is mode 700 (if this user owns it) and every file mode 600
+# (written under umask 077), each written to a temporary file and renamed,
+# so a failed run leaves no partial file. A missing or empty reference stops
+# the run with a message naming the reference (never a value).
 #
 # Usage: install-credentials.sh [OUT_DIR]
 #
@@ -104,7 +104,11 @@ hash_pw() {
 }
 
 mkdir -p -- "$out"
-chmod 700 -- "$out"
+# Only its owner can close it; a directory the platform owns (a Kubernetes
+# emptyDir mount) is left as the platform made it.
+if [ -O "$out" ]; then
+    chmod 700 -- "$out"
+fi
 acl_tmp=$(mktemp "$out/.users.acl.XXXXXX")
 repl_tmp=
 sentinel_tmp=
