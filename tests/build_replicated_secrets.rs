@@ -116,19 +116,38 @@ fn a_running_sentinel_rewrites_only_its_working_copy_in_the_credentials_director
         "{rewritten}"
     );
     assert_eq!(mode(&creds), 0o700, "the copy stays behind a 700 directory");
+    // A re-run (a rotated password) keeps the copy's id and state but drops
+    // the login Sentinel wrote after the include, which would win over it.
+    let (env, _) = passwords(&store, &installed.dir.path().join("secrets"));
+    let out = run_installer(&files, STORE, &creds, &env, &std::env::var("PATH").unwrap());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let kept = std::fs::read_to_string(&working).unwrap();
+    assert!(kept.contains("sentinel myid "), "{kept}");
+    assert!(leaked(&kept, &installed.passwords).is_empty(), "{kept}");
+    assert!(kept.contains(&include), "{kept}");
+    assert_eq!(mode(&working), 0o600);
     let after = std::fs::read_to_string(&generated).unwrap();
     assert_eq!(after, before, "the generated sentinel.conf never changes");
     assert!(leaked(&after, &installed.passwords).is_empty());
 }
 
 /// A re-run of the installer keeps the Sentinel's working copy (its id and
-/// what it learned) and says so.
+/// what it learned) and says so, without the logins a Sentinel wrote into
+/// it (in any case, anywhere in the file).
 #[test]
 fn the_installer_keeps_an_existing_sentinel_working_copy() {
     let (files, store, installed) = setup();
     let creds = installed.dir.path().join("credentials");
     let working = creds.join("sentinel.conf");
-    std::fs::write(&working, "sentinel myid 0123\n").unwrap();
+    std::fs::write(
+        &working,
+        "sentinel myid 0123\nSENTINEL auth-pass m old1\n  sentinel auth-user m admin\nsentinel sentinel-user admin\nsentinel sentinel-pass old1\naclfile \"/x\"\nsentinel auth-passes-not-a-directive\n",
+    )
+    .unwrap();
     let (env, _) = passwords(&store, &installed.dir.path().join("secrets"));
     let out = run_installer(&files, STORE, &creds, &env, &std::env::var("PATH").unwrap());
     assert!(
@@ -139,7 +158,7 @@ fn the_installer_keeps_an_existing_sentinel_working_copy() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("kept"));
     assert_eq!(
         std::fs::read_to_string(&working).unwrap(),
-        "sentinel myid 0123\n"
+        "sentinel myid 0123\nsentinel auth-passes-not-a-directive\n"
     );
 }
 

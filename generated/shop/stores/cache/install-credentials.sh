@@ -31,6 +31,10 @@ secrets=${CACHEGEN_SECRETS_DIR:-/run/secrets/cachegen}
 umask 077
 
 out=${1:-/run/cachegen/cache}
+# A directory named like an option would reach mktemp as one.
+case $out in
+-*) out=./$out ;;
+esac
 me=install-credentials.sh
 nl='
 '
@@ -83,6 +87,8 @@ mkdir -p -- "$out"
 # emptyDir mount) is left as the platform made it.
 if [ -O "$out" ]; then
     chmod 700 -- "$out"
+else
+    printf '%s: %s is not yours (a platform'\''s mount?), so its mode is left as it is; whoever it lets in can read what Redis rewrites here\n' "$me" "$out" >&2
 fi
 acl_tmp=$(mktemp "$out/.users.acl.XXXXXX")
 repl_tmp=

@@ -45,6 +45,10 @@ secrets=${CACHEGEN_SECRETS_DIR:-/run/secrets/cachegen}
 umask 077
 
 out=${1:-/run/cachegen/durable}
+# A directory named like an option would reach mktemp as one.
+case $out in
+-*) out=./$out ;;
+esac
 me=install-credentials.sh
 nl='
 '
@@ -108,6 +112,8 @@ mkdir -p -- "$out"
 # emptyDir mount) is left as the platform made it.
 if [ -O "$out" ]; then
     chmod 700 -- "$out"
+else
+    printf '%s: %s is not yours (a platform'\''s mount?), so its mode is left as it is; whoever it lets in can read what Redis rewrites here\n' "$me" "$out" >&2
 fi
 acl_tmp=$(mktemp "$out/.users.acl.XXXXXX")
 repl_tmp=
@@ -197,8 +203,21 @@ sentinel_tmp=
 
 # The Sentinel's working copy: the generated sentinel.conf and the include
 # of the file above, by its absolute path.
-if [ -e "$out/sentinel.conf" ]; then
-    printf '%s: kept %s (the Sentinel'\''s id and state); delete it to write it afresh\n' "$me" "$out/sentinel.conf" >&2
+if [ -e "$out/sentinel.conf" ] && [ ! -O "$out/sentinel.conf" ]; then
+    fail "$out/sentinel.conf is not yours: delete it (someone else's copy could send the login to another host)"
+elif [ -e "$out/sentinel.conf" ]; then
+    # Kept: it holds the Sentinel's id and state. Sentinel's rewrite wrote
+    # the login it used after the include, and a later line wins, so those
+    # lines go: the include (written above) supplies the current login, and
+    # a rotated password reaches the Sentinel at its next start.
+    sentinel_tmp=$(mktemp "$out/.sentinel.conf.XXXXXX")
+    grep -v -i -E '^[[:space:]]*(sentinel[[:space:]]+(auth-pass|auth-user|sentinel-user|sentinel-pass)|aclfile)([[:space:]]|$)' \
+        -- "$out/sentinel.conf" >"$sentinel_tmp" ||
+        [ $? -eq 1 ] || fail "cannot read $out/sentinel.conf"
+    chmod 600 "$sentinel_tmp"
+    mv -f -- "$sentinel_tmp" "$out/sentinel.conf"
+    sentinel_tmp=
+    printf '%s: kept %s (the Sentinel'\''s id and state) with its logins from %s; a changed Sentinel setting needs SENTINEL SET, or delete the copy to write it afresh\n' "$me" "$out/sentinel.conf" "sentinel-auth.conf" >&2
 else
     sentinel_tmp=$(mktemp "$out/.sentinel.conf.XXXXXX")
     auth_path=$(cd -- "$out" && pwd)/sentinel-auth.conf
