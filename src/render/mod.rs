@@ -13,6 +13,7 @@ pub mod kubernetes;
 pub mod lock;
 pub mod module_ir;
 pub mod redis_conf;
+pub mod replicated;
 pub mod rust;
 pub mod sentinel;
 pub mod typescript;
@@ -62,6 +63,7 @@ pub const TARGETS: &[Target] = &[
     Target { name: "lock", templates: lock::TEMPLATES, render: Render::Policy(lock::render) },
     Target { name: "sentinel", templates: sentinel::TEMPLATES, render: Render::Store(sentinel::render) },
     Target { name: "cluster", templates: cluster::TEMPLATES, render: Render::Store(cluster::render) },
+    Target { name: "replicated", templates: replicated::TEMPLATES, render: Render::Store(replicated::render) },
     Target { name: "kubernetes", templates: kubernetes::TEMPLATES, render: Render::Store(kubernetes::render) },
     Target { name: "cloudflare", templates: cloudflare::TEMPLATES, render: Render::Policy(cloudflare::render) },
     Target { name: "rust", templates: rust::TEMPLATES, render: Render::Policy(rust::render) },

@@ -1,0 +1,297 @@
+//! The `replicated/` target run for real: shop's `durable` store (a primary,
+//! 2 replicas and 3 Sentinels) started by its generated bootstrap.sh on
+//! free loopback ports, its health checked from outside as the verifier
+//! user, a failover seen when the primary is killed, and stop.sh leaving no
+//! process behind. The machine's Redis may be older than the policy's, so
+//! the store is rendered at Redis 7.0 (what `redis-server` on PATH runs).
+
+mod support;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+use support::cluster::{run_script, test_passwords};
+use support::render::render_text;
+use support::{Client, Reply, info_field};
+
+const SHOP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/policies/shop.yaml");
+const STORE: &str = "durable";
+const MASTER: &str = "shop-durable";
+
+/// shop's policy with its `durable` store at Redis 7.0.
+fn shop_at_7_0() -> String {
+    let text = std::fs::read_to_string(SHOP).unwrap();
+    let store = text
+        .find("\n  durable:\n")
+        .expect("shop has a durable store");
+    let from = "    version: \"7.2\"";
+    let at = store + text[store..].find(from).expect("durable declares 7.2");
+    format!(
+        "{}    version: \"7.0\"{}",
+        &text[..at],
+        &text[at + from.len()..]
+    )
+}
+
+/// What bootstrap.sh started; dropping it runs stop.sh, then kills any
+/// redis-server still running from a pid file (a failed test leaves none).
+struct Booted {
+    dir: PathBuf,
+    data_dir: PathBuf,
+    env: Vec<(String, String)>,
+    passwords: Vec<(String, String)>,
+    ports: Vec<u16>,
+    sentinel_ports: Vec<u16>,
+}
+
+impl Booted {
+    fn client_as(&self, user: &str, port: u16) -> Client {
+        let password = &self.passwords.iter().find(|(u, _)| u == user).unwrap().1;
+        let mut c = Client::connect(port).unwrap();
+        let r = c.command(&["AUTH", user, password]).unwrap();
+        assert_eq!(r, Reply::Simple("OK".into()), "AUTH {user} on {port}");
+        c
+    }
+
+    fn pids(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(&self.data_dir) else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("redis.pid")).ok())
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .collect()
+    }
+
+    fn stop(&self) -> (bool, String) {
+        let (status, out) = run_script(&self.dir, "stop.sh", &self.env, Duration::from_secs(20));
+        (status.is_some_and(|s| s.success()), out)
+    }
+}
+
+fn alive(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .is_ok_and(|comm| comm.trim() == "redis-server")
+}
+
+impl Drop for Booted {
+    fn drop(&mut self) {
+        let _ = self.stop();
+        for pid in self.pids().into_iter().filter(|p| alive(p)) {
+            eprintln!("killing leftover redis-server {pid}");
+            let _ = Command::new("kill").args(["-9", &pid]).status();
+        }
+    }
+}
+
+/// Runs the generated bootstrap.sh on free ports; a port taken meanwhile by
+/// someone else (that cause only) is retried with fresh ports.
+fn boot(root: &Path) -> Booted {
+    let (mut report, files) = render_text("shop.yaml", &shop_at_7_0());
+    let store = report
+        .policy
+        .take()
+        .unwrap()
+        .stores
+        .shift_remove(STORE)
+        .unwrap();
+    let (secrets, secret_files, passwords) = test_passwords(&store);
+    assert!(
+        secret_files.is_empty(),
+        "shop's durable store reads variables"
+    );
+    let out = root.join("policy");
+    cachegen::build::write(&out, &files).unwrap();
+    let list = |ps: &[u16]| ps.iter().map(u16::to_string).collect::<Vec<_>>().join(" ");
+    for attempt in 1..=3 {
+        let all = support::free_ports(6);
+        let (ports, sentinel_ports) = all.split_at(3);
+        assert!(!all.contains(&6379) && !all.contains(&26379));
+        let data_dir = root.join(format!("data-{attempt}"));
+        let env: Vec<(String, String)> = [
+            ("PORTS", list(ports)),
+            ("SENTINEL_PORTS", list(sentinel_ports)),
+            ("DATA_DIR", data_dir.display().to_string()),
+            (
+                "REDIS_SERVER",
+                support::redis_server_binary().display().to_string(),
+            ),
+            (
+                "REDIS_CLI",
+                support::redis_cli_binary().display().to_string(),
+            ),
+            ("START_TIMEOUT", "10".into()),
+            ("HEALTH_TIMEOUT", "20".into()),
+            ("DOWN_AFTER_MS", "1000".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .chain(secrets.iter().cloned())
+        .collect();
+        let booted = Booted {
+            dir: out.join("stores").join(STORE).join("replicated"),
+            data_dir,
+            env,
+            passwords: passwords.clone(),
+            ports: ports.to_vec(),
+            sentinel_ports: sentinel_ports.to_vec(),
+        };
+        let (status, output) = run_script(
+            &booted.dir,
+            "bootstrap.sh",
+            &booted.env,
+            Duration::from_secs(40),
+        );
+        if status.is_some_and(|s| s.success()) {
+            assert!(output.contains("healthy: primary"), "{output}");
+            return booted;
+        }
+        if attempt < 3 && output.contains("Address already in use") {
+            eprintln!("attempt {attempt}: a chosen port was taken meanwhile; retrying\n{output}");
+            continue;
+        }
+        panic!("bootstrap.sh failed ({status:?}):\n{output}");
+    }
+    unreachable!("the last attempt returns or panics")
+}
+
+fn bulk(reply: Reply) -> String {
+    match reply {
+        Reply::Bulk(Some(text)) => text,
+        other => panic!("expected a bulk string, got {other:?}"),
+    }
+}
+
+fn strings(reply: Reply) -> Vec<String> {
+    match reply {
+        Reply::Array(items) => items
+            .into_iter()
+            .map(|i| match i {
+                Reply::Bulk(Some(s)) | Reply::Simple(s) => s,
+                other => format!("{other:?}"),
+            })
+            .collect(),
+        other => panic!("expected an array, got {other:?}"),
+    }
+}
+
+fn value_of(pairs: &[String], name: &str) -> String {
+    let at = pairs.iter().position(|k| k == name).expect(name);
+    pairs[at + 1].clone()
+}
+
+#[test]
+fn bootstrap_starts_a_healthy_store_that_fails_over_and_stop_leaves_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let b = boot(root.path());
+    let primary = b.ports[0];
+
+    // Every working copy is the run's own, in a directory nobody else reads.
+    for entry in std::fs::read_dir(&b.data_dir).unwrap() {
+        let meta = entry.unwrap().metadata().unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(meta.permissions().mode() & 0o077, 0, "{meta:?}");
+    }
+
+    // The health facts, from outside, as the verifier user.
+    let info = bulk(
+        b.client_as("cachegen-verify", primary)
+            .command(&["INFO", "replication"])
+            .unwrap(),
+    );
+    assert_eq!(
+        info_field(&info, "role").as_deref(),
+        Some("master"),
+        "{info}"
+    );
+    assert_eq!(
+        info_field(&info, "connected_slaves").as_deref(),
+        Some("2"),
+        "{info}"
+    );
+    for &replica in &b.ports[1..] {
+        let info = bulk(
+            b.client_as("cachegen-verify", replica)
+                .command(&["INFO", "replication"])
+                .unwrap(),
+        );
+        assert_eq!(
+            info_field(&info, "master_link_status").as_deref(),
+            Some("up"),
+            "{info}"
+        );
+        assert_eq!(
+            info_field(&info, "master_port"),
+            Some(primary.to_string()),
+            "{info}"
+        );
+    }
+    for &s in &b.sentinel_ports {
+        let mut v = b.client_as("cachegen-verify", s);
+        let addr = strings(
+            v.command(&["SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER])
+                .unwrap(),
+        );
+        assert_eq!(addr, ["127.0.0.1".to_owned(), primary.to_string()]);
+        let master = strings(v.command(&["SENTINEL", "MASTER", MASTER]).unwrap());
+        assert_eq!(value_of(&master, "num-other-sentinels"), "2");
+        assert_eq!(value_of(&master, "num-slaves"), "2");
+        assert_eq!(value_of(&master, "quorum"), "2");
+        let ckquorum = v.command(&["SENTINEL", "CKQUORUM", MASTER]).unwrap();
+        assert!(
+            matches!(&ckquorum, Reply::Simple(s) if s.starts_with("OK 3 usable Sentinels")),
+            "{ckquorum:?}"
+        );
+    }
+
+    // The primary dies: the Sentinels promote a replica.
+    let primary_pid =
+        std::fs::read_to_string(b.data_dir.join(format!("node-{primary}/redis.pid"))).unwrap();
+    let status = Command::new("kill")
+        .args(["-9", primary_pid.trim()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let promoted = loop {
+        let addr = strings(
+            b.client_as("cachegen-verify", b.sentinel_ports[0])
+                .command(&["SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER])
+                .unwrap(),
+        );
+        let port: u16 = addr[1].parse().unwrap();
+        if port != primary {
+            break port;
+        }
+        assert!(Instant::now() < deadline, "no failover within 20 s");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(
+        b.ports[1..].contains(&promoted),
+        "{promoted} is not a replica"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let info = bulk(
+            b.client_as("cachegen-verify", promoted)
+                .command(&["INFO", "replication"])
+                .unwrap(),
+        );
+        if info_field(&info, "role").as_deref() == Some("master") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{promoted} not master: {info}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // stop.sh stops everything still running (the killed primary is skipped).
+    let pids = b.pids();
+    assert_eq!(pids.len(), 6, "{pids:?}");
+    let (ok, out) = b.stop();
+    assert!(ok, "stop.sh failed:\n{out}");
+    let left: Vec<&String> = pids.iter().filter(|p| alive(p)).collect();
+    assert!(
+        left.is_empty(),
+        "still running after stop.sh: {left:?}\n{out}"
+    );
+}
