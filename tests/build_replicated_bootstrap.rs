@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 use support::cluster::{run_script, test_passwords};
 use support::render::render_text;
-use support::{Client, Reply, info_field};
+use support::{Client, RedisServer, Reply, info_field};
 
 const SHOP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/policies/shop.yaml");
 const STORE: &str = "durable";
@@ -84,9 +84,11 @@ impl Drop for Booted {
     }
 }
 
-/// Runs the generated bootstrap.sh on free ports; a port taken meanwhile by
-/// someone else (that cause only) is retried with fresh ports.
-fn boot(root: &Path) -> Booted {
+type Pairs = Vec<(String, String)>;
+
+/// Writes shop's rendered files under `root`; returns the durable store's
+/// `replicated/` directory, the password variables and the users' passwords.
+fn written(root: &Path) -> (PathBuf, Pairs, Pairs) {
     let (mut report, files) = render_text("shop.yaml", &shop_at_7_0());
     let store = report
         .policy
@@ -102,36 +104,52 @@ fn boot(root: &Path) -> Booted {
     );
     let out = root.join("policy");
     cachegen::build::write(&out, &files).unwrap();
+    (
+        out.join("stores").join(STORE).join("replicated"),
+        secrets,
+        passwords,
+    )
+}
+
+/// The scripts' environment for these ports (DOWN_AFTER_MS small, so a
+/// failover takes seconds).
+fn script_env(data_dir: &Path, ports: &[u16], sentinel_ports: &[u16], secrets: &Pairs) -> Pairs {
     let list = |ps: &[u16]| ps.iter().map(u16::to_string).collect::<Vec<_>>().join(" ");
+    [
+        ("PORTS", list(ports)),
+        ("SENTINEL_PORTS", list(sentinel_ports)),
+        ("DATA_DIR", data_dir.display().to_string()),
+        (
+            "REDIS_SERVER",
+            support::redis_server_binary().display().to_string(),
+        ),
+        (
+            "REDIS_CLI",
+            support::redis_cli_binary().display().to_string(),
+        ),
+        ("START_TIMEOUT", "10".into()),
+        ("HEALTH_TIMEOUT", "20".into()),
+        ("DOWN_AFTER_MS", "1000".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .chain(secrets.iter().cloned())
+    .collect()
+}
+
+/// Runs the generated bootstrap.sh on free ports; a port taken meanwhile by
+/// someone else (that cause only) is retried with fresh ports.
+fn boot(root: &Path) -> Booted {
+    let (dir, secrets, passwords) = written(root);
     for attempt in 1..=3 {
         let all = support::free_ports(6);
         let (ports, sentinel_ports) = all.split_at(3);
         assert!(!all.contains(&6379) && !all.contains(&26379));
         let data_dir = root.join(format!("data-{attempt}"));
-        let env: Vec<(String, String)> = [
-            ("PORTS", list(ports)),
-            ("SENTINEL_PORTS", list(sentinel_ports)),
-            ("DATA_DIR", data_dir.display().to_string()),
-            (
-                "REDIS_SERVER",
-                support::redis_server_binary().display().to_string(),
-            ),
-            (
-                "REDIS_CLI",
-                support::redis_cli_binary().display().to_string(),
-            ),
-            ("START_TIMEOUT", "10".into()),
-            ("HEALTH_TIMEOUT", "20".into()),
-            ("DOWN_AFTER_MS", "1000".into()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .chain(secrets.iter().cloned())
-        .collect();
         let booted = Booted {
-            dir: out.join("stores").join(STORE).join("replicated"),
+            dir: dir.clone(),
+            env: script_env(&data_dir, ports, sentinel_ports, &secrets),
             data_dir,
-            env,
             passwords: passwords.clone(),
             ports: ports.to_vec(),
             sentinel_ports: sentinel_ports.to_vec(),
@@ -293,5 +311,39 @@ fn bootstrap_starts_a_healthy_store_that_fails_over_and_stop_leaves_nothing() {
     assert!(
         left.is_empty(),
         "still running after stop.sh: {left:?}\n{out}"
+    );
+}
+
+#[test]
+fn a_port_that_already_answers_is_refused_before_anything_starts() {
+    let root = tempfile::tempdir().unwrap();
+    let (dir, secrets, _) = written(root.path());
+    // Someone else's Redis on the second Sentinel's port.
+    let other = RedisServer::start(None, &[]);
+    let mut ports = support::free_ports(5);
+    ports.insert(4, other.port);
+    let data_dir = root.path().join("data");
+    let env = script_env(&data_dir, &ports[..3], &ports[3..], &secrets);
+    let (status, output) = run_script(&dir, "bootstrap.sh", &env, Duration::from_secs(20));
+    assert_eq!(status.and_then(|s| s.code()), Some(1), "{output}");
+    assert!(
+        output.contains(&format!(
+            "something already answers on 127.0.0.1:{}",
+            other.port
+        )),
+        "{output}"
+    );
+    // Nothing was started: no node directory, no pid file.
+    let started: Vec<_> = std::fs::read_dir(&data_dir)
+        .map(|d| d.filter_map(|e| Some(e.ok()?.file_name())).collect())
+        .unwrap_or_default();
+    assert!(started.is_empty(), "{started:?}");
+    // The wrong count is named too.
+    let env = script_env(&data_dir, &ports[..2], &ports[3..], &secrets);
+    let (status, output) = run_script(&dir, "bootstrap.sh", &env, Duration::from_secs(20));
+    assert_eq!(status.and_then(|s| s.code()), Some(1), "{output}");
+    assert!(
+        output.contains("PORTS lists 2 ports; this store has 3 data nodes"),
+        "{output}"
     );
 }
