@@ -39,6 +39,18 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "cluster/ports.sh.j2",
         include_str!("../../templates/cluster/ports.sh.j2"),
     ),
+    // Included by both scripts here and by replicated/common.sh: the
+    // operator's password into REDISCLI_AUTH, from `AdminSource`.
+    (
+        "shell/operator.sh.j2",
+        include_str!("../../templates/shell/operator.sh.j2"),
+    ),
+    // Included by bootstrap.sh here and by replicated/common.sh: the port
+    // number and count checks.
+    (
+        "shell/numbers.sh.j2",
+        include_str!("../../templates/shell/numbers.sh.j2"),
+    ),
 ];
 
 /// Access lines the node config leaves to bootstrap.sh's command line (the
