@@ -75,6 +75,16 @@ fn as_verifier(port: u16) -> String {
 /// The verifier's rules as `render::acl` builds them for this Redis (7.0:
 /// no `client|no-touch`), less `config|get`: what a store whose config
 /// holds a secret grants.
+/// `verify --format json` of the fixture policy, logged in as the verifier.
+fn verify_fixture_as_verifier(port: u16) -> Run {
+    verify(
+        &fixture(),
+        &as_verifier(port),
+        &["--format", "json"],
+        limit(),
+    )
+}
+
 fn verifier_rules_without_config_get() -> String {
     let without = cachegen::render::acl::verifier_rules_with(false, false);
     assert!(!without.contains("config|get"), "{without}");
@@ -87,6 +97,13 @@ fn messages(run: &Run, code: &str) -> Vec<String> {
         .iter()
         .map(|f| f["message"].as_str().unwrap().to_owned())
         .collect()
+}
+
+/// The messages of `code` in `run`, asserting there is exactly one.
+fn exactly_one_message(run: &Run, code: &str) -> Vec<String> {
+    let found = messages(run, code);
+    assert_eq!(found.len(), 1, "{}", describe(run));
+    found
 }
 
 #[test]
@@ -210,8 +227,7 @@ fn config_get_is_only_probed_where_the_store_denies_it() {
     ok(&mut admin, &["CONFIG", "RESETSTAT"]);
     let run = verify(&policy, &as_verifier(server.port), &args, limit());
     assert_eq!(run.code, Some(1), "{}", describe(&run));
-    let broad = messages(&run, "CG441");
-    assert_eq!(broad.len(), 1, "{}", describe(&run));
+    let broad = exactly_one_message(&run, "CG441");
     assert!(
         broad[0].contains("(CONFIG GET maxmemory answered `a reply`)"),
         "{}",
@@ -230,27 +246,16 @@ fn a_verifier_user_that_may_read_values_is_found_out() {
     let server = policy_server(out.path(), &[]);
     let rules = format!("{} +@read", cachegen::render::acl::verifier_rules(false));
     with_users(&server, &rules);
-    let run = verify(
-        &fixture(),
-        &as_verifier(server.port),
-        &["--format", "json"],
-        limit(),
-    );
+    let run = verify_fixture_as_verifier(server.port);
     assert_eq!(run.code, Some(1), "{}", describe(&run));
-    let broad = messages(&run, "CG441");
-    assert_eq!(broad.len(), 1, "{}", describe(&run));
+    let broad = exactly_one_message(&run, "CG441");
     // ECHO (@connection) is still refused; GET of the probe key is nil.
     assert!(broad[0].contains("(GET answered `(nil)`)"), "{}", broad[0]);
     // The ACL build emits refuses it.
     let mut admin = server.client();
     ok(&mut admin, &["AUTH", "default", "admin-only-pw-55"]);
     reset_verifier(&mut admin, &cachegen::render::acl::verifier_rules(false));
-    let run = verify(
-        &fixture(),
-        &as_verifier(server.port),
-        &["--format", "json"],
-        limit(),
-    );
+    let run = verify_fixture_as_verifier(server.port);
     assert!(run.findings("CG441").is_empty(), "{}", describe(&run));
 }
 
@@ -275,8 +280,7 @@ fn a_default_user_that_may_not_ping_still_serves_strangers() {
         limit(),
     );
     assert_eq!(run.code, Some(1), "{}", describe(&run));
-    let open = messages(&run, "CG440");
-    assert_eq!(open.len(), 1, "{}", describe(&run));
+    let open = exactly_one_message(&run, "CG440");
     assert!(open[0].contains("(PING answered `NOPERM"), "{}", open[0]);
 }
 
@@ -310,8 +314,7 @@ fn verify_sends_no_password_in_plain_text_to_a_tls_store() {
     let url = format!("redis://127.0.0.1:{}", server.port);
     let run = verify(&policy, &url, &args, limit());
     assert_eq!(run.code, Some(1), "{}", describe(&run));
-    let found = messages(&run, "CG442");
-    assert_eq!(found.len(), 1, "{}", describe(&run));
+    let found = exactly_one_message(&run, "CG442");
     assert!(
         found[0].starts_with(&format!(
             "127.0.0.1:{} answered in plain text (verify's own `redis://` connection)",
@@ -460,15 +463,9 @@ fn a_verifier_user_with_every_command_is_found_out() {
     let out = tempfile::tempdir().unwrap();
     let server = policy_server(out.path(), &[]);
     with_users(&server, "on ~* &* +@all");
-    let run = verify(
-        &fixture(),
-        &as_verifier(server.port),
-        &["--format", "json"],
-        limit(),
-    );
+    let run = verify_fixture_as_verifier(server.port);
     assert_eq!(run.code, Some(1), "{}", describe(&run));
-    let broad = messages(&run, "CG441");
-    assert_eq!(broad.len(), 1, "{}", describe(&run));
+    let broad = exactly_one_message(&run, "CG441");
     assert!(
         broad[0].contains("(ECHO answered `cachegen-verify`, GET answered `(nil)`)"),
         "{}",
@@ -488,27 +485,29 @@ fn a_verifier_user_with_every_command_is_found_out() {
     assert_eq!(on.len(), 1, "{}", describe(&run));
     assert_eq!(on[0]["severity"], "warning");
     // As cachegen-verify, nothing says so.
-    let run = verify(
-        &fixture(),
-        &as_verifier(server.port),
-        &["--format", "json"],
-        limit(),
-    );
+    let run = verify_fixture_as_verifier(server.port);
     assert!(run.findings("CG443").is_empty(), "{}", describe(&run));
 }
 
-#[test]
-fn a_tls_store_answering_in_plain_text_is_found_out() {
+/// A policy server (with the verifier user) that listens in plain text on
+/// `server.port` (the support server waits for PING there) and with TLS on
+/// `tls_port`, its CA, server and client certificates in `pki`.
+struct TlsServer {
+    pki: tempfile::TempDir,
+    tls_port: u16,
+    server: RedisServer,
+}
+
+/// Starts a [`TlsServer`]; `auth_clients` is its `--tls-auth-clients`.
+fn tls_server(out: &Path, auth_clients: &str) -> TlsServer {
     let pki = tempfile::tempdir().unwrap();
     support::pki::make_ca(pki.path(), "cachegen-test-ca");
     support::pki::make_server_cert(pki.path());
-    let file = |f: &str| pki.path().join(f).to_str().unwrap().to_owned();
+    support::pki::make_client_cert(pki.path());
+    let file = |f: &str| pki_file(&pki, f);
     let tls_port = support::free_port();
-    // The support server listens in plain text on `server.port` (it waits
-    // for PING there) and with TLS on `tls_port`.
-    let out = tempfile::tempdir().unwrap();
     let server = policy_server(
-        out.path(),
+        out,
         &[
             "--tls-port",
             &tls_port.to_string(),
@@ -519,10 +518,30 @@ fn a_tls_store_answering_in_plain_text_is_found_out() {
             "--tls-ca-cert-file",
             &file("ca.pem"),
             "--tls-auth-clients",
-            "no",
+            auth_clients,
         ],
     );
     with_users(&server, &cachegen::render::acl::verifier_rules(false));
+    TlsServer {
+        pki,
+        tls_port,
+        server,
+    }
+}
+
+fn pki_file(pki: &tempfile::TempDir, name: &str) -> String {
+    pki.path().join(name).to_str().unwrap().to_owned()
+}
+
+#[test]
+fn a_tls_store_answering_in_plain_text_is_found_out() {
+    let out = tempfile::tempdir().unwrap();
+    let TlsServer {
+        pki,
+        tls_port,
+        server,
+    } = tls_server(out.path(), "no");
+    let file = |f: &str| pki_file(&pki, f);
     let tls = format!(
         "tls:\n  port: {tls_port}\n  cert: {{file: /etc/redis/tls/tls.crt}}\n  key: {{file: /etc/redis/tls/tls.key}}\n  ca: {{file: /etc/redis/tls/ca.crt}}\n  client_certs: none\n"
     );
@@ -547,8 +566,7 @@ fn a_tls_store_answering_in_plain_text_is_found_out() {
     );
     assert_eq!(run.code, Some(1), "{}", describe(&run));
     assert_eq!(run.json()["complete"], true);
-    let found = messages(&run, "CG442");
-    assert_eq!(found.len(), 1, "{}", describe(&run));
+    let found = exactly_one_message(&run, "CG442");
     assert!(
         found[0].starts_with(&format!(
             "127.0.0.1:{plain} answered in plain text (`NOAUTH"
@@ -578,30 +596,15 @@ fn a_tls_store_answering_in_plain_text_is_found_out() {
 
 #[test]
 fn a_server_that_requires_client_certificates_is_verified_with_one() {
-    let pki = tempfile::tempdir().unwrap();
-    support::pki::make_ca(pki.path(), "cachegen-test-ca");
-    support::pki::make_server_cert(pki.path());
-    support::pki::make_client_cert(pki.path());
-    let file = |f: &str| pki.path().join(f).to_str().unwrap().to_owned();
-    let tls_port = support::free_port();
     let out = tempfile::tempdir().unwrap();
     // `tls-auth-clients yes`: what a policy's `access.tls` renders by default.
-    let server = policy_server(
-        out.path(),
-        &[
-            "--tls-port",
-            &tls_port.to_string(),
-            "--tls-cert-file",
-            &file("server.pem"),
-            "--tls-key-file",
-            &file("server.key"),
-            "--tls-ca-cert-file",
-            &file("ca.pem"),
-            "--tls-auth-clients",
-            "yes",
-        ],
-    );
-    with_users(&server, &cachegen::render::acl::verifier_rules(false));
+    // `_server` keeps the server running to the end of the test.
+    let TlsServer {
+        pki,
+        tls_port,
+        server: _server,
+    } = tls_server(out.path(), "yes");
+    let file = |f: &str| pki_file(&pki, f);
     let url = format!("rediss://cachegen-verify:{VERIFY_PW}@127.0.0.1:{tls_port}");
     let base = [
         "--format",
