@@ -142,7 +142,10 @@ pub(crate) fn consumer_test(policy: &Policy, ctx: &Context) -> String {
         }
     }
     if ctx.uses_ip {
-        for text in IP_TEXTS {
+        for text in support::vectors::IP_TEXT_FORMS
+            .iter()
+            .chain(IP_NON_ADDRESSES)
+        {
             let accepted = cachegen::keys::type_accepts(&PlaceholderType::Ip, text);
             writeln!(
                 classify,

@@ -83,6 +83,29 @@ pub struct Sample {
     pub input: String,
 }
 
+/// Text forms of an address that a generated `ip` check must judge as
+/// `keys::type_accepts` does (build_rust and build_typescript both ask):
+/// dotted and dashed forms, upper-case, uncompressed and IPv4-mapped
+/// spellings, near misses, and the colon form keys cannot hold.
+pub const IP_TEXT_FORMS: &[&str] = &[
+    "192.0.2.1",
+    "0.0.0.0",
+    "01.2.3.4",
+    "256.1.1.1",
+    "2001-db8--1",
+    "2001-DB8--1",
+    "2001-db8-0-0-0-0-0-1",
+    "--",
+    "--1",
+    "---1",
+    "--ffff-1.2.3.4",
+    "--ffff-102-304",
+    "--fffe-102-304",
+    "1-0-0-2--3",
+    "1--2-0-0-0-3",
+    "2001:db8::1",
+];
+
 /// Sample `k` (`0..SAMPLES`) of placeholder `name`: distinct per placeholder
 /// within a sample so swapped arguments show.
 pub fn sample(policy: &Policy, name: &str, k: usize) -> Sample {
