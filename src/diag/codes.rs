@@ -403,4 +403,23 @@ fixed_codes! {
     /// per-service ACL users replace. An error when the store declares
     /// `access:`, a warning when it does not.
     DEFAULT_USER_ENABLED = "CG443", "default-user-enabled", Error, "the default user accepts a password";
+    /// Outside a cluster, the server replicates (the primary lists
+    /// replicas, or the URL names a replica) but the store declares no
+    /// `replicated:`. The policy then reasons about a lone node: its
+    /// verifier may be granted `CONFIG GET` (which would print
+    /// `masterauth`), and nothing checks that writes reach a replica.
+    REPLICATION_NOT_DECLARED = "CG470", "replication-not-declared", Error, "the server replicates but the policy declares no replicas";
+    /// A replica last acknowledged its primary longer ago than
+    /// `replicated.min_replicas_max_lag` (10 s, Redis's default, when not
+    /// declared): `min-replicas-to-write` no longer counts it, and it
+    /// serves data that old.
+    REPLICA_LAGGING = "CG471", "replica-lagging", Warning, "a replica lags behind its primary";
+    /// A replica of the group replicates from another node than the
+    /// primary verify read (its `master_host`/`master_port`), or the primary
+    /// lists a node that reports itself a primary: the group is split.
+    REPLICA_OF_ANOTHER_PRIMARY = "CG472", "replica-of-another-primary", Error, "a replica follows another primary";
+    /// The URL names a replica. Verify follows its `master_host` to the
+    /// primary where the host is allowed (a note), else it reads the
+    /// replica alone and says what it could not check (a warning).
+    SEED_IS_REPLICA = "CG473", "seed-is-replica", Note, "the URL names a replica";
 }

@@ -28,13 +28,13 @@ use super::keyspace::{self, Coverage};
 use super::observed::{
     ConfigUnread, NoTouch, NodeFacts, Observed, ObservedNode, ScannedNode, Seed,
 };
+use super::replicas::{self, Opened};
 use super::resp::Reply;
 use super::server::{self, ClusterNode, Info};
 use super::target::{self, Address};
 use super::{Options, Progress, window};
 use crate::policy::model::{Policy, Store};
-use crate::redis_directives;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 /// Most nodes one run considers. Redis Cluster is designed for up to 1000
@@ -88,16 +88,29 @@ pub fn gather(
         flavour: server::flavour(&seed_facts.info),
         cluster_enabled,
     });
-    if cluster_enabled {
+    // Outside a cluster, the primary's replicas (or a replica seed's
+    // primary, already open here, and its replicas): `replicas`.
+    let mut primary_slot = None;
+    let mut members: Vec<(Address, Option<ClusterNode>, bool)> = if cluster_enabled {
         discover(&mut seed_conn, seed, &mut observed);
-    }
-    let mut members: Vec<(Address, Option<ClusterNode>)> = observed
-        .cluster_nodes
-        .iter()
-        .map(|n| (n.address.clone(), Some(n.clone())))
-        .collect();
+        observed
+            .cluster_nodes
+            .iter()
+            .map(|n| (n.address.clone(), Some(n.clone()), false))
+            .collect()
+    } else {
+        let contact = |a: &Address| contact(a, options, store, slow_threshold_us);
+        let found = replicas::discover(seed, &seed_facts.info, &options.allow, &contact);
+        primary_slot = found.primary;
+        observed.replication = Some(found.replication);
+        found
+            .members
+            .into_iter()
+            .map(|(a, r)| (a, None, r))
+            .collect()
+    };
     if members.is_empty() {
-        members.push((seed.clone(), None));
+        members.push((seed.clone(), None, false));
     }
 
     // Facts of every node (stats before any scan starts anywhere). `conns`
@@ -110,10 +123,11 @@ pub fn gather(
     // like any announced node, not left without a connection or a reason.
     let mut seed_claimed = false;
     let mut planned = Vec::new();
-    for (address, cluster) in members {
+    for (address, cluster, standalone_replica) in members {
         let mut node = ObservedNode {
             address,
             cluster,
+            standalone_replica,
             facts: None,
             scan: None,
             error: None,
@@ -136,6 +150,11 @@ pub fn gather(
         } else if !seed_claimed && is_seed_address(&node, seed) {
             seed_claimed = true;
             plan = Plan::Seed;
+        } else if primary_slot
+            .as_ref()
+            .is_some_and(|(a, _)| *a == node.address)
+        {
+            plan = Plan::Primary;
         } else if node.address != *seed && !options.allow.allows(&node.address.host) {
             // Announced by the server, not named by the user: connecting
             // would send the run's credentials to whoever the seed chose.
@@ -163,6 +182,7 @@ pub fn gather(
         let opened = match plan {
             Plan::Skip => None,
             Plan::Seed => seed_slot.take().map(Ok),
+            Plan::Primary => primary_slot.take().map(|(_, opened)| opened),
             Plan::Contact => contacted.next(),
         };
         let mut conn = None;
@@ -206,6 +226,8 @@ enum Plan {
     Skip,
     /// The seed: its connection and facts are already there.
     Seed,
+    /// The primary a replica seed named, already read by `replicas`.
+    Primary,
     Contact,
 }
 
@@ -241,7 +263,17 @@ const POOL: usize = 16;
 /// connection; a real cluster has far fewer primaries than this).
 const SCAN_POOL: usize = 64;
 
-type Opened = Result<(Connection, NodeFacts), ConnError>;
+/// Connects to one node and reads its facts.
+fn contact(
+    address: &Address,
+    options: &Options,
+    store: &Store,
+    slow_threshold_us: Option<u64>,
+) -> Opened {
+    let mut c = open(address, options)?;
+    let f = node_facts(&mut c, options, store, slow_threshold_us)?;
+    Ok((c, f))
+}
 
 /// Connects to each address and reads its facts, [`POOL`] at a time; the
 /// results come back in `addresses` order.
@@ -264,10 +296,7 @@ fn contact_all(
                     let Some(address) = addresses.get(i) else {
                         break;
                     };
-                    let opened = open(address, options).and_then(|mut c| {
-                        let f = node_facts(&mut c, options, store, slow_threshold_us)?;
-                        Ok((c, f))
-                    });
+                    let opened = contact(address, options, store, slow_threshold_us);
                     if let Ok(mut all) = results.lock() {
                         all[i] = Some(opened);
                     }
@@ -291,13 +320,14 @@ fn contact_all(
 }
 
 /// The seed's own line of `CLUSTER NODES` (or the seed itself outside a
-/// cluster): the one node the user named.
+/// cluster, where the primary and replicas are other members): the one
+/// node the user named.
 fn is_seed_address(node: &ObservedNode, seed: &Address) -> bool {
     node.address == *seed
         || node
             .cluster
             .as_ref()
-            .is_none_or(|n| n.flags.iter().any(|f| f == "myself"))
+            .is_some_and(|n| n.flags.iter().any(|f| f == "myself"))
 }
 
 /// Drops repeated addresses (keeping the first line of each) and cuts the
@@ -552,7 +582,7 @@ fn node_facts(
     // ACLs cannot limit its parameters: where the store denies it to the
     // verifier, it is not even tried (the ACL refuses it anyway).
     let config = if store.verifier_may_config_get() {
-        read_config(conn, store, flavour.redis_compat)?
+        super::config_get::read_config(conn, store, flavour.redis_compat)?
     } else {
         Err(ConfigUnread::NotAllowed)
     };
@@ -564,7 +594,7 @@ fn node_facts(
         (_, false) => None,
         // Refused or denied for names, refused for `*` too: not sent.
         (Err(why), true) => Some(Err(why.clone())),
-        (Ok(_), true) => Some(read_all_config(conn)?),
+        (Ok(_), true) => Some(super::config_get::read_all_config(conn)?),
     };
     let slow = super::latency::read(conn, slow_threshold_us)?;
     let probes = super::probe::probe(conn, options, store)?;
@@ -576,88 +606,6 @@ fn node_facts(
         slow,
         probes,
     })
-}
-
-/// Reads the managed directives with `CONFIG GET` (exact names: a glob also
-/// returns alias names). `Err(why)` inside when the server refuses CONFIG (a
-/// managed service, or an ACL without `config|get`): not checkable.
-fn read_config(
-    conn: &mut Connection,
-    store: &Store,
-    version: Option<(u32, u32)>,
-) -> Result<Result<BTreeMap<String, String>, ConfigUnread>, ConnError> {
-    // A secret is never asked for, whatever the policy says (lower refuses
-    // one in `config:`; a lock edited by hand is read through lower too):
-    // its value must not reach a report.
-    let names: Vec<&str> = redis_directives::managed_directives(store)
-        .iter()
-        .map(|d| d.name)
-        .filter(|name| !crate::facts::secret_anywhere(name))
-        .collect();
-    let mut values = BTreeMap::new();
-    // Several names per CONFIG GET exist since 7.0; before, one call each.
-    let batches: Vec<Vec<&str>> = if version.is_some_and(|v| v >= (7, 0)) {
-        vec![names]
-    } else {
-        names.into_iter().map(|n| vec![n]).collect()
-    };
-    for batch in batches {
-        match conn.call(Command::ConfigGet(&batch))? {
-            Reply::Array(items) => {
-                // Only what was asked for is kept, however much comes back.
-                for pair in items.chunks(2).take(batch.len()) {
-                    if let [name, value] = pair {
-                        values.insert(
-                            server::cut(&name.as_text().unwrap_or_default(), 128)
-                                .to_ascii_lowercase(),
-                            server::cut(&value.as_text().unwrap_or_default(), 256),
-                        );
-                    }
-                }
-            }
-            Reply::Error(e) => return Ok(Err(ConfigUnread::Refused(target::printable(&e)))),
-            _ => {
-                return Ok(Err(ConfigUnread::Refused(
-                    "CONFIG GET returned an unexpected reply".into(),
-                )));
-            }
-        }
-    }
-    Ok(Ok(values))
-}
-
-/// Most directives kept from one `CONFIG GET *`: Redis 8.0 has about 250;
-/// a reply far longer is broken or hostile.
-const MAX_DIRECTIVES: usize = 1000;
-
-/// `CONFIG GET *` for `--unmanaged`, keeping only directives some release's
-/// facts know and none marks secret: `requirepass`, `masterauth` and the
-/// like never leave this function, so no report can print them.
-fn read_all_config(
-    conn: &mut Connection,
-) -> Result<Result<BTreeMap<String, String>, ConfigUnread>, ConnError> {
-    match conn.call(Command::ConfigGetAll)? {
-        Reply::Array(items) => {
-            let mut values = BTreeMap::new();
-            for pair in items.chunks(2).take(MAX_DIRECTIVES) {
-                let [name, value] = pair else { continue };
-                let name = name.as_text().unwrap_or_default().to_ascii_lowercase();
-                let known = !crate::facts::releases_having(&name).is_empty();
-                if !known || crate::facts::secret_anywhere(&name) {
-                    continue;
-                }
-                values.insert(
-                    server::cut(&name, 128),
-                    server::cut(&value.as_text().unwrap_or_default(), 256),
-                );
-            }
-            Ok(Ok(values))
-        }
-        Reply::Error(e) => Ok(Err(ConfigUnread::Refused(target::printable(&e)))),
-        _ => Ok(Err(ConfigUnread::Refused(
-            "CONFIG GET * returned an unexpected reply".into(),
-        ))),
-    }
 }
 
 /// The latency the policy holds commands to (their p99): `targets.cached_latency`,

@@ -18,6 +18,7 @@
 
 pub mod allow;
 pub mod classify;
+pub mod config_get;
 pub mod conn;
 pub mod gather;
 pub mod judge;
@@ -26,6 +27,7 @@ mod latency;
 pub mod observed;
 pub mod outcome;
 pub mod probe;
+pub mod replicas;
 pub mod report;
 pub mod resp;
 pub mod server;

@@ -8,6 +8,7 @@
 
 use super::classify::Owner;
 use super::keyspace::Tally;
+use super::replicas::Replication;
 use super::server::{self, ClusterNode, Flavour, Info};
 use super::target::Address;
 use super::window::NodeWindow;
@@ -46,6 +47,9 @@ pub struct Observed {
     pub node_list: NodeList,
     /// The hit-ratio window asked for (`--window`); zero: not measured.
     pub window_asked: Duration,
+    /// Outside a cluster: the primary and replicas found from the seed;
+    /// `None` in a cluster or before the seed answered.
+    pub replication: Option<Replication>,
 }
 
 /// Oddities of `CLUSTER NODES` no real cluster has: the same address
@@ -75,6 +79,9 @@ pub struct ObservedNode {
     pub address: Address,
     /// The node's line in `CLUSTER NODES`; `None` for a single node.
     pub cluster: Option<ClusterNode>,
+    /// Outside a cluster: a replica of the primary verify read, whose keys
+    /// are read there (`replicas`), so it is not scanned.
+    pub standalone_replica: bool,
     /// What the node answered before any key was touched anywhere; `None`
     /// when it was not contacted or the connection failed (`error` says why).
     pub facts: Option<NodeFacts>,
@@ -269,11 +276,12 @@ impl ObservedNode {
         }
     }
 
-    /// A node whose keys verify reads: a primary serving slots, or the
-    /// single node.
+    /// A node whose keys verify reads: a primary serving slots, or outside
+    /// a cluster any node but a replica of a primary verify read.
     pub fn is_primary(&self) -> bool {
-        self.cluster
-            .as_ref()
-            .is_none_or(|n| n.is_master() && !n.slots.is_empty())
+        match &self.cluster {
+            Some(n) => n.is_master() && !n.slots.is_empty(),
+            None => !self.standalone_replica,
+        }
     }
 }

@@ -17,6 +17,7 @@ use crate::verify::observed::{ConfigUnread, NodeFacts, Observed};
 use crate::verify::server::{self, Flavour};
 use crate::verify::target::{Address, printable};
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 /// One directive on one node.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +55,18 @@ pub const INFO_DIRECTIVES: &[(&str, &str, InfoValue)] = &[
     ("maxclients", "maxclients", InfoValue::Same),
     ("repl-backlog-size", "repl_backlog_size", InfoValue::Same),
 ];
+
+/// Directives `INFO` shows only the presence of, with the field that is
+/// there exactly when the directive is in force: Redis 7.0.15 prints
+/// `min_slaves_good_slaves` only while `min-replicas-to-write` and
+/// `min-replicas-max-lag` are both non-zero. Whether it is set is checked;
+/// its value is not.
+pub const INFO_PRESENCE: &[(&str, &str)] = &[("min-replicas-to-write", "min_slaves_good_slaves")];
+
+/// Why a directive was not checked where `CONFIG GET` was unavailable.
+pub const INFO_LACKS: &str = "INFO does not show these";
+/// Why a directive `INFO` would show was not checked on a node.
+pub const INFO_OMITTED: &str = "INFO shows these, but the node's did not";
 
 /// The directives a node's `INFO` shows, by name, in `CONFIG GET`'s form.
 pub fn from_info(facts: &NodeFacts) -> BTreeMap<String, String> {
@@ -121,9 +134,10 @@ pub fn rows(policy: &Policy, observed: &Observed) -> Vec<ConfigRow> {
             // Only what INFO shows: a directive it does not show is not
             // "missing on the server", it is unchecked (the note says so).
             Err(_) => {
+                let store = observed.store(policy);
                 let values = from_info(facts);
                 rows.extend(
-                    compare(observed.store(policy), &node.address, &flavour, &values)
+                    compare(store, &node.address, &flavour, &values)
                         .into_iter()
                         .filter(|r| values.contains_key(r.directive))
                         .map(|r| ConfigRow {
@@ -131,10 +145,73 @@ pub fn rows(policy: &Policy, observed: &Observed) -> Vec<ConfigRow> {
                             ..r
                         }),
                 );
+                rows.extend(presence_rows(store, &node.address, facts));
             }
         }
     }
     rows
+}
+
+/// Rows for the managed directives of [`INFO_PRESENCE`]: set or not, as
+/// the node's `INFO replication` shows it (read: its `role` is there).
+fn presence_rows(store: &Store, node: &Address, facts: &NodeFacts) -> Vec<ConfigRow> {
+    if !facts.info.contains_key("role") {
+        return Vec::new();
+    }
+    // `min_slaves_good_slaves` needs a non-zero max lag too (10 s unless set).
+    let lag_set = store
+        .replicated
+        .as_ref()
+        .and_then(|r| r.min_replicas_max_lag)
+        .is_none_or(|d| !d.is_zero());
+    redis_directives::managed_directives(store)
+        .into_iter()
+        .filter_map(|d| {
+            let (_, field) = INFO_PRESENCE.iter().find(|(name, _)| *name == d.name)?;
+            let present = facts.info.contains_key(*field);
+            let expected_set = normalize(&d.config_get) != "0" && lag_set;
+            let actual = if present {
+                format!("set (INFO shows {field}; the value is not shown)")
+            } else {
+                format!("not set (INFO shows no {field})")
+            };
+            Some(ConfigRow {
+                node: node.clone(),
+                directive: d.name,
+                expected: d.config_get,
+                actual: Some(actual),
+                status: if present == expected_set {
+                    Status::Matches
+                } else {
+                    Status::Drift
+                },
+                via_info: true,
+            })
+        })
+        .collect()
+}
+
+/// The managed directives `CONFIG GET` did not give and `INFO` did not
+/// either, each with why; empty when every node that answered gave
+/// `CONFIG GET`. What reports list as "not checked".
+pub fn unchecked_directives(
+    policy: &Policy,
+    observed: &Observed,
+    rows: &[ConfigRow],
+) -> Vec<(&'static str, &'static str)> {
+    if !observed.reached().any(|(_, f)| f.config.is_err()) {
+        return Vec::new();
+    }
+    redis_directives::managed_directives(observed.store(policy))
+        .iter()
+        .map(|d| d.name)
+        .filter(|name| !rows.iter().any(|r| r.via_info && r.directive == *name))
+        .map(|name| {
+            let shown = INFO_DIRECTIVES.iter().any(|(n, _, _)| *n == name)
+                || INFO_PRESENCE.iter().any(|(n, _)| *n == name);
+            (name, if shown { INFO_OMITTED } else { INFO_LACKS })
+        })
+        .collect()
 }
 
 /// Drift, directives the server lacks or ignores, and one note for the
@@ -192,16 +269,16 @@ fn unchecked(
     if reasons.is_empty() {
         return None;
     }
-    let via_info: Vec<&str> = redis_directives::managed_directives(store)
-        .iter()
-        .map(|d| d.name)
-        .filter(|name| rows.iter().any(|r| r.via_info && r.directive == *name))
-        .collect();
-    let not_checked: Vec<&str> = redis_directives::managed_directives(store)
-        .iter()
-        .map(|d| d.name)
-        .filter(|name| !via_info.contains(name))
-        .collect();
+    let checked = |presence: bool| -> Vec<&str> {
+        redis_directives::managed_directives(store)
+            .iter()
+            .map(|d| d.name)
+            .filter(|name| rows.iter().any(|r| r.via_info && r.directive == *name))
+            .filter(|name| INFO_PRESENCE.iter().any(|(n, _)| n == name) == presence)
+            .collect()
+    };
+    let (via_info, presence) = (checked(false), checked(true));
+    let not_checked = unchecked_directives(policy, observed, rows);
     let list = |names: &[&str]| match names {
         [] => "none".to_owned(),
         _ => names
@@ -211,15 +288,36 @@ fn unchecked(
             .join(", "),
     };
     let mut message = format!(
-        "CONFIG GET was not used on {}: checked through INFO: {}; not checked: {}",
+        "CONFIG GET was not used on {}: checked through INFO: {}",
         reasons
             .iter()
             .map(|(why, nodes)| format!("{} ({why})", nodes_text(nodes)))
             .collect::<Vec<_>>()
             .join("; "),
         list(&via_info),
-        list(&not_checked),
     );
+    if !presence.is_empty() {
+        let _ = write!(message, "; only whether it is set: {}", list(&presence));
+    }
+    message.push_str("; not checked: ");
+    if not_checked.is_empty() {
+        message.push_str("none");
+    }
+    for (i, why) in [INFO_LACKS, INFO_OMITTED].into_iter().enumerate() {
+        let names: Vec<&str> = not_checked
+            .iter()
+            .filter(|(_, w)| *w == why)
+            .map(|(n, _)| *n)
+            .collect();
+        if !names.is_empty() {
+            let sep = if i > 0 && not_checked.iter().any(|(_, w)| *w == INFO_LACKS) {
+                "; "
+            } else {
+                ""
+            };
+            let _ = write!(message, "{sep}{} ({why})", list(&names));
+        }
+    }
     if unmanaged {
         message.push_str("; --unmanaged could not run (it needs CONFIG GET *)");
     }
@@ -439,12 +537,11 @@ mod tests {
             "{}",
             messages[0]
         );
-        assert!(
-            messages[1].starts_with(
-                "CG403 CONFIG GET was not used on 127.0.0.1:3 (refused by the server (NOPERM no config|get)): checked through INFO: none; not checked: `maxmemory`, `maxmemory-policy`"
-            ),
-            "{}",
-            messages[1]
+        // Each unchecked directive with why: INFO never shows `save`; the
+        // node's INFO (hand-built, empty) lacked `maxmemory`.
+        assert_eq!(
+            messages[1],
+            "CG403 CONFIG GET was not used on 127.0.0.1:3 (refused by the server (NOPERM no config|get)): checked through INFO: none; not checked: `save`, `appendfsync`, `slowlog-log-slower-than`, `slowlog-max-len` (INFO does not show these); `maxmemory`, `maxmemory-policy`, `appendonly`, `maxclients` (INFO shows these, but the node's did not)"
         );
     }
 
@@ -531,6 +628,72 @@ mod tests {
             note.message.contains("`access.verifier.config_get: deny`"),
             "{}",
             note.message
+        );
+    }
+
+    #[test]
+    fn min_replicas_to_write_is_checked_for_presence_through_info() {
+        use super::super::fixture::{facts, node, observed};
+        // shop's durable store: min_replicas_to_write 1, CONFIG GET denied
+        // (it has replicas).
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/policies/shop.yaml");
+        let p = crate::check_path(std::path::Path::new(path), &Default::default())
+            .policy
+            .expect("shop checks");
+        let primary = |fields: &[(&str, &str)]| {
+            let mut f = facts(fields);
+            f.config = Err(ConfigUnread::NotAllowed);
+            f
+        };
+        let seen = |f| Observed {
+            store: "durable".into(),
+            ..observed(false, vec![node("127.0.0.1:1", None, Some(f))])
+        };
+        let set = seen(primary(&[
+            ("role", "master"),
+            ("min_slaves_good_slaves", "2"),
+        ]));
+        let row = rows(&p, &set)
+            .into_iter()
+            .find(|r| r.directive == "min-replicas-to-write")
+            .expect("a row from INFO");
+        assert_eq!(row.status, Status::Matches);
+        assert!(row.via_info);
+        let found = judge(&p, &set);
+        let note = found.iter().find(|d| d.code.code == "CG403").unwrap();
+        assert!(
+            note.message
+                .contains("only whether it is set: `min-replicas-to-write`"),
+            "{}",
+            note.message
+        );
+        assert!(
+            note.message.contains("`min-replicas-max-lag`")
+                && note.message.contains("(INFO does not show these)"),
+            "{}",
+            note.message
+        );
+        assert!(!found.iter().any(|d| d.code.code == "CG401"), "{found:?}");
+        // Not in force on the server: drift.
+        let unset = seen(primary(&[("role", "master")]));
+        let drift: Vec<String> = judge(&p, &unset)
+            .into_iter()
+            .filter(|d| d.code.code == "CG401")
+            .map(|d| d.message)
+            .collect();
+        assert_eq!(drift.len(), 1, "{drift:?}");
+        assert!(
+            drift[0].starts_with(
+                "`min-replicas-to-write` is `not set (INFO shows no min_slaves_good_slaves)` on 127.0.0.1:1"
+            ),
+            "{}",
+            drift[0]
+        );
+        // A node whose replication section was not read is not judged.
+        assert!(
+            !rows(&p, &seen(primary(&[])))
+                .iter()
+                .any(|r| r.directive == "min-replicas-to-write")
         );
     }
 

@@ -13,6 +13,18 @@ const LISTED: usize = 5;
 pub fn judge(policy: &Policy, observed: &Observed) -> Vec<Diagnostic> {
     let mut findings = Vec::new();
     let span = policy.key_span("/cluster");
+    // Outside a cluster the addresses are a primary's replicas (or a
+    // replica's primary, which the replicas judge reports as CG473).
+    let (who, declared_span, declared) = if observed.replication.is_some() {
+        let store = observed.store(policy);
+        (
+            "the primary lists",
+            policy.key_span(&store.pointer),
+            "store verified",
+        )
+    } else {
+        ("the cluster announces", span, "cluster declared here")
+    };
     if !observed.not_allowed.is_empty() {
         let n = observed.not_allowed.len();
         let mut shown: Vec<String> = observed
@@ -28,13 +40,13 @@ pub fn judge(policy: &Policy, observed: &Observed) -> Vec<Diagnostic> {
             Diagnostic::new(
                 codes::HOST_NOT_ALLOWED,
                 format!(
-                    "the cluster announces {n} node{} outside the hosts verify may contact, which were not contacted (no credentials sent): {}",
+                    "{who} {n} node{} outside the hosts verify may contact, which were not contacted (no credentials sent): {}",
                     if n == 1 { "" } else { "s" },
                     shown.join(", ")
                 ),
             )
-            .with_span(span, "cluster declared here")
-            .with_help("if these are real nodes of this cluster, name their hosts or network with --allow-hosts"),
+            .with_span(declared_span, declared)
+            .with_help("if these are real nodes of this deployment, name their hosts or network with --allow-hosts"),
         );
     }
     let list = observed.node_list;

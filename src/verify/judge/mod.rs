@@ -11,6 +11,7 @@ pub mod engine;
 pub mod hosts;
 pub mod keyspace;
 pub mod mode;
+pub mod replicas;
 pub mod runtime;
 pub mod topology;
 pub mod unmanaged;
@@ -43,6 +44,7 @@ pub fn all(policy: &Policy, observed: &Observed) -> Vec<Diagnostic> {
     findings.extend(config::judge(policy, observed));
     findings.extend(unmanaged::judge(policy, observed));
     findings.extend(topology::judge(policy, observed));
+    findings.extend(replicas::judge(policy, observed));
     findings.extend(hosts::judge(policy, observed));
     findings.extend(runtime::judge(policy, observed));
     findings.extend(keyspace::judge(policy, observed));
@@ -117,6 +119,7 @@ mod fixture {
         ObservedNode {
             address: address(address_text),
             cluster,
+            standalone_replica: false,
             facts,
             scan: None,
             error: None,
