@@ -9,122 +9,26 @@
 
 mod support;
 
-use cachegen::policy::model::Store;
-use cachegen::render::OutputFile;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
-use support::credentials::{Installed, install, login};
-use support::render::{file, render};
-use support::{Client, RedisServer, Reply, info_field};
+use std::time::Duration;
+use support::credentials::{Installed, login};
+use support::render::render;
+use support::replicated::{Replicated, bulk, wait_for, write};
+use support::{Client, RedisServer, Reply};
 
 const POLICY: &str = "tests/fixtures/build-replicated.yaml";
 const STORE: &str = "orders";
 const MASTER: &str = "orders-primary";
 
-fn setup() -> (Vec<OutputFile>, Store, Installed) {
-    let (mut report, files) = render(POLICY);
-    let mut policy = report.policy.take().expect("lowers");
-    let store = policy.stores.shift_remove(STORE).expect("orders store");
-    let installed = install(&files, &store);
-    (files, store, installed)
-}
-
-/// A generated file of the store with its credentials directory pointed at
-/// the installed one and the primary's default address at `primary_port`.
-fn localised(
-    files: &[OutputFile],
-    store: &Store,
-    installed: &Installed,
-    name: &str,
-    primary_line: (&str, String),
-) -> String {
-    let default_dir = cachegen::render::access::default_credentials_dir(store);
-    let text = file(files, &format!("stores/{STORE}/{name}"));
-    assert!(
-        text.contains(primary_line.0),
-        "{name} names the primary as `{}`",
-        primary_line.0
-    );
-    text.replace(
-        &default_dir,
-        installed.dir.path().join("credentials").to_str().unwrap(),
-    )
-    .replace(primary_line.0, &primary_line.1)
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-/// Polls `probe` until it returns `Some`, or panics with `what` after `limit`.
-fn wait_for<T>(what: &str, limit: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(v) = probe() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn bulk(reply: Reply) -> String {
-    match reply {
-        Reply::Bulk(Some(text)) => text,
-        other => panic!("expected a bulk string, got {other:?}"),
-    }
-}
-
-/// A replica started from the generated replica.conf, replicating `primary`.
-fn start_replica(
-    files: &[OutputFile],
-    store: &Store,
-    installed: &Installed,
-    primary: u16,
-) -> RedisServer {
-    let text = localised(
-        files,
-        store,
-        installed,
-        "replica.conf",
-        (
-            "replicaof 127.0.0.1 6379",
-            format!("replicaof 127.0.0.1 {primary}"),
-        ),
-    );
-    let conf = write(
-        installed.dir.path(),
-        &format!("replica-{primary}.conf"),
-        &text,
-    );
-    RedisServer::start(Some(&conf), &[])
-}
-
-fn admin(port: u16, installed: &Installed) -> Client {
-    login(port, "admin", installed.password("admin"))
-}
-
-fn wait_link_up(replica: u16, installed: &Installed) {
-    wait_for(
-        "the replica's link to the primary",
-        Duration::from_secs(10),
-        || {
-            let info = bulk(
-                admin(replica, installed)
-                    .command(&["INFO", "replication"])
-                    .unwrap(),
-            );
-            (info_field(&info, "master_link_status").as_deref() == Some("up")).then_some(())
-        },
-    );
+fn setup() -> Replicated {
+    let (report, files) = render(POLICY);
+    Replicated::new(report, files, STORE)
 }
 
 #[test]
 fn the_replica_links_as_the_replication_user_and_writes_need_it() {
-    let (files, store, installed) = setup();
-    let primary = RedisServer::start(Some(&installed.conf), &[]);
+    let group = setup();
+    let installed = &group.installed;
+    let primary = group.start_primary();
     let mut checkout = login(primary.port, "checkout", installed.password("checkout"));
     // No replica yet: min-replicas-to-write 1 refuses the write.
     let refused = checkout.command(&["RPUSH", "order_queue", "o-1"]).unwrap();
@@ -133,11 +37,12 @@ fn the_replica_links_as_the_replication_user_and_writes_need_it() {
         "{refused:?}"
     );
 
-    let replica = start_replica(&files, &store, &installed, primary.port);
-    wait_link_up(replica.port, &installed);
+    let replica = group.start_replica(primary.port);
+    group.wait_link_up(replica.port);
     // The primary sees the replica logged in as the replication user.
     let clients = bulk(
-        admin(primary.port, &installed)
+        group
+            .admin(primary.port)
             .command(&["CLIENT", "LIST"])
             .unwrap(),
     );
@@ -157,10 +62,11 @@ fn the_replica_links_as_the_replication_user_and_writes_need_it() {
         },
     );
     wait_for("the write on the replica", Duration::from_secs(5), || {
-        let r = admin(replica.port, &installed)
+        let len = group
+            .admin(replica.port)
             .command(&["LLEN", "order_queue"])
             .unwrap();
-        (r == Reply::Int(1)).then_some(())
+        (len == Reply::Int(1)).then_some(())
     });
 
     // The replica stops: writes are refused again.
@@ -205,12 +111,13 @@ fn strings(reply: &Reply) -> Vec<String> {
 
 #[test]
 fn three_sentinels_agree_and_their_verifier_only_reads() {
-    let (files, store, installed) = setup();
-    let primary = RedisServer::start(Some(&installed.conf), &[]);
-    let replica = start_replica(&files, &store, &installed, primary.port);
-    wait_link_up(replica.port, &installed);
+    let group = setup();
+    let installed = &group.installed;
+    let primary = group.start_primary();
+    let replica = group.start_replica(primary.port);
+    group.wait_link_up(replica.port);
     let sentinels: Vec<RedisServer> = (0..3)
-        .map(|i| start_sentinel(&installed, primary.port, i))
+        .map(|i| start_sentinel(installed, primary.port, i))
         .collect();
 
     for s in &sentinels {
@@ -220,7 +127,7 @@ fn three_sentinels_agree_and_their_verifier_only_reads() {
             matches!(&anonymous, Reply::Error(e) if e.starts_with("NOAUTH")),
             "{anonymous:?}"
         );
-        let mut a = admin(s.port, &installed);
+        let mut a = group.admin(s.port);
         let addr = strings(
             &a.command(&["SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER])
                 .unwrap(),
@@ -317,7 +224,9 @@ fn three_sentinels_agree_and_their_verifier_only_reads() {
 /// them at install time).
 #[test]
 fn no_generated_file_holds_a_password() {
-    let (files, _store, installed) = setup();
+    let Replicated {
+        files, installed, ..
+    } = setup();
     for f in &files {
         for (user, pw) in &installed.passwords {
             assert!(

@@ -11,26 +11,11 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 use support::cluster::{run_script, test_passwords};
 use support::render::render_text;
+use support::replicated::shop_at_7_0;
 use support::{Client, RedisServer, Reply, info_field};
 
-const SHOP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/policies/shop.yaml");
 const STORE: &str = "durable";
 const MASTER: &str = "shop-durable";
-
-/// shop's policy with its `durable` store at Redis 7.0.
-fn shop_at_7_0() -> String {
-    let text = std::fs::read_to_string(SHOP).unwrap();
-    let store = text
-        .find("\n  durable:\n")
-        .expect("shop has a durable store");
-    let from = "    version: \"7.2\"";
-    let at = store + text[store..].find(from).expect("durable declares 7.2");
-    format!(
-        "{}    version: \"7.0\"{}",
-        &text[..at],
-        &text[at + from.len()..]
-    )
-}
 
 /// What bootstrap.sh started; dropping it runs stop.sh, then kills any
 /// redis-server still running from a pid file (a failed test leaves none).

@@ -36,7 +36,7 @@ pub mod target;
 pub mod tls;
 pub mod window;
 
-pub use outcome::{NodeReport, Report, RunReport, Runtime, ScanState, StoreReport};
+pub use outcome::{NodeReport, ReplicaLink, Report, RunReport, Runtime, ScanState, StoreReport};
 
 use crate::policy::model::{Policy, Store};
 use conn::{Limits, Tls};
@@ -106,6 +106,8 @@ pub fn run(policy: &Policy, options: &Options, progress: &(dyn Fn(Progress<'_>) 
     let observed = gather::gather(policy, options, progress);
     let mut findings = judge::all(policy, &observed);
     crate::diag::sort(&mut findings);
+    let config = judge::config::rows(policy, &observed);
+    let config_unchecked = judge::config::unchecked_directives(policy, &observed, &config);
     Report {
         target: options.target.display_url(),
         flavour: observed.seed.as_ref().map(|s| s.flavour.clone()),
@@ -113,13 +115,29 @@ pub fn run(policy: &Policy, options: &Options, progress: &(dyn Fn(Progress<'_>) 
         coverage: options.coverage,
         nodes: node_reports(&observed),
         tally: observed.tally(),
-        config: judge::config::rows(policy, &observed),
+        config,
+        config_unchecked,
         runtime: judge::runtime::counters(&observed),
         findings,
         owners: observed.owners,
         incomplete: observed.incomplete,
         elapsed: started.elapsed(),
     }
+}
+
+/// A replica's link from its `INFO replication`; `None` for a primary.
+fn replica_link(info: &server::Info) -> Option<ReplicaLink> {
+    if !replicas::is_replica(info) {
+        return None;
+    }
+    let field = |name: &str| target::printable(info.get(name).map_or("unknown", String::as_str));
+    Some(ReplicaLink {
+        primary: format!("{}:{}", field("master_host"), field("master_port")),
+        link: field("master_link_status"),
+        last_io_seconds: info
+            .get("master_last_io_seconds_ago")
+            .and_then(|v| v.parse().ok()),
+    })
 }
 
 /// One row per node: those verify could not read first, then the ones it
@@ -149,6 +167,7 @@ fn node_reports(observed: &Observed) -> Vec<NodeReport> {
                 None => ScanState::NotPrimary,
             },
             no_touch: n.no_touch.clone(),
+            replica_of: n.facts.as_ref().and_then(|f| replica_link(&f.info)),
         })
         .collect()
 }

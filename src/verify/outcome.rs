@@ -30,6 +30,21 @@ pub struct NodeReport {
     pub scan: ScanState,
     /// Whether its reads left the keys' LRU/LFU alone.
     pub no_touch: NoTouch,
+    /// A replica's link to its primary, as it reports it; `None` for a
+    /// primary or a node not read.
+    pub replica_of: Option<ReplicaLink>,
+}
+
+/// A replica's link as its `INFO replication` reports it; every text from
+/// the server, escaped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaLink {
+    /// `master_host:master_port`.
+    pub primary: String,
+    /// `master_link_status` (`up`, `down`).
+    pub link: String,
+    /// `master_last_io_seconds_ago` (`-1` while the link is down).
+    pub last_io_seconds: Option<i64>,
 }
 
 /// How far verify read one node's keys.
@@ -56,6 +71,9 @@ pub struct Report {
     pub owners: Vec<Owner>,
     pub tally: Tally,
     pub config: Vec<ConfigRow>,
+    /// Managed directives neither `CONFIG GET` nor `INFO` gave, each with
+    /// why (the CG403 note's list); empty when `CONFIG GET` was read.
+    pub config_unchecked: Vec<(&'static str, &'static str)>,
     pub runtime: Runtime,
     pub findings: Vec<Diagnostic>,
     /// Why results are partial; empty when the run covered everything asked.

@@ -12,6 +12,7 @@ pub mod kubernetes;
 pub mod node;
 pub mod pki;
 pub mod render;
+pub mod replicated;
 pub mod vectors;
 pub mod verify;
 

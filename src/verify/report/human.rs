@@ -42,9 +42,15 @@ pub(super) fn human(report: &Report, source: &SourceFile, color: bool) -> String
         let _ = writeln!(out, "\nnodes");
         for n in &report.nodes {
             let dbsize = n.dbsize.map_or("-".into(), |d| d.to_string());
+            // Server text, escaped when it was read (`ReplicaLink`).
+            let link = n
+                .replica_of
+                .as_ref()
+                .map(|r| format!("  replica of {} (link {})", r.primary, r.link))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "  {:<24} {:<7} {:<8} keys {:>10}  inspected {:>10}{}",
+                "  {:<24} {:<7} {:<8} keys {:>10}  inspected {:>10}{link}{}",
                 // Host, role and version come from the server: escaped
                 // so a hostile one cannot drive the terminal.
                 printable(&n.address.to_string()),
@@ -89,8 +95,12 @@ pub(super) fn human(report: &Report, source: &SourceFile, color: bool) -> String
         }
         let via_info = report.config.iter().filter(|r| r.via_info).count();
         if via_info > 0 {
-            // CONFIG GET was not available: the CG403 note lists the rest.
+            // CONFIG GET was not available: the CG403 note says why.
             let _ = write!(out, " ({via_info} read from INFO)");
+        }
+        if !report.config_unchecked.is_empty() {
+            let names: Vec<&str> = report.config_unchecked.iter().map(|(n, _)| *n).collect();
+            let _ = write!(out, "; not checked: {}", names.join(", "));
         }
         out.push('\n');
         let r = &report.runtime;

@@ -46,7 +46,7 @@ fn hits_json(h: &crate::verify::keyspace::Hits) -> Value {
 }
 
 /// One store's report.
-fn store_json(report: &Report, source: &SourceFile) -> Value {
+pub(super) fn store_json(report: &Report, source: &SourceFile) -> Value {
     let findings =
         output::json_envelope(&[as_file_report(report.findings.clone(), source)])["diagnostics"]
             .clone();
@@ -99,6 +99,11 @@ fn store_json(report: &Report, source: &SourceFile) -> Value {
             "inspected": n.inspected,
             "scan_ms": n.scan_time.as_millis() as u64,
             "no_touch": n.no_touch.as_str(),
+            "replica_of": n.replica_of.as_ref().map(|r| json!({
+                "primary": r.primary,
+                "link": r.link,
+                "last_io_seconds": r.last_io_seconds,
+            })),
             "error": n.error,
         })).collect::<Vec<_>>(),
         "keyspace": {
@@ -126,6 +131,10 @@ fn store_json(report: &Report, source: &SourceFile) -> Value {
                 report.flavour.as_ref().and_then(|f| f.redis_compat).unwrap_or((7, 0)),
                 r.directive,
             ),
+        })).collect::<Vec<_>>(),
+        "config_unchecked": report.config_unchecked.iter().map(|(directive, why)| json!({
+            "directive": directive,
+            "why": why,
         })).collect::<Vec<_>>(),
         "runtime": {
             "hit_ratio": report.runtime.hit_ratio(),

@@ -180,10 +180,23 @@ fn server_text(report: &Report) -> String {
 }
 
 fn mode_text(report: &Report) -> String {
+    let replicas = report
+        .nodes
+        .iter()
+        .filter(|n| n.replica_of.is_some())
+        .count();
     if report.cluster {
         format!("cluster of {} nodes", report.nodes.len())
-    } else {
+    } else if replicas == 0 && report.nodes.len() <= 1 {
         "single node".into()
+    } else if replicas == report.nodes.len() {
+        "single node (a replica)".into()
+    } else {
+        let listed = report.nodes.len() - 1;
+        format!(
+            "primary with {listed} replica{}",
+            if listed == 1 { "" } else { "s" }
+        )
     }
 }
 

@@ -35,6 +35,7 @@ fn report(nodes: Vec<NodeReport>, incomplete: &[&str]) -> Report {
         owners,
         tally,
         config: Vec::new(),
+        config_unchecked: Vec::new(),
         runtime: Runtime::default(),
         findings: Vec::new(),
         incomplete: incomplete.iter().map(|s| s.to_string()).collect(),
@@ -58,6 +59,7 @@ fn node(port: u16, scan: ScanState, inspected: u64) -> NodeReport {
         error: (scan == ScanState::StoppedEarly).then(|| "connection reset".into()),
         scan,
         no_touch: Default::default(),
+        replica_of: None,
     }
 }
 
@@ -183,4 +185,31 @@ fn markdown_names_the_run_the_target_and_the_outcome() {
             "{md}"
         );
     assert!(md.ends_with("No findings.\n"), "{md}");
+}
+
+#[test]
+fn a_primary_with_replicas_lists_each_replica_and_what_was_not_checked() {
+    let mut replica = node(2, ScanState::NotPrimary, 0);
+    replica.replica_of = Some(crate::verify::ReplicaLink {
+        primary: "127.0.0.1:1".into(),
+        link: "down".into(),
+        last_io_seconds: Some(-1),
+    });
+    let mut r = report(vec![node(1, ScanState::Complete, 10), replica], &[]);
+    r.cluster = false;
+    r.config_unchecked = vec![("save", "INFO does not show these")];
+    let text = human(&r, &source(), false);
+    assert!(
+        first_line(&text).contains("primary with 1 replica, full pass"),
+        "{text}"
+    );
+    assert!(
+        text.contains("replica of 127.0.0.1:1 (link down)"),
+        "{text}"
+    );
+    assert!(text.contains("; not checked: save\n"), "{text}");
+    let json = super::json::store_json(&r, &source());
+    assert_eq!(json["nodes"][1]["replica_of"]["link"], "down");
+    assert_eq!(json["nodes"][0]["replica_of"], serde_json::Value::Null);
+    assert_eq!(json["config_unchecked"][0]["directive"], "save");
 }

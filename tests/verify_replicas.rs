@@ -1,0 +1,222 @@
+//! `cachegen verify` of a standalone primary and its replicas, run from
+//! shop's generated `durable` configs (redis.conf, replica.conf and the
+//! installer's credentials, `support::replicated`) and verified as the
+//! generated verifier user: two replicas conform and are listed; a stopped
+//! one is a count finding (CG412); given a replica's URL, verify follows it
+//! to the primary (CG473, a note); a replica whose primary is dead is
+//! CG415, and verify says it could not reach that primary.
+
+mod support;
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use support::RedisServer;
+use support::render::render_text;
+use support::replicated::{Replicated, bulk, shop_at_7_0, wait_for};
+use support::verify::{Run, verify_with_env};
+
+const STORE: &str = "durable";
+
+fn limit() -> Duration {
+    Duration::from_secs(60)
+}
+
+/// shop's durable store at Redis 7.0, installed, and the policy file verify
+/// reads (the same text).
+fn setup(dir: &Path) -> (Replicated, PathBuf) {
+    let text = shop_at_7_0();
+    let (report, files) = render_text("shop.yaml", &text);
+    let policy = dir.join("shop.yaml");
+    std::fs::write(&policy, &text).unwrap();
+    (Replicated::new(report, files, STORE), policy)
+}
+
+/// `cachegen verify` of the durable store at `port` as `cachegen-verify`,
+/// with its installed password.
+fn verify_as_verifier(group: &Replicated, policy: &Path, port: u16, format: &str) -> Run {
+    verify_with_env(
+        policy,
+        &format!("{STORE}=redis://cachegen-verify@127.0.0.1:{port}"),
+        &["--format", format],
+        &[(
+            "CACHEGEN_REDIS_PASSWORD",
+            group.installed.password("cachegen-verify"),
+        )],
+        limit(),
+    )
+}
+
+fn describe(run: &Run) -> String {
+    format!("code {:?}\n{}\n{}", run.code, run.stdout, run.stderr)
+}
+
+fn messages(run: &Run, code: &str) -> Vec<String> {
+    run.findings(code)
+        .iter()
+        .map(|f| f["message"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Waits until the primary lists `n` replicas online.
+fn wait_online(group: &Replicated, primary: u16, n: usize) {
+    wait_for(
+        "the primary to list its replicas online",
+        Duration::from_secs(15),
+        || {
+            let info = bulk(
+                group
+                    .admin(primary)
+                    .command(&["INFO", "replication"])
+                    .unwrap(),
+            );
+            let online = info.lines().filter(|l| l.contains("state=online")).count();
+            let listed = info
+                .lines()
+                .filter(|l| l.starts_with("slave") && l.contains("ip="))
+                .count();
+            (online == n && listed == n).then_some(())
+        },
+    );
+}
+
+fn node<'a>(report: &'a Value, port: u16) -> &'a Value {
+    report["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["address"] == format!("127.0.0.1:{port}"))
+        .unwrap_or_else(|| panic!("no node 127.0.0.1:{port} in {report}"))
+}
+
+#[test]
+fn two_replicas_conform_a_replica_url_is_followed_and_a_stopped_one_is_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (group, policy) = setup(dir.path());
+    let primary = group.start_primary();
+    let replicas: Vec<RedisServer> = (0..2).map(|_| group.start_replica(primary.port)).collect();
+    for r in &replicas {
+        group.wait_link_up(r.port);
+    }
+    wait_online(&group, primary.port, 2);
+
+    let run = verify_as_verifier(&group, &policy, primary.port, "json");
+    assert_eq!(run.code, Some(0), "{}", describe(&run));
+    let report = run.json();
+    assert_eq!(report["summary"]["errors"], 0, "{}", describe(&run));
+    assert_eq!(report["summary"]["warnings"], 0, "{}", describe(&run));
+    assert_eq!(report["nodes"].as_array().unwrap().len(), 3, "{report}");
+    assert_eq!(node(&report, primary.port)["role"], "master");
+    assert!(node(&report, primary.port)["replica_of"].is_null());
+    for r in &replicas {
+        let n = node(&report, r.port);
+        assert_eq!(n["role"], "slave", "{n}");
+        assert_eq!(n["replica_of"]["link"], "up", "{n}");
+        assert_eq!(
+            n["replica_of"]["primary"],
+            format!("127.0.0.1:{}", primary.port)
+        );
+        // Keys are read on the primary only.
+        assert_eq!(n["inspected"], 0);
+    }
+    // CONFIG GET is withheld (the config holds masterauth): what INFO
+    // shows is compared on all three, min-replicas-to-write by presence.
+    let note = &messages(&run, "CG403")[0];
+    assert!(
+        note.contains("only whether it is set: `min-replicas-to-write`"),
+        "{note}"
+    );
+    let rows = report["config"].as_array().unwrap();
+    assert!(
+        rows.iter()
+            .any(|r| r["directive"] == "min-replicas-to-write"
+                && r["node"] == format!("127.0.0.1:{}", primary.port)
+                && r["status"] == "matches"),
+        "{rows:?}"
+    );
+    let human = verify_as_verifier(&group, &policy, primary.port, "human");
+    assert_eq!(human.code, Some(0), "{}", describe(&human));
+    assert!(
+        human.stdout.contains("primary with 2 replicas"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human
+            .stdout
+            .contains(&format!("replica of 127.0.0.1:{} (link up)", primary.port)),
+        "{}",
+        human.stdout
+    );
+
+    // Given a replica's URL, verify follows it to the primary and says so.
+    let via_replica = verify_as_verifier(&group, &policy, replicas[0].port, "json");
+    assert_eq!(via_replica.code, Some(0), "{}", describe(&via_replica));
+    let followed = messages(&via_replica, "CG473");
+    assert_eq!(
+        followed,
+        [format!(
+            "the URL names a replica of 127.0.0.1:{}; verify followed it and read the primary and its replicas",
+            primary.port
+        )],
+        "{}",
+        describe(&via_replica)
+    );
+    let report = via_replica.json();
+    assert_eq!(report["nodes"].as_array().unwrap().len(), 3, "{report}");
+    assert_eq!(node(&report, primary.port)["role"], "master");
+
+    // One replica stops: the primary lists one, the policy declares two.
+    let mut replicas = replicas;
+    drop(replicas.pop());
+    wait_online(&group, primary.port, 1);
+    let run = verify_as_verifier(&group, &policy, primary.port, "json");
+    assert_eq!(run.code, Some(1), "{}", describe(&run));
+    assert_eq!(
+        messages(&run, "CG412"),
+        [format!(
+            "primary 127.0.0.1:{} has 1 online replica (listed: 127.0.0.1:{} online); the policy declares 2",
+            primary.port, replicas[0].port
+        )]
+    );
+}
+
+#[test]
+fn a_replica_of_a_dead_primary_is_link_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let (group, policy) = setup(dir.path());
+    // Nothing listens on the primary's port.
+    let dead = support::free_port();
+    let replica = group.start_replica(dead);
+    let run = verify_as_verifier(&group, &policy, replica.port, "json");
+    assert_eq!(run.code, Some(1), "{}", describe(&run));
+    let down = messages(&run, "CG415");
+    assert_eq!(down.len(), 1, "{}", describe(&run));
+    assert!(
+        down[0].starts_with(&format!(
+            "replica 127.0.0.1:{} reports master_link_status:down (primary 127.0.0.1:{dead}",
+            replica.port
+        )),
+        "{}",
+        down[0]
+    );
+    // Verify tried the primary the replica names (loopback is allowed),
+    // could not read it, and says what it checked instead.
+    let seed = run.findings("CG473");
+    assert_eq!(seed.len(), 1, "{}", describe(&run));
+    assert_eq!(seed[0]["severity"], "warning");
+    let message = seed[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!(
+            "the URL names a replica of 127.0.0.1:{dead}, which could not be read ("
+        )) && message.ends_with(
+            "only the replica was read; the replica count and the other replicas were not checked"
+        ),
+        "{message}"
+    );
+    // The replica alone was read, and its keys there.
+    let report = run.json();
+    assert_eq!(report["nodes"].as_array().unwrap().len(), 1, "{report}");
+    assert_eq!(node(&report, replica.port)["replica_of"]["link"], "down");
+    assert_eq!(report["complete"], true, "{report}");
+}
