@@ -27,13 +27,6 @@ fn ok(client: &mut Client, args: &[&str]) -> Reply {
     reply
 }
 
-fn describe(run: &Run) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        run.code, run.stdout, run.stderr
-    )
-}
-
 /// A server started from the fixture policy's own redis.conf, so every
 /// directive matches and only the case under test can make a run fail.
 fn policy_server(out: &Path, extra: &[&str]) -> RedisServer {
@@ -92,17 +85,10 @@ fn verifier_rules_without_config_get() -> String {
     without
 }
 
-fn messages(run: &Run, code: &str) -> Vec<String> {
-    run.findings(code)
-        .iter()
-        .map(|f| f["message"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 /// The messages of `code` in `run`, asserting there is exactly one.
 fn exactly_one_message(run: &Run, code: &str) -> Vec<String> {
-    let found = messages(run, code);
-    assert_eq!(found.len(), 1, "{}", describe(run));
+    let found = run.messages(code);
+    assert_eq!(found.len(), 1, "{}", run.describe());
     found
 }
 
@@ -114,11 +100,11 @@ fn an_acl_without_config_get_falls_back_to_info_and_still_catches_drift() {
     let args = ["--full", "--format", "json", "--no-progress"];
 
     let run = verify(&fixture(), &as_verifier(server.port), &args, limit());
-    assert_eq!(run.code, Some(0), "{}", describe(&run));
+    assert_eq!(run.code, Some(0), "{}", run.describe());
     let report = run.json();
     assert_eq!(report["complete"], true, "not incomplete");
     let notes = run.findings("CG403");
-    assert_eq!(notes.len(), 1, "{}", describe(&run));
+    assert_eq!(notes.len(), 1, "{}", run.describe());
     assert_eq!(notes[0]["severity"], "note");
     let note = notes[0]["message"].as_str().unwrap();
     assert!(
@@ -137,14 +123,14 @@ fn an_acl_without_config_get_falls_back_to_info_and_still_catches_drift() {
     assert!(rows.iter().all(|r| r["status"] == "matches"), "{rows:?}");
     // The verifier ACL refuses ECHO: the probe finds nothing broader, and
     // `default` has a password: nothing is served to a stranger.
-    assert!(run.findings("CG441").is_empty(), "{}", describe(&run));
-    assert!(run.findings("CG440").is_empty(), "{}", describe(&run));
+    assert!(run.findings("CG441").is_empty(), "{}", run.describe());
+    assert!(run.findings("CG440").is_empty(), "{}", run.describe());
 
     // --unmanaged says it could not run (CONFIG GET * is refused too).
     let unmanaged = [&args[..], &["--unmanaged"]].concat();
     let run = verify(&fixture(), &as_verifier(server.port), &unmanaged, limit());
-    assert_eq!(run.code, Some(0), "{}", describe(&run));
-    let note = &messages(&run, "CG403")[0];
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    let note = &run.messages("CG403")[0];
     assert!(
         note.ends_with("; --unmanaged could not run (it needs CONFIG GET *)"),
         "{note}"
@@ -158,8 +144,8 @@ fn an_acl_without_config_get_falls_back_to_info_and_still_catches_drift() {
         &["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"],
     );
     let run = verify(&fixture(), &as_verifier(server.port), &args, limit());
-    assert_eq!(run.code, Some(1), "{}", describe(&run));
-    let drift = messages(&run, "CG401");
+    assert_eq!(run.code, Some(1), "{}", run.describe());
+    let drift = run.messages("CG401");
     assert_eq!(drift.len(), 1, "{drift:?}");
     assert!(
         drift[0].starts_with(&format!(
@@ -205,9 +191,9 @@ fn config_get_is_only_probed_where_the_store_denies_it() {
     ok(&mut admin, &["AUTH", "default", "admin-only-pw-55"]);
     ok(&mut admin, &["CONFIG", "RESETSTAT"]);
     let run = verify(&policy, &as_verifier(server.port), &args, limit());
-    assert_eq!(run.code, Some(0), "{}", describe(&run));
-    assert!(run.findings("CG441").is_empty(), "{}", describe(&run));
-    let note = &messages(&run, "CG403")[0];
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    assert!(run.findings("CG441").is_empty(), "{}", run.describe());
+    let note = &run.messages("CG403")[0];
     assert!(
         note.contains("(not allowed to the verifier (`access.verifier.config_get: deny`))"),
         "{note}"
@@ -226,7 +212,7 @@ fn config_get_is_only_probed_where_the_store_denies_it() {
     reset_verifier(&mut admin, &cachegen::render::acl::verifier_rules(false));
     ok(&mut admin, &["CONFIG", "RESETSTAT"]);
     let run = verify(&policy, &as_verifier(server.port), &args, limit());
-    assert_eq!(run.code, Some(1), "{}", describe(&run));
+    assert_eq!(run.code, Some(1), "{}", run.describe());
     let broad = exactly_one_message(&run, "CG441");
     assert!(
         broad[0].contains("(CONFIG GET maxmemory answered `a reply`)"),
@@ -247,7 +233,7 @@ fn a_verifier_user_that_may_read_values_is_found_out() {
     let rules = format!("{} +@read", cachegen::render::acl::verifier_rules(false));
     with_users(&server, &rules);
     let run = verify_fixture_as_verifier(server.port);
-    assert_eq!(run.code, Some(1), "{}", describe(&run));
+    assert_eq!(run.code, Some(1), "{}", run.describe());
     let broad = exactly_one_message(&run, "CG441");
     // ECHO (@connection) is still refused; GET of the probe key is nil.
     assert!(broad[0].contains("(GET answered `(nil)`)"), "{}", broad[0]);
@@ -256,7 +242,7 @@ fn a_verifier_user_that_may_read_values_is_found_out() {
     ok(&mut admin, &["AUTH", "default", "admin-only-pw-55"]);
     reset_verifier(&mut admin, &cachegen::render::acl::verifier_rules(false));
     let run = verify_fixture_as_verifier(server.port);
-    assert!(run.findings("CG441").is_empty(), "{}", describe(&run));
+    assert!(run.findings("CG441").is_empty(), "{}", run.describe());
 }
 
 #[test]
@@ -279,7 +265,7 @@ fn a_default_user_that_may_not_ping_still_serves_strangers() {
         &["--format", "json"],
         limit(),
     );
-    assert_eq!(run.code, Some(1), "{}", describe(&run));
+    assert_eq!(run.code, Some(1), "{}", run.describe());
     let open = exactly_one_message(&run, "CG440");
     assert!(open[0].contains("(PING answered `NOPERM"), "{}", open[0]);
 }
@@ -297,14 +283,14 @@ fn verify_sends_no_password_in_plain_text_to_a_tls_store() {
 
     // With a password: refused before any connection.
     let run = verify(&policy, &as_verifier(server.port), &args, limit());
-    assert_eq!(run.code, Some(2), "{}", describe(&run));
+    assert_eq!(run.code, Some(2), "{}", run.describe());
     assert!(
         run.stderr
             .contains("will not send its password in plain text"),
         "{}",
-        describe(&run)
+        run.describe()
     );
-    assert!(!run.stderr.contains(VERIFY_PW), "{}", describe(&run));
+    assert!(!run.stderr.contains(VERIFY_PW), "{}", run.describe());
     let Reply::Bulk(Some(stats)) = ok(&mut admin, &["INFO", "commandstats"]) else {
         panic!("INFO is a bulk string")
     };
@@ -313,7 +299,7 @@ fn verify_sends_no_password_in_plain_text_to_a_tls_store() {
     // Without one, the store answering verify in plain text is CG442.
     let url = format!("redis://127.0.0.1:{}", server.port);
     let run = verify(&policy, &url, &args, limit());
-    assert_eq!(run.code, Some(1), "{}", describe(&run));
+    assert_eq!(run.code, Some(1), "{}", run.describe());
     let found = exactly_one_message(&run, "CG442");
     assert!(
         found[0].starts_with(&format!(
@@ -343,9 +329,9 @@ fn latencies_that_cannot_be_judged_are_noted() {
             &["--format", "json"],
             limit(),
         );
-        assert_eq!(run.code, Some(0), "{}", describe(&run));
+        assert_eq!(run.code, Some(0), "{}", run.describe());
         let notes = run.findings("CG436");
-        assert_eq!(notes.len(), 1, "{}", describe(&run));
+        assert_eq!(notes.len(), 1, "{}", run.describe());
         assert_eq!(notes[0]["severity"], "note");
         let message = notes[0]["message"].as_str().unwrap();
         assert!(
@@ -364,7 +350,7 @@ fn latencies_that_cannot_be_judged_are_noted() {
         &["--format", "json"],
         limit(),
     );
-    assert!(run.findings("CG436").is_empty(), "{}", describe(&run));
+    assert!(run.findings("CG436").is_empty(), "{}", run.describe());
 }
 
 #[test]
@@ -378,8 +364,8 @@ fn renamed_config_falls_back_to_info() {
         &["--full", "--format", "json"],
         limit(),
     );
-    assert_eq!(run.code, Some(0), "{}", describe(&run));
-    let note = &messages(&run, "CG403")[0];
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    let note = &run.messages("CG403")[0];
     assert!(
         note.contains("(refused by the server (renamed or disabled: ERR unknown command"),
         "{note}"
@@ -410,8 +396,8 @@ fn renamed_config_falls_back_to_info() {
         &["--format", "json"],
         limit(),
     );
-    assert_eq!(run.code, Some(1), "{}", describe(&run));
-    let drift = messages(&run, "CG401");
+    assert_eq!(run.code, Some(1), "{}", run.describe());
+    let drift = run.messages("CG401");
     assert_eq!(drift.len(), 1, "{drift:?}");
     assert!(
         drift[0].starts_with("`maxmemory-policy` is `allkeys-lfu`"),
@@ -427,16 +413,16 @@ fn an_open_server_is_an_error_where_access_is_declared() {
     let url = format!("redis://127.0.0.1:{}", server.port);
     // The fixture declares no access: a warning, the exit code unchanged.
     let run = verify(&fixture(), &url, &["--format", "json"], limit());
-    assert_eq!(run.code, Some(0), "{}", describe(&run));
+    assert_eq!(run.code, Some(0), "{}", run.describe());
     let open = run.findings("CG440");
-    assert_eq!(open.len(), 1, "{}", describe(&run));
+    assert_eq!(open.len(), 1, "{}", run.describe());
     assert_eq!(open[0]["severity"], "warning");
     // Declared: an error, exit 1.
     let declared = with_access(out.path(), "verifier:\n  config_get: auto\n");
     let run = verify(&declared, &url, &["--format", "json"], limit());
-    assert_eq!(run.code, Some(1), "{}", describe(&run));
+    assert_eq!(run.code, Some(1), "{}", run.describe());
     let open = run.findings("CG440");
-    assert_eq!(open.len(), 1, "{}", describe(&run));
+    assert_eq!(open.len(), 1, "{}", run.describe());
     assert_eq!(open[0]["severity"], "error");
     assert!(
         open[0]["message"].as_str().unwrap().contains(&format!(
@@ -444,7 +430,7 @@ fn an_open_server_is_an_error_where_access_is_declared() {
             server.port
         )),
         "{}",
-        describe(&run)
+        run.describe()
     );
     // Once the default user needs a password, nothing is served.
     with_users(&server, &cachegen::render::acl::verifier_rules(false));
@@ -454,8 +440,8 @@ fn an_open_server_is_an_error_where_access_is_declared() {
         &["--format", "json"],
         limit(),
     );
-    assert_eq!(run.code, Some(0), "{}", describe(&run));
-    assert!(run.findings("CG440").is_empty(), "{}", describe(&run));
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    assert!(run.findings("CG440").is_empty(), "{}", run.describe());
 }
 
 #[test]
@@ -464,7 +450,7 @@ fn a_verifier_user_with_every_command_is_found_out() {
     let server = policy_server(out.path(), &[]);
     with_users(&server, "on ~* &* +@all");
     let run = verify_fixture_as_verifier(server.port);
-    assert_eq!(run.code, Some(1), "{}", describe(&run));
+    assert_eq!(run.code, Some(1), "{}", run.describe());
     let broad = exactly_one_message(&run, "CG441");
     assert!(
         broad[0].contains("(ECHO answered `cachegen-verify`, GET answered `(nil)`)"),
@@ -479,14 +465,14 @@ fn a_verifier_user_with_every_command_is_found_out() {
         &["--format", "json"],
         limit(),
     );
-    assert!(run.findings("CG441").is_empty(), "{}", describe(&run));
+    assert!(run.findings("CG441").is_empty(), "{}", run.describe());
     // But getting in as `default` with a password shows that user is on.
     let on = run.findings("CG443");
-    assert_eq!(on.len(), 1, "{}", describe(&run));
+    assert_eq!(on.len(), 1, "{}", run.describe());
     assert_eq!(on[0]["severity"], "warning");
     // As cachegen-verify, nothing says so.
     let run = verify_fixture_as_verifier(server.port);
-    assert!(run.findings("CG443").is_empty(), "{}", describe(&run));
+    assert!(run.findings("CG443").is_empty(), "{}", run.describe());
 }
 
 /// A policy server (with the verifier user) that listens in plain text on
@@ -564,7 +550,7 @@ fn a_tls_store_answering_in_plain_text_is_found_out() {
         &[&base[..], &["--plain-port", &plain]].concat(),
         limit(),
     );
-    assert_eq!(run.code, Some(1), "{}", describe(&run));
+    assert_eq!(run.code, Some(1), "{}", run.describe());
     assert_eq!(run.json()["complete"], true);
     let found = exactly_one_message(&run, "CG442");
     assert!(
@@ -581,8 +567,8 @@ fn a_tls_store_answering_in_plain_text_is_found_out() {
         &[&base[..], &["--plain-port", &closed_port()]].concat(),
         limit(),
     );
-    assert_eq!(run.code, Some(0), "{}", describe(&run));
-    assert!(run.findings("CG442").is_empty(), "{}", describe(&run));
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    assert!(run.findings("CG442").is_empty(), "{}", run.describe());
     // A store that keeps its plain port on purpose is not probed.
     let kept = with_access(out.path(), &format!("{tls}  plain_port: {plain}\n"));
     let run = verify(
@@ -591,7 +577,7 @@ fn a_tls_store_answering_in_plain_text_is_found_out() {
         &[&base[..], &["--plain-port", &plain]].concat(),
         limit(),
     );
-    assert!(run.findings("CG442").is_empty(), "{}", describe(&run));
+    assert!(run.findings("CG442").is_empty(), "{}", run.describe());
 }
 
 #[test]
@@ -629,15 +615,15 @@ fn a_server_that_requires_client_certificates_is_verified_with_one() {
         .concat(),
         limit(),
     );
-    assert_eq!(run.code, Some(0), "{}", describe(&run));
+    assert_eq!(run.code, Some(0), "{}", run.describe());
     assert_eq!(run.json()["complete"], true);
     // The anonymous probe presents the certificate too (it asks whether a
     // password is needed, not a certificate), and is refused: NOAUTH.
-    assert!(run.findings("CG440").is_empty(), "{}", describe(&run));
+    assert!(run.findings("CG440").is_empty(), "{}", run.describe());
     assert!(!run.stdout.contains(VERIFY_PW) && !run.stderr.contains(VERIFY_PW));
     // Without the certificate the handshake fails: incomplete, exit 3.
     let run = verify(&fixture(), &url, &base, limit());
-    assert_eq!(run.code, Some(3), "{}", describe(&run));
+    assert_eq!(run.code, Some(3), "{}", run.describe());
     // A key without its certificate is a usage error.
     let run = verify(
         &fixture(),
@@ -645,7 +631,7 @@ fn a_server_that_requires_client_certificates_is_verified_with_one() {
         &[&base[..], &["--tls-key", &file("client.key")]].concat(),
         limit(),
     );
-    assert_eq!(run.code, Some(2), "{}", describe(&run));
+    assert_eq!(run.code, Some(2), "{}", run.describe());
 }
 
 #[test]
@@ -672,11 +658,11 @@ fn cachegens_own_output_passes_every_probe() {
         )],
         limit(),
     );
-    assert_eq!(run.code, Some(0), "{}", describe(&run));
+    assert_eq!(run.code, Some(0), "{}", run.describe());
     // Nobody is served without a password, the verifier is refused ECHO,
     // and CONFIG GET (no replicas: allowed) reads every directive.
     for code in ["CG440", "CG441", "CG442", "CG443", "CG403", "CG401"] {
-        assert!(run.findings(code).is_empty(), "{code}: {}", describe(&run));
+        assert!(run.findings(code).is_empty(), "{code}: {}", run.describe());
     }
     let rows = run.json()["config"].as_array().unwrap().clone();
     assert!(

@@ -47,17 +47,6 @@ fn verify_as_verifier(group: &Replicated, policy: &Path, port: u16, format: &str
     )
 }
 
-fn describe(run: &Run) -> String {
-    format!("code {:?}\n{}\n{}", run.code, run.stdout, run.stderr)
-}
-
-fn messages(run: &Run, code: &str) -> Vec<String> {
-    run.findings(code)
-        .iter()
-        .map(|f| f["message"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 /// Waits until the primary lists `n` replicas online.
 fn wait_online(group: &Replicated, primary: u16, n: usize) {
     wait_for(
@@ -80,7 +69,7 @@ fn wait_online(group: &Replicated, primary: u16, n: usize) {
     );
 }
 
-fn node<'a>(report: &'a Value, port: u16) -> &'a Value {
+fn node(report: &Value, port: u16) -> &Value {
     report["nodes"]
         .as_array()
         .unwrap()
@@ -101,10 +90,10 @@ fn two_replicas_conform_a_replica_url_is_followed_and_a_stopped_one_is_counted()
     wait_online(&group, primary.port, 2);
 
     let run = verify_as_verifier(&group, &policy, primary.port, "json");
-    assert_eq!(run.code, Some(0), "{}", describe(&run));
+    assert_eq!(run.code, Some(0), "{}", run.describe());
     let report = run.json();
-    assert_eq!(report["summary"]["errors"], 0, "{}", describe(&run));
-    assert_eq!(report["summary"]["warnings"], 0, "{}", describe(&run));
+    assert_eq!(report["summary"]["errors"], 0, "{}", run.describe());
+    assert_eq!(report["summary"]["warnings"], 0, "{}", run.describe());
     assert_eq!(report["nodes"].as_array().unwrap().len(), 3, "{report}");
     assert_eq!(node(&report, primary.port)["role"], "master");
     assert!(node(&report, primary.port)["replica_of"].is_null());
@@ -121,7 +110,7 @@ fn two_replicas_conform_a_replica_url_is_followed_and_a_stopped_one_is_counted()
     }
     // CONFIG GET is withheld (the config holds masterauth): what INFO
     // shows is compared on all three, min-replicas-to-write by presence.
-    let note = &messages(&run, "CG403")[0];
+    let note = &run.messages("CG403")[0];
     assert!(
         note.contains("only whether it is set: `min-replicas-to-write`"),
         "{note}"
@@ -135,7 +124,7 @@ fn two_replicas_conform_a_replica_url_is_followed_and_a_stopped_one_is_counted()
         "{rows:?}"
     );
     let human = verify_as_verifier(&group, &policy, primary.port, "human");
-    assert_eq!(human.code, Some(0), "{}", describe(&human));
+    assert_eq!(human.code, Some(0), "{}", human.describe());
     assert!(
         human.stdout.contains("primary with 2 replicas"),
         "{}",
@@ -151,8 +140,8 @@ fn two_replicas_conform_a_replica_url_is_followed_and_a_stopped_one_is_counted()
 
     // Given a replica's URL, verify follows it to the primary and says so.
     let via_replica = verify_as_verifier(&group, &policy, replicas[0].port, "json");
-    assert_eq!(via_replica.code, Some(0), "{}", describe(&via_replica));
-    let followed = messages(&via_replica, "CG473");
+    assert_eq!(via_replica.code, Some(0), "{}", via_replica.describe());
+    let followed = via_replica.messages("CG473");
     assert_eq!(
         followed,
         [format!(
@@ -160,7 +149,7 @@ fn two_replicas_conform_a_replica_url_is_followed_and_a_stopped_one_is_counted()
             primary.port
         )],
         "{}",
-        describe(&via_replica)
+        via_replica.describe()
     );
     let report = via_replica.json();
     assert_eq!(report["nodes"].as_array().unwrap().len(), 3, "{report}");
@@ -171,9 +160,9 @@ fn two_replicas_conform_a_replica_url_is_followed_and_a_stopped_one_is_counted()
     drop(replicas.pop());
     wait_online(&group, primary.port, 1);
     let run = verify_as_verifier(&group, &policy, primary.port, "json");
-    assert_eq!(run.code, Some(1), "{}", describe(&run));
+    assert_eq!(run.code, Some(1), "{}", run.describe());
     assert_eq!(
-        messages(&run, "CG412"),
+        run.messages("CG412"),
         [format!(
             "primary 127.0.0.1:{} has 1 online replica (listed: 127.0.0.1:{} online); the policy declares 2",
             primary.port, replicas[0].port
@@ -189,9 +178,9 @@ fn a_replica_of_a_dead_primary_is_link_down() {
     let dead = support::free_port();
     let replica = group.start_replica(dead);
     let run = verify_as_verifier(&group, &policy, replica.port, "json");
-    assert_eq!(run.code, Some(1), "{}", describe(&run));
-    let down = messages(&run, "CG415");
-    assert_eq!(down.len(), 1, "{}", describe(&run));
+    assert_eq!(run.code, Some(1), "{}", run.describe());
+    let down = run.messages("CG415");
+    assert_eq!(down.len(), 1, "{}", run.describe());
     assert!(
         down[0].starts_with(&format!(
             "replica 127.0.0.1:{} reports master_link_status:down (primary 127.0.0.1:{dead}",
@@ -203,7 +192,7 @@ fn a_replica_of_a_dead_primary_is_link_down() {
     // Verify tried the primary the replica names (loopback is allowed),
     // could not read it, and says what it checked instead.
     let seed = run.findings("CG473");
-    assert_eq!(seed.len(), 1, "{}", describe(&run));
+    assert_eq!(seed.len(), 1, "{}", run.describe());
     assert_eq!(seed[0]["severity"], "warning");
     let message = seed[0]["message"].as_str().unwrap();
     assert!(

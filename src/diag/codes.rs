@@ -276,7 +276,9 @@ fixed_codes! {
     MASTER_COUNT_MISMATCH = "CG411", "master-count-mismatch", Error, "the number of masters differs from the policy";
     /// A master has another number of replicas than
     /// `cluster.replicas_per_master`: a dead or missing replica means one
-    /// failure away from losing the master's slots.
+    /// failure away from losing the master's slots. Outside a cluster, the
+    /// replicas a standalone primary lists online (`INFO replication`)
+    /// against `replicated.replicas`.
     REPLICA_COUNT_MISMATCH = "CG412", "replica-count-mismatch", Error, "a master has the wrong number of replicas";
     /// Some of the 16384 hash slots are served by no master. Keys in them
     /// cannot be read or written (or the whole cluster is down with
@@ -287,7 +289,8 @@ fixed_codes! {
     /// state; verify does not.
     NODE_UNHEALTHY = "CG414", "node-unhealthy", Error, "a cluster node is failing";
     /// A replica's link to its master is not `up` (`INFO replication`
-    /// `master_link_status`): it serves stale data and cannot take over cleanly.
+    /// `master_link_status`): it serves stale data and cannot take over
+    /// cleanly. A cluster's replicas, or a standalone primary's.
     REPLICA_LINK_DOWN = "CG415", "replica-link-down", Error, "a replica is not replicating";
     /// A master and one of its own replicas run on the same host, so one
     /// machine failure loses both. On loopback (a test cluster) this is a

@@ -340,6 +340,20 @@ mod tests {
     }
 
     #[test]
+    fn a_hostile_list_is_cut() {
+        let many: Vec<(String, String)> = (0..5000)
+            .map(|i| {
+                (
+                    format!("slave{i}"),
+                    format!("ip=10.0.0.1,port={},state=online", 1 + i % 60000),
+                )
+            })
+            .collect();
+        let primary: Info = many.into_iter().collect();
+        assert_eq!(listed_replicas(&primary).len(), MAX_REPLICAS);
+    }
+
+    #[test]
     fn loopback_spellings_of_one_port_are_one_server() {
         assert!(same_server(&at("localhost:1"), &at("127.0.0.1:1")));
         assert!(!same_server(&at("localhost:1"), &at("127.0.0.1:2")));

@@ -75,15 +75,24 @@ pub fn render(path: &str) -> (cachegen::FileReport, Vec<OutputFile>) {
 /// quizmentor's policy text with its `cache` store (the cluster) moved to
 /// Redis `version`.
 pub fn quizmentor_cache_at(text: &str, version: &str) -> String {
-    let store = text
-        .find("\n  cache:\n")
-        .expect("quizmentor has a cache store");
-    let from = "    version: \"7.0\"";
-    let at = store + text[store..].find(from).expect("the cache declares 7.0");
+    store_at_version(text, "cache", "7.0", version)
+}
+
+/// Policy text with store `store`'s first `version: "from"` line (written
+/// under `stores:`) changed to `to`.
+pub fn store_at_version(text: &str, store: &str, from: &str, to: &str) -> String {
+    let at_store = text
+        .find(&format!("\n  {store}:\n"))
+        .unwrap_or_else(|| panic!("the policy has a store {store}"));
+    let line = format!("    version: \"{from}\"");
+    let at = at_store
+        + text[at_store..]
+            .find(&line)
+            .unwrap_or_else(|| panic!("{store} declares {from}"));
     format!(
-        "{}    version: \"{version}\"{}",
+        "{}    version: \"{to}\"{}",
         &text[..at],
-        &text[at + from.len()..]
+        &text[at + line.len()..]
     )
 }
 

@@ -20,16 +20,7 @@ use std::time::{Duration, Instant};
 pub fn shop_at_7_0() -> String {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/policies/shop.yaml");
     let text = std::fs::read_to_string(path).unwrap();
-    let store = text
-        .find("\n  durable:\n")
-        .expect("shop has a durable store");
-    let from = "    version: \"7.2\"";
-    let at = store + text[store..].find(from).expect("durable declares 7.2");
-    format!(
-        "{}    version: \"7.0\"{}",
-        &text[..at],
-        &text[at + from.len()..]
-    )
+    super::render::store_at_version(&text, "durable", "7.2", "7.0")
 }
 
 /// One store's rendered files, model and installed credentials.

@@ -59,6 +59,22 @@ impl Run {
             .cloned()
             .collect()
     }
+
+    /// The messages of the findings with this code.
+    pub fn messages(&self, code: &str) -> Vec<String> {
+        self.findings(code)
+            .iter()
+            .map(|f| f["message"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// Exit code and output, for an assertion's message.
+    pub fn describe(&self) -> String {
+        format!(
+            "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
 }
 
 /// `cachegen verify POLICY --redis URL ARGS...`, killed after `limit`.
