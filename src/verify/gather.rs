@@ -7,9 +7,10 @@
 //!    `CONFIG GET` (where the store grants it; else more `INFO`), command
 //!    latencies (`INFO latencystats`), the access probes;
 //! 2. in a cluster, discover every node from the seed's `CLUSTER NODES`
-//!    (repeated addresses dropped, at most [`MAX_NODES`]), and contact only
-//!    those on hosts the user allowed (`allow`): the credentials go nowhere
-//!    else;
+//!    (repeated addresses dropped, at most [`MAX_NODES`]); outside one, the
+//!    replicas the primary lists, or a replica seed's primary and its
+//!    replicas (`replicas`); contact only those on hosts the user allowed
+//!    (`allow`): the credentials go nowhere else;
 //! 3. read the same facts from every other node, a bounded pool of them at
 //!    once (silent nodes cost one timeout together, not one each), so every
 //!    node's `INFO stats` is read before any key is touched anywhere

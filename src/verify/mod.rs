@@ -6,10 +6,11 @@
 //!   stats of every node before any key is touched, CONFIG GET, slow log,
 //!   the hit-ratio window, then every primary scanned in parallel), and
 //!   returns the plain facts of `observed`. It and the modules it drives
-//!   (`conn`, `resp`, `target`, `server`, `window`, `keyspace`, `classify`)
-//!   are the only code with sockets;
+//!   (`conn`, `resp`, `target`, `server`, `window`, `keyspace`, `classify`,
+//!   `replicas`, `config_get`) are the only code with sockets;
 //! - `judge` turns those facts into `Diagnostic`s with CG4xx codes, one pure
-//!   function per concern (mode, config, topology, runtime, keyspace);
+//!   function per concern (mode, config, topology, replicas, runtime,
+//!   keyspace, ...);
 //! - `run` assembles the `Report` (`outcome`) that `report` prints.
 //!
 //! Nothing here panics on what a server sends, and nothing can write to it
