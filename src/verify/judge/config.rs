@@ -9,11 +9,16 @@
 //! compared instead, and one note per store lists what was not checked and
 //! why: a skipped check is said, never passed off as conformance.
 
+use super::config_info::presence_rows;
+pub use super::config_info::{
+    INFO_DIRECTIVES, INFO_LACKS, INFO_OMITTED, INFO_PRESENCE, InfoValue, from_info,
+    unchecked_directives,
+};
 use super::nodes_text;
 use crate::diag::{Diagnostic, codes};
 use crate::policy::model::{ConfigGet, Policy, Store};
 use crate::redis_directives::{self, Availability};
-use crate::verify::observed::{ConfigUnread, NodeFacts, Observed};
+use crate::verify::observed::{ConfigUnread, Observed};
 use crate::verify::server::{self, Flavour};
 use crate::verify::target::{Address, printable};
 use std::collections::BTreeMap;
@@ -30,59 +35,6 @@ pub struct ConfigRow {
     pub status: Status,
     /// Read from `INFO` ([`INFO_DIRECTIVES`]), `CONFIG GET` being unavailable.
     pub via_info: bool,
-}
-
-/// How an `INFO` field's text becomes the value `CONFIG GET` prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InfoValue {
-    /// The same text (bytes, enum names, numbers).
-    Same,
-    /// `1`/`0` for `yes`/`no`.
-    Flag,
-}
-
-/// Directives `INFO` shows as the server holds them, with their field: read
-/// off Redis 7.0.15's `INFO everything` (the server's own value, not a
-/// derived one: `configured_hz`, not `hz`, which `dynamic-hz` moves;
-/// `aof_enabled` is `aof_state != off`, so `1` also while the first rewrite
-/// runs). Valkey prints the same fields.
-pub const INFO_DIRECTIVES: &[(&str, &str, InfoValue)] = &[
-    ("maxmemory", "maxmemory", InfoValue::Same),
-    ("maxmemory-policy", "maxmemory_policy", InfoValue::Same),
-    ("appendonly", "aof_enabled", InfoValue::Flag),
-    ("cluster-enabled", "cluster_enabled", InfoValue::Flag),
-    ("hz", "configured_hz", InfoValue::Same),
-    ("maxclients", "maxclients", InfoValue::Same),
-    ("repl-backlog-size", "repl_backlog_size", InfoValue::Same),
-];
-
-/// Directives `INFO` shows only the presence of, with the field that is
-/// there exactly when the directive is in force: Redis 7.0.15 prints
-/// `min_slaves_good_slaves` only while `min-replicas-to-write` and
-/// `min-replicas-max-lag` are both non-zero. Whether it is set is checked;
-/// its value is not.
-pub const INFO_PRESENCE: &[(&str, &str)] = &[("min-replicas-to-write", "min_slaves_good_slaves")];
-
-/// Why a directive was not checked where `CONFIG GET` was unavailable.
-pub const INFO_LACKS: &str = "INFO does not show these";
-/// Why a directive `INFO` would show was not checked on a node.
-pub const INFO_OMITTED: &str = "INFO shows these, but the node's did not";
-
-/// The directives a node's `INFO` shows, by name, in `CONFIG GET`'s form.
-pub fn from_info(facts: &NodeFacts) -> BTreeMap<String, String> {
-    INFO_DIRECTIVES
-        .iter()
-        .filter_map(|(name, field, kind)| {
-            let text = facts.info.get(*field)?;
-            let value = match (kind, text.as_str()) {
-                (InfoValue::Same, _) => text.clone(),
-                (InfoValue::Flag, "1") => "yes".into(),
-                (InfoValue::Flag, "0") => "no".into(),
-                (InfoValue::Flag, _) => return None,
-            };
-            Some(((*name).to_owned(), value))
-        })
-        .collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,68 +102,6 @@ pub fn rows(policy: &Policy, observed: &Observed) -> Vec<ConfigRow> {
         }
     }
     rows
-}
-
-/// Rows for the managed directives of [`INFO_PRESENCE`]: set or not, as
-/// the node's `INFO replication` shows it (read: its `role` is there).
-fn presence_rows(store: &Store, node: &Address, facts: &NodeFacts) -> Vec<ConfigRow> {
-    if !facts.info.contains_key("role") {
-        return Vec::new();
-    }
-    // `min_slaves_good_slaves` needs a non-zero max lag too (10 s unless set).
-    let lag_set = store
-        .replicated
-        .as_ref()
-        .and_then(|r| r.min_replicas_max_lag)
-        .is_none_or(|d| !d.is_zero());
-    redis_directives::managed_directives(store)
-        .into_iter()
-        .filter_map(|d| {
-            let (_, field) = INFO_PRESENCE.iter().find(|(name, _)| *name == d.name)?;
-            let present = facts.info.contains_key(*field);
-            let expected_set = normalize(&d.config_get) != "0" && lag_set;
-            let actual = if present {
-                format!("set (INFO shows {field}; the value is not shown)")
-            } else {
-                format!("not set (INFO shows no {field})")
-            };
-            Some(ConfigRow {
-                node: node.clone(),
-                directive: d.name,
-                expected: d.config_get,
-                actual: Some(actual),
-                status: if present == expected_set {
-                    Status::Matches
-                } else {
-                    Status::Drift
-                },
-                via_info: true,
-            })
-        })
-        .collect()
-}
-
-/// The managed directives `CONFIG GET` did not give and `INFO` did not
-/// either, each with why; empty when every node that answered gave
-/// `CONFIG GET`. What reports list as "not checked".
-pub fn unchecked_directives(
-    policy: &Policy,
-    observed: &Observed,
-    rows: &[ConfigRow],
-) -> Vec<(&'static str, &'static str)> {
-    if !observed.reached().any(|(_, f)| f.config.is_err()) {
-        return Vec::new();
-    }
-    redis_directives::managed_directives(observed.store(policy))
-        .iter()
-        .map(|d| d.name)
-        .filter(|name| !rows.iter().any(|r| r.via_info && r.directive == *name))
-        .map(|name| {
-            let shown = INFO_DIRECTIVES.iter().any(|(n, _, _)| *n == name)
-                || INFO_PRESENCE.iter().any(|(n, _)| *n == name);
-            (name, if shown { INFO_OMITTED } else { INFO_LACKS })
-        })
-        .collect()
 }
 
 /// Drift, directives the server lacks or ignores, and one note for the

@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod config;
+mod config_info;
 pub mod engine;
 pub mod hosts;
 pub mod keyspace;
