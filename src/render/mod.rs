@@ -9,6 +9,7 @@ pub mod acl;
 pub mod cloudflare;
 pub mod cluster;
 pub mod credentials;
+pub mod hcl;
 pub mod kubernetes;
 pub mod lock;
 pub mod module_ir;
