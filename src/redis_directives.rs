@@ -4,6 +4,7 @@
 //! lint read this one table; verify compares `CONFIG GET` against it.
 
 use crate::facts::{self, Engine};
+use crate::policy::hosted::{Parameter, parameter};
 use crate::policy::model::{Appendfsync, EvictionPolicy, Store, Version};
 use serde::Serialize;
 
@@ -372,6 +373,23 @@ pub fn managed_directives(store: &Store) -> Vec<Directive> {
         });
     }
     out
+}
+
+/// A hosted store's managed directives, each with what its service says
+/// about setting it (`policy::hosted::parameter`; `None`: no confirmed
+/// fact). The Terraform parameter group writes the `Accepted` ones with the
+/// same values redis.conf would; lint reports the others the policy writes.
+pub fn hosted_parameters(store: &Store) -> Vec<(Directive, Option<Parameter>)> {
+    let Some(hosted) = &store.hosted else {
+        return Vec::new();
+    };
+    managed_directives(store)
+        .into_iter()
+        .map(|d| {
+            let fact = parameter(hosted.service, d.name);
+            (d, fact)
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -222,6 +222,11 @@ pub const RULES: &[Rule] = &[
         check: max_lag_without_min_replicas::check,
         reads: max_lag_without_min_replicas::READS,
     },
+    Rule {
+        code: hosted_version_not_offered::CODE,
+        check: hosted_version_not_offered::check,
+        reads: hosted_version_not_offered::READS,
+    },
 ];
 
 /// Finds a rule by code (`CG101`, any case) or kebab-case name.

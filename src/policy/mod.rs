@@ -6,6 +6,7 @@
 
 pub mod edge_paths;
 pub mod first_class;
+pub mod hosted;
 pub mod lock;
 pub mod lower;
 pub mod model;

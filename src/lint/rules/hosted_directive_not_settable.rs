@@ -2,34 +2,21 @@
 //! managed service does not let you set.
 
 use crate::lint::Findings;
-use crate::policy::model::{HostedService, Policy, Store};
-use crate::redis_directives::managed_directives;
+use crate::policy::hosted::Parameter;
+use crate::policy::model::{Policy, Store};
+use crate::redis_directives::hosted_parameters;
 
-/// What a service refuses: the directive, and why (from the service's own
-/// documentation, cited beside each entry). Only confirmed facts: a
-/// directive missing here may still be refused.
-const NOT_SETTABLE: &[(HostedService, &str, &str)] = &[
-    // "AOF isn't supported on Redis versions 2.8.22 and later."
-    // https://docs.aws.amazon.com/AmazonElastiCache/latest/red-ug/RedisAOF.html
-    (
-        HostedService::AwsElasticache,
-        "appendonly",
-        "ElastiCache does not support the append-only file on Redis 2.8.22 and later (use replicas with Multi-AZ, or MemoryDB, for durability)",
-    ),
-    // Same page: `appendfsync` only tunes the AOF, which is unsupported.
-    (
-        HostedService::AwsElasticache,
-        "appendfsync",
-        "ElastiCache does not support the append-only file on Redis 2.8.22 and later, so it has no fsync policy",
-    ),
-];
+// What a service refuses, and why, is the cited table of
+// `policy::hosted` (the Terraform target leaves these out of the
+// parameter group for the same reason).
 
 crate::declare_rule! {
     /// ## What it does
     /// Reports a setting of a `hosted` store (a first-class field or a
     /// `config:` entry) that the managed service does not let you set, from
     /// a small table of facts taken from each service's documentation
-    /// (for example ElastiCache's "Append only files (AOF)" page).
+    /// (for example ElastiCache's "Append only files (AOF)" page, or
+    /// `maxclients`, which ElastiCache fixes at 65000).
     ///
     /// ## Why is this bad?
     /// A managed service refuses `CONFIG SET` and takes settings only from
@@ -67,11 +54,8 @@ fn check_store(policy: &Policy, store: &Store, out: &mut Findings) {
     let Some(hosted) = &store.hosted else {
         return;
     };
-    for directive in managed_directives(store) {
-        let Some(&(_, _, why)) = NOT_SETTABLE
-            .iter()
-            .find(|(service, name, _)| *service == hosted.service && *name == directive.name)
-        else {
+    for (directive, fact) in hosted_parameters(store) {
+        let Some(Parameter::Refused(why)) = fact else {
             continue;
         };
         // Only what the policy writes: `appendonly` is always managed (as

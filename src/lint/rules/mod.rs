@@ -90,6 +90,8 @@ pub mod durable_without_min_replicas;
 
 pub mod hosted_directive_not_settable;
 
+pub mod hosted_version_not_offered;
+
 pub mod max_lag_without_min_replicas;
 
 use crate::policy::model::Policy;

@@ -322,10 +322,12 @@ mod tests {
              redis:\n  version: \"7.2\"\n  maxmemory: 1gb\n  maxmemory_policy: allkeys-lru\n{tail}"
         );
         let report = check_bytes("inline.yaml", yaml.as_bytes(), &CheckOptions::default());
+        // Lower's own findings: lint (CG610 for a release a service does
+        // not run) has tests of its own.
         report
             .diagnostics
             .iter()
-            .filter(|d| d.severity == Severity::Error)
+            .filter(|d| d.severity == Severity::Error && !d.code.is_lint())
             .map(|d| format!("{} {}", d.code.code, d.message))
             .collect()
     }
@@ -451,7 +453,7 @@ mod tests {
         let found: Vec<_> = report
             .diagnostics
             .iter()
-            .filter(|d| d.severity == Severity::Error)
+            .filter(|d| d.severity == Severity::Error && !d.code.is_lint())
             .map(|d| (d.message.clone(), &yaml[d.span.expect("span").start..]))
             .collect();
         assert_eq!(found.len(), 2, "{found:?}");
