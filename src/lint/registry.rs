@@ -227,6 +227,16 @@ pub const RULES: &[Rule] = &[
         check: hosted_version_not_offered::check,
         reads: hosted_version_not_offered::READS,
     },
+    Rule {
+        code: hosted_parameters_not_rendered::CODE,
+        check: hosted_parameters_not_rendered::check,
+        reads: hosted_parameters_not_rendered::READS,
+    },
+    Rule {
+        code: hosted_parameter_unconfirmed::CODE,
+        check: hosted_parameter_unconfirmed::check,
+        reads: hosted_parameter_unconfirmed::READS,
+    },
 ];
 
 /// Finds a rule by code (`CG101`, any case) or kebab-case name.

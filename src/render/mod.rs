@@ -10,6 +10,7 @@ pub mod cloudflare;
 pub mod cluster;
 pub mod credentials;
 pub mod hcl;
+pub mod hosted;
 pub mod kubernetes;
 pub mod lock;
 pub mod module_ir;
@@ -52,6 +53,9 @@ pub struct Target {
 pub enum Render {
     Policy(fn(&Policy, &Renderer<'_>) -> Result<Vec<OutputFile>, RenderError>),
     Store(fn(&Policy, &Store, &Renderer<'_>) -> Result<Vec<OutputFile>, RenderError>),
+    /// Once per `hosted` store (which gets no `Store` target), into
+    /// `stores/<name>/`.
+    Hosted(fn(&Policy, &Store, &Renderer<'_>) -> Result<Vec<OutputFile>, RenderError>),
 }
 
 /// Every target, in output order. Adding one: a module here, its templates
@@ -66,6 +70,7 @@ pub const TARGETS: &[Target] = &[
     Target { name: "cluster", templates: cluster::TEMPLATES, render: Render::Store(cluster::render) },
     Target { name: "replicated", templates: replicated::TEMPLATES, render: Render::Store(replicated::render) },
     Target { name: "kubernetes", templates: kubernetes::TEMPLATES, render: Render::Store(kubernetes::render) },
+    Target { name: "hosted", templates: hosted::TEMPLATES, render: Render::Hosted(hosted::render) },
     Target { name: "cloudflare", templates: cloudflare::TEMPLATES, render: Render::Policy(cloudflare::render) },
     Target { name: "rust", templates: rust::TEMPLATES, render: Render::Policy(rust::render) },
     Target { name: "typescript", templates: typescript::TEMPLATES, render: Render::Policy(typescript::render) },
@@ -260,10 +265,16 @@ pub fn render_all(
     for target in TARGETS {
         match target.render {
             Render::Policy(render) => files.extend(render(policy, &renderer)?),
-            Render::Store(render) => {
-                // A managed service configures a hosted store from its
-                // parameter group: no redis.conf, ACL or scripts pretend to.
-                for store in policy.stores.values().filter(|s| s.hosted.is_none()) {
+            // A managed service configures a hosted store from its
+            // parameter group: no redis.conf, ACL or scripts pretend to, and
+            // only the hosted target renders for it.
+            Render::Store(render) | Render::Hosted(render) => {
+                let hosted = matches!(target.render, Render::Hosted(_));
+                for store in policy
+                    .stores
+                    .values()
+                    .filter(|s| s.hosted.is_some() == hosted)
+                {
                     for mut file in render(policy, store, &renderer)? {
                         file.path = format!("{STORES_DIR}/{}/{}", store.name, file.path);
                         files.push(file);

@@ -92,6 +92,10 @@ pub mod hosted_directive_not_settable;
 
 pub mod hosted_version_not_offered;
 
+pub mod hosted_parameters_not_rendered;
+
+pub mod hosted_parameter_unconfirmed;
+
 pub mod max_lag_without_min_replicas;
 
 use crate::policy::model::Policy;

@@ -137,10 +137,18 @@ impl Cx<'_> {
         );
         let engine = raw.engine.unwrap_or(crate::facts::Engine::Redis);
         let config = std::mem::take(&mut raw.config);
-        if hosted.is_some() && !config.is_empty() {
+        let redis = self.redis(raw, &pointer);
+        // A hosted store's `config:` reaches the service only through the
+        // parameter group the Terraform target renders.
+        let renders_config = |h: &Hosted| {
+            matches!(
+                crate::policy::hosted::parameter_group(h.service, engine, redis.version),
+                crate::policy::hosted::ParameterGroup::Family(_)
+            )
+        };
+        if hosted.as_ref().is_some_and(|h| !renders_config(h)) && !config.is_empty() {
             self.hosted_not_supported_yet(&pointer, "config");
         }
-        let redis = self.redis(raw, &pointer);
         let release = self.release(engine, redis.version, &pointer);
         let config = self.store_config(&pointer, release, config);
         let default_k8s_name = format!("{policy_name}-{name}");

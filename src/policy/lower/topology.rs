@@ -266,19 +266,24 @@ impl Cx<'_> {
         }
     }
 
-    /// A hosted store's `field` (`access`, `config`) is not rendered yet:
-    /// the service sets it (parameter groups, its own users) and the
-    /// Terraform that will say so is a later increment, so the policy may
-    /// not pretend it is applied.
+    /// A hosted store's `field` is not rendered: `access` never yet (the
+    /// service's own users), `config` where no parameter group is rendered
+    /// (`policy::hosted::parameter_group`), so the policy may not pretend
+    /// it is applied.
     pub(super) fn hosted_not_supported_yet(&mut self, base: &str, field: &str) {
+        let help = if field == "config" {
+            "remove `config` for now: cachegen renders a parameter group only for AWS ElastiCache and MemoryDB releases whose family it can confirm (see CG610, CG611)".to_owned()
+        } else {
+            format!(
+                "remove `{field}` for now: the service's users and their access are not rendered yet"
+            )
+        };
         self.report(
             codes::INCONSISTENT,
             format!("`{field}` is not supported yet for a hosted store: nothing would apply it"),
             self.key_span(&format!("{base}/{field}")),
             "not applied to the service",
-            Some(format!(
-                "remove `{field}` for now: the service's parameter group and users come with the Terraform output (a later increment of issue 11)"
-            )),
+            Some(help),
         );
     }
 
@@ -469,6 +474,29 @@ mod tests {
                 && line.starts_with("access")),
             "{found:?}"
         );
+    }
+
+    /// `config:` reaches a hosted store where its parameter group is
+    /// rendered (ElastiCache, Redis 7.0: family `redis7`), and only there.
+    #[test]
+    fn hosted_config_only_where_a_parameter_group_is_rendered() {
+        let store = |service: &str, version: &str| {
+            format!(
+                "version: 1\nttl:\n  default: 5m\nkeys:\n  patterns:\n    quiz:\n      pattern: \"quiz\"\n\
+                 redis:\n  version: \"{version}\"\n  maxmemory: 1gb\n  maxmemory_policy: allkeys-lru\n\
+                 \x20 hosted: {{ service: {service} }}\n  config: {{ hz: \"50\" }}\n"
+            )
+        };
+        let refused = |yaml: String| {
+            check_bytes("inline.yaml", yaml.as_bytes(), &CheckOptions::default())
+                .diagnostics
+                .iter()
+                .any(|d| d.message.starts_with("`config` is not supported yet"))
+        };
+        assert!(!refused(store("aws-elasticache", "7.0")));
+        assert!(refused(store("aws-memorydb", "7.0")));
+        assert!(refused(store("gcp-memorystore", "7.0")));
+        assert!(refused(store("aws-elasticache", "7.4")));
     }
 
     #[test]
