@@ -235,6 +235,21 @@ mod tests {
         ));
     }
 
+    /// The parameter group is Terraform, reviewed and stored in state: no
+    /// directive that holds a secret may ever be one it carries.
+    #[test]
+    fn no_accepted_parameter_holds_a_secret() {
+        for (name, fact) in ELASTICACHE {
+            if *fact == Parameter::Accepted {
+                assert!(!crate::facts::secret_anywhere(name), "{name}");
+                assert!(
+                    crate::facts::releases_of(Engine::Redis).any(|r| r.table().get(name).is_some()),
+                    "{name} is a directive"
+                );
+            }
+        }
+    }
+
     /// Every family in the table belongs to a service whose resource is
     /// rendered, and names it the way that service spells families.
     #[test]
