@@ -72,6 +72,9 @@ pub struct Store {
     /// failover and `maxmemory` (from the node type), so this excludes
     /// `cluster` and `replicated`. The store's `maxmemory` is then the memory
     /// budget cachegen plans with; keep it within what the node type gives.
+    /// Where cachegen knows the service's parameter group family for the
+    /// engine release (AWS ElastiCache), `build` writes the parameter group
+    /// as Terraform and `config:` is accepted.
     #[serde(default)]
     pub hosted: Option<super::Hosted>,
     /// Access control: users, their password references, what each service
