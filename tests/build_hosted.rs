@@ -246,3 +246,26 @@ fn group_names_fold_hyphen_runs() {
         "cachegen-a-b-c-d"
     );
 }
+
+/// The one HCL escaper every Terraform target uses, against the real
+/// parser: each hostile text reads back as exactly itself.
+#[test]
+fn hcl_strings_read_back_as_written() {
+    for text in [
+        "",
+        "plain",
+        "\"quoted\" \\back\\slash",
+        "${path.cwd} %{if true}x%{endif}",
+        "$${already} %%{doubled}",
+        "$ { % { trailing $",
+        "line\nbreak\r\ttab",
+        "nul\u{0} del\u{7f} bell\u{7}",
+        "bidi \u{202e} sep \u{2028} é 😀",
+        "} resource \"x\" \"y\" {",
+    ] {
+        let source = format!("x = {}\n", cachegen::render::hcl::hcl_string(text));
+        let body = hcl::parse(&source).unwrap_or_else(|e| panic!("{text:?}: {e}\n{source}"));
+        let attr = body.attributes().next().expect("one attribute");
+        assert_eq!(string(attr.expr()), text, "{source}");
+    }
+}
