@@ -32,6 +32,18 @@ pub struct Directive {
     pub comment: String,
 }
 
+impl Directive {
+    /// The span of the field it comes from, only if the policy writes it
+    /// (`save ""` and `appendonly no` are managed when left out).
+    pub fn written_span(
+        &self,
+        policy: &crate::policy::model::Policy,
+    ) -> Option<crate::source::Span> {
+        let (parent, field) = self.pointer.rsplit_once('/')?;
+        policy.written_span(parent, field)
+    }
+}
+
 /// The pointer of a store-relative dotted field: `cluster…` fields live in the
 /// store's cluster section (a top-level `cluster:` with the shorthand).
 fn field_pointer(store: &Store, field: &str) -> String {

@@ -60,10 +60,7 @@ fn check_store(policy: &Policy, store: &Store, out: &mut Findings) {
         };
         // Only what the policy writes: `appendonly` is always managed (as
         // `no` when left out), which is the service's own value.
-        let Some((parent, field)) = directive.pointer.rsplit_once('/') else {
-            continue;
-        };
-        let Some(span) = policy.written_span(parent, field) else {
+        let Some(span) = directive.written_span(policy) else {
             continue;
         };
         if directive.name == "appendonly" && directive.value == "no" {

@@ -60,10 +60,7 @@ pub fn check(policy: &Policy, out: &mut Findings) {
             }
             // Only what the policy writes (`save ""` is written for a store
             // that leaves `persistence.save` out).
-            let Some((parent, field)) = directive.pointer.rsplit_once('/') else {
-                continue;
-            };
-            let Some(span) = policy.written_span(parent, field) else {
+            let Some(span) = directive.written_span(policy) else {
                 continue;
             };
             let d = out.report(
