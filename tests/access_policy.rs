@@ -241,6 +241,61 @@ fn a_service_may_not_take_a_reserved_user_name() {
     assert_eq!((code.as_str(), text.as_str()), ("CG024", "Api_1"));
 }
 
+/// The Sentinel user exists only where the store has Sentinels, and like
+/// the other fixed users takes a name of its own.
+#[test]
+fn the_sentinel_user_needs_sentinels_and_a_name_of_its_own() {
+    let sentinels =
+        "    replicated:\n      replicas: 1\n      sentinel: {sentinels: 3, quorum: 2}\n";
+    let (code, text, message, _) =
+        only_error("    access:\n      sentinel: {password: {env: S}}\n");
+    assert_eq!((code.as_str(), text.as_str()), ("CG025", "sentinel"));
+    assert!(message.contains("has no Sentinels"), "{message}");
+    // Without Sentinels the name is free for a service.
+    let free =
+        check("    access:\n      services:\n        sentinel:\n          password: {env: P}\n");
+    assert!(errors(&free).is_empty(), "{:#?}", errors(&free));
+    let sentinel = |report: &FileReport| {
+        let policy = report.policy.as_ref().unwrap();
+        policy.stores["cache"].access.sentinel.clone()
+    };
+    assert!(sentinel(&free).is_none());
+
+    let (code, text, message, _) = only_error(&format!(
+        "{sentinels}    access:\n      services:\n        sentinel:\n          password: {{env: P}}\n"
+    ));
+    assert_eq!(
+        (code.as_str(), text.as_str()),
+        ("CG025", "sentinel"),
+        "{message}"
+    );
+    let (code, text, message, help) = only_error(&format!(
+        "{sentinels}    access:\n      sentinel: {{user: admin}}\n"
+    ));
+    assert_eq!((code.as_str(), text.as_str()), ("CG025", "admin"));
+    assert!(message.contains("operator and Sentinel users"), "{message}");
+    assert!(
+        help.contains("Sentinel must not get the operator's rights"),
+        "{help}"
+    );
+
+    // Declared, or by default: the user and reference the installer reads.
+    let declared = check(&format!(
+        "{sentinels}    access:\n      sentinel: {{user: watcher, password: {{env: WATCHER_PW}}}}\n"
+    ));
+    assert!(errors(&declared).is_empty(), "{:#?}", errors(&declared));
+    let login = sentinel(&declared).unwrap();
+    assert_eq!(login.user, "watcher");
+    assert_eq!(login.password, SecretRef::Env("WATCHER_PW".into()));
+    let default = check(&format!("{sentinels}    access: {{}}\n"));
+    let login = sentinel(&default).unwrap();
+    assert_eq!(login.user, "sentinel");
+    assert_eq!(
+        login.password,
+        SecretRef::Env("REDIS_SENTINEL_PASSWORD".into())
+    );
+}
+
 #[test]
 fn bad_cidrs_and_kubernetes_peers() {
     for (cidr, says) in [

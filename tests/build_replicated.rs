@@ -134,7 +134,7 @@ fn three_sentinels_agree_and_their_verifier_only_reads() {
         );
         assert_eq!(addr, ["127.0.0.1", &primary.port.to_string()]);
         // They find each other through the primary's hello channel (as the
-        // operator, whose login the installer gave them).
+        // Sentinel user, whose login the installer gave them).
         wait_for(
             "each Sentinel to know the other two",
             Duration::from_secs(15),
@@ -245,8 +245,18 @@ fn no_generated_file_holds_a_password() {
         auth.starts_with(&format!("aclfile \"{}\"\n", acl.display())),
         "{auth}"
     );
+    for line in [
+        format!("sentinel auth-user {MASTER} sentinel\n"),
+        "sentinel sentinel-user sentinel\n".to_owned(),
+    ] {
+        assert!(auth.contains(&line), "{auth}");
+    }
+    // On the Sentinels, that user may only talk to its peers.
     assert!(
-        auth.contains(&format!("sentinel auth-user {MASTER} admin\n")),
-        "{auth}"
+        users.contains(&format!(
+            "\nuser sentinel {} #",
+            cachegen::render::sentinel::peer_rules()
+        )),
+        "{users}"
     );
 }

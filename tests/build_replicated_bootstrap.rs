@@ -2,7 +2,9 @@
 //! 2 replicas and 3 Sentinels) started by its generated bootstrap.sh on
 //! free loopback ports, its health checked from outside as the verifier
 //! user, a failover seen when the primary is killed, and stop.sh leaving no
-//! process behind. The machine's Redis may be older than the policy's, so
+//! process behind. The Sentinels log in as the Sentinel user: bootstrap,
+//! failover and a busy script killed by Sentinel leave `ACL LOG` empty on
+//! every node and Sentinel, and that user is refused everything else. The machine's Redis may be older than the policy's, so
 //! the store is rendered at Redis 7.0 (what `redis-server` on PATH runs).
 
 mod support;
@@ -178,6 +180,48 @@ fn strings(reply: Reply) -> Vec<String> {
     }
 }
 
+/// `ACL LOG` of a node or Sentinel, read as the operator: each entry's user
+/// and refused object (command, key or channel).
+fn acl_log(b: &Booted, port: u16) -> Vec<(String, String)> {
+    let Reply::Array(entries) = b.client_as("admin", port).command(&["ACL", "LOG"]).unwrap() else {
+        panic!("ACL LOG on {port} is not an array")
+    };
+    entries
+        .iter()
+        .map(|entry| {
+            let pairs = support::reply_pairs(entry);
+            let field = |name: &str| match pairs.iter().find(|(k, _)| k == name) {
+                Some((_, Reply::Bulk(Some(v)))) => v.clone(),
+                other => panic!("ACL LOG {name}: {other:?}"),
+            };
+            (field("username"), field("object"))
+        })
+        .collect()
+}
+
+/// The clients of a node or Sentinel other than the asking connection, as
+/// `CLIENT LIST` lines.
+fn other_clients(b: &Booted, port: u16) -> Vec<String> {
+    bulk(
+        b.client_as("admin", port)
+            .command(&["CLIENT", "LIST"])
+            .unwrap(),
+    )
+    .lines()
+    .filter(|l| !l.contains(" cmd=client|list "))
+    .map(str::to_owned)
+    .collect()
+}
+
+/// What `command` as `user` on `port` answers; it must be NOPERM.
+fn assert_refused(b: &Booted, user: &str, port: u16, command: &[&str]) {
+    let r = b.client_as(user, port).command(command).unwrap();
+    assert!(
+        matches!(&r, Reply::Error(e) if e.starts_with("NOPERM")),
+        "{user} on {port}: {command:?} must be refused: {r:?}"
+    );
+}
+
 fn value_of(pairs: &[String], name: &str) -> String {
     let at = pairs.iter().position(|k| k == name).expect(name);
     pairs[at + 1].clone()
@@ -247,6 +291,25 @@ fn bootstrap_starts_a_healthy_store_that_fails_over_and_stop_leaves_nothing() {
         );
     }
 
+    // The Sentinels reach every node, and each other, as the Sentinel user
+    // only (the operator's password is not theirs to use).
+    for &port in b.ports.iter().chain(&b.sentinel_ports) {
+        let clients = other_clients(&b, port);
+        let links: Vec<&String> = clients
+            .iter()
+            .filter(|l| l.contains(" name=sentinel-"))
+            .collect();
+        assert!(!links.is_empty(), "no Sentinel on {port}: {clients:?}");
+        for l in &links {
+            assert!(l.contains(" user=sentinel "), "{port}: {l}");
+        }
+        // Replicas log in as the replication user; nobody as the operator.
+        assert!(
+            !clients.iter().any(|l| l.contains(" user=admin ")),
+            "{port}: {clients:?}"
+        );
+    }
+
     // The primary dies: the Sentinels promote a replica.
     let primary_pid =
         std::fs::read_to_string(b.data_dir.join(format!("node-{primary}/redis.pid"))).unwrap();
@@ -285,6 +348,95 @@ fn bootstrap_starts_a_healthy_store_that_fails_over_and_stop_leaves_nothing() {
         }
         assert!(Instant::now() < deadline, "{promoted} not master: {info}");
         std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // The other replica follows the promoted one (Sentinel's MULTI,
+    // SLAVEOF, CONFIG REWRITE, CLIENT KILL, EXEC), and nothing Sentinel sent
+    // anywhere was refused.
+    let other = *b.ports[1..].iter().find(|&&p| p != promoted).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let info = bulk(
+            b.client_as("cachegen-verify", other)
+                .command(&["INFO", "replication"])
+                .unwrap(),
+        );
+        if info_field(&info, "master_port") == Some(promoted.to_string())
+            && info_field(&info, "master_link_status").as_deref() == Some("up")
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{other} not following {promoted}: {info}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    for &port in [promoted, other].iter().chain(&b.sentinel_ports) {
+        assert_eq!(acl_log(&b, port), [], "refused on {port}");
+    }
+
+    // A script keeps the replica busy: Sentinel, finding it down, sends
+    // SCRIPT KILL, which its user may (the script ends, nothing refused).
+    let mut admin = b.client_as("admin", other);
+    let r = admin
+        .command(&["CONFIG", "SET", "busy-reply-threshold", "100"])
+        .unwrap();
+    assert_eq!(r, Reply::Simple("OK".into()));
+    let r = admin.command(&["EVAL", "while true do end", "0"]).unwrap();
+    assert!(
+        matches!(&r, Reply::Error(e) if e.contains("Script killed by user")),
+        "{r:?}"
+    );
+    assert_eq!(acl_log(&b, other), [], "refused on {other}");
+
+    // Everything else is refused to the Sentinel user, on a node ...
+    let refused_on_node: &[&[&str]] = &[
+        &["GET", "k"],
+        &["SET", "k", "v"],
+        &["KEYS", "*"],
+        &["FLUSHALL"],
+        &["ACL", "LIST"],
+        &["CONFIG", "GET", "requirepass"],
+        &["CONFIG", "SET", "maxmemory", "1"],
+        &["REPLICAOF", "NO", "ONE"],
+        &["PUBLISH", "orders", "x"],
+        &["SUBSCRIBE", "orders"],
+    ];
+    for command in refused_on_node {
+        assert_refused(&b, "sentinel", promoted, command);
+    }
+    // ... and on a Sentinel, where it may only talk to its peers.
+    let refused_on_sentinel: &[&[&str]] = &[
+        &["SENTINEL", "SET", MASTER, "quorum", "1"],
+        &["SENTINEL", "FAILOVER", MASTER],
+        &["SENTINEL", "MASTERS"],
+        &["SENTINEL", "CONFIG", "GET", "*"],
+        &["ACL", "LIST"],
+        &["INFO"],
+    ];
+    for command in refused_on_sentinel {
+        assert_refused(&b, "sentinel", b.sentinel_ports[0], command);
+    }
+    // The log records the Sentinel user's refusals, so the empty logs above
+    // are no accident of logging.
+    let logged = acl_log(&b, promoted);
+    assert!(
+        logged.iter().all(|(user, _)| user == "sentinel"),
+        "{logged:?}"
+    );
+    for object in [
+        "get",
+        "flushall",
+        "acl|list",
+        "config|get",
+        "replicaof",
+        "orders",
+    ] {
+        assert!(
+            logged.iter().any(|(_, o)| o == object),
+            "{object}: {logged:?}"
+        );
     }
 
     // stop.sh stops everything still running (the killed primary is skipped).

@@ -108,11 +108,12 @@ fn a_running_sentinel_rewrites_only_its_working_copy_in_the_credentials_director
     let rewritten = std::fs::read_to_string(&working).unwrap();
     drop(sentinel);
     assert!(rewritten.contains("sentinel myid "), "{rewritten}");
-    // What Sentinel does (and why the copy lives here): the operator's
-    // password, in clear, in its rewritten file.
+    // What Sentinel does (and why the copy lives here): its login's
+    // password (the Sentinel user's, not the operator's), in clear, in its
+    // rewritten file.
     assert_eq!(
         leaked(&rewritten, &installed.passwords),
-        ["admin"],
+        ["sentinel"],
         "{rewritten}"
     );
     assert_eq!(mode(&creds), 0o700, "the copy stays behind a 700 directory");
@@ -249,36 +250,45 @@ fn config_rewrite_touches_only_the_data_nodes_working_copy() {
 }
 
 /// Sentinel's rewrite writes `sentinel auth-pass <master> <password>`
-/// unquoted: the installer refuses a login password with whitespace, a
-/// quote or a backslash, naming the reference and never the value.
+/// unquoted: the installer refuses a login password (the Sentinel user's)
+/// with whitespace, a quote or a backslash, naming the reference and never
+/// the value. The operator's is no Sentinel login, so it may hold them.
 #[test]
 fn the_installer_refuses_a_sentinel_login_sentinel_cannot_rewrite() {
     let (files, store, installed) = setup();
-    let SecretRef::Env(admin_env) = &store.access.admin.password else {
-        panic!("the fixture's admin password is an environment reference")
+    let env_of = |reference: Option<&SecretRef>| match reference {
+        Some(SecretRef::Env(name)) => name.clone(),
+        other => panic!("the fixture's passwords are environment references: {other:?}"),
     };
+    let login_env = env_of(store.access.sentinel.as_ref().map(|s| &s.password));
+    let admin_env = env_of(Some(&store.access.admin.password));
+    // The installer into `out` with `var` set to `value`.
+    let install_with = |var: &str, value: &str, out: &str| {
+        let (mut env, _) = passwords(&store, &installed.dir.path().join("secrets"));
+        env.retain(|(k, _)| k != var);
+        env.push((var.to_owned(), value.to_owned()));
+        let out_dir = installed.dir.path().join(out);
+        let path = std::env::var("PATH").unwrap();
+        (run_installer(&files, STORE, &out_dir, &env, &path), out_dir)
+    };
+    let (out, _) = install_with(&admin_env, "Admin \"Secret\"", "admin-spaced");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for bad in [
-        "Admin Secret",
+        "Sentinel Secret",
         "tab\there",
         "quote\"x",
         "apos'x",
         "back\\slash",
     ] {
-        let (mut env, _) = passwords(&store, &installed.dir.path().join("secrets"));
-        env.retain(|(k, _)| k != admin_env);
-        env.push((admin_env.clone(), bad.to_owned()));
-        let out_dir = installed.dir.path().join("refused");
-        let out = run_installer(
-            &files,
-            STORE,
-            &out_dir,
-            &env,
-            &std::env::var("PATH").unwrap(),
-        );
+        let (out, out_dir) = install_with(&login_env, bad, "refused");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{bad:?} must be refused");
         assert!(
-            stderr.contains(&format!("environment variable {admin_env}"))
+            stderr.contains(&format!("environment variable {login_env}"))
                 && stderr.contains("unquoted"),
             "{stderr}"
         );

@@ -4,7 +4,9 @@
 //! access lines of redis.conf. It decides nothing about who may do what.
 
 use crate::analysis::grants::store_grants;
-pub use crate::analysis::grants::{REPLICATION_COMMANDS, release_of};
+pub use crate::analysis::grants::{
+    REPLICATION_COMMANDS, SENTINEL_CHANNEL, SENTINEL_COMMANDS, release_of,
+};
 use crate::policy::model::{Policy, Store};
 
 /// Where the installed credentials live on a server unless the deployment
@@ -44,8 +46,9 @@ impl AclUser {
 
 /// Every user of the store's ACL file, in file order: `default` (off: Redis
 /// creates an enabled, password-less `default` when the file omits it),
-/// the operator, the verifier, replication (where replicas exist), then
-/// the services in policy order.
+/// the operator, the verifier, replication (where replicas exist), the
+/// Sentinels' user (where the store has Sentinels), then the services in
+/// policy order.
 pub fn users(policy: &Policy, store: &Store) -> Vec<AclUser> {
     let access = &store.access;
     let mut users = vec![
@@ -80,6 +83,18 @@ pub fn users(policy: &Policy, store: &Store) -> Vec<AclUser> {
                 .collect(),
             login: true,
             about: "replicas authenticate as this user (masteruser)".into(),
+        });
+    }
+    if let Some(sentinel) = &access.sentinel {
+        users.push(AclUser {
+            name: sentinel.user.clone(),
+            rules: words("on resetkeys resetchannels")
+                .into_iter()
+                .chain([acl_token(&format!("&{SENTINEL_CHANNEL}")), "-@all".into()])
+                .chain(SENTINEL_COMMANDS.iter().map(|c| format!("+{c}")))
+                .collect(),
+            login: true,
+            about: "the Sentinels log in as this user (sentinel auth-user)".into(),
         });
     }
     for (service, grants) in store_grants(policy, store) {

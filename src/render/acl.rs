@@ -158,7 +158,7 @@ pub fn users_acl(
 mod tests {
     use super::*;
 
-    /// Every command the verifier and replication users are granted exists
+    /// Every command the verifier, replication and Sentinel users are granted exists
     /// in every release they are rendered for (an unknown one makes the
     /// server refuse the whole ACL file).
     #[test]
@@ -173,6 +173,9 @@ mod tests {
             }
             for command in access::REPLICATION_COMMANDS {
                 assert!(acl.has(command), "{release}: replication `{command}`");
+            }
+            for command in access::SENTINEL_COMMANDS {
+                assert!(acl.has(command), "{release}: Sentinel `{command}`");
             }
         }
     }

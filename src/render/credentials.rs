@@ -2,7 +2,9 @@
 //! a POSIX sh script that reads each user's password from its reference and
 //! writes `OUT_DIR/users.acl` (the ACL file with each password's sha256) and,
 //! where replicas exist, `OUT_DIR/replication.conf` (`masteruser` and
-//! `masterauth` for redis.conf's `include`). Passwords never reach a
+//! `masterauth` for redis.conf's `include`) and, where Sentinels exist,
+//! their ACL file, their login as the Sentinel user and their working copy
+//! of sentinel.conf. Passwords never reach a
 //! command line: they move through shell variables and the `printf`
 //! builtin into pipes.
 
@@ -67,8 +69,11 @@ struct SentinelAuth {
     admin_line: String,
     /// The verifier's line on a Sentinel (`sentinel::verifier_rules`).
     verifier_line: String,
+    /// The Sentinel user's line on a Sentinel (`sentinel::peer_rules`).
+    peer_line: String,
     master: String,
-    admin_user: String,
+    /// The Sentinel user: their login on the data nodes and each other.
+    login_user: String,
     /// The Sentinel's working copy (sentinel.conf without its `include`),
     /// written through a quoted here-document ended by [`HEREDOC_END`].
     conf: String,
@@ -87,7 +92,8 @@ struct User {
     /// `None`: the user has no password (`default`, off).
     secret: Option<Secret>,
     replication: bool,
-    /// `admin` or `verifier`: the Sentinels' users reuse this password.
+    /// `admin`, `verifier` or `sentinel`: the Sentinels' users reuse this
+    /// password, and `sentinel` is also their login.
     sentinel_role: Option<&'static str>,
 }
 
@@ -150,6 +156,8 @@ pub fn installer(
                 Some(&access_.verifier.password)
             } else if replicas && u.name == access_.replication.user {
                 Some(&access_.replication.password)
+            } else if let Some(s) = access_.sentinel.as_ref().filter(|s| s.user == u.name) {
+                Some(&s.password)
             } else {
                 access_.services.get(&u.name).map(|s| &s.password)
             };
@@ -159,6 +167,8 @@ pub fn installer(
                 Some("admin")
             } else if u.name == crate::verifier::NAME {
                 Some("verifier")
+            } else if access_.sentinel.as_ref().is_some_and(|s| s.user == u.name) {
+                Some("sentinel")
             } else {
                 None
             };
@@ -208,22 +218,29 @@ pub fn installer(
         users,
         masteruser: replicas
             .then(|| sh_quote(&crate::facts::conf_token(&access_.replication.user))),
-        sentinel: sentinel.zip(sentinel_conf).map(|(s, conf)| SentinelAuth {
-            conf,
-            conf_file: super::sentinel::SENTINEL_WORKING_FILE,
-            heredoc_end: HEREDOC_END,
-            file: super::sentinel::SENTINEL_AUTH_FILE,
-            users_file: super::sentinel::SENTINEL_USERS_FILE,
-            default_line: sh_quote("user default off"),
-            admin_line,
-            verifier_line: sh_quote(&format!(
-                "user {} {}",
-                crate::verifier::NAME,
-                super::sentinel::verifier_rules()
-            )),
-            master: sh_quote(&s.master_name),
-            admin_user: sh_quote(&crate::facts::conf_token(&access_.admin.user)),
-        }),
+        sentinel: (sentinel.zip(access_.sentinel.as_ref()).zip(sentinel_conf)).map(
+            |((s, login), conf)| SentinelAuth {
+                conf,
+                conf_file: super::sentinel::SENTINEL_WORKING_FILE,
+                heredoc_end: HEREDOC_END,
+                file: super::sentinel::SENTINEL_AUTH_FILE,
+                users_file: super::sentinel::SENTINEL_USERS_FILE,
+                default_line: sh_quote("user default off"),
+                admin_line,
+                verifier_line: sh_quote(&format!(
+                    "user {} {}",
+                    crate::verifier::NAME,
+                    super::sentinel::verifier_rules()
+                )),
+                peer_line: sh_quote(&format!(
+                    "user {} {}",
+                    access::acl_token(&login.user),
+                    super::sentinel::peer_rules()
+                )),
+                master: sh_quote(&s.master_name),
+                login_user: sh_quote(&crate::facts::conf_token(&login.user)),
+            },
+        ),
     };
     r.render("redis/install-credentials.sh.j2", Some("#"), &context)
 }

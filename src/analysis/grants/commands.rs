@@ -1,6 +1,6 @@
 //! Owns which commands a grant carries: the hand-listed groups (connection,
 //! transactions, cluster discovery, key-scoped generic commands, locks,
-//! invalidation, scripting, pub/sub, replication) and, per value type, the
+//! invalidation, scripting, pub/sub, replication, Sentinel) and, per value type, the
 //! release's `ACL CAT` category intersected with `@read` or `@read` ∪
 //! `@write`, never `@dangerous` (but `READY_CHECK`'s `INFO`, when asked for).
 
@@ -12,6 +12,38 @@ use crate::policy::model::ValueType;
 /// replica: tests/build_access_install.rs). Both are `@dangerous`, which is
 /// why only this user has them.
 pub const REPLICATION_COMMANDS: &[&str] = &["psync", "replconf", "ping"];
+
+/// What a Sentinel sends a data node it monitors (primary or replica), as
+/// the Redis documentation lists it for `sentinel auth-user`
+/// (<https://redis.io/docs/latest/operate/oss_and_stack/management/sentinel/>,
+/// "Redis Access Control List authentication") less `ROLE`, which Sentinel
+/// does not send: `CLIENT SETNAME` on connecting, `PING` and `INFO` to
+/// monitor, `SUBSCRIBE`/`PUBLISH` on [`SENTINEL_CHANNEL`] to find the other
+/// Sentinels, `SCRIPT KILL` to a node answering `BUSY`, and at a failover
+/// `MULTI`, `SLAVEOF`, `CONFIG REWRITE`, `CLIENT KILL`, `EXEC` (Sentinel
+/// 7.0 says `SLAVEOF`, never `REPLICAOF`, and needs no `CONFIG SET`).
+/// Measured on 7.0.15 with exactly these: bootstrap and failover leave
+/// `ACL LOG` empty on every node (tests/build_replicated_bootstrap.rs), so
+/// does the old primary's return as a replica; and without `SCRIPT KILL`,
+/// a node kept busy by a script logs Sentinel's `SCRIPT KILL` as refused.
+pub const SENTINEL_COMMANDS: &[&str] = &[
+    "client|setname",
+    "ping",
+    "info",
+    "subscribe",
+    "publish",
+    "script|kill",
+    "multi",
+    "slaveof",
+    "config|rewrite",
+    "client|kill",
+    "exec",
+];
+
+/// The only channel Sentinel uses on a node (and on another Sentinel): its
+/// hello messages. No other user gets it: hello messages are trusted
+/// unauthenticated, so a publisher could forge the topology.
+pub const SENTINEL_CHANNEL: &str = "__sentinel__:hello";
 
 /// Commands every client needs. `AUTH`, `HELLO`, `QUIT` and `RESET` need no
 /// permission (measured on 7.0.15: a `-@all` user runs them).

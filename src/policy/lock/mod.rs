@@ -31,7 +31,7 @@ use serde_json::Number;
 
 /// Identifies the file format; bump `LOCK_VERSION` on incompatible changes.
 pub const LOCK_FORMAT: &str = "cachegen-policy-lock";
-pub const LOCK_VERSION: u32 = 4;
+pub const LOCK_VERSION: u32 = 5;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -272,6 +272,8 @@ pub struct Access {
     pub admin: UserCredential,
     pub verifier: Verifier,
     pub replication: UserCredential,
+    /// `null` where the store has no Sentinels.
+    pub sentinel: Option<UserCredential>,
     pub services: IndexMap<String, Service>,
     pub tls: Option<Tls>,
     pub clients_from: ClientsFrom,

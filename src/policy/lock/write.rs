@@ -241,6 +241,7 @@ fn access(a: &model::Access) -> Access {
             .into(),
         },
         replication: credential(&a.replication),
+        sentinel: a.sentinel.as_ref().map(credential),
         services: a
             .services
             .values()

@@ -48,7 +48,34 @@ impl Cx<'_> {
             let at = format!("{pointer}/replication");
             access.replication = self.credential(r, &at, access.replication);
         }
-        for c in [&access.admin, &access.replication] {
+        access.sentinel = store.has_sentinels().then(|| access.default_sentinel());
+        if let Some(r) = raw.sentinel {
+            let at = format!("{pointer}/sentinel");
+            if let Some(default) = access.sentinel.take() {
+                access.sentinel = Some(self.credential(r, &at, default));
+            } else {
+                self.report(
+                    codes::INCONSISTENT,
+                    format!(
+                        "store `{}` has no Sentinels to log in as this user",
+                        store.name
+                    ),
+                    self.key_span(&at),
+                    "no `replicated.sentinel`",
+                    Some(
+                        "remove `access.sentinel`, or give the store `replicated: {sentinel: ...}`"
+                            .into(),
+                    ),
+                );
+                self.mark_unknown(&at);
+            }
+        }
+        let fixed_users = [
+            Some(&access.admin),
+            Some(&access.replication),
+            access.sentinel.as_ref(),
+        ];
+        for c in fixed_users.into_iter().flatten() {
             if c.user == "default" || c.user == crate::verifier::NAME {
                 self.report(
                     codes::INCONSISTENT,
@@ -59,23 +86,35 @@ impl Cx<'_> {
                 );
             }
         }
-        if access.admin.user == access.replication.user {
+        // Each fixed user has rights of its own: sharing a name would give
+        // one of them the other's (the operator's, at worst).
+        let fixed: Vec<(&Credential, &str)> = [
+            (Some(&access.admin), "operator"),
+            (Some(&access.replication), "replication"),
+            (access.sentinel.as_ref(), "Sentinel"),
+        ]
+        .into_iter()
+        .filter_map(|(c, what)| c.map(|c| (c, what)))
+        .collect();
+        for (i, (later, later_what)) in fixed.iter().enumerate() {
+            let Some((earlier, earlier_what)) =
+                fixed[..i].iter().find(|(c, _)| c.user == later.user)
+            else {
+                continue;
+            };
             self.report(
                 codes::INCONSISTENT,
                 format!(
-                    "the operator and replication users are both `{}`",
-                    access.replication.user
+                    "the {earlier_what} and {later_what} users are both `{}`",
+                    later.user
                 ),
-                {
-                    let (r, a) = (&access.replication.pointer, &access.admin.pointer);
-                    (self.spans.value(&format!("{r}/user")))
-                        .or_else(|| self.spans.value(&format!("{a}/user")))
-                        .unwrap_or_default()
-                },
-                "same user as the operator",
-                Some(
-                    "give each its own user: replication must not get the operator's rights".into(),
-                ),
+                (self.spans.value(&format!("{}/user", later.pointer)))
+                    .or_else(|| self.spans.value(&format!("{}/user", earlier.pointer)))
+                    .unwrap_or_default(),
+                &format!("same user as the {earlier_what}"),
+                Some(format!(
+                    "give each its own user: {later_what} must not get the {earlier_what}'s rights"
+                )),
             );
         }
         let reserved = [
@@ -87,6 +126,12 @@ impl Cx<'_> {
         let reserved: Vec<(String, &str)> = reserved
             .iter()
             .map(|(n, w)| ((*n).to_owned(), *w))
+            .chain(
+                access
+                    .sentinel
+                    .as_ref()
+                    .map(|s| (s.user.clone(), "the Sentinel user")),
+            )
             .collect();
         for (name, service) in raw.services {
             let at = format!("{pointer}/services/{}", esc(&name));

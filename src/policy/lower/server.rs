@@ -160,7 +160,10 @@ impl Cx<'_> {
             };
             self.cluster(c, &cluster_pointer, &default_k8s_name, image)
         });
-        let access = crate::policy::model::Access::undeclared(&pointer);
+        let mut access = crate::policy::model::Access::undeclared(&pointer);
+        if replicated.as_ref().is_some_and(|r| r.sentinel.is_some()) {
+            access.sentinel = Some(access.default_sentinel());
+        }
         Store {
             name,
             pointer,

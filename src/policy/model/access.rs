@@ -1,5 +1,5 @@
 //! Owns the model of a store's access control: the users that may connect
-//! (an operator, the verifier, replication, one per service), where each
+//! (an operator, the verifier, replication, Sentinel, one per service), where each
 //! one's password comes from (references only, never values), which keys and
 //! commands each service needs, TLS, and which networks or Kubernetes
 //! workloads may connect.
@@ -27,6 +27,9 @@ pub struct Access {
     /// The user replicas authenticate as (`masteruser`/`masterauth`).
     /// Used only where the store has replicas.
     pub replication: Credential,
+    /// The user the Sentinels log in to the data nodes and to each other
+    /// as: `Some` exactly where the store has Sentinels.
+    pub sentinel: Option<Credential>,
     /// The applications that connect, by name, in file order.
     pub services: IndexMap<String, Service>,
     pub tls: Option<Tls>,
@@ -37,7 +40,9 @@ pub struct Access {
 impl Access {
     /// The access of a store whose policy declares none: the `default` user
     /// off, the operator, verifier and replication users with their default
-    /// password variables, no services, no TLS.
+    /// password variables, no Sentinel user (the caller adds
+    /// [`Access::default_sentinel`] where the store has Sentinels), no
+    /// services, no TLS.
     pub fn undeclared(store_pointer: &str) -> Access {
         let pointer = format!("{store_pointer}/access");
         let credential = |user: &str, env: &str| Credential {
@@ -57,6 +62,7 @@ impl Access {
                 Self::DEFAULT_REPLICATION_USER,
                 Self::DEFAULT_REPLICATION_ENV,
             ),
+            sentinel: None,
             services: IndexMap::new(),
             tls: None,
             clients_from: ClientsFrom::default(),
@@ -68,11 +74,24 @@ impl Access {
     pub const DEFAULT_ADMIN_ENV: &'static str = "REDIS_ADMIN_PASSWORD";
     pub const DEFAULT_REPLICATION_USER: &'static str = "replication";
     pub const DEFAULT_REPLICATION_ENV: &'static str = "REDIS_REPLICATION_PASSWORD";
+    pub const DEFAULT_SENTINEL_USER: &'static str = "sentinel";
+    pub const DEFAULT_SENTINEL_ENV: &'static str = "REDIS_SENTINEL_PASSWORD";
     /// The variable `cachegen verify` already reads its password from.
     pub const DEFAULT_VERIFIER_ENV: &'static str = "CACHEGEN_REDIS_PASSWORD";
 
-    /// Every credential of the store (admin, verifier, replication, then the
-    /// services in file order) with the ACL user name it authenticates as.
+    /// The Sentinel user a store with Sentinels gets unless its access
+    /// section says otherwise.
+    pub fn default_sentinel(&self) -> Credential {
+        Credential {
+            user: Self::DEFAULT_SENTINEL_USER.to_owned(),
+            password: SecretRef::Env(Self::DEFAULT_SENTINEL_ENV.to_owned()),
+            pointer: self.pointer.clone(),
+        }
+    }
+
+    /// Every credential of the store (admin, verifier, replication, Sentinel,
+    /// then the services in file order) with the ACL user name it
+    /// authenticates as.
     pub fn credentials(&self) -> Vec<(&str, &SecretRef, &str)> {
         let mut out = vec![
             (
@@ -91,6 +110,13 @@ impl Access {
                 self.replication.pointer.as_str(),
             ),
         ];
+        if let Some(sentinel) = &self.sentinel {
+            out.push((
+                sentinel.user.as_str(),
+                &sentinel.password,
+                sentinel.pointer.as_str(),
+            ));
+        }
         for service in self.services.values() {
             out.push((
                 service.name.as_str(),

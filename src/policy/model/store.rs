@@ -65,6 +65,14 @@ impl Store {
             || self.replicated.as_ref().is_some_and(|r| r.replicas > 0)
     }
 
+    /// Whether the store has Sentinels, which log in to its nodes as the
+    /// Sentinel user (so it is in users.acl and `sentinel-auth.conf` exists).
+    pub fn has_sentinels(&self) -> bool {
+        self.replicated
+            .as_ref()
+            .is_some_and(|r| r.sentinel.is_some())
+    }
+
     /// Whether a secret sits in the store's configuration, readable by anyone
     /// allowed `CONFIG GET`: replicas authenticate with `masterauth`.
     pub fn config_holds_secret(&self) -> bool {

@@ -1,5 +1,5 @@
 //! Owns the format's `access:` section of a store: the users that may
-//! connect (operator, verifier, replication, one per service), where their
+//! connect (operator, verifier, replication, Sentinel, one per service), where their
 //! passwords come from (references, never values), what each service may
 //! touch, TLS, and which networks or Kubernetes workloads may connect.
 
@@ -25,6 +25,12 @@ pub struct Access {
     /// Defaults to user `replication` with `{env: REDIS_REPLICATION_PASSWORD}`.
     #[serde(default)]
     pub replication: Option<UserCredential>,
+    /// The user the Sentinels log in to the data nodes and to each other
+    /// as (`sentinel auth-user`, `sentinel-user`), with only the commands
+    /// Sentinel sends. Used only where the store has `sentinel:`. Defaults
+    /// to user `sentinel` with `{env: REDIS_SENTINEL_PASSWORD}`.
+    #[serde(default)]
+    pub sentinel: Option<UserCredential>,
     /// One ACL user per application that connects, by name (lowercase
     /// letters, digits and `-`, starting with a letter).
     #[serde(default)]

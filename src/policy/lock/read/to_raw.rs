@@ -249,6 +249,7 @@ object_in_raw!(Access {
     admin => "admin",
     verifier => "verifier",
     replication => "replication",
+    sentinel => "sentinel",
     services => "services",
     tls => "tls",
     clients_from => "clients_from",
