@@ -484,3 +484,50 @@ fn a_port_that_already_answers_is_refused_before_anything_starts() {
         "{output}"
     );
 }
+
+/// A Sentinel user without a command Sentinel sends (here `PUBLISH` on the
+/// data nodes): bootstrap.sh does not call the store healthy, and names the
+/// refused command and where, from `ACL LOG`.
+#[test]
+fn a_command_refused_to_the_sentinel_user_is_not_healthy() {
+    let root = tempfile::tempdir().unwrap();
+    let (dir, secrets, _) = written(root.path());
+    let installer = dir.parent().unwrap().join("install-credentials.sh");
+    let text = std::fs::read_to_string(&installer).unwrap();
+    let narrowed = text.replace(" +subscribe +publish ", " +subscribe ");
+    assert_ne!(
+        narrowed, text,
+        "the node line grants PUBLISH after SUBSCRIBE"
+    );
+    std::fs::write(&installer, narrowed).unwrap();
+    let all = support::free_ports(6);
+    let (ports, sentinel_ports) = all.split_at(3);
+    let data_dir = root.path().join("data");
+    let mut env = script_env(&data_dir, ports, sentinel_ports, &secrets);
+    env.retain(|(k, _)| k != "HEALTH_TIMEOUT");
+    env.push(("HEALTH_TIMEOUT".into(), "6".into()));
+    // Stops whatever started, when the test ends.
+    let started = Booted {
+        dir,
+        data_dir,
+        env,
+        passwords: Vec::new(),
+        ports: ports.to_vec(),
+        sentinel_ports: sentinel_ports.to_vec(),
+    };
+    let (status, output) = run_script(
+        &started.dir,
+        "bootstrap.sh",
+        &started.env,
+        Duration::from_secs(40),
+    );
+    assert_eq!(status.and_then(|s| s.code()), Some(1), "{output}");
+    assert!(
+        output.contains(&format!(
+            "127.0.0.1:{} the Sentinel user sentinel was refused: publish (ACL LOG)",
+            ports[0]
+        )),
+        "{output}"
+    );
+    assert!(!output.contains("healthy: primary"), "{output}");
+}

@@ -44,6 +44,9 @@ struct Context {
     /// The Sentinels' name for the primary (checked by lower: one safe word).
     master: String,
     quorum: u32,
+    /// The Sentinels' login (a lowercase label: safe in sh), whose `ACL
+    /// LOG` refusals the health check reports; empty without Sentinels.
+    sentinel_user: String,
     server: &'static str,
     cli: &'static str,
     package: &'static str,
@@ -70,6 +73,8 @@ pub fn render(
         other_sentinels: sentinels.saturating_sub(1),
         master: sentinel.map_or_else(String::new, |s| s.master_name.clone()),
         quorum: sentinel.map_or(0, |s| s.quorum),
+        sentinel_user: (store.access.sentinel.as_ref())
+            .map_or_else(String::new, |s| s.user.clone()),
         server: programs.server,
         cli: programs.cli,
         package: programs.package,

@@ -8,7 +8,8 @@
 # then waits until it is healthy. Exits 0 only when the primary has
 # 2 connected replicas, every replica reports master_link_status:up,
 # and every Sentinel names the primary, knows 2 other Sentinels and
-# 2 replicas, and answers SENTINEL CKQUORUM with OK. Any other outcome
+# 2 replicas, and answers SENTINEL CKQUORUM with OK, and no node or Sentinel
+# refused the Sentinel user anything (ACL LOG). Any other outcome
 # exits 1 and says which check failed on which node, with its log tail.
 #
 #   sh replicated/bootstrap.sh   start the nodes and wait
@@ -300,6 +301,16 @@ problems() {
       OK*) ;;
       *) printf '%s\tSentinel: SENTINEL CKQUORUM says %s\n' "$port" "${quorum:-(no answer)}" ;;
     esac
+  done
+  # The Sentinel user may run only what Sentinel sends: a command it was
+  # refused (ACL LOG: each entry's object, then its username) is one this
+  # Sentinel needs, and a failover could fail on it.
+  for port in $PORTS $SENTINEL_PORTS; do
+    refused=$(reply "$port" acl log |
+      awk 'prev == "object" { o = $0 } prev == "username" && $0 == "sentinel" { print o } { prev = $0 }' |
+      sort -u | tr '\n' ' ')
+    [ -z "$refused" ] ||
+      printf '%s\tthe Sentinel user sentinel was refused: %s(ACL LOG)\n' "$port" "$refused"
   done
 }
 
