@@ -595,7 +595,7 @@ fn lock_file_resolves_every_value_from_the_model() {
     let lock: serde_json::Value =
         serde_json::from_str(file(&files, "policy.lock.json")).expect("policy.lock.json is JSON");
     assert_eq!(lock["format"], "cachegen-policy-lock");
-    assert_eq!(lock["version"], 5);
+    assert_eq!(lock["version"], 6);
     // A declared access section is kept, defaults filled in.
     let access = &lock["stores"]["cache"]["access"];
     assert_eq!(access["admin"]["user"], "admin");

@@ -4,7 +4,6 @@
 //! cluster by the Job's script, and judged by the pods' probe scripts.
 
 mod support;
-use std::process::Command;
 use std::time::{Duration, Instant};
 use support::kubernetes::*;
 use support::render::render_text;
@@ -15,40 +14,15 @@ fn the_pods_config_the_jobs_script_and_the_probes_on_a_real_redis() {
     on_a_real_redis(&quizmentor_text());
 }
 
-/// Runs the init container's command with the ConfigMap's files where the
-/// pod mounts them, its environment from `secrets`, into a fresh directory
-/// standing for the credentials volume.
+/// The init container's installer run into a fresh credentials volume.
 fn install_credentials(o: &Objects, secrets: &Secrets) -> tempfile::TempDir {
-    let init = o.init_container();
-    let command = init.command.as_ref().unwrap();
-    assert_eq!(
-        command[..],
-        ["sh", "/etc/redis/install-credentials.sh", "/run/cachegen"]
-    );
-    // The Secret volumes, mounted under a temp dir instead of
-    // /run/secrets/cachegen: CACHEGEN_SECRETS_DIR tells the installer.
-    let mounted = tempfile::tempdir().unwrap();
-    secrets.mount(o.node_pod_spec(), init, mounted.path());
-    let etc = tempfile::tempdir().unwrap();
-    for name in ["redis.conf", "users.acl", "install-credentials.sh"] {
-        std::fs::write(etc.path().join(name), o.config_file(name)).unwrap();
-    }
-    let volume = tempfile::tempdir().unwrap();
-    let out = etc.path().join("installer.out");
-    let mut cmd = Command::new("sh");
-    cmd.arg(etc.path().join("install-credentials.sh"))
-        .arg(volume.path())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("CACHEGEN_SECRETS_DIR", mounted.path())
-        .envs(secrets.env_of(init));
-    let (status, output) = support::run_with_timeout(cmd, &out, Duration::from_secs(20));
-    assert!(
-        status.is_some_and(|s| s.success()),
-        "install-credentials.sh: {output}"
-    );
-    assert!(volume.path().join("users.acl").is_file());
-    volume
+    support::kubernetes::install_credentials(
+        &o.config_map,
+        &["redis.conf", "users.acl", "install-credentials.sh"],
+        o.node_pod_spec(),
+        o.init_container(),
+        secrets,
+    )
 }
 
 fn on_a_real_redis(policy_text: &str) {

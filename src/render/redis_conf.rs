@@ -31,7 +31,7 @@ pub fn render(
         // The replicas run the primary's settings (a promoted replica keeps
         // enforcing them) plus the one line that makes them replicas.
         context.replicaof = Some(ReplicaOf {
-            host: PRIMARY_HOST,
+            host: PRIMARY_HOST.to_owned(),
             port: PRIMARY_PORT,
         });
         files.push(OutputFile {
@@ -53,7 +53,7 @@ pub const PRIMARY_PORT: u16 = 6379;
 /// The primary a replica's `replicaof` names.
 #[derive(Debug, Serialize)]
 pub struct ReplicaOf {
-    pub host: &'static str,
+    pub host: String,
     pub port: u16,
 }
 

@@ -10,7 +10,7 @@ use cachegen::render::OutputFile;
 use cachegen::source::SourceFile;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{ConfigMap, Container, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, Container, PodSpec, Service};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use serde_json::Value;
@@ -126,17 +126,8 @@ pub struct Objects {
 
 pub fn objects(text: &str) -> Objects {
     let docs = yaml_documents(text);
-    let kinds: Vec<(&str, &str)> = docs
-        .iter()
-        .map(|d| {
-            (
-                d["apiVersion"].as_str().unwrap_or("?"),
-                d["kind"].as_str().unwrap_or("?"),
-            )
-        })
-        .collect();
     assert_eq!(
-        kinds,
+        kinds(&docs),
         [
             ("v1", "ConfigMap"),
             ("v1", "Service"),
@@ -165,38 +156,28 @@ impl Objects {
     }
 
     pub fn config_file(&self, name: &str) -> &str {
-        &self.config_map.data.as_ref().expect("data")[name]
+        config_file(&self.config_map, name)
     }
 
     /// The sha256 the pods carry: every ConfigMap file as its name, a NUL
     /// and its contents.
     pub fn config_checksum(&self) -> String {
-        use sha2::{Digest, Sha256};
-        let mut h = Sha256::new();
-        for name in ["redis.conf", "users.acl", "install-credentials.sh"] {
-            h.update(name.as_bytes());
-            h.update([0]);
-            h.update(self.config_file(name).as_bytes());
-        }
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        files_checksum(
+            &self.config_map,
+            &["redis.conf", "users.acl", "install-credentials.sh"],
+        )
     }
 
-    pub fn node_pod_spec(&self) -> &k8s_openapi::api::core::v1::PodSpec {
-        let spec = self.statefulset.spec.as_ref().unwrap();
-        spec.template.spec.as_ref().unwrap()
+    pub fn node_pod_spec(&self) -> &PodSpec {
+        pod_spec(&self.statefulset)
     }
 
     pub fn init_container(&self) -> &Container {
-        let init = self.node_pod_spec().init_containers.as_ref().unwrap();
-        assert_eq!(init.len(), 1);
-        &init[0]
+        init_container(&self.statefulset)
     }
 
     pub fn node_container(&self) -> &Container {
-        let spec = self.statefulset.spec.as_ref().unwrap();
-        let containers = &spec.template.spec.as_ref().unwrap().containers;
-        assert_eq!(containers.len(), 1);
-        &containers[0]
+        container(&self.statefulset)
     }
 
     pub fn job_container(&self) -> &Container {
@@ -235,15 +216,7 @@ impl Objects {
     }
 
     pub fn checksum(&self) -> &str {
-        let spec = self.statefulset.spec.as_ref().unwrap();
-        let annotations = spec
-            .template
-            .metadata
-            .as_ref()
-            .unwrap()
-            .annotations
-            .as_ref();
-        &annotations.expect("pod template annotations")["checksum/config"]
+        checksum(&self.statefulset)
     }
 
     pub fn selector(&self) -> &BTreeMap<String, String> {
@@ -293,6 +266,174 @@ impl Objects {
             }
         }
         words
+    }
+}
+
+/// A ConfigMap's file.
+pub fn config_file<'a>(config_map: &'a ConfigMap, name: &str) -> &'a str {
+    config_map
+        .data
+        .as_ref()
+        .expect("data")
+        .get(name)
+        .unwrap_or_else(|| panic!("no {name} in the ConfigMap"))
+}
+
+/// The sha256 a pod template carries: each of `names` as its name, a NUL
+/// and its contents.
+pub fn files_checksum(config_map: &ConfigMap, names: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for name in names {
+        h.update(name.as_bytes());
+        h.update([0]);
+        h.update(config_file(config_map, name).as_bytes());
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn pod_spec(set: &StatefulSet) -> &PodSpec {
+    set.spec.as_ref().unwrap().template.spec.as_ref().unwrap()
+}
+
+/// The one init container (the credentials installer).
+pub fn init_container(set: &StatefulSet) -> &Container {
+    let init = pod_spec(set).init_containers.as_ref().unwrap();
+    assert_eq!(init.len(), 1);
+    &init[0]
+}
+
+/// The one container.
+pub fn container(set: &StatefulSet) -> &Container {
+    let containers = &pod_spec(set).containers;
+    assert_eq!(containers.len(), 1);
+    &containers[0]
+}
+
+/// The pod template's `checksum/config` annotation.
+pub fn checksum(set: &StatefulSet) -> &str {
+    let template = &set.spec.as_ref().unwrap().template;
+    let annotations = template.metadata.as_ref().unwrap().annotations.as_ref();
+    &annotations.expect("pod template annotations")["checksum/config"]
+}
+
+/// The documents' (apiVersion, kind), in order.
+fn kinds(docs: &[Value]) -> Vec<(&str, &str)> {
+    docs.iter()
+        .map(|d| {
+            (
+                d["apiVersion"].as_str().unwrap_or("?"),
+                d["kind"].as_str().unwrap_or("?"),
+            )
+        })
+        .collect()
+}
+
+/// Runs the init container's command with the ConfigMap's `files` where
+/// the pod mounts them, its environment from `secrets`, into a fresh
+/// directory standing for the credentials volume (its Secret volumes under
+/// another, which CACHEGEN_SECRETS_DIR tells the installer).
+pub fn install_credentials(
+    config_map: &ConfigMap,
+    files: &[&str],
+    pod: &PodSpec,
+    init: &Container,
+    secrets: &Secrets,
+) -> tempfile::TempDir {
+    let command = init.command.as_ref().unwrap();
+    assert_eq!(
+        command[..],
+        ["sh", "/etc/redis/install-credentials.sh", "/run/cachegen"]
+    );
+    let mounted = tempfile::tempdir().unwrap();
+    secrets.mount(pod, init, mounted.path());
+    let etc = tempfile::tempdir().unwrap();
+    for name in files {
+        std::fs::write(etc.path().join(name), config_file(config_map, name)).unwrap();
+    }
+    let volume = tempfile::tempdir().unwrap();
+    let out = etc.path().join("installer.out");
+    let mut cmd = Command::new("sh");
+    cmd.arg(etc.path().join("install-credentials.sh"))
+        .arg(volume.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("CACHEGEN_SECRETS_DIR", mounted.path())
+        .envs(secrets.env_of(init));
+    let (status, output) = super::run_with_timeout(cmd, &out, Duration::from_secs(20));
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "install-credentials.sh: {output}"
+    );
+    assert!(volume.path().join("users.acl").is_file());
+    volume
+}
+
+/// The bundled shop policy, whose `durable` store is replicated under
+/// Sentinel with `replicated.kubernetes`.
+pub const SHOP_POLICY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/policies/shop.yaml");
+pub const REPLICATED_MANIFEST: &str = "stores/durable/kubernetes/redis-replicated.yaml";
+
+/// The replicated manifest's objects, in the order they are written.
+pub struct ReplicatedObjects {
+    pub docs: Vec<Value>,
+    pub config_map: ConfigMap,
+    pub headless: Service,
+    pub sentinel_headless: Service,
+    pub sentinel_service: Service,
+    pub data: StatefulSet,
+    pub sentinels: StatefulSet,
+    pub data_pdb: PodDisruptionBudget,
+    pub sentinel_pdb: PodDisruptionBudget,
+    pub data_network: NetworkPolicy,
+    pub sentinel_network: NetworkPolicy,
+}
+
+pub fn replicated_objects(text: &str) -> ReplicatedObjects {
+    let docs = yaml_documents(text);
+    assert_eq!(
+        kinds(&docs),
+        [
+            ("v1", "ConfigMap"),
+            ("v1", "Service"),
+            ("v1", "Service"),
+            ("v1", "Service"),
+            ("apps/v1", "StatefulSet"),
+            ("apps/v1", "StatefulSet"),
+            ("policy/v1", "PodDisruptionBudget"),
+            ("policy/v1", "PodDisruptionBudget"),
+            ("networking.k8s.io/v1", "NetworkPolicy"),
+            ("networking.k8s.io/v1", "NetworkPolicy"),
+        ]
+    );
+    ReplicatedObjects {
+        config_map: typed(&docs[0], "ConfigMap"),
+        headless: typed(&docs[1], "data headless Service"),
+        sentinel_headless: typed(&docs[2], "Sentinel headless Service"),
+        sentinel_service: typed(&docs[3], "Sentinel Service"),
+        data: typed(&docs[4], "data StatefulSet"),
+        sentinels: typed(&docs[5], "Sentinel StatefulSet"),
+        data_pdb: typed(&docs[6], "data PodDisruptionBudget"),
+        sentinel_pdb: typed(&docs[7], "Sentinel PodDisruptionBudget"),
+        data_network: typed(&docs[8], "data NetworkPolicy"),
+        sentinel_network: typed(&docs[9], "Sentinel NetworkPolicy"),
+        docs,
+    }
+}
+
+impl ReplicatedObjects {
+    pub fn config_file(&self, name: &str) -> &str {
+        config_file(&self.config_map, name)
+    }
+
+    /// The exec probes' scripts of a StatefulSet's container: readiness,
+    /// liveness.
+    pub fn probes(set: &StatefulSet) -> [&str; 2] {
+        let c = container(set);
+        [&c.readiness_probe, &c.liveness_probe].map(|p| {
+            let exec = p.as_ref().unwrap().exec.as_ref().unwrap();
+            Objects::script(exec.command.as_ref().unwrap())
+        })
     }
 }
 

@@ -9,8 +9,8 @@ use crate::policy::model::{Policy, Store};
 crate::declare_rule! {
     /// ## What it does
     /// Reports a `redis.maxmemory` above 75% of
-    /// `cluster.kubernetes.memory_limit`, and a `maxmemory` of 0 (no limit)
-    /// under a memory limit.
+    /// `cluster.kubernetes.memory_limit` (or `replicated.kubernetes.memory_limit`),
+    /// and a `maxmemory` of 0 (no limit) under a memory limit.
     ///
     /// ## Why is this bad?
     /// `maxmemory` bounds the dataset, not the process. The container also
@@ -42,7 +42,11 @@ const SAFE_NUMERATOR: u128 = 3;
 const SAFE_DENOMINATOR: u128 = 4;
 
 /// What the rule reads (see `lint::Rule::reads`).
-pub const READS: &[&str] = &["@store/maxmemory", "@cluster"];
+pub const READS: &[&str] = &[
+    "@store/maxmemory",
+    "@cluster",
+    "@store/replicated/kubernetes",
+];
 
 pub fn check(policy: &Policy, out: &mut Findings) {
     for store in policy.stores.values() {
@@ -51,7 +55,7 @@ pub fn check(policy: &Policy, out: &mut Findings) {
 }
 
 fn check_store(policy: &Policy, store: &Store, out: &mut Findings) {
-    let Some(k8s) = store.cluster.as_ref().and_then(|c| c.kubernetes.as_ref()) else {
+    let Some((k8s, k8s_pointer)) = store.kubernetes() else {
         return;
     };
     // An unparsable limit was already reported by `lower` (CG024).
@@ -63,7 +67,7 @@ fn check_store(policy: &Policy, store: &Store, out: &mut Findings) {
     let safe = limit * SAFE_NUMERATOR / SAFE_DENOMINATOR;
     let limit_text = &k8s.memory_limit;
     let related = (
-        policy.span(&store.cluster_at("kubernetes"), "memory_limit"),
+        policy.span(&k8s_pointer, "memory_limit"),
         format!("the container memory limit: {limit} bytes"),
     );
     let span = policy.span(&store.pointer, "maxmemory");
@@ -94,7 +98,7 @@ fn help(safe: u128, limit_text: &str) -> String {
     let headroom = "the other quarter is headroom for the forked child of AOF rewrites and replica syncs (copy-on-write), client and replication buffers, and fragmentation";
     if safe < MB {
         return format!(
-            "the memory limit {limit_text} is too small for Redis: raise the cluster's `kubernetes.memory_limit`"
+            "the memory limit {limit_text} is too small for Redis: raise `kubernetes.memory_limit`"
         );
     }
     let exact = if safe.is_multiple_of(MB) {

@@ -31,7 +31,7 @@ use serde_json::Number;
 
 /// Identifies the file format; bump `LOCK_VERSION` on incompatible changes.
 pub const LOCK_FORMAT: &str = "cachegen-policy-lock";
-pub const LOCK_VERSION: u32 = 5;
+pub const LOCK_VERSION: u32 = 6;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -366,6 +366,9 @@ pub struct Replicated {
     pub min_replicas_to_write: Option<u64>,
     pub min_replicas_max_lag_secs: Option<Secs>,
     pub sentinel: Option<Sentinel>,
+    /// Its Kubernetes deployment (format 6), defaults filled in as a
+    /// cluster's are.
+    pub kubernetes: Option<Kubernetes>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]

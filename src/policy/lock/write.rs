@@ -192,15 +192,7 @@ fn store(s: &model::Store, config: IndexMap<String, String>) -> Store {
             replicas_per_master: c.replicas_per_master.into(),
             node_timeout_ms: millis(c.node_timeout),
             require_full_coverage: c.require_full_coverage,
-            kubernetes: c.kubernetes.as_ref().map(|k| Kubernetes {
-                namespace: k.namespace.clone(),
-                name: k.name.clone(),
-                image: k.image.clone(),
-                memory_limit: k.memory_limit.clone(),
-                cpu: k.cpu.clone(),
-                storage: k.storage.clone(),
-                storage_class: k.storage_class.clone(),
-            }),
+            kubernetes: c.kubernetes.as_ref().map(kubernetes),
         }),
         replicated: s.replicated.as_ref().map(|r| Replicated {
             replicas: r.replicas.into(),
@@ -214,6 +206,7 @@ fn store(s: &model::Store, config: IndexMap<String, String>) -> Store {
                 parallel_syncs: t.parallel_syncs.into(),
                 master_name: t.master_name.clone(),
             }),
+            kubernetes: r.kubernetes.as_ref().map(kubernetes),
         }),
         hosted: s.hosted.as_ref().map(|h| Hosted {
             service: h.service.name().to_owned(),
@@ -221,6 +214,18 @@ fn store(s: &model::Store, config: IndexMap<String, String>) -> Store {
             replicas: h.replicas.map(u64::from),
         }),
         access: s.access.declared.then(|| access(&s.access)),
+    }
+}
+
+fn kubernetes(k: &model::Kubernetes) -> Kubernetes {
+    Kubernetes {
+        namespace: k.namespace.clone(),
+        name: k.name.clone(),
+        image: k.image.clone(),
+        memory_limit: k.memory_limit.clone(),
+        cpu: k.cpu.clone(),
+        storage: k.storage.clone(),
+        storage_class: k.storage_class.clone(),
     }
 }
 

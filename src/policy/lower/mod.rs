@@ -217,6 +217,7 @@ impl Cx<'_> {
             {
                 self.access(store, section, &names);
                 self.bus_port_clash(store);
+                self.replicated_kubernetes_tls(store);
             }
         }
         let edge = raw.edge.map(|e| self.edge(e, &keys));

@@ -128,7 +128,8 @@ impl Cx<'_> {
         policy_name: &str,
     ) -> Store {
         let cluster = shorthand_cluster.or(raw.cluster.take());
-        let (replicated, hosted) = self.topology(
+        let replicated_k8s = raw.replicated.as_mut().and_then(|r| r.kubernetes.take());
+        let (mut replicated, hosted) = self.topology(
             &pointer,
             &name,
             cluster.is_some(),
@@ -152,14 +153,15 @@ impl Cx<'_> {
         let release = self.release(engine, redis.version, &pointer);
         let config = self.store_config(&pointer, release, config);
         let default_k8s_name = format!("{policy_name}-{name}");
-        let cluster = cluster.map(|c| {
-            let image = ImageDefault {
-                engine,
-                release,
-                version: redis.version,
-            };
-            self.cluster(c, &cluster_pointer, &default_k8s_name, image)
-        });
+        let image = ImageDefault {
+            engine,
+            release,
+            version: redis.version,
+        };
+        let cluster = cluster.map(|c| self.cluster(c, &cluster_pointer, &default_k8s_name, image));
+        if let (Some(r), Some(k)) = (replicated.as_mut(), replicated_k8s) {
+            r.kubernetes = self.replicated_kubernetes(r, k, &pointer, &default_k8s_name, image);
+        }
         let mut access = crate::policy::model::Access::undeclared(&pointer);
         if replicated.as_ref().is_some_and(|r| r.sentinel.is_some()) {
             access.sentinel = Some(access.default_sentinel());
@@ -311,15 +313,38 @@ impl Cx<'_> {
                 None,
             );
         }
-        let kubernetes = raw.kubernetes.map(|k| {
+        let kubernetes = raw
+            .kubernetes
+            .map(|k| self.kubernetes(k, base, default_name, store, KubernetesNameMax::CLUSTER));
+        Cluster {
+            masters: raw.masters,
+            replicas_per_master: raw.replicas_per_master,
+            node_timeout: raw.node_timeout,
+            require_full_coverage: raw.require_full_coverage,
+            kubernetes,
+        }
+    }
+
+    /// A `kubernetes:` section under `base` (a cluster's or a replicated
+    /// store's): names, image and quantities checked where written. `max`
+    /// is the longest base name the section's objects leave room for.
+    #[rustfmt::skip]
+    pub(super) fn kubernetes(
+        &mut self,
+        k: raw::Kubernetes,
+        base: &str,
+        default_name: &str,
+        store: ImageDefault,
+        max: KubernetesNameMax,
+    ) -> Kubernetes {
             let name = k.name.clone().unwrap_or_else(|| default_name.to_owned());
             if !is_dns_label(&k.namespace) {
                 self.report(codes::INVALID_SYNTAX, format!("namespace `{}` is not a DNS-1123 label", k.namespace.escape_debug()), self.span(&format!("{base}/kubernetes/namespace")), "invalid namespace", Some("lowercase letters, digits and `-`, at most 63 characters".into()));
             }
             // Services need a DNS-1035 label: it must also start with a letter.
-            if !is_dns_label(&name) || name.len() > 52 || !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+            if !is_dns_label(&name) || name.len() > max.chars || !name.starts_with(|c: char| c.is_ascii_lowercase()) {
                 let pointer = if k.name.is_some() { format!("{base}/kubernetes/name") } else { "/name".to_owned() };
-                self.report(codes::INVALID_SYNTAX, format!("Kubernetes name `{}` is not a DNS-1035 label of at most 52 characters", name.escape_debug()), self.span(&pointer), "invalid name", Some(format!("lowercase letters, digits and `-`, starting with a letter (Service names); StatefulSet pod names append `-N`, so 52 leaves room for that and the controller hash{}", if k.name.is_some() { "" } else { "; the default is `<policy>-<store>`: set the cluster's `kubernetes.name` to choose a shorter one" })));
+                self.report(codes::INVALID_SYNTAX, format!("Kubernetes name `{}` is not a DNS-1035 label of at most {} characters", name.escape_debug(), max.chars), self.span(&pointer), "invalid name", Some(format!("lowercase letters, digits and `-`, starting with a letter (Service names); {}{}", max.why, if k.name.is_some() { "" } else { "; the default is `<policy>-<store>`: set `kubernetes.name` to choose a shorter one" })));
             }
             let image = self.image(k.image, &format!("{base}/kubernetes"), store);
             for (field, value) in [("memory_limit", Some(&k.memory_limit)), ("storage", Some(&k.storage)), ("cpu", k.cpu.as_ref())] {
@@ -335,20 +360,34 @@ impl Cx<'_> {
                 self.report(codes::INVALID_SYNTAX, format!("storage class `{}` is not a DNS-1123 subdomain", sc.escape_debug()), self.span(&format!("{base}/kubernetes/storage_class")), "invalid name", None);
             }
             Kubernetes { namespace: k.namespace, name, image, memory_limit: k.memory_limit, cpu: k.cpu, storage: k.storage, storage_class: k.storage_class }
-        });
-        Cluster {
-            masters: raw.masters,
-            replicas_per_master: raw.replicas_per_master,
-            node_timeout: raw.node_timeout,
-            require_full_coverage: raw.require_full_coverage,
-            kubernetes,
-        }
     }
+}
+
+/// The longest Kubernetes base name a deployment's objects leave room for,
+/// and why.
+#[derive(Clone, Copy)]
+pub(super) struct KubernetesNameMax {
+    chars: usize,
+    why: &'static str,
+}
+
+impl KubernetesNameMax {
+    const CLUSTER: Self = Self {
+        chars: 52,
+        why: "StatefulSet pod names append `-N`, so 52 leaves room for that and the controller hash",
+    };
+    /// The Sentinels' objects append `-sentinel-headless` (18): a Service
+    /// name is at most 63 characters, and the Sentinel StatefulSet's
+    /// `<name>-sentinel` stays within the 52 a StatefulSet leaves.
+    pub(super) const REPLICATED: Self = Self {
+        chars: 40,
+        why: "the Sentinels' Service appends `-sentinel-headless`, so 40 keeps it within a Service name's 63",
+    };
 }
 
 /// What decides a store's default container image.
 #[derive(Clone, Copy)]
-struct ImageDefault {
+pub(super) struct ImageDefault {
     engine: Engine,
     release: Option<Release>,
     version: Version,

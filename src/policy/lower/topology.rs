@@ -87,7 +87,67 @@ impl Cx<'_> {
             min_replicas_to_write: raw.min_replicas_to_write,
             min_replicas_max_lag: raw.min_replicas_max_lag,
             sentinel,
+            // Lowered with the store's release (its default image): `Cx::store`.
+            kubernetes: None,
         }
+    }
+
+    /// A replicated store's `kubernetes:` section, lowered once the store's
+    /// release (its default image) is known. Only with Sentinels: the pods
+    /// find the primary by asking them, and without them nothing would
+    /// promote a replica when the primary's node goes.
+    pub(super) fn replicated_kubernetes(
+        &mut self,
+        replicated: &Replicated,
+        raw: raw::Kubernetes,
+        store_pointer: &str,
+        default_name: &str,
+        image: super::server::ImageDefault,
+    ) -> Option<Kubernetes> {
+        let base = format!("{store_pointer}/replicated");
+        if replicated.sentinel.is_none() {
+            self.report(
+                codes::INCONSISTENT,
+                "`replicated.kubernetes` needs `replicated.sentinel`".into(),
+                self.key_span(&format!("{base}/kubernetes")),
+                "no Sentinels",
+                Some("on Kubernetes a node can go at any time (a drain, a reschedule): declare `sentinel:` so a replica is promoted, and so the pods can ask who the primary is".into()),
+            );
+            self.mark_unknown(&format!("{base}/kubernetes"));
+            return None;
+        }
+        let kubernetes = self.kubernetes(
+            raw,
+            &base,
+            default_name,
+            image,
+            super::server::KubernetesNameMax::REPLICATED,
+        );
+        Some(kubernetes)
+    }
+
+    /// A replicated store on Kubernetes cannot take `access.tls` yet: its
+    /// Sentinels would have to reach the data nodes and each other over TLS
+    /// too (`tls-replication`, their own certificates), which the
+    /// generated `sentinel.conf` does not set.
+    pub(super) fn replicated_kubernetes_tls(&mut self, store: &Store) {
+        let on_kubernetes = store
+            .replicated
+            .as_ref()
+            .is_some_and(|r| r.kubernetes.is_some());
+        if store.access.tls.is_none() || !on_kubernetes {
+            return;
+        }
+        self.report(
+            codes::INCONSISTENT,
+            "`access.tls` is not supported yet for a replicated store on Kubernetes".into(),
+            self.key_span(&format!("{}/tls", store.access.pointer)),
+            "not supported yet",
+            Some(
+                "the Sentinels connect in plain text: remove `tls`, or `replicated.kubernetes`"
+                    .into(),
+            ),
+        );
     }
 
     fn sentinel(

@@ -106,6 +106,17 @@ impl Store {
         }
     }
 
+    /// The store's Kubernetes deployment, a cluster's or a replicated
+    /// store's (never both: lower refuses the two topologies together), and
+    /// the pointer of its section.
+    pub fn kubernetes(&self) -> Option<(&Kubernetes, String)> {
+        if let Some(k) = self.cluster.as_ref().and_then(|c| c.kubernetes.as_ref()) {
+            return Some((k, self.cluster_at("kubernetes")));
+        }
+        let k = self.replicated.as_ref()?.kubernetes.as_ref()?;
+        Some((k, self.at("replicated/kubernetes")))
+    }
+
     /// The settings' path as users write it, dotted (`stores.cache` or `redis`),
     /// for messages and generated comments.
     pub fn dotted(&self) -> String {

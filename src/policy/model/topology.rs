@@ -21,6 +21,8 @@ pub struct Replicated {
     /// `min-replicas-max-lag`, as declared (`None`: Redis's 10 s).
     pub min_replicas_max_lag: Option<Duration>,
     pub sentinel: Option<Sentinel>,
+    /// Where it runs on Kubernetes (only with `sentinel`, checked by lower).
+    pub kubernetes: Option<super::Kubernetes>,
 }
 
 /// The Sentinels of a replicated store, every default filled in.

@@ -29,6 +29,12 @@ pub struct Replicated {
     /// is down and promote a replica. Omit to fail over by hand.
     #[serde(default)]
     pub sentinel: Option<Sentinel>,
+    /// Kubernetes deployment: the primary and replicas as one StatefulSet,
+    /// the Sentinels as another (`kubernetes/redis-replicated.yaml`). The
+    /// same fields as a cluster's; needs `sentinel`. Omit to render only VM
+    /// configs.
+    #[serde(default)]
+    pub kubernetes: Option<super::Kubernetes>,
 }
 
 /// The Sentinels watching a replicated store (`sentinel.conf`).

@@ -211,6 +211,7 @@ object_in_raw!(Replicated {
     min_replicas_to_write => "min_replicas_to_write",
     min_replicas_max_lag_secs => "min_replicas_max_lag",
     sentinel => "sentinel",
+    kubernetes => "kubernetes",
 });
 object_in_raw!(Sentinel {
     sentinels => "sentinels",
