@@ -95,6 +95,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../templates/kubernetes/admin-env.yaml.j2"),
     ),
     (
+        "kubernetes/container-security.yaml.j2",
+        include_str!("../../../templates/kubernetes/container-security.yaml.j2"),
+    ),
+    (
         "kubernetes/client-peers.yaml.j2",
         include_str!("../../../templates/kubernetes/client-peers.yaml.j2"),
     ),
