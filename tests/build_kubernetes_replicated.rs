@@ -62,9 +62,12 @@ fn assert_spread_over_nodes(set: &StatefulSet, what: &str) {
 /// for a namespaced peer.
 type PeerLabels = BTreeMap<String, String>;
 
-/// (ports, peers) of each ingress rule.
-fn ingress(policy: &NetworkPolicy) -> Vec<(Vec<i32>, Vec<PeerLabels>)> {
+/// (ports, peers) of each ingress rule of a NetworkPolicy that selects the
+/// pods `selected`.
+fn ingress(policy: &NetworkPolicy, selected: &PeerLabels) -> Vec<(Vec<i32>, Vec<PeerLabels>)> {
     let spec = policy.spec.as_ref().unwrap();
+    let selector = spec.pod_selector.as_ref().unwrap();
+    assert_eq!(selector.match_labels.as_ref(), Some(selected));
     assert_eq!(
         spec.policy_types.as_deref(),
         Some(&["Ingress".to_owned()][..])
@@ -245,40 +248,15 @@ fn every_document_is_its_typed_object_and_matches_the_policy() {
         match_labels(&o.data).clone(),
         match_labels(&o.sentinels).clone(),
     );
-    let data_rules = ingress(&o.data_network);
     assert_eq!(
-        o.data_network
-            .spec
-            .as_ref()
-            .unwrap()
-            .pod_selector
-            .as_ref()
-            .unwrap()
-            .match_labels
-            .as_ref(),
-        Some(&data_sel)
-    );
-    assert_eq!(
-        data_rules,
+        ingress(&o.data_network, &data_sel),
         [
             (vec![6379], vec![data_sel.clone(), sentinel_sel.clone()]),
             (vec![6379], clients.clone()),
         ]
     );
     assert_eq!(
-        o.sentinel_network
-            .spec
-            .as_ref()
-            .unwrap()
-            .pod_selector
-            .as_ref()
-            .unwrap()
-            .match_labels
-            .as_ref(),
-        Some(&sentinel_sel)
-    );
-    assert_eq!(
-        ingress(&o.sentinel_network),
+        ingress(&o.sentinel_network, &sentinel_sel),
         [
             (vec![26379], vec![sentinel_sel, data_sel]),
             (vec![26379], clients),

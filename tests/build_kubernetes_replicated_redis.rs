@@ -217,14 +217,7 @@ fn pods_start_as_primary_and_replicas_and_follow_the_sentinels_after_a_failover(
             .contents,
     );
     let store = &policy_of(&report).stores["durable"];
-    let k8s_name = &store
-        .replicated
-        .as_ref()
-        .unwrap()
-        .kubernetes
-        .as_ref()
-        .unwrap()
-        .name;
+    let k8s_name = &store.kubernetes().unwrap().0.name;
     let secrets = Secrets::for_store(store, k8s_name);
     let password = secrets.0[&format!("{k8s_name}-credentials")][ADMIN_KEY].clone();
     let data_pods = o.data.spec.as_ref().unwrap().replicas.unwrap() as usize;
