@@ -8,177 +8,12 @@
 //! the store is rendered at Redis 7.0 (what `redis-server` on PATH runs).
 
 mod support;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
-use support::cluster::{run_script, test_passwords};
-use support::render::render_text;
-use support::replicated::shop_at_7_0;
-use support::{Client, RedisServer, Reply, info_field};
-
-const STORE: &str = "durable";
-const MASTER: &str = "shop-durable";
-
-/// What bootstrap.sh started; dropping it runs stop.sh, then kills any
-/// redis-server still running from a pid file (a failed test leaves none).
-struct Booted {
-    dir: PathBuf,
-    data_dir: PathBuf,
-    env: Vec<(String, String)>,
-    passwords: Vec<(String, String)>,
-    ports: Vec<u16>,
-    sentinel_ports: Vec<u16>,
-}
-
-impl Booted {
-    fn client_as(&self, user: &str, port: u16) -> Client {
-        let password = &self.passwords.iter().find(|(u, _)| u == user).unwrap().1;
-        let mut c = Client::connect(port).unwrap();
-        let r = c.command(&["AUTH", user, password]).unwrap();
-        assert_eq!(r, Reply::Simple("OK".into()), "AUTH {user} on {port}");
-        c
-    }
-
-    fn pids(&self) -> Vec<String> {
-        let Ok(entries) = std::fs::read_dir(&self.data_dir) else {
-            return Vec::new();
-        };
-        entries
-            .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("redis.pid")).ok())
-            .map(|p| p.trim().to_owned())
-            .filter(|p| !p.is_empty())
-            .collect()
-    }
-
-    fn stop(&self) -> (bool, String) {
-        let (status, out) = run_script(&self.dir, "stop.sh", &self.env, Duration::from_secs(20));
-        (status.is_some_and(|s| s.success()), out)
-    }
-}
-
-fn alive(pid: &str) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/comm"))
-        .is_ok_and(|comm| comm.trim() == "redis-server")
-}
-
-impl Drop for Booted {
-    fn drop(&mut self) {
-        let _ = self.stop();
-        for pid in self.pids().into_iter().filter(|p| alive(p)) {
-            eprintln!("killing leftover redis-server {pid}");
-            let _ = Command::new("kill").args(["-9", &pid]).status();
-        }
-    }
-}
-
-type Pairs = Vec<(String, String)>;
-
-/// Writes shop's rendered files under `root`; returns the durable store's
-/// `replicated/` directory, the password variables and the users' passwords.
-fn written(root: &Path) -> (PathBuf, Pairs, Pairs) {
-    let (mut report, files) = render_text("shop.yaml", &shop_at_7_0());
-    let store = report
-        .policy
-        .take()
-        .unwrap()
-        .stores
-        .shift_remove(STORE)
-        .unwrap();
-    let (secrets, secret_files, passwords) = test_passwords(&store);
-    assert!(
-        secret_files.is_empty(),
-        "shop's durable store reads variables"
-    );
-    let out = root.join("policy");
-    cachegen::build::write(&out, &files).unwrap();
-    (
-        out.join("stores").join(STORE).join("replicated"),
-        secrets,
-        passwords,
-    )
-}
-
-/// The scripts' environment for these ports (DOWN_AFTER_MS small, so a
-/// failover takes seconds).
-fn script_env(data_dir: &Path, ports: &[u16], sentinel_ports: &[u16], secrets: &Pairs) -> Pairs {
-    let list = |ps: &[u16]| ps.iter().map(u16::to_string).collect::<Vec<_>>().join(" ");
-    [
-        ("PORTS", list(ports)),
-        ("SENTINEL_PORTS", list(sentinel_ports)),
-        ("DATA_DIR", data_dir.display().to_string()),
-        (
-            "REDIS_SERVER",
-            support::redis_server_binary().display().to_string(),
-        ),
-        (
-            "REDIS_CLI",
-            support::redis_cli_binary().display().to_string(),
-        ),
-        ("START_TIMEOUT", "10".into()),
-        ("HEALTH_TIMEOUT", "20".into()),
-        ("DOWN_AFTER_MS", "1000".into()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .chain(secrets.iter().cloned())
-    .collect()
-}
-
-/// Runs the generated bootstrap.sh on free ports; a port taken meanwhile by
-/// someone else (that cause only) is retried with fresh ports.
-fn boot(root: &Path) -> Booted {
-    let (dir, secrets, passwords) = written(root);
-    for attempt in 1..=3 {
-        let all = support::free_ports(6);
-        let (ports, sentinel_ports) = all.split_at(3);
-        assert!(!all.contains(&6379) && !all.contains(&26379));
-        let data_dir = root.join(format!("data-{attempt}"));
-        let booted = Booted {
-            dir: dir.clone(),
-            env: script_env(&data_dir, ports, sentinel_ports, &secrets),
-            data_dir,
-            passwords: passwords.clone(),
-            ports: ports.to_vec(),
-            sentinel_ports: sentinel_ports.to_vec(),
-        };
-        let (status, output) = run_script(
-            &booted.dir,
-            "bootstrap.sh",
-            &booted.env,
-            Duration::from_secs(40),
-        );
-        if status.is_some_and(|s| s.success()) {
-            assert!(output.contains("healthy: primary"), "{output}");
-            return booted;
-        }
-        if attempt < 3 && output.contains("Address already in use") {
-            eprintln!("attempt {attempt}: a chosen port was taken meanwhile; retrying\n{output}");
-            continue;
-        }
-        panic!("bootstrap.sh failed ({status:?}):\n{output}");
-    }
-    unreachable!("the last attempt returns or panics")
-}
-
-fn bulk(reply: Reply) -> String {
-    match reply {
-        Reply::Bulk(Some(text)) => text,
-        other => panic!("expected a bulk string, got {other:?}"),
-    }
-}
-
-fn strings(reply: Reply) -> Vec<String> {
-    match reply {
-        Reply::Array(items) => items
-            .into_iter()
-            .map(|i| match i {
-                Reply::Bulk(Some(s)) | Reply::Simple(s) => s,
-                other => format!("{other:?}"),
-            })
-            .collect(),
-        other => panic!("expected an array, got {other:?}"),
-    }
-}
+use support::bootstrapped::{Booted, MASTER, alive, boot, script_env, strings, value_of, written};
+use support::cluster::run_script;
+use support::replicated::bulk;
+use support::{RedisServer, Reply, info_field};
 
 /// `ACL LOG` of a node or Sentinel, read as the operator: each entry's user
 /// and refused object (command, key or channel).
@@ -222,15 +57,10 @@ fn assert_refused(b: &Booted, user: &str, port: u16, command: &[&str]) {
     );
 }
 
-fn value_of(pairs: &[String], name: &str) -> String {
-    let at = pairs.iter().position(|k| k == name).expect(name);
-    pairs[at + 1].clone()
-}
-
 #[test]
 fn bootstrap_starts_a_healthy_store_that_fails_over_and_stop_leaves_nothing() {
     let root = tempfile::tempdir().unwrap();
-    let b = boot(root.path());
+    let b = boot(root.path(), Some(1000));
     let primary = b.ports[0];
 
     // Every working copy is the run's own, in a directory nobody else reads.
@@ -460,7 +290,7 @@ fn a_port_that_already_answers_is_refused_before_anything_starts() {
     let mut ports = support::free_ports(5);
     ports.insert(4, other.port);
     let data_dir = root.path().join("data");
-    let env = script_env(&data_dir, &ports[..3], &ports[3..], &secrets);
+    let env = script_env(&data_dir, &ports[..3], &ports[3..], &secrets, Some(1000));
     let (status, output) = run_script(&dir, "bootstrap.sh", &env, Duration::from_secs(20));
     assert_eq!(status.and_then(|s| s.code()), Some(1), "{output}");
     assert!(
@@ -476,7 +306,7 @@ fn a_port_that_already_answers_is_refused_before_anything_starts() {
         .unwrap_or_default();
     assert!(started.is_empty(), "{started:?}");
     // The wrong count is named too.
-    let env = script_env(&data_dir, &ports[..2], &ports[3..], &secrets);
+    let env = script_env(&data_dir, &ports[..2], &ports[3..], &secrets, Some(1000));
     let (status, output) = run_script(&dir, "bootstrap.sh", &env, Duration::from_secs(20));
     assert_eq!(status.and_then(|s| s.code()), Some(1), "{output}");
     assert!(
@@ -503,7 +333,7 @@ fn a_command_refused_to_the_sentinel_user_is_not_healthy() {
     let all = support::free_ports(6);
     let (ports, sentinel_ports) = all.split_at(3);
     let data_dir = root.path().join("data");
-    let mut env = script_env(&data_dir, ports, sentinel_ports, &secrets);
+    let mut env = script_env(&data_dir, ports, sentinel_ports, &secrets, Some(1000));
     env.retain(|(k, _)| k != "HEALTH_TIMEOUT");
     env.push(("HEALTH_TIMEOUT".into(), "6".into()));
     // Stops whatever started, when the test ends.

@@ -66,33 +66,51 @@ pub fn test_passwords(store: &Store) -> (Pairs, Pairs, Pairs) {
     (env, files, users)
 }
 
+/// The test password of `user` among `passwords` (as `test_passwords`
+/// gives them).
+pub fn password_of<'a>(passwords: &'a [(String, String)], user: &str) -> &'a str {
+    &passwords
+        .iter()
+        .find(|(u, _)| u == user)
+        .unwrap_or_else(|| panic!("no user {user}"))
+        .1
+}
+
+/// A client on `port` authenticated as `user` with its test password.
+pub fn client_as(passwords: &[(String, String)], user: &str, port: u16) -> Client {
+    let mut c = Client::connect(port).unwrap();
+    let reply = c
+        .command(&["AUTH", user, password_of(passwords, user)])
+        .unwrap();
+    assert_eq!(reply, Reply::Simple("OK".into()), "AUTH {user} on {port}");
+    c
+}
+
+/// The pids in the `redis.pid` files of `data_dir`'s subdirectories (one
+/// per node a bootstrap script started).
+pub fn pids_in(data_dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(data_dir) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("redis.pid")).ok())
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
 impl LocalCluster {
     pub fn password(&self, user: &str) -> &str {
-        &self
-            .passwords
-            .iter()
-            .find(|(u, _)| u == user)
-            .unwrap_or_else(|| panic!("no user {user}"))
-            .1
+        password_of(&self.passwords, user)
     }
 
     /// A client on `port` authenticated as `user`.
     pub fn client_as(&self, user: &str, port: u16) -> Client {
-        let mut c = Client::connect(port).unwrap();
-        let reply = c.command(&["AUTH", user, self.password(user)]).unwrap();
-        assert_eq!(reply, Reply::Simple("OK".into()), "AUTH {user} on {port}");
-        c
+        client_as(&self.passwords, user, port)
     }
 
     pub fn node_pids(&self) -> Vec<String> {
-        let Ok(entries) = std::fs::read_dir(&self.data_dir) else {
-            return Vec::new();
-        };
-        entries
-            .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("redis.pid")).ok())
-            .map(|p| p.trim().to_owned())
-            .filter(|p| !p.is_empty())
-            .collect()
+        pids_in(&self.data_dir)
     }
 
     /// Last lines of every node's log, for failure messages.

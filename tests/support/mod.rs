@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod access;
+pub mod bootstrapped;
 pub mod cluster;
 pub mod credentials;
 pub mod fake_redis;
