@@ -26,7 +26,7 @@ enum Command {
     /// Check a live Redis or Redis Cluster against a policy: config drift,
     /// topology, keyspace conformance, hit ratio. Read-only; exit 0 conforms,
     /// 1 violations, 2 usage or policy error, 3 could not connect or incomplete.
-    Verify(cli::verify::Args),
+    Verify(Box<cli::verify::Args>),
     /// Explain what the policy does with a URL (edge rules in order, TTLs,
     /// origin headers, staleness) or a Redis key (pattern, parameters, TTL,
     /// tags, hash slot, what invalidates it).
@@ -75,7 +75,7 @@ fn run(cli: Cli) -> Result<u8, String> {
     match cli.command {
         Command::Check(args) => cli::check::run(args, global),
         Command::Build(args) => cli::build::run(args, global),
-        Command::Verify(args) => cli::verify::run(args, global),
+        Command::Verify(args) => cli::verify::run(*args, global),
         Command::Explain(args) => cli::explain::run(args, global),
         Command::Diff(args) => cli::diff::run(args, global),
         Command::Graph(args) => cli::graph::run(args, global),

@@ -41,6 +41,34 @@ pub const COMMANDS: &[&str] = &[
     "cluster|nodes",
 ];
 
+/// Commands verify may send to a Sentinel (`verify --sentinel`), by ACL
+/// name: the read-only `SENTINEL` subcommands it asks (`masters` only to
+/// name the masters a Sentinel does monitor when it does not know the one
+/// asked for), `INFO` (`sentinel_tilt`), `PING`, and the handshake: `AUTH`
+/// (needs no permission, listed because Sentinel's ACL file names it) and
+/// `HELLO`, which verify does not send but client libraries open with.
+/// Never `SENTINEL SET`, `FAILOVER`, `RESET`, `REMOVE`, `MONITOR`, `CONFIG`
+/// or `CONFIG`-like subcommands. `render::sentinel` grants exactly this
+/// list to the Sentinels' verifier user; a unit test in `verify::conn`
+/// holds `Command`'s Sentinel variants equal to it. The order is the
+/// order the ACL grants them in, which is part of the generated file.
+pub const SENTINEL_COMMANDS: &[&str] = &[
+    "sentinel|masters",
+    "sentinel|master",
+    "sentinel|replicas",
+    "sentinel|sentinels",
+    "sentinel|ckquorum",
+    "sentinel|get-master-addr-by-name",
+    "info",
+    "ping",
+    "hello",
+    "auth",
+];
+
+/// The entries of [`SENTINEL_COMMANDS`] verify never sends: granted for the
+/// handshake of client libraries (`HELLO`), not for verify.
+pub const SENTINEL_GRANTED_UNSENT: &[&str] = &["hello"];
+
 /// The command of [`COMMANDS`] that older servers do not know: Redis added
 /// `CLIENT NO-TOUCH` in 7.2 (`ACL CAT connection` of 7.2.6, 7.4.1 and 8.0-m01
 /// lists it, 7.0.15's does not; shared/data/redis-directives/acl-categories-*),

@@ -13,17 +13,36 @@ pub struct Args {
     /// one policies/*.yaml).
     policy: Option<PathBuf>,
     /// STORE=URL: the redis:// or rediss:// URL of any one node of that
-    /// store (user and password may be in it). Repeat it for each store to
-    /// verify; stores given no URL are not verified. A bare URL is the
-    /// store of a one-store policy.
+    /// store (user and password may be in it), or the
+    /// redis+sentinel://[user[:pass]@]host:port[,host:port...]/master-name
+    /// of its Sentinels (rediss+sentinel:// with TLS). Repeat it for each
+    /// store to verify; stores given no URL are not verified. A bare URL is
+    /// the store of a one-store policy.
     #[arg(
         long,
         env = "REDIS_URL",
         hide_env_values = true,
         value_name = "[STORE=]URL",
-        required = true
+        required_unless_present = "sentinel"
     )]
     redis: Vec<String>,
+    /// A Sentinel of the store (repeat for each): verify asks them, then
+    /// checks the primary they all name. STORE= may be left out when one
+    /// store is meant (the one --redis names, else the one with
+    /// `sentinel:`).
+    #[arg(long, value_name = "[STORE=]HOST:PORT")]
+    sentinel: Vec<String>,
+    /// The master name to ask the Sentinels for (default: the store's
+    /// `sentinel.master_name`).
+    #[arg(long, value_name = "NAME")]
+    master_name: Option<String>,
+    /// The Sentinels' ACL user, when not in a redis+sentinel:// URL.
+    #[arg(long, env = "CACHEGEN_SENTINEL_USER", value_name = "USER")]
+    sentinel_user: Option<String>,
+    /// Read the Sentinels' password from FILE (else the URL or
+    /// CACHEGEN_SENTINEL_PASSWORD).
+    #[arg(long, value_name = "FILE")]
+    sentinel_password_file: Option<PathBuf>,
     /// ACL user, when not in the URL.
     #[arg(long, env = "CACHEGEN_REDIS_USER", value_name = "USER")]
     user: Option<String>,
@@ -112,29 +131,111 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<u8, String> {
     let window = cachegen::load::units::parse_duration(&args.window)
         .map_err(|e| format!("--window: {e}"))?;
     let credentials = verify::target::CredentialSources::with_env(args.user, args.password_file);
+    let sentinel_credentials = verify::target::CredentialSources::for_sentinels(
+        args.sentinel_user,
+        args.sentinel_password_file,
+    );
+    let flagged = sentinel_flags(policy, &urls, &args.sentinel)?;
+    let tls_for = |on: bool| -> Result<Option<verify::conn::Tls>, String> {
+        if !on {
+            return Ok(None);
+        }
+        verify::conn::Tls::new(
+            args.tls_ca.as_deref(),
+            args.tls_server_name.clone(),
+            args.tls_cert.as_deref().zip(args.tls_key.as_deref()),
+        )
+        .map(Some)
+    };
     // Every URL is checked before any server is contacted: a typo in the
     // second store's URL must not surface after the first store's scan.
     let mut targets = Vec::new();
-    for (store, url) in urls {
-        let target = verify::target::parse(url, &credentials)?;
-        if let Some(store) = policy.stores.get(&store) {
-            verify::target::refuse_plain_text_credentials(&target, store)?;
+    let mut stores: Vec<(String, Option<&str>)> =
+        urls.iter().map(|(s, u)| (s.clone(), Some(*u))).collect();
+    for (store, _) in &flagged {
+        if !stores.iter().any(|(s, _)| s == store) {
+            stores.push((store.clone(), None));
         }
-        let tls = if target.tls {
-            Some(verify::conn::Tls::new(
-                args.tls_ca.as_deref(),
-                args.tls_server_name.clone(),
-                args.tls_cert.as_deref().zip(args.tls_key.as_deref()),
-            )?)
-        } else {
-            None
+    }
+    for (store, url) in stores {
+        let hosts: Vec<&str> = flagged
+            .iter()
+            .filter(|(s, _)| *s == store)
+            .map(|(_, h)| h.as_str())
+            .collect();
+        let sentinel_url = url.filter(|u| verify::target::is_sentinel_url(u));
+        let node_url = url.filter(|u| !verify::target::is_sentinel_url(u));
+        let sentinel_target = match (sentinel_url, hosts.is_empty()) {
+            (Some(_), false) => {
+                return Err(format!(
+                    "store `{store}` is given Sentinels twice (a redis+sentinel:// URL and --sentinel): give one"
+                ));
+            }
+            (Some(url), true) => Some(verify::target::parse_sentinel(url, &sentinel_credentials)?),
+            // Flags alone: TLS to the Sentinels as to the data nodes.
+            (None, false) => Some(verify::target::sentinel_flags(
+                hosts,
+                node_url.is_some_and(|u| u.starts_with("rediss://")),
+                &sentinel_credentials,
+            )?),
+            (None, true) => None,
         };
+        let target = match (node_url, &sentinel_target) {
+            (Some(url), _) => verify::target::parse(url, &credentials)?,
+            // The data nodes' login alone; the seed is replaced by the
+            // primary the Sentinels name.
+            (None, Some(s)) => {
+                verify::target::from_sources(s.sentinels[0].clone(), s.tls, &credentials)?
+            }
+            (None, None) => {
+                return Err(format!(
+                    "store `{store}` is given neither a URL nor Sentinels"
+                ));
+            }
+        };
+        let policy_store = policy.stores.get(&store);
+        if let Some(policy_store) = policy_store {
+            verify::target::refuse_plain_text_credentials(&target, policy_store)?;
+        }
+        let tls = tls_for(target.tls)?;
         let mut allow = verify::allow::AllowHosts::for_seed(&target.seed);
+        let sentinels = match sentinel_target {
+            None => None,
+            Some(s) => {
+                let Some(declared) = policy_store
+                    .and_then(|p| p.replicated.as_ref())
+                    .and_then(|r| r.sentinel.as_ref())
+                else {
+                    return Err(format!(
+                        "store `{store}` is given Sentinels, but the policy declares none for it (no `replicated.sentinel`)"
+                    ));
+                };
+                if let Some(policy_store) = policy_store {
+                    verify::target::refuse_plain_text_credentials(
+                        &s.login(&s.sentinels[0]),
+                        policy_store,
+                    )?;
+                }
+                for sentinel in &s.sentinels {
+                    allow.include(verify::allow::AllowHosts::for_seed(sentinel));
+                }
+                let master_name = s
+                    .master_name
+                    .clone()
+                    .or_else(|| args.master_name.clone())
+                    .unwrap_or_else(|| declared.master_name.clone());
+                Some(verify::sentinel::Sentinels {
+                    tls: tls_for(s.tls)?,
+                    target: s,
+                    master_name,
+                })
+            }
+        };
         allow.extend(&args.allow_hosts)?;
-        targets.push((store, target, tls, allow));
+        targets.push((store, target, tls, allow, sentinels));
     }
     if (args.tls_ca.is_some() || args.tls_server_name.is_some() || args.tls_cert.is_some())
-        && !targets.iter().any(|(_, t, _, _)| t.tls)
+        && !targets.iter().any(|(_, t, _, _, _)| t.tls)
     {
         return Err("--tls-ca, --tls-server-name and --tls-cert need a rediss:// URL".into());
     }
@@ -147,7 +248,7 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<u8, String> {
     let mut by_store: std::collections::HashMap<String, verify::Report> = Default::default();
     // One store after another: each run is bounded by its own --rate and
     // the shared deadline, and no two scans compete for a CPU.
-    for (store, target, tls, allow) in targets {
+    for (store, target, tls, allow, sentinels) in targets {
         let options = verify::Options {
             store: store.clone(),
             target,
@@ -167,6 +268,7 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<u8, String> {
             window: std::time::Duration::from_micros(window.as_micros()),
             unmanaged: args.unmanaged,
             plain_port: args.plain_port,
+            sentinels,
         };
         by_store.insert(
             store,
@@ -190,6 +292,50 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<u8, String> {
         global.color(),
     ))?;
     Ok(run.exit_code())
+}
+
+/// Each `--sentinel [STORE=]HOST:PORT` as (store, host:port). A bare one is
+/// of the one store `--redis` names, else of the one store that declares
+/// Sentinels (or the only store); anything else is a usage error.
+fn sentinel_flags(
+    policy: &cachegen::policy::model::Policy,
+    urls: &[(String, &str)],
+    args: &[String],
+) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for arg in args {
+        if let Some((name, host)) = arg.split_once('=') {
+            if !policy.stores.contains_key(name) {
+                let names: Vec<&str> = policy.stores.keys().map(String::as_str).collect();
+                return Err(format!(
+                    "--sentinel {name}=…: the policy has no store `{name}` (stores: {})",
+                    names.join(", ")
+                ));
+            }
+            out.push((name.to_owned(), host.to_owned()));
+            continue;
+        }
+        let with_sentinels: Vec<&String> = policy
+            .stores
+            .iter()
+            .filter(|(_, s)| s.replicated.as_ref().is_some_and(|r| r.sentinel.is_some()))
+            .map(|(n, _)| n)
+            .collect();
+        let store = match (urls, with_sentinels.as_slice()) {
+            ([(only, _)], _) => only.clone(),
+            ([], [only]) => (*only).clone(),
+            ([], []) if policy.stores.len() == 1 => {
+                policy.stores.keys().next().cloned().unwrap_or_default()
+            }
+            _ => {
+                return Err(format!(
+                    "--sentinel {arg}: name the store it serves, as --sentinel STORE={arg}"
+                ));
+            }
+        };
+        out.push((store, arg.clone()));
+    }
+    Ok(out)
 }
 
 /// Each `--redis STORE=URL` (or a bare URL when the policy has one store),

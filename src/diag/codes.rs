@@ -406,6 +406,65 @@ fixed_codes! {
     /// per-service ACL users replace. An error when the store declares
     /// `access:`, a warning when it does not.
     DEFAULT_USER_ENABLED = "CG443", "default-user-enabled", Error, "the default user accepts a password";
+    /// A Sentinel given to `verify --sentinel` (or in a `redis+sentinel://`
+    /// URL) could not be asked: it did not answer, refused the login, or
+    /// refused one of verify's read-only `SENTINEL` commands. The other
+    /// Sentinels are still judged; a Sentinel that is down cannot vote for
+    /// a failover.
+    SENTINEL_UNREACHABLE = "CG450", "sentinel-unreachable", Error, "a Sentinel could not be asked";
+    /// The Sentinels name different primaries for the store
+    /// (`SENTINEL GET-MASTER-ADDR-BY-NAME`), or some name none: after a
+    /// partition, clients asking different Sentinels write to different
+    /// nodes. Verify then checks no node, since any one could be the wrong
+    /// one (the run is incomplete).
+    SENTINELS_DISAGREE = "CG451", "sentinels-disagree", Error, "the Sentinels name different primaries";
+    /// A Sentinel does not monitor the master name verify asked for (the
+    /// store's `sentinel.master_name`, or `--master-name`): clients
+    /// configured with the policy's name get no primary from it. The
+    /// finding lists the names it does monitor.
+    SENTINEL_MASTER_UNKNOWN = "CG452", "sentinel-master-unknown", Error, "a Sentinel does not know the master name";
+    /// A Sentinel's quorum (`SENTINEL MASTER`'s `quorum`) differs from the
+    /// policy's `sentinel.quorum`: it agrees the primary is down with more
+    /// or fewer votes than the policy was reviewed for (set with
+    /// `SENTINEL SET name quorum N`, or a config edited by hand).
+    SENTINEL_QUORUM_MISMATCH = "CG453", "sentinel-quorum-mismatch", Error, "a Sentinel's quorum differs from the policy";
+    /// A Sentinel does not see every other Sentinel: its
+    /// `num-other-sentinels` is not `sentinels - 1`, or the Sentinels do
+    /// not all report the same number. Sentinels find each other through
+    /// the primary's `__sentinel__:hello` channel; one that sees too few
+    /// counts too few votes and may never reach the majority a failover
+    /// needs, one that sees too many counts a stranger's vote.
+    SENTINEL_PEERS_MISMATCH = "CG454", "sentinel-peers-mismatch", Error, "a Sentinel does not see the other Sentinels the policy declares";
+    /// More Sentinels answered for the store than its `sentinel.sentinels`
+    /// declares (an error: the majority is not what was reviewed), or fewer
+    /// were given to verify than declared (a note: the others were not
+    /// checked).
+    SENTINEL_COUNT_MISMATCH = "CG455", "sentinel-count-mismatch", Error, "the number of Sentinels differs from the policy";
+    /// `SENTINEL CKQUORUM` failed on a Sentinel: not enough Sentinels are
+    /// reachable to agree the primary is down, or to authorise a failover.
+    /// The store has no automatic failover now.
+    SENTINEL_NO_QUORUM = "CG456", "sentinel-no-quorum", Error, "the Sentinels cannot reach their quorum or majority";
+    /// A Sentinel's `down-after-milliseconds`, `failover-timeout` or
+    /// `parallel-syncs` differs from the policy's `down_after`,
+    /// `failover_timeout` or `parallel_syncs`: failures are detected, or
+    /// failovers run, on other timings than reviewed.
+    SENTINEL_SETTING_MISMATCH = "CG457", "sentinel-setting-mismatch", Error, "a Sentinel's timing differs from the policy";
+    /// A Sentinel is in TILT mode (`INFO sentinel`: `sentinel_tilt:1`): its
+    /// clock jumped or it was blocked, so for 30 seconds it only watches and
+    /// takes no action, failover included.
+    SENTINEL_TILT = "CG458", "sentinel-tilt", Warning, "a Sentinel is in TILT mode";
+    /// A Sentinel knows another number of replicas (`SENTINEL REPLICAS`)
+    /// than the store's `replicated.replicas`: a replica is missing (it
+    /// cannot be promoted), or one nobody declared may be.
+    SENTINEL_REPLICA_COUNT_MISMATCH = "CG459", "sentinel-replica-count-mismatch", Error, "the Sentinels know another number of replicas than declared";
+    /// A replica the Sentinels know is flagged `s_down`, `o_down` or
+    /// `disconnected`, or its `master-link-status` is not `ok`: it serves
+    /// stale data, and a Sentinel will not promote it.
+    SENTINEL_REPLICA_DOWN = "CG460", "sentinel-replica-down", Error, "a replica is down or not replicating, as the Sentinels see it";
+    /// A Sentinel flags the primary `s_down` (it gets no valid reply) or
+    /// `o_down` (the quorum agrees it is down): a failover is due or under
+    /// way.
+    SENTINEL_MASTER_DOWN = "CG461", "sentinel-master-down", Error, "the Sentinels see the primary down";
     /// Outside a cluster, the server replicates (the primary lists
     /// replicas, or the URL names a replica) but the store declares no
     /// `replicated:`. The policy then reasons about a lone node: its

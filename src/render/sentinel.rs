@@ -31,22 +31,9 @@ pub const SENTINEL_USERS_FILE: &str = "sentinel-users.acl";
 /// Sentinel's own port unless the deployment moves it.
 pub const SENTINEL_PORT: u16 = 26379;
 
-/// What the verifier may run on a Sentinel: the read-only `SENTINEL`
-/// subcommands `cachegen verify` asks, `INFO`, `PING`, and the connection
-/// handshake (`HELLO`, `AUTH`). Never `SENTINEL SET`, `FAILOVER`, `RESET`,
-/// `REMOVE`, `MONITOR`, `CONFIG` or `CONFIG`-like subcommands.
-pub const SENTINEL_VERIFIER_COMMANDS: &[&str] = &[
-    "sentinel|masters",
-    "sentinel|master",
-    "sentinel|replicas",
-    "sentinel|sentinels",
-    "sentinel|ckquorum",
-    "sentinel|get-master-addr-by-name",
-    "info",
-    "ping",
-    "hello",
-    "auth",
-];
+/// What the verifier may run on a Sentinel: `verifier::SENTINEL_COMMANDS`,
+/// the list `verify --sentinel` sends from (it sits below both stages).
+pub const SENTINEL_VERIFIER_COMMANDS: &[&str] = crate::verifier::SENTINEL_COMMANDS;
 
 /// The verifier's ACL rules on a Sentinel (after `user NAME`).
 pub fn verifier_rules() -> String {

@@ -86,6 +86,16 @@ impl AllowHosts {
         Ok(())
     }
 
+    /// Adds what `other` allows (the network of another host the user
+    /// named: each Sentinel given, beside the `--redis` seed).
+    pub fn include(&mut self, other: AllowHosts) {
+        for rule in other.rules {
+            if !self.rules.contains(&rule) {
+                self.rules.push(rule);
+            }
+        }
+    }
+
     /// Whether `host` (an announced node's address) may be contacted.
     pub fn allows(&self, host: &str) -> bool {
         let host = canonical_host(host);

@@ -49,6 +49,20 @@ pub enum Command<'a> {
     MemoryUsage(&'a [u8]),
     Strlen(&'a [u8]),
     ClusterNodes,
+    /// `SENTINEL MASTERS` (Sentinel only): the masters a Sentinel monitors,
+    /// asked only when it does not know the one verify names.
+    SentinelMasters,
+    /// `SENTINEL MASTER name` (Sentinel only): its view of the master.
+    SentinelMaster(&'a str),
+    /// `SENTINEL REPLICAS name` (Sentinel only).
+    SentinelReplicas(&'a str),
+    /// `SENTINEL SENTINELS name` (Sentinel only): the other Sentinels.
+    SentinelSentinels(&'a str),
+    /// `SENTINEL CKQUORUM name` (Sentinel only): can a failover be
+    /// authorised now.
+    SentinelCkquorum(&'a str),
+    /// `SENTINEL GET-MASTER-ADDR-BY-NAME name` (Sentinel only).
+    SentinelMasterAddr(&'a str),
     /// A command outside the verifier's list, sent to see it refused
     /// (`gather`'s access probes): anything but NOPERM means the user is
     /// broader than the ACL `build` emits.
@@ -128,8 +142,28 @@ impl Command<'_> {
             Command::MemoryUsage(_) => "memory|usage",
             Command::Strlen(_) => "strlen",
             Command::ClusterNodes => "cluster|nodes",
+            Command::SentinelMasters => "sentinel|masters",
+            Command::SentinelMaster(_) => "sentinel|master",
+            Command::SentinelReplicas(_) => "sentinel|replicas",
+            Command::SentinelSentinels(_) => "sentinel|sentinels",
+            Command::SentinelCkquorum(_) => "sentinel|ckquorum",
+            Command::SentinelMasterAddr(_) => "sentinel|get-master-addr-by-name",
             Command::Probe(p) => p.acl_name(),
         }
+    }
+
+    /// Whether only a Sentinel answers it (its ACL name is in
+    /// `crate::verifier::SENTINEL_COMMANDS`, not in [`SENDABLE`]).
+    pub fn for_sentinel(&self) -> bool {
+        matches!(
+            self,
+            Command::SentinelMasters
+                | Command::SentinelMaster(_)
+                | Command::SentinelReplicas(_)
+                | Command::SentinelSentinels(_)
+                | Command::SentinelCkquorum(_)
+                | Command::SentinelMasterAddr(_)
+        )
     }
 
     fn encode(&self, out: &mut Vec<u8>) {
@@ -170,6 +204,23 @@ impl Command<'_> {
             Command::MemoryUsage(key) => resp::encode(&[b"MEMORY", b"USAGE", key], out),
             Command::Strlen(key) => resp::encode(&[b"STRLEN", key], out),
             Command::ClusterNodes => resp::encode(&[b"CLUSTER", b"NODES"], out),
+            Command::SentinelMasters => resp::encode(&[b"SENTINEL", b"MASTERS"], out),
+            Command::SentinelMaster(name) => {
+                resp::encode(&[b"SENTINEL", b"MASTER", name.as_bytes()], out)
+            }
+            Command::SentinelReplicas(name) => {
+                resp::encode(&[b"SENTINEL", b"REPLICAS", name.as_bytes()], out)
+            }
+            Command::SentinelSentinels(name) => {
+                resp::encode(&[b"SENTINEL", b"SENTINELS", name.as_bytes()], out)
+            }
+            Command::SentinelCkquorum(name) => {
+                resp::encode(&[b"SENTINEL", b"CKQUORUM", name.as_bytes()], out)
+            }
+            Command::SentinelMasterAddr(name) => resp::encode(
+                &[b"SENTINEL", b"GET-MASTER-ADDR-BY-NAME", name.as_bytes()],
+                out,
+            ),
             Command::Probe(Probe::Echo) => {
                 resp::encode(&[b"ECHO", crate::verifier::NAME.as_bytes()], out)
             }
@@ -304,34 +355,7 @@ impl Connection {
         limits: Limits,
     ) -> Result<Connection, ConnError> {
         let mut conn = Connection::open_anonymous(address, tls, limits)?;
-        if let Some(password) = &target.password {
-            let reply = conn.call(Command::Auth {
-                user: target.user.as_deref(),
-                password,
-            })?;
-            if let Reply::Error(e) = reply {
-                let who = target.user.as_deref().unwrap_or("default");
-                let why = e.split_whitespace().next().unwrap_or("ERR");
-                return Err(ConnError::Auth(format!(
-                    "{address}: authentication as `{}` failed ({why}: wrong user name or password, or the user is disabled)",
-                    super::target::printable(who)
-                )));
-            }
-        }
-        match conn.call(Command::Ping)? {
-            Reply::Error(e) if e.starts_with("NOAUTH") => {
-                return Err(ConnError::Auth(format!(
-                    "{address}: the server requires authentication; give a user and password (URL, --password-file or CACHEGEN_REDIS_PASSWORD)"
-                )));
-            }
-            Reply::Error(e) => {
-                return Err(ConnError::Refused(format!(
-                    "{address}: PING failed: {}",
-                    super::target::printable(&e)
-                )));
-            }
-            _ => {}
-        }
+        conn.log_in(target, "URL, --password-file or CACHEGEN_REDIS_PASSWORD")?;
         // Naming the client is a courtesy (CLIENT LIST shows who scans); an
         // ACL without it must not stop the run, so the reply is not checked.
         conn.call(Command::ClientSetName)?;
@@ -345,6 +369,54 @@ impl Connection {
             )));
         }
         Ok(conn)
+    }
+
+    /// Connects to a Sentinel, completes TLS and authenticates with
+    /// `login`'s user and password. Nothing else: the Sentinels' verifier
+    /// may run `crate::verifier::SENTINEL_COMMANDS` only (no `CLIENT
+    /// SETNAME`, no `SELECT`).
+    pub fn open_sentinel(
+        address: &Address,
+        login: &Target,
+        tls: Option<&Tls>,
+        limits: Limits,
+    ) -> Result<Connection, ConnError> {
+        let mut conn = Connection::open_anonymous(address, tls, limits)?;
+        conn.log_in(
+            login,
+            "the redis+sentinel:// URL, --sentinel-password-file or CACHEGEN_SENTINEL_PASSWORD",
+        )?;
+        Ok(conn)
+    }
+
+    /// `AUTH` with the target's user and password (when it has one), then a
+    /// `PING` that must not be refused. `sources` says where credentials go.
+    fn log_in(&mut self, target: &Target, sources: &str) -> Result<(), ConnError> {
+        let address = self.address.clone();
+        if let Some(password) = &target.password {
+            let reply = self.call(Command::Auth {
+                user: target.user.as_deref(),
+                password,
+            })?;
+            if let Reply::Error(e) = reply {
+                let who = target.user.as_deref().unwrap_or("default");
+                let why = e.split_whitespace().next().unwrap_or("ERR");
+                return Err(ConnError::Auth(format!(
+                    "{address}: authentication as `{}` failed ({why}: wrong user name or password, or the user is disabled)",
+                    super::target::printable(who)
+                )));
+            }
+        }
+        match self.call(Command::Ping)? {
+            Reply::Error(e) if e.starts_with("NOAUTH") => Err(ConnError::Auth(format!(
+                "{address}: the server requires authentication; give a user and password ({sources})"
+            ))),
+            Reply::Error(e) => Err(ConnError::Refused(format!(
+                "{address}: PING failed: {}",
+                super::target::printable(&e)
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// Connects (and completes TLS when `tls` is given) without

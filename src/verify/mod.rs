@@ -11,7 +11,9 @@
 //! - `judge` turns those facts into `Diagnostic`s with CG4xx codes, one pure
 //!   function per concern (mode, config, topology, replicas, runtime,
 //!   keyspace, ...);
-//! - `run` assembles the `Report` (`outcome`) that `report` prints.
+//! - `run` assembles the `Report` (`outcome`) that `report` prints. With
+//!   Sentinels (`sentinel`), it asks them first, verifies the primary they
+//!   all name, and asks again at the end to catch a failover.
 //!
 //! Nothing here panics on what a server sends, and nothing can write to it
 //! (`conn::Command` has no writing variant). Nothing here draws either:
@@ -31,13 +33,17 @@ pub mod probe;
 pub mod replicas;
 pub mod report;
 pub mod resp;
+pub mod sentinel;
 pub mod server;
 pub mod stop;
 pub mod target;
 pub mod tls;
+mod via_sentinels;
 pub mod window;
 
-pub use outcome::{NodeReport, ReplicaLink, Report, RunReport, Runtime, ScanState, StoreReport};
+pub use outcome::{
+    NodeReport, ReplicaLink, Report, RunReport, Runtime, ScanState, SentinelRow, StoreReport,
+};
 
 use crate::policy::model::{Policy, Store};
 use conn::{Limits, Tls};
@@ -69,6 +75,10 @@ pub struct Options {
     /// (`--plain-port`, default 6379): probed on each node's host when the
     /// store declares TLS without `plain_port`.
     pub plain_port: u16,
+    /// The store's Sentinels (`--sentinel`, `redis+sentinel://`): the
+    /// primary verified is the one they name, not `target.seed`, whose
+    /// login, TLS and database are used.
+    pub sentinels: Option<sentinel::Sentinels>,
 }
 
 impl Options {
@@ -102,10 +112,31 @@ pub enum Progress<'a> {
 /// Runs every check. Never panics; a connection problem becomes an
 /// `incomplete` reason and the report of what was seen. `progress` is
 /// called from several threads while primaries are scanned.
+///
+/// With Sentinels, they are asked first, the primary they all name is
+/// verified as a `--redis` node would be, and they are asked again at the
+/// end: a primary that changed meanwhile (a failover) makes the report
+/// incomplete, naming both, so no verdict stands on a node that is no
+/// longer the primary.
 pub fn run(policy: &Policy, options: &Options, progress: &(dyn Fn(Progress<'_>) + Sync)) -> Report {
     let started = Instant::now();
-    let observed = gather::gather(policy, options, progress);
-    let mut findings = judge::all(policy, &observed);
+    let Some(sentinels) = &options.sentinels else {
+        let observed = gather::gather(policy, options, progress);
+        let findings = judge::all(policy, &observed);
+        return report(policy, options, observed, findings, Vec::new(), started);
+    };
+    via_sentinels::run(policy, options, sentinels, progress, started)
+}
+
+/// The report of a run: what `gather` observed and the judges found.
+fn report(
+    policy: &Policy,
+    options: &Options,
+    observed: Observed,
+    mut findings: Vec<crate::diag::Diagnostic>,
+    sentinels: Vec<SentinelRow>,
+    started: Instant,
+) -> Report {
     crate::diag::sort(&mut findings);
     let config = judge::config::rows(policy, &observed);
     let config_unchecked = judge::config::unchecked_directives(policy, &observed, &config);
@@ -115,6 +146,7 @@ pub fn run(policy: &Policy, options: &Options, progress: &(dyn Fn(Progress<'_>) 
         cluster: observed.seed.as_ref().is_some_and(|s| s.cluster_enabled),
         coverage: options.coverage,
         nodes: node_reports(&observed),
+        sentinels,
         tally: observed.tally(),
         config,
         config_unchecked,

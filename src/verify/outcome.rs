@@ -47,6 +47,19 @@ pub struct ReplicaLink {
     pub last_io_seconds: Option<i64>,
 }
 
+/// One Sentinel as verify saw it (`verify --sentinel`): what it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentinelRow {
+    pub address: Address,
+    /// The primary it names (`None`: none, or it did not answer).
+    pub primary: Option<Address>,
+    /// Its quorum and the other Sentinels it sees, as it reports them.
+    pub quorum: Option<String>,
+    pub others: Option<String>,
+    /// Why it could not be asked, or that it does not know the master.
+    pub error: Option<String>,
+}
+
 /// How far verify read one node's keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScanState {
@@ -68,6 +81,9 @@ pub struct Report {
     pub cluster: bool,
     pub coverage: Coverage,
     pub nodes: Vec<NodeReport>,
+    /// The Sentinels asked, in the order given (empty without
+    /// `--sentinel`).
+    pub sentinels: Vec<SentinelRow>,
     pub owners: Vec<Owner>,
     pub tally: Tally,
     pub config: Vec<ConfigRow>,

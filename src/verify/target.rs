@@ -119,9 +119,58 @@ pub fn parse(url: &str, extra: &CredentialSources) -> Result<Target, String> {
         (true, rest)
     } else if let Some(rest) = url.strip_prefix("redis://") {
         (false, rest)
+    } else if is_sentinel_url(url) {
+        return Err(
+            "a redis+sentinel:// URL names Sentinels, not a node: give it as --redis STORE=URL"
+                .into(),
+        );
     } else {
         return Err("the Redis URL must start with redis:// or rediss://".into());
     };
+    let (login, hostport, path) = split_url(rest)?;
+    let seed = parse_host_port(hostport)?;
+    let db = match path.split(['?', '#']).next().unwrap_or("") {
+        "" | "/" => 0,
+        p => p[1..]
+            .parse::<u32>()
+            .map_err(|_| format!("`{}` is not a database number", printable(&p[1..])))?,
+    };
+    let (user, password) =
+        complete_login(login, extra, "--password-file, or CACHEGEN_REDIS_PASSWORD")?;
+    Ok(Target {
+        seed,
+        tls,
+        user,
+        password,
+        db,
+    })
+}
+
+/// The login for the data nodes of a store reached through its Sentinels
+/// alone (no `--redis` URL): the user and password from `extra`
+/// (`--user`, `--password-file`, `CACHEGEN_REDIS_PASSWORD`, `REDISCLI_AUTH`),
+/// and `seed`, which the primary the Sentinels name replaces.
+pub fn from_sources(seed: Address, tls: bool, extra: &CredentialSources) -> Result<Target, String> {
+    let (user, password) = complete_login(
+        (None, None),
+        extra,
+        "--password-file, or CACHEGEN_REDIS_PASSWORD",
+    )?;
+    Ok(Target {
+        seed,
+        tls,
+        user,
+        password,
+        db: 0,
+    })
+}
+
+/// A user and password as a URL or the other sources give them.
+type Login = (Option<String>, Option<Secret>);
+
+/// Splits what follows the scheme into its user info (decoded), its
+/// `host:port` part and the rest (path, query, fragment).
+fn split_url(rest: &str) -> Result<(Login, &str, &str), String> {
     // The user info ends at the last `@`: passwords (base64 ones especially)
     // may hold unencoded `/`, `?` or `#`, which must not be taken for the
     // start of the path, or an error message would quote part of them.
@@ -150,13 +199,16 @@ pub fn parse(url: &str, extra: &CredentialSources) -> Result<Target, String> {
             }
         }
     }
-    let seed = parse_host_port(hostport)?;
-    let db = match path.split(['?', '#']).next().unwrap_or("") {
-        "" | "/" => 0,
-        p => p[1..]
-            .parse::<u32>()
-            .map_err(|_| format!("`{}` is not a database number", printable(&p[1..])))?,
-    };
+    Ok(((user, password), hostport, path))
+}
+
+/// Fills in what the URL left out from the other sources (`extra`), and
+/// refuses a user without a password. `sources` names them for the error.
+fn complete_login(
+    (mut user, mut password): Login,
+    extra: &CredentialSources,
+    sources: &str,
+) -> Result<Login, String> {
     if user.is_none() {
         user = extra.user.clone().filter(|u| !u.is_empty());
     }
@@ -174,17 +226,164 @@ pub fn parse(url: &str, extra: &CredentialSources) -> Result<Target, String> {
     }
     if user.is_some() && password.is_none() {
         return Err(format!(
-            "user `{}` has no password: put it in the URL, --password-file, or CACHEGEN_REDIS_PASSWORD",
+            "user `{}` has no password: put it in the URL, {sources}",
             printable(user.as_deref().unwrap_or_default())
         ));
     }
-    Ok(Target {
-        seed,
+    Ok((user, password))
+}
+
+/// Where a store's Sentinels are and as whom verify asks them: a
+/// `redis+sentinel://` URL, or `--sentinel` flags.
+#[derive(Debug, Clone)]
+pub struct SentinelTarget {
+    pub sentinels: Vec<Address>,
+    /// The master name the URL's path gives (else `--master-name`, else the
+    /// policy's `sentinel.master_name`).
+    pub master_name: Option<String>,
+    pub tls: bool,
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+}
+
+impl SentinelTarget {
+    /// The Sentinels as they may be printed: no password.
+    pub fn display_url(&self, master_name: &str) -> String {
+        let scheme = if self.tls {
+            "rediss+sentinel"
+        } else {
+            "redis+sentinel"
+        };
+        let user = match &self.user {
+            Some(u) => format!("{}@", printable(u)),
+            None => String::new(),
+        };
+        let hosts: Vec<String> = self.sentinels.iter().map(Address::to_string).collect();
+        format!(
+            "{scheme}://{user}{}/{}",
+            hosts.join(","),
+            printable(master_name)
+        )
+    }
+
+    /// The login for one Sentinel (a `Target` whose seed is that Sentinel).
+    pub fn login(&self, sentinel: &Address) -> Target {
+        Target {
+            seed: sentinel.clone(),
+            tls: self.tls,
+            user: self.user.clone(),
+            password: self.password.clone(),
+            db: 0,
+        }
+    }
+}
+
+/// Whether `url` names Sentinels (`redis+sentinel://`, `rediss+sentinel://`).
+pub fn is_sentinel_url(url: &str) -> bool {
+    url.starts_with("redis+sentinel://") || url.starts_with("rediss+sentinel://")
+}
+
+/// Most Sentinels one run asks: a deployment has a handful.
+pub const MAX_SENTINELS: usize = 32;
+
+/// Parses `redis+sentinel://[user[:password]@]host:port[,host:port...][/master-name]`
+/// (or `rediss+sentinel://`). The user info is the Sentinels' login; what
+/// it leaves out comes from `extra` (`--sentinel-user`,
+/// `--sentinel-password-file`, `CACHEGEN_SENTINEL_PASSWORD`). Errors never
+/// quote the password.
+pub fn parse_sentinel(url: &str, extra: &CredentialSources) -> Result<SentinelTarget, String> {
+    let (tls, rest) = if let Some(rest) = url.strip_prefix("rediss+sentinel://") {
+        (true, rest)
+    } else if let Some(rest) = url.strip_prefix("redis+sentinel://") {
+        (false, rest)
+    } else {
+        return Err(
+            "a Sentinel URL must start with redis+sentinel:// or rediss+sentinel://".into(),
+        );
+    };
+    let (login, hosts, path) = split_url(rest)?;
+    let sentinels = sentinel_addresses(hosts.split(','))?;
+    let master_name = match path.split(['?', '#']).next().unwrap_or("") {
+        "" | "/" => None,
+        p => Some(p[1..].to_owned()),
+    };
+    let (user, password) = complete_login(
+        login,
+        extra,
+        "--sentinel-password-file, or CACHEGEN_SENTINEL_PASSWORD",
+    )?;
+    Ok(SentinelTarget {
+        sentinels,
+        master_name,
         tls,
         user,
         password,
-        db,
     })
+}
+
+/// `--sentinel host:port` flags (no URL): the login from `extra` alone.
+pub fn sentinel_flags<'a>(
+    hosts: impl IntoIterator<Item = &'a str>,
+    tls: bool,
+    extra: &CredentialSources,
+) -> Result<SentinelTarget, String> {
+    let sentinels = sentinel_addresses(hosts)?;
+    let (user, password) = complete_login(
+        (None, None),
+        extra,
+        "--sentinel-password-file, or CACHEGEN_SENTINEL_PASSWORD",
+    )?;
+    Ok(SentinelTarget {
+        sentinels,
+        master_name: None,
+        tls,
+        user,
+        password,
+    })
+}
+
+/// Distinct Sentinel addresses (Sentinel's port, 26379, when none is
+/// given), at least one and at most [`MAX_SENTINELS`].
+fn sentinel_addresses<'a>(
+    hosts: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<Address>, String> {
+    let mut out: Vec<Address> = Vec::new();
+    for host in hosts {
+        let mut address = parse_host_port(host)?;
+        if !host.trim_end_matches(']').contains(':') || host.ends_with(']') {
+            address.port = SENTINEL_PORT;
+        }
+        if out.contains(&address) {
+            return Err(format!("Sentinel {address} is named twice"));
+        }
+        out.push(address);
+    }
+    if out.is_empty() {
+        return Err("no Sentinel given".into());
+    }
+    if out.len() > MAX_SENTINELS {
+        return Err(format!(
+            "{} Sentinels given; verify asks at most {MAX_SENTINELS}",
+            out.len()
+        ));
+    }
+    Ok(out)
+}
+
+/// Sentinel's own port (`render::sentinel::SENTINEL_PORT` is the same
+/// number; verify may not reach into `render`).
+const SENTINEL_PORT: u16 = 26379;
+
+/// The password of the Sentinels' login from the environment
+/// (`CACHEGEN_SENTINEL_PASSWORD`).
+impl CredentialSources {
+    pub fn for_sentinels(user: Option<String>, password_file: Option<std::path::PathBuf>) -> Self {
+        CredentialSources {
+            user,
+            password_file,
+            password_env: std::env::var("CACHEGEN_SENTINEL_PASSWORD").ok(),
+        }
+    }
 }
 
 /// `host:port`, `[v6]:port`, or a bare host (port 6379).
@@ -331,6 +530,58 @@ mod tests {
                 .unwrap()
                 .expose(),
             "from-env"
+        );
+    }
+
+    #[test]
+    fn parses_sentinel_urls_and_never_prints_their_password() {
+        let t = parse_sentinel(
+            "redis+sentinel://cachegen-verify:s%40cret@127.0.0.1:7111,[::1]:7112,sentinel.corp/shop-durable",
+            &none(),
+        )
+        .unwrap();
+        assert!(!t.tls);
+        assert_eq!(t.user.as_deref(), Some("cachegen-verify"));
+        assert_eq!(t.password.as_ref().unwrap().expose(), "s@cret");
+        let hosts: Vec<String> = t.sentinels.iter().map(Address::to_string).collect();
+        assert_eq!(
+            hosts,
+            ["127.0.0.1:7111", "[::1]:7112", "sentinel.corp:26379"]
+        );
+        assert_eq!(t.master_name.as_deref(), Some("shop-durable"));
+        let shown = t.display_url("shop-durable");
+        assert_eq!(
+            shown,
+            "redis+sentinel://cachegen-verify@127.0.0.1:7111,[::1]:7112,sentinel.corp:26379/shop-durable"
+        );
+        assert!(!format!("{t:?}").contains("s@cret"));
+        let login = t.login(&t.sentinels[1]);
+        assert_eq!(login.seed.port, 7112);
+        assert_eq!(login.db, 0);
+        let t = parse_sentinel("rediss+sentinel://h:1", &none()).unwrap();
+        assert!(t.tls && t.master_name.is_none() && t.password.is_none());
+        // The Sentinels' own sources fill what the URL leaves out.
+        let sources = CredentialSources {
+            user: Some("v".into()),
+            password_file: None,
+            password_env: Some("from-env".into()),
+        };
+        let t = sentinel_flags(["127.0.0.1:7111"], false, &sources).unwrap();
+        assert_eq!(t.password.unwrap().expose(), "from-env");
+        for bad in [
+            "redis+sentinel://",
+            "redis+sentinel://h:1,h:1/m",
+            "redis+sentinel://u@h:1/m",
+            "redis+sentinel://u:pw%zz@h:1/m",
+        ] {
+            let err = parse_sentinel(bad, &none()).unwrap_err();
+            assert!(!err.contains("pw"), "{err}");
+        }
+        // A Sentinel URL is not a node's.
+        assert!(
+            parse("redis+sentinel://h:1/m", &none())
+                .unwrap_err()
+                .contains("--redis STORE=URL")
         );
     }
 

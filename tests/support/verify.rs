@@ -89,14 +89,19 @@ pub fn verify_with_env(
     env: &[(&str, &str)],
     limit: Duration,
 ) -> Run {
+    let mut all = vec!["--redis", url];
+    all.extend(args);
+    verify_args(policy, &all, env, limit)
+}
+
+/// `cachegen verify POLICY ARGS...` with `env` (and none of the password
+/// variables of the test's own environment), killed after `limit`.
+pub fn verify_args(policy: &Path, args: &[&str], env: &[(&str, &str)], limit: Duration) -> Run {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = dir.path().join("stdout");
     let err = dir.path().join("stderr");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cachegen"));
-    cmd.arg("verify")
-        .arg(policy)
-        .args(["--redis", url])
-        .args(args);
+    cmd.arg("verify").arg(policy).args(args);
     // The hit-ratio window waits 5 s by default: tests that are not about
     // the hit ratio skip it (and its two extra INFO reads); those that are
     // pass their own --window.
@@ -107,6 +112,8 @@ pub fn verify_with_env(
         .env_remove("CACHEGEN_REDIS_PASSWORD")
         .env_remove("CACHEGEN_REDIS_USER")
         .env_remove("REDISCLI_AUTH")
+        .env_remove("CACHEGEN_SENTINEL_PASSWORD")
+        .env_remove("CACHEGEN_SENTINEL_USER")
         .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&out).expect("stdout file"))

@@ -32,6 +32,12 @@ fn every_variant_is_listed_and_encodes_its_own_name() {
         Command::Probe(Probe::Get(0xfeed)),
         Command::Probe(Probe::ConfigGet),
         Command::ClusterNodes,
+        Command::SentinelMasters,
+        Command::SentinelMaster("m"),
+        Command::SentinelReplicas("m"),
+        Command::SentinelSentinels("m"),
+        Command::SentinelCkquorum("m"),
+        Command::SentinelMasterAddr("m"),
     ];
     // A new variant must be added to `all` above: this match has no
     // wildcard, so it stops compiling until the variant is handled here.
@@ -52,7 +58,13 @@ fn every_variant_is_listed_and_encodes_its_own_name() {
             | Command::MemoryUsage(_)
             | Command::Strlen(_)
             | Command::Probe(_)
-            | Command::ClusterNodes => {}
+            | Command::ClusterNodes
+            | Command::SentinelMasters
+            | Command::SentinelMaster(_)
+            | Command::SentinelReplicas(_)
+            | Command::SentinelSentinels(_)
+            | Command::SentinelCkquorum(_)
+            | Command::SentinelMasterAddr(_) => {}
         }
     }
     // The variants and `verifier::COMMANDS` are the same set: nothing
@@ -60,7 +72,7 @@ fn every_variant_is_listed_and_encodes_its_own_name() {
     // verify never sends.
     let sent: Vec<&str> = all
         .iter()
-        .filter(|c| !matches!(c, Command::Probe(_)))
+        .filter(|c| !matches!(c, Command::Probe(_)) && !c.for_sentinel())
         .map(|c| c.acl_name())
         .collect();
     // Probes are the one exception: names the ACL never grants, or
@@ -99,6 +111,41 @@ fn every_variant_is_listed_and_encodes_its_own_name() {
         assert!(
             sent.contains(granted),
             "`{granted}` is granted but never sent"
+        );
+    }
+    // The Sentinel variants and `verifier::SENTINEL_COMMANDS` are the same
+    // set too, with what `open_sentinel` sends (AUTH, PING) and INFO: the
+    // Sentinels' verifier ACL grants nothing verify never sends but the
+    // handshake it names, and refuses nothing verify sends them.
+    let sentinel = crate::verifier::SENTINEL_COMMANDS;
+    let to_sentinels: Vec<&str> = all
+        .iter()
+        .filter(|c| {
+            c.for_sentinel() || matches!(c, Command::Auth { .. } | Command::Ping | Command::Info(_))
+        })
+        .map(|c| c.acl_name())
+        .collect();
+    for name in &to_sentinels {
+        assert!(
+            sentinel.contains(name),
+            "`{name}` is sent to Sentinels but not granted"
+        );
+        assert!(
+            !SENDABLE.contains(name) || !name.starts_with("sentinel|"),
+            "`{name}` is granted on data nodes"
+        );
+    }
+    for granted in sentinel {
+        assert!(
+            to_sentinels.contains(granted)
+                || crate::verifier::SENTINEL_GRANTED_UNSENT.contains(granted),
+            "`{granted}` is granted on Sentinels but never sent"
+        );
+    }
+    for unsent in crate::verifier::SENTINEL_GRANTED_UNSENT {
+        assert!(
+            !to_sentinels.contains(unsent),
+            "`{unsent}` is sent after all"
         );
     }
     for command in all {

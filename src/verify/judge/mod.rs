@@ -14,6 +14,7 @@ pub mod keyspace;
 pub mod mode;
 pub mod replicas;
 pub mod runtime;
+pub mod sentinel;
 pub mod topology;
 pub mod unmanaged;
 

@@ -65,6 +65,12 @@ pub(super) fn human(report: &Report, source: &SourceFile, color: bool) -> String
             );
         }
     }
+    if !report.sentinels.is_empty() {
+        let _ = writeln!(out, "\nsentinels");
+        for row in &report.sentinels {
+            let _ = writeln!(out, "  {}", sentinel_text(row));
+        }
+    }
     let (complete, stopped, unscanned) = report.primaries();
     if complete == 0 && report.tally.inspected == 0 {
         // Nothing was read (no primary scanned, or every scan stopped before

@@ -106,6 +106,13 @@ pub(super) fn store_json(report: &Report, source: &SourceFile) -> Value {
             })),
             "error": n.error,
         })).collect::<Vec<_>>(),
+        "sentinels": report.sentinels.iter().map(|s| json!({
+            "address": s.address.to_string(),
+            "primary": s.primary.as_ref().map(ToString::to_string),
+            "quorum": s.quorum,
+            "other_sentinels": s.others,
+            "error": s.error,
+        })).collect::<Vec<_>>(),
         "keyspace": {
             "inspected": report.tally.inspected,
             "vanished": report.tally.vanished,

@@ -84,17 +84,23 @@ pub(super) fn junit_run(run: &RunReport, source: &SourceFile) -> String {
 
 /// One store's cases by category, classes named `{class}.{category}`.
 fn suites_of(report: &Report, source: &SourceFile, class: &str) -> Vec<Suite> {
-    let categories: [(&str, &str); 4] = [
-        ("config", "CG40"),
-        ("topology", "CG41"),
-        ("keyspace", "CG42"),
-        ("runtime", "CG43"),
+    let mut categories: Vec<(&str, &[&str])> = vec![
+        ("config", &["CG40"]),
+        ("topology", &["CG41"]),
+        ("keyspace", &["CG42"]),
+        ("runtime", &["CG43"]),
     ];
+    if !report.sentinels.is_empty() {
+        categories.push(("sentinel", &["CG45", "CG46"]));
+    }
     let mut suites = Vec::new();
-    for (category, prefix) in categories {
+    for (category, prefixes) in categories {
         let mut cases = String::new();
         let (mut tests, mut failed) = (0, 0);
-        for code in codes::ALL.iter().filter(|c| c.code.starts_with(prefix)) {
+        for code in codes::ALL
+            .iter()
+            .filter(|c| prefixes.iter().any(|p| c.code.starts_with(p)))
+        {
             tests += 1;
             let found: Vec<&crate::diag::Diagnostic> = report
                 .findings
@@ -114,6 +120,10 @@ fn suites_of(report: &Report, source: &SourceFile, class: &str) -> Vec<Suite> {
             if code.code == codes::HIT_RATIO_BELOW_TARGET.code && report.flavour.is_some() {
                 // What the ratio was read from, judged or not.
                 lines.push(report.runtime.window.describe());
+            }
+            if code.code == codes::SENTINELS_DISAGREE.code {
+                // What each Sentinel named, agreed or not.
+                lines.extend(report.sentinels.iter().map(sentinel_text));
             }
             let _ = write!(
                 cases,

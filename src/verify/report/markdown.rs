@@ -55,6 +55,12 @@ pub(super) fn markdown(report: &Report, source: &SourceFile) -> String {
     if report.flavour.is_some() {
         let _ = writeln!(out, "{}\n", cell(&report.runtime.window.describe()));
     }
+    if !report.sentinels.is_empty() {
+        for row in &report.sentinels {
+            let _ = writeln!(out, "- Sentinel {}", cell(&sentinel_text(row)));
+        }
+        out.push('\n');
+    }
     if !report.incomplete.is_empty() {
         for why in &report.incomplete {
             let _ = writeln!(out, "- incomplete: {}", cell(why));

@@ -208,3 +208,21 @@ fn counts_text(report: &Report) -> String {
         report.count(Severity::Note)
     )
 }
+
+/// One Sentinel in a line: the primary it names, its quorum and the other
+/// Sentinels it sees, or why it said nothing. Server text is escaped.
+fn sentinel_text(row: &super::SentinelRow) -> String {
+    if let Some(why) = &row.error {
+        return format!("{}: {}", row.address, printable(why));
+    }
+    let value = |v: &Option<String>| v.as_deref().map_or("?".to_owned(), printable);
+    format!(
+        "{} names {}, quorum {}, sees {} other Sentinels",
+        row.address,
+        row.primary
+            .as_ref()
+            .map_or("no primary".to_owned(), ToString::to_string),
+        value(&row.quorum),
+        value(&row.others)
+    )
+}

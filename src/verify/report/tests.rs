@@ -32,6 +32,7 @@ fn report(nodes: Vec<NodeReport>, incomplete: &[&str]) -> Report {
         cluster: nodes.len() > 1,
         coverage: Coverage::Full,
         nodes,
+        sentinels: Vec::new(),
         owners,
         tally,
         config: Vec::new(),
@@ -212,4 +213,53 @@ fn a_primary_with_replicas_lists_each_replica_and_what_was_not_checked() {
     assert_eq!(json["nodes"][1]["replica_of"]["link"], "down");
     assert_eq!(json["nodes"][0]["replica_of"], serde_json::Value::Null);
     assert_eq!(json["config_unchecked"][0]["directive"], "save");
+}
+
+#[test]
+fn every_format_shows_the_sentinels_briefly() {
+    use crate::verify::SentinelRow;
+    let mut r = report(vec![node(7101, ScanState::Complete, 10)], &[]);
+    r.sentinels = vec![
+        SentinelRow {
+            address: parse_host_port("127.0.0.1:7111").unwrap(),
+            primary: Some(parse_host_port("127.0.0.1:7101").unwrap()),
+            quorum: Some("2".into()),
+            others: Some("2".into()),
+            error: None,
+        },
+        SentinelRow {
+            address: parse_host_port("127.0.0.1:7112").unwrap(),
+            primary: None,
+            quorum: None,
+            others: None,
+            error: Some("127.0.0.1:7112: cannot connect\u{1b}[31m".into()),
+        },
+    ];
+    let named = "127.0.0.1:7111 names 127.0.0.1:7101, quorum 2, sees 2 other Sentinels";
+    let text = human(&r, &source(), false);
+    assert!(
+        text.contains(&format!(
+            "\nsentinels\n  {named}\n  127.0.0.1:7112: 127.0.0.1:7112: cannot connect"
+        )),
+        "{text}"
+    );
+    // Server text cannot drive the terminal.
+    assert!(!text.contains('\u{1b}'), "{text}");
+    let md = markdown(&r, &source());
+    assert!(md.contains(&format!("- Sentinel {named}\n")), "{md}");
+    let run = RunReport {
+        stores: vec![StoreReport {
+            store: "redis".into(),
+            report: Some(r),
+        }],
+    };
+    let document = json::json(&run, &source());
+    let rows = &document["stores"]["redis"]["sentinels"];
+    assert_eq!(rows[0]["primary"], "127.0.0.1:7101");
+    assert_eq!(rows[0]["other_sentinels"], "2");
+    assert!(rows[1]["primary"].is_null() && rows[1]["error"].is_string());
+    let xml = junit::junit_run(&run, &source());
+    assert!(xml.contains("cachegen.verify.sentinel"), "{xml}");
+    assert!(xml.contains(named), "{xml}");
+    assert!(xml.contains("name=\"CG461 sentinel-master-down\""), "{xml}");
 }

@@ -1,0 +1,408 @@
+//! Owns asking a store's Sentinels (`verify --sentinel`, `redis+sentinel://`)
+//! and nothing else: it returns what each Sentinel said, and
+//! `judge::sentinel` decides what that means.
+//!
+//! Every Sentinel given is asked, in parallel, with read-only commands only
+//! (`crate::verifier::SENTINEL_COMMANDS`): `SENTINEL MASTER`,
+//! `GET-MASTER-ADDR-BY-NAME`, `REPLICAS`, `SENTINELS`, `CKQUORUM` and `INFO
+//! sentinel`; `SENTINEL MASTERS` only when it does not know the master
+//! name, to say which it does know. A Sentinel that does not answer is a
+//! reason on its row, not the end of the run: the others are still judged.
+//! The primary verify then checks is the one every answering Sentinel
+//! names ([`SentinelObserved::primary`]); at the end of the run they are
+//! asked again ([`primaries_now`]), so a failover during the run is seen.
+//!
+//! What a Sentinel sends is bounded like a node's: at most [`MAX_ENTRIES`]
+//! replicas or Sentinels, [`MAX_FIELDS`] fields each, names and values cut.
+
+use super::conn::{Command, ConnError, Connection, Limits, Tls};
+use super::resp::Reply;
+use super::server;
+use super::target::{self, Address, SentinelTarget};
+use std::collections::BTreeMap;
+
+/// The Sentinels of the store verified, the master name asked for and the
+/// TLS to reach them with.
+#[derive(Clone)]
+pub struct Sentinels {
+    pub target: SentinelTarget,
+    /// `--master-name`, the URL's, else the policy's `sentinel.master_name`.
+    pub master_name: String,
+    pub tls: Option<Tls>,
+}
+
+/// A reply's `field value` pairs (`SENTINEL MASTER`, one replica).
+pub type Fields = BTreeMap<String, String>;
+
+/// Most replicas or Sentinels kept from one reply.
+pub const MAX_ENTRIES: usize = 1000;
+/// Most fields kept of one entry (Redis 7.0 sends about 40).
+pub const MAX_FIELDS: usize = 200;
+
+/// What one Sentinel said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentinelSeen {
+    /// `SENTINEL MASTER name`; `None`: it does not monitor that name.
+    pub master: Option<Fields>,
+    /// The names it monitors (`SENTINEL MASTERS`), read only when it does
+    /// not know the one asked for.
+    pub known_masters: Vec<String>,
+    /// `GET-MASTER-ADDR-BY-NAME`: the primary it names.
+    pub primary: Option<Address>,
+    pub replicas: Vec<Fields>,
+    pub sentinels: Vec<Fields>,
+    /// `CKQUORUM`: `Ok` with its `OK ...` text, or `Err` with its refusal.
+    pub ckquorum: Result<String, String>,
+    /// `INFO sentinel`'s `sentinel_tilt` (`None`: not reported).
+    pub tilt: Option<bool>,
+}
+
+impl Default for SentinelSeen {
+    fn default() -> Self {
+        SentinelSeen {
+            master: None,
+            known_masters: Vec::new(),
+            primary: None,
+            replicas: Vec::new(),
+            sentinels: Vec::new(),
+            ckquorum: Err("not asked".into()),
+            tilt: None,
+        }
+    }
+}
+
+/// One Sentinel given, and what it said or why it said nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AskedSentinel {
+    pub address: Address,
+    pub seen: Result<SentinelSeen, String>,
+}
+
+/// Every Sentinel given, in the order given.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SentinelObserved {
+    pub master_name: String,
+    pub asked: Vec<AskedSentinel>,
+}
+
+impl SentinelObserved {
+    /// The Sentinels that answered.
+    pub fn answered(&self) -> impl Iterator<Item = (&Address, &SentinelSeen)> {
+        self.asked
+            .iter()
+            .filter_map(|a| a.seen.as_ref().ok().map(|s| (&a.address, s)))
+    }
+
+    /// The primary every answering Sentinel that monitors the master names,
+    /// or why there is none to verify (none answered, none names one, or
+    /// they disagree: verifying any one of them could be a verdict on the
+    /// wrong node). A Sentinel that does not know the master name names no
+    /// node, so it contradicts none (it is CG452).
+    pub fn primary(&self) -> Result<Address, String> {
+        if self.answered().next().is_none() {
+            return Err(format!(
+                "no Sentinel answered (of {}); no primary to verify",
+                self.asked.len()
+            ));
+        }
+        let named: Vec<(&Address, Option<&Address>)> = self
+            .answered()
+            .filter(|(_, s)| s.master.is_some())
+            .map(|(a, s)| (a, s.primary.as_ref()))
+            .collect();
+        let mut primaries: Vec<&Address> = named.iter().filter_map(|(_, p)| *p).collect();
+        primaries.sort();
+        primaries.dedup();
+        match primaries.as_slice() {
+            [] => Err(format!(
+                "no Sentinel names a primary for `{}`; no primary to verify",
+                target::printable(&self.master_name)
+            )),
+            [one] if named.iter().all(|(_, p)| p.is_some()) => Ok((*one).clone()),
+            _ => Err(format!(
+                "the Sentinels do not agree on the primary of `{}` ({}); none was verified",
+                target::printable(&self.master_name),
+                named
+                    .iter()
+                    .map(|(s, p)| format!(
+                        "{s} names {}",
+                        p.map_or("none".to_owned(), Address::to_string)
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+}
+
+/// Asks every Sentinel, all at once (silent ones cost one timeout
+/// together). Never fails: a Sentinel that could not be asked has its
+/// reason on its row.
+pub fn gather(sentinels: &Sentinels, limits: Limits) -> SentinelObserved {
+    let asked = std::thread::scope(|scope| {
+        let handles: Vec<_> = sentinels
+            .target
+            .sentinels
+            .iter()
+            .map(|address| {
+                scope.spawn(move || AskedSentinel {
+                    address: address.clone(),
+                    seen: ask(address, sentinels, limits).map_err(|e| e.to_string()),
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .zip(&sentinels.target.sentinels)
+            .map(|(h, address)| {
+                h.join().unwrap_or_else(|_| AskedSentinel {
+                    address: address.clone(),
+                    seen: Err(format!(
+                        "{address}: asking the Sentinel failed unexpectedly (a cachegen bug; please report it)"
+                    )),
+                })
+            })
+            .collect()
+    });
+    SentinelObserved {
+        master_name: sentinels.master_name.clone(),
+        asked,
+    }
+}
+
+/// The primary each Sentinel names now (`GET-MASTER-ADDR-BY-NAME` only),
+/// for the end of a run: `None` for one that did not answer or names none.
+pub fn primaries_now(sentinels: &Sentinels, limits: Limits) -> Vec<(Address, Option<Address>)> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = sentinels
+            .target
+            .sentinels
+            .iter()
+            .map(|address| {
+                scope.spawn(move || {
+                    let mut conn = open(address, sentinels, limits).ok()?;
+                    master_addr(&mut conn, &sentinels.master_name).ok()?
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .zip(&sentinels.target.sentinels)
+            .map(|(h, address)| (address.clone(), h.join().ok().flatten()))
+            .collect()
+    })
+}
+
+fn open(address: &Address, sentinels: &Sentinels, limits: Limits) -> Result<Connection, ConnError> {
+    Connection::open_sentinel(
+        address,
+        &sentinels.target.login(address),
+        sentinels.tls.as_ref(),
+        limits,
+    )
+}
+
+fn ask(
+    address: &Address,
+    sentinels: &Sentinels,
+    limits: Limits,
+) -> Result<SentinelSeen, ConnError> {
+    let mut conn = open(address, sentinels, limits)?;
+    let name = sentinels.master_name.as_str();
+    let mut seen = SentinelSeen::default();
+    let mut info = server::Info::new();
+    super::gather::read_info(&mut conn, &["sentinel"], &mut info)?;
+    seen.tilt = info.get("sentinel_tilt").map(|v| v != "0");
+    match conn.call(Command::SentinelMaster(name))? {
+        Reply::Error(e) if e.contains("No such master") => {
+            seen.known_masters = match conn.call(Command::SentinelMasters)? {
+                Reply::Array(masters) => masters
+                    .iter()
+                    .take(MAX_ENTRIES)
+                    .filter_map(|m| fields(m).get("name").cloned())
+                    .collect(),
+                other => return Err(refused(address, "SENTINEL MASTERS", &other)),
+            };
+            return Ok(seen);
+        }
+        reply @ Reply::Array(_) => seen.master = Some(fields(&reply)),
+        other => return Err(refused(address, "SENTINEL MASTER", &other)),
+    }
+    seen.primary = master_addr(&mut conn, name)?;
+    seen.replicas = entries(
+        &mut conn,
+        Command::SentinelReplicas(name),
+        "SENTINEL REPLICAS",
+    )?;
+    seen.sentinels = entries(
+        &mut conn,
+        Command::SentinelSentinels(name),
+        "SENTINEL SENTINELS",
+    )?;
+    seen.ckquorum = match conn.call(Command::SentinelCkquorum(name))? {
+        Reply::Status(text) | Reply::Bulk(text) => {
+            Ok(target::printable(&String::from_utf8_lossy(&text)))
+        }
+        Reply::Error(e) => Err(target::printable(&e)),
+        other => return Err(refused(address, "SENTINEL CKQUORUM", &other)),
+    };
+    Ok(seen)
+}
+
+/// `GET-MASTER-ADDR-BY-NAME`: `None` when the Sentinel names no primary.
+fn master_addr(conn: &mut Connection, name: &str) -> Result<Option<Address>, ConnError> {
+    let address = conn.address.clone();
+    match conn.call(Command::SentinelMasterAddr(name))? {
+        Reply::Array(parts) => match parts.as_slice() {
+            [host, port] => {
+                let host = host.as_text().unwrap_or_default();
+                let port = port.as_text().unwrap_or_default();
+                // The Sentinel's text is parsed like a URL's host and port:
+                // a host that is no host name or address is no primary.
+                let text = if host.contains(':') {
+                    format!("[{host}]:{port}")
+                } else {
+                    format!("{host}:{port}")
+                };
+                target::parse_host_port(&text).map(Some).map_err(|e| {
+                    ConnError::Protocol(format!(
+                        "{address}: GET-MASTER-ADDR-BY-NAME named no address ({e})"
+                    ))
+                })
+            }
+            _ => Ok(None),
+        },
+        Reply::Nil => Ok(None),
+        other => Err(refused(
+            &address,
+            "SENTINEL GET-MASTER-ADDR-BY-NAME",
+            &other,
+        )),
+    }
+}
+
+/// A list of entries (replicas, Sentinels), each its `field value` pairs.
+fn entries(
+    conn: &mut Connection,
+    command: Command<'_>,
+    label: &str,
+) -> Result<Vec<Fields>, ConnError> {
+    let address = conn.address.clone();
+    match conn.call(command)? {
+        Reply::Array(items) => Ok(items.iter().take(MAX_ENTRIES).map(fields).collect()),
+        other => Err(refused(&address, label, &other)),
+    }
+}
+
+/// A flat `[field, value, ...]` array as a map, bounded: at most
+/// [`MAX_FIELDS`] pairs, names cut to 64 bytes and values to 256.
+pub fn fields(reply: &Reply) -> Fields {
+    let Reply::Array(items) = reply else {
+        return Fields::new();
+    };
+    items
+        .chunks(2)
+        .take(MAX_FIELDS)
+        .filter_map(|pair| match pair {
+            [k, v] => Some((
+                server::cut(&k.as_text()?, 64).to_ascii_lowercase(),
+                server::cut(&v.as_text().unwrap_or_default(), 256),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+fn refused(address: &Address, command: &str, reply: &Reply) -> ConnError {
+    match reply {
+        Reply::Error(e) => ConnError::Refused(format!(
+            "{address}: {command} was refused: {}",
+            target::printable(e)
+        )),
+        _ => ConnError::Protocol(format!("{address}: {command} returned an unexpected reply")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(primary: Option<&str>) -> SentinelSeen {
+        SentinelSeen {
+            master: Some(Fields::new()),
+            primary: primary.map(|p| target::parse_host_port(p).unwrap()),
+            ckquorum: Ok("OK".into()),
+            ..SentinelSeen::default()
+        }
+    }
+
+    fn observed(rows: Vec<Result<SentinelSeen, String>>) -> SentinelObserved {
+        SentinelObserved {
+            master_name: "m".into(),
+            asked: rows
+                .into_iter()
+                .enumerate()
+                .map(|(i, seen)| AskedSentinel {
+                    address: target::parse_host_port(&format!("127.0.0.1:{}", 7111 + i)).unwrap(),
+                    seen,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_primary_is_the_one_every_answering_sentinel_names() {
+        let agreed = observed(vec![
+            Ok(seen(Some("127.0.0.1:7101"))),
+            Err("down".into()),
+            Ok(seen(Some("127.0.0.1:7101"))),
+        ]);
+        assert_eq!(agreed.primary().unwrap().to_string(), "127.0.0.1:7101");
+        let split = observed(vec![
+            Ok(seen(Some("127.0.0.1:7101"))),
+            Ok(seen(Some("127.0.0.1:7102"))),
+        ]);
+        let why = split.primary().unwrap_err();
+        assert!(why.contains("127.0.0.1:7111 names 127.0.0.1:7101"), "{why}");
+        assert!(why.contains("127.0.0.1:7112 names 127.0.0.1:7102"), "{why}");
+        // One that names none is a disagreement too.
+        let partial = observed(vec![Ok(seen(Some("127.0.0.1:7101"))), Ok(seen(None))]);
+        assert!(partial.primary().unwrap_err().contains("do not agree"));
+        let silent = observed(vec![Err("down".into())]);
+        assert!(
+            silent
+                .primary()
+                .unwrap_err()
+                .contains("no Sentinel answered")
+        );
+        let unknown = observed(vec![Ok(seen(None))]);
+        assert!(unknown.primary().unwrap_err().contains("names a primary"));
+        // One that does not monitor the master names nothing to disagree with.
+        let ignorant = observed(vec![
+            Ok(SentinelSeen::default()),
+            Ok(seen(Some("127.0.0.1:7101"))),
+        ]);
+        assert_eq!(ignorant.primary().unwrap().to_string(), "127.0.0.1:7101");
+        let all_ignorant = observed(vec![Ok(SentinelSeen::default())]);
+        assert!(
+            all_ignorant
+                .primary()
+                .unwrap_err()
+                .contains("names a primary")
+        );
+    }
+
+    #[test]
+    fn fields_are_bounded() {
+        let mut items = Vec::new();
+        for i in 0..(MAX_FIELDS + 10) {
+            items.push(Reply::Bulk(format!("Field-{i}").into_bytes()));
+            items.push(Reply::Bulk(vec![b'x'; 1000]));
+        }
+        let f = fields(&Reply::Array(items));
+        assert_eq!(f.len(), MAX_FIELDS);
+        // Cut to 256 bytes, plus the `…` that says so.
+        assert_eq!(f["field-0"].len(), 256 + "…".len());
+        assert!(fields(&Reply::Nil).is_empty());
+    }
+}
