@@ -9,11 +9,13 @@ use crate::redis_directives::hosted_parameters;
 
 crate::declare_rule! {
     /// ## What it does
-    /// Reports a setting of a `hosted` store (a first-class field or a
-    /// `config:` entry) that cachegen has no documented fact about for the
-    /// store's service: it is neither a parameter the service lists as
-    /// modifiable nor one it refuses (CG606). The generated parameter group
-    /// (`stores/<s>/terraform/parameter-group.tf`) leaves it out.
+    /// Reports a setting of a `hosted` store that cachegen has no
+    /// documented fact about for the store's service: it is neither a
+    /// parameter the service lists as modifiable nor one it refuses (CG606).
+    /// The generated parameter group
+    /// (`stores/<s>/terraform/parameter-group.tf`) leaves it out. (A hosted
+    /// store's `config:` is refused outright, CG025: none of its entries
+    /// could reach the group.)
     ///
     /// ## Why is this bad?
     /// The policy says the store runs with the setting, but nothing applies
@@ -26,7 +28,8 @@ crate::declare_rule! {
     /// stores:
     ///   cache:
     ///     hosted: { service: aws-elasticache, node_type: cache.r7g.large }
-    ///     config: { hz: 20 }   # CG612
+    ///     persistence:
+    ///       save: [{ after: 1h, changes: 1 }]   # CG612
     /// ```
     /// Check the service's parameter list, set the parameter there by hand
     /// and suppress the finding with the reason, or remove the setting.

@@ -326,13 +326,13 @@ impl Cx<'_> {
         }
     }
 
-    /// A hosted store's `field` is not rendered: `access` never yet (the
-    /// service's own users), `config` where no parameter group is rendered
-    /// (`policy::hosted::parameter_group`), so the policy may not pretend
-    /// it is applied.
+    /// A hosted store's `field` is not rendered: `access` (the service's
+    /// own users), `config` (no entry of it can reach a parameter group:
+    /// the parameters cachegen confirms a service accepts each have a field
+    /// of their own), so the policy may not pretend it is applied.
     pub(super) fn hosted_not_supported_yet(&mut self, base: &str, field: &str) {
         let help = if field == "config" {
-            "remove `config` for now: cachegen renders a parameter group only for AWS ElastiCache and MemoryDB releases whose family it can confirm (see CG610, CG611)".to_owned()
+            "remove `config` for now: a hosted store's parameter group carries only parameters cachegen confirms the service accepts, and each of those has a field of its own (`maxmemory_policy`, `network.timeout`, `slowlog`, …); set any other parameter in the service yourself".to_owned()
         } else {
             format!(
                 "remove `{field}` for now: the service's users and their access are not rendered yet"
@@ -536,10 +536,11 @@ mod tests {
         );
     }
 
-    /// `config:` reaches a hosted store where its parameter group is
-    /// rendered (ElastiCache, Redis 7.0: family `redis7`), and only there.
+    /// `config:` is refused on every hosted store, also where its parameter
+    /// group is rendered (ElastiCache, Redis 7.0: family `redis7`): no
+    /// `config:` entry could reach the group, so none may look applied.
     #[test]
-    fn hosted_config_only_where_a_parameter_group_is_rendered() {
+    fn hosted_config_is_refused_even_where_a_parameter_group_is_rendered() {
         let store = |service: &str, version: &str| {
             format!(
                 "version: 1\nttl:\n  default: 5m\nkeys:\n  patterns:\n    quiz:\n      pattern: \"quiz\"\n\
@@ -553,10 +554,17 @@ mod tests {
                 .iter()
                 .any(|d| d.message.starts_with("`config` is not supported yet"))
         };
-        assert!(!refused(store("aws-elasticache", "7.0")));
+        assert!(refused(store("aws-elasticache", "7.0")));
+        assert!(refused(
+            store("aws-elasticache", "8.0").replace("redis:\n", "redis:\n  engine: valkey\n")
+        ));
         assert!(refused(store("aws-memorydb", "7.0")));
         assert!(refused(store("gcp-memorystore", "7.0")));
         assert!(refused(store("aws-elasticache", "7.4")));
+        // Self-hosted, the same `config:` is fine.
+        assert!(!refused(
+            store("aws-elasticache", "7.0").replace("  hosted: { service: aws-elasticache }\n", "")
+        ));
     }
 
     #[test]

@@ -73,8 +73,10 @@ pub struct Store {
     /// `cluster` and `replicated`. The store's `maxmemory` is then the memory
     /// budget cachegen plans with; keep it within what the node type gives.
     /// Where cachegen knows the service's parameter group family for the
-    /// engine release (AWS ElastiCache), `build` writes the parameter group
-    /// as Terraform and `config:` is accepted.
+    /// engine release and has directive facts for it (AWS ElastiCache,
+    /// Redis 7.0 and Valkey 8.0), `build` writes the parameter group as
+    /// Terraform from the store's own fields. `config:` is refused on a
+    /// hosted store: none of its entries would reach the service.
     #[serde(default)]
     pub hosted: Option<super::Hosted>,
     /// Access control: users, their password references, what each service
