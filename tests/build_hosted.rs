@@ -196,6 +196,8 @@ fn parameter_values_are_the_redis_conf_values() {
     }
 }
 
+/// A hostile file name reaches only the header comment, on one line: the
+/// group's attributes do not hold it.
 #[test]
 fn hostile_text_stays_a_string() {
     let text = std::fs::read_to_string(HOSTED).unwrap();
@@ -203,9 +205,10 @@ fn hostile_text_stays_a_string() {
     let (_, files) = render_text(name, &text);
     let tf = file(&files, &tf_path("catalog"));
     let group = parse(tf);
-    assert_eq!(
-        group.attributes["description"],
-        format!("cachegen: store `catalog` of policy `hosted` ({name}), redis 7.0")
+    assert!(
+        group.attributes.values().all(|v| !v.contains("evil")),
+        "{:?}",
+        group.attributes
     );
     // The header's one comment line holds the name without its line break
     // or bidi control.
@@ -213,6 +216,29 @@ fn hostile_text_stays_a_string() {
         tf.lines().next().unwrap().contains("%{if true}\\?#?.yaml"),
         "{tf}"
     );
+}
+
+/// `description`, like `name` and `family`, makes Terraform replace the
+/// group when it changes, and a group in use cannot be deleted: it names
+/// the store and the policy only, the same whatever the file is called and
+/// whichever release of the family the store runs.
+#[test]
+fn description_is_stable() {
+    let text = std::fs::read_to_string(HOSTED).unwrap();
+    let (_, first) = render(HOSTED);
+    let (_, renamed) = render_text("elsewhere/renamed-policy.yaml", &text);
+    for store in ["catalog", "sessions"] {
+        let description = parse(file(&first, &tf_path(store))).attributes["description"].clone();
+        assert_eq!(
+            description,
+            format!("cachegen: store `{store}` of policy `hosted`")
+        );
+        assert_eq!(
+            parse(file(&renamed, &tf_path(store))).attributes["description"],
+            description,
+            "{store}"
+        );
+    }
 }
 
 #[test]

@@ -58,6 +58,18 @@ pub fn group_name(policy: &str, store: &str) -> String {
     out
 }
 
+/// The parameter group's description: the store and the policy only. The
+/// AWS provider replaces a group whose `description` changes (`ForceNew`,
+/// as for `name` and `family`: hashicorp/terraform-provider-aws,
+/// `internal/service/elasticache/parameter_group.go`), and a group still
+/// attached to a cluster cannot be deleted (InvalidCacheParameterGroupState),
+/// so it holds nothing that may change while the group is in use: not the
+/// policy's file name, not the engine release (Redis 7.0 → 7.1 keeps family
+/// `redis7`, so the same group).
+pub fn group_description(policy: &str, store: &str) -> String {
+    format!("cachegen: store `{store}` of policy `{policy}`")
+}
+
 pub fn render(
     policy: &Policy,
     store: &Store,
@@ -82,7 +94,6 @@ pub fn render(
             value: hcl_string(&d.value),
         })
         .collect();
-    let origin = r.origin();
     let release = format!(
         "{} {}.{}",
         store.engine.name(),
@@ -94,10 +105,7 @@ pub fn render(
         label: store.name.clone(),
         name: hcl_string(&group_name(&policy.name, &store.name)),
         family: hcl_string(family),
-        description: hcl_string(&format!(
-            "cachegen: store `{}` of policy `{}` ({}), {release}",
-            store.name, policy.name, origin.file_name
-        )),
+        description: hcl_string(&group_description(&policy.name, &store.name)),
         store: store.name.clone(),
         service: hosted.service.name(),
         release,
