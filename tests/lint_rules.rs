@@ -329,6 +329,33 @@ fn durable_data_on_elasticache_needs_replicas_not_an_append_only_file() {
     }
 }
 
+/// CG611 points at what keeps the parameter group from being rendered: the
+/// `version` line where the release has no confirmed family (MemoryDB,
+/// Redis 7.0), the service where cachegen renders none of its settings.
+#[test]
+fn no_parameter_group_points_at_the_release_or_the_service() {
+    for (service, version, at) in [
+        ("aws-memorydb", "7.0", "\"7.0\""),
+        ("azure", "7.0", "azure"),
+        ("gcp-memorystore", "7.0", "gcp-memorystore"),
+    ] {
+        let yaml = format!(
+            "version: 1\nttl:\n  default: 5m\nkeys:\n  patterns:\n    product: {{pattern: product}}\n\
+             redis:\n  version: \"{version}\"\n  maxmemory: 1gb\n  maxmemory_policy: allkeys-lru\n\
+             \x20 hosted: {{service: {service}}}\n"
+        );
+        let report = check_yaml(&yaml, &CheckOptions::default());
+        assert_only_lint(&report, "inline");
+        let d = report
+            .diagnostics
+            .iter()
+            .find(|d| d.code.code == "CG611")
+            .unwrap_or_else(|| panic!("{service}: no CG611"));
+        let span = d.span.expect("span");
+        assert_eq!(&yaml[span.start..span.end], at, "{service}");
+    }
+}
+
 #[test]
 fn cross_slot_needs_a_cluster() {
     let yaml = std::fs::read_to_string(fixture_dir("cross-slot-invalidation").join("fires.yaml"))

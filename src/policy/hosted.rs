@@ -112,7 +112,9 @@ pub fn parameter_group(service: HostedService, engine: Engine, version: Version)
         (HostedService::AwsMemorydb, Engine::Redis) if version > (7, 1) => {
             ParameterGroup::NotOffered("MemoryDB runs Redis OSS 6.2, 7.0 and 7.1 and Valkey 7.2")
         }
-        (HostedService::AwsMemorydb, Engine::Valkey) if version > (7, 3) => {
+        // MemoryDB calls its Valkey 7.2 engine "MemoryDB 7.3": the policy's
+        // `version` is the Valkey release, so 7.2 is the last one.
+        (HostedService::AwsMemorydb, Engine::Valkey) if version > (7, 2) => {
             ParameterGroup::NotOffered("MemoryDB runs Redis OSS 6.2, 7.0 and 7.1 and Valkey 7.2")
         }
         (HostedService::AwsMemorydb, Engine::Redis) => ParameterGroup::Unconfirmed(
@@ -145,14 +147,17 @@ pub enum Parameter {
 }
 
 /// ElastiCache's parameters, from the "Redis 2.6.13 parameters" table of the
-/// ElastiCache user guide (the parameters every later family inherits; each
-/// later section lists only changes), "Modifiable: Yes/No", and its node-type
-/// table: "The `maxmemory` parameter cannot be modified"
-/// (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/ParameterGroups.Engine.html;
-/// the same text in awsdocs/amazon-elasticache-docs,
-/// doc_source/ParameterGroups.Redis.md). The append-only file: "AOF isn't
-/// supported on Redis versions 2.8.22 and later"
-/// (https://docs.aws.amazon.com/AmazonElastiCache/latest/red-ug/RedisAOF.html).
+/// ElastiCache user guide's "Engine specific parameters" page (the
+/// parameters every later family inherits; each later section lists only
+/// changes), "Modifiable: Yes/No", and its node-type section: "The
+/// `maxmemory` parameter cannot be modified"
+/// (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/ParameterGroups.Engine.html).
+/// The same text, as a fixed record: awsdocs/amazon-elasticache-docs at
+/// commit 60d886ebae8d2e46c7223458372528d0e020aa2b,
+/// `doc_source/redis/ParameterGroups.Redis.md`, lines 339–348 (`maxclients`
+/// to `timeout`) and 360 (`maxmemory`); the repository was archived in 2023.
+/// The append-only file: "AOF isn't supported on Redis versions 2.8.22 and
+/// later" (https://docs.aws.amazon.com/AmazonElastiCache/latest/red-ug/RedisAOF.html).
 const ELASTICACHE: &[(&str, Parameter)] = &[
     ("maxmemory", Parameter::NodeType),
     ("maxmemory-policy", Parameter::Accepted),
@@ -219,6 +224,16 @@ mod tests {
         ));
         assert!(matches!(
             family(AwsMemorydb, Engine::Valkey, (8, 0)),
+            ParameterGroup::NotOffered(_)
+        ));
+        // MemoryDB's own release number 7.3 is its Valkey 7.2: a Valkey
+        // "7.3" does not exist there.
+        assert_eq!(
+            family(AwsMemorydb, Engine::Valkey, (7, 2)),
+            ParameterGroup::Family("memorydb_valkey7")
+        );
+        assert!(matches!(
+            family(AwsMemorydb, Engine::Valkey, (7, 3)),
             ParameterGroup::NotOffered(_)
         ));
         assert!(matches!(
