@@ -127,7 +127,7 @@ fn expected_family(store: &str) -> Option<(&'static str, &'static str)> {
     match store {
         "catalog" => Some(("aws_elasticache_parameter_group", "redis7")),
         "sessions" => Some(("aws_elasticache_parameter_group", "valkey8")),
-        "ledger" | "edge" => None,
+        "ledger" | "edge" | "picks" => None,
         other => panic!("unexpected store {other}"),
     }
 }
@@ -136,7 +136,7 @@ fn expected_family(store: &str) -> Option<(&'static str, &'static str)> {
 fn parameter_groups_match_the_policy_value_by_value() {
     let (report, files) = render(HOSTED);
     let model = policy(&report);
-    assert_eq!(model.stores.len(), 4);
+    assert_eq!(model.stores.len(), 5);
     for store in model.stores.values() {
         let path = tf_path(&store.name);
         let Some((resource, family)) = expected_family(&store.name) else {
