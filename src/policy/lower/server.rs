@@ -137,16 +137,18 @@ impl Cx<'_> {
             raw.hosted.take(),
         );
         let engine = raw.engine.unwrap_or(crate::facts::Engine::Redis);
-        let config = std::mem::take(&mut raw.config);
+        let mut config = std::mem::take(&mut raw.config);
         let redis = self.redis(raw, &pointer);
         // A hosted store's `config:` would reach the service only through
         // its parameter group, and every parameter `policy::hosted` confirms
         // a service accepts has a field of its own (which `config:` refuses
         // with CG025), so no `config:` entry could ever be applied: refuse
         // it (a test in `policy::hosted` fails once a confirmed parameter
-        // has no field, the day this can be lifted for it).
+        // has no field, the day this can be lifted for it). The refused
+        // entries stay out of the model, so no later stage reports them again.
         if hosted.is_some() && !config.is_empty() {
             self.hosted_not_supported_yet(&pointer, "config");
+            config.clear();
         }
         let release = self.release(engine, redis.version, &pointer);
         let config = self.store_config(&pointer, release, config);
