@@ -1,5 +1,6 @@
 //! Owns lowering a store's `access:` section: password references (a value
-//! written in place of one is CG030, never echoed), user and service names,
+//! written in place of one is CG030, never echoed), the verifier, the
+//! services (the fixed users are `fixed_users`'), user and service names,
 //! what each service reads, writes, owns and invalidates (names resolved
 //! against this store's patterns, tags and the policy's events), TLS and
 //! the peers that may connect. A broken entry is reported and dropped, so
@@ -27,9 +28,6 @@ impl Cx<'_> {
         let pointer = format!("{}/access", store.pointer);
         let mut access = Access::undeclared(&store.pointer);
         access.declared = true;
-        if let Some(admin) = raw.admin {
-            access.admin = self.credential(admin, &format!("{pointer}/admin"), access.admin);
-        }
         if let Some(v) = raw.verifier {
             let at = format!("{pointer}/verifier");
             access.verifier.pointer = at.clone();
@@ -44,95 +42,8 @@ impl Cx<'_> {
                 Some(raw::ConfigGet::Deny) => ConfigGet::Deny,
             };
         }
-        if let Some(r) = raw.replication {
-            let at = format!("{pointer}/replication");
-            access.replication = self.credential(r, &at, access.replication);
-        }
-        access.sentinel = store.has_sentinels().then(|| access.default_sentinel());
-        if let Some(r) = raw.sentinel {
-            let at = format!("{pointer}/sentinel");
-            if let Some(default) = access.sentinel.take() {
-                access.sentinel = Some(self.credential(r, &at, default));
-            } else {
-                self.report(
-                    codes::INCONSISTENT,
-                    format!(
-                        "store `{}` has no Sentinels to log in as this user",
-                        store.name
-                    ),
-                    self.key_span(&at),
-                    "no `replicated.sentinel`",
-                    Some(
-                        "remove `access.sentinel`, or give the store `replicated: {sentinel: ...}`"
-                            .into(),
-                    ),
-                );
-                self.mark_unknown(&at);
-            }
-        }
-        let fixed_users = [
-            Some(&access.admin),
-            Some(&access.replication),
-            access.sentinel.as_ref(),
-        ];
-        for c in fixed_users.into_iter().flatten() {
-            if c.user == "default" || c.user == crate::verifier::NAME {
-                self.report(
-                    codes::INCONSISTENT,
-                    format!("user `{}` is reserved", c.user),
-                    self.span(&format!("{}/user", c.pointer)),
-                    "reserved user name",
-                    Some("`default` is Redis's own user (always off) and `cachegen-verify` the verifier's: choose another name".into()),
-                );
-            }
-        }
-        // Each fixed user has rights of its own: sharing a name would give
-        // one of them the other's (the operator's, at worst).
-        let fixed: Vec<(&Credential, &str)> = [
-            (Some(&access.admin), "operator"),
-            (Some(&access.replication), "replication"),
-            (access.sentinel.as_ref(), "Sentinel"),
-        ]
-        .into_iter()
-        .filter_map(|(c, what)| c.map(|c| (c, what)))
-        .collect();
-        for (i, (later, later_what)) in fixed.iter().enumerate() {
-            let Some((earlier, earlier_what)) =
-                fixed[..i].iter().find(|(c, _)| c.user == later.user)
-            else {
-                continue;
-            };
-            self.report(
-                codes::INCONSISTENT,
-                format!(
-                    "the {earlier_what} and {later_what} users are both `{}`",
-                    later.user
-                ),
-                (self.spans.value(&format!("{}/user", later.pointer)))
-                    .or_else(|| self.spans.value(&format!("{}/user", earlier.pointer)))
-                    .unwrap_or_default(),
-                &format!("same user as the {earlier_what}"),
-                Some(format!(
-                    "give each its own user: {later_what} must not get the {earlier_what}'s rights"
-                )),
-            );
-        }
-        let reserved = [
-            ("default", "Redis's `default` user"),
-            (crate::verifier::NAME, "the verifier user"),
-            (access.admin.user.as_str(), "the operator user"),
-            (access.replication.user.as_str(), "the replication user"),
-        ];
-        let reserved: Vec<(String, &str)> = reserved
-            .iter()
-            .map(|(n, w)| ((*n).to_owned(), *w))
-            .chain(
-                access
-                    .sentinel
-                    .as_ref()
-                    .map(|s| (s.user.clone(), "the Sentinel user")),
-            )
-            .collect();
+        let reserved =
+            self.fixed_users(store, &mut access, raw.admin, raw.replication, raw.sentinel);
         for (name, service) in raw.services {
             let at = format!("{pointer}/services/{}", esc(&name));
             if let Some(s) = self.service(name.clone(), service, &at, store, &reserved, names) {
@@ -151,32 +62,9 @@ impl Cx<'_> {
         store.access = access;
     }
 
-    fn credential(
-        &mut self,
-        raw: raw::UserCredential,
-        at: &str,
-        default: Credential,
-    ) -> Credential {
-        let mut out = default;
-        out.pointer = at.to_owned();
-        if let Some(user) = raw.user {
-            if self.user_name(&user, &format!("{at}/user"), false) {
-                out.user = user;
-            } else {
-                self.mark_unknown(&format!("{at}/user"));
-            }
-        }
-        if let Some(p) = raw.password
-            && let Some(p) = self.secret(p, &format!("{at}/password"), "password")
-        {
-            out.password = p;
-        }
-        out
-    }
-
     /// An ACL user name: a lowercase label, so it is safe unquoted in an
     /// ACL file, a shell script and a Kubernetes object name.
-    fn user_name(&mut self, name: &str, pointer: &str, key: bool) -> bool {
+    pub(super) fn user_name(&mut self, name: &str, pointer: &str, key: bool) -> bool {
         let ok = is_dns_label(name) && name.starts_with(|c: char| c.is_ascii_lowercase());
         if !ok {
             let span = if key {
@@ -196,7 +84,12 @@ impl Cx<'_> {
     }
 
     /// A password (or TLS key) reference, checked; `None` after reporting.
-    fn secret(&mut self, raw: raw::SecretRef, pointer: &str, what: &str) -> Option<SecretRef> {
+    pub(super) fn secret(
+        &mut self,
+        raw: raw::SecretRef,
+        pointer: &str,
+        what: &str,
+    ) -> Option<SecretRef> {
         match raw {
             raw::SecretRef::Literal(_) => {
                 // Never repeat the value: the diagnostic is printed in CI logs.

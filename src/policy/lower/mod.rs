@@ -17,6 +17,7 @@ mod bus;
 mod client;
 mod config;
 mod edge;
+mod fixed_users;
 mod invalidation;
 mod keys;
 mod names;
