@@ -140,3 +140,38 @@ fn text(store: &Store, r: &Renderer<'_>, include: bool) -> Result<Option<String>
     r.render("redis/sentinel.conf.j2", Some("#"), &context)
         .map(Some)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every command the Sentinel user may run on a Sentinel that a data
+    /// node also has is known to each release's `ACL CAT` and is no admin
+    /// command; the `SENTINEL` subcommands, which `ACL CAT` of a data node
+    /// does not list (they exist only in Sentinel mode), are the only ones
+    /// it does not know. (A Sentinel refuses an ACL file naming an unknown
+    /// command at start: tests/build_replicated.rs starts three.)
+    #[test]
+    fn peer_commands_are_known_to_each_release() {
+        for release in crate::facts::Release::all() {
+            let acl = release.acl();
+            for c in SENTINEL_PEER_COMMANDS
+                .iter()
+                .chain(SENTINEL_VERIFIER_COMMANDS)
+            {
+                if c.starts_with("sentinel|") {
+                    assert!(!acl.has(c), "{release} lists `{c}`: check it as data");
+                    continue;
+                }
+                assert!(acl.has(c), "{release}: Sentinel peer `{c}`");
+                assert!(!acl.in_category(c, "admin"), "{release}: `{c}` is @admin");
+            }
+            for c in SENTINEL_PEER_COMMANDS {
+                assert!(
+                    !acl.in_category(c, "dangerous") && !acl.in_category(c, "keyspace"),
+                    "{release}: `{c}`"
+                );
+            }
+        }
+    }
+}
