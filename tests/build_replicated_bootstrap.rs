@@ -3,8 +3,10 @@
 //! free loopback ports, its health checked from outside as the verifier
 //! user, a failover seen when the primary is killed, and stop.sh leaving no
 //! process behind. The Sentinels log in as the Sentinel user: bootstrap,
-//! failover and a busy script killed by Sentinel leave `ACL LOG` empty on
-//! every node and Sentinel, and that user is refused everything else. The machine's Redis may be older than the policy's, so
+//! failover, a busy script killed by Sentinel and the old primary's return
+//! as a replica leave `ACL LOG` empty on every node and Sentinel, and that
+//! user is refused everything else; a service may not publish on the
+//! Sentinels' channel. The machine's Redis may be older than the policy's, so
 //! the store is rendered at Redis 7.0 (what `redis-server` on PATH runs).
 
 mod support;
@@ -12,7 +14,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 use support::bootstrapped::{Booted, MASTER, alive, boot, script_env, strings, value_of, written};
 use support::cluster::run_script;
-use support::replicated::bulk;
+use support::replicated::{bulk, wait_for};
 use support::{RedisServer, Reply, info_field};
 
 /// `ACL LOG` of a node or Sentinel, read as the operator: each entry's user
@@ -206,6 +208,12 @@ fn bootstrap_starts_a_healthy_store_that_fails_over_and_stop_leaves_nothing() {
         assert_eq!(acl_log(&b, port), [], "refused on {port}");
     }
 
+    // The old primary comes back from its working copy, still saying it is
+    // the primary: the Sentinels turn it into a replica of the promoted
+    // node (SLAVEOF, CONFIG REWRITE), which it then follows; checked below,
+    // after the script, so the two waits overlap.
+    b.restart_node(primary);
+
     // A script keeps the replica busy: Sentinel, finding it down, sends
     // SCRIPT KILL, which its user may (the script ends, nothing refused).
     let mut admin = b.client_as("admin", other);
@@ -219,6 +227,25 @@ fn bootstrap_starts_a_healthy_store_that_fails_over_and_stop_leaves_nothing() {
         "{r:?}"
     );
     assert_eq!(acl_log(&b, other), [], "refused on {other}");
+
+    // The old primary follows the promoted node, and nothing Sentinel sent
+    // it, or anywhere, on its return was refused.
+    wait_for(
+        &format!("the old primary {primary} following {promoted}"),
+        Duration::from_secs(60),
+        || {
+            let mut c = support::Client::connect(primary).ok()?;
+            let password = b.password("cachegen-verify");
+            c.command(&["AUTH", "cachegen-verify", password]).ok()?;
+            let info = bulk(c.command(&["INFO", "replication"]).ok()?);
+            (info_field(&info, "master_port") == Some(promoted.to_string())
+                && info_field(&info, "master_link_status").as_deref() == Some("up"))
+            .then_some(())
+        },
+    );
+    for &port in b.ports.iter().chain(&b.sentinel_ports) {
+        assert_eq!(acl_log(&b, port), [], "refused on {port}");
+    }
 
     // Everything else is refused to the Sentinel user, on a node ...
     let refused_on_node: &[&[&str]] = &[
@@ -269,7 +296,16 @@ fn bootstrap_starts_a_healthy_store_that_fails_over_and_stop_leaves_nothing() {
         );
     }
 
-    // stop.sh stops everything still running (the killed primary is skipped).
+    // A service may not publish on the Sentinels' channel (CG507 keeps
+    // globs that reach it out of the policy; none is granted here).
+    assert_refused(
+        &b,
+        "cart",
+        promoted,
+        &["PUBLISH", "__sentinel__:hello", "x"],
+    );
+
+    // stop.sh stops everything (the old primary too, from its new pid file).
     let pids = b.pids();
     assert_eq!(pids.len(), 6, "{pids:?}");
     let (ok, out) = b.stop();

@@ -188,6 +188,11 @@ pub const RULES: &[Rule] = &[
         reads: glob_reaches_ungranted_keys::READS,
     },
     Rule {
+        code: channel_reaches_sentinel_hello::CODE,
+        check: channel_reaches_sentinel_hello::check,
+        reads: channel_reaches_sentinel_hello::READS,
+    },
+    Rule {
         code: sentinel_quorum_above_majority::CODE,
         check: sentinel_quorum_above_majority::check,
         reads: sentinel_quorum_above_majority::READS,

@@ -26,6 +26,19 @@ pub const REPLICATION_COMMANDS: &[&str] = &["psync", "replconf", "ping"];
 /// `ACL LOG` empty on every node (tests/build_replicated_bootstrap.rs), so
 /// does the old primary's return as a replica; and without `SCRIPT KILL`,
 /// a node kept busy by a script logs Sentinel's `SCRIPT KILL` as refused.
+///
+/// Least privilege means no other command, not no data: `SLAVEOF` and
+/// `CONFIG REWRITE`, which a failover needs and no ACL can narrow, are
+/// themselves enough to reach it. `SLAVEOF` at a listener of the caller's
+/// makes the node send it the replication user's login (then `PSYNC`
+/// streams every value), and at a server of theirs overwrites the data;
+/// `SLAVEOF` with a host holding line breaks, then `CONFIG REWRITE`, writes
+/// arbitrary lines into the node's config file (Redis writes the host
+/// unescaped), which a restart from that file obeys (`aclfile /dev/null`:
+/// `default` open to all). So this password is worth the replication
+/// password and, to anyone who can get a node restarted from its rewritten
+/// file, the operator's: README says Sentinel hosts must be trusted like
+/// data nodes and nodes started from freshly written copies.
 pub const SENTINEL_COMMANDS: &[&str] = &[
     "client|setname",
     "ping",
@@ -41,8 +54,10 @@ pub const SENTINEL_COMMANDS: &[&str] = &[
 ];
 
 /// The only channel Sentinel uses on a node (and on another Sentinel): its
-/// hello messages. No other user gets it: hello messages are trusted
-/// unauthenticated, so a publisher could forge the topology.
+/// hello messages. Hello messages are trusted unauthenticated, so a
+/// publisher could forge the topology: no generated user other than the
+/// Sentinel user names it, and a service's channel glob that matches it is
+/// refused in a store with Sentinels (lint CG507).
 pub const SENTINEL_CHANNEL: &str = "__sentinel__:hello";
 
 /// Commands every client needs. `AUTH`, `HELLO`, `QUIT` and `RESET` need no

@@ -1,6 +1,6 @@
 //! Owns key globs: the Redis glob of a key shape (literals escaped for
 //! `stringmatchlen`, placeholders `*`), a representative key of a shape,
-//! and matching such a glob against a key the way Redis does.
+//! and matching a Redis glob (a key's or a channel's) the way Redis does.
 
 use crate::keys::{KeyPiece, Segment};
 use crate::policy::model::Policy;
@@ -37,42 +37,93 @@ pub fn escape_glob(text: &str) -> String {
     out
 }
 
-/// Whether a glob made by [`pattern_glob`] (literal bytes, `\`-escapes and
-/// `*`) matches `key`, as Redis' `stringmatchlen` decides for such globs.
-pub fn glob_matches(glob: &str, key: &str) -> bool {
-    // Tokens: Some(byte) a literal, None a `*`.
-    let mut tokens: Vec<Option<u8>> = Vec::new();
-    let mut bytes = glob.bytes();
-    while let Some(b) = bytes.next() {
-        match b {
-            b'*' => tokens.push(None),
-            b'\\' => tokens.push(Some(bytes.next().unwrap_or(b'\\'))),
-            b => tokens.push(Some(b)),
-        }
-    }
-    let key = key.as_bytes();
-    // reach[j]: the tokens so far can match key[..j].
-    let mut reach = vec![false; key.len() + 1];
-    reach[0] = true;
-    for t in tokens {
-        let mut next = vec![false; key.len() + 1];
-        match t {
-            None => {
-                let mut on = false;
-                for j in 0..=key.len() {
-                    on |= reach[j];
-                    next[j] = on;
-                }
+/// One element of a Redis glob: a byte, `?`, `*`, or a `[...]` class
+/// (byte ranges, `^` negating).
+enum Token {
+    Byte(u8),
+    One,
+    Any,
+    Class { negate: bool, ranges: Vec<(u8, u8)> },
+}
+
+/// A glob read as Redis' `stringmatchlen` (util.c) reads it: `\` escapes
+/// the next byte (a trailing one is itself), `[` opens a class that `]`
+/// ends (or the glob's end), whose `^` first negates, `a-z` is a range in
+/// either order and `\` escapes; `?` any byte, `*` any bytes.
+fn tokens(glob: &str) -> Vec<Token> {
+    let g = glob.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < g.len() {
+        match g[i] {
+            b'*' => out.push(Token::Any),
+            b'?' => out.push(Token::One),
+            b'\\' if i + 1 < g.len() => {
+                i += 1;
+                out.push(Token::Byte(g[i]));
             }
-            Some(b) => {
-                for j in 0..key.len() {
-                    next[j + 1] = reach[j] && key[j] == b;
+            b'[' => {
+                i += 1;
+                let negate = g.get(i) == Some(&b'^');
+                if negate {
+                    i += 1;
                 }
+                let mut ranges = Vec::new();
+                while i < g.len() && g[i] != b']' {
+                    if g[i] == b'\\' && i + 1 < g.len() {
+                        i += 1;
+                        ranges.push((g[i], g[i]));
+                    } else if i + 2 < g.len() && g[i + 1] == b'-' {
+                        let (a, b) = (g[i], g[i + 2]);
+                        ranges.push((a.min(b), a.max(b)));
+                        i += 2;
+                    } else {
+                        ranges.push((g[i], g[i]));
+                    }
+                    i += 1;
+                }
+                out.push(Token::Class { negate, ranges });
+            }
+            b => out.push(Token::Byte(b)),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Whether a Redis glob (a key glob made by [`pattern_glob`], or a
+/// channel glob a policy writes) matches `text`, as Redis'
+/// `stringmatchlen` decides (case-sensitive).
+pub fn glob_matches(glob: &str, text: &str) -> bool {
+    let text = text.as_bytes();
+    // reach[j]: the tokens so far can match text[..j].
+    let mut reach = vec![false; text.len() + 1];
+    reach[0] = true;
+    for t in tokens(glob) {
+        let mut next = vec![false; text.len() + 1];
+        if let Token::Any = t {
+            let mut on = false;
+            for j in 0..=text.len() {
+                on |= reach[j];
+                next[j] = on;
+            }
+        } else {
+            for j in 0..text.len() {
+                let c = text[j];
+                let fits = match &t {
+                    Token::Byte(b) => c == *b,
+                    Token::One => true,
+                    Token::Class { negate, ranges } => {
+                        ranges.iter().any(|(a, b)| (*a..=*b).contains(&c)) != *negate
+                    }
+                    Token::Any => unreachable!(),
+                };
+                next[j + 1] = reach[j] && fits;
             }
         }
         reach = next;
     }
-    reach[key.len()]
+    reach[text.len()]
 }
 
 /// A key of a shape with each placeholder an example value of its type.
@@ -115,5 +166,36 @@ mod tests {
         assert!(glob_matches("a*", "a"));
         assert!(!glob_matches("a", "ab"));
         assert!(glob_matches("\\\\", "\\"));
+    }
+
+    /// The rest of `stringmatchlen`'s syntax, which channel globs may use.
+    #[test]
+    fn classes_and_single_bytes_match_as_redis_does() {
+        let hello = "__sentinel__:hello";
+        for glob in [
+            "*",
+            "__*",
+            "?*",
+            "__sentinel__:h?llo",
+            "[_]_sentinel__:hello",
+            "__sentinel__:[a-z]ello",
+            "__sentinel__:[z-a]ello",
+            "__sentinel__:[^x]ello",
+            "__sentinel__:\\hello",
+            "__sentinel__:hell[o",
+        ] {
+            assert!(glob_matches(glob, hello), "{glob}");
+        }
+        for glob in [
+            "__sentinel__:?",
+            "__sentinel__:[^h]ello",
+            "__sentinel__:[]hello",
+            "__sentinel__:[A-Z]ello",
+            "__sentinel__:hello?",
+            "\\*",
+            "cart:*",
+        ] {
+            assert!(!glob_matches(glob, hello), "{glob}");
+        }
     }
 }

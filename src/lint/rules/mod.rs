@@ -77,6 +77,8 @@ pub mod verifier_can_read_secret;
 
 pub mod glob_reaches_ungranted_keys;
 
+pub mod channel_reaches_sentinel_hello;
+
 // Replication, Sentinel and managed services (CG6xx).
 pub mod sentinel_quorum_above_majority;
 
