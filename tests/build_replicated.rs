@@ -12,8 +12,8 @@ mod support;
 use std::time::Duration;
 use support::credentials::{Installed, login};
 use support::render::render;
-use support::replicated::{Replicated, bulk, wait_for, write};
-use support::{Client, RedisServer, Reply};
+use support::replicated::{Replicated, wait_for, write};
+use support::{Client, RedisServer, Reply, bulk};
 
 const POLICY: &str = "tests/fixtures/build-replicated.yaml";
 const STORE: &str = "orders";

@@ -14,8 +14,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 use support::bootstrapped::{Booted, MASTER, alive, boot, script_env, strings, value_of, written};
 use support::cluster::run_script;
-use support::replicated::{bulk, wait_for};
-use support::{RedisServer, Reply, info_field};
+use support::replicated::wait_for;
+use support::{RedisServer, Reply, bulk, info_field};
 
 /// `ACL LOG` of a node or Sentinel, read as the operator: each entry's user
 /// and refused object (command, key or channel).

@@ -18,7 +18,7 @@ use std::process::Command;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use support::verify::{Run, build, verify, verify_with_env};
-use support::{Client, RedisServer, Reply};
+use support::{Client, RedisServer, Reply, bulk};
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/verify/single.yaml")
@@ -107,13 +107,6 @@ fn assert_complete(run: &Run) -> Value {
         "{config:?}"
     );
     report
-}
-
-fn bulk(reply: Reply) -> String {
-    match reply {
-        Reply::Bulk(Some(text)) => text,
-        other => panic!("expected a bulk string, got {other:?}"),
-    }
 }
 
 fn ok(client: &mut Client, args: &[&str]) -> Reply {

@@ -4,17 +4,20 @@
 //! generated verifier user: two replicas conform and are listed; a stopped
 //! one is a count finding (CG412); given a replica's URL, verify follows it
 //! to the primary (CG473, a note); a replica whose primary is dead is
-//! CG415, and verify says it could not reach that primary.
+//! CG415, and verify says it could not reach that primary. A URL naming
+//! the primary or a replica by host name while the servers name each other
+//! by IP is the same healthy group, each server read once. A replica
+//! attached to a store that declares no `replicated:` is CG470.
 
 mod support;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use support::RedisServer;
 use support::render::render_text;
-use support::replicated::{Replicated, bulk, shop_at_7_0, wait_for};
-use support::verify::{Run, verify_with_env};
+use support::replicated::{Replicated, shop_at_7_0, wait_for};
+use support::verify::{Run, build, verify, verify_with_env};
+use support::{RedisServer, bulk};
 
 const STORE: &str = "durable";
 
@@ -35,9 +38,14 @@ fn setup(dir: &Path) -> (Replicated, PathBuf) {
 /// `cachegen verify` of the durable store at `port` as `cachegen-verify`,
 /// with its installed password.
 fn verify_as_verifier(group: &Replicated, policy: &Path, port: u16, format: &str) -> Run {
+    verify_at(group, policy, "127.0.0.1", port, format)
+}
+
+/// The same, the URL naming the server `host`.
+fn verify_at(group: &Replicated, policy: &Path, host: &str, port: u16, format: &str) -> Run {
     verify_with_env(
         policy,
-        &format!("{STORE}=redis://cachegen-verify@127.0.0.1:{port}"),
+        &format!("{STORE}=redis://cachegen-verify@{host}:{port}"),
         &["--format", format],
         &[(
             "CACHEGEN_REDIS_PASSWORD",
@@ -123,10 +131,25 @@ fn two_replicas_conform_a_replica_url_is_followed_and_a_stopped_one_is_counted()
                 && r["status"] == "matches"),
         "{rows:?}"
     );
+    // Its value was not: reports list it among the unchecked, saying why.
+    assert!(
+        report["config_unchecked"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["directive"] == "min-replicas-to-write"
+                && u["why"] == "INFO shows only whether it is in force"),
+        "{report}"
+    );
     let human = verify_as_verifier(&group, &policy, primary.port, "human");
     assert_eq!(human.code, Some(0), "{}", human.describe());
     assert!(
         human.stdout.contains("primary with 2 replicas"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human.stdout.contains("min-replicas-to-write (its value)"),
         "{}",
         human.stdout
     );
@@ -179,15 +202,16 @@ fn a_replica_of_a_dead_primary_is_link_down() {
     let replica = group.start_replica(dead);
     let run = verify_as_verifier(&group, &policy, replica.port, "json");
     assert_eq!(run.code, Some(1), "{}", run.describe());
-    let down = run.messages("CG415");
-    assert_eq!(down.len(), 1, "{}", run.describe());
-    assert!(
-        down[0].starts_with(&format!(
-            "replica 127.0.0.1:{} reports master_link_status:down (primary 127.0.0.1:{dead}",
+    // Redis prints master_last_io_seconds_ago:-1 then: the link's age is
+    // what master_link_down_since_seconds says (-1: never connected).
+    assert_eq!(
+        run.messages("CG415"),
+        [format!(
+            "replica 127.0.0.1:{} reports master_link_status:down (primary 127.0.0.1:{dead}, never connected)",
             replica.port
-        )),
+        )],
         "{}",
-        down[0]
+        run.describe()
     );
     // Verify tried the primary the replica names (loopback is allowed),
     // could not read it, and says what it checked instead.
@@ -203,9 +227,111 @@ fn a_replica_of_a_dead_primary_is_link_down() {
         ),
         "{message}"
     );
-    // The replica alone was read, and its keys there.
+    // The replica alone was read, and its keys there. The run is still
+    // complete, by the cluster's rule: a run is incomplete when keys it
+    // should have read were not (a primary holding slots unread); here the
+    // only node serving keys verify knows of, the seed, was read and
+    // scanned, and the unread primary is CG473's warning, not a gap in what
+    // was scanned.
     let report = run.json();
     assert_eq!(report["nodes"].as_array().unwrap().len(), 1, "{report}");
     assert_eq!(node(&report, replica.port)["replica_of"]["link"], "down");
     assert_eq!(report["complete"], true, "{report}");
+}
+
+#[test]
+fn a_host_name_for_the_primary_or_a_replica_is_the_same_group_read_once() {
+    let host = match support::loopback_name() {
+        Ok(h) => h,
+        Err(why) => {
+            eprintln!("skipped: no host name for 127.0.0.1 to test with: {why}");
+            return;
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (group, policy) = setup(dir.path());
+    let primary = group.start_primary();
+    let replicas: Vec<RedisServer> = (0..2).map(|_| group.start_replica(primary.port)).collect();
+    for r in &replicas {
+        group.wait_link_up(r.port);
+    }
+    wait_online(&group, primary.port, 2);
+
+    // The URL names the primary by host name; the replicas name it by IP
+    // (`replicaof 127.0.0.1`): they follow it all the same.
+    let run = verify_at(&group, &policy, host, primary.port, "json");
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    assert!(run.findings("CG472").is_empty(), "{}", run.describe());
+    assert_eq!(run.json()["nodes"].as_array().unwrap().len(), 3);
+
+    // The URL names a replica by host name; its primary lists it by IP.
+    // One row per server, the seed's as the user spelt it; one CG473 note,
+    // no other finding; the mode line counts two replicas.
+    let seed = replicas[0].port;
+    let run = verify_at(&group, &policy, host, seed, "json");
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    let report = run.json();
+    let addresses: Vec<&str> = report["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["address"].as_str().unwrap())
+        .collect();
+    let mut expected = vec![
+        format!("127.0.0.1:{}", primary.port),
+        format!("127.0.0.1:{}", replicas[1].port),
+        format!("{host}:{seed}"),
+    ];
+    let mut sorted: Vec<String> = addresses.iter().map(|a| a.to_string()).collect();
+    sorted.sort();
+    expected.sort();
+    assert_eq!(sorted, expected, "{report}");
+    assert_eq!(report["summary"]["errors"], 0, "{report}");
+    assert_eq!(report["summary"]["warnings"], 0, "{report}");
+    assert_eq!(run.findings("CG473").len(), 1, "{report}");
+    assert!(run.findings("CG415").is_empty(), "{report}");
+    let human = verify_at(&group, &policy, host, seed, "human");
+    assert_eq!(human.code, Some(0), "{}", human.describe());
+    assert!(
+        human.stdout.contains("primary with 2 replicas"),
+        "{}",
+        human.stdout
+    );
+}
+
+#[test]
+fn a_replica_of_a_store_without_replicated_is_found() {
+    let out = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/verify/single.yaml");
+    // The single-node fixture's generated redis.conf (an open test server),
+    // and a second server from it replicating the first.
+    let conf = build(&fixture, out.path()).join("stores/redis/redis.conf");
+    let primary = RedisServer::start(Some(&conf), &[]);
+    let port = primary.port.to_string();
+    let replica = RedisServer::start(Some(&conf), &["--replicaof", "127.0.0.1", &port]);
+    wait_for(
+        "the primary to list its replica online",
+        Duration::from_secs(15),
+        || {
+            let info = bulk(primary.client().command(&["INFO", "replication"]).unwrap());
+            info.contains("state=online").then_some(())
+        },
+    );
+    let run = verify(
+        &fixture,
+        &format!("redis://127.0.0.1:{}", primary.port),
+        &["--format", "json"],
+        limit(),
+    );
+    assert_eq!(run.code, Some(1), "{}", run.describe());
+    assert_eq!(
+        run.messages("CG470"),
+        [format!(
+            "the primary 127.0.0.1:{} has 1 replica (127.0.0.1:{}), but the store declares no `replicated:`",
+            primary.port, replica.port
+        )],
+        "{}",
+        run.describe()
+    );
+    assert_eq!(run.findings("CG470")[0]["severity"], "error");
 }

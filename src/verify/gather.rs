@@ -201,6 +201,13 @@ pub fn gather(
         observed.nodes.push(node);
         conns.push(conn);
     }
+    if !cluster_enabled {
+        // One server read under two spellings (`replicas::repeated`).
+        for i in replicas::repeated(&observed.nodes, seed).into_iter().rev() {
+            observed.nodes.remove(i);
+            conns.remove(i);
+        }
+    }
     observed.window_asked = options.window;
     if !options.window.is_zero() {
         read_window(options, &mut conns, &mut observed);

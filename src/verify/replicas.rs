@@ -11,7 +11,7 @@
 
 use super::allow::AllowHosts;
 use super::conn::{ConnError, Connection};
-use super::observed::NodeFacts;
+use super::observed::{NodeFacts, ObservedNode};
 use super::server::{self, Info};
 use super::target::Address;
 use std::collections::HashSet;
@@ -129,6 +129,63 @@ pub fn listed_replicas(info: &Info) -> Vec<Listed> {
 /// `127.0.0.1`, `::1`).
 pub fn same_server(a: &Address, b: &Address) -> bool {
     a == b || (a.port == b.port && server::is_loopback(&a.host) && server::is_loopback(&b.host))
+}
+
+/// Whether a replica verify read follows the primary it read: it names
+/// the primary's address (as text, `same_server`), the primary lists it
+/// online, or it holds the primary's replication ID (`master_replid`, the
+/// same on a primary and every replica in sync with it). The last two
+/// decide by identity, so a primary the URL names by host name and the
+/// replicas by IP (or the reverse) is still theirs.
+pub fn follows(
+    node: &ObservedNode,
+    info: &Info,
+    primary_info: Option<&Info>,
+    group: &Replication,
+) -> bool {
+    let names_it = match (master_of(info), &group.primary) {
+        (Some(master), Some(primary)) => same_server(&master, primary),
+        _ => false,
+    };
+    let listed_online = group
+        .listed
+        .iter()
+        .any(|r| r.state == "online" && same_server(&r.address, &node.address));
+    let replid = |i: &Info| i.get("master_replid").filter(|id| !id.is_empty()).cloned();
+    let same_history = primary_info
+        .and_then(replid)
+        .is_some_and(|id| replid(info) == Some(id));
+    names_it || listed_online || same_history
+}
+
+/// The rows of `nodes` to drop because they are a server an earlier row,
+/// or the seed's row, already read (the same `run_id` in `INFO server`): a
+/// seed named by host name is listed by its primary by IP, and would
+/// otherwise be read, counted and judged twice. The seed's row is kept
+/// (it is the spelling the user gave); otherwise the first. In ascending
+/// order.
+pub fn repeated(nodes: &[ObservedNode], seed: &Address) -> Vec<usize> {
+    fn run_id(n: &ObservedNode) -> Option<&String> {
+        n.facts
+            .as_ref()
+            .and_then(|f| f.info.get("run_id"))
+            .filter(|id| !id.is_empty())
+    }
+    let mut kept: Vec<(&String, usize)> = Vec::new();
+    let mut drop = Vec::new();
+    for (i, node) in nodes.iter().enumerate() {
+        let Some(id) = run_id(node) else { continue };
+        match kept.iter_mut().find(|(k, _)| *k == id) {
+            None => kept.push((id, i)),
+            Some((_, first)) if node.address == *seed => {
+                drop.push(*first);
+                *first = i;
+            }
+            Some(_) => drop.push(i),
+        }
+    }
+    drop.sort_unstable();
+    drop
 }
 
 /// A connection and what its node answered, or why not.
@@ -337,6 +394,33 @@ mod tests {
             })
         ));
         assert_eq!(found.members, [(seed, false)]);
+    }
+
+    #[test]
+    fn a_server_read_under_two_spellings_is_kept_once_as_the_seed_spelt_it() {
+        use crate::verify::observed::ObservedNode;
+        let row = |address: &str, run_id: Option<&str>| {
+            let mut n = crate::verify::judge::fixture::node(
+                address,
+                None,
+                run_id.map(|id| crate::verify::judge::fixture::facts(&[("run_id", id)])),
+            );
+            n.standalone_replica = true;
+            n
+        };
+        let nodes: Vec<ObservedNode> = vec![
+            row("127.0.0.1:7000", Some("a")),
+            row("127.0.0.1:7001", Some("b")),
+            row("127.0.0.1:7002", None),
+            row("127.0.0.1:7003", Some("c")),
+            row("127.0.0.1:7004", None),
+            row("LOCALHOST:7001", Some("b")),
+            row("db.example:7003", Some("c")),
+        ];
+        // The seed's row replaces the earlier one; a repeat that is not the
+        // seed is dropped; a node without facts is never a repeat.
+        assert_eq!(repeated(&nodes, &at("LOCALHOST:7001")), [1, 6]);
+        assert_eq!(repeated(&nodes[..5], &at("LOCALHOST:7001")), [0usize; 0]);
     }
 
     #[test]

@@ -274,6 +274,35 @@ pub fn reply_pairs(reply: &Reply) -> Vec<(String, Reply)> {
     }
 }
 
+/// The text of a bulk-string reply (INFO, CLIENT INFO, ...).
+pub fn bulk(reply: Reply) -> String {
+    match reply {
+        Reply::Bulk(Some(text)) => text,
+        other => panic!("expected a bulk string, got {other:?}"),
+    }
+}
+
+/// A host name that resolves to 127.0.0.1 only and that verify cannot
+/// tell is 127.0.0.1 from its text: `LOCALHOST`. Host names are
+/// case-insensitive, so the resolver answers it as `localhost`; verify's
+/// own text comparisons take `localhost` (lower case) for a loopback
+/// spelling, which would hide whether a group is decided by the servers'
+/// identity. `Err` says why there is none on this machine (the test then
+/// prints it and skips).
+pub fn loopback_name() -> Result<&'static str, String> {
+    use std::net::ToSocketAddrs;
+    let name = "LOCALHOST";
+    let found: Vec<std::net::IpAddr> = (name, 1)
+        .to_socket_addrs()
+        .map_err(|e| format!("{name} does not resolve here: {e}"))?
+        .map(|a| a.ip())
+        .collect();
+    if found.is_empty() || found.iter().any(|ip| *ip != std::net::Ipv4Addr::LOCALHOST) {
+        return Err(format!("{name} resolves to {found:?}, not 127.0.0.1 only"));
+    }
+    Ok(name)
+}
+
 /// The value of `field` in an INFO reply (`field:value` lines).
 pub fn info_field(info: &str, field: &str) -> Option<String> {
     info.lines().find_map(|l| {

@@ -7,7 +7,7 @@
 
 use super::credentials::{Installed, install, login};
 use super::render::file;
-use super::{Client, RedisServer, Reply, info_field};
+use super::{Client, RedisServer, bulk, info_field};
 use cachegen::FileReport;
 use cachegen::policy::model::Store;
 use cachegen::render::OutputFile;
@@ -130,12 +130,5 @@ pub fn wait_for<T>(what: &str, limit: Duration, mut probe: impl FnMut() -> Optio
         }
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-pub fn bulk(reply: Reply) -> String {
-    match reply {
-        Reply::Bulk(Some(text)) => text,
-        other => panic!("expected a bulk string, got {other:?}"),
     }
 }

@@ -11,8 +11,8 @@
 
 use super::config_info::presence_rows;
 pub use super::config_info::{
-    INFO_DIRECTIVES, INFO_LACKS, INFO_OMITTED, INFO_PRESENCE, InfoValue, from_info,
-    unchecked_directives,
+    INFO_DIRECTIVES, INFO_LACKS, INFO_OMITTED, INFO_PRESENCE, INFO_PRESENCE_ONLY, InfoValue,
+    from_info, unchecked_directives,
 };
 use super::nodes_text;
 use crate::diag::{Diagnostic, codes};
@@ -189,6 +189,11 @@ fn unchecked(
     if !presence.is_empty() {
         let _ = write!(message, "; only whether it is set: {}", list(&presence));
     }
+    // Presence-only directives are listed above, as such.
+    let not_checked: Vec<_> = not_checked
+        .into_iter()
+        .filter(|(_, why)| *why != INFO_PRESENCE_ONLY)
+        .collect();
     message.push_str("; not checked: ");
     if not_checked.is_empty() {
         message.push_str("none");
@@ -308,6 +313,10 @@ fn findings(policy: &Policy, store: &Store, rows: &[ConfigRow], out: &mut Vec<Di
             d = d.with_help(format!(
                 "`{name}` cannot be changed at runtime: fix the node's config file and restart it"
             ));
+        } else if INFO_PRESENCE.iter().any(|(n, _)| *n == name) {
+            d = d.with_help(
+                "INFO does not show which of the two: read both with CONFIG GET min-replicas-* as the admin user, and fix them with CONFIG SET and in the file",
+            );
         } else if name == "maxclients" {
             d = d.with_help(
                 "Redis lowers maxclients to fit the open-file limit: raise the node's nofile limit to maxclients + 32",
@@ -564,6 +573,19 @@ mod tests {
             note.message
         );
         assert!(!found.iter().any(|d| d.code.code == "CG401"), "{found:?}");
+        // Its value is unchecked, and reports say so (JSON
+        // `config_unchecked`, the human config line); the note lists it
+        // once, as checked for presence only.
+        let unchecked = unchecked_directives(&p, &set, &rows(&p, &set));
+        assert!(
+            unchecked.contains(&("min-replicas-to-write", INFO_PRESENCE_ONLY)),
+            "{unchecked:?}"
+        );
+        assert!(
+            !note.message.contains("`min-replicas-to-write` (INFO"),
+            "{}",
+            note.message
+        );
         // Not in force on the server: drift.
         let unset = seen(primary(&[("role", "master")]));
         let drift: Vec<String> = judge(&p, &unset)
@@ -574,7 +596,7 @@ mod tests {
         assert_eq!(drift.len(), 1, "{drift:?}");
         assert!(
             drift[0].starts_with(
-                "`min-replicas-to-write` is `not set (INFO shows no min_slaves_good_slaves)` on 127.0.0.1:1"
+                "`min-replicas-to-write` is `not in force (INFO shows no min_slaves_good_slaves: min-replicas-to-write or min-replicas-max-lag is 0)` on 127.0.0.1:1"
             ),
             "{}",
             drift[0]

@@ -46,6 +46,8 @@ pub const INFO_PRESENCE: &[(&str, &str)] = &[("min-replicas-to-write", "min_slav
 pub const INFO_LACKS: &str = "INFO does not show these";
 /// Why a directive `INFO` would show was not checked on a node.
 pub const INFO_OMITTED: &str = "INFO shows these, but the node's did not";
+/// Why the value of an [`INFO_PRESENCE`] directive was not checked.
+pub const INFO_PRESENCE_ONLY: &str = "INFO shows only whether it is in force";
 
 /// The directives a node's `INFO` shows, by name, in `CONFIG GET`'s form.
 pub fn from_info(facts: &NodeFacts) -> BTreeMap<String, String> {
@@ -82,10 +84,13 @@ pub(super) fn presence_rows(store: &Store, node: &Address, facts: &NodeFacts) ->
             let (_, field) = INFO_PRESENCE.iter().find(|(name, _)| *name == d.name)?;
             let present = facts.info.contains_key(*field);
             let expected_set = normalize(&d.config_get) != "0" && lag_set;
+            // Both directives decide whether it is in force: name both.
             let actual = if present {
-                format!("set (INFO shows {field}; the value is not shown)")
+                format!("in force (INFO shows {field}; the value is not shown)")
             } else {
-                format!("not set (INFO shows no {field})")
+                format!(
+                    "not in force (INFO shows no {field}: min-replicas-to-write or min-replicas-max-lag is 0)"
+                )
             };
             Some(ConfigRow {
                 node: node.clone(),
@@ -104,8 +109,10 @@ pub(super) fn presence_rows(store: &Store, node: &Address, facts: &NodeFacts) ->
 }
 
 /// The managed directives `CONFIG GET` did not give and `INFO` did not
-/// either, each with why; empty when every node that answered gave
-/// `CONFIG GET`. What reports list as "not checked".
+/// either, each with why, and those `INFO` showed only the presence of
+/// ([`INFO_PRESENCE_ONLY`]: their value is unchecked); empty when every
+/// node that answered gave `CONFIG GET`. What reports list as "not
+/// checked".
 pub fn unchecked_directives(
     policy: &Policy,
     observed: &Observed,
@@ -117,11 +124,13 @@ pub fn unchecked_directives(
     redis_directives::managed_directives(observed.store(policy))
         .iter()
         .map(|d| d.name)
-        .filter(|name| !rows.iter().any(|r| r.via_info && r.directive == *name))
-        .map(|name| {
-            let shown = INFO_DIRECTIVES.iter().any(|(n, _, _)| *n == name)
-                || INFO_PRESENCE.iter().any(|(n, _)| *n == name);
-            (name, if shown { INFO_OMITTED } else { INFO_LACKS })
+        .filter_map(|name| {
+            let presence = INFO_PRESENCE.iter().any(|(n, _)| *n == name);
+            if rows.iter().any(|r| r.via_info && r.directive == name) {
+                return presence.then_some((name, INFO_PRESENCE_ONLY));
+            }
+            let shown = presence || INFO_DIRECTIVES.iter().any(|(n, _, _)| *n == name);
+            Some((name, if shown { INFO_OMITTED } else { INFO_LACKS }))
         })
         .collect()
 }

@@ -68,7 +68,7 @@ pub(super) fn nodes_text(nodes: &[String]) -> String {
 
 /// Policies and hand-built facts for the judges' unit tests.
 #[cfg(test)]
-mod fixture {
+pub(in crate::verify) mod fixture {
     use crate::policy::model::Policy;
     use crate::verify::observed::{NodeFacts, Observed, ObservedNode, Seed};
     use crate::verify::server::{ClusterNode, Engine, Flavour};

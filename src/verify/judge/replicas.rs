@@ -175,6 +175,12 @@ fn count(store: &Store, group: &Replication, span: Span) -> Option<Diagnostic> {
 /// reporting itself a primary.
 fn links(observed: &Observed, group: &Replication, span: Span) -> Vec<Diagnostic> {
     let mut findings = Vec::new();
+    let primary_info = group.primary.as_ref().and_then(|p| {
+        observed
+            .reached()
+            .find(|(n, _)| n.address == *p)
+            .map(|(_, f)| &f.info)
+    });
     for (node, info) in replicas_reached(observed) {
         let address = printable(&node.address.to_string());
         let field = |name: &str| {
@@ -185,10 +191,10 @@ fn links(observed: &Observed, group: &Replication, span: Span) -> Vec<Diagnostic
         let status = field("master_link_status");
         if status != "up" {
             let mut why = format!(
-                "replica {address} reports master_link_status:{status} (primary {}:{}, last I/O {} s ago",
+                "replica {address} reports master_link_status:{status} (primary {}:{}, {}",
                 field("master_host"),
                 field("master_port"),
-                field("master_last_io_seconds_ago"),
+                down_for(info),
             );
             if info
                 .get("master_sync_in_progress")
@@ -205,7 +211,7 @@ fn links(observed: &Observed, group: &Replication, span: Span) -> Vec<Diagnostic
         let (Some(primary), Some(master)) = (&group.primary, replicas::master_of(info)) else {
             continue;
         };
-        if !replicas::same_server(&master, primary) {
+        if !replicas::follows(node, info, primary_info, group) {
             findings.push(
                 Diagnostic::new(
                     codes::REPLICA_OF_ANOTHER_PRIMARY,
@@ -242,6 +248,20 @@ fn links(observed: &Observed, group: &Replication, span: Span) -> Vec<Diagnostic
         }
     }
     findings
+}
+
+/// How long a replica's link has been down, from
+/// `master_link_down_since_seconds` (`-1`: it never connected); its
+/// `master_last_io_seconds_ago` is `-1` then and says nothing.
+fn down_for(info: &crate::verify::server::Info) -> String {
+    match info
+        .get("master_link_down_since_seconds")
+        .map(String::as_str)
+    {
+        Some("-1") => "never connected".into(),
+        Some(s) if s.parse::<u64>().is_ok() => format!("down for {s} s"),
+        _ => "down for an unknown time".into(),
+    }
 }
 
 /// CG471: replicas whose last acknowledgement is older than the lag the
@@ -348,15 +368,23 @@ mod tests {
         }
     }
 
+    /// A replica of 127.0.0.1:`master_port`; a link not up has been down
+    /// for 5 s (and `master_last_io_seconds_ago` is -1, as Redis prints).
     fn replica_facts(master_port: u16, link: &str) -> crate::verify::observed::NodeFacts {
         let port = master_port.to_string();
-        facts(&[
+        let up = link == "up";
+        let mut f = facts(&[
             ("role", "slave"),
             ("master_host", "127.0.0.1"),
             ("master_port", &port),
             ("master_link_status", link),
-            ("master_last_io_seconds_ago", "1"),
-        ])
+            ("master_last_io_seconds_ago", if up { "1" } else { "-1" }),
+        ]);
+        if !up {
+            f.info
+                .insert("master_link_down_since_seconds".into(), "5".into());
+        }
+        f
     }
 
     /// A primary with these listed replicas, each reached with its facts.
@@ -430,24 +458,95 @@ mod tests {
             vec![listed(7001, "online", 0), listed(7002, "online", 11)],
             vec![
                 (7001, replica_facts(7000, "down")),
-                (7002, replica_facts(7999, "up")),
+                // Not listed by the primary: another primary's replica.
+                (7003, replica_facts(7999, "up")),
             ],
         );
         let found = judge(&durable(), &seen);
         assert_eq!(codes(&found), ["CG415", "CG472", "CG471"]);
         assert_eq!(
             found[0].message,
-            "replica 127.0.0.1:7001 reports master_link_status:down (primary 127.0.0.1:7000, last I/O 1 s ago)"
+            "replica 127.0.0.1:7001 reports master_link_status:down (primary 127.0.0.1:7000, down for 5 s)"
         );
         assert_eq!(
             found[1].message,
-            "replica 127.0.0.1:7002 replicates from 127.0.0.1:7999, not from the primary 127.0.0.1:7000 verify read"
+            "replica 127.0.0.1:7003 replicates from 127.0.0.1:7999, not from the primary 127.0.0.1:7000 verify read"
         );
         assert_eq!(
             found[2].message,
             "127.0.0.1:7002 (11 s) last acknowledged the primary more than 10 s ago (min_replicas_max_lag)"
         );
         assert_eq!(found[2].severity, Severity::Warning);
+    }
+
+    #[test]
+    fn a_link_that_never_came_up_says_so() {
+        let mut never = replica_facts(7000, "down");
+        never
+            .info
+            .insert("master_link_down_since_seconds".into(), "-1".into());
+        let seen = group(
+            vec![listed(7002, "online", 0)],
+            vec![(7001, never), (7002, replica_facts(7000, "up"))],
+        );
+        let found = judge(&durable(), &seen);
+        let down: Vec<&str> = found
+            .iter()
+            .filter(|d| d.code.code == "CG415")
+            .map(|d| d.message.as_str())
+            .collect();
+        assert_eq!(
+            down,
+            [
+                "replica 127.0.0.1:7001 reports master_link_status:down (primary 127.0.0.1:7000, never connected)"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_replica_follows_the_primary_by_identity_not_by_spelling() {
+        // The URL names the primary by host name; replicas name it by IP.
+        let by_name = parse_host_port("db.example:7000").unwrap();
+        let with_id = |mut f: crate::verify::observed::NodeFacts, id: &str| {
+            f.info.insert("master_replid".into(), id.into());
+            f
+        };
+        let mut seen = group(
+            vec![listed(7001, "online", 0), listed(7002, "online", 0)],
+            vec![
+                (7001, with_id(replica_facts(7000, "up"), "5e1f")),
+                (7002, with_id(replica_facts(7000, "up"), "5e1f")),
+            ],
+        );
+        seen.nodes[0].address = by_name.clone();
+        let primary = seen.nodes[0].facts.as_mut().unwrap();
+        primary.info.insert("master_replid".into(), "5e1f".into());
+        seen.replication.as_mut().unwrap().primary = Some(by_name);
+        assert!(judge(&durable(), &seen).is_empty());
+
+        // Listed online, but another history: still its replica (a sync
+        // under way). Another history and not listed: another primary's.
+        let other = |seen: &mut Observed, port: u16| {
+            let n = seen
+                .nodes
+                .iter_mut()
+                .find(|n| n.address.port == port)
+                .unwrap();
+            n.facts
+                .as_mut()
+                .unwrap()
+                .info
+                .insert("master_replid".into(), "9a9a".into());
+        };
+        other(&mut seen, 7001);
+        assert!(judge(&durable(), &seen).is_empty());
+        seen.replication.as_mut().unwrap().listed[0].state = "wait_bgsave".into();
+        let found = judge(&durable(), &seen);
+        assert_eq!(codes(&found), ["CG412", "CG472"]);
+        assert_eq!(
+            found[1].message,
+            "replica 127.0.0.1:7001 replicates from 127.0.0.1:7000, not from the primary db.example:7000 verify read"
+        );
     }
 
     #[test]

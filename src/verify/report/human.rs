@@ -105,7 +105,15 @@ pub(super) fn human(report: &Report, source: &SourceFile, color: bool) -> String
             let _ = write!(out, " ({via_info} read from INFO)");
         }
         if !report.config_unchecked.is_empty() {
-            let names: Vec<&str> = report.config_unchecked.iter().map(|(n, _)| *n).collect();
+            // A directive INFO shows only the presence of: its value.
+            let names: Vec<String> = report
+                .config_unchecked
+                .iter()
+                .map(|(n, why)| match *why {
+                    crate::verify::judge::config::INFO_PRESENCE_ONLY => format!("{n} (its value)"),
+                    _ => (*n).to_owned(),
+                })
+                .collect();
             let _ = write!(out, "; not checked: {}", names.join(", "));
         }
         out.push('\n');

@@ -192,10 +192,9 @@ fn mode_text(report: &Report) -> String {
     } else if replicas == report.nodes.len() {
         "single node (a replica)".into()
     } else {
-        let listed = report.nodes.len() - 1;
         format!(
-            "primary with {listed} replica{}",
-            if listed == 1 { "" } else { "s" }
+            "primary with {replicas} replica{}",
+            if replicas == 1 { "" } else { "s" }
         )
     }
 }

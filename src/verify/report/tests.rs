@@ -196,9 +196,19 @@ fn a_primary_with_replicas_lists_each_replica_and_what_was_not_checked() {
         link: "down".into(),
         last_io_seconds: Some(-1),
     });
-    let mut r = report(vec![node(1, ScanState::Complete, 10), replica], &[]);
+    // A listed replica verify did not read is a row, not a replica counted.
+    let mut unread = node(3, ScanState::NotPrimary, 0);
+    unread.role = String::new();
+    unread.error = Some("not an allowed host (see --allow-hosts); not contacted".into());
+    let mut r = report(vec![node(1, ScanState::Complete, 10), replica, unread], &[]);
     r.cluster = false;
-    r.config_unchecked = vec![("save", "INFO does not show these")];
+    r.config_unchecked = vec![
+        ("save", "INFO does not show these"),
+        (
+            "min-replicas-to-write",
+            crate::verify::judge::config::INFO_PRESENCE_ONLY,
+        ),
+    ];
     let text = human(&r, &source(), false);
     assert!(
         first_line(&text).contains("primary with 1 replica, full pass"),
@@ -208,7 +218,10 @@ fn a_primary_with_replicas_lists_each_replica_and_what_was_not_checked() {
         text.contains("replica of 127.0.0.1:1 (link down)"),
         "{text}"
     );
-    assert!(text.contains("; not checked: save\n"), "{text}");
+    assert!(
+        text.contains("; not checked: save, min-replicas-to-write (its value)\n"),
+        "{text}"
+    );
     let json = super::json::store_json(&r, &source());
     assert_eq!(json["nodes"][1]["replica_of"]["link"], "down");
     assert_eq!(json["nodes"][0]["replica_of"], serde_json::Value::Null);
