@@ -4,7 +4,8 @@
 //! the generated verifier users through `--sentinel` and a
 //! `redis+sentinel://` URL; then faults made as the operator, each found
 //! with its code: another quorum, a Sentinel reset, a replica stopped, a
-//! Sentinel unreachable, an unknown master name, the primary killed during
+//! Sentinel unreachable, one stopped during the run (incomplete: it cannot
+//! confirm the primary), an unknown master name, the primary killed during
 //! the run (incomplete, naming both primaries; healthy again once the old
 //! primary is back as a replica).
 
@@ -418,6 +419,31 @@ fn another_quorum_an_unreachable_sentinel_a_reset_one_and_a_replica_down() {
     assert!(
         peers[0].contains(&format!("127.0.0.1:{first} see 0 other Sentinels")),
         "{peers:?}"
+    );
+
+    // A Sentinel stopped during the run cannot confirm at the end the
+    // primary it named at the start: incomplete, not read as unchanged.
+    let second = b.sentinel_ports[1];
+    let run = std::thread::scope(|scope| {
+        let run = scope.spawn(|| verify_through(&b, &policy, &["--window", "6s"]));
+        std::thread::sleep(Duration::from_secs(2));
+        assert!(!run.is_finished(), "verify ended before the kill");
+        b.kill(second);
+        run.join().unwrap()
+    });
+    assert_eq!(run.code, Some(3), "{}", run.describe());
+    let unconfirmed = format!(
+        "the primary could not be confirmed at the end of the run (a failover may have happened): the Sentinels named 127.0.0.1:{} when it started, but 127.0.0.1:{second} could not be asked again",
+        b.ports[0]
+    );
+    assert!(
+        run.json()["incomplete"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r.as_str().unwrap().starts_with(&unconfirmed)),
+        "{}",
+        run.stdout
     );
 }
 

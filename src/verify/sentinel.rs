@@ -10,7 +10,9 @@
 //! reason on its row, not the end of the run: the others are still judged.
 //! The primary verify then checks is the one every answering Sentinel
 //! names ([`SentinelObserved::primary`]); at the end of the run they are
-//! asked again ([`primaries_now`]), so a failover during the run is seen.
+//! asked again ([`ask_again`]), and unless each that named it still names
+//! it with the same `config-epoch` ([`moved`]), a failover may have
+//! happened during the run and the report is incomplete.
 //!
 //! What a Sentinel sends is bounded like a node's: at most [`MAX_ENTRIES`]
 //! replicas or Sentinels, [`MAX_FIELDS`] fields each, names and values cut.
@@ -170,26 +172,108 @@ pub fn gather(sentinels: &Sentinels, limits: Limits) -> SentinelObserved {
     }
 }
 
-/// The primary each Sentinel names now (`GET-MASTER-ADDR-BY-NAME` only),
-/// for the end of a run: `None` for one that did not answer or names none.
-pub fn primaries_now(sentinels: &Sentinels, limits: Limits) -> Vec<(Address, Option<Address>)> {
+/// What one Sentinel says at the end of a run: the primary it names and
+/// its `config-epoch` (a failover raises it, also one and back again).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Now {
+    pub primary: Option<Address>,
+    pub epoch: Option<String>,
+}
+
+/// Asks each Sentinel again at the end of a run (`SENTINEL MASTER` and
+/// `GET-MASTER-ADDR-BY-NAME` only), all at once: `Err` says why one could
+/// not be asked.
+pub fn ask_again(sentinels: &Sentinels, limits: Limits) -> Vec<(Address, Result<Now, String>)> {
     std::thread::scope(|scope| {
         let handles: Vec<_> = sentinels
             .target
             .sentinels
             .iter()
-            .map(|address| {
-                scope.spawn(move || {
-                    let mut conn = open(address, sentinels, limits).ok()?;
-                    master_addr(&mut conn, &sentinels.master_name).ok()?
-                })
-            })
+            .map(|address| scope.spawn(move || now(address, sentinels, limits)))
             .collect();
         handles
             .into_iter()
             .zip(&sentinels.target.sentinels)
-            .map(|(h, address)| (address.clone(), h.join().ok().flatten()))
+            .map(|(h, address)| {
+                let now = h.join().unwrap_or_else(|_| {
+                    Err("asking failed unexpectedly (a cachegen bug; please report it)".into())
+                });
+                (address.clone(), now)
+            })
             .collect()
+    })
+}
+
+fn now(address: &Address, sentinels: &Sentinels, limits: Limits) -> Result<Now, String> {
+    let name = sentinels.master_name.as_str();
+    let asked = || -> Result<Now, ConnError> {
+        let mut conn = open(address, sentinels, limits)?;
+        let epoch = match conn.call(Command::SentinelMaster(name))? {
+            reply @ Reply::Array(_) => fields(&reply).get("config-epoch").cloned(),
+            other => return Err(refused(address, "SENTINEL MASTER", &other)),
+        };
+        Ok(Now {
+            primary: master_addr(&mut conn, name)?,
+            epoch,
+        })
+    };
+    asked().map_err(|e| e.to_string())
+}
+
+/// Why the verdicts on `primary` may not stand, given what the Sentinels
+/// said at the start (`start`) and at the end of the run (`end`): every
+/// Sentinel that named `primary` at the start must name it again, with the
+/// same `config-epoch`. One that cannot be asked, names another node or
+/// none, or whose epoch moved (a failover and back) is a reason: "nobody
+/// could confirm" is never read as "unchanged". `None`: all confirmed.
+pub fn moved(
+    start: &SentinelObserved,
+    primary: &Address,
+    end: &[(Address, Result<Now, String>)],
+) -> Option<String> {
+    let mut elsewhere = Vec::new();
+    let mut unconfirmed = Vec::new();
+    for (address, seen) in start.answered() {
+        let Some(master) = seen
+            .master
+            .as_ref()
+            .filter(|_| seen.primary.as_ref() == Some(primary))
+        else {
+            continue;
+        };
+        let Some((_, now)) = end.iter().find(|(a, _)| a == address) else {
+            unconfirmed.push(format!("{address} was not asked again"));
+            continue;
+        };
+        match now {
+            Err(why) => unconfirmed.push(format!("{address} could not be asked again ({why})")),
+            Ok(Now {
+                primary: Some(p), ..
+            }) if p != primary => elsewhere.push(format!("{address} names {p}")),
+            Ok(Now { primary: None, .. }) => {
+                unconfirmed.push(format!("{address} names no primary"))
+            }
+            Ok(Now { epoch, .. }) if epoch.as_ref() != master.get("config-epoch") => unconfirmed
+                .push(format!(
+                    "{address}'s config-epoch went from {} to {} (a failover, and back)",
+                    master.get("config-epoch").map_or("none", String::as_str),
+                    epoch.as_deref().unwrap_or("none")
+                )),
+            Ok(_) => {}
+        }
+    }
+    if !elsewhere.is_empty() {
+        elsewhere.extend(unconfirmed);
+        return Some(format!(
+            "the primary changed during the run (a failover): the Sentinels named {primary} when it started, and now {}; what is reported is of {primary} until then",
+            elsewhere.join(", ")
+        ));
+    }
+    (!unconfirmed.is_empty()).then(|| {
+        format!(
+            "the primary could not be confirmed at the end of the run (a failover may have happened): the Sentinels named {primary} when it started, but {}; no verdict on {primary} is sure to be on the primary",
+            unconfirmed.join(", ")
+        )
     })
 }
 
@@ -389,6 +473,92 @@ mod tests {
                 .primary()
                 .unwrap_err()
                 .contains("names a primary")
+        );
+    }
+
+    #[test]
+    fn the_primary_stands_only_when_every_sentinel_that_named_it_confirms_it() {
+        let at = |p: &str| target::parse_host_port(p).unwrap();
+        let with_epoch = |e: &str| {
+            let mut s = seen(Some("127.0.0.1:7101"));
+            s.master = Some(Fields::from([("config-epoch".into(), e.into())]));
+            s
+        };
+        let start = observed(vec![
+            Ok(with_epoch("4")),
+            Ok(with_epoch("4")),
+            Err("down".into()),
+        ]);
+        let primary = at("127.0.0.1:7101");
+        let now = |p: Option<&str>, e: &str| {
+            Ok(Now {
+                primary: p.map(at),
+                epoch: Some(e.into()),
+            })
+        };
+        let end = |rows: Vec<Result<Now, String>>| -> Vec<(Address, Result<Now, String>)> {
+            start
+                .asked
+                .iter()
+                .map(|a| a.address.clone())
+                .zip(rows)
+                .collect()
+        };
+        // All that named it confirm it (the one silent at the start too).
+        let same = end(vec![
+            now(Some("127.0.0.1:7101"), "4"),
+            now(Some("127.0.0.1:7101"), "4"),
+            Err("down".into()),
+        ]);
+        assert_eq!(moved(&start, &primary, &same), None);
+        // One names another node: a failover, both primaries named.
+        let failover = end(vec![
+            now(Some("127.0.0.1:7102"), "5"),
+            Err("gone".into()),
+            Err("down".into()),
+        ]);
+        let why = moved(&start, &primary, &failover).unwrap();
+        assert!(
+            why.starts_with("the primary changed during the run"),
+            "{why}"
+        );
+        assert!(why.contains("127.0.0.1:7111 names 127.0.0.1:7102"), "{why}");
+        // Nobody can confirm: not read as unchanged.
+        let silent = end(vec![
+            Err("connection refused".into()),
+            Err("timed out".into()),
+            Err("down".into()),
+        ]);
+        let why = moved(&start, &primary, &silent).unwrap();
+        assert!(
+            why.starts_with("the primary could not be confirmed"),
+            "{why}"
+        );
+        assert!(
+            why.contains("127.0.0.1:7112 could not be asked again (timed out)"),
+            "{why}"
+        );
+        // One names none now.
+        let none = end(vec![
+            now(None, "4"),
+            now(Some("127.0.0.1:7101"), "4"),
+            Err("down".into()),
+        ]);
+        assert!(
+            moved(&start, &primary, &none)
+                .unwrap()
+                .contains("127.0.0.1:7111 names no primary")
+        );
+        // A failover and back in one run: the same primary, a new epoch.
+        let back = end(vec![
+            now(Some("127.0.0.1:7101"), "6"),
+            now(Some("127.0.0.1:7101"), "4"),
+            Err("down".into()),
+        ]);
+        let why = moved(&start, &primary, &back).unwrap();
+        assert!(
+            why.contains("127.0.0.1:7111's config-epoch went from 4 to 6"),
+            "{why}"
         );
     }
 

@@ -42,19 +42,9 @@ pub(super) fn run(
         Ok(primary) => {
             node.target.seed = primary.clone();
             let mut observed = gather::gather(policy, &node, progress);
-            let moved: Vec<String> = sentinel::primaries_now(sentinels, options.limits)
-                .iter()
-                .filter_map(|(s, p)| {
-                    p.as_ref()
-                        .filter(|p| **p != primary)
-                        .map(|p| format!("{s} names {p}"))
-                })
-                .collect();
-            if !moved.is_empty() {
-                observed.incomplete.push(format!(
-                    "the primary changed during the run (a failover): the Sentinels named {primary} when it started, and now {}; what is reported is of {primary} until then",
-                    moved.join(", ")
-                ));
+            let end = sentinel::ask_again(sentinels, options.limits);
+            if let Some(why) = sentinel::moved(&asked, &primary, &end) {
+                observed.incomplete.push(why);
             }
             verified = Some(node.target.display_url());
             observed

@@ -1,0 +1,113 @@
+//! `cachegen verify` through Sentinels that lie or fall silent, played by
+//! fakes (`support::fake_redis`), for what real Sentinels do not do on
+//! demand: one that names the primary at the start of the run and cannot
+//! be asked at its end (the report must be incomplete, never a verdict on
+//! a node that may have been demoted), and one naming a primary on a host
+//! verify may not contact (the data password never reaches it).
+
+mod support;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use support::bootstrapped::{MASTER, STORE};
+use support::fake_redis::{Action, FakeRedis, bulk, healthy, status};
+use support::replicated::shop_at_7_0;
+use support::verify::{Run, verify_args};
+
+/// shop's policy at Redis 7.0, written where verify reads it.
+fn policy(root: &Path) -> PathBuf {
+    let path = root.join("shop.yaml");
+    std::fs::write(&path, shop_at_7_0()).unwrap();
+    path
+}
+
+fn array(items: &[&str]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", items.len()).into_bytes();
+    for item in items {
+        out.extend(bulk(item.as_bytes()));
+    }
+    out
+}
+
+/// A Sentinel of the durable store as the policy declares it (quorum 2,
+/// 2 others, 2 replicas), naming the primary `names(n)` says at its `n`th
+/// `GET-MASTER-ADDR-BY-NAME` (`None`: it closes the connection instead).
+fn fake_sentinel(names: impl Fn(u64) -> Option<String> + Send + Sync + 'static) -> FakeRedis {
+    let asked = AtomicU64::new(0);
+    FakeRedis::start(move |args, _| {
+        let sub = args.get(1).map(|s| s.to_ascii_uppercase());
+        Action::Reply(match (args[0].as_str(), sub.as_deref()) {
+            ("AUTH", _) => status("OK"),
+            ("PING", _) => status("PONG"),
+            ("INFO", _) => bulk(b"# Sentinel\r\nsentinel_tilt:0\r\n"),
+            ("SENTINEL", Some("MASTER")) => array(&[
+                "name",
+                MASTER,
+                "flags",
+                "master",
+                "quorum",
+                "2",
+                "num-other-sentinels",
+                "2",
+                "num-slaves",
+                "2",
+                "config-epoch",
+                "0",
+            ]),
+            ("SENTINEL", Some("GET-MASTER-ADDR-BY-NAME")) => {
+                match names(asked.fetch_add(1, Ordering::SeqCst)) {
+                    Some(primary) => {
+                        let (host, port) = primary.rsplit_once(':').unwrap();
+                        array(&[host, port])
+                    }
+                    None => return Action::Close,
+                }
+            }
+            ("SENTINEL", Some("REPLICAS" | "SENTINELS")) => b"*0\r\n".to_vec(),
+            ("SENTINEL", Some("CKQUORUM")) => status("OK 3 usable Sentinels"),
+            _ => b"-ERR unknown command\r\n".to_vec(),
+        })
+    })
+}
+
+fn incomplete(run: &Run) -> Vec<String> {
+    run.json()["incomplete"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}", run.describe()))
+        .iter()
+        .map(|s| s.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_sentinel_silent_at_the_end_of_the_run_leaves_the_report_incomplete() {
+    let root = tempfile::tempdir().unwrap();
+    let policy = policy(root.path());
+    let primary = FakeRedis::start(|args, _| healthy(args, false));
+    let named = primary.addr.to_string();
+    // It names the primary when asked at the start, and closes the
+    // connection when asked again at the end: nobody confirms the primary,
+    // which is not "unchanged".
+    let sentinel = fake_sentinel(move |n| (n == 0).then(|| named.clone()));
+    let run = verify_args(
+        &policy,
+        &[
+            "--sentinel",
+            &format!("{STORE}={}", sentinel.addr),
+            "--format",
+            "json",
+        ],
+        &[],
+        Duration::from_secs(60),
+    );
+    assert_eq!(run.code, Some(3), "{}", run.describe());
+    assert!(primary.count("INFO") > 0, "the primary was verified");
+    let reasons = incomplete(&run);
+    assert!(
+        reasons.iter().any(|r| r.starts_with(&format!(
+            "the primary could not be confirmed at the end of the run (a failover may have happened): the Sentinels named {} when it started, but {} could not be asked again",
+            primary.addr, sentinel.addr
+        ))),
+        "{reasons:?}"
+    );
+}
