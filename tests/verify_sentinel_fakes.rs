@@ -111,3 +111,38 @@ fn a_sentinel_silent_at_the_end_of_the_run_leaves_the_report_incomplete() {
         "{reasons:?}"
     );
 }
+
+#[test]
+fn a_primary_named_on_a_host_verify_may_not_contact_gets_no_password() {
+    let root = tempfile::tempdir().unwrap();
+    let policy = policy(root.path());
+    // Sentinels alone (no --redis URL): their own network is allowed, and
+    // a host name no rule allows is not contacted, so the data password
+    // the run holds is never sent there.
+    let sentinel = fake_sentinel(|_| Some("primary.invalid:6380".into()));
+    let run = verify_args(
+        &policy,
+        &[
+            "--sentinel",
+            &format!("{STORE}={}", sentinel.addr),
+            "--user",
+            "cachegen-verify",
+            "--format",
+            "json",
+        ],
+        &[("CACHEGEN_REDIS_PASSWORD", "data-secret-never-sent")],
+        Duration::from_secs(60),
+    );
+    assert_eq!(run.code, Some(3), "{}", run.describe());
+    assert_eq!(
+        incomplete(&run),
+        [
+            "the Sentinels name primary.invalid:6380 as the primary, on a host verify may not contact (see --allow-hosts); it was not verified"
+        ]
+    );
+    assert!(run.json()["nodes"].as_array().unwrap().is_empty());
+    assert!(
+        !run.stdout.contains("data-secret-never-sent")
+            && !run.stderr.contains("data-secret-never-sent")
+    );
+}
