@@ -1,8 +1,8 @@
 //! `cachegen verify` through Sentinels (issue 11): shop's `durable` store
 //! booted by its own generated `replicated/bootstrap.sh` (a primary, 2
 //! replicas, 3 Sentinels on free loopback ports, Redis 7.0), verified as
-//! the generated verifier users through `--sentinel` and a
-//! `redis+sentinel://` URL; then faults made as the operator, each found
+//! the generated verifier users (the Sentinels' with its own password)
+//! through `--sentinel` and a `redis+sentinel://` URL; then faults made as the operator, each found
 //! with its code: another quorum, a Sentinel reset, a replica stopped, a
 //! Sentinel unreachable, one stopped during the run (incomplete: it cannot
 //! confirm the primary), an unknown master name, the primary killed during
@@ -32,9 +32,37 @@ fn sentinel_flags(b: &Booted) -> Vec<String> {
         .collect()
 }
 
+/// The Sentinels' verifier password once [`booted`] has set it: not the
+/// data nodes', so a run giving one's login to the other fails.
+const SENTINEL_PASSWORD: &str = "sentinel-verifier-only-3f9a";
+
+/// shop's durable store booted by bootstrap.sh, its Sentinels'
+/// `cachegen-verify` given its own password by the operator (`ACL
+/// SETUSER`), then settled on the first node as primary.
+fn booted(root: &Path) -> Booted {
+    let b = boot(root, None);
+    for &s in &b.sentinel_ports {
+        let mut admin = login(&b, "admin", s);
+        assert_eq!(
+            admin
+                .command(&[
+                    "ACL",
+                    "SETUSER",
+                    "cachegen-verify",
+                    "resetpass",
+                    &format!(">{SENTINEL_PASSWORD}"),
+                ])
+                .unwrap(),
+            Reply::Simple("OK".into())
+        );
+    }
+    settled(&b, b.ports[0]);
+    b
+}
+
 /// verify of the durable store through its Sentinels (`--sentinel`), as
-/// the generated verifier users (the same password on data nodes and
-/// Sentinels), with `extra` arguments (JSON unless they say otherwise).
+/// the generated verifier users (each with its own password on data nodes
+/// and Sentinels), with `extra` arguments (JSON unless they say otherwise).
 fn verify_through(b: &Booted, policy: &Path, extra: &[&str]) -> Run {
     let password = b.password("cachegen-verify");
     let mut args: Vec<String> = sentinel_flags(b);
@@ -57,7 +85,7 @@ fn verify_through(b: &Booted, policy: &Path, extra: &[&str]) -> Run {
         &args,
         &[
             ("CACHEGEN_REDIS_PASSWORD", password),
-            ("CACHEGEN_SENTINEL_PASSWORD", password),
+            ("CACHEGEN_SENTINEL_PASSWORD", SENTINEL_PASSWORD),
         ],
         Duration::from_secs(90),
     )
@@ -87,7 +115,7 @@ fn settled(b: &Booted, at: u16) {
     loop {
         let mut problems = Vec::new();
         for &s in &b.sentinel_ports {
-            let mut v = login(b, "cachegen-verify", s);
+            let mut v = login(b, "admin", s);
             let addr = strings(
                 v.command(&["SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER])
                     .unwrap(),
@@ -134,7 +162,7 @@ fn settled(b: &Booted, at: u16) {
 fn wait_for(b: &Booted, port: u16, what: &str, check: impl Fn(&[String], &[Vec<String>]) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let mut v = login(b, "cachegen-verify", port);
+        let mut v = login(b, "admin", port);
         let master = strings(v.command(&["SENTINEL", "MASTER", MASTER]).unwrap());
         let replicas: Vec<Vec<String>> = match v.command(&["SENTINEL", "REPLICAS", MASTER]).unwrap()
         {
@@ -152,13 +180,32 @@ fn wait_for(b: &Booted, port: u16, what: &str, check: impl Fn(&[String], &[Vec<S
 #[test]
 fn a_healthy_store_through_its_sentinels_conforms_and_hides_every_password() {
     let root = tempfile::tempdir().unwrap();
-    let b = boot(root.path(), None);
+    let b = booted(root.path());
     let policy = policy(root.path());
-    settled(&b, b.ports[0]);
+
+    // Each verifier password works only where it belongs.
+    let password = b.password("cachegen-verify");
+    let auth = |port: u16, pw: &str| {
+        Client::connect(port)
+            .unwrap()
+            .command(&["AUTH", "cachegen-verify", pw])
+            .unwrap()
+    };
+    assert_eq!(auth(b.ports[0], password), Reply::Simple("OK".into()));
+    assert!(matches!(
+        auth(b.ports[0], SENTINEL_PASSWORD),
+        Reply::Error(_)
+    ));
+    let first = b.sentinel_ports[0];
+    assert_eq!(auth(first, SENTINEL_PASSWORD), Reply::Simple("OK".into()));
+    assert!(matches!(auth(first, password), Reply::Error(_)));
 
     let run = verify_through(&b, &policy, &[]);
     assert_eq!(run.code, Some(0), "{}", run.describe());
     assert!(codes(&run).is_empty(), "{:?}", codes(&run));
+    for secret in [password, SENTINEL_PASSWORD] {
+        assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret));
+    }
     let report = run.json();
     // The primary the Sentinels name is the node verified.
     let primary = format!("127.0.0.1:{}", b.ports[0]);
@@ -187,15 +234,15 @@ fn a_healthy_store_through_its_sentinels_conforms_and_hides_every_password() {
     }
 
     // The same through a redis+sentinel:// URL with the Sentinels' login in
-    // it: the password is in no output, in any format.
-    let password = b.password("cachegen-verify");
+    // it (the data nodes' password from the environment): neither password
+    // is in any output, in any format.
     let hosts: Vec<String> = b
         .sentinel_ports
         .iter()
         .map(|p| format!("127.0.0.1:{p}"))
         .collect();
     let url = format!(
-        "{STORE}=redis+sentinel://cachegen-verify:{password}@{}/{MASTER}",
+        "{STORE}=redis+sentinel://cachegen-verify:{SENTINEL_PASSWORD}@{}/{MASTER}",
         hosts.join(",")
     );
     for format in ["json", "human", "markdown", "junit", "sarif"] {
@@ -219,12 +266,14 @@ fn a_healthy_store_through_its_sentinels_conforms_and_hides_every_password() {
             run.stdout,
             run.stderr
         );
-        assert!(
-            !run.stdout.contains(password) && !run.stderr.contains(password),
-            "{format}: {}\n{}",
-            run.stdout,
-            run.stderr
-        );
+        for secret in [password, SENTINEL_PASSWORD] {
+            assert!(
+                !run.stdout.contains(secret) && !run.stderr.contains(secret),
+                "{format}: {}\n{}",
+                run.stdout,
+                run.stderr
+            );
+        }
         if format == "human" {
             assert!(
                 run.stdout.contains(&format!(
@@ -244,10 +293,10 @@ fn a_healthy_store_through_its_sentinels_conforms_and_hides_every_password() {
             );
         }
     }
-    // A wrong Sentinel password: each Sentinel refuses, none is judged, and
-    // neither password is printed.
+    // The data nodes' password given to the Sentinels: each Sentinel
+    // refuses it, none is judged, and neither password is printed.
     let wrong = format!(
-        "{STORE}=redis+sentinel://cachegen-verify:not-{password}@{}/{MASTER}",
+        "{STORE}=redis+sentinel://cachegen-verify:{password}@{}/{MASTER}",
         hosts.join(",")
     );
     let run = verify_args(
@@ -257,7 +306,9 @@ fn a_healthy_store_through_its_sentinels_conforms_and_hides_every_password() {
         Duration::from_secs(60),
     );
     assert_eq!(run.code, Some(3), "{}", run.describe());
-    assert!(!run.stdout.contains(password) && !run.stderr.contains(password));
+    for secret in [password, SENTINEL_PASSWORD] {
+        assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret));
+    }
     assert_eq!(run.findings("CG450").len(), 3, "{}", run.stdout);
     assert!(
         run.messages("CG450")[0].contains("authentication as `cachegen-verify` failed"),
@@ -269,9 +320,8 @@ fn a_healthy_store_through_its_sentinels_conforms_and_hides_every_password() {
 #[test]
 fn usage_mistakes_and_an_unknown_master_name() {
     let root = tempfile::tempdir().unwrap();
-    let b = boot(root.path(), None);
+    let b = booted(root.path());
     let policy = policy(root.path());
-    settled(&b, b.ports[0]);
     // Sentinels for a store whose policy declares none: a usage error.
     let s = format!("cache=127.0.0.1:{}", b.sentinel_ports[0]);
     let run = verify_args(&policy, &["--sentinel", &s], &[], Duration::from_secs(30));
@@ -336,9 +386,8 @@ fn usage_mistakes_and_an_unknown_master_name() {
 #[test]
 fn another_quorum_an_unreachable_sentinel_a_reset_one_and_a_replica_down() {
     let root = tempfile::tempdir().unwrap();
-    let b = boot(root.path(), None);
+    let b = booted(root.path());
     let policy = policy(root.path());
-    settled(&b, b.ports[0]);
 
     // A Sentinel nobody runs, among the three: CG450, the rest judged.
     let nobody = support::free_port();
@@ -450,10 +499,9 @@ fn another_quorum_an_unreachable_sentinel_a_reset_one_and_a_replica_down() {
 #[test]
 fn a_failover_during_the_run_is_incomplete_and_the_next_run_sees_the_new_primary() {
     let root = tempfile::tempdir().unwrap();
-    let b = boot(root.path(), None);
+    let b = booted(root.path());
     let policy = policy(root.path());
     let old = b.ports[0];
-    settled(&b, old);
     // The primary dies inside verify's hit-ratio window (20 s; the policy's
     // down_after is 5 s, so the Sentinels have failed over before it ends).
     let run = std::thread::scope(|scope| {
