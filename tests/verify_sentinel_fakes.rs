@@ -3,7 +3,8 @@
 //! demand: one that names the primary at the start of the run and cannot
 //! be asked at its end (the report must be incomplete, never a verdict on
 //! a node that may have been demoted), and one naming a primary on a host
-//! verify may not contact (the data password never reaches it).
+//! verify may not contact, with Sentinels alone or beside a `--redis` seed
+//! elsewhere (the data password never reaches it).
 
 mod support;
 use std::path::{Path, PathBuf};
@@ -145,4 +146,63 @@ fn a_primary_named_on_a_host_verify_may_not_contact_gets_no_password() {
         !run.stdout.contains("data-secret-never-sent")
             && !run.stderr.contains("data-secret-never-sent")
     );
+}
+
+#[test]
+fn with_a_redis_seed_the_primary_must_be_on_its_network_not_the_sentinels() {
+    let root = tempfile::tempdir().unwrap();
+    let policy = policy(root.path());
+    // A primary that would answer anything, on the Sentinel's network
+    // (loopback) but not the --redis seed's (192.0.2.1, a public address:
+    // only itself): a hostile Sentinel naming it must not get the data
+    // password, so it is never contacted.
+    let lure = FakeRedis::start(|args, _| healthy(args, false));
+    let named = lure.addr.to_string();
+    let sentinel = fake_sentinel(move |_| Some(named.clone()));
+    let run = verify_args(
+        &policy,
+        &[
+            "--redis",
+            &format!("{STORE}=redis://192.0.2.1:6380"),
+            "--sentinel",
+            &format!("{STORE}={}", sentinel.addr),
+            "--user",
+            "cachegen-verify",
+            "--format",
+            "json",
+        ],
+        &[("CACHEGEN_REDIS_PASSWORD", "data-secret-never-sent")],
+        Duration::from_secs(60),
+    );
+    assert_eq!(run.code, Some(3), "{}", run.describe());
+    assert_eq!(
+        incomplete(&run),
+        [format!(
+            "the Sentinels name {} as the primary, on a host verify may not contact (see --allow-hosts); it was not verified",
+            lure.addr
+        )]
+    );
+    assert_eq!(lure.connections.load(Ordering::SeqCst), 0);
+    assert_eq!(lure.count("AUTH"), 0);
+    assert!(!run.stdout.contains("data-secret-never-sent"));
+    // --allow-hosts lets it be verified: the password reaches it then.
+    let run = verify_args(
+        &policy,
+        &[
+            "--redis",
+            &format!("{STORE}=redis://192.0.2.1:6380"),
+            "--sentinel",
+            &format!("{STORE}={}", sentinel.addr),
+            "--allow-hosts",
+            "127.0.0.1",
+            "--user",
+            "cachegen-verify",
+            "--format",
+            "json",
+        ],
+        &[("CACHEGEN_REDIS_PASSWORD", "data-secret-never-sent")],
+        Duration::from_secs(60),
+    );
+    assert!(lure.count("AUTH") > 0, "{}", run.describe());
+    assert_eq!(run.json()["nodes"][0]["address"], lure.addr.to_string());
 }

@@ -29,7 +29,8 @@ pub struct Args {
     /// A Sentinel of the store (repeat for each): verify asks them, then
     /// checks the primary they all name. STORE= may be left out when one
     /// store is meant (the one --redis names, else the one with
-    /// `sentinel:`).
+    /// `sentinel:`). The primary must be on the --redis URL's network when
+    /// one is given, else on the Sentinels' (or --allow-hosts).
     #[arg(long, value_name = "[STORE=]HOST:PORT")]
     sentinel: Vec<String>,
     /// The master name to ask the Sentinels for (default: the store's
@@ -62,9 +63,11 @@ pub struct Args {
     /// Check server certificates against NAME instead of each node's host.
     #[arg(long, value_name = "NAME")]
     tls_server_name: Option<String>,
-    /// Hosts announced cluster nodes may be on, besides the seed's network
-    /// (addresses, networks like 10.0.0.0/8, host names, *.domain, or *);
-    /// verify contacts (and sends credentials to) no other host.
+    /// Hosts announced cluster nodes, replicas, or a primary named by the
+    /// Sentinels may be on, besides the seed's network (the --redis URL's,
+    /// else the Sentinels') (addresses, networks like 10.0.0.0/8, host
+    /// names, *.domain, or *); verify contacts (and sends credentials to)
+    /// no other host.
     #[arg(long, value_name = "HOSTS", value_delimiter = ',')]
     allow_hosts: Vec<String>,
     /// Keys to inspect per primary.
@@ -216,8 +219,16 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<u8, String> {
                         policy_store,
                     )?;
                 }
-                for sentinel in &s.sentinels {
-                    allow.include(verify::allow::AllowHosts::for_seed(sentinel));
+                // The primary and replicas they name get the data
+                // password: with a --redis seed, only the seed's network
+                // (and --allow-hosts) may be named, so a hostile Sentinel
+                // cannot name a host of its own network to collect it;
+                // without one, the Sentinels' networks are all the user
+                // named.
+                if node_url.is_none() {
+                    for sentinel in &s.sentinels {
+                        allow.include(verify::allow::AllowHosts::for_seed(sentinel));
+                    }
                 }
                 let master_name = s
                     .master_name

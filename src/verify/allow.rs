@@ -87,7 +87,7 @@ impl AllowHosts {
     }
 
     /// Adds what `other` allows (the network of another host the user
-    /// named: each Sentinel given, beside the `--redis` seed).
+    /// named: each Sentinel given, when no `--redis` seed is).
     pub fn include(&mut self, other: AllowHosts) {
         for rule in other.rules {
             if !self.rules.contains(&rule) {
