@@ -463,7 +463,9 @@ fixed_codes! {
     SENTINEL_REPLICA_DOWN = "CG460", "sentinel-replica-down", Error, "a replica is down or not replicating, as the Sentinels see it";
     /// A Sentinel flags the primary `s_down` (it gets no valid reply) or
     /// `o_down` (the quorum agrees it is down): a failover is due or under
-    /// way.
+    /// way. Flagged only `disconnected` (the Sentinel has no link to it, not
+    /// yet for `down-after`), it is a warning: that Sentinel cannot see the
+    /// primary fail.
     SENTINEL_MASTER_DOWN = "CG461", "sentinel-master-down", Error, "the Sentinels see the primary down";
     /// Outside a cluster, the server replicates (the primary lists
     /// replicas, or the URL names a replica) but the store declares no

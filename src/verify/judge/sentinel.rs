@@ -307,13 +307,28 @@ fn quorum_checks(at: &At<'_>, knowing: &[(&Address, &SentinelSeen)], out: &mut V
         (!flags.is_empty()).then(|| (*a, flags.join(",")))
     }));
     for (flags, who) in down {
+        // `disconnected` alone: the Sentinel has no link to the primary
+        // (yet no down-after has passed without a valid reply); it cannot
+        // see the primary fail, but no failover is due.
+        let (severity, help) = if flags == "disconnected" {
+            (
+                Severity::Warning,
+                "the Sentinel cannot watch the primary; check its network path and login to the primary",
+            )
+        } else {
+            (
+                Severity::Error,
+                "a failover is due or under way; verify again once it is over",
+            )
+        };
         out.push(
             Diagnostic::new(
                 codes::SENTINEL_MASTER_DOWN,
                 format!("{} flag the primary {flags}", nodes_text(&who)),
             )
+            .with_severity(severity)
             .with_span(at.field("master_name"), "the master they monitor")
-            .with_help("a failover is due or under way; verify again once it is over"),
+            .with_help(help),
         );
     }
 }

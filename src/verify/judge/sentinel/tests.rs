@@ -281,6 +281,36 @@ fn ckquorum_failing_tilt_and_a_primary_seen_down() {
 }
 
 #[test]
+fn a_primary_only_disconnected_from_a_sentinel_is_a_warning() {
+    let observed = three(|i, s| {
+        if i == 2 {
+            s.master
+                .as_mut()
+                .unwrap()
+                .insert("flags".into(), "master,disconnected".into());
+        }
+    });
+    let d = only(&observed, "CG461");
+    assert_eq!(d.severity, Severity::Warning);
+    assert!(
+        d.message
+            .contains("127.0.0.1:7113 flag the primary disconnected"),
+        "{}",
+        d.message
+    );
+    // Down as well: an error naming both flags.
+    let observed = three(|_, s| {
+        s.master
+            .as_mut()
+            .unwrap()
+            .insert("flags".into(), "master,s_down,disconnected".into());
+    });
+    let d = only(&observed, "CG461");
+    assert_eq!(d.severity, Severity::Error);
+    assert!(d.message.contains("s_down,disconnected"), "{}", d.message);
+}
+
+#[test]
 fn replicas_missing_or_down() {
     // A replica stopped: the Sentinels still list it, flagged down.
     let d = only(
