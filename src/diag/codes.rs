@@ -435,8 +435,9 @@ fixed_codes! {
     /// counts too few votes and may never reach the majority a failover
     /// needs, one that sees too many counts a stranger's vote.
     SENTINEL_PEERS_MISMATCH = "CG454", "sentinel-peers-mismatch", Error, "a Sentinel does not see the other Sentinels the policy declares";
-    /// More Sentinels answered for the store than its `sentinel.sentinels`
-    /// declares (an error: the majority is not what was reviewed), or fewer
+    /// More Sentinels monitoring the store's master answered than its
+    /// `sentinel.sentinels` declares (an error: the majority is not what was
+    /// reviewed; one that does not know the master is CG452), or fewer
     /// were given to verify than declared (a note: the others were not
     /// checked).
     SENTINEL_COUNT_MISMATCH = "CG455", "sentinel-count-mismatch", Error, "the number of Sentinels differs from the policy";

@@ -34,7 +34,7 @@ pub fn judge(policy: &Policy, store: &Store, observed: &SentinelObserved) -> Vec
         .filter(|(_, s)| s.master.is_some())
         .collect();
     disagreement(&at, &knowing, &mut out);
-    count(&at, declared, observed, &mut out);
+    count(&at, declared, observed, knowing.len(), &mut out);
     peers(&at, declared, &knowing, &mut out);
     settings(&at, declared, &knowing, &mut out);
     quorum_checks(&at, &knowing, &mut out);
@@ -145,15 +145,24 @@ fn disagreement(at: &At<'_>, knowing: &[(&Address, &SentinelSeen)], out: &mut Ve
     }
 }
 
-fn count(at: &At<'_>, declared: &Sentinel, observed: &SentinelObserved, out: &mut Vec<Diagnostic>) {
+/// More Sentinels monitoring the master than declared (one that answered
+/// but does not know the master is CG452, not one more of the store's), or
+/// fewer given than declared.
+fn count(
+    at: &At<'_>,
+    declared: &Sentinel,
+    observed: &SentinelObserved,
+    knowing: usize,
+    out: &mut Vec<Diagnostic>,
+) {
     let given = observed.asked.len() as u32;
-    let answered = observed.answered().count() as u32;
-    if answered > declared.sentinels {
+    let knowing = knowing as u32;
+    if knowing > declared.sentinels {
         out.push(
             Diagnostic::new(
                 codes::SENTINEL_COUNT_MISMATCH,
                 format!(
-                    "{answered} Sentinels answered for the store; the policy declares {}",
+                    "{knowing} Sentinels monitor the store's master; the policy declares {}",
                     declared.sentinels
                 ),
             )

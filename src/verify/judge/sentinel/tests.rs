@@ -246,6 +246,14 @@ fn the_number_of_sentinels_given_and_answering() {
     more.asked.push(extra);
     let codes = codes_of(&more);
     assert!(codes.contains(&("CG455", Severity::Error)), "{codes:?}");
+    // A fourth that answers but does not monitor the master is CG452 only,
+    // not one more Sentinel of the store.
+    let mut stranger = three(|_, _| {});
+    stranger.asked.push(AskedSentinel {
+        address: parse_host_port("127.0.0.1:7114").unwrap(),
+        seen: Ok(SentinelSeen::default()),
+    });
+    assert_eq!(codes_of(&stranger), [("CG452", Severity::Error)]);
 }
 
 #[test]
