@@ -482,7 +482,7 @@ fn another_quorum_an_unreachable_sentinel_a_reset_one_and_a_replica_down() {
     });
     assert_eq!(run.code, Some(3), "{}", run.describe());
     let unconfirmed = format!(
-        "the primary could not be confirmed at the end of the run (a failover may have happened): the Sentinels named 127.0.0.1:{} when it started, but 127.0.0.1:{second} could not be asked again",
+        "the primary could not be confirmed at the end of the run (a failover may have happened): the Sentinels named 127.0.0.1:{} when it started, but 127.0.0.1:{second} did not confirm it (could not be asked",
         b.ports[0]
     );
     assert!(

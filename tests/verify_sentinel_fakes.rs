@@ -4,7 +4,8 @@
 //! be asked at its end (the report must be incomplete, never a verdict on
 //! a node that may have been demoted), and one naming a primary on a host
 //! verify may not contact, with Sentinels alone or beside a `--redis` seed
-//! elsewhere (the data password never reaches it).
+//! elsewhere (the data password never reaches it), and one answering what
+//! no Sentinel sends (said so, not called unreachable).
 
 mod support;
 use std::path::{Path, PathBuf};
@@ -34,6 +35,14 @@ fn array(items: &[&str]) -> Vec<u8> {
 /// 2 others, 2 replicas), naming the primary `names(n)` says at its `n`th
 /// `GET-MASTER-ADDR-BY-NAME` (`None`: it closes the connection instead).
 fn fake_sentinel(names: impl Fn(u64) -> Option<String> + Send + Sync + 'static) -> FakeRedis {
+    sentinel_with(names, None)
+}
+
+/// [`fake_sentinel`], answering `SENTINEL MASTER` with `master` when given.
+fn sentinel_with(
+    names: impl Fn(u64) -> Option<String> + Send + Sync + 'static,
+    master: Option<Vec<u8>>,
+) -> FakeRedis {
     let asked = AtomicU64::new(0);
     FakeRedis::start(move |args, _| {
         let sub = args.get(1).map(|s| s.to_ascii_uppercase());
@@ -41,6 +50,7 @@ fn fake_sentinel(names: impl Fn(u64) -> Option<String> + Send + Sync + 'static) 
             ("AUTH", _) => status("OK"),
             ("PING", _) => status("PONG"),
             ("INFO", _) => bulk(b"# Sentinel\r\nsentinel_tilt:0\r\n"),
+            ("SENTINEL", Some("MASTER")) if master.is_some() => master.clone().unwrap(),
             ("SENTINEL", Some("MASTER")) => array(&[
                 "name",
                 MASTER,
@@ -106,7 +116,7 @@ fn a_sentinel_silent_at_the_end_of_the_run_leaves_the_report_incomplete() {
     let reasons = incomplete(&run);
     assert!(
         reasons.iter().any(|r| r.starts_with(&format!(
-            "the primary could not be confirmed at the end of the run (a failover may have happened): the Sentinels named {} when it started, but {} could not be asked again",
+            "the primary could not be confirmed at the end of the run (a failover may have happened): the Sentinels named {} when it started, but {} did not confirm it (could not be asked",
             primary.addr, sentinel.addr
         ))),
         "{reasons:?}"
@@ -205,4 +215,50 @@ fn with_a_redis_seed_the_primary_must_be_on_its_network_not_the_sentinels() {
     );
     assert!(lure.count("AUTH") > 0, "{}", run.describe());
     assert_eq!(run.json()["nodes"][0]["address"], lure.addr.to_string());
+}
+
+#[test]
+fn a_sentinel_answering_garbage_or_no_address_is_said_to_do_so() {
+    let root = tempfile::tempdir().unwrap();
+    let policy = policy(root.path());
+    let run_with = |sentinel: &FakeRedis| {
+        verify_args(
+            &policy,
+            &[
+                "--sentinel",
+                &format!("{STORE}={}", sentinel.addr),
+                "--format",
+                "json",
+            ],
+            &[],
+            Duration::from_secs(60),
+        )
+    };
+    // An integer where SENTINEL MASTER sends fields: it answered, but
+    // nothing a Sentinel sends; it was not unreachable.
+    let garbled = sentinel_with(|_| None, Some(b":5\r\n".to_vec()));
+    let run = run_with(&garbled);
+    assert_eq!(run.code, Some(3), "{}", run.describe());
+    assert_eq!(
+        run.messages("CG450"),
+        [format!(
+            "Sentinel {0} answered what no Sentinel sends: {0}: SENTINEL MASTER returned an unexpected reply",
+            garbled.addr
+        )]
+    );
+    assert_eq!(
+        incomplete(&run),
+        ["the one Sentinel given gave no usable answer; no primary to verify"]
+    );
+    // A primary that is no host and port: the reply is quoted.
+    let nowhere = fake_sentinel(|_| Some("no host:port".into()));
+    let run = run_with(&nowhere);
+    assert_eq!(run.code, Some(3), "{}", run.describe());
+    assert_eq!(
+        run.messages("CG450"),
+        [format!(
+            "Sentinel {0} answered what no Sentinel sends: {0}: GET-MASTER-ADDR-BY-NAME named `no host:port`, which is no host and port",
+            nowhere.addr
+        )]
+    );
 }

@@ -407,11 +407,12 @@ fixed_codes! {
     /// `access:`, a warning when it does not.
     DEFAULT_USER_ENABLED = "CG443", "default-user-enabled", Error, "the default user accepts a password";
     /// A Sentinel given to `verify --sentinel` (or in a `redis+sentinel://`
-    /// URL) could not be asked: it did not answer, refused the login, or
-    /// refused one of verify's read-only `SENTINEL` commands. The other
+    /// URL) gave no usable answer: it could not be reached, refused the
+    /// login or one of verify's read-only `SENTINEL` commands, or answered
+    /// what no Sentinel sends (the message says which). The other
     /// Sentinels are still judged; a Sentinel that is down cannot vote for
     /// a failover.
-    SENTINEL_UNREACHABLE = "CG450", "sentinel-unreachable", Error, "a Sentinel could not be asked";
+    SENTINEL_UNREACHABLE = "CG450", "sentinel-unreachable", Error, "a Sentinel could not be asked or gave no usable answer";
     /// The Sentinels name different primaries for the store
     /// (`SENTINEL GET-MASTER-ADDR-BY-NAME`), or some name none: after a
     /// partition, clients asking different Sentinels write to different

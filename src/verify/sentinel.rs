@@ -102,10 +102,14 @@ impl SentinelObserved {
     /// node, so it contradicts none (it is CG452).
     pub fn primary(&self) -> Result<Address, String> {
         if self.answered().next().is_none() {
-            return Err(format!(
-                "no Sentinel answered (of {}); no primary to verify",
-                self.asked.len()
-            ));
+            return Err(match self.asked.len() {
+                1 => {
+                    "the one Sentinel given gave no usable answer; no primary to verify".to_owned()
+                }
+                n => format!(
+                    "none of the {n} Sentinels given gave a usable answer; no primary to verify"
+                ),
+            });
         }
         let named: Vec<(&Address, Option<&Address>)> = self
             .answered()
@@ -149,7 +153,7 @@ pub fn gather(sentinels: &Sentinels, limits: Limits) -> SentinelObserved {
             .map(|address| {
                 scope.spawn(move || AskedSentinel {
                     address: address.clone(),
-                    seen: ask(address, sentinels, limits).map_err(|e| e.to_string()),
+                    seen: ask(address, sentinels, limits).map_err(|e| unanswered(&e)),
                 })
             })
             .collect();
@@ -217,7 +221,19 @@ fn now(address: &Address, sentinels: &Sentinels, limits: Limits) -> Result<Now, 
             epoch,
         })
     };
-    asked().map_err(|e| e.to_string())
+    asked().map_err(|e| unanswered(&e))
+}
+
+/// What happened when a Sentinel gave no usable answer, said as such: it
+/// could not be reached, refused the login or a command, or answered what
+/// a Sentinel does not send.
+fn unanswered(e: &ConnError) -> String {
+    match e {
+        ConnError::Protocol(m) => format!("answered what no Sentinel sends: {m}"),
+        ConnError::Auth(m) | ConnError::Refused(m) => format!("refused: {m}"),
+        ConnError::Stopped(m) => format!("was not asked to the end: {m}"),
+        other => format!("could not be asked: {other}"),
+    }
 }
 
 /// Why the verdicts on `primary` may not stand, given what the Sentinels
@@ -246,7 +262,7 @@ pub fn moved(
             continue;
         };
         match now {
-            Err(why) => unconfirmed.push(format!("{address} could not be asked again ({why})")),
+            Err(why) => unconfirmed.push(format!("{address} did not confirm it ({why})")),
             Ok(Now {
                 primary: Some(p), ..
             }) if p != primary => elsewhere.push(format!("{address} names {p}")),
@@ -348,9 +364,10 @@ fn master_addr(conn: &mut Connection, name: &str) -> Result<Option<Address>, Con
                 } else {
                     format!("{host}:{port}")
                 };
-                target::parse_host_port(&text).map(Some).map_err(|e| {
+                target::parse_host_port(&text).map(Some).map_err(|_| {
                     ConnError::Protocol(format!(
-                        "{address}: GET-MASTER-ADDR-BY-NAME named no address ({e})"
+                        "{address}: GET-MASTER-ADDR-BY-NAME named `{}`, which is no host and port",
+                        target::printable(&server::cut(&text, 80))
                     ))
                 })
             }
@@ -457,7 +474,7 @@ mod tests {
             silent
                 .primary()
                 .unwrap_err()
-                .contains("no Sentinel answered")
+                .contains("the one Sentinel given gave no usable answer")
         );
         let unknown = observed(vec![Ok(seen(None))]);
         assert!(unknown.primary().unwrap_err().contains("names a primary"));
@@ -525,8 +542,8 @@ mod tests {
         assert!(why.contains("127.0.0.1:7111 names 127.0.0.1:7102"), "{why}");
         // Nobody can confirm: not read as unchanged.
         let silent = end(vec![
-            Err("connection refused".into()),
-            Err("timed out".into()),
+            Err("could not be asked: connection refused".into()),
+            Err("could not be asked: timed out".into()),
             Err("down".into()),
         ]);
         let why = moved(&start, &primary, &silent).unwrap();
@@ -535,7 +552,7 @@ mod tests {
             "{why}"
         );
         assert!(
-            why.contains("127.0.0.1:7112 could not be asked again (timed out)"),
+            why.contains("127.0.0.1:7112 did not confirm it (could not be asked: timed out)"),
             "{why}"
         );
         // One names none now.

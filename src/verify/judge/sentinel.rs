@@ -78,7 +78,7 @@ fn unreachable(at: &At<'_>, observed: &SentinelObserved, out: &mut Vec<Diagnosti
             out.push(
                 Diagnostic::new(
                     codes::SENTINEL_UNREACHABLE,
-                    format!("Sentinel {} could not be asked: {why}", asked.address),
+                    format!("Sentinel {} {why}", asked.address),
                 )
                 .with_span(at.field("sentinels"), "Sentinels declared here")
                 .with_help(
