@@ -116,6 +116,16 @@ fn bootstrap_starts_a_healthy_store_that_fails_over_and_stop_leaves_nothing() {
         assert_eq!(value_of(&master, "num-other-sentinels"), "2");
         assert_eq!(value_of(&master, "num-slaves"), "2");
         assert_eq!(value_of(&master, "quorum"), "2");
+        // Healthy means each replica is already listed as such by every
+        // Sentinel (they refresh it every 10 s; bootstrap.sh waits).
+        let Reply::Array(replicas) = v.command(&["SENTINEL", "REPLICAS", MASTER]).unwrap() else {
+            panic!("SENTINEL REPLICAS")
+        };
+        assert_eq!(replicas.len(), 2);
+        for r in replicas.into_iter().map(strings) {
+            assert_eq!(value_of(&r, "flags"), "slave", "{r:?}");
+            assert_eq!(value_of(&r, "master-link-status"), "ok", "{r:?}");
+        }
         let ckquorum = v.command(&["SENTINEL", "CKQUORUM", MASTER]).unwrap();
         assert!(
             matches!(&ckquorum, Reply::Simple(s) if s.starts_with("OK 3 usable Sentinels")),

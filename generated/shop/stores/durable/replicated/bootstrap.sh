@@ -8,8 +8,9 @@
 # then waits until it is healthy. Exits 0 only when the primary has
 # 2 connected replicas, every replica reports master_link_status:up,
 # and every Sentinel names the primary, knows 2 other Sentinels and
-# 2 replicas, and answers SENTINEL CKQUORUM with OK, and no node or Sentinel
-# refused the Sentinel user anything (ACL LOG). Any other outcome
+# 2 replicas (each flagged only slave, its link ok), and answers
+# SENTINEL CKQUORUM with OK, and no node or Sentinel refused the Sentinel
+# user anything (ACL LOG). Any other outcome
 # exits 1 and says which check failed on which node, with its log tail.
 #
 #   sh replicated/bootstrap.sh   start the nodes and wait
@@ -296,6 +297,13 @@ problems() {
       printf '%s\tSentinel: num-other-sentinels %s, want 2\n' "$port" "${others:-(no answer)}"
     [ "$known" = 2 ] ||
       printf '%s\tSentinel: num-slaves %s, want 2\n' "$port" "${known:-(no answer)}"
+    # Sentinels refresh a replica's state every 10 s: until each lists
+    # every replica flagged only `slave` with its link `ok`, it would still
+    # report one down to whoever asks (cachegen verify's CG460).
+    ready=$(reply "$port" sentinel replicas "$MASTER" |
+      awk 'prev == "flags" && $0 == "slave" { f++ } prev == "master-link-status" && $0 == "ok" { l++ } { prev = $0 } END { print (f < l ? f : l) + 0 }')
+    [ "$ready" = 2 ] ||
+      printf '%s\tSentinel: %s replicas flagged only slave with link ok, want 2\n' "$port" "${ready:-(no answer)}"
     quorum=$(reply "$port" sentinel ckquorum "$MASTER")
     case $quorum in
       OK*) ;;
