@@ -121,20 +121,39 @@ impl Pod {
     }
 
     /// Runs the start script (in the foreground, as the container's
-    /// command) and waits until the server answers the operator's PING.
-    fn start(&mut self, password: &str) {
+    /// command), its environment with `overrides` last.
+    fn spawn(&mut self, overrides: &[(&str, &str)]) {
         let log = std::fs::File::create(self.log()).unwrap();
         let child = Command::new("sh")
             .arg(&self.script)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .envs(overrides.iter().copied())
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
             .unwrap();
         self.child = Some(child);
+    }
+
+    /// Runs the start script with `overrides` and waits for it to exit:
+    /// whether it succeeded, and what it said.
+    fn run_to_exit(&mut self, overrides: &[(&str, &str)]) -> (bool, String) {
+        self.spawn(overrides);
+        let what = format!("{}'s start script to exit", self.name);
+        let status = wait_for(&what, Duration::from_secs(30), || {
+            self.child.as_mut().unwrap().try_wait().unwrap()
+        });
+        self.child = None;
+        (status.success(), self.output())
+    }
+
+    /// Runs the start script and waits until the server answers the
+    /// operator's PING.
+    fn start(&mut self, password: &str) {
+        self.spawn(&[]);
         let what = format!("{} to answer PING", self.name);
         wait_for(&what, Duration::from_secs(30), || {
             if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
@@ -252,7 +271,7 @@ fn pods_start_as_primary_and_replicas_and_follow_the_sentinels_after_a_failover(
     for pod in &mut pods {
         pod.start(&password);
         assert!(
-            pod.output().contains("no Sentinel answered"),
+            pod.output().contains("no Sentinel could be reached"),
             "{}",
             pod.output()
         );
@@ -284,7 +303,7 @@ fn pods_start_as_primary_and_replicas_and_follow_the_sentinels_after_a_failover(
         let mut pod = Pod::new(&o, &o.sentinels, &secrets, name, port, &vars(data_ports[0]));
         pod.start(&password);
         let asked = if i == 0 {
-            "no Sentinel answered"
+            "no Sentinel could be reached"
         } else {
             "the Sentinels name 127.0.0.1:"
         };
@@ -349,9 +368,23 @@ fn pods_start_as_primary_and_replicas_and_follow_the_sentinels_after_a_failover(
     });
     assert!(data_ports[1..].contains(&promoted));
 
+    // Pod 0 restarts with a password the Sentinels refuse (a rotation
+    // that has reached the data pods before the Sentinels): they run, so
+    // it must not fall back to starting as a second primary; it stops,
+    // naming the refusal, and nothing listens on its port.
+    pods[0].stop();
+    let (ok, output) = pods[0].run_to_exit(&[("REDISCLI_AUTH", "rotated-new-pw")]);
+    assert!(!ok, "{output}");
+    assert!(
+        output.contains("answered but named no primary for shop-durable")
+            && output.contains("WRONGPASS"),
+        "{output}"
+    );
+    assert!(!output.contains("starting as"), "{output}");
+    assert!(Client::connect(data_ports[0]).is_err());
+
     // Pod 0 restarts, with the Sentinels naming the new primary: it asks
     // them and starts as its replica, not as a second primary.
-    pods[0].stop();
     pods[0].start(&password);
     let output = pods[0].output();
     assert!(
@@ -383,7 +416,7 @@ fn pods_start_as_primary_and_replicas_and_follow_the_sentinels_after_a_failover(
     pods[2].stop();
     pods[2].start(&password);
     assert!(
-        pods[2].output().contains("no Sentinel answered"),
+        pods[2].output().contains("no Sentinel could be reached"),
         "{}",
         pods[2].output()
     );

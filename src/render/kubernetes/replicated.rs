@@ -7,7 +7,7 @@
 //!
 //! Every pod starts from a script (`start-redis.sh`, `start-sentinel.sh`)
 //! that asks the Sentinels which pod is the primary and falls back to pod 0
-//! only when none answers (the scripts say why). The numbers the budgets
+//! only when none can be reached (the scripts say why). The numbers the budgets
 //! and comments print are computed here, never in the template.
 
 use super::access::{self, CREDENTIALS_DIR};
