@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use support::credentials::login;
+use support::fake_redis::{Action, FakeRedis, bulk, status};
 use support::kubernetes::*;
 use support::render::render_text;
 use support::replicated::wait_for;
@@ -32,7 +33,7 @@ struct Pod {
     /// The ConfigMap's files, the credentials volume, the data volume.
     etc: tempfile::TempDir,
     credentials: tempfile::TempDir,
-    _data: tempfile::TempDir,
+    data: tempfile::TempDir,
     child: Option<Child>,
 }
 
@@ -111,7 +112,7 @@ impl Pod {
             env,
             etc,
             credentials,
-            _data: data,
+            data,
             child: None,
         }
     }
@@ -126,6 +127,8 @@ impl Pod {
         let log = std::fs::File::create(self.log()).unwrap();
         let child = Command::new("sh")
             .arg(&self.script)
+            // The data volume, as the redis image's WORKDIR /data is.
+            .current_dir(self.data.path())
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -217,11 +220,10 @@ fn replicates(port: u16, primary: u16, password: &str) -> bool {
         && info_field(&info, "master_link_status").as_deref() == Some("up")
 }
 
-#[test]
-fn pods_start_as_primary_and_replicas_and_follow_the_sentinels_after_a_failover() {
-    support::redis_cli_binary(); // a clear message when it is missing
-    // The shop's durable store at the release the local redis-server
-    // runs, and that release's image.
+/// The shop's durable store at the release the local redis-server runs,
+/// and that release's image: its manifest's objects, the Secrets, the
+/// operator's password and the Kubernetes name.
+fn shop_durable() -> (ReplicatedObjects, Secrets, String, String) {
     let text = edit(
         &support::replicated::shop_at_7_0(),
         "image: \"redis:7.2.6\"",
@@ -239,6 +241,46 @@ fn pods_start_as_primary_and_replicas_and_follow_the_sentinels_after_a_failover(
     let k8s_name = &store.kubernetes().unwrap().0.name;
     let secrets = Secrets::for_store(store, k8s_name);
     let password = secrets.0[&format!("{k8s_name}-credentials")][ADMIN_KEY].clone();
+    (o, secrets, password, k8s_name.clone())
+}
+
+/// A Sentinel's reply is split into words with globbing off: a reply `*`
+/// is no answer, even where the working directory holds files named like
+/// a host and a port.
+#[test]
+fn a_sentinel_reply_is_never_expanded_as_a_file_name_pattern() {
+    support::redis_cli_binary();
+    let (o, secrets, _, k8s_name) = shop_durable();
+    let sentinel = FakeRedis::start(|args, _| match args[0].as_str() {
+        "AUTH" => Action::Reply(status("OK")),
+        _ => Action::Reply(bulk(b"*")),
+    });
+    let vars = [
+        ("SENTINEL_HOST", "127.0.0.1".to_owned()),
+        ("SENTINEL_PORT", sentinel.port.to_string()),
+        ("SENTINEL_TRIES", "1".to_owned()),
+        // Where the server would start: nothing to run.
+        ("REDIS_SERVER", "true".to_owned()),
+    ];
+    let port = support::free_ports(1)[0];
+    let mut pod = Pod::new(&o, &o.data, &secrets, format!("{k8s_name}-1"), port, &vars);
+    for name in ["127.0.0.1", "6390"] {
+        std::fs::write(pod.data.path().join(name), "").unwrap();
+    }
+    let (ok, output) = pod.run_to_exit(&[]);
+    assert!(!ok, "{output}");
+    assert!(
+        output.contains("answered but named no primary for shop-durable (exit 0): *"),
+        "{output}"
+    );
+    assert!(!output.contains("the Sentinels name"), "{output}");
+}
+
+#[test]
+fn pods_start_as_primary_and_replicas_and_follow_the_sentinels_after_a_failover() {
+    support::redis_cli_binary(); // a clear message when it is missing
+    let (o, secrets, password, k8s_name) = shop_durable();
+    let k8s_name = &k8s_name;
     let data_pods = o.data.spec.as_ref().unwrap().replicas.unwrap() as usize;
     let sentinels = o.sentinels.spec.as_ref().unwrap().replicas.unwrap() as usize;
     assert_eq!((data_pods, sentinels), (3, 3));
