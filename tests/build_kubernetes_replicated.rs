@@ -348,8 +348,16 @@ fn checksums_follow_the_files_each_pod_reads() {
     let (_, commented) = rendered(&format!("{text}# a comment\n"));
     assert_eq!(commented.docs, base.docs);
 
-    // Another maxmemory rolls the data pods. (Every file carries the model
-    // hash in its header, so the Sentinels' files change too.)
+    // An edit elsewhere in the policy (an edge TTL) changes every file's
+    // header (the model sha256) and nothing else these pods read: neither
+    // StatefulSet rolls (a data pod's roll is a failover).
+    let edge = edit(&text, "    product: 15m ", "    product: 14m ");
+    let (_, edge) = rendered(&edge);
+    assert_ne!(edge.docs, base.docs, "the headers carry the model hash");
+    assert_eq!(checksum(&edge.data), checksum(&base.data));
+    assert_eq!(checksum(&edge.sentinels), checksum(&base.sentinels));
+
+    // Another maxmemory rolls the data pods, not the Sentinels.
     let changed = edit(&text, "    maxmemory: 1gb\n", "    maxmemory: 1000mb\n");
     let (_, changed) = rendered(&changed);
     assert!(
@@ -358,6 +366,7 @@ fn checksums_follow_the_files_each_pod_reads() {
             .contains("\nmaxmemory 1048576000\n")
     );
     assert_ne!(checksum(&changed.data), checksum(&base.data));
+    assert_eq!(checksum(&changed.sentinels), checksum(&base.sentinels));
     assert_eq!(
         checksum(&changed.data),
         files_checksum(&changed.config_map, &data_files)

@@ -216,7 +216,7 @@ pub(super) fn render(
         ),
         format!("Mounted from this ConfigMap at {config_path}. The StatefulSet's pod template"),
         "carries the sha256 of the ConfigMap's files (checksum/config), so any change".into(),
-        "here rolls the pods.".into(),
+        "here but to this header rolls the pods.".into(),
         "Set per pod on the command line, not here:".into(),
         format!("  {per_pod}"),
     ];
@@ -230,11 +230,14 @@ pub(super) fn render(
     let (users_acl, installer) = store_access_files(policy, store, r)?;
     let users_acl = literal_block(&users_acl, "the store's users.acl")?;
     let installer = literal_block(&installer, "the store's install-credentials.sh")?;
-    let checksum = config_checksum(&[
-        (CONFIG_FILE, &redis_conf),
-        (USERS_ACL, &users_acl),
-        (INSTALLER, &installer),
-    ]);
+    let checksum = config_checksum(
+        r,
+        &[
+            (CONFIG_FILE, &redis_conf),
+            (USERS_ACL, &users_acl),
+            (INSTALLER, &installer),
+        ],
+    );
 
     let scripts = scripts::render(
         r,

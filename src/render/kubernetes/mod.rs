@@ -10,8 +10,9 @@
 //! `users.acl` and `install-credentials.sh`, which an init container runs
 //! with passwords from Secret references (`access.rs` decides where each
 //! reference lives in the pod, `pod.rs` turns that into template context).
-//! The sha256 of the ConfigMap's files a pod reads is computed here and set
-//! on its pod template, so a change rolls the pods. The shell the pods run
+//! The sha256 of the ConfigMap's files a pod reads (less the generated
+//! header) is computed here and set on its pod template, so a change rolls
+//! the pods and an edit elsewhere in the policy does not. The shell the pods run
 //! (probes, start scripts, cluster creation) lives in templates of its own,
 //! embedded as YAML literal blocks or ConfigMap files (`scripts.rs`);
 //! `yaml.rs` owns how values are written as YAML.
@@ -154,13 +155,23 @@ pub fn render(
 
 /// The pods' config checksum: the sha256 of every ConfigMap file, each as
 /// its name, a NUL and its contents (no two different sets of files give one
-/// input).
-pub(super) fn config_checksum(files: &[(&str, &str)]) -> String {
+/// input) less the lines of the generated header (`r`'s, with `#`). The
+/// header carries the model sha256, which changes with any edit of the
+/// policy (an edge TTL, another store): a checksum that followed it would
+/// roll the pods, and for a replicated store fail over its primary, for
+/// an edit that changes nothing they read.
+pub(super) fn config_checksum(r: &Renderer<'_>, files: &[(&str, &str)]) -> String {
+    let header = r.origin().header("#");
+    let header: Vec<&str> = header.lines().collect();
     let mut hasher = Sha256::new();
     for (name, contents) in files {
         hasher.update(name.as_bytes());
         hasher.update([0]);
-        hasher.update(contents.as_bytes());
+        for line in contents.split_inclusive('\n') {
+            if !header.contains(&line.trim_end_matches('\n')) {
+                hasher.update(line.as_bytes());
+            }
+        }
     }
     hasher
         .finalize()

@@ -251,18 +251,24 @@ pub(super) fn render(
         },
     )?;
     // Each StatefulSet rolls when a file its pods read changes.
-    let data_checksum = config_checksum(&[
-        (CONFIG_FILE, &redis_conf),
-        (REPLICA_CONFIG_FILE, &replica_conf),
-        (USERS_ACL, &users_acl),
-        (INSTALLER, &installer),
-        (START_REDIS, &scripts.start_redis),
-    ]);
-    let sentinel_checksum = config_checksum(&[
-        (USERS_ACL, &users_acl),
-        (INSTALLER, &installer),
-        (START_SENTINEL, &scripts.start_sentinel),
-    ]);
+    let data_checksum = config_checksum(
+        r,
+        &[
+            (CONFIG_FILE, &redis_conf),
+            (REPLICA_CONFIG_FILE, &replica_conf),
+            (USERS_ACL, &users_acl),
+            (INSTALLER, &installer),
+            (START_REDIS, &scripts.start_redis),
+        ],
+    );
+    let sentinel_checksum = config_checksum(
+        r,
+        &[
+            (USERS_ACL, &users_acl),
+            (INSTALLER, &installer),
+            (START_SENTINEL, &scripts.start_sentinel),
+        ],
+    );
 
     let data_pdb_why = match replicated.min_replicas_to_write {
         Some(n) if budgets.data_max_unavailable == 0 => format!(
