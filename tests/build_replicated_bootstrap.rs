@@ -152,6 +152,38 @@ fn bootstrap_starts_a_healthy_store_that_fails_over_and_stop_leaves_nothing() {
         );
     }
 
+    // A service logs in to the Sentinels as itself, with its data-node
+    // password, and does what a Sentinel-aware client does: names its
+    // connection, asks for the primary, the replicas and the Sentinels, and
+    // subscribes to +switch-master.
+    let mut cart = b.client_as("cart", b.sentinel_ports[0]);
+    for command in [
+        &["CLIENT", "SETNAME", "cart"][..],
+        &["PING"],
+        &["SENTINEL", "MASTERS"],
+        &["SENTINEL", "MASTER", MASTER],
+        &["SENTINEL", "REPLICAS", MASTER],
+        &["SENTINEL", "SENTINELS", MASTER],
+    ] {
+        let r = cart.command(command).unwrap();
+        assert!(!matches!(r, Reply::Error(_)), "cart: {command:?}: {r:?}");
+    }
+    let addr = strings(
+        cart.command(&["SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER])
+            .unwrap(),
+    );
+    assert_eq!(addr, ["127.0.0.1".to_owned(), primary.to_string()]);
+    let mut watcher = b.client_as("checkout", b.sentinel_ports[1]);
+    let r = watcher.command(&["SUBSCRIBE", "+switch-master"]).unwrap();
+    assert_eq!(
+        r,
+        Reply::Array(vec![
+            Reply::Bulk(Some("subscribe".into())),
+            Reply::Bulk(Some("+switch-master".into())),
+            Reply::Int(1),
+        ])
+    );
+
     // The primary dies: the Sentinels promote a replica.
     let primary_pid =
         std::fs::read_to_string(b.data_dir.join(format!("node-{primary}/redis.pid"))).unwrap();
@@ -217,6 +249,13 @@ fn bootstrap_starts_a_healthy_store_that_fails_over_and_stop_leaves_nothing() {
     for &port in [promoted, other].iter().chain(&b.sentinel_ports) {
         assert_eq!(acl_log(&b, port), [], "refused on {port}");
     }
+    // The subscribed service heard of it.
+    let message = strings(watcher.next_reply().unwrap());
+    assert_eq!(message[..2], ["message", "+switch-master"]);
+    assert_eq!(
+        message[2],
+        format!("{MASTER} 127.0.0.1 {primary} 127.0.0.1 {promoted}")
+    );
 
     // The old primary comes back from its working copy, still saying it is
     // the primary: the Sentinels turn it into a replica of the promoted
@@ -284,6 +323,22 @@ fn bootstrap_starts_a_healthy_store_that_fails_over_and_stop_leaves_nothing() {
     ];
     for command in refused_on_sentinel {
         assert_refused(&b, "sentinel", b.sentinel_ports[0], command);
+    }
+    // A service may change nothing on a Sentinel nor hear other events.
+    for command in [
+        &["SENTINEL", "SET", MASTER, "quorum", "1"][..],
+        &["SENTINEL", "FAILOVER", MASTER],
+        &["SENTINEL", "RESET", "*"],
+        &["SENTINEL", "REMOVE", MASTER],
+        &["SENTINEL", "CONFIG", "GET", "*"],
+        &["SENTINEL", "CKQUORUM", MASTER],
+        &["ACL", "LIST"],
+        &["INFO"],
+        &["PUBLISH", "+switch-master", "x"],
+        &["SUBSCRIBE", "+sdown"],
+        &["PSUBSCRIBE", "*"],
+    ] {
+        assert_refused(&b, "cart", b.sentinel_ports[0], command);
     }
     // The log records the Sentinel user's refusals, so the empty logs above
     // are no accident of logging.

@@ -92,9 +92,13 @@ struct User {
     /// `None`: the user has no password (`default`, off).
     secret: Option<Secret>,
     replication: bool,
-    /// `admin`, `verifier` or `sentinel`: the Sentinels' users reuse this
-    /// password, and `sentinel` is also their login.
+    /// `admin`, `verifier`, `sentinel` or `client` (a service): the
+    /// Sentinels' users reuse this password, and `sentinel` is also their
+    /// login.
     sentinel_role: Option<&'static str>,
+    /// A service's line on the Sentinels (`sentinel::client_rules`),
+    /// sh-quoted.
+    sentinel_line: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -169,12 +173,21 @@ pub fn installer(
                 Some("verifier")
             } else if access_.sentinel.as_ref().is_some_and(|s| s.user == u.name) {
                 Some("sentinel")
+            } else if access_.services.contains_key(&u.name) {
+                Some("client")
             } else {
                 None
             };
             User {
                 line: sh_quote(&u.line()),
                 replication: replicas && u.name == access_.replication.user,
+                sentinel_line: (sentinel_role == Some("client")).then(|| {
+                    sh_quote(&format!(
+                        "user {} {}",
+                        access::acl_token(&u.name),
+                        super::sentinel::client_rules()
+                    ))
+                }),
                 sentinel_role,
                 secret: reference.map(|secret| Secret {
                     slot: format!("{}pw_{i}", crate::policy::model::INSTALLER_PREFIX),

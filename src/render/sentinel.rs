@@ -71,6 +71,44 @@ pub fn peer_rules() -> String {
     rules.join(" ")
 }
 
+/// The Sentinel-side channel a Sentinel-aware client subscribes to, to
+/// learn of a failover at once.
+pub const SWITCH_MASTER_CHANNEL: &str = "+switch-master";
+
+/// What a Sentinel-aware client (ioredis `sentinels`, redis-py `Sentinel`,
+/// Jedis `JedisSentinelPool`, go-redis `FailoverClient`, Lettuce) sends a
+/// Sentinel, so what each service user may run there: log in (`AUTH`,
+/// `HELLO`), name its connection, `PING`, ask for the primary, the
+/// replicas and the other Sentinels, and `SUBSCRIBE` to
+/// [`SWITCH_MASTER_CHANNEL`] only. Never `SENTINEL SET`, `FAILOVER`,
+/// `RESET`, `CONFIG` or `ACL`: the operator keeps those.
+pub const SENTINEL_CLIENT_COMMANDS: &[&str] = &[
+    "auth",
+    "hello",
+    "client|setname",
+    "ping",
+    "sentinel|get-master-addr-by-name",
+    "sentinel|sentinels",
+    "sentinel|masters",
+    "sentinel|master",
+    "sentinel|replicas",
+    "subscribe",
+];
+
+/// A service user's ACL rules on a Sentinel (after `user NAME`): the
+/// store's own services log in to the Sentinels with the password they
+/// use on the data nodes.
+pub fn client_rules() -> String {
+    let mut rules = vec![
+        "on".to_owned(),
+        "resetchannels".into(),
+        access::acl_token(&format!("&{SWITCH_MASTER_CHANNEL}")),
+        "-@all".into(),
+    ];
+    rules.extend(SENTINEL_CLIENT_COMMANDS.iter().map(|c| format!("+{c}")));
+    rules.join(" ")
+}
+
 #[derive(Serialize)]
 struct Context {
     store: String,

@@ -162,6 +162,12 @@ impl Client {
         self.read_reply()
     }
 
+    /// The next reply without sending anything: a message pushed to a
+    /// subscriber (waits up to the read timeout).
+    pub fn next_reply(&mut self) -> std::io::Result<Reply> {
+        self.read_reply()
+    }
+
     fn read_reply(&mut self) -> std::io::Result<Reply> {
         let mut line = String::new();
         self.reader.read_line(&mut line)?;

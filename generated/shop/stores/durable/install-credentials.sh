@@ -11,7 +11,8 @@
 #              redis.conf `include`s it.
 #   sentinel-users.acl  the Sentinels' ACL file (`default` off, the
 #              operator, the read-only verifier, the Sentinel user with
-#              only what one Sentinel sends another), hashed.
+#              only what one Sentinel sends another, each service with
+#              what a Sentinel-aware client asks), hashed.
 #   sentinel-auth.conf  its `aclfile` and the Sentinel user's login the
 #              Sentinels use on the data nodes and each other;
 #              sentinel.conf `include`s it.
@@ -156,21 +157,25 @@ pw=$_cachegen_pw_5
 check 'environment variable SHOP_CART_REDIS_PASSWORD (password of ACL user cart)'
 hash_pw 'environment variable SHOP_CART_REDIS_PASSWORD (password of ACL user cart)'
 printf '%s #%s\n' 'user cart on resetkeys resetchannels -@all +client|getname +client|setinfo +client|setname +discard +exec +info +multi +ping +unwatch (~s1:cart:* +del +exists +expire +expireat +hdel +hexists +hget +hgetall +hincrby +hincrbyfloat +hkeys +hlen +hmget +hmset +hrandfield +hscan +hset +hsetnx +hstrlen +hvals +persist +pexpire +pexpireat +pttl +ttl +type +unlink +watch)' "$hash" >>"$acl_tmp"
+_cachegen_pw_5_hash=$hash
 
 pw=$_cachegen_pw_6
 check 'environment variable SHOP_ACCOUNTS_DURABLE_PASSWORD (password of ACL user accounts)'
 hash_pw 'environment variable SHOP_ACCOUNTS_DURABLE_PASSWORD (password of ACL user accounts)'
 printf '%s #%s\n' 'user accounts on resetkeys resetchannels -@all +client|getname +client|setinfo +client|setname +discard +exec +info +multi +ping +unwatch (~s1:session:* +append +decr +decrby +del +exists +expire +expireat +get +getdel +getex +getrange +getset +incr +incrby +incrbyfloat +lcs +mget +mset +msetnx +persist +pexpire +pexpireat +psetex +pttl +set +setex +setnx +setrange +strlen +substr +ttl +type +unlink +watch) (%W~s1:session:* +unlink)' "$hash" >>"$acl_tmp"
+_cachegen_pw_6_hash=$hash
 
 pw=$_cachegen_pw_7
 check 'environment variable SHOP_CHECKOUT_REDIS_PASSWORD (password of ACL user checkout)'
 hash_pw 'environment variable SHOP_CHECKOUT_REDIS_PASSWORD (password of ACL user checkout)'
 printf '%s #%s\n' 'user checkout on resetkeys resetchannels -@all +client|getname +client|setinfo +client|setname +discard +exec +info +multi +ping +unwatch (%R~s1:cart:* +exists +hexists +hget +hgetall +hkeys +hlen +hmget +hrandfield +hscan +hstrlen +hvals +pttl +ttl +type +watch) (~s1:order:*:pending +append +decr +decrby +del +exists +expire +expireat +get +getdel +getex +getrange +getset +incr +incrby +incrbyfloat +lcs +mget +mset +msetnx +persist +pexpire +pexpireat +psetex +pttl +set +setex +setnx +setrange +strlen +substr +ttl +type +unlink +watch) (~s1:order_queue +blmove +blmpop +blpop +brpop +brpoplpush +del +exists +expire +expireat +lindex +linsert +llen +lmove +lmpop +lpop +lpos +lpush +lpushx +lrange +lrem +lset +ltrim +persist +pexpire +pexpireat +pttl +rpop +rpoplpush +rpush +rpushx +ttl +type +unlink +watch) (%W~s1:cart:* +unlink)' "$hash" >>"$acl_tmp"
+_cachegen_pw_7_hash=$hash
 
 pw=$_cachegen_pw_8
 check 'environment variable SHOP_ORDER_WORKER_REDIS_PASSWORD (password of ACL user order-worker)'
 hash_pw 'environment variable SHOP_ORDER_WORKER_REDIS_PASSWORD (password of ACL user order-worker)'
 printf '%s #%s\n' 'user order-worker on resetkeys resetchannels -@all +client|getname +client|setinfo +client|setname +discard +exec +info +multi +ping +unwatch (%R~s1:order:*:pending +exists +get +getrange +lcs +mget +pttl +strlen +substr +ttl +type +watch) (~s1:order_queue +blmove +blmpop +blpop +brpop +brpoplpush +del +exists +expire +expireat +lindex +linsert +llen +lmove +lmpop +lpop +lpos +lpush +lpushx +lrange +lrem +lset +ltrim +persist +pexpire +pexpireat +pttl +rpop +rpoplpush +rpush +rpushx +ttl +type +unlink +watch)' "$hash" >>"$acl_tmp"
+_cachegen_pw_8_hash=$hash
 
 repl_tmp=$(mktemp "$out/.replication.conf.XXXXXX")
 # redis.conf reads "..." with \ and " escaped.
@@ -189,6 +194,10 @@ sentinel_tmp=$(mktemp "$out/.sentinel-users.acl.XXXXXX")
     printf '%s #%s\n' 'user admin on ~* &* +@all' "$admin_hash"
     printf '%s #%s\n' 'user cachegen-verify on resetchannels -@all +sentinel|masters +sentinel|master +sentinel|replicas +sentinel|sentinels +sentinel|ckquorum +sentinel|get-master-addr-by-name +info +ping +hello +auth' "$verifier_hash"
     printf '%s #%s\n' 'user sentinel on resetchannels &__sentinel__:hello -@all +client|setname +ping +publish +sentinel|is-master-down-by-addr' "$sentinel_hash"
+    printf '%s #%s\n' 'user cart on resetchannels &+switch-master -@all +auth +hello +client|setname +ping +sentinel|get-master-addr-by-name +sentinel|sentinels +sentinel|masters +sentinel|master +sentinel|replicas +subscribe' "$_cachegen_pw_5_hash"
+    printf '%s #%s\n' 'user accounts on resetchannels &+switch-master -@all +auth +hello +client|setname +ping +sentinel|get-master-addr-by-name +sentinel|sentinels +sentinel|masters +sentinel|master +sentinel|replicas +subscribe' "$_cachegen_pw_6_hash"
+    printf '%s #%s\n' 'user checkout on resetchannels &+switch-master -@all +auth +hello +client|setname +ping +sentinel|get-master-addr-by-name +sentinel|sentinels +sentinel|masters +sentinel|master +sentinel|replicas +subscribe' "$_cachegen_pw_7_hash"
+    printf '%s #%s\n' 'user order-worker on resetchannels &+switch-master -@all +auth +hello +client|setname +ping +sentinel|get-master-addr-by-name +sentinel|sentinels +sentinel|masters +sentinel|master +sentinel|replicas +subscribe' "$_cachegen_pw_8_hash"
 } >"$sentinel_tmp"
 chmod 600 "$sentinel_tmp"
 mv -f -- "$sentinel_tmp" "$out/sentinel-users.acl"
