@@ -4,7 +4,8 @@
 //! volume filled by the init container's installer, a data volume), its
 //! start script run with the environment the manifest gives it, and only
 //! the addresses changed through the variables the script reads (every
-//! host is 127.0.0.1, every pod its own port). Pod 0 becomes the primary,
+//! host is `localhost` where that is 127.0.0.1, so Sentinel's host-name
+//! settings are exercised; every pod its own port). Pod 0 becomes the primary,
 //! the others its replicas, three Sentinels agree; after a failover a
 //! restarted pod 0 asks the Sentinels and comes back as a replica.
 
@@ -244,6 +245,25 @@ fn shop_durable() -> (ReplicatedObjects, Secrets, String, String) {
     (o, secrets, password, k8s_name.clone())
 }
 
+/// The name the pods' addresses use: `localhost` where it resolves to
+/// 127.0.0.1 only (what the servers bind), so the host-name path
+/// (`replica-announce-ip` a name, Sentinel's `resolve-hostnames` and
+/// `announce-hostnames`) is exercised; else 127.0.0.1.
+fn loopback_name() -> &'static str {
+    let out = Command::new("getent")
+        .args(["ahosts", "localhost"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    let mut addrs = out
+        .split_whitespace()
+        .filter(|w| w.parse::<std::net::IpAddr>().is_ok());
+    match (addrs.next(), addrs.all(|a| a == "127.0.0.1")) {
+        (Some("127.0.0.1"), true) => "localhost",
+        _ => "127.0.0.1",
+    }
+}
+
 /// A Sentinel's reply is split into words with globbing off: a reply `*`
 /// is no answer, even where the working directory holds files named like
 /// a host and a port.
@@ -281,6 +301,7 @@ fn pods_start_as_primary_and_replicas_and_follow_the_sentinels_after_a_failover(
     support::redis_cli_binary(); // a clear message when it is missing
     let (o, secrets, password, k8s_name) = shop_durable();
     let k8s_name = &k8s_name;
+    let host = loopback_name();
     let data_pods = o.data.spec.as_ref().unwrap().replicas.unwrap() as usize;
     let sentinels = o.sentinels.spec.as_ref().unwrap().replicas.unwrap() as usize;
     assert_eq!((data_pods, sentinels), (3, 3));
@@ -290,10 +311,10 @@ fn pods_start_as_primary_and_replicas_and_follow_the_sentinels_after_a_failover(
     // Sentinel's port (nothing answers there until it starts).
     let vars = |first_primary: u16| {
         vec![
-            ("ANNOUNCE_HOST", "127.0.0.1".to_owned()),
-            ("FIRST_PRIMARY_HOST", "127.0.0.1".to_owned()),
+            ("ANNOUNCE_HOST", host.to_owned()),
+            ("FIRST_PRIMARY_HOST", host.to_owned()),
             ("FIRST_PRIMARY_PORT", first_primary.to_string()),
-            ("SENTINEL_HOST", "127.0.0.1".to_owned()),
+            ("SENTINEL_HOST", host.to_owned()),
             ("SENTINEL_PORT", sentinel_ports[0].to_string()),
             ("SENTINEL_TRIES", "1".to_owned()),
             ("PRIMARY_WAIT", "20".to_owned()),
@@ -332,10 +353,13 @@ fn pods_start_as_primary_and_replicas_and_follow_the_sentinels_after_a_failover(
     // The working copy is in the credentials volume, with the pod's lines.
     let copy = std::fs::read_to_string(pods[1].credentials.path().join("redis.conf")).unwrap();
     assert!(
-        copy.contains(&format!("\nreplicaof 127.0.0.1 {}\n", data_ports[0])),
+        copy.contains(&format!("\nreplicaof {host} {}\n", data_ports[0])),
         "{copy}"
     );
-    assert!(copy.contains("\nreplica-announce-ip 127.0.0.1\n"), "{copy}");
+    assert!(
+        copy.contains(&format!("\nreplica-announce-ip {host}\n")),
+        "{copy}"
+    );
 
     // The Sentinels: the first finds no other and monitors pod 0, the
     // others ask it.
@@ -345,14 +369,14 @@ fn pods_start_as_primary_and_replicas_and_follow_the_sentinels_after_a_failover(
         let mut pod = Pod::new(&o, &o.sentinels, &secrets, name, port, &vars(data_ports[0]));
         pod.start(&password);
         let asked = if i == 0 {
-            "no Sentinel could be reached"
+            "no Sentinel could be reached".to_owned()
         } else {
-            "the Sentinels name 127.0.0.1:"
+            format!("the Sentinels name {host}:")
         };
-        assert!(pod.output().contains(asked), "{}", pod.output());
+        assert!(pod.output().contains(&asked), "{}", pod.output());
         sentinel_pods.push(pod);
     }
-    let primary = format!("127.0.0.1:{}", data_ports[0]);
+    let primary = format!("{host}:{}", data_ports[0]);
     for &port in sentinel_ports {
         wait_for("the Sentinels to agree", Duration::from_secs(40), || {
             let mut c = login(port, "admin", &password);
@@ -372,8 +396,8 @@ fn pods_start_as_primary_and_replicas_and_follow_the_sentinels_after_a_failover(
     assert!(copy.contains("sentinel resolve-hostnames yes"), "{copy}");
     assert!(copy.contains("sentinel announce-hostnames yes"), "{copy}");
     assert!(
-        copy.contains("sentinel announce-ip \"127.0.0.1\"")
-            || copy.contains("sentinel announce-ip 127.0.0.1"),
+        copy.contains(&format!("sentinel announce-ip \"{host}\""))
+            || copy.contains(&format!("sentinel announce-ip {host}\n")),
         "{copy}"
     );
 
@@ -405,7 +429,7 @@ fn pods_start_as_primary_and_replicas_and_follow_the_sentinels_after_a_failover(
             .iter()
             .map(|&s| named_primary(s, &password))
             .collect::<Option<_>>()?;
-        let port: u16 = named[0].strip_prefix("127.0.0.1:")?.parse().ok()?;
+        let port: u16 = named[0].strip_prefix(&format!("{host}:"))?.parse().ok()?;
         (port != data_ports[0] && named.iter().all(|n| *n == named[0])).then_some(port)
     });
     assert!(data_ports[1..].contains(&promoted));
@@ -431,12 +455,12 @@ fn pods_start_as_primary_and_replicas_and_follow_the_sentinels_after_a_failover(
     let output = pods[0].output();
     assert!(
         output.contains(&format!(
-            "the Sentinels name 127.0.0.1:{promoted} as the primary"
+            "the Sentinels name {host}:{promoted} as the primary"
         )),
         "{output}"
     );
     assert!(
-        output.contains(&format!("starting as the replica of 127.0.0.1:{promoted}")),
+        output.contains(&format!("starting as the replica of {host}:{promoted}")),
         "{output}"
     );
     wait_for(
@@ -446,7 +470,7 @@ fn pods_start_as_primary_and_replicas_and_follow_the_sentinels_after_a_failover(
     );
     let copy = std::fs::read_to_string(pods[0].credentials.path().join("redis.conf")).unwrap();
     assert!(
-        copy.contains(&format!("\nreplicaof 127.0.0.1 {promoted}\n")),
+        copy.contains(&format!("\nreplicaof {host} {promoted}\n")),
         "{copy}"
     );
 
@@ -464,7 +488,7 @@ fn pods_start_as_primary_and_replicas_and_follow_the_sentinels_after_a_failover(
     );
     let copy = std::fs::read_to_string(pods[2].credentials.path().join("redis.conf")).unwrap();
     assert!(
-        copy.contains(&format!("\nreplicaof 127.0.0.1 {}\n", data_ports[0])),
+        copy.contains(&format!("\nreplicaof {host} {}\n", data_ports[0])),
         "{copy}"
     );
 }
