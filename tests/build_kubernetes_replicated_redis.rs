@@ -374,6 +374,15 @@ fn pods_start_as_primary_and_replicas_and_follow_the_sentinels_after_a_failover(
             format!("the Sentinels name {host}:")
         };
         assert!(pod.output().contains(&asked), "{}", pod.output());
+        if i == 0 {
+            // Alone, the first Sentinel is alive but not ready: it cannot
+            // reach the quorum (CKQUORUM), so a rollout would wait for it.
+            let env = vec![("REDISCLI_AUTH".to_owned(), password.clone())];
+            let [ready, alive] = ReplicatedObjects::probes(&o.sentinels)
+                .map(|s| s.replace("-p 26379 ", &format!("-p {port} ")));
+            assert!(!succeeds(&ready, &env), "{ready}");
+            assert!(succeeds(&alive, &env), "{alive}");
+        }
         sentinel_pods.push(pod);
     }
     let primary = format!("{host}:{}", data_ports[0]);

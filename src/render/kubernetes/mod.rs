@@ -57,6 +57,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../templates/kubernetes/liveness.sh.j2"),
     ),
     (
+        "kubernetes/sentinel-probe.sh.j2",
+        include_str!("../../../templates/kubernetes/sentinel-probe.sh.j2"),
+    ),
+    (
         "kubernetes/create-cluster.sh.j2",
         include_str!("../../../templates/kubernetes/create-cluster.sh.j2"),
     ),

@@ -164,7 +164,8 @@ struct Manifest {
     start_sentinel: String,
     readiness: String,
     liveness: String,
-    sentinel_probe: String,
+    sentinel_readiness: String,
+    sentinel_liveness: String,
 }
 
 pub(super) fn render(
@@ -352,7 +353,8 @@ pub(super) fn render(
         start_sentinel: scripts.start_sentinel,
         readiness: scripts.readiness,
         liveness: scripts.liveness,
-        sentinel_probe: scripts.sentinel_probe,
+        sentinel_readiness: scripts.sentinel_readiness,
+        sentinel_liveness: scripts.sentinel_liveness,
     };
     Ok(vec![OutputFile {
         path: MANIFEST_PATH.into(),

@@ -164,8 +164,10 @@ pub(super) struct ReplicatedInputs<'a> {
 pub(super) struct ReplicatedScripts {
     pub readiness: String,
     pub liveness: String,
-    /// The Sentinels' readiness and liveness: PING.
-    pub sentinel_probe: String,
+    /// The Sentinels' readiness (`SENTINEL CKQUORUM` OK) and liveness
+    /// (PING).
+    pub sentinel_readiness: String,
+    pub sentinel_liveness: String,
     pub start_redis: String,
     pub start_sentinel: String,
 }
@@ -236,10 +238,37 @@ pub(super) fn replicated(
             &format!("the start script ({template})"),
         )
     };
+    #[derive(Serialize)]
+    struct SentinelProbe<'a> {
+        port: u16,
+        cli: &'static str,
+        user: &'a str,
+        admin_file: &'a Option<String>,
+        master: String,
+        master_text: String,
+        ready: bool,
+    }
+    let sentinel_probe = |ready: bool| -> Result<String, RenderError> {
+        let template = "kubernetes/sentinel-probe.sh.j2";
+        let context = SentinelProbe {
+            port: i.sentinel_port,
+            cli: i.cli,
+            user: &user,
+            admin_file: &admin_file,
+            master: sh_quote(i.master),
+            master_text: comment_text(i.master),
+            ready,
+        };
+        literal_block(
+            &r.render(template, None, &context)?,
+            &format!("the Sentinel probe ({template})"),
+        )
+    };
     Ok(ReplicatedScripts {
         readiness: probe(i.port).render(r, "readiness")?,
         liveness: probe(i.port).render(r, "liveness")?,
-        sentinel_probe: probe(i.sentinel_port).render(r, "liveness")?,
+        sentinel_readiness: sentinel_probe(true)?,
+        sentinel_liveness: sentinel_probe(false)?,
         start_redis: script(
             "kubernetes/start-redis.sh.j2",
             &start(i.port, i.data_suffix, i.data_working_conf),
