@@ -323,6 +323,28 @@ fn every_document_is_its_typed_object_and_matches_the_policy() {
     }
 }
 
+/// A starting Sentinel may wait PRIMARY_WAIT seconds for the primary
+/// (start-sentinel.sh's default): its startupProbe outlasts that, so the
+/// liveness probe never kills the wait.
+#[test]
+fn a_sentinel_waiting_for_the_primary_is_not_killed_by_liveness() {
+    let (_, o) = rendered(&shop_text());
+    let script = o.config_file("start-sentinel.sh");
+    let wait: i32 = script
+        .lines()
+        .find_map(|l| l.strip_prefix("PRIMARY_WAIT=${PRIMARY_WAIT:-"))
+        .and_then(|rest| rest.strip_suffix('}'))
+        .unwrap_or_else(|| panic!("no PRIMARY_WAIT default:\n{script}"))
+        .parse()
+        .unwrap();
+    let c = container(&o.sentinels);
+    let startup = c.startup_probe.as_ref().expect("a startupProbe");
+    let liveness = c.liveness_probe.as_ref().unwrap();
+    assert_eq!(startup.exec, liveness.exec);
+    let budget = startup.period_seconds.unwrap() * startup.failure_threshold.unwrap();
+    assert!(budget > wait, "startup budget {budget}s <= wait {wait}s");
+}
+
 #[test]
 fn checksums_follow_the_files_each_pod_reads() {
     let text = shop_text();

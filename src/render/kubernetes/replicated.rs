@@ -166,7 +166,15 @@ struct Manifest {
     liveness: String,
     sentinel_readiness: String,
     sentinel_liveness: String,
+    /// The Sentinel's startupProbe: its period and failures allowed, which
+    /// outlast start-sentinel.sh's wait for the primary.
+    sentinel_startup_period: u32,
+    sentinel_startup_failures: u32,
+    primary_wait: u32,
 }
+
+/// The Sentinel's startupProbe period, in seconds.
+const SENTINEL_STARTUP_PERIOD_SECS: u32 = 10;
 
 pub(super) fn render(
     policy: &Policy,
@@ -355,6 +363,9 @@ pub(super) fn render(
         liveness: scripts.liveness,
         sentinel_readiness: scripts.sentinel_readiness,
         sentinel_liveness: scripts.sentinel_liveness,
+        sentinel_startup_period: SENTINEL_STARTUP_PERIOD_SECS,
+        sentinel_startup_failures: scripts::PRIMARY_WAIT_SECS / SENTINEL_STARTUP_PERIOD_SECS + 3,
+        primary_wait: scripts::PRIMARY_WAIT_SECS,
     };
     Ok(vec![OutputFile {
         path: MANIFEST_PATH.into(),

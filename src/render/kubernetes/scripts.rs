@@ -173,8 +173,10 @@ pub(super) struct ReplicatedScripts {
 }
 
 /// How long a starting Sentinel waits for the primary to answer, in
-/// seconds (its pod restarts after that and tries again).
-const PRIMARY_WAIT_SECS: u32 = 300;
+/// seconds: then start-sentinel.sh exits and the container restarts (the
+/// Sentinel's startupProbe outlasts this wait, so liveness never kills it
+/// meanwhile).
+pub(super) const PRIMARY_WAIT_SECS: u32 = 300;
 
 pub(super) fn replicated(
     r: &Renderer<'_>,
