@@ -404,6 +404,22 @@ fn checksums_follow_the_files_each_pod_reads() {
     assert_ne!(checksum(&changed.sentinels), checksum(&base.sentinels));
 }
 
+/// The data budget's comment counts the replicas left in good English.
+#[test]
+fn the_data_budget_comment_counts_replicas() {
+    let (_, files) = render_text("shop.yaml", &shop_text());
+    let manifest = &files
+        .iter()
+        .find(|f| f.path == REPLICATED_MANIFEST)
+        .unwrap()
+        .contents;
+    assert!(
+        manifest.contains("# so 1 replica remains for min_replicas_to_write 1."),
+        "{manifest}"
+    );
+    assert!(!manifest.contains(" 1 replicas "), "{manifest}");
+}
+
 #[test]
 fn budgets_follow_the_policy() {
     let text = shop_text();

@@ -284,10 +284,15 @@ pub(super) fn render(
             "since min_replicas_to_write {n} needs every one of the {} replicas: a drain waits until the policy allows one down",
             replicated.replicas
         ),
-        Some(n) => format!(
-            "so {} replicas remain for min_replicas_to_write {n}",
-            replicated.replicas - budgets.data_max_unavailable
-        ),
+        Some(n) => {
+            let left = replicated.replicas - budgets.data_max_unavailable;
+            let plural = if left == 1 {
+                "replica remains"
+            } else {
+                "replicas remain"
+            };
+            format!("so {left} {plural} for min_replicas_to_write {n}")
+        }
         None => "each return means a resync".into(),
     };
     let start_command =
