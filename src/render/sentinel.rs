@@ -183,8 +183,8 @@ fn text(store: &Store, r: &Renderer<'_>, include: bool) -> Result<Option<String>
 mod tests {
     use super::*;
 
-    /// Every command the Sentinel user may run on a Sentinel that a data
-    /// node also has is known to each release's `ACL CAT` and is no admin
+    /// Every command the Sentinel user, the verifier or a service may run
+    /// on a Sentinel that a data node also has is known to each release's `ACL CAT` and is no admin
     /// command; the `SENTINEL` subcommands, which `ACL CAT` of a data node
     /// does not list (they exist only in Sentinel mode), are the only ones
     /// it does not know. (A Sentinel refuses an ACL file naming an unknown
@@ -196,6 +196,7 @@ mod tests {
             for c in SENTINEL_PEER_COMMANDS
                 .iter()
                 .chain(SENTINEL_VERIFIER_COMMANDS)
+                .chain(SENTINEL_CLIENT_COMMANDS)
             {
                 if c.starts_with("sentinel|") {
                     assert!(!acl.has(c), "{release} lists `{c}`: check it as data");
@@ -204,7 +205,10 @@ mod tests {
                 assert!(acl.has(c), "{release}: Sentinel peer `{c}`");
                 assert!(!acl.in_category(c, "admin"), "{release}: `{c}` is @admin");
             }
-            for c in SENTINEL_PEER_COMMANDS {
+            for c in SENTINEL_PEER_COMMANDS
+                .iter()
+                .chain(SENTINEL_CLIENT_COMMANDS)
+            {
                 assert!(
                     !acl.in_category(c, "dangerous") && !acl.in_category(c, "keyspace"),
                     "{release}: `{c}`"
