@@ -31,6 +31,25 @@ fn array(items: &[&str]) -> Vec<u8> {
     out
 }
 
+/// The data nodes' password the runs hold, which must reach no host the
+/// user did not allow, and no output.
+const DATA_PASSWORD: &str = "data-secret-never-sent";
+
+/// `cachegen verify` of the durable store through `sentinel`, JSON out,
+/// with `extra` arguments (a `--redis` seed, `--allow-hosts`, the data
+/// user) and `env`.
+fn verify_through(
+    policy: &Path,
+    sentinel: &FakeRedis,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Run {
+    let target = format!("{STORE}={}", sentinel.addr);
+    let mut args = vec!["--sentinel", target.as_str(), "--format", "json"];
+    args.extend_from_slice(extra);
+    verify_args(policy, &args, env, Duration::from_secs(60))
+}
+
 /// A Sentinel of the durable store as the policy declares it (quorum 2,
 /// 2 others, 2 replicas), naming the primary `names(n)` says at its `n`th
 /// `GET-MASTER-ADDR-BY-NAME` (`None`: it closes the connection instead).
@@ -100,17 +119,7 @@ fn a_sentinel_silent_at_the_end_of_the_run_leaves_the_report_incomplete() {
     // connection when asked again at the end: nobody confirms the primary,
     // which is not "unchanged".
     let sentinel = fake_sentinel(move |n| (n == 0).then(|| named.clone()));
-    let run = verify_args(
-        &policy,
-        &[
-            "--sentinel",
-            &format!("{STORE}={}", sentinel.addr),
-            "--format",
-            "json",
-        ],
-        &[],
-        Duration::from_secs(60),
-    );
+    let run = verify_through(&policy, &sentinel, &[], &[]);
     assert_eq!(run.code, Some(3), "{}", run.describe());
     assert!(primary.count("INFO") > 0, "the primary was verified");
     let reasons = incomplete(&run);
@@ -131,18 +140,11 @@ fn a_primary_named_on_a_host_verify_may_not_contact_gets_no_password() {
     // a host name no rule allows is not contacted, so the data password
     // the run holds is never sent there.
     let sentinel = fake_sentinel(|_| Some("primary.invalid:6380".into()));
-    let run = verify_args(
+    let run = verify_through(
         &policy,
-        &[
-            "--sentinel",
-            &format!("{STORE}={}", sentinel.addr),
-            "--user",
-            "cachegen-verify",
-            "--format",
-            "json",
-        ],
-        &[("CACHEGEN_REDIS_PASSWORD", "data-secret-never-sent")],
-        Duration::from_secs(60),
+        &sentinel,
+        &["--user", "cachegen-verify"],
+        &[("CACHEGEN_REDIS_PASSWORD", DATA_PASSWORD)],
     );
     assert_eq!(run.code, Some(3), "{}", run.describe());
     assert_eq!(
@@ -152,10 +154,7 @@ fn a_primary_named_on_a_host_verify_may_not_contact_gets_no_password() {
         ]
     );
     assert!(run.json()["nodes"].as_array().unwrap().is_empty());
-    assert!(
-        !run.stdout.contains("data-secret-never-sent")
-            && !run.stderr.contains("data-secret-never-sent")
-    );
+    assert!(!run.stdout.contains(DATA_PASSWORD) && !run.stderr.contains(DATA_PASSWORD));
 }
 
 #[test]
@@ -169,20 +168,13 @@ fn with_a_redis_seed_the_primary_must_be_on_its_network_not_the_sentinels() {
     let lure = FakeRedis::start(|args, _| healthy(args, false));
     let named = lure.addr.to_string();
     let sentinel = fake_sentinel(move |_| Some(named.clone()));
-    let run = verify_args(
+    let seed = format!("{STORE}=redis://192.0.2.1:6380");
+    let data_user = ["--redis", seed.as_str(), "--user", "cachegen-verify"];
+    let run = verify_through(
         &policy,
-        &[
-            "--redis",
-            &format!("{STORE}=redis://192.0.2.1:6380"),
-            "--sentinel",
-            &format!("{STORE}={}", sentinel.addr),
-            "--user",
-            "cachegen-verify",
-            "--format",
-            "json",
-        ],
-        &[("CACHEGEN_REDIS_PASSWORD", "data-secret-never-sent")],
-        Duration::from_secs(60),
+        &sentinel,
+        &data_user,
+        &[("CACHEGEN_REDIS_PASSWORD", DATA_PASSWORD)],
     );
     assert_eq!(run.code, Some(3), "{}", run.describe());
     assert_eq!(
@@ -194,24 +186,14 @@ fn with_a_redis_seed_the_primary_must_be_on_its_network_not_the_sentinels() {
     );
     assert_eq!(lure.connections.load(Ordering::SeqCst), 0);
     assert_eq!(lure.count("AUTH"), 0);
-    assert!(!run.stdout.contains("data-secret-never-sent"));
+    assert!(!run.stdout.contains(DATA_PASSWORD));
     // --allow-hosts lets it be verified: the password reaches it then.
-    let run = verify_args(
+    let allowed = [&data_user[..], &["--allow-hosts", "127.0.0.1"]].concat();
+    let run = verify_through(
         &policy,
-        &[
-            "--redis",
-            &format!("{STORE}=redis://192.0.2.1:6380"),
-            "--sentinel",
-            &format!("{STORE}={}", sentinel.addr),
-            "--allow-hosts",
-            "127.0.0.1",
-            "--user",
-            "cachegen-verify",
-            "--format",
-            "json",
-        ],
-        &[("CACHEGEN_REDIS_PASSWORD", "data-secret-never-sent")],
-        Duration::from_secs(60),
+        &sentinel,
+        &allowed,
+        &[("CACHEGEN_REDIS_PASSWORD", DATA_PASSWORD)],
     );
     assert!(lure.count("AUTH") > 0, "{}", run.describe());
     assert_eq!(run.json()["nodes"][0]["address"], lure.addr.to_string());
@@ -221,19 +203,7 @@ fn with_a_redis_seed_the_primary_must_be_on_its_network_not_the_sentinels() {
 fn a_sentinel_answering_garbage_or_no_address_is_said_to_do_so() {
     let root = tempfile::tempdir().unwrap();
     let policy = policy(root.path());
-    let run_with = |sentinel: &FakeRedis| {
-        verify_args(
-            &policy,
-            &[
-                "--sentinel",
-                &format!("{STORE}={}", sentinel.addr),
-                "--format",
-                "json",
-            ],
-            &[],
-            Duration::from_secs(60),
-        )
-    };
+    let run_with = |sentinel: &FakeRedis| verify_through(&policy, sentinel, &[], &[]);
     // An integer where SENTINEL MASTER sends fields: it answered, but
     // nothing a Sentinel sends; it was not unreachable.
     let garbled = sentinel_with(|_| None, Some(b":5\r\n".to_vec()));
